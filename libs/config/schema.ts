@@ -1,0 +1,122 @@
+// The one configuration file (deploy/config/llmgw.yaml), validated at start. Secrets never live here:
+// providers name the env variable that holds their key.
+import { z } from "zod";
+
+export const capabilitySchema = z.enum(["tools", "json_mode", "vision", "streaming"]);
+export type Capability = z.infer<typeof capabilitySchema>;
+
+export const tierSchema = z.enum(["LOW", "MEDIUM", "HIGH", "AGENTIC"]);
+export type TierName = z.infer<typeof tierSchema>;
+
+export const providerSchema = z
+  .object({
+    type: z.enum(["openai", "anthropic"]),
+    base_url: z.string().url(),
+    api_key_env: z.string().min(1),
+    // With no key in env, use the bundled simulator instead (embedded demo, tests).
+    simulate_without_key: z.boolean().default(true),
+  })
+  .strict();
+export type ProviderConfig = z.infer<typeof providerSchema>;
+
+export const modelSchema = z
+  .object({
+    provider: z.string().min(1),
+    upstream: z.string().min(1).optional(),
+    context_window: z.number().int().positive(),
+    max_output_tokens: z.number().int().positive().default(4096),
+    capabilities: z.array(capabilitySchema).default(["streaming"]),
+    // Measured p50 latency; the "latency" strategy sorts by it.
+    latency_ms: z.number().nonnegative().default(500),
+    // Quality rank used by the "quality" strategy (higher is better).
+    quality: z.number().min(0).max(1).default(0.5),
+    max_concurrency: z.number().int().positive().default(64),
+  })
+  .strict();
+export type ModelConfig = z.infer<typeof modelSchema>;
+
+const serviceAddressSchema = z
+  .object({
+    // host:port of the gRPC endpoint, used by clients in mesh mode.
+    address: z.string().min(1),
+    rpc_port: z.number().int().min(0).max(65535),
+    admin_port: z.number().int().min(0).max(65535),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    edge: z
+      .object({
+        port: z.number().int().min(0).max(65535).default(8080),
+        host: z.string().default("0.0.0.0"),
+        body_limit_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+        request_timeout_ms: z.number().int().positive().default(120_000),
+        // Model names that mean "let the gateway route".
+        aliases: z.array(z.string().min(1)).default(["auto"]),
+        shadow_sample_rate: z.number().min(0).max(1).default(0),
+      })
+      .strict(),
+    providers: z.record(z.string(), providerSchema),
+    models: z.record(z.string(), modelSchema),
+    routing: z
+      .object({
+        strategy: z.enum(["cost", "quality", "latency"]).default("cost"),
+        tiers: z.record(tierSchema, z.array(z.string().min(1)).min(1)),
+        // Model whose price defines the baseline cost of an "auto" request.
+        reference_model: z.string().min(1),
+        cascade: z
+          .object({
+            enabled: z.boolean().default(true),
+            tiers: z.array(tierSchema).default(["MEDIUM"]),
+            categories: z.array(z.string()).default([]),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict(),
+    executor: z
+      .object({
+        attempt_timeout_ms: z.number().int().positive().default(60_000),
+        total_timeout_ms: z.number().int().positive().default(120_000),
+        max_retries: z.number().int().min(0).default(2),
+        breaker_failures: z.number().int().positive().default(5),
+        breaker_half_open_after_ms: z.number().int().positive().default(10_000),
+      })
+      .strict()
+      .default({}),
+    services: z
+      .object({
+        classifier: serviceAddressSchema,
+        cache: serviceAddressSchema,
+        router: serviceAddressSchema,
+        executor: serviceAddressSchema,
+        evaluator: serviceAddressSchema,
+        ledger: serviceAddressSchema,
+      })
+      .strict(),
+    // Sections owned by one service each; validated by that service's own schema at start.
+    cache: z.record(z.string(), z.unknown()).default({}),
+    ledger: z.record(z.string(), z.unknown()).default({}),
+    classifier: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    for (const [id, m] of Object.entries(cfg.models)) {
+      if (!cfg.providers[m.provider]) {
+        ctx.addIssue({ code: "custom", path: ["models", id, "provider"], message: `unknown provider '${m.provider}'` });
+      }
+    }
+    for (const [tier, list] of Object.entries(cfg.routing.tiers)) {
+      list.forEach((model, i) => {
+        if (!cfg.models[model]) {
+          ctx.addIssue({ code: "custom", path: ["routing", "tiers", tier, i], message: `unknown model '${model}'` });
+        }
+      });
+    }
+    if (!cfg.models[cfg.routing.reference_model]) {
+      ctx.addIssue({ code: "custom", path: ["routing", "reference_model"], message: "unknown model" });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
