@@ -1,4 +1,4 @@
-import Decimal from "decimal.js";
+import { Decimal } from "decimal.js";
 import type { PriceTable, ModelPrice } from "./price-table.ts";
 import type { UsageCounts } from "./usage-types.ts";
 

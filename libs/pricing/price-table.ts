@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import Decimal from "decimal.js";
+import { Decimal } from "decimal.js";
 import { parse } from "yaml";
 import { z } from "zod";
 
