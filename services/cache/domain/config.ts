@@ -1,0 +1,67 @@
+import { z } from "zod";
+
+/** Per-category knob set; unknown categories fall back to `default`. */
+const thresholdsSchema = z.record(z.string(), z.number().min(0).max(1));
+const ttlSchema = z.record(z.string(), z.number().int().min(0));
+
+export const multiTurnModes = ["exact-history", "exact-only", "off"] as const;
+export type MultiTurnMode = (typeof multiTurnModes)[number];
+
+export const cacheConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    semanticEnabled: z.boolean().default(true),
+    /** Minimum cosine similarity for a semantic hit, per category. */
+    thresholds: thresholdsSchema.default({
+      default: 0.8,
+      static_knowledge: 0.8,
+      classification: 0.85,
+      summarization: 0.9,
+      code: 0.9,
+      realtime: 0.9,
+    }),
+    /** Reject near-misses differing in numbers, negations, entities, quotes, dates, units, comparisons. */
+    precisionGuard: z.boolean().default(true),
+    /** Requests sampled hotter than this are creative by nature: never cached. */
+    maxTemperature: z.number().min(0).max(2).default(0.7),
+    /**
+     * exact-history: earlier turns must be identical (they are part of the partition), semantic match on the last user turn;
+     * exact-only: multi-turn requests use only the exact layer; off: multi-turn requests are never cached.
+     */
+    /** Most clients omit temperature (provider default 1.0); caching them is what makes a cache pay. */
+    cacheWhenTemperatureAbsent: z.boolean().default(true),
+    multiTurn: z.enum(multiTurnModes).default("exact-history"),
+    /** Categories that are never cached whatever the TTL says. */
+    neverCacheCategories: z.array(z.string()).default(["creative"]),
+    /** TTL in seconds per category; 0 means not cached. */
+    ttlSeconds: ttlSchema.default({
+      default: 24 * 3600,
+      static_knowledge: 48 * 3600,
+      summarization: 8 * 3600,
+      classification: 18 * 3600,
+      code: 24 * 3600,
+      realtime: 5 * 60,
+      creative: 0,
+    }),
+    /** Bound per tenant in each store that can enforce it; oldest (LRU) entries are evicted first. */
+    maxEntriesPerTenant: z.number().int().positive().default(100_000),
+    /** Total wall-clock a lookup or store may spend on store I/O (Redis, Qdrant) before it gives up. */
+    storeBudgetMs: z.number().positive().default(20),
+    /** Nearest neighbours fetched per semantic lookup before the guard picks the first acceptable one. */
+    semanticTopK: z.number().int().min(1).max(50).default(5),
+  })
+  .strict();
+
+export type CacheConfig = z.infer<typeof cacheConfigSchema>;
+export type CacheConfigInput = z.input<typeof cacheConfigSchema>;
+
+export const defaultCacheConfig: CacheConfig = cacheConfigSchema.parse({});
+
+export function thresholdFor(config: CacheConfig, category: string): number {
+  return config.thresholds[category] ?? config.thresholds["default"] ?? 0.8;
+}
+
+export function ttlMsFor(config: CacheConfig, category: string): number {
+  const seconds = config.ttlSeconds[category] ?? config.ttlSeconds["default"] ?? 0;
+  return seconds * 1000;
+}

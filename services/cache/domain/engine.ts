@@ -1,0 +1,154 @@
+import type { ExactStore } from "../store/exact-store.ts";
+import type { VectorIndex } from "../store/vector-index.ts";
+import { Deadline, withDeadline, type BudgetOutcome } from "./budget.ts";
+import { BurstLogger, type WarnLogger } from "./burst-logger.ts";
+import { defaultCacheConfig, thresholdFor, type CacheConfig } from "./config.ts";
+import { exactKey, lastUserText, namespaceOf, semanticPartition } from "./keys.ts";
+import type { CacheMetrics } from "./metrics.ts";
+import { decidePolicy } from "./policy.ts";
+import { precisionGuard } from "./precision-guard.ts";
+import type { CachedAnswer, CacheRequest, Embedder, LookupResult, StoreResult } from "./types.ts";
+
+export interface CacheEngineDeps {
+  config?: CacheConfig;
+  exact: ExactStore;
+  /** Omit to run exact-only. */
+  vectors?: VectorIndex;
+  embedder: Embedder;
+  metrics?: CacheMetrics;
+  logger?: WarnLogger;
+  /** Wall clock for TTLs (injected in tests). */
+  now?: () => number;
+}
+
+/**
+ * Two-layer cache: exact (hash of the whole normalised request) then semantic (last user message,
+ * nearest neighbours inside an exact partition of everything else, then a per-category threshold and
+ * the precision guard). Store I/O is best effort inside `storeBudgetMs`; embedding is local CPU time.
+ */
+export class CacheEngine {
+  readonly config: CacheConfig;
+  private readonly exact: ExactStore;
+  private readonly vectors: VectorIndex | undefined;
+  private readonly embedder: Embedder;
+  private readonly metrics: CacheMetrics | undefined;
+  private readonly burst: BurstLogger;
+  private readonly now: () => number;
+
+  constructor(deps: CacheEngineDeps) {
+    this.config = deps.config ?? defaultCacheConfig;
+    this.exact = deps.exact;
+    this.vectors = deps.vectors;
+    this.embedder = deps.embedder;
+    this.metrics = deps.metrics;
+    this.burst = new BurstLogger(deps.logger);
+    this.now = deps.now ?? Date.now;
+  }
+
+  get embedderId(): string {
+    return `${this.embedder.name}@${this.embedder.version}`;
+  }
+
+  async lookup(req: CacheRequest): Promise<LookupResult> {
+    const started = performance.now();
+    const result = await this.lookupInner(req);
+    this.metrics?.lookupSeconds.observe({ result: result.hit ? "hit" : "miss" }, (performance.now() - started) / 1000);
+    if (result.hit) {
+      this.metrics?.lookups.inc({ layer: result.layer, result: "hit" });
+      this.metrics?.similarity.observe({ layer: result.layer }, result.similarity);
+    } else {
+      this.metrics?.lookups.inc({ layer: "none", result: result.reason.startsWith("skip:") ? "skip" : "miss" });
+    }
+    return result;
+  }
+
+  private async lookupInner(req: CacheRequest): Promise<LookupResult> {
+    const policy = decidePolicy(req, this.config);
+    if (!policy.lookupExact) return { hit: false, reason: `skip:${policy.reason ?? "policy"}` };
+    const deadline = new Deadline(this.config.storeBudgetMs);
+    const ns = namespaceOf(req);
+    const key = exactKey(req, this.embedder);
+    const exact = await this.call(this.exact.kind, "get", deadline, () => this.exact.get(req.tenant, ns, key));
+    if (exact.ok && exact.value) return { hit: true, layer: "exact", similarity: 1, answer: exact.value };
+    if (!exact.ok) return { hit: false, reason: `exact-store-${exact.kind}` };
+    if (!policy.lookupSemantic || !this.vectors) return { hit: false, reason: "exact-miss" };
+
+    const text = lastUserText(req);
+    if (text === undefined) return { hit: false, reason: "exact-miss" };
+    const [vector] = await this.embedder.embed([text]);
+    if (!vector) return { hit: false, reason: "embed-failed" };
+    const partition = semanticPartition(req, this.embedder);
+    const vectors = this.vectors;
+    const found = await this.call(vectors.kind, "search", deadline, () =>
+      vectors.search(partition, vector, this.config.semanticTopK, this.now()),
+    );
+    if (!found.ok) return { hit: false, reason: `vector-index-${found.kind}` };
+    const threshold = thresholdFor(this.config, req.category);
+    let reason = "semantic-miss";
+    const best = found.value[0]?.score;
+    for (const match of found.value) {
+      if (match.score < threshold) {
+        reason = reason === "semantic-miss" ? "below-threshold" : reason;
+        break;
+      }
+      if (this.config.precisionGuard) {
+        const verdict = precisionGuard(text, match.meta.text);
+        if (!verdict.ok) {
+          this.metrics?.guardRejections.inc({ check: verdict.check });
+          reason = `guard:${verdict.check}`;
+          continue;
+        }
+      }
+      const answer = await this.call(this.exact.kind, "get", deadline, () => this.exact.get(req.tenant, ns, match.meta.id));
+      if (answer.ok && answer.value) return { hit: true, layer: "semantic", similarity: match.score, answer: answer.value };
+      if (!answer.ok) return { hit: false, reason: `exact-store-${answer.kind}` };
+      // The answer aged out or was evicted: the vector is an orphan.
+      void vectors.remove(partition, match.meta.id).catch(() => undefined);
+    }
+    return best === undefined ? { hit: false, reason } : { hit: false, reason, similarity: best };
+  }
+
+  async store(req: CacheRequest, answer: CachedAnswer): Promise<StoreResult> {
+    const result = await this.storeInner(req, answer);
+    this.metrics?.stores.inc({ result: result.stored ? "stored" : result.reason?.startsWith("failed") ? "failed" : "skipped" });
+    return result;
+  }
+
+  private async storeInner(req: CacheRequest, answer: CachedAnswer): Promise<StoreResult> {
+    const policy = decidePolicy(req, this.config);
+    if (!policy.store) return { stored: false, reason: policy.reason ?? "policy" };
+    const deadline = new Deadline(this.config.storeBudgetMs);
+    const ns = namespaceOf(req);
+    const key = exactKey(req, this.embedder);
+    const put = await this.call(this.exact.kind, "set", deadline, () => this.exact.set(req.tenant, ns, key, answer, policy.ttlMs));
+    if (!put.ok) return { stored: false, reason: `failed:exact-store-${put.kind}` };
+    const text = lastUserText(req);
+    if (!policy.storeSemantic || !this.vectors || text === undefined) return { stored: true };
+    const [vector] = await this.embedder.embed([text]);
+    if (!vector) return { stored: true, reason: "embed-failed" };
+    const vectors = this.vectors;
+    const createdAt = this.now();
+    const meta = { id: key, text, createdAt, expiresAt: createdAt + policy.ttlMs };
+    const up = await this.call(vectors.kind, "upsert", deadline, () => vectors.upsert(semanticPartition(req, this.embedder), meta, vector));
+    return up.ok ? { stored: true } : { stored: true, reason: `exact-only:vector-index-${up.kind}` };
+  }
+
+  /** Drops a tenant's entries (or one namespace); returns entries counted as dropped (see ExactStore.invalidate). */
+  async invalidate(opts: { tenant: string; namespace?: string }): Promise<number> {
+    const [e, v] = await Promise.all([
+      this.exact.invalidate(opts.tenant, opts.namespace),
+      this.vectors ? this.vectors.invalidate(opts.tenant, opts.namespace) : Promise.resolve(0),
+    ]);
+    // Vectors and answers are 1:1; report the larger count since Redis cannot count cheaply.
+    return Math.max(e, v);
+  }
+
+  private async call<T>(store: string, op: string, deadline: Deadline, work: () => Promise<T>): Promise<BudgetOutcome<T>> {
+    const out = await withDeadline(deadline, work);
+    if (!out.ok) {
+      this.metrics?.storeFailures.inc({ store, op, kind: out.kind });
+      this.burst.warn({ store, op, kind: out.kind, err: out.error instanceof Error ? out.error.message : undefined }, "cache backend call failed; serving without cache");
+    }
+    return out;
+  }
+}

@@ -1,0 +1,55 @@
+import { Counter, Histogram, type Registry } from "prom-client";
+
+export interface CacheMetrics {
+  lookups: Counter<"layer" | "result">;
+  stores: Counter<"result">;
+  storeFailures: Counter<"store" | "op" | "kind">;
+  guardRejections: Counter<"check">;
+  lookupSeconds: Histogram<"result">;
+  similarity: Histogram<"layer">;
+}
+
+/** Registers the cache metrics on the caller's registry (one registry per process or per test). */
+export function registerCacheMetrics(registry: Registry): CacheMetrics {
+  const registers = [registry];
+  return {
+    lookups: new Counter({
+      name: "llmgw_cache_lookups_total",
+      help: "Cache lookups by layer that answered (exact, semantic, none) and result (hit, miss, skip)",
+      labelNames: ["layer", "result"],
+      registers,
+    }),
+    stores: new Counter({
+      name: "llmgw_cache_stores_total",
+      help: "Cache store attempts by result (stored, skipped, failed)",
+      labelNames: ["result"],
+      registers,
+    }),
+    storeFailures: new Counter({
+      name: "llmgw_cache_store_failures_total",
+      help: "Backend calls that failed or ran out of the time budget",
+      labelNames: ["store", "op", "kind"],
+      registers,
+    }),
+    guardRejections: new Counter({
+      name: "llmgw_cache_guard_rejections_total",
+      help: "Semantic candidates above threshold rejected by the precision guard, by check",
+      labelNames: ["check"],
+      registers,
+    }),
+    lookupSeconds: new Histogram({
+      name: "llmgw_cache_lookup_seconds",
+      help: "Cache lookup latency including embedding",
+      labelNames: ["result"],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
+      registers,
+    }),
+    similarity: new Histogram({
+      name: "llmgw_cache_hit_similarity",
+      help: "Similarity of served hits",
+      labelNames: ["layer"],
+      buckets: [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1],
+      registers,
+    }),
+  };
+}

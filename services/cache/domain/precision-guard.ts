@@ -1,0 +1,162 @@
+import { STOPWORDS, stem, wordTokens } from "./text-features.ts";
+
+/**
+ * Second opinion after nearest-neighbour search: a high cosine hides one-word differences that flip the
+ * answer ("capital of France" / "capital of Germany", "with" / "without", 2019 / 2020). Each check
+ * compares a small extracted set; any difference rejects the candidate. Pure and table-tested.
+ */
+export type GuardCheck =
+  | "numbers"
+  | "negation"
+  | "entities"
+  | "quoted"
+  | "dates"
+  | "units"
+  | "comparison"
+  | "question"
+  | "person"
+  | "specificity";
+
+export type GuardVerdict = { ok: true } | { ok: false; check: GuardCheck; detail: string };
+
+const NUMBER_WORDS = new Set(
+  "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion trillion first second third fourth fifth sixth seventh eighth ninth tenth half quarter dozen".split(
+    " ",
+  ),
+);
+const NEGATIONS = new Set(["not", "no", "never", "without", "none", "nobody", "nothing", "neither", "nor", "cannot", "isn't", "aren't", "wasn't", "weren't", "don't", "doesn't", "didn't", "won't", "wouldn't", "can't", "couldn't", "shouldn't", "haven't", "hasn't", "hadn't", "mustn't", "except", "unless", "avoid"]);
+const MONTHS = new Set("january february march april may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday tonight weekend".split(" "));
+const UNITS = new Set("km kilometer kilometers kilometre kilometres m meter meters metre metres cm mm mile miles ft feet foot inch inches yard yards kg kilogram kilograms g gram grams lb lbs pound pounds oz ounce ounces l liter liters litre litres ml gallon gallons celsius fahrenheit kelvin c f percent usd eur gbp inr dollar dollars euro euros rupee rupees yen cent cents mph kmh kph hour hours minute minutes second seconds day days week weeks month months year years decade decades century centuries gb mb kb tb ghz mhz hz kw kwh watt watts volt volts amp amps".split(" "));
+const COMPARISON = new Set("more less most least better best worse worst bigger biggest smaller smallest larger largest higher highest lower lowest greater greatest fewer fewest cheaper cheapest faster fastest slower slowest older oldest newer newest younger youngest longer longest shorter shortest stronger strongest weaker weakest before after above below over under vs versus than max min maximum minimum increase decrease difference differences between".split(" "));
+/** Sentence starters and pronouns that are capitalised by position, not because they name something. */
+const CAP_NOISE = new Set(["i", "i'm", "i've", "i'd", "i'll", "what", "how", "why", "when", "where", "who", "which", "is", "are", "can", "do", "does", "should", "would", "will", "the", "a", "an", "if", "in", "on"]);
+
+/** Question words whose swap changes what is asked ("how" and "what" are too interchangeable to be on this list). */
+const WH_STRICT = new Set(["why", "when", "where", "who", "whom", "whose"]);
+const AUXILIARIES = new Set(["is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have", "had", "may", "might", "must", "shall"]);
+const SECOND_PERSON = new Set(["you", "your", "yours", "yourself", "yourselves", "you're", "you've", "you'd", "you'll"]);
+/** Words that add no specificity when one side merely has them in addition. */
+const FILLER = new Set("explain describe mean meaning means define definition best good some ever exactly actually basically example examples list kind kinds type types main common usually possible really".split(" "));
+
+function questionShape(words: string[]): string {
+  const wh = [...new Set(words.filter((w) => WH_STRICT.has(w)))].sort().join(",");
+  const first = words[0] ?? "";
+  const yesNo = AUXILIARIES.has(first) ? "yn" : "";
+  return `${wh}|${yesNo}`;
+}
+
+function contentSet(words: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const w of words) if (!STOPWORDS.has(w) && !FILLER.has(w) && !SECOND_PERSON.has(w)) out.add(stem(w));
+  return out;
+}
+
+/** One side says everything the other says plus more: an answer to the general question does not fit the specific one. */
+function specificityGap(ca: Set<string>, cb: Set<string>): string | undefined {
+  const onlyA = [...ca].filter((w) => !cb.has(w));
+  const onlyB = [...cb].filter((w) => !ca.has(w));
+  if (onlyA.length === 0 && onlyB.length > 0) return onlyB[0];
+  if (onlyB.length === 0 && onlyA.length > 0) return onlyA[0];
+  return undefined;
+}
+
+function setDiff(a: Set<string>, b: Set<string>): string | undefined {
+  for (const x of a) if (!b.has(x)) return x;
+  for (const x of b) if (!a.has(x)) return x;
+  return undefined;
+}
+
+function numbers(text: string, words: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/\d+(?:[.,]\d+)*/g)) out.add(m[0].replace(/,/g, ""));
+  for (const w of words) if (NUMBER_WORDS.has(w)) out.add(w);
+  return out;
+}
+
+function negationCount(words: string[]): number {
+  let n = 0;
+  for (const w of words) if (NEGATIONS.has(w.replace("’", "'")) || w.endsWith("n't")) n++;
+  return n;
+}
+
+function quoted(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/["“”«»]([^"“”«»]{1,200})["“”«»]|(?:^|\s)'([^']{2,200})'(?=\s|[.,?!]|$)|`([^`]{1,200})`/g)) {
+    const q = (m[1] ?? m[2] ?? m[3] ?? "").trim().toLowerCase();
+    if (q) out.add(q);
+  }
+  return out;
+}
+
+function pick(words: string[], vocab: Set<string>): Set<string> {
+  return new Set(words.filter((w) => vocab.has(w)));
+}
+
+/** Capitalised tokens not at a sentence start, plus all-caps/mixed tokens anywhere (acronyms, CamelCase). */
+function entities(text: string): Set<string> {
+  const out = new Set<string>();
+  const re = /[\p{L}\p{N}][\p{L}\p{N}'’.-]*/gu;
+  let sentenceStart = true;
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    const between = text.slice(last, m.index);
+    if (/[.?!:;\n]\s*$/.test(between) || /["(]\s*$/.test(between)) sentenceStart = true;
+    last = (m.index ?? 0) + m[0].length;
+    const tok = m[0].replace(/[.'’-]+$/, "");
+    const lower = tok.toLowerCase();
+    const first = tok[0] ?? "";
+    const isCap = first !== first.toLowerCase();
+    const inner = tok.slice(1);
+    const isAcronymOrCamel = inner !== inner.toLowerCase();
+    if ((isCap && !sentenceStart) || isAcronymOrCamel) {
+      if (!CAP_NOISE.has(lower) && !STOPWORDS.has(lower)) out.add(lower);
+    }
+    sentenceStart = false;
+  }
+  return out;
+}
+
+/** An entity named on one side must at least appear as a word on the other (casing is unreliable in user text). */
+function entityMismatch(ea: Set<string>, wordsB: Set<string>, eb: Set<string>, wordsA: Set<string>): string | undefined {
+  for (const e of ea) if (!wordsB.has(e) && !eb.has(e)) return e;
+  for (const e of eb) if (!wordsA.has(e) && !ea.has(e)) return e;
+  return undefined;
+}
+
+export type GuardOptions = Partial<Record<GuardCheck, boolean>>;
+
+export function precisionGuard(a: string, b: string, options: GuardOptions = {}): GuardVerdict {
+  const on = (c: GuardCheck): boolean => options[c] !== false;
+  const wa = wordTokens(a);
+  const wb = wordTokens(b);
+  const d1 = setDiff(numbers(a, wa), numbers(b, wb));
+  if (d1 !== undefined) return { ok: false, check: "numbers", detail: d1 };
+  const na = negationCount(wa);
+  const nb = negationCount(wb);
+  if (na % 2 !== nb % 2 || Math.min(na, 1) !== Math.min(nb, 1)) return { ok: false, check: "negation", detail: `${na}/${nb}` };
+  const d3 = setDiff(quoted(a), quoted(b));
+  if (d3 !== undefined) return { ok: false, check: "quoted", detail: d3 };
+  const d4 = setDiff(pick(wa, MONTHS), pick(wb, MONTHS));
+  if (d4 !== undefined) return { ok: false, check: "dates", detail: d4 };
+  const d5 = setDiff(pick(wa, UNITS), pick(wb, UNITS));
+  if (d5 !== undefined) return { ok: false, check: "units", detail: d5 };
+  const d6 = setDiff(pick(wa, COMPARISON), pick(wb, COMPARISON));
+  if (d6 !== undefined) return { ok: false, check: "comparison", detail: d6 };
+  const d7 = entityMismatch(entities(a), new Set(wb), entities(b), new Set(wa));
+  if (d7 !== undefined) return { ok: false, check: "entities", detail: d7 };
+  if (on("question")) {
+    const qa = questionShape(wa);
+    const qb = questionShape(wb);
+    if (qa !== qb) return { ok: false, check: "question", detail: `${qa}/${qb}` };
+  }
+  if (on("person")) {
+    const pa = wa.some((w) => SECOND_PERSON.has(w));
+    const pb = wb.some((w) => SECOND_PERSON.has(w));
+    if (pa !== pb) return { ok: false, check: "person", detail: "you" };
+  }
+  if (on("specificity")) {
+    const gap = specificityGap(contentSet(wa), contentSet(wb));
+    if (gap !== undefined) return { ok: false, check: "specificity", detail: gap };
+  }
+  return { ok: true };
+}

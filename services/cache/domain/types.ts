@@ -1,0 +1,45 @@
+/** Public shapes of the cache engine; the gRPC CacheService maps its messages onto these. */
+
+export interface ChatMessageLike {
+  role: string;
+  content: string;
+}
+
+export type CacheControl = "default" | "off" | "refresh" | "no-store";
+
+export interface CacheRequest {
+  tenant: string;
+  /** Routing tier or concrete model: answers never cross scopes. */
+  scope: string;
+  messages: ChatMessageLike[];
+  /** temperature, top_p, tools, response_format, ... exactly as the client sent them. */
+  params: Record<string, unknown>;
+  category: string;
+  cacheControl: CacheControl;
+  /** Invalidation handle inside a tenant; defaults to `scope`. */
+  namespace?: string;
+}
+
+export interface CachedAnswer {
+  /** The OpenAI chat.completion JSON as it was served. */
+  completionJson: string;
+  model: string;
+  createdAt: number;
+}
+
+export type LookupResult =
+  | { hit: false; reason: string; layer?: undefined; similarity?: number }
+  | { hit: true; layer: "exact" | "semantic"; similarity: number; answer: CachedAnswer };
+
+export interface StoreResult {
+  stored: boolean;
+  reason?: string;
+}
+
+export interface Embedder {
+  name: string;
+  version: string;
+  dim: number;
+  /** Returns L2-normalised vectors, one per text. */
+  embed(texts: string[]): Promise<Float32Array[]>;
+}

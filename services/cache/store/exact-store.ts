@@ -1,0 +1,33 @@
+import type { CachedAnswer } from "../domain/types.ts";
+
+/** Answer store keyed by the exact request hash; also holds answers that semantic entries point to. */
+export interface ExactStore {
+  readonly kind: string;
+  get(tenant: string, namespace: string, key: string): Promise<CachedAnswer | undefined>;
+  set(tenant: string, namespace: string, key: string, answer: CachedAnswer, ttlMs: number): Promise<void>;
+  delete(tenant: string, namespace: string, key: string): Promise<void>;
+  /**
+   * Drops a tenant's entries, or one namespace of them. Returns the number dropped when the store can
+   * count them cheaply, else 0 (the Redis store bumps a generation: O(1), old keys age out by TTL).
+   */
+  invalidate(tenant: string, namespace?: string): Promise<number>;
+}
+
+export function encodeAnswer(answer: CachedAnswer): string {
+  return JSON.stringify(answer);
+}
+
+export function decodeAnswer(raw: string): CachedAnswer | undefined {
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (v && typeof v === "object" && "completionJson" in v && "model" in v && "createdAt" in v) {
+      const { completionJson, model, createdAt } = v;
+      if (typeof completionJson === "string" && typeof model === "string" && typeof createdAt === "number") {
+        return { completionJson, model, createdAt };
+      }
+    }
+  } catch {
+    // A corrupt entry is a miss, never an error for the request.
+  }
+  return undefined;
+}

@@ -1,0 +1,80 @@
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { CachedAnswer } from "../domain/types.ts";
+import { decodeAnswer, encodeAnswer, type ExactStore } from "./exact-store.ts";
+
+/**
+ * Redis exact store. Invalidation bumps a generation counter (per tenant, and per tenant+namespace)
+ * kept in one hash; the generations are part of every entry key, so invalidation is O(1) whatever
+ * the tenant's size and stale keys age out by their PX TTL. Reads and writes resolve generations in a
+ * Lua script: one round trip. All of a tenant's keys share the `{tenantHash}` hash tag (one cluster slot).
+ */
+const GET_SCRIPT = `
+local g = redis.call('HMGET', KEYS[1], '_', ARGV[1])
+local key = ARGV[2] .. (g[1] or '0') .. ':' .. (g[2] or '0') .. ':' .. ARGV[3]
+return redis.call('GET', key)`;
+
+const SET_SCRIPT = `
+local g = redis.call('HMGET', KEYS[1], '_', ARGV[1])
+local key = ARGV[2] .. (g[1] or '0') .. ':' .. (g[2] or '0') .. ':' .. ARGV[3]
+redis.call('SET', key, ARGV[4], 'PX', ARGV[5])
+return 1`;
+
+const DEL_SCRIPT = `
+local g = redis.call('HMGET', KEYS[1], '_', ARGV[1])
+local key = ARGV[2] .. (g[1] or '0') .. ':' .. (g[2] or '0') .. ':' .. ARGV[3]
+return redis.call('DEL', key)`;
+
+type ScriptRunner = (keys: number, ...args: (string | number)[]) => Promise<unknown>;
+
+function short(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+export class RedisExactStore implements ExactStore {
+  readonly kind = "redis";
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string = "llmgw:cache",
+  ) {}
+
+  private genKey(tenant: string): string {
+    return `${this.prefix}:{${short(tenant)}}:gen`;
+  }
+
+  private entryPrefix(tenant: string, namespace: string): string {
+    return `${this.prefix}:{${short(tenant)}}:e:${short(namespace)}:`;
+  }
+
+  private run(script: string): ScriptRunner {
+    return (numKeys, ...args) => this.redis.eval(script, numKeys, ...args);
+  }
+
+  async get(tenant: string, namespace: string, key: string): Promise<CachedAnswer | undefined> {
+    const raw = await this.run(GET_SCRIPT)(1, this.genKey(tenant), `n:${short(namespace)}`, this.entryPrefix(tenant, namespace), key);
+    return typeof raw === "string" ? decodeAnswer(raw) : undefined;
+  }
+
+  async set(tenant: string, namespace: string, key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
+    if (ttlMs <= 0) return;
+    await this.run(SET_SCRIPT)(
+      1,
+      this.genKey(tenant),
+      `n:${short(namespace)}`,
+      this.entryPrefix(tenant, namespace),
+      key,
+      encodeAnswer(answer),
+      Math.max(1, Math.round(ttlMs)),
+    );
+  }
+
+  async delete(tenant: string, namespace: string, key: string): Promise<void> {
+    await this.run(DEL_SCRIPT)(1, this.genKey(tenant), `n:${short(namespace)}`, this.entryPrefix(tenant, namespace), key);
+  }
+
+  async invalidate(tenant: string, namespace?: string): Promise<number> {
+    await this.redis.hincrby(this.genKey(tenant), namespace === undefined ? "_" : `n:${short(namespace)}`, 1);
+    return 0;
+  }
+}

@@ -1,0 +1,33 @@
+/** Nearest-neighbour index contract shared by the in-process index and the Qdrant adapter. */
+
+export interface VectorPartition {
+  tenant: string;
+  /** Invalidation handle inside the tenant (scope by default). */
+  namespace: string;
+  /** Exact-match part of the semantic key: scope, system prompt, earlier turns, params, embedder. */
+  key: string;
+}
+
+export interface VectorEntryMeta {
+  /** Exact-layer key of the stored answer; also the entry id (one vector per stored request). */
+  id: string;
+  /** The normalised last user message, for the precision guard. */
+  text: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface VectorMatch {
+  meta: VectorEntryMeta;
+  score: number;
+}
+
+export interface VectorIndex {
+  readonly kind: string;
+  upsert(partition: VectorPartition, meta: VectorEntryMeta, vector: Float32Array): Promise<void>;
+  /** Top-k by cosine (vectors are normalised), best first, expired entries excluded. */
+  search(partition: VectorPartition, vector: Float32Array, k: number, now: number): Promise<VectorMatch[]>;
+  remove(partition: VectorPartition, id: string): Promise<void>;
+  /** Drops a tenant's entries, or one namespace of them; returns how many were dropped. */
+  invalidate(tenant: string, namespace?: string): Promise<number>;
+}
