@@ -1,0 +1,110 @@
+// Checks the arithmetic an answer shows ("12 / 20 x 100 = 55", "<<2*60=120>>"): a wrong
+// intermediate result is a strong, label-free sign that a math answer is wrong.
+
+/** Tiny recursive-descent evaluator for + - * / ^ and parentheses; null when not parseable. */
+export function evalArithmetic(src: string): number | null {
+  const s = src.replace(/[×x]/g, "*").replace(/÷/g, "/").replace(/\s+/g, "").replace(/,(?=\d{3}(?:\D|$))/g, "");
+  let i = 0;
+  const peek = (): string => s[i] ?? "";
+  const num = (): number | null => {
+    const start = i;
+    while (i < s.length && /[0-9.]/.test(s[i]!)) i++;
+    if (start === i) return null;
+    const v = Number(s.slice(start, i));
+    return Number.isFinite(v) ? v : null;
+  };
+  const atom = (): number | null => {
+    if (peek() === "(") {
+      i++;
+      const v = expr();
+      if (v === null || peek() !== ")") return null;
+      i++;
+      return v;
+    }
+    if (peek() === "-") {
+      i++;
+      const v = atom();
+      return v === null ? null : -v;
+    }
+    if (peek() === "$") i++;
+    return num();
+  };
+  const power = (): number | null => {
+    const b = atom();
+    if (b === null) return null;
+    if (peek() === "^") {
+      i++;
+      const e = power();
+      return e === null ? null : b ** e;
+    }
+    return b;
+  };
+  const term = (): number | null => {
+    let v = power();
+    while (v !== null && (peek() === "*" || peek() === "/")) {
+      const op = s[i++];
+      const r = power();
+      if (r === null) return null;
+      v = op === "*" ? v * r : v / r;
+    }
+    return v;
+  };
+  const expr = (): number | null => {
+    let v = term();
+    while (v !== null && (peek() === "+" || peek() === "-")) {
+      const op = s[i++];
+      const r = term();
+      if (r === null) return null;
+      v = op === "+" ? v + r : v - r;
+    }
+    return v;
+  };
+  const v = expr();
+  return v !== null && i === s.length && Number.isFinite(v) ? v : null;
+}
+
+function close(a: number, b: number): boolean {
+  if (a === b) return true;
+  const tol = Math.max(0.011, Math.abs(a) * 0.005);
+  return Math.abs(a - b) <= tol || Math.abs(Math.round(a) - b) < 1e-9;
+}
+
+// Bounded classes and lengths: linear-time scanning, no catastrophic backtracking.
+const ANNOTATION_G = /<<([^<>=\n]{1,120})=([^<>\n]{1,40})>>/g;
+const EQUATION_G = /([0-9][0-9.,\s+\-*/x×÷()^$]{1,100}?)\s*=\s*\$?(-?[0-9][0-9,]*(?:\.[0-9]+)?)(?![0-9.]|,\d|\s{0,3}[+\-*/x×÷^]\s{0,3}[\d$(])/g;
+const HAS_OP = /\d\s*[+\-*/x×÷^]\s*[\d($]/;
+
+export interface ArithmeticCheck {
+  checked: number;
+  errors: string[];
+}
+
+export function checkArithmetic(text: string): ArithmeticCheck {
+  const clean = text.length > 20_000 ? text.slice(0, 20_000) : text;
+  const t = clean.replace(/\\([*$])/g, "$1");
+  const errors: string[] = [];
+  let checked = 0;
+  const test = (lhs: string, rhs: string): void => {
+    if (!HAS_OP.test(lhs)) return;
+    if (lhs.includes("%") || /\d\s+\d/.test(lhs)) return;
+    const a = evalArithmetic(lhs);
+    const b = Number(rhs.replace(/[$,%\s]/g, ""));
+    if (a === null || !Number.isFinite(b)) return;
+    checked++;
+    if (!close(a, b)) errors.push(`${lhs.trim()} = ${rhs.trim()} (is ${Math.round(a * 1000) / 1000})`);
+  };
+  ANNOTATION_G.lastIndex = 0;
+  for (let m = ANNOTATION_G.exec(t); m !== null; m = ANNOTATION_G.exec(t)) test(m[1]!, m[2]!);
+  // Plain equations outside annotations.
+  const plain = t.replace(ANNOTATION_G, " ");
+  EQUATION_G.lastIndex = 0;
+  for (let m = EQUATION_G.exec(plain); m !== null; m = EQUATION_G.exec(plain)) {
+    // Trim to the arithmetic part: drop leading punctuation and unbalanced parens.
+    let lhs = m[1]!.replace(/^[\s,.)]+/, "");
+    const opens = (lhs.match(/\(/g) ?? []).length;
+    const closes = (lhs.match(/\)/g) ?? []).length;
+    if (opens !== closes) lhs = lhs.replace(/[()]/g, "");
+    test(lhs, m[2]!);
+  }
+  return { checked, errors };
+}

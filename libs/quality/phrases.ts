@@ -1,0 +1,41 @@
+// Refusal and hedging phrases (lower-case). Checked only near the start/end of an answer, where
+// models put them; a long useful answer that quotes "I cannot" mid-way is not a refusal.
+export const REFUSAL_PHRASES: readonly string[] = [
+  "i'm sorry, but i can't",
+  "i am sorry, but i cannot",
+  "i'm sorry, but i cannot",
+  "i can't help with",
+  "i cannot help with",
+  "i can't assist with",
+  "i cannot assist with",
+  "i'm unable to",
+  "i am unable to",
+  "i won't be able to",
+  "i cannot fulfill",
+  "i can't fulfill",
+  "as an ai language model, i cannot",
+  "as an ai, i cannot",
+  "i'm not able to provide",
+  "i cannot provide",
+  "i can't provide",
+  "i must decline",
+];
+
+export const HEDGING_PHRASES: readonly string[] = [
+  "i'm not sure",
+  "i am not sure",
+  "i'm not certain",
+  "i am not certain",
+  "i don't know",
+  "i do not know",
+  "it's hard to say",
+  "it is difficult to determine",
+  "cannot be determined",
+  "can't be determined",
+  "not enough information",
+  "insufficient information",
+  "the question is ambiguous",
+  "i may be wrong",
+  "i might be wrong",
+  "unclear from the",
+];

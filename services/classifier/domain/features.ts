@@ -1,0 +1,149 @@
+// Feature extraction: cheap, linear-time scans with precompiled, backtracking-safe regexes
+// (no nested quantifiers, bounded input) so classification stays in the microseconds.
+import type { ClassifyInput, Features } from "./types.ts";
+
+/** Regex features look at most this many characters (head + tail) of very long prompts. */
+const SCAN_HEAD = 12_000;
+const SCAN_TAIL = 4_000;
+
+export function boundedText(text: string): string {
+  if (text.length <= SCAN_HEAD + SCAN_TAIL) return text;
+  return text.slice(0, SCAN_HEAD) + "\n" + text.slice(text.length - SCAN_TAIL);
+}
+
+/** The text the model is asked about: user/system/developer content; the last user turn matters most. */
+export function promptText(input: ClassifyInput): string {
+  let out = "";
+  for (const m of input.messages) {
+    if (m.role === "assistant" || m.role === "tool") continue;
+    out += (out ? "\n" : "") + m.content;
+  }
+  return out;
+}
+
+export function lastUserText(input: ClassifyInput): string {
+  for (let i = input.messages.length - 1; i >= 0; i--) {
+    const m = input.messages[i];
+    if (m && m.role === "user") return m.content;
+  }
+  return "";
+}
+
+const CODE_FENCE = /```/;
+const CODE_SYNTAX =
+  /\b(?:def|class|function|return|import|const|let|var|public|static|void|printf|println|elif|lambda|async|await|struct|impl|fn|SELECT|INSERT|UPDATE)\b[^\n]{0,80}[({:;=]|#include|=>|\w\(\)|;\s*$|<\/?[a-z]+>|\bpython\b|\bjavascript\b|\btypescript\b|\bjava\b|\bc\+\+|\bsql\b|\bregex\b|\bbash\b|\bcode\b|\bprogram\b|\bfunction\b|\bbug\b|\bcompile/im;
+const MATH =
+  /\d\s*[+\-*/^×÷=<>]\s*\d|\\frac|\\sqrt|\$[^$\n]{1,80}\$|\b(?:solve|calculate|compute|equation|integral|derivative|probability|sum of|how many|how much|percent|percentage|average|remainder|divisible|prime|polynomial|matrix|theorem|prove|log|sqrt|x\^2)\b/i;
+const REASONING_G =
+  /\b(?:step[- ]by[- ]step|why|explain|reason(?:ing)?|prove|proof|derive|justify|analy[sz]e|compare|contrast|evaluate|critique|implications?|trade-?offs?|pros and cons|assume|therefore|hypothes[ie]s|infer|deduce|if and only if|suppose|consider)\b/gi;
+const QUESTION_G = /\?/g;
+const NUMBER_G = /\d+(?:[.,]\d+)?/g;
+const MC_OPTION_G = /(?:^|\n)\s*\(?[A-Da-d][.)]\s/g;
+const CONSTRAINT_G =
+  /\b(?:exactly|at least|at most|no more than|must|should not|format|bullet points?|in \d+ words|words or less|json|table|markdown|limit|only (?:use|respond|answer|include)|start (?:every|each)|each sentence|rhyme)\b/gi;
+const FOLLOW_UP =
+  /\b(?:your (?:previous|last|earlier) (?:answer|response|reply)|rewrite|rephrase|revise|now (?:do|make|write|translate|explain)|based on (?:your|the) (?:previous|above)|the above|same (?:thing|question)|continue|elaborate|what about)\b/i;
+
+function countMatches(re: RegExp, text: string, cap = 1000): number {
+  re.lastIndex = 0;
+  let n = 0;
+  while (re.exec(text) !== null) {
+    n++;
+    if (n >= cap) break;
+  }
+  re.lastIndex = 0;
+  return n;
+}
+
+// Language: script ranges first (unambiguous), then Latin stop-word votes.
+const SCRIPT_TESTS: [string, RegExp][] = [
+  ["zh", /[\u4e00-\u9fff]/g],
+  ["ja", /[\u3040-\u30ff]/g],
+  ["ko", /[\uac00-\ud7af]/g],
+  ["ru", /[\u0400-\u04ff]/g],
+  ["ar", /[\u0600-\u06ff]/g],
+  ["he", /[\u0590-\u05ff]/g],
+  ["hi", /[\u0900-\u097f]/g],
+  ["th", /[\u0e00-\u0e7f]/g],
+  ["el", /[\u0370-\u03ff]/g],
+];
+const STOPWORDS: [string, RegExp][] = [
+  ["en", /\b(?:the|and|is|are|of|to|what|you|with|that|this|for)\b/gi],
+  ["es", /\b(?:el|los|las|que|por|para|una|del|est[aá]|como|pero|es)\b/gi],
+  ["fr", /\b(?:le|les|des|est|une|pour|dans|que|qui|avec|pas|je|vous)\b/gi],
+  ["de", /\b(?:der|die|das|und|ist|nicht|ein|eine|mit|ich|sie|auf|f[uü]r)\b/gi],
+  ["pt", /\b(?:o|os|as|que|n[aã]o|uma|para|com|est[aá]|voc[eê]|do|da)\b/gi],
+  ["it", /\b(?:il|gli|che|non|una|per|con|sono|della|questo|come)\b/gi],
+];
+
+export function guessLanguage(text: string): string {
+  const sample = text.length > 2000 ? text.slice(0, 2000) : text;
+  const nonSpace = sample.replace(/\s+/g, "").length || 1;
+  let bestScript = "";
+  let bestScriptCount = 0;
+  for (const [lang, re] of SCRIPT_TESTS) {
+    const c = countMatches(re, sample, 2000);
+    if (c > bestScriptCount) {
+      bestScript = lang;
+      bestScriptCount = c;
+    }
+  }
+  // Kana present → Japanese even if Han dominates.
+  if (bestScript === "zh" && countMatches(SCRIPT_TESTS[1]![1], sample, 5) > 0) bestScript = "ja";
+  if (bestScriptCount / nonSpace > 0.2) return bestScript;
+  let best = "und";
+  let bestCount = 0;
+  for (const [lang, re] of STOPWORDS) {
+    const c = countMatches(re, sample, 500);
+    if (c > bestCount) {
+      best = lang;
+      bestCount = c;
+    }
+  }
+  return bestCount >= 1 ? best : "und";
+}
+
+function countWords(text: string): number {
+  let n = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const space = c === 32 || c === 10 || c === 9 || c === 13;
+    if (!space && !inWord) n++;
+    inWord = !space;
+  }
+  return n;
+}
+
+export function extractFeatures(input: ClassifyInput): Features {
+  const full = promptText(input);
+  const text = boundedText(full);
+  const last = lastUserText(input);
+  let turns = 0;
+  let hasSystem = false;
+  for (const m of input.messages) {
+    if (m.role === "user") turns++;
+    else if (m.role === "system" || m.role === "developer") hasSystem = true;
+  }
+  const chars = full.length;
+  return {
+    chars,
+    approxTokens: Math.ceil(chars / 4),
+    turns,
+    hasCode: CODE_FENCE.test(text) || CODE_SYNTAX.test(text),
+    hasMath: MATH.test(text),
+    reasoningMarkers: countMatches(REASONING_G, text),
+    hasTools: input.hasTools,
+    jsonMode: input.jsonMode,
+    language: guessLanguage(text),
+    questionCount: countMatches(QUESTION_G, text),
+    lastUserChars: last.length,
+    words: countWords(boundedText(last)),
+    numberCount: countMatches(NUMBER_G, text),
+    multipleChoice: countMatches(MC_OPTION_G, text, 10) >= 3,
+    constraintMarkers: countMatches(CONSTRAINT_G, text),
+    followUp: turns > 1 && FOLLOW_UP.test(boundedText(last)),
+    hasSystem,
+    maxTokens: input.maxTokens ?? 0,
+  };
+}
