@@ -1,0 +1,44 @@
+// One prom-client registry per service, with RED metrics for every RPC method.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export { Registry };
+
+export function createRegistry(service: string, opts: { defaults?: boolean } = {}): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  if (opts.defaults ?? true) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export interface RpcMetrics {
+  observe(method: string, code: string, seconds: number): void;
+}
+
+const rpcMetricsByRegistry = new WeakMap<Registry, RpcMetrics>();
+
+/** RED metrics for RPCs: rate and errors via the counter, duration via the histogram. */
+export function rpcMetrics(registry: Registry): RpcMetrics {
+  const existing = rpcMetricsByRegistry.get(registry);
+  if (existing) return existing;
+  const total = new Counter({
+    name: "llmgw_rpc_requests_total",
+    help: "RPCs handled, by method and status code",
+    labelNames: ["method", "code"] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "llmgw_rpc_duration_seconds",
+    help: "RPC handling time",
+    labelNames: ["method"] as const,
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [registry],
+  });
+  const m: RpcMetrics = {
+    observe(method, code, seconds) {
+      total.inc({ method, code });
+      duration.observe({ method }, seconds);
+    },
+  };
+  rpcMetricsByRegistry.set(registry, m);
+  return m;
+}

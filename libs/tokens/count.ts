@@ -1,0 +1,38 @@
+// Token counting with a real tokenizer (o200k_base), made cheap for the hot path: UTF-8 byte length is an
+// upper bound on BPE tokens, so short prompts are bounded without tokenizing at all.
+import { Tiktoken } from "js-tiktoken/lite";
+import o200k from "js-tiktoken/ranks/o200k_base";
+
+let encoder: Tiktoken | undefined;
+function enc(): Tiktoken {
+  encoder ??= new Tiktoken(o200k);
+  return encoder;
+}
+
+/** Exact token count of a text. */
+export function countTokens(text: string): number {
+  return text.length === 0 ? 0 : enc().encode(text).length;
+}
+
+/** Per-message framing overhead in OpenAI's chat format (role and separators). */
+const PER_MESSAGE = 4;
+
+export interface TokenEstimate {
+  tokens: number;
+  /** true when `tokens` is an exact count, false when it is the byte upper bound. */
+  exact: boolean;
+}
+
+/**
+ * Tokens of a chat prompt. Below `exactAbove` bytes the byte length is returned as an upper bound
+ * (safe for context-window filtering and worst-case budget reservations); above it we tokenize.
+ */
+export function countPromptTokens(texts: readonly string[], exactAbove = 16_384): TokenEstimate {
+  let bytes = 0;
+  for (const t of texts) bytes += Buffer.byteLength(t, "utf8");
+  const framing = PER_MESSAGE * texts.length + 3;
+  if (bytes <= exactAbove) return { tokens: bytes + framing, exact: false };
+  let tokens = framing;
+  for (const t of texts) tokens += countTokens(t);
+  return { tokens, exact: true };
+}
