@@ -100,7 +100,9 @@ export function guessLanguage(text: string): string {
       bestCount = c;
     }
   }
-  return bestCount >= 1 ? best : "und";
+  if (bestCount >= 1) return best;
+  // Plain Latin letters with no stop-word evidence: most traffic is English.
+  return /[a-z]/i.test(sample) ? "en" : "und";
 }
 
 function countWords(text: string): number {

@@ -48,7 +48,7 @@ export const DEFAULT_RULE_WEIGHTS: RuleWeights = {
   extraQuestion: 0.15,
 };
 
-export const DEFAULT_RULE_THRESHOLDS: TierThresholds = { high: 0.5, medium: 0.3 };
+export const DEFAULT_RULE_THRESHOLDS: TierThresholds = { high: 0.4, medium: 0.2 };
 
 export interface RulesOptions {
   weights?: Partial<RuleWeights>;
