@@ -76,6 +76,7 @@ export function semanticPartition(req: CacheRequest, embedder: Pick<Embedder, "n
       canonicalJson({
         v: KEY_VERSION,
         scope: req.scope,
+        namespace: namespaceOf(req),
         embedder: embedderId(embedder),
         systemHash: sha256(canonicalJson(system)),
         earlier,

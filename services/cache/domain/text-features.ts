@@ -13,13 +13,23 @@ export const STOPWORDS = new Set(
 
 /** Lowercase word tokens with accents stripped; apostrophes kept inside words ("don't"). */
 export function wordTokens(text: string): string[] {
-  return (
+  const raw =
     text
       .normalize("NFKD")
       .replace(/[\u0300-\u036f]/g, "")
       .toLowerCase()
-      .match(/[a-z0-9]+(?:['’][a-z]+)?/g) ?? []
-  );
+      .match(/[a-z0-9]+(?:['’][a-z]+)?/g) ?? [];
+  const out: string[] = [];
+  for (const t of raw) {
+    // Split clitics ("what's" -> what is) but keep "n't" forms whole: they carry negation.
+    const m = /^(.+?)['’](s|re|ve|ll|d|m)$/.exec(t);
+    if (m && m[1]) {
+      out.push(m[1]);
+      if (m[2] === "re") out.push("are");
+      else if (m[2] === "s") out.push("is");
+    } else out.push(t.replace("’", "'"));
+  }
+  return out;
 }
 
 /** Crude suffix stripping: enough to make "learning"/"learn" and "cars"/"car" share a word feature. */

@@ -1,0 +1,265 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+import { Redis } from "ioredis";
+import { Registry } from "prom-client";
+import { afterAll, describe, expect, it } from "vitest";
+import { InProcessVectorIndex } from "../store/inprocess-vector-index.ts";
+import { MemoryExactStore } from "../store/memory-exact-store.ts";
+import { RedisExactStore } from "../store/redis-exact-store.ts";
+import { cacheConfigSchema, type CacheConfigInput } from "./config.ts";
+import { CacheEngine } from "./engine.ts";
+import { HashedNgramEmbedder } from "./hashed-embedder.ts";
+import { registerCacheMetrics } from "./metrics.ts";
+import type { CachedAnswer, CacheRequest } from "./types.ts";
+
+const embedder = new HashedNgramEmbedder();
+const answer = (text: string): CachedAnswer => ({ completionJson: JSON.stringify({ text }), model: "gpt-x", createdAt: 1 });
+
+function req(content: string, over: Partial<CacheRequest> = {}): CacheRequest {
+  return {
+    tenant: "acme",
+    scope: "tier:cheap",
+    messages: [{ role: "user", content }],
+    params: { temperature: 0 },
+    category: "static_knowledge",
+    cacheControl: "default",
+    ...over,
+  };
+}
+
+function makeEngine(config: CacheConfigInput = {}, now?: { t: number }) {
+  const clock = now ? () => now.t : Date.now;
+  const exact = new MemoryExactStore({ now: clock, maxEntriesPerTenant: 1000 });
+  const vectors = new InProcessVectorIndex({ dim: embedder.dim, maxEntriesPerTenant: 1000 });
+  const engine = new CacheEngine({ config: cacheConfigSchema.parse(config), exact, vectors, embedder, now: clock });
+  return { engine, exact, vectors };
+}
+
+describe("CacheEngine layers", () => {
+  it("exact hit reports similarity 1, semantic hit reports its similarity", async () => {
+    const { engine } = makeEngine();
+    expect(await engine.store(req("What is the capital of France?"), answer("Paris"))).toEqual({ stored: true });
+    const exact = await engine.lookup(req("What is the capital of France?"));
+    expect(exact).toMatchObject({ hit: true, layer: "exact", similarity: 1 });
+    const sem = await engine.lookup(req("what's the capital of france"));
+    expect(sem.hit).toBe(true);
+    if (sem.hit) {
+      expect(sem.layer).toBe("semantic");
+      expect(sem.similarity).toBeGreaterThan(0.8);
+      expect(sem.similarity).toBeLessThan(1);
+      expect(sem.answer).toEqual(answer("Paris"));
+    }
+  });
+
+  it("tenant A never gets tenant B's entry", async () => {
+    const { engine } = makeEngine();
+    await engine.store(req("What is the capital of France?", { tenant: "B" }), answer("Paris"));
+    expect((await engine.lookup(req("What is the capital of France?", { tenant: "A" }))).hit).toBe(false);
+    expect((await engine.lookup(req("what is the capital of france", { tenant: "A" }))).hit).toBe(false);
+  });
+
+  it("different scope or system prompt → no hit", async () => {
+    const { engine } = makeEngine();
+    const sys = (s: string) => [{ role: "system", content: s }, { role: "user", content: "What is the capital of France?" }];
+    await engine.store(req("", { messages: sys("Answer in French.") }), answer("Paris"));
+    expect((await engine.lookup(req("", { messages: sys("Answer in French.") }))).hit).toBe(true);
+    expect((await engine.lookup(req("", { messages: sys("Answer in German.") }))).hit).toBe(false);
+    expect((await engine.lookup(req("", { messages: sys("Answer in French."), scope: "tier:strong" }))).hit).toBe(false);
+  });
+
+  it("multi-turn: identical earlier turns may hit semantically, a different earlier turn never", async () => {
+    const { engine } = makeEngine();
+    const convo = (first: string, last: string) => [
+      { role: "user", content: first },
+      { role: "assistant", content: "ok" },
+      { role: "user", content: last },
+    ];
+    await engine.store(req("", { messages: convo("Let's talk about France.", "What is its capital city?") }), answer("Paris"));
+    expect((await engine.lookup(req("", { messages: convo("Let's talk about France.", "what is its capital city") }))).hit).toBe(true);
+    expect((await engine.lookup(req("", { messages: convo("Let's talk about Germany.", "What is its capital city?") }))).hit).toBe(false);
+  });
+
+  it("multi-turn mode off never caches conversations", async () => {
+    const { engine } = makeEngine({ multiTurn: "off" });
+    const messages = [{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }, { role: "user", content: "capital of France?" }];
+    expect(await engine.store(req("", { messages }), answer("Paris"))).toEqual({ stored: false, reason: "multi-turn" });
+  });
+
+  it("differs only in a number, entity or negation → miss (guard rejects even at a loose threshold)", async () => {
+    const { engine } = makeEngine({ thresholds: { default: 0.3 } });
+    await engine.store(req("How many calories are in 100 grams of rice?"), answer("130"));
+    await engine.store(req("What is the capital of France?"), answer("Paris"));
+    await engine.store(req("Which fruits have vitamin C?"), answer("oranges"));
+    const n = await engine.lookup(req("How many calories are in 200 grams of rice?"));
+    expect(n).toMatchObject({ hit: false, reason: "guard:numbers" });
+    expect(n.similarity).toBeGreaterThan(0.3);
+    expect(await engine.lookup(req("What is the capital of Germany?"))).toMatchObject({ hit: false, reason: "guard:entities" });
+    expect(await engine.lookup(req("Which fruits have no vitamin C?"))).toMatchObject({ hit: false, reason: "guard:negation" });
+  });
+
+  it("never caches tools, hot temperature, creative, off; no-store looks up but does not store", async () => {
+    const { engine } = makeEngine();
+    expect((await engine.store(req("q", { params: { tools: [{ type: "function" }] } }), answer("a"))).reason).toBe("tools");
+    expect((await engine.store(req("q", { params: { temperature: 0.9 } }), answer("a"))).reason).toBe("temperature");
+    expect((await engine.store(req("q", { category: "creative" }), answer("a"))).reason).toBe("category:creative");
+    expect((await engine.store(req("q", { cacheControl: "off" }), answer("a"))).reason).toBe("cache-control:off");
+    expect((await engine.store(req("q", { cacheControl: "no-store" }), answer("a"))).stored).toBe(false);
+    await engine.store(req("q"), answer("a"));
+    expect((await engine.lookup(req("q", { cacheControl: "no-store" }))).hit).toBe(true);
+    expect((await engine.lookup(req("q", { cacheControl: "off" }))).hit).toBe(false);
+    const toolTurn = [{ role: "user", content: "q" }, { role: "tool", content: "{}" }, { role: "user", content: "q" }];
+    expect((await engine.store(req("", { messages: toolTurn }), answer("a"))).reason).toBe("tool-messages");
+  });
+
+  it("refresh skips lookup and replaces the entry", async () => {
+    const { engine } = makeEngine();
+    await engine.store(req("What is the capital of France?"), answer("old"));
+    expect(await engine.lookup(req("What is the capital of France?", { cacheControl: "refresh" }))).toMatchObject({ hit: false });
+    await engine.store(req("What is the capital of France?", { cacheControl: "refresh" }), answer("new"));
+    const hit = await engine.lookup(req("What is the capital of France?"));
+    expect(hit.hit && hit.answer).toEqual(answer("new"));
+  });
+
+  it("TTL expiry per category on both layers", async () => {
+    const clock = { t: 1_000_000 };
+    const { engine } = makeEngine({ ttlSeconds: { default: 3600, realtime: 60 } }, clock);
+    await engine.store(req("What is the BTC price now?", { category: "realtime" }), answer("1"));
+    await engine.store(req("What is the capital of France?", { category: "history" }), answer("Paris"));
+    clock.t += 59_000;
+    expect((await engine.lookup(req("What is the BTC price now?", { category: "realtime" }))).hit).toBe(true);
+    clock.t += 2_000;
+    expect((await engine.lookup(req("What is the BTC price now?", { category: "realtime" }))).hit).toBe(false);
+    expect((await engine.lookup(req("what's the BTC price now", { category: "realtime" }))).hit).toBe(false);
+    expect((await engine.lookup(req("What is the capital of France?", { category: "history" }))).hit).toBe(true);
+  });
+
+  it("invalidation by namespace and by tenant", async () => {
+    const { engine } = makeEngine();
+    await engine.store(req("What is the capital of France?", { namespace: "geo" }), answer("Paris"));
+    await engine.store(req("What is the capital of Italy?", { namespace: "geo2" }), answer("Rome"));
+    await engine.store(req("What is the capital of France?", { tenant: "other" }), answer("Paris"));
+    expect(await engine.invalidate({ tenant: "acme", namespace: "geo" })).toBe(1);
+    expect((await engine.lookup(req("What is the capital of France?", { namespace: "geo" }))).hit).toBe(false);
+    expect((await engine.lookup(req("What is the capital of Italy?", { namespace: "geo2" }))).hit).toBe(true);
+    expect(await engine.invalidate({ tenant: "acme" })).toBe(1);
+    expect((await engine.lookup(req("What is the capital of Italy?", { namespace: "geo2" }))).hit).toBe(false);
+    expect((await engine.lookup(req("What is the capital of France?", { tenant: "other" }))).hit).toBe(true);
+  });
+
+  it("eviction: the tenant bound holds and evicted entries stop hitting", async () => {
+    const exact = new MemoryExactStore({ maxEntriesPerTenant: 2 });
+    const vectors = new InProcessVectorIndex({ dim: embedder.dim, maxEntriesPerTenant: 2 });
+    const engine = new CacheEngine({ exact, vectors, embedder });
+    for (const c of ["France", "Italy", "Spain"]) await engine.store(req(`What is the capital of ${c}?`), answer(c));
+    expect(exact.size("acme")).toBe(2);
+    expect(vectors.tenantSize("acme")).toBe(2);
+    expect((await engine.lookup(req("What is the capital of France?"))).hit).toBe(false);
+    expect((await engine.lookup(req("What is the capital of Spain?"))).hit).toBe(true);
+  });
+
+  it("embedder identity is part of the keys", async () => {
+    const exact = new MemoryExactStore();
+    const vectors = new InProcessVectorIndex({ dim: 512 });
+    const e1 = new CacheEngine({ exact, vectors, embedder });
+    const e2 = new CacheEngine({ exact, vectors, embedder: new HashedNgramEmbedder({ bigramWeight: 0.4 }) });
+    await e1.store(req("What is the capital of France?"), answer("Paris"));
+    expect((await e2.lookup(req("What is the capital of France?"))).hit).toBe(false);
+  });
+});
+
+/** A TCP proxy that can stop forwarding (a hung Redis), listening on an ephemeral port. */
+async function pausableProxy(targetPort: number): Promise<{ port: number; pause: () => void; close: () => Promise<void> }> {
+  let paused = false;
+  const sockets = new Set<Socket>();
+  const { connect } = await import("node:net");
+  const server: Server = createServer((client) => {
+    const upstream = connect(targetPort, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    client.on("data", (d) => {
+      if (!paused) upstream.write(d);
+    });
+    upstream.on("data", (d) => {
+      if (!paused) client.write(d);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", end).on("close", end);
+    upstream.on("error", end).on("close", end);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    port,
+    pause: () => {
+      paused = true;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const address = s.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe("CacheEngine best effort under a broken Redis", () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups) await c();
+  });
+
+  it("unreachable Redis: lookup is a miss, store is skipped, failures are counted", async () => {
+    const port = await closedPort();
+    const redis = new Redis({ port, host: "127.0.0.1", enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    redis.on("error", () => undefined);
+    cleanups.push(() => redis.disconnect());
+    const registry = new Registry();
+    const metrics = registerCacheMetrics(registry);
+    const warnings: string[] = [];
+    const engine = new CacheEngine({
+      exact: new RedisExactStore(redis, `test:cache:${randomUUID()}`),
+      vectors: new InProcessVectorIndex({ dim: embedder.dim }),
+      embedder,
+      metrics,
+      logger: { warn: (_o, msg) => warnings.push(msg) },
+    });
+    const s = await engine.store(req("What is the capital of France?"), answer("Paris"));
+    expect(s.stored).toBe(false);
+    expect(s.reason).toMatch(/^failed:exact-store-(error|timeout)$/);
+    for (let i = 0; i < 3; i++) expect((await engine.lookup(req("What is the capital of France?"))).hit).toBe(false);
+    const failures = (await registry.getSingleMetric("llmgw_cache_store_failures_total")?.get())?.values ?? [];
+    expect(failures.reduce((a, v) => a + v.value, 0)).toBe(4);
+    expect(warnings).toHaveLength(1); // one log line per burst
+  });
+
+  it("hung Redis (paused proxy): lookup returns a miss via the budget timeout, store is skipped", async () => {
+    const proxy = await pausableProxy(6379);
+    cleanups.push(proxy.close);
+    const redis = new Redis({ port: proxy.port, host: "127.0.0.1", maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    redis.on("error", () => undefined);
+    cleanups.push(() => redis.disconnect());
+    await new Promise<void>((r) => redis.once("ready", () => r()));
+    const engine = new CacheEngine({
+      config: cacheConfigSchema.parse({ storeBudgetMs: 30 }),
+      exact: new RedisExactStore(redis, `test:cache:${randomUUID()}`),
+      vectors: new InProcessVectorIndex({ dim: embedder.dim }),
+      embedder,
+    });
+    expect((await engine.store(req("What is the capital of France?"), answer("Paris"))).stored).toBe(true);
+    expect((await engine.lookup(req("What is the capital of France?"))).hit).toBe(true);
+    proxy.pause();
+    expect(await engine.lookup(req("What is the capital of France?"))).toEqual({ hit: false, reason: "exact-store-timeout" });
+    expect(await engine.store(req("What is the capital of Spain?"), answer("Madrid"))).toEqual({ stored: false, reason: "failed:exact-store-timeout" });
+  });
+});
