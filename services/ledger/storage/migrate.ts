@@ -1,0 +1,45 @@
+import { fileURLToPath } from "node:url";
+import type { PGlite } from "@electric-sql/pglite";
+import { runner, type RunMigration } from "node-pg-migrate";
+import { pgliteMigrationClient } from "./pglite-client.ts";
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+
+export type MigrationTarget =
+  | { kind: "pg"; databaseUrl: string; schema?: string }
+  | { kind: "pglite"; db: PGlite };
+
+export interface MigrateOptions {
+  direction?: "up" | "down";
+  count?: number;
+  log?: (msg: string) => void;
+}
+
+/**
+ * Runs the ledger migrations with node-pg-migrate on PostgreSQL or PGlite (through its
+ * `dbClient` option: node-pg-migrate only needs `query(text, values)`), same files, same SQL.
+ */
+export async function migrate(target: MigrationTarget, opts: MigrateOptions = {}): Promise<RunMigration[]> {
+  const log = opts.log ?? (() => {});
+  const common = {
+    dir: MIGRATIONS_DIR,
+    migrationsTable: "pgmigrations",
+    direction: opts.direction ?? "up",
+    count: opts.count ?? Infinity,
+    singleTransaction: true,
+    checkOrder: true,
+    log,
+    logger: { debug: log, info: log, warn: log, error: log },
+  } as const;
+  if (target.kind === "pg") {
+    return runner({
+      ...common,
+      databaseUrl: target.databaseUrl,
+      ...(target.schema ? { schema: target.schema, createSchema: true } : {}),
+      // Concurrent replicas starting together wait for the one that migrates.
+      advisoryLockMode: "wait",
+    });
+  }
+  // PGlite is single-connection: no other migrator can race it.
+  return runner({ ...common, dbClient: pgliteMigrationClient(target.db) as never, noLock: true });
+}

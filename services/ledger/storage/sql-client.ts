@@ -1,0 +1,9 @@
+/**
+ * The one database interface the ledger codes against, so the same SQL runs on PostgreSQL (pg Pool)
+ * and PGlite. Conventions for portable results: cast NUMERIC to text and counts to int/bigint::text
+ * in SQL, because the drivers parse those types differently.
+ */
+export interface SqlClient {
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+}
