@@ -1,0 +1,116 @@
+// After the answer: what it cost, the event the ledger records, and the budget settlement.
+import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { Decimal } from "decimal.js";
+import { UsageSchema, type RequestContextSchema, type Tier, type Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import type { Attempt } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { RequestCompletedSchema, type ProviderCallSchema } from "#libs/gen/llmgw/events/v1/events_pb.ts";
+import type { Pricing } from "./deps.ts";
+import type { RunResult } from "./execution.ts";
+
+export const SUBJECT_REQUEST_COMPLETED = "llmgw.events.request.completed";
+export const SUBJECT_SHADOW_REQUESTED = "llmgw.events.shadow.requested";
+
+export interface CallCost {
+  usd: Decimal;
+  unpriced: boolean;
+}
+
+/** Provider calls of a request, in order, as the ledger records them. */
+export function providerCalls(requestId: string, runs: RunResult[], startedAt: string): MessageInitShape<typeof ProviderCallSchema>[] {
+  const calls: MessageInitShape<typeof ProviderCallSchema>[] = [];
+  for (const run of runs) {
+    run.attempts.forEach((a, i) => {
+      if (a.status.startsWith("skipped")) return;
+      const kind = i === 0 ? run.purpose : run.attempts[i - 1]?.model === a.model ? "retry" : "fallback";
+      calls.push({
+        callId: `${requestId}:${calls.length}`,
+        kind,
+        model: a.model,
+        provider: a.provider,
+        status: a.status === "ok" ? "ok" : "error",
+        errorCode: a.errorCode,
+        latencyMs: a.latencyMs,
+        usage: a.usage,
+        startedAt,
+      });
+    });
+  }
+  return calls;
+}
+
+export function attemptsCost(pricing: Pricing, attempts: Attempt[], at: Date): CallCost {
+  let usd = new Decimal(0);
+  let unpriced = false;
+  for (const a of attempts) {
+    if (!a.usage || a.status.startsWith("skipped")) continue;
+    const c = pricing.cost(a.model, a.usage, at);
+    usd = usd.plus(c.usd);
+    unpriced ||= c.unpriced;
+  }
+  return { usd, unpriced };
+}
+
+export function sumUsage(attempts: Attempt[]): Usage {
+  const u = create(UsageSchema);
+  for (const a of attempts) {
+    if (!a.usage) continue;
+    u.inputTokens += a.usage.inputTokens;
+    u.cachedInputTokens += a.usage.cachedInputTokens;
+    u.cacheWrite5mTokens += a.usage.cacheWrite5mTokens;
+    u.cacheWrite1hTokens += a.usage.cacheWrite1hTokens;
+    u.outputTokens += a.usage.outputTokens;
+    u.reasoningTokens += a.usage.reasoningTokens;
+    u.estimated ||= a.usage.estimated;
+  }
+  return u;
+}
+
+export interface CompletedInit {
+  context: MessageInitShape<typeof RequestContextSchema>;
+  receivedAt: Date;
+  requestedModel: string;
+  tier: Tier;
+  category: string;
+  confidence: number;
+  model: string;
+  provider: string;
+  cacheOutcome: "hit_exact" | "hit_semantic" | "miss" | "bypass";
+  cascaded: boolean;
+  escalated: boolean;
+  httpStatus: number;
+  errorCode: string;
+  latencyMs: number;
+  overheadMs: number;
+  stream: boolean;
+  baselineModel: string;
+  runs: RunResult[];
+  answerUsage?: Usage;
+}
+
+export function requestCompletedBytes(e: CompletedInit): Uint8Array {
+  const requestId = e.context.requestId ?? "";
+  const msg = create(RequestCompletedSchema, {
+    context: e.context,
+    receivedAt: e.receivedAt.toISOString(),
+    completedAt: new Date().toISOString(),
+    requestedModel: e.requestedModel,
+    tier: e.tier,
+    category: e.category,
+    confidence: e.confidence,
+    model: e.model,
+    provider: e.provider,
+    cacheOutcome: e.cacheOutcome,
+    cascaded: e.cascaded,
+    escalated: e.escalated,
+    httpStatus: e.httpStatus,
+    errorCode: e.errorCode,
+    latencyMs: BigInt(Math.round(e.latencyMs)),
+    overheadMs: e.overheadMs,
+    stream: e.stream,
+    batch: false,
+    baselineModel: e.baselineModel,
+    calls: providerCalls(requestId, e.runs, e.receivedAt.toISOString()),
+    answerUsage: e.answerUsage,
+  });
+  return toBinary(RequestCompletedSchema, msg);
+}

@@ -1,0 +1,207 @@
+// The REST edge as a pure function of its dependencies: OpenAI-compatible routes, admin routes,
+// health and metrics. main.ts (mesh) and the embedded composition both call buildEdgeApp.
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import { errors, GatewayError, isGatewayError } from "#libs/errors/openai-error.ts";
+import { KeyAuthenticator, type AuthContext } from "./auth.ts";
+import { ChatPipeline } from "./chat-pipeline.ts";
+import type { EdgeDeps } from "./deps.ts";
+import { edgeMetrics } from "./metrics.ts";
+import { EventOutbox } from "./outbox.ts";
+import { registerAdminRoutes } from "./routes-admin.ts";
+import { validateChatRequest } from "./validate.ts";
+
+export interface EdgeApp {
+  app: FastifyInstance;
+  outbox: EventOutbox;
+  auth: KeyAuthenticator;
+  /** Stop taking traffic (readyz → 503), let in-flight requests finish, flush events. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    llmgwStart: number;
+    llmgwId: string;
+  }
+}
+
+export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
+  const { config, logger } = deps;
+  const app = Fastify({
+    bodyLimit: config.edge.body_limit_bytes,
+    logger: false,
+    // Our own ids: they travel through every service and into the ledger.
+    genReqId: () => randomUUID(),
+    requestTimeout: config.edge.request_timeout_ms,
+  });
+  const metrics = edgeMetrics(deps.registry);
+  const outbox = new EventOutbox(deps.events, logger, deps.registry);
+  const auth = new KeyAuthenticator(deps.clients.ledger);
+  const pipeline = new ChatPipeline(deps, outbox, metrics);
+  let draining = false;
+
+  app.decorateRequest("llmgwStart", 0);
+  app.decorateRequest("llmgwId", "");
+  app.addHook("onRequest", async (req) => {
+    req.llmgwStart = performance.now();
+    req.llmgwId = req.id;
+  });
+
+  // Malformed JSON must be a 400 in the OpenAI shape, not Fastify's own body.
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(errors.badRequest("We could not parse the JSON body of your request.", null, "invalid_json"), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const ge = toEdgeError(err, config.edge.body_limit_bytes);
+    if (ge.status >= 500 && !(err instanceof GatewayError)) logger.error({ err, requestId: req.id }, "unhandled edge error");
+    sendError(reply, ge, req.id);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    sendError(reply, errors.notFound(`Unknown route ${req.method} ${req.url.split("?")[0]}.`), req.id);
+  });
+
+  app.get("/healthz", async () => "ok\n");
+  app.get("/readyz", async (_req, reply) => {
+    if (draining) return reply.code(503).send("draining\n");
+    const ok = await deps.ready().catch(() => false);
+    return reply.code(ok ? 200 : 503).send(ok ? "ready\n" : "not ready\n");
+  });
+  app.get("/metrics", async (_req, reply) => {
+    reply.header("content-type", deps.registry.contentType);
+    return deps.registry.metrics();
+  });
+
+  const authenticate = (req: FastifyRequest): Promise<AuthContext> =>
+    auth.authenticate(req.headers.authorization, headerValue(req.headers["x-api-key"]));
+
+  app.get("/v1/models", async (req) => {
+    await authenticate(req);
+    const res = await deps.clients.router.listModels({});
+    return {
+      object: "list",
+      data: res.models.map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.ownedBy, context_window: Number(m.contextWindow), capabilities: m.capabilities, llmgw_alias: m.alias })),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/models/:id", async (req) => {
+    await authenticate(req);
+    const res = await deps.clients.router.listModels({});
+    const m = res.models.find((x) => x.id === req.params.id);
+    if (!m) throw errors.modelNotFound(req.params.id);
+    return { id: m.id, object: "model", created: 0, owned_by: m.ownedBy };
+  });
+
+  app.post("/v1/chat/completions", async (req, reply) => {
+    const who = await authenticate(req);
+    const v = validateChatRequest(req.body);
+    if (!v.ok) throw v.error;
+    const abort = new AbortController();
+    req.raw.on("close", () => {
+      if (!reply.raw.writableEnded) abort.abort();
+    });
+    const result = await pipeline.handle({
+      requestId: req.id,
+      traceId: traceIdOf(headerValue(req.headers.traceparent)) ?? req.id.replaceAll("-", ""),
+      receivedAt: new Date(),
+      t0: req.llmgwStart,
+      auth: who,
+      body: v.value,
+      cacheControl: cacheControlOf(req),
+      sessionId: headerValue(req.headers["x-llmgw-session-id"]) ?? v.value.user ?? "",
+      signal: abort.signal,
+    });
+    if (result.type === "json") {
+      reply.headers(result.headers);
+      return result.body;
+    }
+    // SSE: we own the socket from here on.
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { ...result.headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    try {
+      for await (const data of result.chunks) {
+        if (!res.write(`data: ${data}\n\n`)) await new Promise((r) => res.once("drain", r));
+      }
+      res.end("data: [DONE]\n\n");
+    } catch (e) {
+      logger.warn({ err: e instanceof Error ? e.message : String(e), requestId: req.id }, "stream aborted");
+      res.end();
+    }
+  });
+
+  registerAdminRoutes(app, deps, authenticate);
+
+  return {
+    app,
+    outbox,
+    auth,
+    async drain(timeoutMs) {
+      draining = true;
+      await app.close();
+      await outbox.flush(timeoutMs);
+      outbox.stop();
+    },
+  };
+}
+
+function sendError(reply: FastifyReply, e: GatewayError, requestId: string): void {
+  if (reply.sent || reply.raw.headersSent) return;
+  if (e.retryAfterSec !== undefined) reply.header("retry-after", String(Math.max(0, Math.ceil(e.retryAfterSec))));
+  reply.header("x-llmgw-request-id", requestId);
+  void reply.code(e.status).send(e.toBody());
+}
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+/** Fastify's own errors (body too large, bad content type...) in our one error shape. */
+function toEdgeError(err: unknown, bodyLimit: number): GatewayError {
+  if (isGatewayError(err)) return err;
+  const fe = err as FastifyLikeError;
+  if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") return errors.tooLarge(bodyLimit);
+  if (fe.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return new GatewayError({ status: 415, message: "Content-Type must be application/json.", type: "invalid_request_error", code: "unsupported_media_type" });
+  if (fe.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return errors.badRequest("Request body is empty.", null, "invalid_json");
+  if (fe.code === "ECONNREFUSED" || fe.code === "UNAVAILABLE") return errors.unavailable("A gateway service is unavailable; try again.", 1);
+  // Connect errors from our own services (a peer down or overloaded) are the gateway's availability problem.
+  if (typeof (err as { code?: unknown }).code === "number") return connectToGateway(err as { code: number; rawMessage?: string });
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return errors.badRequest(fe.message ?? "Bad request.");
+  return errors.internal();
+}
+
+function connectToGateway(e: { code: number; rawMessage?: string }): GatewayError {
+  // Connect codes: 4 deadline_exceeded, 8 resource_exhausted, 14 unavailable.
+  if (e.code === 4) return errors.timeout("A gateway service timed out.");
+  if (e.code === 8) return errors.rateLimited("The gateway is overloaded; try again.", 1);
+  if (e.code === 14) return errors.unavailable("A gateway service is unavailable; try again.", 1);
+  return errors.internal();
+}
+
+function cacheControlOf(req: FastifyRequest): CacheControl {
+  const mode = headerValue(req.headers["x-llmgw-cache"])?.toLowerCase();
+  if (mode === "off") return CacheControl.OFF;
+  if (mode === "refresh") return CacheControl.REFRESH;
+  if (/\bno-store\b/i.test(headerValue(req.headers["cache-control"]) ?? "")) return CacheControl.NO_STORE;
+  return CacheControl.DEFAULT;
+}
+
+function headerValue(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
+}
+
+/** W3C traceparent: 00-<trace id>-<span id>-<flags>. */
+function traceIdOf(tp: string | undefined): string | undefined {
+  const m = tp ? /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(tp) : null;
+  return m?.[1];
+}

@@ -1,0 +1,53 @@
+// Gateway API keys. Verification goes to the ledger (which stores only hashes); results are cached
+// briefly so the hot path does not pay an RPC per request. Revocation takes effect within the TTL.
+import type { Client } from "@connectrpc/connect";
+import type { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
+import { errors } from "#libs/errors/openai-error.ts";
+
+export interface AuthContext {
+  keyId: string;
+  tenantId: string;
+  admin: boolean;
+}
+
+interface Entry {
+  auth: AuthContext | null;
+  expires: number;
+}
+
+export class KeyAuthenticator {
+  private readonly cache = new Map<string, Entry>();
+
+  constructor(
+    private readonly ledger: Client<typeof LedgerService>,
+    private readonly opts: { ttlMs: number; negativeTtlMs: number; maxEntries: number } = { ttlMs: 30_000, negativeTtlMs: 2_000, maxEntries: 10_000 },
+  ) {}
+
+  /** Reads `Authorization: Bearer <key>` (or `x-api-key`). Throws 401 in the OpenAI shape. */
+  async authenticate(authorization: string | undefined, apiKeyHeader?: string): Promise<AuthContext> {
+    const key = bearer(authorization) ?? apiKeyHeader?.trim();
+    if (!key) throw errors.unauthorized("You didn't provide an API key. Pass it as 'Authorization: Bearer <key>'.");
+    const now = Date.now();
+    const hit = this.cache.get(key);
+    if (hit && hit.expires > now) {
+      if (!hit.auth) throw errors.unauthorized("Incorrect API key provided.");
+      return hit.auth;
+    }
+    const res = await this.ledger.verifyKey({ key });
+    const auth = res.valid ? { keyId: res.keyId, tenantId: res.tenantId, admin: res.admin } : null;
+    if (this.cache.size >= this.opts.maxEntries) this.cache.clear();
+    this.cache.set(key, { auth, expires: now + (auth ? this.opts.ttlMs : this.opts.negativeTtlMs) });
+    if (!auth) throw errors.unauthorized("Incorrect API key provided.");
+    return auth;
+  }
+
+  forget(): void {
+    this.cache.clear();
+  }
+}
+
+function bearer(h: string | undefined): string | undefined {
+  if (!h) return undefined;
+  const m = /^Bearer\s+(.+)$/i.exec(h.trim());
+  return m?.[1]?.trim() || undefined;
+}

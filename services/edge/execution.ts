@@ -1,0 +1,129 @@
+// Runs one executor call and turns its event stream into what the edge needs: for non-streaming
+// requests the completion and summary, for streaming ones an iterator the route can forward.
+import type OpenAI from "openai";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Candidate, RequestContextSchema } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import type { Attempt, ExecuteResponse, Failure, Summary } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { GatewayError, type ErrorType } from "#libs/errors/openai-error.ts";
+import type { EdgeClients } from "./deps.ts";
+
+export interface RunResult {
+  completion?: OpenAI.Chat.ChatCompletion;
+  summary?: Summary;
+  failure?: Failure;
+  attempts: Attempt[];
+  purpose: string;
+}
+
+const decoder = new TextDecoder();
+
+export function failureToError(f: Failure): GatewayError {
+  return new GatewayError({
+    status: f.httpStatus || 502,
+    message: f.message || "Upstream provider failed.",
+    type: (f.type || "server_error") as ErrorType,
+    code: f.code || null,
+    param: f.param || null,
+    retryAfterSec: f.retryAfterSec || undefined,
+  });
+}
+
+export interface ExecuteArgs {
+  context: MessageInitShape<typeof RequestContextSchema>;
+  candidates: Candidate[];
+  requestJson: Uint8Array;
+  stream: boolean;
+  purpose: string;
+  signal?: AbortSignal;
+}
+
+export async function runNonStreaming(clients: EdgeClients, args: ExecuteArgs): Promise<RunResult> {
+  const out: RunResult = { attempts: [], purpose: args.purpose };
+  const events = clients.executor.execute(
+    { context: args.context, candidates: args.candidates, requestJson: args.requestJson, stream: false, purpose: args.purpose },
+    { signal: args.signal },
+  );
+  for await (const ev of events) collect(out, ev);
+  return out;
+}
+
+function collect(out: RunResult, ev: ExecuteResponse): void {
+  switch (ev.event.case) {
+    case "completionJson":
+      out.completion = JSON.parse(decoder.decode(ev.event.value)) as OpenAI.Chat.ChatCompletion;
+      break;
+    case "summary":
+      out.summary = ev.event.value;
+      out.attempts = ev.event.value.attempts;
+      break;
+    case "failure":
+      out.failure = ev.event.value;
+      out.attempts = ev.event.value.attempts;
+      break;
+    default:
+      break;
+  }
+}
+
+export interface StreamStart {
+  /** The deployment that answers (from the executor's Started event). */
+  model: string;
+  /** Chunks as JSON text, ready for `data: ...`. Ends after the provider's last chunk. */
+  chunks: AsyncIterable<string>;
+  /** Resolves once the stream is over, with what happened. */
+  done: Promise<RunResult>;
+}
+
+/**
+ * Starts a streaming execution and waits for its first event, so a failure before any token
+ * becomes a proper HTTP error instead of a broken stream.
+ */
+export async function startStreaming(clients: EdgeClients, args: ExecuteArgs): Promise<StreamStart | RunResult> {
+  const out: RunResult = { attempts: [], purpose: args.purpose };
+  const it = clients.executor
+    .execute({ context: args.context, candidates: args.candidates, requestJson: args.requestJson, stream: true, purpose: args.purpose }, { signal: args.signal })
+    [Symbol.asyncIterator]();
+  let first = await it.next();
+  let model = "";
+  if (!first.done && first.value.event.case === "started") {
+    model = first.value.event.value.model;
+    first = await it.next();
+  }
+  if (first.done) return out;
+  if (first.value.event.case === "failure") {
+    collect(out, first.value);
+    return out;
+  }
+  let resolveDone!: (r: RunResult) => void;
+  const done = new Promise<RunResult>((r) => (resolveDone = r));
+  async function* chunks(): AsyncGenerator<string> {
+    try {
+      let ev: IteratorResult<ExecuteResponse> = first;
+      while (!ev.done) {
+        if (ev.value.event.case === "chunkJson") yield decoder.decode(ev.value.event.value);
+        else collect(out, ev.value);
+        ev = await it.next();
+      }
+    } catch (e) {
+      out.failure ??= {
+        $typeName: "llmgw.executor.v1.Failure",
+        httpStatus: 502,
+        type: "server_error",
+        code: "stream_interrupted",
+        message: e instanceof Error ? e.message : "stream interrupted",
+        param: "",
+        retryAfterSec: 0,
+        attempts: out.attempts,
+      };
+    } finally {
+      // A client that disconnects stops iterating; release the executor stream too.
+      await it.return?.();
+      resolveDone(out);
+    }
+  }
+  return { model, chunks: chunks(), done };
+}
+
+export function isStreamStart(x: StreamStart | RunResult): x is StreamStart {
+  return "chunks" in x;
+}

@@ -1,0 +1,98 @@
+// Events leave the hot path: publish after the answer, and if the broker is down keep them and retry,
+// so a NATS outage degrades accounting latency instead of losing records. JetStream deduplicates
+// retried publishes by message id. The queue is bounded (memory); overflow is counted, never silent.
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { Logger } from "#libs/log/logger.ts";
+import type { EventPublisher } from "./deps.ts";
+
+interface Pending {
+  subject: string;
+  data: Uint8Array;
+  msgId: string;
+}
+
+export class EventOutbox {
+  private readonly queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private readonly failed: Counter<"subject">;
+  private readonly dropped: Counter<"subject">;
+
+  constructor(
+    private readonly bus: EventPublisher,
+    private readonly logger: Logger,
+    registry: Registry,
+    private readonly opts: { maxQueued: number; retryMs: number } = { maxQueued: 100_000, retryMs: 1_000 },
+  ) {
+    this.failed = new Counter({ name: "llmgw_events_publish_failures_total", help: "Event publishes that failed and were queued for retry", labelNames: ["subject"], registers: [registry] });
+    this.dropped = new Counter({ name: "llmgw_events_dropped_total", help: "Events dropped because the retry queue was full", labelNames: ["subject"], registers: [registry] });
+    const pending = () => this.pending();
+    new Gauge({
+      name: "llmgw_events_pending",
+      help: "Events waiting for the broker",
+      registers: [registry],
+      collect() {
+        this.set(pending());
+      },
+    });
+  }
+
+  publish(subject: string, data: Uint8Array, msgId: string): void {
+    this.inFlight++;
+    this.bus.publish(subject, data, msgId).then(
+      () => this.inFlight--,
+      (e: unknown) => {
+        this.inFlight--;
+        this.failed.inc({ subject });
+        this.enqueue({ subject, data, msgId }, e);
+      },
+    );
+  }
+
+  pending(): number {
+    return this.queue.length + this.inFlight;
+  }
+
+  /** Waits until everything queued has been published or the timeout passes (shutdown). */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending() > 0 && Date.now() < deadline) {
+      if (this.queue.length > 0) await this.retry();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.pending() === 0;
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private enqueue(p: Pending, e: unknown): void {
+    if (this.queue.length >= this.opts.maxQueued) {
+      this.dropped.inc({ subject: p.subject });
+      this.logger.error({ subject: p.subject, msgId: p.msgId }, "event retry queue full: event dropped");
+      return;
+    }
+    if (this.queue.length === 0) this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, "event publish failed; will retry");
+    this.queue.push(p);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.retry();
+    }, this.opts.retryMs);
+  }
+
+  private async retry(): Promise<void> {
+    const batch = this.queue.splice(0, this.queue.length);
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as Pending;
+      try {
+        await this.bus.publish(p.subject, p.data, p.msgId);
+      } catch (e) {
+        // Broker still down: requeue the rest in order and wait for the next tick.
+        for (const rest of batch.slice(i)) this.enqueue(rest, e);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// Admin REST: keys (admin key only), spend reports (admin, or a tenant key for its own tenant),
+// cache invalidation. Policy lives here and in config, never in request headers.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { errors } from "#libs/errors/openai-error.ts";
+import type { AuthContext } from "./auth.ts";
+import type { EdgeDeps } from "./deps.ts";
+
+const GROUPS = new Set(["", "tenant", "key", "model", "tier", "category", "day"]);
+
+export function registerAdminRoutes(app: FastifyInstance, deps: EdgeDeps, authenticate: (req: FastifyRequest) => Promise<AuthContext>): void {
+  const admin = async (req: FastifyRequest): Promise<AuthContext> => {
+    const a = await authenticate(req);
+    if (!a.admin) throw errors.forbidden("This route needs an admin key.");
+    return a;
+  };
+
+  app.post<{ Body: { tenant_id?: unknown; name?: unknown; admin?: unknown } | undefined }>("/v1/llmgw/keys", async (req, reply) => {
+    await admin(req);
+    const b = req.body ?? {};
+    if (typeof b.tenant_id !== "string" || !/^[\w.-]{1,64}$/.test(b.tenant_id)) throw errors.badRequest("'tenant_id' is required (letters, digits, '.', '_', '-').", "tenant_id");
+    if (b.name !== undefined && typeof b.name !== "string") throw errors.badRequest("'name' must be a string.", "name");
+    if (b.admin !== undefined && typeof b.admin !== "boolean") throw errors.badRequest("'admin' must be a boolean.", "admin");
+    const res = await deps.clients.ledger.createKey({ tenantId: b.tenant_id, name: typeof b.name === "string" ? b.name : "", admin: b.admin === true });
+    reply.code(201);
+    return { id: res.keyId, key: res.key, tenant_id: b.tenant_id };
+  });
+
+  app.get<{ Querystring: { tenant_id?: string } }>("/v1/llmgw/keys", async (req) => {
+    await admin(req);
+    const res = await deps.clients.ledger.listKeys({ tenantId: req.query.tenant_id ?? "" });
+    return {
+      object: "list",
+      data: res.keys.map((k) => ({ id: k.keyId, tenant_id: k.tenantId, name: k.name, admin: k.admin, prefix: k.prefix, created_at: k.createdAt, revoked: k.revoked })),
+    };
+  });
+
+  app.delete<{ Params: { id: string } }>("/v1/llmgw/keys/:id", async (req) => {
+    await admin(req);
+    const res = await deps.clients.ledger.revokeKey({ keyId: req.params.id });
+    if (!res.revoked) throw errors.notFound(`No active key '${req.params.id}'.`);
+    return { id: req.params.id, revoked: true };
+  });
+
+  app.get<{ Querystring: { since?: string; group_by?: string; tenant_id?: string } }>("/v1/llmgw/spend", async (req) => {
+    const who = await authenticate(req);
+    const groupBy = req.query.group_by ?? "";
+    if (!GROUPS.has(groupBy)) throw errors.badRequest(`'group_by' must be one of ${[...GROUPS].filter(Boolean).join(", ")}.`, "group_by");
+    const since = parseSince(req.query.since ?? "30d");
+    if (!since) throw errors.badRequest("'since' must be an ISO-8601 time or a duration like 7d, 24h, 30m.", "since");
+    // A tenant key sees only its own tenant, whatever it asks for.
+    const tenantId = who.admin ? (req.query.tenant_id ?? "") : who.tenantId;
+    const res = await deps.clients.ledger.getSpend({ tenantId, since: since.toISOString(), groupBy });
+    const row = (r: { group: string; requests: bigint; costUsd: string; baselineUsd: string; savingsUsd: string; cacheSavingsUsd: string; routingSavingsUsd: string; cascadeSavingsUsd: string; batchSavingsUsd: string }) => ({
+      requests: Number(r.requests),
+      cost_usd: Number(r.costUsd || 0),
+      baseline_usd: Number(r.baselineUsd || 0),
+      savings_usd: Number(r.savingsUsd || 0),
+      savings: {
+        cache_usd: Number(r.cacheSavingsUsd || 0),
+        routing_usd: Number(r.routingSavingsUsd || 0),
+        cascade_usd: Number(r.cascadeSavingsUsd || 0),
+        batch_usd: Number(r.batchSavingsUsd || 0),
+      },
+    });
+    return {
+      since: since.toISOString(),
+      group_by: groupBy || null,
+      tenant_id: tenantId || null,
+      total: res.total ? row(res.total) : row({ group: "", requests: 0n, costUsd: "0", baselineUsd: "0", savingsUsd: "0", cacheSavingsUsd: "0", routingSavingsUsd: "0", cascadeSavingsUsd: "0", batchSavingsUsd: "0" }),
+      rows: res.rows.map((r) => ({ [groupBy || "group"]: r.group, ...row(r) })),
+    };
+  });
+
+  app.post<{ Body: { tenant_id?: unknown; namespace?: unknown } | undefined }>("/v1/llmgw/cache/invalidate", async (req) => {
+    const who = await authenticate(req);
+    const b = req.body ?? {};
+    const tenantId = who.admin && typeof b.tenant_id === "string" ? b.tenant_id : who.tenantId;
+    if (b.namespace !== undefined && typeof b.namespace !== "string") throw errors.badRequest("'namespace' must be a string.", "namespace");
+    const res = await deps.clients.cache.invalidate({ tenantId, namespace: typeof b.namespace === "string" ? b.namespace : "" });
+    return { tenant_id: tenantId, removed: Number(res.removed) };
+  });
+}
+
+/** ISO time, or a duration back from now: 7d, 24h, 30m. */
+export function parseSince(s: string, now = Date.now()): Date | undefined {
+  const m = /^(\d+)([dhm])$/.exec(s.trim());
+  if (m) {
+    const n = Number(m[1]);
+    const unit = m[2] === "d" ? 86_400_000 : m[2] === "h" ? 3_600_000 : 60_000;
+    return new Date(now - n * unit);
+  }
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : new Date(t);
+}
