@@ -1,0 +1,161 @@
+// The provider simulator: a node:http server speaking the OpenAI and Anthropic wire protocols, so the official
+// SDKs work against it unchanged. This file owns I/O (sockets, latency, pacing, shutdown); decisions live in
+// routes.ts and the protocol modules.
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { vocabulary } from "./answers.ts";
+import { DEFAULT_MODELS } from "./catalogue.ts";
+import type { JsonOutcome, Outcome, SseOutcome } from "./outcome.ts";
+import { route } from "./routes.ts";
+import { SimState } from "./state.ts";
+import type { SimFaultRule, Simulator, SimulatorOptions } from "./types.ts";
+
+export type { SimFaultRule, SimModelSpec, SimStats, Simulator, SimulatorOptions } from "./types.ts";
+export { DEFAULT_MODELS } from "./catalogue.ts";
+export { SIM_HEDGE_PHRASE, SIM_REFUSAL } from "./answers.ts";
+export { HARD_DIFFICULTY } from "./markers.ts";
+
+const MAX_BODY_BYTES = 256 * 1024 * 1024;
+
+interface Io {
+  state: SimState;
+  latencyMs: number;
+  tps: number;
+  timers: Set<NodeJS.Timeout>;
+}
+
+function schedule(io: Io, res: ServerResponse, delayMs: number, fn: () => void): void {
+  const t = setTimeout(() => {
+    io.timers.delete(t);
+    fn();
+  }, delayMs);
+  io.timers.add(t);
+  res.once("close", () => {
+    clearTimeout(t);
+    io.timers.delete(t);
+  });
+}
+
+function writeJson(io: Io, res: ServerResponse, o: JsonOutcome, anthropic: boolean): void {
+  const headers: OutgoingHttpHeaders = {
+    "content-type": o.contentType ?? "application/json",
+    "content-length": Buffer.byteLength(o.body),
+    [anthropic ? "request-id" : "x-request-id"]: io.state.nextId("req_"),
+  };
+  if (o.retryAfterSec !== undefined) headers["retry-after"] = String(o.retryAfterSec);
+  res.writeHead(o.status, headers);
+  res.end(o.body);
+}
+
+function writeSse(io: Io, res: ServerResponse, o: SseOutcome, anthropic: boolean): void {
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    [anthropic ? "request-id" : "x-request-id"]: io.state.nextId("req_"),
+  });
+  if (io.tps <= 0) {
+    res.end(o.frames.join(""));
+    return;
+  }
+  // Paced: structural frames go out at once; token frames at tokensPerSecond, the first one at time to first byte.
+  const start = performance.now();
+  let i = 0;
+  let emitted = 0;
+  const tick = (): void => {
+    const allowed = Math.floor(((performance.now() - start) * io.tps) / 1000) + 1;
+    let chunk = "";
+    while (i < o.frames.length) {
+      const tokens = o.frameTokens[i] ?? 0;
+      if (tokens > 0 && emitted >= allowed) break;
+      emitted += tokens;
+      chunk += o.frames[i] ?? "";
+      i++;
+    }
+    if (i >= o.frames.length) {
+      res.end(chunk);
+      return;
+    }
+    if (chunk.length > 0) res.write(chunk);
+    const dueMs = (emitted * 1000) / io.tps - (performance.now() - start);
+    schedule(io, res, Math.max(1, dueMs), tick);
+  };
+  tick();
+}
+
+function send(io: Io, res: ServerResponse, o: Outcome, anthropic: boolean): void {
+  if (o.kind === "hang") return; // [sim:timeout]: the client gives up; close() destroys the socket
+  let delay = io.latencyMs + o.extraDelayMs;
+  if (o.kind === "json" && io.tps > 0 && o.status === 200) delay += (o.outputTokens * 1000) / io.tps;
+  const write = (): void => (o.kind === "json" ? writeJson(io, res, o, anthropic) : writeSse(io, res, o, anthropic));
+  if (delay > 0) schedule(io, res, delay, write);
+  else write();
+}
+
+function handle(io: Io, req: IncomingMessage, res: ServerResponse): void {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q >= 0 ? url.slice(0, q) : url;
+  const method = req.method ?? "GET";
+  const anthropic = req.headers["anthropic-version"] !== undefined || path.startsWith("/v1/messages");
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on("data", (c: Buffer) => {
+    size += c.length;
+    if (size <= MAX_BODY_BYTES) chunks.push(c);
+  });
+  req.on("end", () => {
+    if (size > MAX_BODY_BYTES) {
+      res.writeHead(413, { "content-type": "application/json" }).end('{"error":{"message":"Request too large","type":"invalid_request_error","param":null,"code":null}}');
+      return;
+    }
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    let outcome: Outcome;
+    try {
+      outcome = route(io.state, { method, path, body, contentType: req.headers["content-type"], anthropic });
+    } catch (err) {
+      // A simulator bug must surface as a visible 500, not a hung client.
+      const message = err instanceof Error ? err.message : String(err);
+      outcome = { kind: "json", status: 500, body: JSON.stringify({ error: { message: `simulator error: ${message}`, type: "server_error", param: null, code: null } }), outputTokens: 0, extraDelayMs: 0 };
+    }
+    send(io, res, outcome, anthropic);
+  });
+}
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  vocabulary(); // builds the tokenizer once per process, before the first request rather than during it
+  const state = new SimState(
+    opts.models ?? DEFAULT_MODELS,
+    opts.latencyMs ?? 0,
+    opts.tokensPerSecond ?? 0,
+    opts.errorRate ?? 0,
+    opts.seed ?? 42,
+    opts.batchDelayMs ?? 0,
+  );
+  const io: Io = { state, latencyMs: state.latencyMs, tps: state.tokensPerSecond, timers: new Set() };
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => handle(io, req, res));
+  server.headersTimeout = 60_000;
+  const host = opts.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    addFault: (rule: SimFaultRule) => state.faults.add(rule),
+    clearFaults: () => state.faults.clear(),
+    stats: () => state.stats(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of io.timers) clearTimeout(t);
+        io.timers.clear();
+        server.close(() => resolve());
+        server.closeAllConnections(); // includes [sim:timeout] sockets that would otherwise hold close() forever
+      }),
+  };
+}
