@@ -1,0 +1,50 @@
+// Token counting with js-tiktoken (o200k_base). The encoder takes ~1 s to build, so it is built once per process.
+// Counts are estimates for non-OpenAI tokenizers; they serve the context-window check and usage of cut streams.
+import { getEncoding, type Tiktoken } from "js-tiktoken";
+import type { ChatRequest } from "./types.ts";
+
+let encoder: Tiktoken | undefined;
+
+function getEncoder(): Tiktoken {
+  encoder ??= getEncoding("o200k_base");
+  return encoder;
+}
+
+/** Builds the encoder now so the first request does not pay for it. */
+export function warmTokenizer(): void {
+  getEncoder();
+}
+
+export function countTextTokens(text: string): number {
+  return text.length === 0 ? 0 : getEncoder().encode(text).length;
+}
+
+// OpenAI's documented chat framing: ~3 tokens per message plus 3 to prime the answer.
+const PER_MESSAGE = 3;
+const REPLY_PRIMING = 3;
+// Images are billed by tile; a flat mid-size estimate keeps the window check conservative without fetching.
+const IMAGE_TOKENS = 765;
+
+export function countPromptTokens(body: ChatRequest): number {
+  let total = REPLY_PRIMING;
+  for (const m of body.messages) {
+    total += PER_MESSAGE;
+    const content: unknown = m.content;
+    if (typeof content === "string") total += countTextTokens(content);
+    else if (Array.isArray(content)) {
+      for (const part of content as unknown[]) total += countPartTokens(part);
+    }
+    if (m.role === "assistant" && m.tool_calls) total += countTextTokens(JSON.stringify(m.tool_calls));
+  }
+  if (body.tools && body.tools.length > 0) total += countTextTokens(JSON.stringify(body.tools));
+  return total;
+}
+
+function countPartTokens(part: unknown): number {
+  if (typeof part !== "object" || part === null) return 0;
+  const p = part as { type?: unknown; text?: unknown; refusal?: unknown };
+  if (p.type === "text" && typeof p.text === "string") return countTextTokens(p.text);
+  if (p.type === "refusal" && typeof p.refusal === "string") return countTextTokens(p.refusal);
+  if (p.type === "image_url") return IMAGE_TOKENS;
+  return countTextTokens(JSON.stringify(part));
+}

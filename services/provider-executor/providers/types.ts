@@ -1,0 +1,65 @@
+// What every provider adapter offers the engine. Requests and answers are OpenAI-shaped; the adapter
+// owns the translation to its wire format and the normalisation of usage.
+import type OpenAI from "openai";
+
+/** Mirrors proto llmgw.common.v1.Usage: disjoint token kinds (see common.proto). */
+export interface Usage {
+  /** Billed at the full input rate: excludes cached reads and cache writes. */
+  inputTokens: number;
+  cachedInputTokens: number;
+  cacheWrite5mTokens: number;
+  cacheWrite1hTokens: number;
+  /** Includes reasoningTokens. */
+  outputTokens: number;
+  reasoningTokens: number;
+  /** True when the provider never reported usage and we counted with a tokenizer. */
+  estimated: boolean;
+}
+
+export type ChatRequest = OpenAI.Chat.ChatCompletionCreateParams;
+export type ChatCompletion = OpenAI.Chat.ChatCompletion;
+export type ChatChunk = OpenAI.Chat.ChatCompletionChunk;
+
+/** Per-call settings decided by the engine. */
+export interface CallOptions {
+  /** Upstream model name sent to the provider. */
+  upstreamModel: string;
+  /** Model id the gateway reports back (the configured id). */
+  reportedModel: string;
+  /** Used when the request has no max_tokens (Anthropic requires one). */
+  defaultMaxTokens: number;
+  /** Aborts the HTTP call (per-attempt timeout, total deadline, client gone). */
+  signal: AbortSignal;
+}
+
+export interface CompletionResult {
+  completion: ChatCompletion;
+  /** Null when the provider reported none. */
+  usage: Usage | null;
+}
+
+/** An opened stream: HTTP errors were already thrown by `openStream`. */
+export interface ProviderStream {
+  chunks: AsyncIterable<ChatChunk>;
+  /**
+   * Provider-reported usage once the stream has ended; null when none came. `complete` is false when
+   * the stream was cut after a partial report (e.g. Anthropic message_start without message_delta).
+   */
+  usage(): { usage: Usage; complete: boolean } | null;
+}
+
+export interface ProviderAdapter {
+  readonly kind: "openai" | "anthropic";
+  complete(body: ChatRequest, opts: CallOptions): Promise<CompletionResult>;
+  openStream(body: ChatRequest, opts: CallOptions): Promise<ProviderStream>;
+}
+
+export const ZERO_USAGE: Readonly<Usage> = Object.freeze({
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  cacheWrite5mTokens: 0,
+  cacheWrite1hTokens: 0,
+  outputTokens: 0,
+  reasoningTokens: 0,
+  estimated: false,
+});
