@@ -3,7 +3,7 @@
 // and everything is evaluated on the other half, so the learned router never sees its test rows.
 import Table from "cli-table3";
 import { Command } from "commander";
-import { isHeldOut, targetOf, type BenchRow, type TargetKind } from "../domain/benchmark.ts";
+import { TARGET_KINDS, isHeldOut, targetOf, type BenchRow, type TargetKind } from "../domain/benchmark.ts";
 import { evaluateRouters } from "../domain/evaluate.ts";
 import { LearnedClassifier } from "../domain/learned.ts";
 import { RulesClassifier } from "../domain/rules.ts";
@@ -17,12 +17,13 @@ const program = new Command()
   .requiredOption("--data <file>", "benchmark JSONL to evaluate on")
   .option("--train <files>", "train the learned router on these files (comma-separated) instead of a split of --data")
   .option("--model <path>", "evaluate a saved artifact instead of training (beware: must not be trained on --data)")
-  .option("--target <kind>", "training target: need | weakfail | soft", "soft")
+  .option("--target <kind>", "training target: gain | need | weakfail | soft", "gain")
   .option("--json <out>", "write the JSON report here")
   .option("--curve", "print every router's curve")
   .parse();
 
 const o = program.opts<{ data: string; train?: string; model?: string; target: string; json?: string; curve?: boolean }>();
+if (!(TARGET_KINDS as readonly string[]).includes(o.target)) throw new Error(`--target must be one of ${TARGET_KINDS.join("|")}`);
 const target = o.target as TargetKind;
 const all = readBenchFile(o.data);
 let evalRows: BenchRow[] = all;

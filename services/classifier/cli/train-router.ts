@@ -1,6 +1,6 @@
-// npm run train:router -- --data FILE[,FILE...] [--out PATH] [--version V] [--target need|weakfail|soft]
+// npm run train:router -- --data FILE[,FILE...] [--out PATH] [--version V] [--target gain|need|weakfail|soft]
 import { Command } from "commander";
-import { targetOf, type TargetKind } from "../domain/benchmark.ts";
+import { TARGET_KINDS, targetOf, type TargetKind } from "../domain/benchmark.ts";
 import { trainRouter, type TrainExample } from "../domain/train.ts";
 import { datasetName, readBenchFile, writeJson } from "./bench-io.ts";
 
@@ -10,14 +10,14 @@ const program = new Command()
   .requiredOption("--data <files>", "benchmark JSONL file(s), comma-separated")
   .option("--out <path>", "artifact path (default services/classifier/models/router-<version>.json)")
   .option("--version <v>", "artifact version", "v1")
-  .option("--target <kind>", "training target: need | weakfail | soft", "soft")
+  .option("--target <kind>", "training target: need | weakfail | soft | gain", "gain")
   .option("--epochs <n>", "training epochs", "6")
   .option("--l2 <x>", "L2 regularisation", "0.0001")
-  .option("--dim <n>", "hash buckets (power of two)", String(1 << 14))
+  .option("--dim <n>", "hash buckets (power of two)", String(1 << 13))
   .parse();
 
 const o = program.opts<{ data: string; out?: string; version: string; target: string; epochs: string; l2: string; dim: string }>();
-if (!["need", "weakfail", "soft"].includes(o.target)) throw new Error(`--target must be need|weakfail|soft, got ${o.target}`);
+if (!(TARGET_KINDS as readonly string[]).includes(o.target)) throw new Error(`--target must be one of ${TARGET_KINDS.join("|")}, got ${o.target}`);
 const target = o.target as TargetKind;
 const files = o.data.split(",").map((s) => s.trim()).filter(Boolean);
 const examples: TrainExample[] = [];

@@ -14,7 +14,12 @@ export interface BenchRow {
   weakResponse?: string;
 }
 
-export type TargetKind = "need" | "weakfail" | "soft";
+/**
+ * need: strong beats weak (0/1). weakfail: weak answer wrong / poor. soft: mean of the two.
+ * gain: strong - weak improvement, scaled so 3 judge points (0.3) or a binary flip = 1; = need on 0/1 data.
+ */
+export type TargetKind = "need" | "weakfail" | "soft" | "gain";
+export const TARGET_KINDS: readonly TargetKind[] = ["need", "weakfail", "soft", "gain"];
 
 function obj(v: unknown): Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("row is not an object");
@@ -70,6 +75,7 @@ export function targetOf(r: BenchRow, kind: TargetKind): number {
   const weakFail = r.weakQuality < 0.8 ? 1 : 0;
   if (kind === "need") return need;
   if (kind === "weakfail") return weakFail;
+  if (kind === "gain") return Math.max(0, Math.min(1, (r.strongQuality - r.weakQuality) / 0.3));
   return 0.5 * need + 0.5 * weakFail;
 }
 

@@ -15,10 +15,12 @@ export interface TrainExample {
   target: number;
 }
 
+// Unigrams + rule features: bigrams and char n-grams measured no better on held-out halves of
+// the dev files (4 splits averaged) and double the size; see the classifier report.
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
-  dim: 1 << 14,
-  wordNgrams: 2,
-  charNgrams: [4],
+  dim: 1 << 13,
+  wordNgrams: 1,
+  charNgrams: [],
   ruleFeatures: true,
   ruleWeights: DEFAULT_RULE_WEIGHTS,
 };

@@ -1,0 +1,4 @@
+import { runServiceMain } from "#libs/server/run-main.ts";
+import { buildClassifierService } from "./build.ts";
+
+await runServiceMain("classifier", buildClassifierService);
