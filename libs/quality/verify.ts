@@ -6,7 +6,10 @@ import { HEDGING_PHRASES, REFUSAL_PHRASES } from "./phrases.ts";
 export interface VerifyRequest {
   jsonMode: boolean;
   hasTools: boolean;
-  /** RegExp the content must match, or a preset name: "final-number", "choice-letter"; any other string is a RegExp source. */
+  /**
+   * RegExp the end of the content must match, or a preset: "final-number" (a final numeric answer),
+   * "gsm8k" ("#### <whole number>" at the end), "choice-letter"; any other string is a RegExp source.
+   */
   expectFormat?: RegExp | string;
 }
 
@@ -58,11 +61,14 @@ const PENALTY: Record<FailureCode, number> = {
 /** Final numeric answer in the last lines: "#### 42", "answer is $1,200.50", "= 7", or a last line with a number. */
 const FINAL_NUMBER =
   /(?:####\s*\$?-?[0-9][0-9,]*(?:\.[0-9]+)?|answer(?: is)?:?\s*\**\s*\$?-?[0-9][0-9,]*(?:\.[0-9]+)?|\\boxed\{\s*\$?-?[0-9][0-9,.]*\}|=\s*\$?-?[0-9][0-9,]*(?:\.[0-9]+)?[^\n=]{0,40}[.!]?\s*$|-?[0-9][0-9,]*(?:\.[0-9]+)?[^\n0-9]{0,40}$)/i;
+/** GSM8K's answer format: "#### <whole number>" closing the answer (GSM8K answers are whole numbers). */
+const GSM8K_FINAL = /####[ \t]*\$?[ \t]*-?[0-9][0-9,]*(?:\.0+)?(?![0-9.,]*[0-9])[^\n0-9]{0,40}\s*$/;
 const CHOICE_LETTER = /(?:^|answer(?: is)?:?\s*|\()\s*\(?[A-D]\)?(?:[.)\s]|$)/im;
 
 export function formatPreset(name: string): RegExp {
   if (name === "final-number") return FINAL_NUMBER;
   if (name === "choice-letter") return CHOICE_LETTER;
+  if (name === "gsm8k") return GSM8K_FINAL;
   return new RegExp(name, "m");
 }
 

@@ -74,6 +74,11 @@ console.log(table.toString());
 const tt = new Table({ head: ["classifier", "p50 µs", "p99 µs", "mean µs"], style: { head: [], border: [] } });
 for (const [name, t] of Object.entries(rep.timing)) tt.push([name, t.p50_us, t.p99_us, t.mean_us]);
 console.log(tt.toString());
+for (const r of rep.routers) {
+  if (r.verifier) {
+    console.log(`${r.name}: verifier escalated ${r.verifier.escalated} answers; precision ${pct(r.verifier.precision)} (escalated weak answers that were wrong), recall ${pct(r.verifier.recall)} of wrong weak answers`);
+  }
+}
 if (o.curve) {
   for (const r of rep.routers) {
     if (r.curve.length < 3) continue;

@@ -18,6 +18,8 @@ export interface RouterReport {
   savings50_vs_random: number | null;
   curve: CurvePoint[];
   note?: string;
+  /** Cascade only: how well the verifier picks out wrong cheap answers (labels used for measuring only). */
+  verifier?: { precision: number; recall: number; escalated: number };
 }
 
 export interface TimingReport {
@@ -74,10 +76,13 @@ function report(
   };
 }
 
-/** GSM8K-style cascade: answer with weak, verify the weak answer, escalate when it fails. */
-export function cascadeDecision(weakResponse: string): { escalate: boolean; score: number } {
+/**
+ * GSM8K-style cascade: answer with weak, verify the weak answer, escalate when it fails.
+ * Format: "gsm8k" (a "#### <whole number>" final answer) or the generic "final-number".
+ */
+export function cascadeDecision(weakResponse: string, format: "gsm8k" | "final-number" = "gsm8k"): { escalate: boolean; score: number } {
   const v = verifyAnswer(
-    { request: { jsonMode: false, hasTools: false, expectFormat: "final-number" }, answer: { content: weakResponse, finishReason: "stop" } },
+    { request: { jsonMode: false, hasTools: false, expectFormat: format }, answer: { content: weakResponse, finishReason: "stop" } },
     { arithmetic: true },
   );
   return { escalate: !v.ok, score: 1 - v.score };
@@ -150,9 +155,22 @@ export function evaluateRouters(rows: BenchRow[], opts: EvalOptions): EvalReport
   }
 
   if (rows.every((r) => r.weakResponse !== undefined)) {
-    const dec = rows.map((r) => cascadeDecision(r.weakResponse ?? ""));
+    const format = rows.every((r) => r.dataset === "gsm8k") ? "gsm8k" : "final-number";
+    const dec = rows.map((r) => cascadeDecision(r.weakResponse ?? "", format));
     const rep = report("cascade", rows.map((r, i) => base(dec[i]!.score, r)), dec.map((d) => d.escalate), weak, strong, cp);
     rep.note = "weak answers every call; strong_share = escalation rate (verifier failed)";
+    let esc = 0;
+    let escWrong = 0;
+    let wrong = 0;
+    rows.forEach((r, i) => {
+      const isWrong = r.weakQuality < 1;
+      if (isWrong) wrong++;
+      if (dec[i]!.escalate) {
+        esc++;
+        if (isWrong) escWrong++;
+      }
+    });
+    rep.verifier = { precision: r4(esc ? escWrong / esc : 0), recall: r4(wrong ? escWrong / wrong : 0), escalated: esc };
     routers.push(rep);
     // Cascade whose sweep continues past the verifier's failures in the classifier's order.
     for (const [name, scores] of classifierScores) {

@@ -56,9 +56,11 @@ describe("extractFeatures", () => {
   });
 
   it("stays linear on pathological input", () => {
-    const evil = "a".repeat(200_000) + "(" + "1+".repeat(50_000);
-    const f = extractFeatures(user(evil));
-    expect(f.chars).toBe(evil.length);
+    // Each of these once took quadratic time in some regex; all must finish at once.
+    for (const evil of ["a".repeat(200_000) + "(" + "1+".repeat(50_000), "\n".repeat(100_000), " ".repeat(100_000) + "x", "\nA. ".repeat(30_000)]) {
+      const f = extractFeatures(user(evil));
+      expect(f.chars).toBe(evil.length);
+    }
   });
 });
 

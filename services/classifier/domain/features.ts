@@ -38,7 +38,7 @@ const REASONING_G =
   /\b(?:step[- ]by[- ]step|why|explain|reason(?:ing)?|prove|proof|derive|justify|analy[sz]e|compare|contrast|evaluate|critique|implications?|trade-?offs?|pros and cons|assume|therefore|hypothes[ie]s|infer|deduce|if and only if|suppose|consider)\b/gi;
 const QUESTION_G = /\?/g;
 const NUMBER_G = /\d+(?:[.,]\d+)?/g;
-const MC_OPTION_G = /(?:^|\n)\s*\(?[A-Da-d][.)]\s/g;
+const MC_OPTION_G = /(?:^|\n)[ \t]{0,8}\(?[A-Da-d][.)][ \t]/g;
 const CONSTRAINT_G =
   /\b(?:exactly|at least|at most|no more than|must|should not|format|bullet points?|in \d+ words|words or less|json|table|markdown|limit|only (?:use|respond|answer|include)|start (?:every|each)|each sentence|rhyme)\b/gi;
 const FOLLOW_UP =
