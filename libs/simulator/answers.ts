@@ -52,6 +52,7 @@ export function prosePieces(seed: number, count: number, leadingSpace = false): 
   const out: string[] = [];
   let sentenceLeft = 0;
   let atStart = true;
+  let afterWord = false;
   while (out.length < count) {
     const remaining = count - out.length;
     if (atStart) {
@@ -59,6 +60,7 @@ export function prosePieces(seed: number, count: number, leadingSpace = false): 
       out.push(pool[Math.floor(rng() * pool.length)] ?? "The");
       sentenceLeft = 5 + Math.floor(rng() * 10);
       atStart = false;
+      afterWord = false;
       continue;
     }
     // End a sentence when due (unless too few pieces would remain for another one), and always at the end.
@@ -67,8 +69,14 @@ export function prosePieces(seed: number, count: number, leadingSpace = false): 
       atStart = true;
       continue;
     }
-    if (sentenceLeft > 3 && remaining > 2 && rng() < 0.08) out.push(v.comma);
-    else out.push(v.words[Math.floor(rng() * v.words.length)] ?? " the");
+    // A comma only after a word (never after the starter or another comma: ",," would merge into one token).
+    if (afterWord && sentenceLeft > 3 && remaining > 2 && rng() < 0.08) {
+      out.push(v.comma);
+      afterWord = false;
+    } else {
+      out.push(v.words[Math.floor(rng() * v.words.length)] ?? " the");
+      afterWord = true;
+    }
     sentenceLeft--;
   }
   return out;

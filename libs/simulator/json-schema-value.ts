@@ -18,13 +18,38 @@ const STOP_CAPS = new Set(["I", "What", "Whats", "What's", "How", "When", "Where
 
 export function hintsFrom(text: string): ValueHints {
   const clean = text.replace(/\[sim:[^\]]*\]/g, " ");
-  const properNouns: string[] = [];
-  for (const m of clean.matchAll(/\b[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*/g)) {
-    const words = m[0].split(/\s+/).filter((w) => !STOP_CAPS.has(w));
-    if (words.length > 0) properNouns.push(words.join(" "));
+  // Runs of capitalised words that do not start a sentence are likely names; sentence starts are a fallback.
+  const inner: string[] = [];
+  const initial: string[] = [];
+  let run: string[] = [];
+  let runInitial = false;
+  const flush = (): void => {
+    const first = run[0];
+    if (runInitial && run.length === 1 && first !== undefined) {
+      if (!STOP_CAPS.has(first)) initial.push(first);
+    } else {
+      const words = (runInitial ? run.slice(1) : run).filter((w) => !STOP_CAPS.has(w));
+      if (words.length > 0) inner.push(words.join(" "));
+    }
+    run = [];
+  };
+  let sentenceStart = true;
+  for (const m of clean.matchAll(/[A-Za-z][A-Za-z'-]*|[.?!]/g)) {
+    const w = m[0];
+    if (w === "." || w === "?" || w === "!") {
+      flush();
+      sentenceStart = true;
+      continue;
+    }
+    if (/^[A-Z]/.test(w)) {
+      if (run.length === 0) runInitial = sentenceStart;
+      run.push(w);
+    } else flush();
+    sentenceStart = false;
   }
+  flush();
   const numbers = [...clean.matchAll(/-?\d+(?:\.\d+)?/g)].map((m) => Number(m[0]));
-  return { properNouns, numbers, text: clean.trim().slice(0, 200) };
+  return { properNouns: [...inner, ...initial], numbers, text: clean.trim().slice(0, 200) };
 }
 
 function stringFor(name: string, schema: Record<string, unknown>, hints: ValueHints): string {
