@@ -12,7 +12,66 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/executor/v1/executor.proto.
  */
 export const file_llmgw_executor_v1_executor: GenFile = /*@__PURE__*/
-  fileDesc("CiBsbG1ndy9leGVjdXRvci92MS9leGVjdXRvci5wcm90bxIRbGxtZ3cuZXhlY3V0b3IudjEiwwEKDkV4ZWN1dGVSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSLgoKY2FuZGlkYXRlcxgCIAMoCzIaLmxsbWd3LmNvbW1vbi52MS5DYW5kaWRhdGUSFAoMcmVxdWVzdF9qc29uGAMgASgMEg4KBnN0cmVhbRgEIAEoCBIYChB0b3RhbF90aW1lb3V0X21zGAUgASgFEg8KB3B1cnBvc2UYBiABKAkiqQEKD0V4ZWN1dGVSZXNwb25zZRIUCgpjaHVua19qc29uGAEgASgMSAASGQoPY29tcGxldGlvbl9qc29uGAIgASgMSAASLQoHc3VtbWFyeRgDIAEoCzIaLmxsbWd3LmV4ZWN1dG9yLnYxLlN1bW1hcnlIABItCgdmYWlsdXJlGAQgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuRmFpbHVyZUgAQgcKBWV2ZW50IqoBCgdTdW1tYXJ5Eg0KBW1vZGVsGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEiUKBXVzYWdlGAMgASgLMhYubGxtZ3cuY29tbW9uLnYxLlVzYWdlEhUKDWZpbmlzaF9yZWFzb24YBCABKAkSLAoIYXR0ZW1wdHMYBSADKAsyGi5sbG1ndy5leGVjdXRvci52MS5BdHRlbXB0EhIKCmxhdGVuY3lfbXMYBiABKAMingEKB0F0dGVtcHQSDQoFbW9kZWwYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDgoGc3RhdHVzGAMgASgJEhMKC2h0dHBfc3RhdHVzGAQgASgFEhIKCmVycm9yX2NvZGUYBSABKAkSEgoKbGF0ZW5jeV9tcxgGIAEoAxIlCgV1c2FnZRgHIAEoCzIWLmxsbWd3LmNvbW1vbi52MS5Vc2FnZSKhAQoHRmFpbHVyZRITCgtodHRwX3N0YXR1cxgBIAEoBRIMCgR0eXBlGAIgASgJEgwKBGNvZGUYAyABKAkSDwoHbWVzc2FnZRgEIAEoCRINCgVwYXJhbRgFIAEoCRIXCg9yZXRyeV9hZnRlcl9zZWMYBiABKAUSLAoIYXR0ZW1wdHMYByADKAsyGi5sbG1ndy5leGVjdXRvci52MS5BdHRlbXB0MmUKD0V4ZWN1dG9yU2VydmljZRJSCgdFeGVjdXRlEiEubGxtZ3cuZXhlY3V0b3IudjEuRXhlY3V0ZVJlcXVlc3QaIi5sbG1ndy5leGVjdXRvci52MS5FeGVjdXRlUmVzcG9uc2UwAWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+  fileDesc("CiBsbG1ndy9leGVjdXRvci92MS9leGVjdXRvci5wcm90bxIRbGxtZ3cuZXhlY3V0b3IudjEiEgoQR2V0SGVhbHRoUmVxdWVzdCJNChFHZXRIZWFsdGhSZXNwb25zZRI4CgtkZXBsb3ltZW50cxgBIAMoCzIjLmxsbWd3LmV4ZWN1dG9yLnYxLkRlcGxveW1lbnRIZWFsdGgiQwoQRGVwbG95bWVudEhlYWx0aBINCgVtb2RlbBgBIAEoCRINCgVzdGF0ZRgCIAEoCRIRCglpbl9mbGlnaHQYAyABKAUiwwEKDkV4ZWN1dGVSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSLgoKY2FuZGlkYXRlcxgCIAMoCzIaLmxsbWd3LmNvbW1vbi52MS5DYW5kaWRhdGUSFAoMcmVxdWVzdF9qc29uGAMgASgMEg4KBnN0cmVhbRgEIAEoCBIYChB0b3RhbF90aW1lb3V0X21zGAUgASgFEg8KB3B1cnBvc2UYBiABKAki2AEKD0V4ZWN1dGVSZXNwb25zZRIUCgpjaHVua19qc29uGAEgASgMSAASGQoPY29tcGxldGlvbl9qc29uGAIgASgMSAASLQoHc3VtbWFyeRgDIAEoCzIaLmxsbWd3LmV4ZWN1dG9yLnYxLlN1bW1hcnlIABItCgdmYWlsdXJlGAQgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuRmFpbHVyZUgAEi0KB3N0YXJ0ZWQYBSABKAsyGi5sbG1ndy5leGVjdXRvci52MS5TdGFydGVkSABCBwoFZXZlbnQiKgoHU3RhcnRlZBINCgVtb2RlbBgBIAEoCRIQCghwcm92aWRlchgCIAEoCSKqAQoHU3VtbWFyeRINCgVtb2RlbBgBIAEoCRIQCghwcm92aWRlchgCIAEoCRIlCgV1c2FnZRgDIAEoCzIWLmxsbWd3LmNvbW1vbi52MS5Vc2FnZRIVCg1maW5pc2hfcmVhc29uGAQgASgJEiwKCGF0dGVtcHRzGAUgAygLMhoubGxtZ3cuZXhlY3V0b3IudjEuQXR0ZW1wdBISCgpsYXRlbmN5X21zGAYgASgDIp4BCgdBdHRlbXB0Eg0KBW1vZGVsGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg4KBnN0YXR1cxgDIAEoCRITCgtodHRwX3N0YXR1cxgEIAEoBRISCgplcnJvcl9jb2RlGAUgASgJEhIKCmxhdGVuY3lfbXMYBiABKAMSJQoFdXNhZ2UYByABKAsyFi5sbG1ndy5jb21tb24udjEuVXNhZ2UioQEKB0ZhaWx1cmUSEwoLaHR0cF9zdGF0dXMYASABKAUSDAoEdHlwZRgCIAEoCRIMCgRjb2RlGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSDQoFcGFyYW0YBSABKAkSFwoPcmV0cnlfYWZ0ZXJfc2VjGAYgASgFEiwKCGF0dGVtcHRzGAcgAygLMhoubGxtZ3cuZXhlY3V0b3IudjEuQXR0ZW1wdDK9AQoPRXhlY3V0b3JTZXJ2aWNlElIKB0V4ZWN1dGUSIS5sbG1ndy5leGVjdXRvci52MS5FeGVjdXRlUmVxdWVzdBoiLmxsbWd3LmV4ZWN1dG9yLnYxLkV4ZWN1dGVSZXNwb25zZTABElYKCUdldEhlYWx0aBIjLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEhlYWx0aFJlcXVlc3QaJC5sbG1ndy5leGVjdXRvci52MS5HZXRIZWFsdGhSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+
+/**
+ * @generated from message llmgw.executor.v1.GetHealthRequest
+ */
+export type GetHealthRequest = Message<"llmgw.executor.v1.GetHealthRequest"> & {
+};
+
+/**
+ * Describes the message llmgw.executor.v1.GetHealthRequest.
+ * Use `create(GetHealthRequestSchema)` to create a new message.
+ */
+export const GetHealthRequestSchema: GenMessage<GetHealthRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 0);
+
+/**
+ * @generated from message llmgw.executor.v1.GetHealthResponse
+ */
+export type GetHealthResponse = Message<"llmgw.executor.v1.GetHealthResponse"> & {
+  /**
+   * @generated from field: repeated llmgw.executor.v1.DeploymentHealth deployments = 1;
+   */
+  deployments: DeploymentHealth[];
+};
+
+/**
+ * Describes the message llmgw.executor.v1.GetHealthResponse.
+ * Use `create(GetHealthResponseSchema)` to create a new message.
+ */
+export const GetHealthResponseSchema: GenMessage<GetHealthResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 1);
+
+/**
+ * @generated from message llmgw.executor.v1.DeploymentHealth
+ */
+export type DeploymentHealth = Message<"llmgw.executor.v1.DeploymentHealth"> & {
+  /**
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * "closed", "open" or "half_open".
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * @generated from field: int32 in_flight = 3;
+   */
+  inFlight: number;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.DeploymentHealth.
+ * Use `create(DeploymentHealthSchema)` to create a new message.
+ */
+export const DeploymentHealthSchema: GenMessage<DeploymentHealth> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 2);
 
 /**
  * @generated from message llmgw.executor.v1.ExecuteRequest
@@ -62,7 +121,7 @@ export type ExecuteRequest = Message<"llmgw.executor.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 0);
+  messageDesc(file_llmgw_executor_v1_executor, 3);
 
 /**
  * @generated from message llmgw.executor.v1.ExecuteResponse
@@ -99,6 +158,12 @@ export type ExecuteResponse = Message<"llmgw.executor.v1.ExecuteResponse"> & {
      */
     value: Failure;
     case: "failure";
+  } | {
+    /**
+     * @generated from field: llmgw.executor.v1.Started started = 5;
+     */
+    value: Started;
+    case: "started";
   } | { case: undefined; value?: undefined };
 };
 
@@ -107,7 +172,31 @@ export type ExecuteResponse = Message<"llmgw.executor.v1.ExecuteResponse"> & {
  * Use `create(ExecuteResponseSchema)` to create a new message.
  */
 export const ExecuteResponseSchema: GenMessage<ExecuteResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 1);
+  messageDesc(file_llmgw_executor_v1_executor, 4);
+
+/**
+ * The deployment that is about to stream, so the edge can name it in response headers.
+ *
+ * @generated from message llmgw.executor.v1.Started
+ */
+export type Started = Message<"llmgw.executor.v1.Started"> & {
+  /**
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.Started.
+ * Use `create(StartedSchema)` to create a new message.
+ */
+export const StartedSchema: GenMessage<Started> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 5);
 
 /**
  * What happened, for headers, the ledger and the router's health view.
@@ -151,7 +240,7 @@ export type Summary = Message<"llmgw.executor.v1.Summary"> & {
  * Use `create(SummarySchema)` to create a new message.
  */
 export const SummarySchema: GenMessage<Summary> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 2);
+  messageDesc(file_llmgw_executor_v1_executor, 6);
 
 /**
  * @generated from message llmgw.executor.v1.Attempt
@@ -200,7 +289,7 @@ export type Attempt = Message<"llmgw.executor.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 3);
+  messageDesc(file_llmgw_executor_v1_executor, 7);
 
 /**
  * An error already in the OpenAI shape, with the status the edge must answer.
@@ -249,7 +338,7 @@ export type Failure = Message<"llmgw.executor.v1.Failure"> & {
  * Use `create(FailureSchema)` to create a new message.
  */
 export const FailureSchema: GenMessage<Failure> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 4);
+  messageDesc(file_llmgw_executor_v1_executor, 8);
 
 /**
  * Calls providers with retries, circuit breakers and fallbacks; streams what it gets.
@@ -258,8 +347,9 @@ export const FailureSchema: GenMessage<Failure> = /*@__PURE__*/
  */
 export const ExecutorService: GenService<{
   /**
-   * Non-streaming requests yield one Completion then one Summary; streaming ones yield
-   * Chunks then one Summary. A failure yields one Failure (possibly after chunks).
+   * Non-streaming requests yield one Completion then one Summary. Streaming ones yield Started
+   * (which deployment answers, before its first chunk), Chunks, the assembled Completion, then one
+   * Summary. A failure yields one Failure (possibly after chunks).
    *
    * @generated from rpc llmgw.executor.v1.ExecutorService.Execute
    */
@@ -267,6 +357,16 @@ export const ExecutorService: GenService<{
     methodKind: "server_streaming";
     input: typeof ExecuteRequestSchema;
     output: typeof ExecuteResponseSchema;
+  },
+  /**
+   * Circuit-breaker state per deployment, polled by the router to skip open breakers.
+   *
+   * @generated from rpc llmgw.executor.v1.ExecutorService.GetHealth
+   */
+  getHealth: {
+    methodKind: "unary";
+    input: typeof GetHealthRequestSchema;
+    output: typeof GetHealthResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_executor_v1_executor, 0);

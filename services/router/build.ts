@@ -1,0 +1,27 @@
+// Builds the router: policy from config, prices for ordering, executor health for breakers.
+import type { Client } from "@connectrpc/connect";
+import type { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
+import { loadPriceTable } from "#libs/pricing/index.ts";
+import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
+import { modelViews } from "./domain/models.ts";
+import { SessionStore } from "./domain/sessions.ts";
+import { HealthView } from "./health-view.ts";
+import { RouterServiceImpl } from "./service.ts";
+
+export async function buildRouterService(ctx: BuildContext, executor: Client<typeof ExecutorService>): Promise<BuiltService<typeof RouterService>> {
+  const prices = loadPriceTable(ctx.env.LLMGW_PRICES_FILE);
+  const models = modelViews(ctx.config, prices);
+  for (const m of models.values()) {
+    if (m.blendedPrice === undefined) ctx.logger.warn({ model: m.id }, "model has no price: ordered last by cost and recorded as unpriced");
+  }
+  const health = new HealthView(async () => (await executor.getHealth({})).deployments, ctx.logger);
+  health.start();
+  const impl = new RouterServiceImpl({ config: ctx.config, models, health: (m) => health.state(m), sessions: new SessionStore() }, ctx.logger);
+  return {
+    service: RouterService,
+    impl,
+    ready: async () => true,
+    close: async () => health.stop(),
+  };
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "#libs/config/load.ts";
+import { loadPriceTable } from "#libs/pricing/index.ts";
+import { modelViews } from "./models.ts";
+import { decide, type PolicyDeps } from "./policy.ts";
+import { SessionStore } from "./sessions.ts";
+import type { BreakerState, RouteInput } from "./types.ts";
+
+const config = loadConfig({ env: {} });
+const models = modelViews(config, loadPriceTable());
+
+function deps(open: string[] = [], now = () => 0): PolicyDeps {
+  return { config, models, health: (m): BreakerState => (open.includes(m) ? "open" : "closed"), sessions: new SessionStore(undefined, now) };
+}
+
+const base: RouteInput = { requestedModel: "auto", tier: "LOW", category: "chat", inputTokens: 20, maxTokens: 256, capabilities: [], sessionId: "", strategy: "", budgetState: "ok", stream: false };
+
+describe("routing policy", () => {
+  it.each<[string, Partial<RouteInput>, string, boolean]>([
+    ["LOW goes to the cheapest LOW model", {}, "small-8k", false],
+    ["tools skip models without tool support", { capabilities: ["tools"] }, "gpt-4.1-nano", false],
+    ["too long for small-8k goes to one that fits", { inputTokens: 20_000 }, "gpt-4.1-nano", false],
+    ["MEDIUM cascades from the cheapest MEDIUM model", { tier: "MEDIUM" }, "gpt-4o-mini", true],
+    ["MEDIUM streams are not cascaded", { tier: "MEDIUM", stream: true }, "gpt-4o-mini", false],
+    ["HIGH goes to a strong model", { tier: "HIGH" }, "gpt-4o", false],
+    ["AGENTIC with tools goes to an agentic model", { tier: "AGENTIC", capabilities: ["tools"] }, "gpt-4o", false],
+    ["quality strategy prefers the best", { tier: "HIGH", strategy: "quality" }, "claude-sonnet-4-5", false],
+    ["latency strategy prefers the fastest", { tier: "MEDIUM", strategy: "latency", stream: true }, "gpt-4o-mini", false],
+    ["a concrete model is honoured", { requestedModel: "claude-sonnet-4-5" }, "claude-sonnet-4-5", false],
+  ])("%s", (_name, patch, first, cascade) => {
+    const d = decide({ ...base, ...patch }, deps());
+    expect(d.candidates[0]?.id).toBe(first);
+    expect(d.cascade).toBe(cascade);
+    expect(d.reasons.length).toBeGreaterThan(0);
+  });
+
+  it("escalates a cascade to the next tier", () => {
+    const d = decide({ ...base, tier: "MEDIUM" }, deps());
+    expect(d.escalation[0]?.id).toBe("gpt-4o");
+    expect(d.candidates.every((m) => config.routing.tiers.MEDIUM?.includes(m.id))).toBe(true);
+  });
+
+  it("never offers a model whose context window is too small", () => {
+    const d = decide({ ...base, inputTokens: 150_000 }, deps());
+    expect(d.candidates.length).toBeGreaterThan(0);
+    expect(d.candidates.every((m) => m.contextWindow >= 150_000)).toBe(true);
+  });
+
+  it("skips an open breaker", () => {
+    const d = decide(base, deps(["small-8k"]));
+    expect(d.candidates.map((m) => m.id)).not.toContain("small-8k");
+    expect(d.reasons.join()).toContain("breaker open");
+  });
+
+  it("never drops a tier within a conversation", () => {
+    const p = deps();
+    expect(decide({ ...base, tier: "HIGH", sessionId: "s1" }, p).tier).toBe("HIGH");
+    const next = decide({ ...base, tier: "LOW", sessionId: "s1" }, p);
+    expect(next.tier).toBe("HIGH");
+    expect(next.reasons.join()).toContain("session stays at HIGH");
+  });
+
+  it("prefers a cheaper tier past the soft budget limit", () => {
+    const d = decide({ ...base, tier: "HIGH", budgetState: "soft" }, deps());
+    expect(d.tier).toBe("MEDIUM");
+  });
+
+  it("keeps the warm provider in a conversation", () => {
+    let t = 0;
+    const p = deps([], () => t);
+    p.sessions.record("s2", "MEDIUM", "anthropic", "claude-3-5-haiku-latest");
+    t = 1000;
+    const d = decide({ ...base, tier: "MEDIUM", sessionId: "s2", stream: true }, p);
+    expect(d.candidates[0]?.provider).toBe("anthropic");
+  });
+
+  it("returns no candidates when nothing fits", () => {
+    expect(decide({ ...base, inputTokens: 5_000_000 }, deps()).candidates).toEqual([]);
+  });
+});

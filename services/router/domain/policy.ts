@@ -1,0 +1,130 @@
+// Pure routing policy: the cheapest capable candidate for a classified request. Every step that
+// changes the decision leaves a reason, logged and returned to the client in a header.
+import type { Config } from "#libs/config/schema.ts";
+import { TIER_ORDER, type TierName } from "#libs/rpc/tier.ts";
+import { maxTier, type SessionStore } from "./sessions.ts";
+import type { BreakerState, ModelView, RouteDecision, RouteInput, Strategy } from "./types.ts";
+
+export interface PolicyDeps {
+  config: Config;
+  models: ReadonlyMap<string, ModelView>;
+  health: (model: string) => BreakerState;
+  sessions: SessionStore;
+}
+
+export function isAlias(config: Config, model: string): boolean {
+  return config.edge.aliases.includes(model);
+}
+
+export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
+  const { config, models } = deps;
+  const reasons: string[] = [];
+  const strategy: Strategy = input.strategy || config.routing.strategy;
+
+  // A concrete model is honoured as asked: the client chose, the gateway does not second-guess.
+  if (!isAlias(config, input.requestedModel)) {
+    const m = models.get(input.requestedModel);
+    reasons.push(`model ${input.requestedModel} requested`);
+    return { candidates: m ? [m] : [], tier: input.tier, cascade: false, escalation: [], reasons, referenceModel: input.requestedModel };
+  }
+
+  let tier = input.tier;
+  const session = deps.sessions.get(input.sessionId);
+  if (session && TIER_ORDER.indexOf(session.tier) > TIER_ORDER.indexOf(tier)) {
+    reasons.push(`session stays at ${session.tier} (classified ${tier})`);
+    tier = maxTier(tier, session.tier);
+  }
+  if (input.budgetState === "soft" && tier !== "LOW" && tier !== "AGENTIC" && !session) {
+    const lower = TIER_ORDER[TIER_ORDER.indexOf(tier) - 1] as TierName;
+    reasons.push(`soft budget limit: ${tier} → ${lower}`);
+    tier = lower;
+  }
+
+  const need = input.inputTokens + Math.min(input.maxTokens || 0, 4096);
+  const capable = (m: ModelView, why: string[]): boolean => {
+    if (m.contextWindow < input.inputTokens + 1) {
+      why.push(`${m.id}: context ${m.contextWindow} < prompt ${input.inputTokens}`);
+      return false;
+    }
+    if (m.contextWindow < need) {
+      why.push(`${m.id}: context ${m.contextWindow} < prompt+output ${need}`);
+      return false;
+    }
+    const missing = input.capabilities.filter((c) => c !== "streaming" && !m.capabilities.includes(c));
+    if (missing.length) {
+      why.push(`${m.id}: lacks ${missing.join(",")}`);
+      return false;
+    }
+    if (deps.health(m.id) === "open") {
+      why.push(`${m.id}: breaker open`);
+      return false;
+    }
+    return true;
+  };
+
+  // The tier's list, then every higher tier's, so a request no cheap model can take still finds a home.
+  const pick = (fromTier: TierName): { list: ModelView[]; firstTier: TierName } => {
+    const seen = new Set<string>();
+    const out: ModelView[] = [];
+    let firstTier: TierName = fromTier;
+    for (const t of TIER_ORDER.slice(TIER_ORDER.indexOf(fromTier))) {
+      const ordered = order(idsOf(config, t).map((id) => models.get(id)).filter((m): m is ModelView => m !== undefined), strategy);
+      for (const m of ordered) {
+        if (seen.has(m.id)) continue;
+        seen.add(m.id);
+        if (capable(m, reasons)) {
+          if (out.length === 0) firstTier = t;
+          out.push(m);
+        }
+      }
+    }
+    return { list: out, firstTier };
+  };
+
+  const { list, firstTier } = pick(tier);
+  if (firstTier !== tier && list.length > 0) reasons.push(`no capable ${tier} model; using ${firstTier}`);
+  let candidates = list;
+
+  // Keep the provider whose prompt cache is warm for this conversation, among equally capable candidates of the tier.
+  if (session && deps.sessions.isWarm(session)) {
+    const same = candidates.filter((m) => m.provider === session.provider && idsOf(config, firstTier).includes(m.id));
+    if (same.length > 0 && candidates[0]?.provider !== session.provider) {
+      reasons.push(`provider ${session.provider} kept: prompt cache warm`);
+      candidates = [...same, ...candidates.filter((m) => !same.includes(m))];
+    }
+  }
+
+  const cascadeCfg = config.routing.cascade;
+  const cascade =
+    cascadeCfg.enabled &&
+    !input.stream &&
+    cascadeCfg.tiers.includes(firstTier) &&
+    (cascadeCfg.categories.length === 0 || cascadeCfg.categories.includes(input.category));
+  let escalation: ModelView[] = [];
+  if (cascade) {
+    const next = TIER_ORDER[TIER_ORDER.indexOf(firstTier) + 1];
+    if (next) {
+      // Escalate to the next tier's models, never back to the cheap model that just failed.
+      const tierIds = new Set(idsOf(config, firstTier));
+      candidates = candidates.filter((m) => tierIds.has(m.id));
+      escalation = pick(next).list.filter((m) => m.id !== candidates[0]?.id);
+    }
+  }
+  const doCascade = cascade && escalation.length > 0 && candidates.length > 0;
+  if (doCascade) reasons.push(`cascade: ${candidates[0]?.id} verified, escalates to ${escalation[0]?.id}`);
+  if (candidates[0]) reasons.push(`${firstTier} → ${candidates[0].id} (${strategy})`);
+  if (candidates.length > 0) deps.sessions.record(input.sessionId, firstTier, candidates[0]?.provider ?? "", candidates[0]?.id ?? "");
+  return { candidates, tier: firstTier, cascade: doCascade, escalation: doCascade ? escalation : [], reasons, referenceModel: config.routing.reference_model };
+}
+
+function idsOf(config: Config, tier: TierName): string[] {
+  return config.routing.tiers[tier] ?? [];
+}
+
+function order(list: ModelView[], strategy: Strategy): ModelView[] {
+  const copy = [...list];
+  if (strategy === "cost") copy.sort((a, b) => (a.blendedPrice ?? Infinity) - (b.blendedPrice ?? Infinity));
+  else if (strategy === "quality") copy.sort((a, b) => b.quality - a.quality);
+  else copy.sort((a, b) => a.latencyMs - b.latencyMs);
+  return copy;
+}

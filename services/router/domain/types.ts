@@ -1,0 +1,40 @@
+// The router's domain contract: what a decision needs and what it says.
+import type { TierName } from "#libs/rpc/tier.ts";
+
+export type Strategy = "cost" | "quality" | "latency";
+export type BreakerState = "closed" | "open" | "half_open";
+
+export interface RouteInput {
+  requestedModel: string;
+  tier: TierName;
+  category: string;
+  inputTokens: number;
+  maxTokens: number;
+  capabilities: readonly string[];
+  sessionId: string;
+  strategy: Strategy | "";
+  budgetState: "ok" | "soft" | "hard" | "";
+  stream: boolean;
+}
+
+export interface ModelView {
+  id: string;
+  provider: string;
+  upstream: string;
+  contextWindow: number;
+  maxOutputTokens: number;
+  capabilities: readonly string[];
+  latencyMs: number;
+  quality: number;
+  /** Blended USD per 1M tokens used to order candidates by cost; undefined = unpriced. */
+  blendedPrice: number | undefined;
+}
+
+export interface RouteDecision {
+  candidates: ModelView[];
+  tier: TierName;
+  cascade: boolean;
+  escalation: ModelView[];
+  reasons: string[];
+  referenceModel: string;
+}

@@ -1,0 +1,57 @@
+// RouterService over gRPC: proto in, policy decision out. No I/O.
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { Config } from "#libs/config/schema.ts";
+import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
+import type { Logger } from "#libs/log/logger.ts";
+import { tierFromName, tierName } from "#libs/rpc/tier.ts";
+import { decide, type PolicyDeps } from "./domain/policy.ts";
+import type { ModelView, Strategy } from "./domain/types.ts";
+
+type Impl = ServiceImpl<typeof RouterService>;
+const STRATEGIES = new Set(["cost", "quality", "latency"]);
+const BUDGET = new Set(["ok", "soft", "hard"]);
+
+export class RouterServiceImpl implements Impl {
+  constructor(
+    private readonly policy: PolicyDeps,
+    private readonly logger: Logger,
+  ) {}
+
+  route(req: Parameters<Impl["route"]>[0]) {
+    const d = decide(
+      {
+        requestedModel: req.requestedModel,
+        tier: tierName(req.tier) || "MEDIUM",
+        category: req.category,
+        inputTokens: Number(req.inputTokens),
+        maxTokens: req.maxTokens,
+        capabilities: req.requiredCapabilities,
+        sessionId: req.sessionId,
+        strategy: STRATEGIES.has(req.strategy) ? (req.strategy as Strategy) : "",
+        budgetState: BUDGET.has(req.budgetState) ? (req.budgetState as "ok" | "soft" | "hard") : "",
+        stream: req.stream,
+      },
+      this.policy,
+    );
+    this.logger.debug({ requestId: req.context?.requestId, tier: d.tier, model: d.candidates[0]?.id, reasons: d.reasons }, "routed");
+    return {
+      candidates: d.candidates.map(candidate),
+      tier: tierFromName(d.tier),
+      cascade: d.cascade,
+      escalation: d.escalation.map(candidate),
+      reasons: d.reasons,
+      referenceModel: d.referenceModel,
+    };
+  }
+
+  listModels() {
+    const config: Config = this.policy.config;
+    const models = [...this.policy.models.values()].map((m) => ({ id: m.id, ownedBy: m.provider, contextWindow: BigInt(m.contextWindow), capabilities: [...m.capabilities], alias: false }));
+    const aliases = config.edge.aliases.map((a) => ({ id: a, ownedBy: "llmgw", contextWindow: BigInt(Math.max(...models.map((m) => Number(m.contextWindow)))), capabilities: ["tools", "json_mode", "vision", "streaming"], alias: true }));
+    return { models: [...aliases, ...models] };
+  }
+}
+
+function candidate(m: ModelView) {
+  return { model: m.id, provider: m.provider, upstreamModel: m.upstream, contextWindow: BigInt(m.contextWindow) };
+}
