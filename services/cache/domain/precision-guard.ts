@@ -15,7 +15,9 @@ export type GuardCheck =
   | "comparison"
   | "question"
   | "person"
-  | "specificity";
+  | "specificity"
+  | "swap"
+  | "order";
 
 export type GuardVerdict = { ok: true } | { ok: false; check: GuardCheck; detail: string };
 
@@ -47,16 +49,65 @@ function questionShape(words: string[]): string {
 
 function contentSet(words: string[]): Set<string> {
   const out = new Set<string>();
-  for (const w of words) if (!STOPWORDS.has(w) && !FILLER.has(w) && !SECOND_PERSON.has(w)) out.add(stem(w));
+  // Numbers are the numbers check's business; here they would only double-count.
+  for (const w of words) if (!STOPWORDS.has(w) && !FILLER.has(w) && !SECOND_PERSON.has(w) && !/^\d+$/.test(w)) out.add(stem(w));
   return out;
 }
 
 /** One side says everything the other says plus more: an answer to the general question does not fit the specific one. */
 function specificityGap(ca: Set<string>, cb: Set<string>): string | undefined {
-  const onlyA = [...ca].filter((w) => !cb.has(w));
-  const onlyB = [...cb].filter((w) => !ca.has(w));
+  const onlyA = unmatched(ca, cb);
+  const onlyB = unmatched(cb, ca);
   if (onlyA.length === 0 && onlyB.length > 0) return onlyB[0];
   if (onlyB.length === 0 && onlyA.length > 0) return onlyA[0];
+  return undefined;
+}
+
+const SWAP_MAX = 1;
+
+function trigrams(w: string): Set<string> {
+  const p = `<${w}>`;
+  const out = new Set<string>();
+  for (let i = 0; i + 3 <= p.length; i++) out.add(p.slice(i, i + 3));
+  return out;
+}
+
+/** Same word up to spelling/morphology: high trigram overlap ("travelling"/"travellers"). */
+function fuzzyEqual(x: string, y: string): boolean {
+  if (x === y) return true;
+  if (Math.min(x.length, y.length) < 5) return false;
+  const tx = trigrams(x);
+  const ty = trigrams(y);
+  let inter = 0;
+  for (const t of tx) if (ty.has(t)) inter++;
+  return inter / (tx.size + ty.size - inter) >= 0.5;
+}
+
+function unmatched(from: Set<string>, other: Set<string>): string[] {
+  const out: string[] = [];
+  for (const w of from) {
+    if (other.has(w)) continue;
+    let found = false;
+    for (const o of other) if (fuzzyEqual(w, o)) found = true;
+    if (!found) out.push(w);
+  }
+  return out;
+}
+
+/** Shared content words appearing in opposite order: "convert benzene into toluene" / "toluene into benzene". */
+function orderInversion(wa: string[], wb: string[], ca: Set<string>, cb: Set<string>): string | undefined {
+  const seqA = [...new Set(wa.map(stem).filter((w) => ca.has(w) && cb.has(w)))];
+  const posB = new Map<string, number>();
+  wb.map(stem).forEach((w, i) => {
+    if (!posB.has(w)) posB.set(w, i);
+  });
+  for (let i = 0; i < seqA.length; i++) {
+    for (let j = i + 1; j < seqA.length; j++) {
+      const x = seqA[i] as string;
+      const y = seqA[j] as string;
+      if ((posB.get(x) ?? 0) > (posB.get(y) ?? 0)) return `${x}<>${y}`;
+    }
+  }
   return undefined;
 }
 
@@ -129,20 +180,20 @@ export function precisionGuard(a: string, b: string, options: GuardOptions = {})
   const on = (c: GuardCheck): boolean => options[c] !== false;
   const wa = wordTokens(a);
   const wb = wordTokens(b);
-  const d1 = setDiff(numbers(a, wa), numbers(b, wb));
+  const d1 = on("numbers") ? setDiff(numbers(a, wa), numbers(b, wb)) : undefined;
   if (d1 !== undefined) return { ok: false, check: "numbers", detail: d1 };
   const na = negationCount(wa);
   const nb = negationCount(wb);
-  if (na % 2 !== nb % 2 || Math.min(na, 1) !== Math.min(nb, 1)) return { ok: false, check: "negation", detail: `${na}/${nb}` };
-  const d3 = setDiff(quoted(a), quoted(b));
+  if (on("negation") && (na % 2 !== nb % 2 || Math.min(na, 1) !== Math.min(nb, 1))) return { ok: false, check: "negation", detail: `${na}/${nb}` };
+  const d3 = on("quoted") ? setDiff(quoted(a), quoted(b)) : undefined;
   if (d3 !== undefined) return { ok: false, check: "quoted", detail: d3 };
-  const d4 = setDiff(pick(wa, MONTHS), pick(wb, MONTHS));
+  const d4 = on("dates") ? setDiff(pick(wa, MONTHS), pick(wb, MONTHS)) : undefined;
   if (d4 !== undefined) return { ok: false, check: "dates", detail: d4 };
-  const d5 = setDiff(pick(wa, UNITS), pick(wb, UNITS));
+  const d5 = on("units") ? setDiff(pick(wa, UNITS), pick(wb, UNITS)) : undefined;
   if (d5 !== undefined) return { ok: false, check: "units", detail: d5 };
-  const d6 = setDiff(pick(wa, COMPARISON), pick(wb, COMPARISON));
+  const d6 = on("comparison") ? setDiff(pick(wa, COMPARISON), pick(wb, COMPARISON)) : undefined;
   if (d6 !== undefined) return { ok: false, check: "comparison", detail: d6 };
-  const d7 = entityMismatch(entities(a), new Set(wb), entities(b), new Set(wa));
+  const d7 = !on("entities") ? undefined : entityMismatch(entities(a), new Set(wb), entities(b), new Set(wa));
   if (d7 !== undefined) return { ok: false, check: "entities", detail: d7 };
   if (on("question")) {
     const qa = questionShape(wa);
@@ -154,9 +205,23 @@ export function precisionGuard(a: string, b: string, options: GuardOptions = {})
     const pb = wb.some((w) => SECOND_PERSON.has(w));
     if (pa !== pb) return { ok: false, check: "person", detail: "you" };
   }
+  const ca = contentSet(wa);
+  const cb = contentSet(wb);
   if (on("specificity")) {
-    const gap = specificityGap(contentSet(wa), contentSet(wb));
+    const gap = specificityGap(ca, cb);
     if (gap !== undefined) return { ok: false, check: "specificity", detail: gap };
+  }
+  if (on("swap")) {
+    const onlyA = unmatched(ca, cb);
+    const onlyB = unmatched(cb, ca);
+    // One slot swapped in an otherwise identical question ("career in economics" / "in chemistry").
+    if (onlyA.length > 0 && onlyB.length > 0 && onlyA.length <= SWAP_MAX && onlyB.length <= SWAP_MAX) {
+      return { ok: false, check: "swap", detail: `${onlyA.join(" ")}/${onlyB.join(" ")}` };
+    }
+  }
+  if (on("order")) {
+    const inv = orderInversion(wa, wb, ca, cb);
+    if (inv !== undefined) return { ok: false, check: "order", detail: inv };
   }
   return { ok: true };
 }

@@ -62,10 +62,23 @@ class Partition {
     const topScores: number[] = [];
     const topRows: number[] = [];
     const expired: string[] = [];
+    const dim4 = dim - (dim % 4);
     for (let r = 0; r < n; r++) {
       const base = r * dim;
-      let s = 0;
-      for (let i = 0; i < dim; i++) s += (data[base + i] as number) * (q[i] as number);
+      // Four accumulators: breaks the add dependency chain, ~2x faster in V8 than the naive loop.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let i = 0;
+      for (; i < dim4; i += 4) {
+        s0 += (data[base + i] as number) * (q[i] as number);
+        s1 += (data[base + i + 1] as number) * (q[i + 1] as number);
+        s2 += (data[base + i + 2] as number) * (q[i + 2] as number);
+        s3 += (data[base + i + 3] as number) * (q[i + 3] as number);
+      }
+      for (; i < dim; i++) s0 += (data[base + i] as number) * (q[i] as number);
+      const s = s0 + s1 + s2 + s3;
       if (topScores.length === k && s <= (topScores[k - 1] as number)) continue;
       const meta = this.metas[r] as VectorEntryMeta;
       if (meta.expiresAt <= now) {

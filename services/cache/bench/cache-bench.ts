@@ -1,0 +1,160 @@
+/**
+ * Speed and memory of the in-process vector index at 10k / 100k / 1M entries, plus the shipped
+ * embedder's per-query time.  npm run bench:cache -- [--json OUT] [--sizes 10000,100000,1000000]
+ * Vectors are deterministic pseudo-random unit vectors of the shipped embedder's dimension.
+ * Two layouts per size: one big partition (worst case: a single tenant/scope/system prompt holds
+ * every entry, exact brute-force scan) and 1,000 partitions (typical multi-tenant spread).
+ */
+import { writeFileSync } from "node:fs";
+import { Command } from "commander";
+import Table from "cli-table3";
+import { HashedNgramEmbedder } from "../domain/hashed-embedder.ts";
+import { InProcessVectorIndex } from "../store/inprocess-vector-index.ts";
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function randomUnit(dim: number, next: () => number): Float32Array {
+  const v = new Float32Array(dim);
+  let n = 0;
+  for (let i = 0; i < dim; i++) {
+    const x = next() - 0.5;
+    v[i] = x;
+    n += x * x;
+  }
+  n = Math.sqrt(n);
+  for (let i = 0; i < dim; i++) v[i] = (v[i] as number) / n;
+  return v;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+
+interface Row {
+  entries: number;
+  partitions: number;
+  insert_p50_us: number;
+  insert_p99_us: number;
+  lookup_p50_ms: number;
+  lookup_p99_ms: number;
+  heap_delta_mb: number;
+  rss_delta_mb: number;
+  bytes_per_entry: number;
+}
+
+function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) g();
+}
+
+function runIndex(entries: number, partitions: number, dim: number, lookups: number): Row {
+  gc();
+  const heap0 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const rss0 = process.memoryUsage().rss;
+  const ix = new InProcessVectorIndex({ dim });
+  const next = rng(42);
+  const insertTimes: number[] = [];
+  const scratch = new Float32Array(dim);
+  for (let i = 0; i < entries; i++) {
+    // Reuse one random vector with a per-entry perturbation: generation cost stays out of the timing.
+    const base = i % 1024 === 0 ? randomUnit(dim, next) : scratch;
+    if (base !== scratch) scratch.set(base);
+    scratch[i % dim] = (scratch[i % dim] as number) + 0.01;
+    const p = { tenant: `t${i % partitions}`, namespace: "bench", key: "k" };
+    const t0 = performance.now();
+    ix.upsertSync(p, { id: `e${i}`, text: "", createdAt: 0, expiresAt: Number.MAX_SAFE_INTEGER }, scratch);
+    const dt = performance.now() - t0;
+    if (i % Math.max(1, Math.floor(entries / 20_000)) === 0) insertTimes.push(dt * 1000);
+  }
+  gc();
+  const mem = process.memoryUsage();
+  const heapDelta = mem.heapUsed + mem.arrayBuffers - heap0;
+  const rssDelta = mem.rss - rss0;
+  const lookupTimes: number[] = [];
+  for (let i = 0; i < lookups; i++) {
+    const q = randomUnit(dim, next);
+    const p = { tenant: `t${i % partitions}`, namespace: "bench", key: "k" };
+    const t0 = performance.now();
+    ix.searchSync(p, q, 5, 0);
+    lookupTimes.push(performance.now() - t0);
+  }
+  insertTimes.sort((a, b) => a - b);
+  lookupTimes.sort((a, b) => a - b);
+  return {
+    entries,
+    partitions,
+    insert_p50_us: pct(insertTimes, 0.5),
+    insert_p99_us: pct(insertTimes, 0.99),
+    lookup_p50_ms: pct(lookupTimes, 0.5),
+    lookup_p99_ms: pct(lookupTimes, 0.99),
+    heap_delta_mb: heapDelta / 2 ** 20,
+    rss_delta_mb: rssDelta / 2 ** 20,
+    bytes_per_entry: heapDelta / entries,
+  };
+}
+
+async function embedderBench(): Promise<{ p50_us: number; p99_us: number; texts: number }> {
+  const e = new HashedNgramEmbedder();
+  const texts = [
+    "What is the capital of France?",
+    "How do I learn machine learning from scratch as a software engineer with five years of experience?",
+    "Summarize the following paragraph in two sentences: the quick brown fox jumps over the lazy dog near the river bank.",
+    "Which is better for a beginner, Python or JavaScript?",
+  ];
+  for (let i = 0; i < 2000; i++) await e.embed([texts[i % texts.length] as string]);
+  const times: number[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const t0 = performance.now();
+    await e.embed([`${texts[i % texts.length] as string} ${i}`]);
+    times.push((performance.now() - t0) * 1000);
+  }
+  times.sort((a, b) => a - b);
+  return { p50_us: pct(times, 0.5), p99_us: pct(times, 0.99), texts: times.length };
+}
+
+async function main(): Promise<void> {
+  // Memory deltas need a forced GC: re-run this script once with --expose-gc (same loader flags).
+  if (!(globalThis as { gc?: () => void }).gc && !process.env["CACHE_BENCH_CHILD"]) {
+    const { spawnSync } = await import("node:child_process");
+    const r = spawnSync(process.execPath, ["--expose-gc", ...process.execArgv, ...process.argv.slice(1)], {
+      stdio: "inherit",
+      env: { ...process.env, CACHE_BENCH_CHILD: "1" },
+    });
+    process.exit(r.status ?? 1);
+  }
+  const program = new Command()
+    .option("--json <out>", "write results as JSON")
+    .option("--sizes <list>", "entry counts", "10000,100000,1000000")
+    .option("--lookups <n>", "lookups per size", (v) => Number.parseInt(v, 10), 200);
+  program.parse();
+  const o = program.opts<{ json?: string; sizes: string; lookups: number }>();
+  const dim = new HashedNgramEmbedder().dim;
+  const emb = await embedderBench();
+  console.log(`embedder hashed-ngram dim ${dim}: per query p50 ${emb.p50_us.toFixed(1)} µs, p99 ${emb.p99_us.toFixed(1)} µs (${emb.texts} texts)`);
+  const rows: Row[] = [];
+  for (const n of o.sizes.split(",").map(Number)) {
+    for (const partitions of [1, 1000]) {
+      // Brute-force scans of one huge partition are slow: fewer lookups there keep the run short.
+      const r = runIndex(n, partitions, dim, partitions === 1 && n >= 500_000 ? Math.min(o.lookups, 30) : o.lookups);
+      rows.push(r);
+      console.log(`  done ${n} entries / ${partitions} partitions`);
+    }
+  }
+  const t = new Table({
+    style: { head: [], border: [] },
+    head: ["entries", "partitions", "insert p50 µs", "insert p99 µs", "lookup p50 ms", "lookup p99 ms", "heap+buffers Δ MB", "RSS Δ MB", "bytes/entry"],
+  });
+  for (const r of rows) {
+    t.push([r.entries, r.partitions, r.insert_p50_us.toFixed(2), r.insert_p99_us.toFixed(2), r.lookup_p50_ms.toFixed(3), r.lookup_p99_ms.toFixed(3), r.heap_delta_mb.toFixed(0), r.rss_delta_mb.toFixed(0), r.bytes_per_entry.toFixed(0)].map(String));
+  }
+  console.log(t.toString());
+  if (o.json) writeFileSync(o.json, `${JSON.stringify({ dim, embedder: emb, index: rows, node: process.version }, null, 2)}\n`);
+}
+
+await main();

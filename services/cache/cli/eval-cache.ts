@@ -1,0 +1,153 @@
+/**
+ * Semantic-cache evaluation on labelled question pairs ({"id","a","b","same"} JSONL).
+ * Each pair is evaluated independently: `a` is stored under its own tenant (a fresh partition per pair,
+ * equivalent to an empty cache per pair), then `b` is looked up through the real CacheEngine.
+ *   npm run eval:cache -- --data ../shared/benchmarks/cache/qqp-dev.jsonl [--json OUT] [--limit N]
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { Command } from "commander";
+import Table from "cli-table3";
+import { cacheConfigSchema, defaultCacheConfig, thresholdFor, type CacheConfig } from "../domain/config.ts";
+import { CacheEngine } from "../domain/engine.ts";
+import { normalizeText } from "../domain/keys.ts";
+import { HashedNgramEmbedder } from "../domain/hashed-embedder.ts";
+import { precisionGuard, type GuardCheck } from "../domain/precision-guard.ts";
+import { wordJaccard } from "../domain/text-features.ts";
+import type { CacheRequest, Embedder } from "../domain/types.ts";
+import { InProcessVectorIndex } from "../store/inprocess-vector-index.ts";
+import { MemoryExactStore } from "../store/memory-exact-store.ts";
+import { scoreOutcomes, type CacheScores } from "./eval-metrics.ts";
+
+interface Pair {
+  id: string;
+  a: string;
+  b: string;
+  same: boolean;
+}
+
+const CATEGORY = "default";
+const HARD_JACCARD = 0.5;
+const SWEEP = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99];
+const CHECKS: GuardCheck[] = ["numbers", "negation", "entities", "quoted", "dates", "units", "comparison", "question", "person", "specificity", "swap", "order"];
+
+function readPairs(file: string, limit?: number): Pair[] {
+  const rows = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Pair);
+  return limit ? rows.slice(0, limit) : rows;
+}
+
+function request(tenant: string, text: string): CacheRequest {
+  return { tenant, scope: "eval", messages: [{ role: "user", content: text }], params: {}, category: CATEGORY, cacheControl: "default" };
+}
+
+/** Runs every pair through a real engine; returns hit flags and the similarity the engine reported. */
+async function runEngine(pairs: Pair[], config: CacheConfig, embedder: Embedder): Promise<{ hit: boolean; sim: number }[]> {
+  const engine = new CacheEngine({
+    config,
+    exact: new MemoryExactStore({ maxEntriesPerTenant: 10 }),
+    vectors: new InProcessVectorIndex({ dim: embedder.dim, maxEntriesPerTenant: 10 }),
+    embedder,
+  });
+  const out: { hit: boolean; sim: number }[] = [];
+  for (const [i, p] of pairs.entries()) {
+    const tenant = `pair-${i}`;
+    await engine.store(request(tenant, p.a), { completionJson: "{}", model: "eval", createdAt: 0 });
+    const r = await engine.lookup(request(tenant, p.b));
+    out.push({ hit: r.hit, sim: r.hit ? r.similarity : (r.similarity ?? 0) });
+    await engine.invalidate({ tenant });
+  }
+  return out;
+}
+
+function fmt(x: number, d = 3): string {
+  return x.toFixed(d);
+}
+
+function row(label: string, s: CacheScores): string[] {
+  return [label, fmt(s.precision), fmt(s.recall), fmt(s.false_hit_rate, 4), fmt(s.hard_false_hit_rate, 4), String(s.hits), String(s.false_hits)];
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .requiredOption("--data <file>", "pairs JSONL")
+    .option("--json <out>", "write results as JSON")
+    .option("--limit <n>", "first N pairs only", (v) => Number.parseInt(v, 10));
+  program.parse();
+  const opts = program.opts<{ data: string; json?: string; limit?: number }>();
+  const pairs = readPairs(opts.data, opts.limit);
+  const embedder = new HashedNgramEmbedder();
+  const started = performance.now();
+
+  const hard = pairs.map((p) => wordJaccard(p.a, p.b) >= HARD_JACCARD);
+  const shipped = defaultCacheConfig;
+  const defaultThreshold = thresholdFor(shipped, CATEGORY);
+  // 1) shipped defaults through the engine, with and without the guard
+  const withGuard = await runEngine(pairs, shipped, embedder);
+  const noGuard = await runEngine(pairs, { ...shipped, precisionGuard: false }, embedder);
+  // 2) raw similarity (threshold 0, no guard) through the engine, then the guard on the same pairs, for the sweep
+  const raw = await runEngine(pairs, cacheConfigSchema.parse({ thresholds: { default: 0 }, precisionGuard: false }), embedder);
+  const verdicts = pairs.map((p) => precisionGuard(normalizeText(p.b), normalizeText(p.a)));
+  const exactHit = raw.map((r) => r.sim >= 1 - 1e-6);
+
+  const score = (hit: (i: number) => boolean): CacheScores =>
+    scoreOutcomes(pairs.map((p, i) => ({ same: p.same, hard: hard[i] ?? false, hit: hit(i) })));
+  const defaults = score((i) => withGuard[i]?.hit ?? false);
+  const defaultsNoGuard = score((i) => noGuard[i]?.hit ?? false);
+  const sweep = SWEEP.map((t) => ({
+    threshold: t,
+    guard: score((i) => exactHit[i] || ((raw[i]?.sim ?? 0) >= t && (verdicts[i]?.ok ?? false))),
+    no_guard: score((i) => exactHit[i] || (raw[i]?.sim ?? 0) >= t),
+  }));
+  // Ablation at the default threshold: the guard with one check switched off.
+  const ablation = CHECKS.map((check) => {
+    const v = pairs.map((p) => precisionGuard(normalizeText(p.b), normalizeText(p.a), { [check]: false }));
+    return { without: check, ...score((i) => exactHit[i] || ((raw[i]?.sim ?? 0) >= defaultThreshold && (v[i]?.ok ?? false))) };
+  });
+  const rejected: Record<string, { same: number; different: number }> = {};
+  verdicts.forEach((v, i) => {
+    if (v.ok || (raw[i]?.sim ?? 0) < defaultThreshold) return;
+    const r = (rejected[v.check] ??= { same: 0, different: 0 });
+    if (pairs[i]?.same) r.same++;
+    else r.different++;
+  });
+  const seconds = (performance.now() - started) / 1000;
+
+  const head = ["setting", "precision", "recall", "false-hit rate", "hard FHR", "hits", "false hits"];
+  console.log(`\n${opts.data}: ${pairs.length} pairs (${defaults.positives} same, ${defaults.negatives} different, ${defaults.hard_negatives} hard negatives with word Jaccard >= ${HARD_JACCARD})`);
+  console.log(`embedder ${embedder.name}@${embedder.version}; one partition per pair (empty cache per pair); ${fmt(seconds, 1)} s`);
+  const t1 = new Table({ style: { head: [], border: [] }, head });
+  t1.push(row(`defaults (threshold ${defaultThreshold}, guard on)`, defaults), row(`defaults, guard off`, defaultsNoGuard));
+  console.log(t1.toString());
+  const t2 = new Table({ style: { head: [], border: [] }, head: ["threshold", "P guard", "R guard", "FHR guard", "hard FHR guard", "P no guard", "R no guard", "FHR no guard"] });
+  for (const s of sweep) {
+    t2.push([String(s.threshold), fmt(s.guard.precision), fmt(s.guard.recall), fmt(s.guard.false_hit_rate, 4), fmt(s.guard.hard_false_hit_rate, 4), fmt(s.no_guard.precision), fmt(s.no_guard.recall), fmt(s.no_guard.false_hit_rate, 4)]);
+  }
+  console.log(t2.toString());
+  const t3 = new Table({ style: { head: [], border: [] }, head: ["guard without", "precision", "recall", "false-hit rate", "rejected same/different at default threshold"] });
+  for (const a of ablation) {
+    const r = rejected[a.without];
+    t3.push([a.without, fmt(a.precision), fmt(a.recall), fmt(a.false_hit_rate, 4), r ? `${r.same}/${r.different}` : "0/0"]);
+  }
+  console.log(t3.toString());
+
+  if (opts.json) {
+    const result = {
+      data: opts.data,
+      n: pairs.length,
+      embedder: `${embedder.name}@${embedder.version}`,
+      protocol: "one tenant partition per pair (equivalent to an empty cache per pair); store a, look up b through CacheEngine",
+      default_threshold: defaultThreshold,
+      defaults,
+      defaults_no_guard: defaultsNoGuard,
+      sweep,
+      ablation,
+      guard_rejections_at_default_threshold: rejected,
+      seconds,
+    };
+    writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);
+  }
+}
+
+await main();

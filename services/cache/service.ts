@@ -1,0 +1,51 @@
+// CacheService over gRPC: proto messages onto the cache engine. No I/O of its own.
+import type { ServiceImpl } from "@connectrpc/connect";
+import { CacheControl, CacheService, type CacheKey } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import type { CacheEngine } from "./domain/engine.ts";
+import type { CacheControl as EngineControl, CacheRequest } from "./domain/types.ts";
+
+type Impl = ServiceImpl<typeof CacheService>;
+
+const CONTROL: Record<CacheControl, EngineControl> = {
+  [CacheControl.UNSPECIFIED]: "default",
+  [CacheControl.DEFAULT]: "default",
+  [CacheControl.OFF]: "off",
+  [CacheControl.REFRESH]: "refresh",
+  [CacheControl.NO_STORE]: "no-store",
+};
+
+export function toCacheRequest(key: CacheKey | undefined): CacheRequest {
+  let params: Record<string, unknown> = {};
+  if (key?.paramsJson) {
+    const parsed: unknown = JSON.parse(key.paramsJson);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) params = parsed as Record<string, unknown>;
+  }
+  return {
+    tenant: key?.context?.tenantId ?? "",
+    scope: key?.scope ?? "",
+    messages: (key?.messages ?? []).map((m) => ({ role: m.role, content: m.content })),
+    params,
+    category: key?.category ?? "",
+    cacheControl: CONTROL[key?.control ?? CacheControl.DEFAULT],
+  };
+}
+
+export class CacheServiceImpl implements Impl {
+  constructor(private readonly engine: CacheEngine) {}
+
+  async lookup(req: Parameters<Impl["lookup"]>[0]) {
+    const r = await this.engine.lookup(toCacheRequest(req.key));
+    if (!r.hit) return { hit: false, reason: r.reason };
+    return { hit: true, layer: r.layer, similarity: r.similarity, completionJson: r.answer.completionJson, model: r.answer.model };
+  }
+
+  async store(req: Parameters<Impl["store"]>[0]) {
+    const r = await this.engine.store(toCacheRequest(req.key), { completionJson: req.completionJson, model: req.model, createdAt: Date.now() });
+    return { stored: r.stored, reason: r.reason ?? "" };
+  }
+
+  async invalidate(req: Parameters<Impl["invalidate"]>[0]) {
+    const removed = await this.engine.invalidate({ tenant: req.tenantId, namespace: req.namespace || undefined });
+    return { removed: BigInt(removed) };
+  }
+}
