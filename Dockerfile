@@ -5,6 +5,8 @@
 #   docker run llmgw                              (embedded mode: the whole gateway in one process)
 
 # --- deps: production node_modules only (tsx is a runtime dependency) ---
+# Uses the image's own npm (10.x). npm 11 refuses this lock file today because it lacks other
+# platforms' optional rollup/buf entries (npm/cli#4828); npm 10 accepts it.
 FROM node:20-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./

@@ -209,6 +209,8 @@ describe("base: one Deployment + Service per service", () => {
     const hpa = find(objs, "HorizontalPodAutoscaler", s.name);
     expect(hpa !== undefined, `HPA ${s.name}`).toBe(s.hpa);
     if (hpa) expect(at(hpa.raw, "spec", "scaleTargetRef")).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: s.name });
+    // An HPA owns the replica count; a `replicas` in the manifest would reset it on every apply.
+    expect(at(dep.raw, "spec", "replicas"), `${s.name} replicas`).toBe(s.hpa ? undefined : 1);
   });
 
   it("has nothing but the seven services (+ their service account)", () => {
@@ -310,7 +312,10 @@ describe.skipIf(!renderer)(`overlays render (${renderer?.label ?? "no kustomize"
       LLMGW_SIMULATOR_URL: "http://simulator:9999",
     });
     expect(String(at(find(objs, "StatefulSet", "nats")?.raw, "spec", "template", "spec", "containers", 0, "args"))).toContain("-js");
-    for (const d of objs.filter((o) => o.kind === "Deployment")) expect(at(d.raw, "spec", "replicas"), d.name).toBe(1);
+    const scaled = new Set(objs.filter((o) => o.kind === "HorizontalPodAutoscaler").map((h) => String(at(h.raw, "spec", "scaleTargetRef", "name"))));
+    for (const d of objs.filter((o) => o.kind === "Deployment")) {
+      expect(at(d.raw, "spec", "replicas"), d.name).toBe(scaled.has(d.name) ? undefined : 1);
+    }
     for (const h of objs.filter((o) => o.kind === "HorizontalPodAutoscaler")) expect(at(h.raw, "spec", "minReplicas"), h.name).toBe(1);
     expect(objs.find((o) => o.kind === "Secret" && o.name.startsWith("llmgw-secrets"))).toBeDefined();
   });
@@ -409,8 +414,8 @@ describe(".env.example", () => {
     const read = new Map<string, string>();
     const sources = listFiles(join(ROOT, "libs"), [".ts"]).concat(listFiles(join(ROOT, "services"), [".ts"]));
     for (const f of sources) {
-      // Tests and their helpers read test-only variables (e.g. LLMGW_TEST_DATABASE_URL).
-      if (/\.test\.ts$|test-support|\/gen\//.test(f)) continue;
+      // Tests, their helpers and benchmarks read variables of their own (e.g. LLMGW_TEST_DATABASE_URL).
+      if (/\.test\.ts$|test-support|\/gen\/|\/bench\//.test(f)) continue;
       const code = readFileSync(f, "utf8");
       const names = [
         ...code.matchAll(/\benv(?:\.|\[["'])([A-Z][A-Z0-9_]+)/g),
