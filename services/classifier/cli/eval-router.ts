@@ -1,6 +1,7 @@
 // npm run eval:router -- --data FILE [--train FILE[,FILE...]] [--model PATH] [--json OUT]
 // Without --train/--model the learned router is trained on one half of --data (hashed by question)
 // and everything is evaluated on the other half, so the learned router never sees its test rows.
+import { loadavg } from "node:os";
 import Table from "cli-table3";
 import { Command } from "commander";
 import { TARGET_KINDS, isHeldOut, targetOf, type BenchRow, type TargetKind } from "../domain/benchmark.ts";
@@ -71,9 +72,12 @@ for (const r of rep.routers) {
   ]);
 }
 console.log(table.toString());
-const tt = new Table({ head: ["classifier", "p50 µs", "p99 µs", "mean µs"], style: { head: [], border: [] } });
-for (const [name, t] of Object.entries(rep.timing)) tt.push([name, t.p50_us, t.p99_us, t.mean_us]);
+const tt = new Table({ head: ["classifier", "p50 µs", "p99 µs", "mean µs", "samples"], style: { head: [], border: [] } });
+for (const [name, t] of Object.entries(rep.timing)) tt.push([name, t.p50_us, t.p99_us, t.mean_us, t.samples]);
 console.log(tt.toString());
+// Wall-clock timing: on a loaded machine p99 measures the scheduler, so say how loaded it was.
+const load1 = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+console.log(`classification time is wall-clock per call, single thread; 1-min load average ${load1}`);
 for (const r of rep.routers) {
   if (r.verifier) {
     console.log(`${r.name}: verifier escalated ${r.verifier.escalated} answers; precision ${pct(r.verifier.precision)} (escalated weak answers that were wrong), recall ${pct(r.verifier.recall)} of wrong weak answers`);
@@ -86,6 +90,6 @@ if (o.curve) {
   }
 }
 if (o.json) {
-  writeJson(o.json, { ...rep, learned_training: trainDesc });
+  writeJson(o.json, { ...rep, learned_training: trainDesc, loadavg1: load1 });
   console.log(`wrote ${o.json}`);
 }

@@ -26,6 +26,7 @@ export interface TimingReport {
   p50_us: number;
   p99_us: number;
   mean_us: number;
+  samples: number;
 }
 
 export interface EvalReport {
@@ -149,6 +150,7 @@ export function evaluateRouters(rows: BenchRow[], opts: EvalOptions): EvalReport
       p50_us: Math.round(quantile(times, 0.5) * 10) / 10,
       p99_us: Math.round(quantile(times, 0.99) * 10) / 10,
       mean_us: Math.round((times.reduce((a, b) => a + b, 0) / times.length) * 10) / 10,
+      samples: times.length,
     };
     classifierScores.set(c.name, items.map((it) => it.score));
     routers.push(report(c.name, items, decisions, weak, strong, cp));
