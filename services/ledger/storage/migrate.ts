@@ -1,6 +1,8 @@
 import { fileURLToPath } from "node:url";
 import type { PGlite } from "@electric-sql/pglite";
-import { runner, type RunMigration } from "node-pg-migrate";
+import { runner } from "node-pg-migrate";
+
+export type RunMigration = Awaited<ReturnType<typeof runner>>[number];
 import { pgliteMigrationClient } from "./pglite-client.ts";
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));

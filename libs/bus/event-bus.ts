@@ -1,0 +1,46 @@
+/** One delivered message. Settle it exactly once with ack, nak or term. */
+export interface BusMessage {
+  subject: string;
+  data: Uint8Array;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  ack(): void;
+  /** Redeliver later (after delayMs when given). */
+  nak(delayMs?: number): void;
+  /** Never redeliver (poison message). */
+  term(): void;
+}
+
+export interface SubscribeOptions {
+  /** Durable consumer name: survives restarts, shared by replicas (each message to one of them). */
+  durable: string;
+  filterSubject: string;
+  /** Deliver up to this many messages per handler call... */
+  maxBatch?: number;
+  /** ...or whatever arrived within this many ms of the first one. */
+  maxWaitMs?: number;
+  /** Unacknowledged messages in flight before the server stops delivering. */
+  maxAckPending?: number;
+  /** A message not settled within this time is redelivered (crashed consumer). */
+  ackWaitMs?: number;
+}
+
+export type BatchHandler = (msgs: BusMessage[]) => Promise<void>;
+
+export interface BusSubscription {
+  /** Stops pulling, lets the batch in progress finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Event bus the gateway's services publish to and consume from: NATS JetStream in the mesh,
+ * an in-process implementation in embedded mode. At-least-once; msgId deduplicates publishes.
+ */
+export interface EventBus {
+  publish(subject: string, data: Uint8Array, msgId: string): Promise<void>;
+  subscribe(opts: SubscribeOptions, handler: BatchHandler): Promise<BusSubscription>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BATCH = 500;
+export const DEFAULT_MAX_WAIT_MS = 50;

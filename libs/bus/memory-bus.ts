@@ -1,0 +1,128 @@
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, type BatchHandler, type BusMessage, type BusSubscription, type EventBus, type SubscribeOptions } from "./event-bus.ts";
+import { subjectMatches } from "./subjects.ts";
+
+interface Stored {
+  subject: string;
+  data: Uint8Array;
+  deliveries: number;
+}
+
+interface Durable {
+  filter: string;
+  queue: Stored[];
+  wake: (() => void) | undefined;
+  running: boolean;
+}
+
+export interface MemoryBusOptions {
+  duplicateWindowMs?: number;
+  /** Messages kept for durables created later (JetStream's "deliver all" on a bounded stream). */
+  retain?: number;
+}
+
+/**
+ * In-process EventBus for embedded mode, with JetStream's semantics where they matter:
+ * durable consumers keep their queue while stopped, msgId dedup within a window, ack/nak/term,
+ * and a message the handler left unsettled is redelivered (as after ack_wait).
+ */
+export class MemoryEventBus implements EventBus {
+  private readonly durables = new Map<string, Durable>();
+  private readonly seen = new Map<string, number>();
+  private readonly retained: Stored[] = [];
+  private readonly dupWindow: number;
+  private readonly retain: number;
+  private closed = false;
+
+  constructor(opts: MemoryBusOptions = {}) {
+    this.dupWindow = opts.duplicateWindowMs ?? 120_000;
+    this.retain = opts.retain ?? 100_000;
+  }
+
+  async publish(subject: string, data: Uint8Array, msgId: string): Promise<void> {
+    if (this.closed) throw new Error("bus closed");
+    const now = Date.now();
+    const at = this.seen.get(msgId);
+    if (at !== undefined && now - at < this.dupWindow) return;
+    this.seen.set(msgId, now);
+    if (this.seen.size > 100_000) this.pruneSeen(now);
+    this.retained.push({ subject, data, deliveries: 0 });
+    if (this.retained.length > this.retain) this.retained.shift();
+    for (const d of this.durables.values()) {
+      if (subjectMatches(d.filter, subject)) this.enqueue(d, { subject, data, deliveries: 0 });
+    }
+  }
+
+  async subscribe(opts: SubscribeOptions, handler: BatchHandler): Promise<BusSubscription> {
+    let d = this.durables.get(opts.durable);
+    if (!d) {
+      d = { filter: opts.filterSubject, queue: [], wake: undefined, running: false };
+      for (const m of this.retained) if (subjectMatches(d.filter, m.subject)) d.queue.push({ ...m });
+      this.durables.set(opts.durable, d);
+    }
+    if (d.running) throw new Error(`durable ${opts.durable} already has a subscriber in this process`);
+    d.running = true;
+    const durable = d;
+    const loop = this.run(durable, opts.maxBatch ?? DEFAULT_MAX_BATCH, opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, handler);
+    return {
+      stop: async () => {
+        durable.running = false;
+        durable.wake?.();
+        await loop;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const d of this.durables.values()) {
+      d.running = false;
+      d.wake?.();
+    }
+  }
+
+  private enqueue(d: Durable, m: Stored): void {
+    d.queue.push(m);
+    d.wake?.();
+  }
+
+  private async run(d: Durable, maxBatch: number, maxWaitMs: number, handler: BatchHandler): Promise<void> {
+    while (d.running) {
+      if (d.queue.length === 0) {
+        await new Promise<void>((resolve) => (d.wake = resolve));
+        d.wake = undefined;
+        continue;
+      }
+      if (d.queue.length < maxBatch) await new Promise((r) => setTimeout(r, Math.min(maxWaitMs, 5)));
+      const batch = d.queue.splice(0, maxBatch);
+      const settled = new Array<boolean>(batch.length).fill(false);
+      const msgs: BusMessage[] = batch.map((m, i) => {
+        m.deliveries += 1;
+        const settle = (): boolean => (settled[i] ? false : (settled[i] = true));
+        return {
+          subject: m.subject,
+          data: m.data,
+          deliveryCount: m.deliveries,
+          ack: () => void settle(),
+          term: () => void settle(),
+          nak: (delayMs) => {
+            if (!settle()) return;
+            if (delayMs && delayMs > 0) setTimeout(() => this.enqueue(d, m), delayMs).unref();
+            else this.enqueue(d, m);
+          },
+        };
+      });
+      try {
+        await handler(msgs);
+      } catch {
+        // handled below: whatever the handler left unsettled is redelivered
+      }
+      batch.forEach((m, i) => {
+        if (!settled[i]) this.enqueue(d, m);
+      });
+    }
+  }
+
+  private pruneSeen(now: number): void {
+    for (const [id, at] of this.seen) if (now - at >= this.dupWindow) this.seen.delete(id);
+  }
+}

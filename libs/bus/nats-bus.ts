@@ -1,0 +1,72 @@
+import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from "nats";
+import { Batcher } from "./batcher.ts";
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, type BatchHandler, type BusMessage, type BusSubscription, type EventBus, type SubscribeOptions } from "./event-bus.ts";
+import { provisionConsumer, provisionStream, type StreamOptions } from "./provision.ts";
+import type { BusNames } from "./subjects.ts";
+
+function wrap(m: JsMsg): BusMessage {
+  return {
+    subject: m.subject,
+    data: m.data,
+    deliveryCount: m.info.redeliveryCount,
+    ack: () => m.ack(),
+    nak: (delayMs) => m.nak(delayMs),
+    term: () => m.term(),
+  };
+}
+
+/** EventBus on NATS JetStream: durable pull consumers, explicit acks, msgId deduplication. */
+export class NatsEventBus implements EventBus {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly names: BusNames,
+  ) {}
+
+  /** Wraps a connection (the caller owns it); provisions the stream unless told not to. */
+  static async create(nc: NatsConnection, names: BusNames, opts: StreamOptions & { provision?: boolean } = {}): Promise<NatsEventBus> {
+    const jsm = await nc.jetstreamManager();
+    if (opts.provision !== false) await provisionStream(jsm, names, opts);
+    return new NatsEventBus(nc, nc.jetstream(), jsm, names);
+  }
+
+  async publish(subject: string, data: Uint8Array, msgId: string): Promise<void> {
+    await this.js.publish(subject, data, { msgID: msgId });
+  }
+
+  async subscribe(opts: SubscribeOptions, handler: BatchHandler): Promise<BusSubscription> {
+    const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
+    await provisionConsumer(this.jsm, this.names, {
+      durable: opts.durable,
+      filterSubject: opts.filterSubject,
+      maxAckPending: opts.maxAckPending ?? maxBatch * 4,
+      ...(opts.ackWaitMs !== undefined ? { ackWaitMs: opts.ackWaitMs } : {}),
+    });
+    const consumer = await this.js.consumers.get(this.names.stream, opts.durable);
+    const messages = await consumer.consume({ max_messages: maxBatch * 2 });
+    const batcher = new Batcher<BusMessage>(maxBatch, opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, handler);
+    const loop = (async () => {
+      try {
+        for await (const m of messages) await batcher.push(wrap(m));
+        await batcher.flush();
+      } catch {
+        // Connection closed under us: unsettled messages are redelivered after ack_wait.
+        batcher.discard();
+      }
+    })();
+    return {
+      async stop() {
+        await messages.close();
+        await loop.catch(() => {});
+      },
+    };
+  }
+
+  /** The connection belongs to the caller; nothing to release here. */
+  async close(): Promise<void> {}
+
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+}
