@@ -1,0 +1,4 @@
+import { runServiceMain } from "#libs/server/run-main.ts";
+import { buildExecutorService } from "./build.ts";
+
+await runServiceMain("executor", (ctx) => buildExecutorService(ctx));

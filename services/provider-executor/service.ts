@@ -1,0 +1,102 @@
+// ExecutorService over gRPC: runs the engine and streams its events as proto messages. For streams
+// it also names the answering deployment before the first chunk, assembles the full completion at
+// the end (for the cache and verifiers) and hides the usage chunk from clients that did not ask.
+import type { ServiceImpl } from "@connectrpc/connect";
+import type OpenAI from "openai";
+import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { CompletionAssembler } from "#libs/openai/assemble.ts";
+import type { ExecutorEngine } from "./domain/engine.ts";
+import type { AttemptRecord, Usage } from "./domain/types.ts";
+
+type Impl = ServiceImpl<typeof ExecutorService>;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class ExecutorServiceImpl implements Impl {
+  constructor(private readonly engine: ExecutorEngine) {}
+
+  async *execute(req: Parameters<Impl["execute"]>[0], ctx: Parameters<Impl["execute"]>[1]) {
+    let body: OpenAI.Chat.ChatCompletionCreateParams;
+    try {
+      body = JSON.parse(decoder.decode(req.requestJson)) as OpenAI.Chat.ChatCompletionCreateParams;
+    } catch {
+      yield { event: { case: "failure" as const, value: { httpStatus: 400, type: "invalid_request_error", code: "invalid_json", message: "request_json is not valid JSON." } } };
+      return;
+    }
+    const wantUsage = body.stream_options?.include_usage === true;
+    const assembler = req.stream ? new CompletionAssembler() : undefined;
+    let started = false;
+    let sawCompletion = false;
+    for await (const ev of this.engine.execute({
+      requestId: req.context?.requestId ?? "",
+      candidates: req.candidates.map((c) => ({ model: c.model })),
+      body,
+      stream: req.stream,
+      totalTimeoutMs: req.totalTimeoutMs || undefined,
+      signal: ctx.signal,
+    })) {
+      switch (ev.type) {
+        case "chunk": {
+          if (!started) {
+            started = true;
+            yield { event: { case: "started" as const, value: { model: ev.chunk.model, provider: this.engine.deployment(ev.chunk.model)?.providerId ?? "" } } };
+          }
+          assembler?.add(ev.chunk);
+          if (ev.chunk.choices.length === 0 && ev.chunk.usage && !wantUsage) break;
+          yield { event: { case: "chunkJson" as const, value: encoder.encode(JSON.stringify(ev.chunk)) } };
+          break;
+        }
+        case "completion":
+          sawCompletion = true;
+          yield { event: { case: "completionJson" as const, value: encoder.encode(JSON.stringify(ev.completion)) } };
+          break;
+        case "summary":
+          if (assembler && !sawCompletion) yield { event: { case: "completionJson" as const, value: encoder.encode(JSON.stringify(assembler.completion())) } };
+          yield {
+            event: {
+              case: "summary" as const,
+              value: { model: ev.summary.model, provider: ev.summary.provider, usage: usageMsg(ev.summary.usage), finishReason: ev.summary.finishReason, attempts: ev.summary.attempts.map(attemptMsg), latencyMs: BigInt(Math.round(ev.summary.latencyMs)) },
+            },
+          };
+          break;
+        case "failure":
+          yield {
+            event: {
+              case: "failure" as const,
+              value: {
+                httpStatus: ev.error.status,
+                type: ev.error.type,
+                code: ev.error.code ?? "",
+                message: ev.error.message,
+                param: ev.error.param ?? "",
+                retryAfterSec: ev.error.retryAfterSec ?? 0,
+                attempts: ev.attempts.map(attemptMsg),
+              },
+            },
+          };
+          break;
+      }
+    }
+  }
+
+  getHealth() {
+    return { deployments: this.engine.health().map((h) => ({ model: h.model, state: h.state, inFlight: h.inFlight })) };
+  }
+}
+
+function usageMsg(u: Usage | null) {
+  if (!u) return undefined;
+  return {
+    inputTokens: BigInt(u.inputTokens),
+    cachedInputTokens: BigInt(u.cachedInputTokens),
+    cacheWrite5mTokens: BigInt(u.cacheWrite5mTokens),
+    cacheWrite1hTokens: BigInt(u.cacheWrite1hTokens),
+    outputTokens: BigInt(u.outputTokens),
+    reasoningTokens: BigInt(u.reasoningTokens),
+    estimated: u.estimated,
+  };
+}
+
+function attemptMsg(a: AttemptRecord) {
+  return { model: a.model, provider: a.provider, status: a.status, httpStatus: a.httpStatus, errorCode: a.errorCode, latencyMs: BigInt(Math.round(a.latencyMs)), usage: usageMsg(a.usage) };
+}
