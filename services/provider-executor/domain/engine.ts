@@ -7,7 +7,7 @@ import { Registry } from "prom-client";
 import type { Config } from "#libs/config/schema.ts";
 import { GatewayError, errors, isGatewayError } from "#libs/errors/openai-error.ts";
 import { ADAPTERS } from "../providers/factory.ts";
-import { countPromptTokens, countTextTokens } from "../providers/tokens.ts";
+import { countPromptTokens, countTextTokens, promptTokenUpperBound } from "../providers/tokens.ts";
 import type { CallOptions, ChatChunk, ProviderAdapter, Usage } from "../providers/types.ts";
 import { ZERO_USAGE } from "../providers/types.ts";
 import { attemptAbort, sleep, type AttemptAbort } from "./abort.ts";
@@ -99,6 +99,7 @@ export class ExecutorEngine {
     const startedAt = this.now();
     const total = req.totalTimeoutMs !== undefined && req.totalTimeoutMs > 0 ? req.totalTimeoutMs : this.exec.total_timeout_ms;
     let prompt: number | undefined;
+    let promptBound: number | undefined;
     const run: RunState = {
       req,
       attempts: [],
@@ -121,7 +122,9 @@ export class ExecutorEngine {
         this.skip(run, dep.model, dep.providerId, "skipped_capability", missing.join(","));
         continue;
       }
-      if (!fitsContext(dep, run.promptTokens(), outputTokens)) {
+      // The byte bound is free; the tokenizer only runs when the bound does not fit.
+      promptBound ??= promptTokenUpperBound(req.body);
+      if (!fitsContext(dep, promptBound, outputTokens) && !fitsContext(dep, run.promptTokens(), outputTokens)) {
         this.skip(run, dep.model, dep.providerId, "skipped_context_window", "context_length_exceeded");
         continue;
       }
