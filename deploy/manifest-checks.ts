@@ -1,7 +1,8 @@
 // Helpers for deploy/validate.test.ts: read YAML manifests, follow kustomization references and
 // render overlays with whichever kustomize is installed. No cluster and no Docker engine needed.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 
@@ -159,4 +160,42 @@ export function labelsMatch(selector: unknown, labels: unknown): boolean {
 
 export function fileExists(p: string): boolean {
   return existsSync(p);
+}
+
+export interface ComposeValidator {
+  label: string;
+  /** Throws with compose's own message when the file is invalid. */
+  validate(composeFile: string): void;
+}
+
+/**
+ * `docker compose config -q` (v2) or `docker-compose config -q` (v1, Debian's package) when
+ * installed. v1 predates the top-level `name:`, so it checks a copy without that line.
+ */
+export function findComposeValidator(): ComposeValidator | undefined {
+  const run = (bin: string, args: string[]) => execFileSync(bin, args, { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    run("docker", ["compose", "version"]);
+    return { label: "docker compose", validate: (f) => void run("docker", ["compose", "-f", f, "config", "-q"]) };
+  } catch {
+    // no compose v2 plugin
+  }
+  try {
+    run("docker-compose", ["version"]);
+  } catch {
+    return undefined;
+  }
+  return {
+    label: "docker-compose (v1)",
+    validate: (f) => {
+      const dir = mkdtempSync(join(tmpdir(), "llmgw-compose-"));
+      try {
+        const copy = join(dir, "docker-compose.yml");
+        writeFileSync(copy, readFileSync(f, "utf8").replace(/^name: .*$/m, ""));
+        run("docker-compose", ["-f", copy, "--project-directory", dirname(f), "config", "-q"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }

@@ -12,6 +12,7 @@ import {
   containers,
   fileExists,
   find,
+  findComposeValidator,
   findRenderer,
   isObj,
   k8sObjects,
@@ -374,6 +375,11 @@ describe("docker-compose.yml", () => {
     const deps = at(services, "edge", "depends_on");
     for (const s of SERVICES.filter((x) => x.name !== "edge")) expect(at(deps, s.name, "condition"), s.name).toBe("service_healthy");
     expect(JSON.stringify(at(services, "edge", "ports"))).toContain(":8080");
+  });
+
+  const composeValidator = findComposeValidator();
+  it.skipIf(!composeValidator)(`is valid for ${composeValidator?.label ?? "docker compose (not installed: skipped)"}`, () => {
+    expect(() => composeValidator?.validate(join(ROOT, "docker-compose.yml"))).not.toThrow();
   });
 
   it("depends_on has no cycle", () => {
