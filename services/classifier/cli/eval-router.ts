@@ -21,9 +21,30 @@ const program = new Command()
   .option("--target <kind>", "training target: gain | need | weakfail | soft", "gain")
   .option("--json <out>", "write the JSON report here")
   .option("--curve", "print every router's curve")
+  .option("--curve-points <n>", "curve points kept per router in the JSON report", "21")
+  .option("--rules-high <p>", "rules: strongProbability threshold for HIGH (default operating point)")
+  .option("--learned-high <p>", "learned: strongProbability threshold for HIGH (default: the artifact's)")
   .parse();
 
-const o = program.opts<{ data: string; train?: string; model?: string; target: string; json?: string; curve?: boolean }>();
+const o = program.opts<{
+  data: string;
+  train?: string;
+  model?: string;
+  target: string;
+  json?: string;
+  curve?: boolean;
+  curvePoints: string;
+  rulesHigh?: string;
+  learnedHigh?: string;
+}>();
+const num = (v: string | undefined, name: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isFinite(x)) throw new Error(`${name} must be a number, got ${v}`);
+  return x;
+};
+const rulesHigh = num(o.rulesHigh, "--rules-high");
+const learnedHigh = num(o.learnedHigh, "--learned-high");
 if (!(TARGET_KINDS as readonly string[]).includes(o.target)) throw new Error(`--target must be one of ${TARGET_KINDS.join("|")}`);
 const target = o.target as TargetKind;
 const all = readBenchFile(o.data);
@@ -43,17 +64,18 @@ if (o.model) {
 }
 
 const t0 = Date.now();
-const classifiers: Classifier[] = [new RulesClassifier()];
-if (o.model) classifiers.push(new LearnedClassifier(readArtifact(o.model)));
+const classifiers: Classifier[] = [new RulesClassifier(rulesHigh === undefined ? {} : { thresholds: { high: rulesHigh } })];
+const learnedThresholds = learnedHigh === undefined ? {} : { high: learnedHigh };
+if (o.model) classifiers.push(new LearnedClassifier(readArtifact(o.model), learnedThresholds));
 else {
   const artifact = trainRouter(
     trainRows.map((r) => ({ id: `${r.dataset}:${r.id}`, input: r.input, target: targetOf(r, target) })),
     { version: "eval", targetName: target, trainedAt: "eval" },
   );
-  classifiers.push(new LearnedClassifier(artifact));
+  classifiers.push(new LearnedClassifier(artifact, learnedThresholds));
 }
 const trainMs = Date.now() - t0;
-const rep = evaluateRouters(evalRows, { dataset: datasetName(o.data), classifiers });
+const rep = evaluateRouters(evalRows, { dataset: datasetName(o.data), classifiers, curvePoints: Number(o.curvePoints) });
 
 const pct = (x: number | null): string => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
 console.log(`${rep.dataset}: evaluated on ${rep.n} rows; learned ${trainDesc}; training took ${trainMs} ms`);
@@ -67,7 +89,7 @@ for (const r of rep.routers) {
     r.pgr.toFixed(3),
     pct(r.cpt50),
     pct(r.cpt80),
-    r.apgr.toFixed(3),
+    r.apgr === null ? "n/a" : r.apgr.toFixed(3),
     r.savings50_vs_random === null ? "n/a" : `${r.savings50_vs_random.toFixed(2)}x`,
   ]);
 }

@@ -13,7 +13,8 @@ export interface RouterReport {
   pgr: number;
   cpt50: number | null;
   cpt80: number | null;
-  apgr: number;
+  /** null for fixed reference points (all-weak, all-strong), which have no curve. */
+  apgr: number | null;
   /** Cost saving at CPT(50%) relative to a random router (0.5 / cpt50). */
   savings50_vs_random: number | null;
   curve: CurvePoint[];
@@ -71,7 +72,7 @@ function report(
     pgr: r4(pgr(op.quality, weak, strong)),
     cpt50: c50 === null ? null : r4(c50),
     cpt80: ((v) => (v === null ? null : r4(v)))(cpt(curve, weak, strong, 0.8)),
-    apgr: r4(apgr(curve, weak, strong)),
+    apgr: curve.length < 2 ? null : r4(apgr(curve, weak, strong)),
     savings50_vs_random: c50 === null || c50 === 0 ? null : r4(0.5 / c50),
     curve: thinCurve(curve, curvePoints).map((p) => ({ share: r4(p.share), quality: r4(p.quality), threshold: Number.isFinite(p.threshold) ? r4(p.threshold) : p.threshold })),
   };
