@@ -1,0 +1,23 @@
+// Mesh services connect to NATS JetStream the same way: URL from env, stream provisioned once,
+// reconnect forever (a broker restart must not kill a service).
+import { connect } from "nats";
+import type { Logger } from "#libs/log/logger.ts";
+import { NatsEventBus } from "./nats-bus.ts";
+import { DEFAULT_BUS_NAMES } from "./subjects.ts";
+
+export async function connectNatsBus(env: Record<string, string | undefined>, logger: Logger, name: string): Promise<{ bus: NatsEventBus; close: () => Promise<void>; connected: () => boolean }> {
+  const servers = env.NATS_URL ?? "nats://127.0.0.1:4222";
+  const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  (async () => {
+    for await (const s of nc.status()) logger.info({ type: s.type }, "nats status");
+  })().catch(() => undefined);
+  const bus = await NatsEventBus.create(nc, DEFAULT_BUS_NAMES);
+  logger.info({ servers, stream: DEFAULT_BUS_NAMES.stream }, "connected to NATS JetStream");
+  return {
+    bus,
+    connected: () => !nc.isClosed() && nc.protocol.connected,
+    close: async () => {
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}

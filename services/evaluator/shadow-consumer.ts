@@ -1,0 +1,73 @@
+// Shadow tests: replay a sampled request on the cheaper candidate through the executor, score it
+// against the served answer, record the verdict and publish ShadowEvaluated. Ack after the verdict is
+// published; a failed replay is retried later (nak with delay), an undecodable message is terminated.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
+import type { BusMessage, BusSubscription, EventBus } from "#libs/bus/event-bus.ts";
+import { subjects } from "#libs/bus/subjects.ts";
+import { ShadowEvaluatedSchema, ShadowTestRequestedSchema, type ShadowTestRequested } from "#libs/gen/llmgw/events/v1/events_pb.ts";
+import type { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import type { Logger } from "#libs/log/logger.ts";
+import { tierName } from "#libs/rpc/tier.ts";
+import { answerView, requestView } from "./answer-view.ts";
+import type { DowngradeStats } from "./domain/downgrade.ts";
+import { scoreAnswer } from "./domain/score.ts";
+
+export class ShadowConsumer {
+  private sub: BusSubscription | undefined;
+  private readonly s = subjects();
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly executor: Client<typeof ExecutorService>,
+    private readonly stats: DowngradeStats,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.sub = await this.bus.subscribe({ durable: "evaluator-shadow", filterSubject: this.s.shadowRequested, maxBatch: 8, ackWaitMs: 120_000 }, async (msgs) => {
+      await Promise.all(msgs.map((m) => this.handle(m)));
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.sub?.stop();
+  }
+
+  private async handle(m: BusMessage): Promise<void> {
+    let ev: ShadowTestRequested;
+    try {
+      ev = fromBinary(ShadowTestRequestedSchema, m.data);
+    } catch {
+      m.term();
+      return;
+    }
+    try {
+      let answer: Uint8Array | undefined;
+      let failure = "";
+      for await (const r of this.executor.execute({ context: ev.context, candidates: [{ model: ev.candidateModel }], requestJson: ev.requestJson, stream: false, purpose: "shadow" })) {
+        if (r.event.case === "completionJson") answer = r.event.value;
+        if (r.event.case === "failure") failure = r.event.value.code || "failed";
+      }
+      const candidate = answer ? answerView(answer) : undefined;
+      const served = answerView(ev.servedCompletionJson);
+      const verdict = candidate ? scoreAnswer(requestView(ev.requestJson), candidate, served) : { ok: false, score: 0, failures: [`candidate_error:${failure}`] };
+      this.stats.record({ tenant: ev.context?.tenantId ?? "", category: ev.category, tier: tierName(ev.tier), from: ev.servedModel, to: ev.candidateModel }, verdict.ok);
+      const out = create(ShadowEvaluatedSchema, {
+        context: ev.context,
+        servedModel: ev.servedModel,
+        candidateModel: ev.candidateModel,
+        category: ev.category,
+        tier: ev.tier,
+        ok: verdict.ok,
+        score: verdict.score,
+        failures: verdict.failures,
+      });
+      await this.bus.publish(this.s.shadowEvaluated, toBinary(ShadowEvaluatedSchema, out), `shadow-evaluated:${ev.context?.requestId ?? ""}`);
+      m.ack();
+    } catch (e) {
+      this.logger.warn({ err: e instanceof Error ? e.message : String(e), requestId: ev.context?.requestId }, "shadow test failed; will retry");
+      m.nak(Math.min(60_000, 1_000 * 2 ** m.deliveryCount));
+    }
+  }
+}
