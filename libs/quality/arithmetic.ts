@@ -108,3 +108,30 @@ export function checkArithmetic(text: string): ArithmeticCheck {
   }
   return { checked, errors };
 }
+
+const FINAL_MARKED = /(?:####|answer is:?|final answer:?)[ \t*]*\$?[ \t]*(-?[0-9][0-9,]*(?:\.[0-9]+)?)/gi;
+const RESULT_G = /(?:=|>>)[ \t]*\$?[ \t]*(-?[0-9][0-9,]*(?:\.[0-9]+)?)/g;
+
+const toNum = (s: string): number => Number(s.replace(/,/g, ""));
+
+/**
+ * Whether the marked final answer ("#### 42", "the answer is 42") is one of the results the answer
+ * computed ("... = 42", "<<...=42>>"). null when there is no marked final answer or no shown results.
+ * A final answer that no shown step produced is often a wrong one.
+ */
+export function finalAnswerDerived(text: string): boolean | null {
+  const t = text.length > 20_000 ? text.slice(text.length - 20_000) : text;
+  FINAL_MARKED.lastIndex = 0;
+  let last: RegExpExecArray | null = null;
+  for (let m = FINAL_MARKED.exec(t); m !== null; m = FINAL_MARKED.exec(t)) last = m;
+  if (!last) return null;
+  const final = toNum(last[1]!);
+  const body = t.slice(0, last.index);
+  RESULT_G.lastIndex = 0;
+  let any = false;
+  for (let m = RESULT_G.exec(body); m !== null; m = RESULT_G.exec(body)) {
+    any = true;
+    if (Math.abs(toNum(m[1]!) - final) < 1e-9) return true;
+  }
+  return any ? false : null;
+}

@@ -36,6 +36,9 @@ describe("verifyAnswer", () => {
     { name: "custom regexp format", request: req({ expectFormat: /DONE$/ }), answer: ans("work... DONE"), failures: [] },
     { name: "choice letter", request: req({ expectFormat: "choice-letter" }), answer: ans("The answer is B."), failures: [] },
     { name: "arithmetic error", request: req(), answer: ans("(12 / 20) x 100 = 55%. So 55."), options: { arithmetic: true }, failures: ["arithmetic_error"] },
+    { name: "final answer not derived", request: req(), answer: ans("3 x 4 = 12 legs.\n#### 14"), options: { derivedFinal: true }, failures: ["final_not_derived"] },
+    { name: "final answer derived", request: req(), answer: ans("3 x 4 = <<3*4=12>>12 legs.\n#### 12"), options: { derivedFinal: true }, failures: [] },
+    { name: "final answer, no shown steps", request: req(), answer: ans("Three cats.\n#### 12"), options: { derivedFinal: true }, failures: [] },
     { name: "arithmetic ok", request: req(), answer: ans("2 x 60 = <<2*60=120>>120 GB, then 40 + 20 = 60.\n#### 60"), options: { arithmetic: true }, failures: [] },
   ];
   it.each(cases)("$name", ({ request, answer, options, failures }) => {

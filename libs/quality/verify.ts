@@ -1,6 +1,6 @@
 // Answer verifiers shared by the router's cascade (escalate a cheap answer that fails) and the
 // evaluator. Label-free: they look only at the request and the answer.
-import { checkArithmetic } from "./arithmetic.ts";
+import { checkArithmetic, finalAnswerDerived } from "./arithmetic.ts";
 import { HEDGING_PHRASES, REFUSAL_PHRASES } from "./phrases.ts";
 
 export interface VerifyRequest {
@@ -22,6 +22,8 @@ export interface VerifyAnswer {
 export interface VerifyOptions {
   /** Check shown arithmetic ("a op b = c"); on for math-like requests. Default false. */
   arithmetic?: boolean;
+  /** Require the marked final answer ("#### 42") to be a result of a shown step. Default false. */
+  derivedFinal?: boolean;
   /** Treat hedging as a failure (default true). */
   hedgingFails?: boolean;
 }
@@ -43,7 +45,8 @@ export type FailureCode =
   | "tool_call_missing_name"
   | "tool_call_bad_arguments"
   | "format_mismatch"
-  | "arithmetic_error";
+  | "arithmetic_error"
+  | "final_not_derived";
 
 const PENALTY: Record<FailureCode, number> = {
   empty: 1,
@@ -56,6 +59,7 @@ const PENALTY: Record<FailureCode, number> = {
   tool_call_bad_arguments: 0.8,
   format_mismatch: 0.5,
   arithmetic_error: 0.5,
+  final_not_derived: 0.3,
 };
 
 /** Final numeric answer in the last lines: "#### 42", "answer is $1,200.50", "= 7", or a last line with a number. */
@@ -144,6 +148,7 @@ export function verifyAnswer(
         extra.push(...a.errors.slice(0, 3).map((e) => `arithmetic: ${e}`));
       }
     }
+    if (options.derivedFinal && finalAnswerDerived(content) === false) failures.push("final_not_derived");
   } else if (request.jsonMode && toolCalls.length === 0) {
     failures.push("invalid_json");
   }

@@ -85,7 +85,7 @@ function report(
 export function cascadeDecision(weakResponse: string, format: "gsm8k" | "final-number" = "gsm8k"): { escalate: boolean; score: number } {
   const v = verifyAnswer(
     { request: { jsonMode: false, hasTools: false, expectFormat: format }, answer: { content: weakResponse, finishReason: "stop" } },
-    { arithmetic: true },
+    { arithmetic: true, derivedFinal: true },
   );
   return { escalate: !v.ok, score: 1 - v.score };
 }
