@@ -199,3 +199,28 @@ export function findComposeValidator(): ComposeValidator | undefined {
     },
   };
 }
+
+/** Built-in API groups whose objects kubernetes-models can check against the Kubernetes OpenAPI schemas. */
+const SCHEMA_GROUPS = new Set(["v1", "apps/v1", "autoscaling/v2", "policy/v1"]);
+
+/**
+ * Checks a Kubernetes object against its OpenAPI schema (types, required fields, enums) with the
+ * kubernetes-models package. Returns the problem, or undefined when valid or when the kind is not a
+ * built-in one (CRDs such as PodMonitor). Unknown fields are not reported: the schemas allow them.
+ */
+export async function schemaProblem(o: K8sObject): Promise<string | undefined> {
+  const apiVersion = str(o.raw.apiVersion) ?? "";
+  if (!SCHEMA_GROUPS.has(apiVersion)) return undefined;
+  const mod: unknown = await import(`kubernetes-models/${apiVersion}/${o.kind}`);
+  const ctor = at(mod, o.kind);
+  if (typeof ctor !== "function") return `kubernetes-models has no ${apiVersion} ${o.kind}`;
+  const model: unknown = Reflect.construct(ctor, [o.raw]);
+  const validate = at(model, "validate");
+  if (typeof validate !== "function") return `kubernetes-models ${o.kind} has no validate()`;
+  try {
+    Reflect.apply(validate, model, []);
+    return undefined;
+  } catch (e) {
+    return `${o.kind}/${o.name}: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}

@@ -22,6 +22,7 @@ import {
   parseYamlDocs,
   podSpec,
   readYamlDocs,
+  schemaProblem,
   str,
   WORKLOAD_KINDS,
   type K8sObject,
@@ -141,6 +142,16 @@ describe("kustomizations", () => {
     const files = arr(at(gen, "files")).map((f) => resolve(BASE, String(f)));
     const configFiles = listFiles(join(ROOT, "deploy/config"), [".yaml"]);
     expect(files.sort()).toEqual(configFiles);
+  });
+});
+
+describe("manifests match the Kubernetes schemas (without kustomize)", () => {
+  // Base and component resources are whole objects; overlay patches are partial, so they are
+  // checked through the renders below.
+  const files = listFiles(K8S, [".yaml"]).filter((f) => !f.includes("/overlays/") && basename(f) !== "kustomization.yaml");
+  it.each(files.map((f) => [rel(f), f]))("%s", async (_l, f) => {
+    const problems = (await Promise.all(k8sObjects(readYamlDocs(f), rel(f)).map((o) => schemaProblem(o)))).filter((p) => p !== undefined);
+    expect(problems).toEqual([]);
   });
 });
 
@@ -292,6 +303,11 @@ describe.skipIf(!renderer)(`overlays render (${renderer?.label ?? "no kustomize"
       expect(find(objs, "Deployment", s.name), `${name}: Deployment ${s.name}`).toBeDefined();
       expect(find(objs, "Service", s.name), `${name}: Service ${s.name}`).toBeDefined();
     }
+  });
+
+  it.each(Object.keys(NAMESPACES))("%s: every built-in object matches its Kubernetes schema", async (name) => {
+    const problems = (await Promise.all(render(name).map((o) => schemaProblem(o)))).filter((p) => p !== undefined);
+    expect(problems).toEqual([]);
   });
 
   const envData = (objs: K8sObject[]) => {

@@ -8,14 +8,19 @@ import { DEFAULT_BUS_NAMES } from "./subjects.ts";
 export async function connectNatsBus(env: Record<string, string | undefined>, logger: Logger, name: string): Promise<{ bus: NatsEventBus; close: () => Promise<void>; connected: () => boolean }> {
   const servers = env.NATS_URL ?? "nats://127.0.0.1:4222";
   const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  let up = true;
   (async () => {
-    for await (const s of nc.status()) logger.info({ type: s.type }, "nats status");
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") up = false;
+      if (s.type === "reconnect") up = true;
+      logger.info({ type: s.type }, "nats status");
+    }
   })().catch(() => undefined);
   const bus = await NatsEventBus.create(nc, DEFAULT_BUS_NAMES);
   logger.info({ servers, stream: DEFAULT_BUS_NAMES.stream }, "connected to NATS JetStream");
   return {
     bus,
-    connected: () => !nc.isClosed() && nc.protocol.connected,
+    connected: () => up && !nc.isClosed(),
     close: async () => {
       await nc.drain().catch(() => nc.close());
     },

@@ -1,6 +1,6 @@
 // Anthropic Messages API: request parsing (system, blocks, tools, cache_control) and response / SSE events.
 import { admit } from "./admission.ts";
-import { completeChoice, type CompletionChoice, type NeutralRequest } from "./completion.ts";
+import { complete, textJson, type CompletionChoice, type NeutralRequest } from "./completion.ts";
 import { combineHash, hashString } from "./hash.ts";
 import { isRecord, positiveInt, str, type JsonRecord } from "./json-util.ts";
 import { parseMarkers } from "./markers.ts";
@@ -208,15 +208,12 @@ function toolUseId(c: CompletionChoice): string {
   return `toolu_${(c.tool?.callHash ?? 0).toString(36).padStart(11, "0")}`;
 }
 
-function usageOf(cache: AnthropicCacheUsage, outputTokens: number): JsonRecord {
-  return {
-    input_tokens: cache.inputTokens,
-    cache_creation_input_tokens: cache.cacheCreationInputTokens,
-    cache_read_input_tokens: cache.cacheReadInputTokens,
-    cache_creation: { ephemeral_5m_input_tokens: cache.creation5m, ephemeral_1h_input_tokens: cache.creation1h },
-    output_tokens: outputTokens,
-    service_tier: "standard",
-  };
+function usageJson(cache: AnthropicCacheUsage, outputTokens: number): string {
+  return (
+    `{"input_tokens":${cache.inputTokens},"cache_creation_input_tokens":${cache.cacheCreationInputTokens},` +
+    `"cache_read_input_tokens":${cache.cacheReadInputTokens},"cache_creation":{"ephemeral_5m_input_tokens":${cache.creation5m},` +
+    `"ephemeral_1h_input_tokens":${cache.creation1h}},"output_tokens":${outputTokens},"service_tier":"standard"}`
+  );
 }
 
 function parsedToolInput(c: CompletionChoice): unknown {
@@ -230,25 +227,20 @@ function parsedToolInput(c: CompletionChoice): unknown {
 export function createMessage(state: SimState, body: JsonRecord, allowStream = true): Outcome {
   const parsed = parse(state, body);
   if ("kind" in parsed) return parsed;
-  const c = completeChoice(parsed.req, 0);
+  const c = complete(parsed.req)[0] as CompletionChoice;
   const id = state.nextId("msg_");
   const model = parsed.req.model.id;
   const slow = parsed.req.markers.slowMs;
   if (parsed.stream && allowStream) return streamOutcome(parsed, c, id, model, slow);
-  const content: JsonRecord[] = [];
-  if (c.tool !== undefined) content.push({ type: "tool_use", id: toolUseId(c), name: c.tool.name, input: parsedToolInput(c) });
-  else if (c.text.length > 0) content.push({ type: "text", text: c.text });
-  const response = {
-    id,
-    type: "message",
-    role: "assistant",
-    model,
-    content,
-    stop_reason: stopReason(c),
-    stop_sequence: c.stopSequence ?? null,
-    usage: usageOf(parsed.cache, c.outputTokens),
-  };
-  return jsonOutcome(JSON.stringify(response), c.outputTokens, slow);
+  let content = "";
+  if (c.tool !== undefined) content = JSON.stringify({ type: "tool_use", id: toolUseId(c), name: c.tool.name, input: parsedToolInput(c) });
+  else if (c.text.length > 0) content = `{"type":"text","text":${textJson(c)}}`;
+  // Hand-built JSON on the hot path; only the text needs escaping and that is memoized per choice.
+  const response =
+    `{"id":"${id}","type":"message","role":"assistant","model":${JSON.stringify(model)},"content":[${content}],` +
+    `"stop_reason":"${stopReason(c)}","stop_sequence":${c.stopSequence !== undefined ? JSON.stringify(c.stopSequence) : "null"},` +
+    `"usage":${usageJson(parsed.cache, c.outputTokens)}}`;
+  return jsonOutcome(response, c.outputTokens, slow);
 }
 
 function event(name: string, data: string): string {
@@ -262,13 +254,10 @@ function streamOutcome(p: ParsedMessages, c: CompletionChoice, id: string, model
     frames.push(event(name, data));
     frameTokens.push(tokens);
   };
-  const startUsage = usageOf(p.cache, 1);
   push(
     "message_start",
-    JSON.stringify({
-      type: "message_start",
-      message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: startUsage },
-    }),
+    `{"type":"message_start","message":{"id":"${id}","type":"message","role":"assistant","model":${JSON.stringify(model)},` +
+      `"content":[],"stop_reason":null,"stop_sequence":null,"usage":${usageJson(p.cache, 1)}}}`,
   );
   if (c.tool !== undefined) {
     const block = { type: "tool_use", id: toolUseId(c), name: c.tool.name, input: {} };

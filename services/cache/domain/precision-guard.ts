@@ -174,17 +174,35 @@ function entityMismatch(ea: Set<string>, wordsB: Set<string>, eb: Set<string>, w
   return undefined;
 }
 
-export type GuardOptions = Partial<Record<GuardCheck, boolean>>;
+export type GuardOptions = Partial<Record<GuardCheck, boolean>> & {
+  /**
+   * Structural checks (question, person, specificity, swap, order) only apply when the longer side has at
+   * most this many content words: in a short question one changed slot is the question; in a long
+   * passage a reordered clause or a synonym is ordinary rewording.
+   */
+  structuralMaxWords?: number;
+};
+
+const STRUCTURAL: ReadonlySet<GuardCheck> = new Set(["question", "person", "specificity", "swap", "order"]);
+
+/** Content words (stemmed, no stopwords/filler/numbers): the length measure used for strictness. */
+export function contentWordCount(text: string): number {
+  return contentSet(wordTokens(text)).size;
+}
 
 export function precisionGuard(a: string, b: string, options: GuardOptions = {}): GuardVerdict {
-  const on = (c: GuardCheck): boolean => options[c] !== false;
-  const wa = wordTokens(a);
-  const wb = wordTokens(b);
+  const wa0 = wordTokens(a);
+  const wb0 = wordTokens(b);
+  const long = Math.max(contentSet(wa0).size, contentSet(wb0).size) > (options.structuralMaxWords ?? Number.POSITIVE_INFINITY);
+  const on = (c: GuardCheck): boolean => options[c] !== false && !(long && STRUCTURAL.has(c));
+  const wa = wa0;
+  const wb = wb0;
   const d1 = on("numbers") ? setDiff(numbers(a, wa), numbers(b, wb)) : undefined;
   if (d1 !== undefined) return { ok: false, check: "numbers", detail: d1 };
   const na = negationCount(wa);
   const nb = negationCount(wb);
-  if (on("negation") && (na % 2 !== nb % 2 || Math.min(na, 1) !== Math.min(nb, 1))) return { ok: false, check: "negation", detail: `${na}/${nb}` };
+  // Presence, not parity: "No, it doesn't exist" carries one negation in meaning, not two.
+  if (on("negation") && Math.min(na, 1) !== Math.min(nb, 1)) return { ok: false, check: "negation", detail: `${na}/${nb}` };
   const d3 = on("quoted") ? setDiff(quoted(a), quoted(b)) : undefined;
   if (d3 !== undefined) return { ok: false, check: "quoted", detail: d3 };
   const d4 = on("dates") ? setDiff(pick(wa, MONTHS), pick(wb, MONTHS)) : undefined;

@@ -173,6 +173,33 @@ describe("ExecutorEngine timeouts", () => {
   });
 });
 
+describe("ExecutorEngine failures after output", () => {
+  it("a stream cut after its first chunk ends with a failure event, no fallback, estimated usage recorded", async () => {
+    // A paced simulator (50 tokens/s) so the deadline lands mid-stream.
+    const slow = await startSimulator({ latencyMs: 0, tokensPerSecond: 50 });
+    try {
+      const e = new ExecutorEngine({
+        config: loadConfig({ path: "deploy/config/llmgw.yaml", env: {} }),
+        env: {},
+        providerBaseUrlOverride: (id) => (id === "anthropic" ? slow.url : `${slow.url}/v1`),
+        registry: new Registry(),
+      });
+      const r = await run(e, ["gpt-4o-mini", "gpt-4.1-nano"], user("long answer [sim:len=60]"), true, { totalTimeoutMs: 300 });
+      expect(r.chunks.length).toBeGreaterThan(0);
+      expect(r.failure?.error).toMatchObject({ status: 504, code: "timeout" });
+      expect(statuses(r.failure?.attempts)).toEqual(["gpt-4o-mini:error:504"]);
+      const usage = r.failure?.attempts[0]?.usage;
+      expect(usage?.estimated).toBe(true);
+      expect(usage?.inputTokens).toBeGreaterThan(0);
+      expect(usage?.outputTokens).toBeGreaterThan(0);
+      expect(usage?.outputTokens).toBeLessThan(60);
+      expect(slow.stats().byModel["gpt-4.1-nano"] ?? 0).toBe(0);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe("ExecutorEngine circuit breaker", () => {
   it("opens after N failures, skips the model, then a half-open probe closes it", async () => {
     const e = engine({ breaker_failures: 2, breaker_half_open_after_ms: 150, max_retries: 0 });

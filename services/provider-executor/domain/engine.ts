@@ -232,6 +232,8 @@ export class ExecutorEngine {
           if (chunk.choices.length > 0 || wantsUsage) yield { type: "chunk", chunk };
           next = await it.next();
         }
+        // The SDKs end a stream quietly when its signal aborts: a deadline mid-stream is still a failure.
+        if (abort.cause() !== null) return fail(null, streamUsage(stream.usage(), run.promptTokens, seen), true);
         completed = true;
       } catch (e) {
         return fail(e, streamUsage(stream.usage(), run.promptTokens, seen), true);
