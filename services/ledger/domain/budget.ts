@@ -1,0 +1,134 @@
+import { Decimal } from "decimal.js";
+
+export type BudgetPeriod = "day" | "month";
+export type BudgetState = "ok" | "soft" | "hard";
+
+export interface Limit {
+  /** USD decimal strings; undefined = no limit. */
+  softUsd?: string;
+  hardUsd?: string;
+}
+
+/** Limits that apply to one key: its own and its tenant's, per day and month. */
+export interface ApplicableLimits {
+  tenant: Partial<Record<BudgetPeriod, Limit>>;
+  key: Partial<Record<BudgetPeriod, Limit>>;
+}
+
+export interface BudgetLimitSource {
+  limitsFor(tenantId: string, keyId: string): Promise<ApplicableLimits>;
+}
+
+/** One counter to check and reserve in; amounts in integer nano-USD (exact, fits a Lua double). */
+export interface ScopeReservation {
+  counterKey: string;
+  hardNano: number | null;
+  softNano: number | null;
+  ttlSeconds: number;
+}
+
+export interface StoreReserveResult {
+  admitted: boolean;
+  state: BudgetState;
+  /** Counter that refused (when not admitted). */
+  scope?: string;
+}
+
+/** Atomic reservations across replicas (Redis) or in one process (memory): same contract. */
+export interface BudgetStore {
+  reserve(reservationId: string, scopes: ScopeReservation[], amountNano: number, reservationTtlMs: number): Promise<StoreReserveResult>;
+  /** Replaces the reservation by the actual amount. False when the reservation is unknown. */
+  settle(reservationId: string, actualNano: number): Promise<boolean>;
+  release(reservationId: string): Promise<boolean>;
+  /** Current spent + reserved on a counter (reports, tests). */
+  current(counterKey: string): Promise<number>;
+}
+
+const NANO = new Decimal(1e9);
+/** Reservations round up (never under-reserve), settlements to the nearest nano-dollar. */
+export const usdToNanoCeil = (usd: string): number => new Decimal(usd).mul(NANO).ceil().toNumber();
+export const usdToNano = (usd: string): number => new Decimal(usd).mul(NANO).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
+export const nanoToUsd = (n: number): string => new Decimal(n).div(NANO).toFixed();
+
+export function periodKey(period: BudgetPeriod, at: Date): string {
+  const iso = at.toISOString();
+  return period === "day" ? iso.slice(0, 10) : iso.slice(0, 7);
+}
+
+const TTL: Record<BudgetPeriod, number> = { day: 3 * 86_400, month: 35 * 86_400 };
+
+/**
+ * The four counters a request touches (tenant and key, day and month). They are always counted,
+ * even without a limit, so a limit added mid-period sees the spend so far.
+ */
+export function scopesFor(tenantId: string, keyId: string, limits: ApplicableLimits, at: Date): ScopeReservation[] {
+  const out: ScopeReservation[] = [];
+  for (const period of ["day", "month"] as const) {
+    const pk = periodKey(period, at);
+    const scopes: Array<[string, Limit | undefined]> = [
+      [`t:${tenantId}:${period}:${pk}`, limits.tenant[period]],
+      [`k:${tenantId}:${keyId}:${period}:${pk}`, limits.key[period]],
+    ];
+    for (const [counterKey, l] of scopes) {
+      out.push({
+        counterKey,
+        hardNano: l?.hardUsd !== undefined ? usdToNano(l.hardUsd) : null,
+        softNano: l?.softUsd !== undefined ? usdToNano(l.softUsd) : null,
+        ttlSeconds: TTL[period],
+      });
+    }
+  }
+  return out;
+}
+
+export interface ReserveRequest {
+  reservationId: string;
+  tenantId: string;
+  keyId: string;
+  /** Worst case (input tokens + max_tokens at the model's price), decimal USD. */
+  amountUsd: string;
+}
+
+export interface ReserveResult {
+  admitted: boolean;
+  state: BudgetState;
+  message: string;
+}
+
+/**
+ * Budget admission: reserve the worst case in every scope atomically, settle with the real cost,
+ * release on failure. Over a hard limit → not admitted (the edge answers 429 insufficient_quota);
+ * past a soft limit → admitted with state "soft" (the router prefers cheaper tiers).
+ */
+export class Budgets {
+  constructor(
+    private readonly store: BudgetStore,
+    private readonly limits: BudgetLimitSource,
+    private readonly opts: { reservationTtlMs?: number; now?: () => Date } = {},
+  ) {}
+
+  async reserve(r: ReserveRequest): Promise<ReserveResult> {
+    const limits = await this.limits.limitsFor(r.tenantId, r.keyId);
+    const now = this.opts.now?.() ?? new Date();
+    const res = await this.store.reserve(
+      r.reservationId,
+      scopesFor(r.tenantId, r.keyId, limits, now),
+      usdToNanoCeil(r.amountUsd),
+      this.opts.reservationTtlMs ?? 10 * 60_000,
+    );
+    const message = res.admitted
+      ? res.state === "soft" ? "soft budget limit passed" : ""
+      : `hard budget limit reached (${res.scope ?? "budget"})`;
+    return { admitted: res.admitted, state: res.state, message };
+  }
+
+  /** Empty/undefined actual releases the reservation (the request failed before costing). */
+  async settle(reservationId: string, actualUsd?: string): Promise<boolean> {
+    if (actualUsd === undefined || actualUsd === "") return this.store.release(reservationId);
+    return this.store.settle(reservationId, usdToNano(actualUsd));
+  }
+
+  release(reservationId: string): Promise<boolean> {
+    return this.store.release(reservationId);
+  }
+}

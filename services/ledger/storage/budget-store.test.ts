@@ -1,0 +1,94 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Budgets, nanoToUsd, type ApplicableLimits, type BudgetLimitSource, type BudgetStore } from "../domain/budget.ts";
+import { BudgetLimitRepo } from "./budget-limits.ts";
+import { MemoryBudgetStore } from "./budget-store-memory.ts";
+import { RedisBudgetStore } from "./budget-store-redis.ts";
+import { openTestDb, type TestDb } from "./test-support.ts";
+
+const REDIS_URL = process.env.LLMGW_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const prefix = `test:ledger:${randomBytes(4).toString("hex")}:`;
+const redisA = new Redis(REDIS_URL, { lazyConnect: true });
+const redisB = new Redis(REDIS_URL, { lazyConnect: true });
+let clock = Date.parse("2025-10-15T12:00:00Z");
+const now = () => clock;
+const memory = new MemoryBudgetStore(now);
+
+// Two "replicas": separate Redis connections, separate Budgets objects, one shared Redis.
+const stores: Array<[string, () => [BudgetStore, BudgetStore]]> = [
+  ["memory", () => [memory, memory]],
+  ["redis (two connections)", () => [new RedisBudgetStore(redisA, prefix, now), new RedisBudgetStore(redisB, prefix, now)]],
+];
+
+const fixed = (l: ApplicableLimits): BudgetLimitSource => ({ limitsFor: async () => l });
+
+beforeAll(async () => {
+  await redisA.connect();
+  await redisB.connect();
+});
+afterAll(async () => {
+  const keys = await redisA.keys(`${prefix}*`);
+  if (keys.length > 0) await redisA.del(...keys);
+  redisA.disconnect();
+  redisB.disconnect();
+});
+
+describe.each(stores)("budgets on %s", (_name, make) => {
+  it("200 concurrent reservations against a hard limit that fits 20: never over the limit", async () => {
+    const [s1, s2] = make();
+    const limits = fixed({ tenant: {}, key: { day: { hardUsd: "0.2", softUsd: "0.1" } } });
+    const replicas = [new Budgets(s1, limits, { now: () => new Date(clock) }), new Budgets(s2, limits, { now: () => new Date(clock) })];
+    const tenant = `t-${randomBytes(3).toString("hex")}`;
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => replicas[i % 2]!.reserve({ reservationId: `${tenant}-r${i}`, tenantId: tenant, keyId: "k", amountUsd: "0.01" })),
+    );
+    const admitted = results.filter((r) => r.admitted);
+    expect(admitted).toHaveLength(20);
+    expect(results.filter((r) => !r.admitted).every((r) => r.state === "hard" && r.message.includes("hard"))).toBe(true);
+    expect(results.filter((r) => r.state === "soft")).toHaveLength(10); // the 11th..20th pass the soft limit
+    const counter = `k:${tenant}:k:day:2025-10-15`;
+    expect(nanoToUsd(await s1.current(counter))).toBe("0.2");
+
+    // settle half for less than reserved, release the others: counters hold the actual spend
+    const ids = results.map((r, i) => (r.admitted ? `${tenant}-r${i}` : "")).filter(Boolean);
+    await Promise.all(ids.map((id, j) => (j % 2 === 0 ? replicas[j % 2]!.settle(id, "0.004") : replicas[j % 2]!.settle(id, ""))));
+    expect(nanoToUsd(await s2.current(counter))).toBe("0.04"); // 10 x 0.004
+    expect(nanoToUsd(await s2.current(`t:${tenant}:month:2025-10`))).toBe("0.04");
+    expect(await replicas[0]!.settle(ids[0]!, "1")).toBe(false); // settled once only
+  });
+
+  it("a crashed caller's reservation expires and gives its amount back", async () => {
+    const [s1] = make();
+    const budgets = new Budgets(s1, fixed({ tenant: { month: { hardUsd: "1" } }, key: {} }), { reservationTtlMs: 60_000, now: () => new Date(clock) });
+    const tenant = `t-${randomBytes(3).toString("hex")}`;
+    expect((await budgets.reserve({ reservationId: `${tenant}-a`, tenantId: tenant, keyId: "k", amountUsd: "0.9" })).admitted).toBe(true);
+    expect((await budgets.reserve({ reservationId: `${tenant}-b`, tenantId: tenant, keyId: "k", amountUsd: "0.2" })).admitted).toBe(false);
+    clock += 61_000;
+    expect((await budgets.reserve({ reservationId: `${tenant}-c`, tenantId: tenant, keyId: "k", amountUsd: "0.2" })).admitted).toBe(true);
+    // the late settle of the expired reservation still records its real cost
+    expect(await budgets.settle(`${tenant}-a`, "0.5")).toBe(true);
+    expect(nanoToUsd(await s1.current(`t:${tenant}:month:2025-10`))).toBe("0.7");
+  });
+});
+
+describe("budget limits from the budgets table (PGlite)", () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await openTestDb("pglite");
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  it("stores, caches and applies tenant and key limits", async () => {
+    const repo = new BudgetLimitRepo(db.sql);
+    await repo.set({ tenantId: "acme", keyId: "", period: "month", hardUsd: "100" });
+    await repo.set({ tenantId: "acme", keyId: "k1", period: "day", softUsd: "1.5", hardUsd: "2" });
+    expect(await repo.limitsFor("acme", "k1")).toEqual({ tenant: { month: { hardUsd: "100" } }, key: { day: { softUsd: "1.5", hardUsd: "2" } } });
+    expect(await repo.limitsFor("acme", "k2")).toEqual({ tenant: { month: { hardUsd: "100" } }, key: {} });
+    const budgets = new Budgets(new MemoryBudgetStore(), repo);
+    expect(await budgets.reserve({ reservationId: "x", tenantId: "acme", keyId: "k1", amountUsd: "1.6" })).toEqual({ admitted: true, state: "soft", message: "soft budget limit passed" });
+    expect((await budgets.reserve({ reservationId: "y", tenantId: "acme", keyId: "k1", amountUsd: "0.5" })).admitted).toBe(false);
+    expect((await repo.list("acme")).length).toBe(2);
+  });
+});
