@@ -2,7 +2,7 @@
 import { admit } from "./admission.ts";
 import { complete, textJson, type CompletionChoice, type NeutralRequest } from "./completion.ts";
 import { combineHash, hashString } from "./hash.ts";
-import { isRecord, positiveInt, str, type JsonRecord } from "./json-util.ts";
+import { isRecord, jsonString, positiveInt, str, type JsonRecord } from "./json-util.ts";
 import { parseMarkers } from "./markers.ts";
 import { errorOutcome, jsonOutcome, type Outcome } from "./outcome.ts";
 import { anthropicCacheUsage, type AnthropicCacheUsage, type PromptSegment } from "./prompt-cache.ts";
@@ -264,14 +264,14 @@ function streamOutcome(p: ParsedMessages, c: CompletionChoice, id: string, model
     push("content_block_start", `{"type":"content_block_start","index":0,"content_block":${JSON.stringify(block)}}`);
     push("ping", `{"type":"ping"}`);
     for (const piece of c.tool.argPieces) {
-      push("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":${JSON.stringify(piece)}}}`, 1);
+      push("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":${jsonString(piece)}}}`, 1);
     }
     push("content_block_stop", `{"type":"content_block_stop","index":0}`);
   } else if (c.pieces.length > 0) {
     push("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`);
     push("ping", `{"type":"ping"}`);
     for (const piece of c.pieces) {
-      push("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":${JSON.stringify(piece)}}}`, 1);
+      push("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":${jsonString(piece)}}}`, 1);
     }
     push("content_block_stop", `{"type":"content_block_stop","index":0}`);
   }

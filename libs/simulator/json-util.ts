@@ -26,3 +26,17 @@ export function nowSec(): number {
   }
   return cachedSec;
 }
+
+const shortJson = new Map<string, string>();
+
+/** JSON string literal, memoized for short strings (stream token pieces repeat constantly). */
+export function jsonString(s: string): string {
+  if (s.length > 24) return JSON.stringify(s);
+  let j = shortJson.get(s);
+  if (j === undefined) {
+    j = JSON.stringify(s);
+    if (shortJson.size >= 10_000) shortJson.clear();
+    shortJson.set(s, j);
+  }
+  return j;
+}

@@ -2,7 +2,7 @@
 import { admit } from "./admission.ts";
 import { complete, textJson, type CompletionChoice, type NeutralRequest, type ResponseFormat } from "./completion.ts";
 import { combineHash, hashString } from "./hash.ts";
-import { isRecord, nowSec, positiveInt, str, type JsonRecord } from "./json-util.ts";
+import { isRecord, jsonString, nowSec, positiveInt, str, type JsonRecord } from "./json-util.ts";
 import { parseMarkers } from "./markers.ts";
 import { errorOutcome, jsonOutcome, type Outcome } from "./outcome.ts";
 import { openaiCachedTokens, type PromptSegment } from "./prompt-cache.ts";
@@ -247,12 +247,12 @@ function streamOutcome(p: ParsedChat, choices: readonly CompletionChoice[], id: 
       const first = { role: "assistant", content: null, refusal: null, tool_calls: [{ index: 0, id: callId(c), type: "function", function: { name: c.tool.name, arguments: "" } }] };
       push(`{"index":${i},"delta":${JSON.stringify(first)},"logprobs":null,"finish_reason":null}`, 0);
       for (const piece of c.tool.argPieces) {
-        push(`{"index":${i},"delta":{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(piece)}}}]},"logprobs":null,"finish_reason":null}`, 1);
+        push(`{"index":${i},"delta":{"tool_calls":[{"index":0,"function":{"arguments":${jsonString(piece)}}}]},"logprobs":null,"finish_reason":null}`, 1);
       }
     } else {
       push(`{"index":${i},"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}`, 0);
       for (const piece of c.pieces) {
-        push(`{"index":${i},"delta":{"content":${JSON.stringify(piece)}},"logprobs":null,"finish_reason":null}`, 1);
+        push(`{"index":${i},"delta":{"content":${jsonString(piece)}},"logprobs":null,"finish_reason":null}`, 1);
       }
     }
     push(`{"index":${i},"delta":{},"logprobs":null,"finish_reason":"${finishReason(c)}"}`, 0);
