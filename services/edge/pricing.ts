@@ -1,0 +1,23 @@
+// The edge's view of prices (libs/pricing): cost headers and worst-case budget reservations.
+import { Decimal } from "decimal.js";
+import type { Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import { computeCost, costWithPrice, fromProtoUsage, usage, type PriceTable } from "#libs/pricing/index.ts";
+import type { Pricing } from "./deps.ts";
+
+export function tablePricing(table: PriceTable): Pricing {
+  return {
+    cost(model, u: Usage, at) {
+      const r = computeCost(table, fromProtoUsage(u), model, at);
+      return r.unpriced ? { usd: "0", unpriced: true } : { usd: r.costUsd, unpriced: false };
+    },
+    worstCaseUsd(models, inputTokens, maxOutputTokens, at) {
+      let worst = new Decimal(0);
+      const u = usage({ inputTokens, outputTokens: maxOutputTokens });
+      for (const m of models) {
+        const p = table.priceAt(m, at);
+        if (p) worst = Decimal.max(worst, costWithPrice(u, p));
+      }
+      return worst.toFixed();
+    },
+  };
+}

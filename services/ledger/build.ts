@@ -1,0 +1,60 @@
+// Builds the ledger: database (PostgreSQL in the mesh, PGlite embedded) with migrations applied,
+// budgets (Redis in the mesh so replicas share them, in-memory embedded), the RequestCompleted
+// consumer on the bus, and the RPC service.
+import { Redis } from "ioredis";
+import type { EventBus } from "#libs/bus/event-bus.ts";
+import { DEFAULT_BUS_NAMES } from "#libs/bus/subjects.ts";
+import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
+import { loadPriceTable } from "#libs/pricing/index.ts";
+import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
+import { LedgerConsumer } from "./consumer/ledger-consumer.ts";
+import { Budgets, type BudgetStore } from "./domain/budget.ts";
+import { BudgetLimitRepo } from "./storage/budget-limits.ts";
+import { MemoryBudgetStore } from "./storage/budget-store-memory.ts";
+import { RedisBudgetStore } from "./storage/budget-store-redis.ts";
+import { KeyStore } from "./storage/key-store.ts";
+import { LedgerWriter } from "./storage/ledger-writer.ts";
+import { openDatabase } from "./storage/open-database.ts";
+import { SpendReport } from "./storage/spend-report.ts";
+import { LedgerServiceImpl } from "./service.ts";
+
+export interface BuiltLedger extends BuiltService<typeof LedgerService> {
+  keys: KeyStore;
+}
+
+export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBus; databaseUrl: string }): Promise<BuiltLedger> {
+  const db = await openDatabase(deps.databaseUrl);
+  const prices = loadPriceTable(ctx.env.LLMGW_PRICES_FILE);
+  const keys = new KeyStore(db.sql);
+  let redis: Redis | undefined;
+  let store: BudgetStore;
+  if (ctx.mode === "mesh") {
+    redis = new Redis(ctx.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 1 });
+    redis.on("error", (e: Error) => ctx.logger.debug({ err: e.message }, "redis error"));
+    store = new RedisBudgetStore(redis, ctx.env.LLMGW_BUDGET_PREFIX ?? "llmgw:");
+  } else {
+    store = new MemoryBudgetStore();
+  }
+  const budgets = new Budgets(store, new BudgetLimitRepo(db.sql));
+  const consumer = new LedgerConsumer({ bus: deps.bus, writer: new LedgerWriter(db.sql, prices), names: DEFAULT_BUS_NAMES, logger: ctx.logger });
+  await consumer.start();
+  ctx.logger.info({ database: db.kind, budgets: ctx.mode === "mesh" ? "redis" : "memory" }, "ledger ready");
+  return {
+    service: LedgerService,
+    impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql)),
+    keys,
+    ready: async () => {
+      try {
+        await db.sql.query("SELECT 1");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      await consumer.stop();
+      await db.close();
+      redis?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// LedgerService over gRPC: keys, budgets and spend reports. Writes of usage arrive over the bus
+// (consumer/), not through RPCs, so the hot path never waits for PostgreSQL.
+import { ConnectError, Code, type ServiceImpl } from "@connectrpc/connect";
+import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
+import type { Budgets } from "./domain/budget.ts";
+import type { KeyStore } from "./storage/key-store.ts";
+import { GROUP_BYS, type GroupBy, type SpendReport, type SpendRow } from "./storage/spend-report.ts";
+
+type Impl = ServiceImpl<typeof LedgerService>;
+
+export class LedgerServiceImpl implements Impl {
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly budgets: Budgets,
+    private readonly spend: SpendReport,
+  ) {}
+
+  async verifyKey(req: Parameters<Impl["verifyKey"]>[0]) {
+    if (!req.key) return { valid: false };
+    const v = await this.keys.verify(req.key);
+    return { valid: v.valid, keyId: v.keyId, tenantId: v.tenantId, admin: v.admin };
+  }
+
+  async createKey(req: Parameters<Impl["createKey"]>[0]) {
+    if (!req.tenantId) throw new ConnectError("tenant_id is required", Code.InvalidArgument);
+    try {
+      return await this.keys.create({ tenantId: req.tenantId, name: req.name, admin: req.admin, key: req.key || undefined });
+    } catch (e) {
+      throw new ConnectError(e instanceof Error ? e.message : "cannot create key", Code.InvalidArgument);
+    }
+  }
+
+  async listKeys(req: Parameters<Impl["listKeys"]>[0]) {
+    const keys = await this.keys.list(req.tenantId || undefined);
+    return {
+      keys: keys.map((k) => ({ keyId: k.keyId, tenantId: k.tenantId, name: k.name, admin: k.admin, prefix: k.prefix, createdAt: k.createdAt, revoked: k.revoked })),
+    };
+  }
+
+  async revokeKey(req: Parameters<Impl["revokeKey"]>[0]) {
+    return { revoked: await this.keys.revoke(req.keyId) };
+  }
+
+  async reserveBudget(req: Parameters<Impl["reserveBudget"]>[0]) {
+    if (!req.reservationId) throw new ConnectError("reservation_id is required", Code.InvalidArgument);
+    return this.budgets.reserve({ reservationId: req.reservationId, tenantId: req.tenantId, keyId: req.keyId, amountUsd: req.amountUsd || "0" });
+  }
+
+  async settleBudget(req: Parameters<Impl["settleBudget"]>[0]) {
+    await this.budgets.settle(req.reservationId, req.actualUsd || undefined);
+    return {};
+  }
+
+  async getSpend(req: Parameters<Impl["getSpend"]>[0]) {
+    const since = new Date(req.since || 0);
+    if (Number.isNaN(since.getTime())) throw new ConnectError("since must be an ISO-8601 time", Code.InvalidArgument);
+    if (req.groupBy && !GROUP_BYS.includes(req.groupBy as GroupBy)) throw new ConnectError(`group_by must be one of ${GROUP_BYS.join(", ")}`, Code.InvalidArgument);
+    const r = await this.spend.query({ tenantId: req.tenantId || undefined, since, groupBy: (req.groupBy || undefined) as GroupBy | undefined });
+    return { total: row(r.total), rows: r.rows.map(row) };
+  }
+}
+
+function row(r: SpendRow) {
+  return {
+    group: r.group,
+    requests: BigInt(r.requests),
+    costUsd: r.cost_usd,
+    baselineUsd: r.baseline_usd,
+    savingsUsd: r.savings_usd,
+    cacheSavingsUsd: r.cache_savings_usd,
+    routingSavingsUsd: r.routing_savings_usd,
+    cascadeSavingsUsd: r.cascade_savings_usd,
+    batchSavingsUsd: r.batch_savings_usd,
+  };
+}
