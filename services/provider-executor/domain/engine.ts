@@ -209,14 +209,22 @@ export class ExecutorEngine {
       let stream;
       let it: AsyncIterator<ChatChunk>;
       let next: IteratorResult<ChatChunk>;
+      const held: ChatChunk[] = [];
       try {
         stream = await adapter.openStream(run.req.body, opts);
         it = stream.chunks[Symbol.asyncIterator]();
         next = await it.next();
+        // Role-only preambles carry nothing the client needs yet; holding them back keeps a failure right
+        // after them (e.g. Anthropic's overloaded error event after message_start) retryable.
+        while (!next.done && isPreamble(next.value)) {
+          held.push(next.value);
+          next = await it.next();
+        }
       } catch (e) {
         return fail(e, null, false);
       }
-      if (next.done) return fail(errors.badGateway(`Provider '${dep.providerId}' closed the stream without any data.`), null, false);
+      if (abort.cause() !== null) return fail(null, null, false);
+      if (next.done && held.length === 0) return fail(errors.badGateway(`Provider '${dep.providerId}' closed the stream without any data.`), null, false);
       // From here the client has output: no retry, no fallback.
       abort.stopAttemptTimer();
       const seen = new OutputText();
@@ -224,13 +232,16 @@ export class ExecutorEngine {
       let finish = "";
       let completed = false;
       try {
-        while (!next.done) {
-          const chunk = next.value;
-          seen.add(chunk);
-          for (const ch of chunk.choices) if (ch.finish_reason) finish = ch.finish_reason;
-          // Usage-only chunks go to clients that asked for them; we always read usage for the ledger.
-          if (chunk.choices.length > 0 || wantsUsage) yield { type: "chunk", chunk };
+        let batch: ChatChunk[] = next.done ? held : [...held, next.value];
+        while (batch.length > 0) {
+          for (const chunk of batch) {
+            seen.add(chunk);
+            for (const ch of chunk.choices) if (ch.finish_reason) finish = ch.finish_reason;
+            // Usage-only chunks go to clients that asked for them; we always read usage for the ledger.
+            if (chunk.choices.length > 0 || wantsUsage) yield { type: "chunk", chunk };
+          }
           next = await it.next();
+          batch = next.done ? [] : [next.value];
         }
         // The SDKs end a stream quietly when its signal aborts: a deadline mid-stream is still a failure.
         if (abort.cause() !== null) return fail(null, streamUsage(stream.usage(), run.promptTokens, seen), true);
@@ -242,7 +253,7 @@ export class ExecutorEngine {
           // The consumer stopped reading (or the stream failed): stop the provider call too.
           abort.abort();
           lease.release();
-          void it.return?.();
+          it.return?.().catch(() => undefined);
         }
       }
       lease.release();
@@ -324,6 +335,14 @@ export class ExecutorEngine {
       latencyMs: Math.max(0, this.now() - run.startedAt),
     };
   }
+}
+
+/** A chunk that only opens the message (role, empty content): nothing a client would miss yet. */
+function isPreamble(chunk: ChatChunk): boolean {
+  return (
+    chunk.choices.length > 0 &&
+    chunk.choices.every((c) => !c.finish_reason && !c.delta.content && !c.delta.refusal && (c.delta.tool_calls?.length ?? 0) === 0)
+  );
 }
 
 function clientGone(): GatewayError {
