@@ -117,6 +117,11 @@ export class PriceTable {
     return PriceTable.fromYaml(readFileSync(path, "utf8"));
   }
 
+  /** Canonical id of a model or alias (dated snapshots → family id); unknown ids unchanged. */
+  canonical(model: string): string {
+    return this.byModel.get(model)?.[0]?.model ?? model;
+  }
+
   /** The model ids (canonical and aliases) that have a price. */
   models(): string[] {
     return [...this.byModel.keys()];

@@ -1,0 +1,33 @@
+// npm run migrate -- [--database-url URL] [--schema S] [--down] [--count N]
+import { PGlite } from "@electric-sql/pglite";
+import { mkdirSync } from "node:fs";
+import { Command } from "commander";
+import { migrate } from "../storage/migrate.ts";
+import { DEFAULT_PGLITE_DIR } from "../storage/open-database.ts";
+
+const program = new Command()
+  .name("migrate")
+  .description("Run the ledger migrations (node-pg-migrate) on PostgreSQL or PGlite")
+  .option("--database-url <url>", "postgres://... or pglite:<dir> (default LLMGW_DATABASE_URL, DATABASE_URL, pglite:./data/ledger)")
+  .option("--schema <schema>", "PostgreSQL schema (created if missing)")
+  .option("--down", "roll back instead of applying")
+  .option("--count <n>", "number of migrations to run", (v) => Number(v))
+  .parse();
+
+const o = program.opts<{ databaseUrl?: string; schema?: string; down?: boolean; count?: number }>();
+const url = o.databaseUrl ?? process.env.LLMGW_DATABASE_URL ?? process.env.DATABASE_URL ?? `pglite:${DEFAULT_PGLITE_DIR}`;
+const direction = o.down ? "down" : "up";
+const count = o.count ?? (o.down ? 1 : Infinity);
+const log = (m: string) => console.log(m);
+
+if (url.startsWith("pglite:")) {
+  const dir = url.slice("pglite:".length);
+  if (dir && dir !== "memory") mkdirSync(dir, { recursive: true });
+  const db = dir && dir !== "memory" ? new PGlite(dir) : new PGlite();
+  const ran = await migrate({ kind: "pglite", db }, { direction, count, log });
+  console.log(`${ran.length} migration(s) ${direction} on ${url}`);
+  await db.close();
+} else {
+  const ran = await migrate({ kind: "pg", databaseUrl: url, ...(o.schema ? { schema: o.schema } : {}) }, { direction, count, log });
+  console.log(`${ran.length} migration(s) ${direction}`);
+}
