@@ -61,7 +61,18 @@ function writeSse(io: Io, res: ServerResponse, o: SseOutcome, anthropic: boolean
   const start = performance.now();
   let i = 0;
   let emitted = 0;
+  let timer: NodeJS.Timeout | undefined;
+  // One close listener per stream (not per tick), so a client going away stops the pacing.
+  res.once("close", () => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      io.timers.delete(timer);
+    }
+  });
   const tick = (): void => {
+    if (timer !== undefined) io.timers.delete(timer);
+    timer = undefined;
+    if (res.destroyed) return;
     const allowed = Math.floor(((performance.now() - start) * io.tps) / 1000) + 1;
     let chunk = "";
     while (i < o.frames.length) {
@@ -77,7 +88,8 @@ function writeSse(io: Io, res: ServerResponse, o: SseOutcome, anthropic: boolean
     }
     if (chunk.length > 0) res.write(chunk);
     const dueMs = (emitted * 1000) / io.tps - (performance.now() - start);
-    schedule(io, res, Math.max(1, dueMs), tick);
+    timer = setTimeout(tick, Math.max(1, dueMs));
+    io.timers.add(timer);
   };
   tick();
 }
