@@ -3,7 +3,6 @@
 // consumer on the bus, and the RPC service.
 import { Redis } from "ioredis";
 import type { EventBus } from "#libs/bus/event-bus.ts";
-import { DEFAULT_BUS_NAMES } from "#libs/bus/subjects.ts";
 import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
 import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
@@ -36,7 +35,7 @@ export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBu
     store = new MemoryBudgetStore();
   }
   const budgets = new Budgets(store, new BudgetLimitRepo(db.sql));
-  const consumer = new LedgerConsumer({ bus: deps.bus, writer: new LedgerWriter(db.sql, prices), names: DEFAULT_BUS_NAMES, logger: ctx.logger });
+  const consumer = new LedgerConsumer({ bus: deps.bus, writer: new LedgerWriter(db.sql, prices), names: deps.bus.names, logger: ctx.logger });
   await consumer.start();
   ctx.logger.info({ database: db.kind, budgets: ctx.mode === "mesh" ? "redis" : "memory" }, "ledger ready");
   return {
