@@ -20,6 +20,9 @@ import { fitsContext, missingCapabilities, requestedOutputTokens, requiredCapabi
 import { DEFAULT_BACKOFF, classifyFailure, retryDelayMs, type BackoffOptions } from "./retry-policy.ts";
 import type { AttemptRecord, AttemptStatus, DeploymentHealth, ExecEvent, ExecuteRequest } from "./types.ts";
 
+export type { AttemptRecord, AttemptStatus, DeploymentHealth, ExecEvent, ExecSummary, ExecuteRequest, Usage } from "./types.ts";
+export { warmTokenizer } from "../providers/tokens.ts";
+
 export interface ExecutorEngineOptions {
   config: Config;
   env: Record<string, string | undefined>;

@@ -37,7 +37,7 @@ export function gatewayErrorFromFailure(f: ProviderFailure, provider: string, ca
       return new GatewayError({ status: 502, type: "server_error", code: UPSTREAM_CODES.connection, message: `Could not reach provider '${provider}': ${f.message}`, cause });
     case "aborted":
       // Only reached when the caller went away; the status is never seen by a client.
-      return new GatewayError({ status: 499 as number, type: "invalid_request_error", code: "client_closed_request", message: f.message, cause });
+      return new GatewayError({ status: 499, type: "invalid_request_error", code: "client_closed_request", message: f.message, cause });
     case "http":
       return fromHttp(f, provider, cause);
   }
