@@ -3,9 +3,9 @@
 import { connect } from "nats";
 import type { Logger } from "#libs/log/logger.ts";
 import { NatsEventBus } from "./nats-bus.ts";
-import { DEFAULT_BUS_NAMES } from "./subjects.ts";
+import { DEFAULT_BUS_NAMES, type BusNames } from "./subjects.ts";
 
-export async function connectNatsBus(env: Record<string, string | undefined>, logger: Logger, name: string): Promise<{ bus: NatsEventBus; close: () => Promise<void>; connected: () => boolean }> {
+export async function connectNatsBus(env: Record<string, string | undefined>, logger: Logger, name: string, names: BusNames = DEFAULT_BUS_NAMES): Promise<{ bus: NatsEventBus; close: () => Promise<void>; connected: () => boolean }> {
   const servers = env.NATS_URL ?? "nats://127.0.0.1:4222";
   const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   let up = true;
@@ -16,8 +16,8 @@ export async function connectNatsBus(env: Record<string, string | undefined>, lo
       logger.info({ type: s.type }, "nats status");
     }
   })().catch(() => undefined);
-  const bus = await NatsEventBus.create(nc, DEFAULT_BUS_NAMES);
-  logger.info({ servers, stream: DEFAULT_BUS_NAMES.stream }, "connected to NATS JetStream");
+  const bus = await NatsEventBus.create(nc, names);
+  logger.info({ servers, stream: names.stream }, "connected to NATS JetStream");
   return {
     bus,
     connected: () => up && !nc.isClosed(),

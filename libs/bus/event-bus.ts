@@ -1,3 +1,5 @@
+import type { BusNames } from "./subjects.ts";
+
 /** One delivered message. Settle it exactly once with ack, nak or term. */
 export interface BusMessage {
   subject: string;
@@ -37,6 +39,8 @@ export interface BusSubscription {
  * an in-process implementation in embedded mode. At-least-once; msgId deduplicates publishes.
  */
 export interface EventBus {
+  /** Stream and subject prefix this bus publishes under; consumers derive their subjects from it. */
+  readonly names: BusNames;
   publish(subject: string, data: Uint8Array, msgId: string): Promise<void>;
   subscribe(opts: SubscribeOptions, handler: BatchHandler): Promise<BusSubscription>;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, type BatchHandler, type BusMessage, type BusSubscription, type EventBus, type SubscribeOptions } from "./event-bus.ts";
-import { subjectMatches } from "./subjects.ts";
+import { DEFAULT_BUS_NAMES, subjectMatches, type BusNames } from "./subjects.ts";
 
 interface Stored {
   subject: string;
@@ -15,6 +15,7 @@ interface Durable {
 }
 
 export interface MemoryBusOptions {
+  names?: BusNames;
   duplicateWindowMs?: number;
   /** Messages kept for durables created later (JetStream's "deliver all" on a bounded stream). */
   retain?: number;
@@ -33,7 +34,10 @@ export class MemoryEventBus implements EventBus {
   private readonly retain: number;
   private closed = false;
 
+  readonly names: BusNames;
+
   constructor(opts: MemoryBusOptions = {}) {
+    this.names = opts.names ?? DEFAULT_BUS_NAMES;
     this.dupWindow = opts.duplicateWindowMs ?? 120_000;
     this.retain = opts.retain ?? 100_000;
   }

@@ -7,11 +7,6 @@ import { RequestCompletedSchema, type ProviderCallSchema } from "#libs/gen/llmgw
 import type { Pricing } from "./deps.ts";
 import type { RunResult } from "./execution.ts";
 
-import { subjects } from "#libs/bus/subjects.ts";
-
-const SUBJECTS = subjects();
-export const SUBJECT_REQUEST_COMPLETED = SUBJECTS.requestCompleted;
-export const SUBJECT_SHADOW_REQUESTED = SUBJECTS.shadowRequested;
 
 export interface CallCost {
   usd: Decimal;

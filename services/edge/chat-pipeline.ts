@@ -13,7 +13,8 @@ import { completionToChunks } from "#libs/openai/replay.ts";
 import { verifyAnswer } from "#libs/quality/verify.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import { countPromptTokens } from "#libs/tokens/count.ts";
-import { attemptsCost, requestCompletedBytes, sumUsage, SUBJECT_REQUEST_COMPLETED, SUBJECT_SHADOW_REQUESTED, type CompletedInit } from "./accounting.ts";
+import { subjects } from "#libs/bus/subjects.ts";
+import { attemptsCost, requestCompletedBytes, sumUsage, type CompletedInit } from "./accounting.ts";
 import type { AuthContext } from "./auth.ts";
 import type { EdgeDeps } from "./deps.ts";
 import { failureToError, isStreamStart, runNonStreaming, startStreaming, type RunResult } from "./execution.ts";
@@ -44,12 +45,15 @@ const encoder = new TextEncoder();
 
 export class ChatPipeline {
   private readonly budgets = new BudgetStates();
+  private readonly subjects: ReturnType<typeof subjects>;
 
   constructor(
     private readonly deps: EdgeDeps,
     private readonly outbox: EventOutbox,
     private readonly metrics: EdgeMetrics,
-  ) {}
+  ) {
+    this.subjects = subjects(deps.events.names);
+  }
 
   async handle(call: ChatCall): Promise<ChatResult> {
     const { config, clients } = this.deps;
@@ -325,7 +329,7 @@ export class ChatPipeline {
   }
 
   private publishCompleted(e: CompletedInit): void {
-    this.outbox.publish(SUBJECT_REQUEST_COMPLETED, requestCompletedBytes(e), e.context.requestId ?? "");
+    this.outbox.publish(this.subjects.requestCompleted, requestCompletedBytes(e), e.context.requestId ?? "");
   }
 
   /** A sample of expensive answers is replayed on the cheapest MEDIUM model by the evaluator. */
@@ -344,7 +348,7 @@ export class ChatPipeline {
       category: p.cls.category,
       tier: p.route.tier,
     });
-    this.outbox.publish(SUBJECT_SHADOW_REQUESTED, toBinary(ShadowTestRequestedSchema, msg), `shadow:${p.call.requestId}`);
+    this.outbox.publish(this.subjects.shadowRequested, toBinary(ShadowTestRequestedSchema, msg), `shadow:${p.call.requestId}`);
   }
 }
 

@@ -11,6 +11,7 @@ import type { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts
 import type { EvaluatorService } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
 import type { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import type { Logger } from "#libs/log/logger.ts";
+import type { BusNames } from "#libs/bus/subjects.ts";
 
 export interface EdgeClients {
   classifier: Client<typeof ClassifierService>;
@@ -23,6 +24,7 @@ export interface EdgeClients {
 
 /** Publishes an event; msgId is the idempotency key (JetStream deduplicates on it). */
 export interface EventPublisher {
+  readonly names: BusNames;
   publish(subject: string, data: Uint8Array, msgId: string): Promise<void>;
 }
 

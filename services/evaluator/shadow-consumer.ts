@@ -15,14 +15,16 @@ import { scoreAnswer } from "./domain/score.ts";
 
 export class ShadowConsumer {
   private sub: BusSubscription | undefined;
-  private readonly s = subjects();
+  private readonly s: ReturnType<typeof subjects>;
 
   constructor(
     private readonly bus: EventBus,
     private readonly executor: Client<typeof ExecutorService>,
     private readonly stats: DowngradeStats,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.s = subjects(bus.names);
+  }
 
   async start(): Promise<void> {
     this.sub = await this.bus.subscribe({ durable: "evaluator-shadow", filterSubject: this.s.shadowRequested, maxBatch: 8, ackWaitMs: 120_000 }, async (msgs) => {

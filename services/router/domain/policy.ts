@@ -36,7 +36,7 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   }
   if (input.budgetState === "soft" && tier !== "LOW" && tier !== "AGENTIC" && !session) {
     const lower = TIER_ORDER[TIER_ORDER.indexOf(tier) - 1] as TierName;
-    reasons.push(`soft budget limit: ${tier} → ${lower}`);
+    reasons.push(`soft budget limit: ${tier} -> ${lower}`);
     tier = lower;
   }
 
@@ -112,7 +112,7 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   }
   const doCascade = cascade && escalation.length > 0 && candidates.length > 0;
   if (doCascade) reasons.push(`cascade: ${candidates[0]?.id} verified, escalates to ${escalation[0]?.id}`);
-  if (candidates[0]) reasons.push(`${firstTier} → ${candidates[0].id} (${strategy})`);
+  if (candidates[0]) reasons.push(`${firstTier} -> ${candidates[0].id} (${strategy})`);
   if (candidates.length > 0) deps.sessions.record(input.sessionId, firstTier, candidates[0]?.provider ?? "", candidates[0]?.id ?? "");
   return { candidates, tier: firstTier, cascade: doCascade, escalation: doCascade ? escalation : [], reasons, referenceModel: config.routing.reference_model };
 }
