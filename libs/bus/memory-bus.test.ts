@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { Batcher } from "./batcher.ts";
+import type { BusMessage } from "./event-bus.ts";
+import { MemoryEventBus } from "./memory-bus.ts";
+import { subjectMatches } from "./subjects.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function collector() {
+  const got: string[] = [];
+  let wake: () => void = () => {};
+  return {
+    got,
+    until: (n: number) => new Promise<void>((r) => { wake = () => got.length >= n && r(); wake(); }),
+    push: (s: string) => { got.push(s); wake(); },
+  };
+}
+
+describe("subjectMatches", () => {
+  it.each([
+    ["a.>", "a.b.c", true], ["a.>", "a", false], ["a.*.c", "a.b.c", true], ["a.*", "a.b.c", false], ["a.b", "a.b", true], ["a.b", "a.c", false],
+  ])("%s ~ %s = %s", (f, s, want) => expect(subjectMatches(f, s)).toBe(want));
+});
+
+describe("MemoryEventBus", () => {
+  it("dedups by msgId, filters, redelivers nak'd and unsettled messages, drops terminated ones", async () => {
+    const bus = new MemoryEventBus();
+    const c = collector();
+    let firstTry = true;
+    const sub = await bus.subscribe({ durable: "d", filterSubject: "x.>", maxWaitMs: 1 }, async (msgs: BusMessage[]) => {
+      for (const m of msgs) {
+        const s = dec(m.data);
+        if (s === "poison") { m.term(); continue; }
+        if (s === "flaky" && firstTry) { firstTry = false; m.nak(5); continue; }
+        if (s === "forgotten" && m.deliveryCount === 1) continue; // neither acked nor nak'd
+        c.push(`${s}#${m.deliveryCount}`);
+        m.ack();
+      }
+    });
+    await bus.publish("x.a", enc("one"), "1");
+    await bus.publish("x.a", enc("one-again"), "1"); // same msgId: dropped
+    await bus.publish("y.a", enc("other"), "2"); // not matching
+    await bus.publish("x.b", enc("poison"), "3");
+    await bus.publish("x.b", enc("flaky"), "4");
+    await bus.publish("x.b", enc("forgotten"), "5");
+    await c.until(3);
+    await sub.stop();
+    expect(c.got.sort()).toEqual(["flaky#2", "forgotten#2", "one#1"]);
+    await bus.close();
+  });
+
+  it("a durable created later gets retained messages", async () => {
+    const bus = new MemoryEventBus();
+    await bus.publish("x.a", enc("early"), "e");
+    const c = collector();
+    const sub = await bus.subscribe({ durable: "late", filterSubject: "x.a" }, async (msgs) => {
+      for (const m of msgs) { c.push(dec(m.data)); m.ack(); }
+    });
+    await c.until(1);
+    await sub.stop();
+    expect(c.got).toEqual(["early"]);
+  });
+});
+
+describe("Batcher", () => {
+  it("flushes full batches in order and the rest on flush()", async () => {
+    const batches: number[][] = [];
+    const b = new Batcher<number>(3, 10_000, async (xs) => { batches.push(xs); });
+    for (let i = 0; i < 7; i++) await b.push(i);
+    await b.flush();
+    expect(batches).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+  });
+});
