@@ -43,19 +43,19 @@ function request(tenant: string, text: string): CacheRequest {
 }
 
 /** Runs every pair through a real engine; returns hit flags and the similarity the engine reported. */
-async function runEngine(pairs: Pair[], config: CacheConfig, embedder: Embedder): Promise<{ hit: boolean; sim: number }[]> {
+async function runEngine(pairs: Pair[], config: CacheConfig, embedder: Embedder): Promise<{ hit: boolean; sim: number; exact: boolean }[]> {
   const engine = new CacheEngine({
     config,
     exact: new MemoryExactStore({ maxEntriesPerTenant: 10 }),
     vectors: new InProcessVectorIndex({ dim: embedder.dim, maxEntriesPerTenant: 10 }),
     embedder,
   });
-  const out: { hit: boolean; sim: number }[] = [];
+  const out: { hit: boolean; sim: number; exact: boolean }[] = [];
   for (const [i, p] of pairs.entries()) {
     const tenant = `pair-${i}`;
     await engine.store(request(tenant, p.a), { completionJson: "{}", model: "eval", createdAt: 0 });
     const r = await engine.lookup(request(tenant, p.b));
-    out.push({ hit: r.hit, sim: r.hit ? r.similarity : (r.similarity ?? 0) });
+    out.push({ hit: r.hit, sim: r.hit ? r.similarity : (r.similarity ?? 0), exact: r.layer === "exact" });
     await engine.invalidate({ tenant });
   }
   return out;
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const verdicts = norm.map((p) => precisionGuard(p.b, p.a, gopts));
   const isLong = norm.map((p) => Math.max(contentWordCount(p.a), contentWordCount(p.b)) >= shipped.longTextMinWords);
   const shippedThreshold = (i: number): number => (isLong[i] ? longThreshold : shortThreshold);
-  const exactHit = raw.map((r) => r.sim >= 1 - 1e-6);
+  const exactHit = raw.map((r) => r.exact);
 
   const score = (hit: (i: number) => boolean): CacheScores =>
     scoreOutcomes(pairs.map((p, i) => ({ same: p.same, hard: hard[i] ?? false, hit: hit(i) })));

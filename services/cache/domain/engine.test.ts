@@ -263,3 +263,27 @@ describe("CacheEngine best effort under a broken Redis", () => {
     expect(await engine.store(req("What is the capital of Spain?"), answer("Madrid"))).toEqual({ stored: false, reason: "failed:exact-store-timeout" });
   });
 });
+
+describe("CacheEngine length-aware thresholds", () => {
+  const long1 =
+    "You can install the Azure Blob Storage implementation by running the command conda install adlfs or pip install adlfs in your environment.";
+  const long2 =
+    "To install the Azure Blob Storage implementation, execute the command conda install adlfs or pip install adlfs within your environment.";
+  it("a reworded long passage hits semantically at the long-text threshold", async () => {
+    const { engine } = makeEngine();
+    await engine.store(req(long1), answer("ok"));
+    const r = await engine.lookup(req(long2));
+    expect(r).toMatchObject({ hit: true, layer: "semantic" });
+  });
+  it("the same passage with a different version number misses", async () => {
+    const { engine } = makeEngine();
+    await engine.store(req(`${long1} Use version 2.10.`), answer("ok"));
+    expect(await engine.lookup(req(`${long2} Use version 2.11.`))).toMatchObject({ hit: false, reason: "guard:numbers" });
+  });
+  it("short questions need near-identical content words", async () => {
+    const { engine } = makeEngine();
+    await engine.store(req("How do I learn Python quickly?"), answer("ok"));
+    expect((await engine.lookup(req("how can I learn python quickly"))).hit).toBe(true);
+    expect((await engine.lookup(req("How do I learn Python fast?"))).hit).toBe(false);
+  });
+});

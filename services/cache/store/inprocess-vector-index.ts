@@ -1,41 +1,124 @@
 import type { VectorEntryMeta, VectorIndex, VectorMatch, VectorPartition } from "./vector-index.ts";
 
 /**
- * Exact (brute-force) cosine search over contiguous Float32 rows, one block per partition, so a lookup
- * touches only its own tenant's rows (partitioning, not post-filtering). Removal swaps the last row in.
+ * Cosine search over contiguous Float32 rows, one block per partition, so a lookup touches only its own
+ * tenant's rows (partitioning, not post-filtering). Removal swaps the last row in. Small partitions are
+ * scanned exactly. Large ones (>= `twoStageMinRows`) are scanned first on a 64-dim count-sketch of every
+ * row (8x fewer multiply-adds at dim 512), then the best `rerank` rows are scored exactly: the sketch
+ * keeps inner products in expectation (error ~1/sqrt(64)), and a cache only cares about neighbours far
+ * above the ~0 similarity of unrelated texts, which the first stage does not lose.
  * Per-tenant bound with oldest-first eviction through an insertion-ordered Map (LRU on upsert).
  */
+const SKETCH_DIM = 64;
+
+function sketchPlan(dim: number): { bucket: Int32Array; sign: Float32Array } {
+  const bucket = new Int32Array(dim);
+  const sign = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) {
+    const h = Math.imul(i + 1, 0x9e3779b1) >>> 0;
+    bucket[i] = (h >>> 8) % SKETCH_DIM;
+    sign[i] = (h & 1) === 0 ? 1 : -1;
+  }
+  return { bucket, sign };
+}
+
+function dotAt(data: Float32Array, base: number, q: Float32Array, dim: number): number {
+  // Four accumulators: breaks the add dependency chain, ~2x faster in V8 than the naive loop.
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const dim4 = dim - (dim % 4);
+  let i = 0;
+  for (; i < dim4; i += 4) {
+    s0 += (data[base + i] as number) * (q[i] as number);
+    s1 += (data[base + i + 1] as number) * (q[i + 1] as number);
+    s2 += (data[base + i + 2] as number) * (q[i + 2] as number);
+    s3 += (data[base + i + 3] as number) * (q[i + 3] as number);
+  }
+  for (; i < dim; i++) s0 += (data[base + i] as number) * (q[i] as number);
+  return s0 + s1 + s2 + s3;
+}
+
+/** Bounded best-first list; k is small so sorted insertion beats a heap. */
+class TopK {
+  scores: number[] = [];
+  rows: number[] = [];
+  constructor(readonly k: number) {}
+  get floor(): number {
+    return this.scores.length < this.k ? Number.NEGATIVE_INFINITY : (this.scores[this.k - 1] as number);
+  }
+  push(score: number, row: number): void {
+    if (score <= this.floor) return;
+    let pos = this.scores.length;
+    while (pos > 0 && (this.scores[pos - 1] as number) < score) pos--;
+    this.scores.splice(pos, 0, score);
+    this.rows.splice(pos, 0, row);
+    if (this.scores.length > this.k) {
+      this.scores.pop();
+      this.rows.pop();
+    }
+  }
+}
+
+interface SketchPlan {
+  bucket: Int32Array;
+  sign: Float32Array;
+}
+
 class Partition {
   data: Float32Array;
+  sketch: Float32Array;
   metas: VectorEntryMeta[] = [];
   rowOf = new Map<string, number>();
 
   constructor(
     readonly dim: number,
     readonly namespace: string,
+    private readonly plan: SketchPlan,
+    private readonly twoStageMinRows: number,
+    private readonly rerank: number,
   ) {
     this.data = new Float32Array(dim * 8);
+    this.sketch = new Float32Array(SKETCH_DIM * 8);
   }
 
   get size(): number {
     return this.metas.length;
   }
 
+  private grow(rows: number): void {
+    if (rows * this.dim <= this.data.length) return;
+    const cap = Math.max(rows, Math.ceil((this.data.length / this.dim) * 1.5));
+    const data = new Float32Array(cap * this.dim);
+    data.set(this.data);
+    this.data = data;
+    const sketch = new Float32Array(cap * SKETCH_DIM);
+    sketch.set(this.sketch);
+    this.sketch = sketch;
+  }
+
+  private writeSketch(row: number, vector: Float32Array): void {
+    const base = row * SKETCH_DIM;
+    this.sketch.fill(0, base, base + SKETCH_DIM);
+    for (let i = 0; i < this.dim; i++) {
+      const b = base + (this.plan.bucket[i] as number);
+      this.sketch[b] = (this.sketch[b] as number) + (this.plan.sign[i] as number) * (vector[i] as number);
+    }
+  }
+
   upsert(meta: VectorEntryMeta, vector: Float32Array): boolean {
     const existing = this.rowOf.get(meta.id);
     const row = existing ?? this.metas.length;
     if (existing === undefined) {
-      if ((row + 1) * this.dim > this.data.length) {
-        const grown = new Float32Array(Math.max(this.data.length * 2, (row + 1) * this.dim));
-        grown.set(this.data);
-        this.data = grown;
-      }
+      this.grow(row + 1);
       this.metas.push(meta);
       this.rowOf.set(meta.id, row);
     } else {
       this.metas[row] = meta;
     }
     this.data.set(vector.subarray(0, this.dim), row * this.dim);
+    this.writeSketch(row, vector);
     return existing === undefined;
   }
 
@@ -46,6 +129,7 @@ class Partition {
     if (row !== last) {
       const lastMeta = this.metas[last] as VectorEntryMeta;
       this.data.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
+      this.sketch.copyWithin(row * SKETCH_DIM, last * SKETCH_DIM, (last + 1) * SKETCH_DIM);
       this.metas[row] = lastMeta;
       this.rowOf.set(lastMeta.id, row);
     }
@@ -55,46 +139,31 @@ class Partition {
   }
 
   search(q: Float32Array, k: number, now: number): { matches: VectorMatch[]; expired: string[] } {
-    const dim = this.dim;
-    const data = this.data;
     const n = this.metas.length;
-    // Keep a small sorted top-k; k is tiny (<= 50) so insertion beats a heap.
-    const topScores: number[] = [];
-    const topRows: number[] = [];
     const expired: string[] = [];
-    const dim4 = dim - (dim % 4);
-    for (let r = 0; r < n; r++) {
-      const base = r * dim;
-      // Four accumulators: breaks the add dependency chain, ~2x faster in V8 than the naive loop.
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let i = 0;
-      for (; i < dim4; i += 4) {
-        s0 += (data[base + i] as number) * (q[i] as number);
-        s1 += (data[base + i + 1] as number) * (q[i + 1] as number);
-        s2 += (data[base + i + 2] as number) * (q[i + 2] as number);
-        s3 += (data[base + i + 3] as number) * (q[i + 3] as number);
+    const top = new TopK(k);
+    const consider = (row: number, score: number): void => {
+      if (score <= top.floor) return;
+      const meta = this.metas[row] as VectorEntryMeta;
+      if (meta.expiresAt <= now) expired.push(meta.id);
+      else top.push(score, row);
+    };
+    if (n < this.twoStageMinRows) {
+      for (let r = 0; r < n; r++) consider(r, dotAt(this.data, r * this.dim, q, this.dim));
+    } else {
+      const qs = new Float32Array(SKETCH_DIM);
+      for (let i = 0; i < this.dim; i++) {
+        const b = this.plan.bucket[i] as number;
+        qs[b] = (qs[b] as number) + (this.plan.sign[i] as number) * (q[i] as number);
       }
-      for (; i < dim; i++) s0 += (data[base + i] as number) * (q[i] as number);
-      const s = s0 + s1 + s2 + s3;
-      if (topScores.length === k && s <= (topScores[k - 1] as number)) continue;
-      const meta = this.metas[r] as VectorEntryMeta;
-      if (meta.expiresAt <= now) {
-        expired.push(meta.id);
-        continue;
+      const coarse = new TopK(Math.max(this.rerank, k * 8));
+      for (let r = 0; r < n; r++) {
+        const s = dotAt(this.sketch, r * SKETCH_DIM, qs, SKETCH_DIM);
+        if (s > coarse.floor) coarse.push(s, r);
       }
-      let pos = topScores.length;
-      while (pos > 0 && (topScores[pos - 1] as number) < s) pos--;
-      topScores.splice(pos, 0, s);
-      topRows.splice(pos, 0, r);
-      if (topScores.length > k) {
-        topScores.pop();
-        topRows.pop();
-      }
+      for (const r of coarse.rows) consider(r, dotAt(this.data, r * this.dim, q, this.dim));
     }
-    const matches = topRows.map((r, i) => ({ meta: this.metas[r] as VectorEntryMeta, score: topScores[i] as number }));
+    const matches = top.rows.map((r, i) => ({ meta: this.metas[r] as VectorEntryMeta, score: top.scores[i] as number }));
     return { matches, expired };
   }
 }
@@ -102,6 +171,10 @@ class Partition {
 export interface InProcessVectorIndexOptions {
   dim: number;
   maxEntriesPerTenant?: number;
+  /** Partitions at least this large use the sketch pre-scan + exact rerank (Infinity: always exact). */
+  twoStageMinRows?: number;
+  /** Rows re-scored exactly after the sketch pre-scan. */
+  rerank?: number;
 }
 
 export class InProcessVectorIndex implements VectorIndex {
@@ -116,7 +189,13 @@ export class InProcessVectorIndex implements VectorIndex {
   constructor(options: InProcessVectorIndexOptions) {
     this.dim = options.dim;
     this.maxPerTenant = options.maxEntriesPerTenant ?? Number.POSITIVE_INFINITY;
+    this.twoStageMinRows = options.twoStageMinRows ?? 8192;
+    this.rerank = options.rerank ?? 256;
+    this.plan = sketchPlan(this.dim);
   }
+  private readonly twoStageMinRows: number;
+  private readonly rerank: number;
+  private readonly plan: SketchPlan;
 
   /** Entries held, all tenants. */
   size(): number {
@@ -143,7 +222,7 @@ export class InProcessVectorIndex implements VectorIndex {
     const prevKey = order.get(meta.id);
     if (prevKey !== undefined && prevKey !== p.key) this.removeSync({ ...p, key: prevKey }, meta.id);
     let part = parts.get(p.key);
-    if (!part) parts.set(p.key, (part = new Partition(this.dim, p.namespace)));
+    if (!part) parts.set(p.key, (part = new Partition(this.dim, p.namespace, this.plan, this.twoStageMinRows, this.rerank)));
     part.upsert(meta, vector);
     order.delete(meta.id);
     order.set(meta.id, p.key);

@@ -19,7 +19,10 @@ function unit(...xs: number[]): Float32Array {
 const P = (tenant: string, key = "k", namespace = "ns"): VectorPartition => ({ tenant, namespace, key });
 const meta = (id: string, text = id, expiresAt = Number.MAX_SAFE_INTEGER) => ({ id, text, createdAt: 0, expiresAt });
 
-const factories: [string, () => VectorIndex][] = [["in-process", () => new InProcessVectorIndex({ dim: DIM })]];
+const factories: [string, () => VectorIndex][] = [
+  ["in-process", () => new InProcessVectorIndex({ dim: DIM })],
+  ["in-process two-stage", () => new InProcessVectorIndex({ dim: DIM, twoStageMinRows: 1, rerank: 2 })],
+];
 if (QDRANT_URL) {
   factories.push([
     "qdrant",
@@ -92,6 +95,35 @@ describe("InProcessVectorIndex specifics", () => {
     const ids = (await ix.search(P("t"), unit(1, 0), 10, 0)).map((r) => r.meta.id).sort();
     expect(ids).toEqual(["b", "c"]);
     expect(ix.tenantSize("u")).toBe(1);
+  });
+
+  it("two-stage search finds a planted near neighbour among many random rows", async () => {
+    const dim = 512;
+    let seed = 7;
+    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296) - 0.5;
+    const norm = (v: Float32Array) => {
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const exact = new InProcessVectorIndex({ dim });
+    const fast = new InProcessVectorIndex({ dim, twoStageMinRows: 100, rerank: 64 });
+    const stored: Float32Array[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const v = norm(Float32Array.from({ length: dim }, rand));
+      stored.push(v);
+      for (const ix of [exact, fast]) await ix.upsert(P("t"), meta(`e${i}`), v);
+    }
+    let found = 0;
+    for (let qi = 0; qi < 50; qi++) {
+      const target = stored[qi * 97] as Float32Array;
+      // Similarity about 0.5 to its planted neighbour, ~0 to the rest.
+      const q = norm(target.map((x) => x + rand() * 0.15));
+      const [best] = await fast.search(P("t"), q, 1, 0);
+      const [truth] = await exact.search(P("t"), q, 1, 0);
+      expect(truth?.meta.id).toBe(`e${qi * 97}`);
+      if (best?.meta.id === truth?.meta.id) found++;
+    }
+    expect(found).toBe(50);
   });
 
   it("rejects vectors of the wrong dimension", async () => {

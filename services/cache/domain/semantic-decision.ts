@@ -1,0 +1,19 @@
+import { thresholdFor, type CacheConfig } from "./config.ts";
+import { contentWordCount, precisionGuard, type GuardCheck } from "./precision-guard.ts";
+
+export type SemanticDecision = { accept: true } | { accept: false; reason: "below-threshold" | `guard:${GuardCheck}` };
+
+/**
+ * Whether a nearest-neighbour candidate may be served for a query (pure; used by the engine and the
+ * evaluation alike). Length-aware: short texts need a higher similarity and face the structural guard
+ * checks; long texts get a lower bar but still the content checks (numbers, negation, entities...).
+ */
+export function decideSemantic(query: string, candidate: string, score: number, category: string, config: CacheConfig): SemanticDecision {
+  const long = Math.max(contentWordCount(query), contentWordCount(candidate)) >= config.longTextMinWords;
+  if (score < thresholdFor(config, category, long)) return { accept: false, reason: "below-threshold" };
+  if (config.precisionGuard) {
+    const v = precisionGuard(query, candidate, { structuralMaxWords: config.structuralMaxWords });
+    if (!v.ok) return { accept: false, reason: `guard:${v.check}` };
+  }
+  return { accept: true };
+}
