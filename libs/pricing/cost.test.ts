@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
-import { computeCost } from "./cost.ts";
+import { computeCost, worstCaseCost } from "./cost.ts";
 import { PriceTable, loadPriceTable } from "./price-table.ts";
 import { usage, type UsageCounts } from "./usage-types.ts";
 import { recordUnpriced, unpricedCounter } from "./metrics.ts";
@@ -90,5 +90,13 @@ describe("price table validation", () => {
       .toThrow(/models\.m\.versions\.0\.input/);
     expect(() => PriceTable.fromObject({ models: { m: { provider: "x", versions: [{ effective_from: "nope", input: 1, output: 8 }] } } }))
       .toThrow(/effective_from/);
+  });
+});
+
+describe("worstCaseCost", () => {
+  it("prices the prompt at full input and max_tokens at the output rate", () => {
+    // 1000*2.5 + 4096*10 = 43460 per 1M
+    expect(worstCaseCost(table, "gpt-4o", 1000, 4096, AT).costUsd).toBe("0.04346");
+    expect(worstCaseCost(table, "nope", 1, 1, AT).unpriced).toBe(true);
   });
 });

@@ -44,3 +44,21 @@ export function computeCost(
   if (!price) return { unpriced: true, costUsd: null };
   return { unpriced: false, costUsd: costWithPrice(u, price, opts).toFixed(), price };
 }
+
+/**
+ * Worst case of a call for budget admission: every prompt token at the full input rate (no cache
+ * discount assumed) and max_tokens of output at the dearer of the output and reasoning rates.
+ */
+export function worstCaseCost(
+  table: PriceTable,
+  model: string,
+  promptTokens: number,
+  maxOutputTokens: number,
+  at: Date,
+): CostResult {
+  const price = table.priceAt(model, at);
+  if (!price) return { unpriced: true, costUsd: null };
+  const outRate = Decimal.max(price.output, price.reasoning);
+  const d = price.input.mul(promptTokens).plus(outRate.mul(maxOutputTokens)).div(PER).toDecimalPlaces(MONEY_SCALE, Decimal.ROUND_UP);
+  return { unpriced: false, costUsd: d.toFixed(), price };
+}
