@@ -7,24 +7,35 @@ import { getEncoder, tokenPieces } from "./tokens.ts";
 export const SIM_HEDGE_PHRASE = "I'm not entirely sure about this, but it might be that";
 export const SIM_REFUSAL = "I'm sorry, I can't help with that.";
 
-const STARTERS = ["The", "This", "Each", "Most", "Many", "Our", "Your", "These", "Such", "Every", "Some", "In", "For"];
-const WORDS = (
-  "the a an of to and in for on with as by at from that this it is are was be can will should may must often " +
-  "answer result value system model data process method approach time cost price budget model request response " +
-  "cache query user team project plan goal step detail number rate level point part case example reason idea " +
-  "simple clear direct careful quick strong small large main key best good useful common general specific " +
-  "first second final next last new old short long high low fast slow safe exact full " +
-  "shows uses needs gives makes takes helps keeps finds builds runs checks moves sets holds returns means " +
-  "depends follows improves reduces increases matters works changes stays remains " +
-  "because therefore however also usually still only then thus even well much more less most"
-).split(" ");
+// Word classes for short grammatical sentences. Each entry must be a single o200k token (checked at start-up).
+const STARTERS = ["The", "This", "Each", "Every", "Our", "Your", "One", "That"];
+const ADJECTIVES = "simple clear direct careful quick strong small large main key best good useful common general specific first final next new short long high low fast slow safe exact full total cheap".split(" ");
+const NOUNS = "answer result value system model data process method approach cost price budget request response cache query user team project plan goal step detail number rate level point part case example reason idea router gateway token prompt limit".split(" ");
+const VERBS = "shows uses needs gives makes takes keeps finds builds runs checks moves sets holds returns improves reduces increases changes".split(" ");
+const INTRANSITIVE = "works matters helps changes improves holds stays fits".split(" ");
+const PREPOSITIONS = "of to in for with on from by at".split(" ");
+const DETERMINERS = "the each every this our".split(" ");
+
+type Slot = "S" | "A" | "N" | "V" | "I" | "D" | "P" | ".";
+/** Sentence patterns indexed by length in tokens (4..11), period included. */
+const PATTERNS: Record<number, Slot[]> = {
+  4: ["S", "N", "I", "."],
+  5: ["S", "A", "N", "I", "."],
+  6: ["S", "N", "V", "D", "N", "."],
+  7: ["S", "A", "N", "V", "D", "N", "."],
+  8: ["S", "A", "N", "V", "D", "A", "N", "."],
+  9: ["S", "N", "V", "D", "N", "P", "D", "N", "."],
+  10: ["S", "A", "N", "V", "D", "N", "P", "D", "N", "."],
+  11: ["S", "A", "N", "V", "D", "A", "N", "P", "D", "N", "."],
+};
+/** Answers shorter than one sentence. */
+const TINY: Record<number, string[]> = { 1: ["Yes"], 2: ["Yes", "."], 3: ["Yes", ",", " indeed"] };
 
 interface Vocabulary {
-  starters: readonly string[]; // sentence-initial, no leading space
-  startersSpaced: readonly string[]; // sentence-initial after a period, leading space
-  words: readonly string[]; // leading space
-  period: string;
-  comma: string;
+  starters: readonly string[]; // answer-initial, no leading space
+  startersSpaced: readonly string[]; // after a period
+  startersLower: readonly string[]; // continuing another clause (after the hedge)
+  classes: Record<Exclude<Slot, "S" | ".">, readonly string[]>;
 }
 
 let vocab: Vocabulary | undefined;
@@ -33,51 +44,52 @@ function singleToken(s: string): boolean {
   return getEncoder().encode(s).length === 1;
 }
 
+function spaced(words: readonly string[]): string[] {
+  return words.map((w) => ` ${w}`).filter(singleToken);
+}
+
 /** Keeps only candidates that really are one token, so counts stay exact whatever the tokenizer version. */
 export function vocabulary(): Vocabulary {
   if (vocab !== undefined) return vocab;
-  const starters = STARTERS.filter((w) => singleToken(w) && singleToken(` ${w}`));
-  const words = [...new Set(WORDS)].map((w) => ` ${w}`).filter(singleToken);
-  vocab = { starters, startersSpaced: starters.map((w) => ` ${w}`), words, period: ".", comma: "," };
+  const starters = STARTERS.filter((w) => singleToken(w) && singleToken(` ${w}`) && singleToken(` ${w.toLowerCase()}`));
+  vocab = {
+    starters,
+    startersSpaced: starters.map((w) => ` ${w}`),
+    startersLower: starters.map((w) => ` ${w.toLowerCase()}`),
+    classes: { A: spaced(ADJECTIVES), N: spaced(NOUNS), V: spaced(VERBS), I: spaced(INTRANSITIVE), D: spaced(DETERMINERS), P: spaced(PREPOSITIONS) },
+  };
   return vocab;
 }
 
+function pick(rng: () => number, pool: readonly string[]): string {
+  return pool[Math.floor(rng() * pool.length)] ?? " the";
+}
+
 /**
- * Exactly `count` token pieces of plausible prose, determined by `seed`.
- * `leadingSpace` is for text appended after other pieces.
+ * Exactly `count` token pieces of plain sentences, determined by `seed`.
+ * `leadingSpace` continues other text (the first word is lower-case and spaced).
  */
 export function prosePieces(seed: number, count: number, leadingSpace = false): string[] {
   const v = vocabulary();
   const rng = createRng(seed);
+  if (count < 4) {
+    const tiny = TINY[count] ?? [];
+    return leadingSpace ? tiny.map((p, i) => (i === 0 ? ` ${p.toLowerCase()}` : p)) : [...tiny];
+  }
   const out: string[] = [];
-  let sentenceLeft = 0;
-  let atStart = true;
-  let afterWord = false;
   while (out.length < count) {
     const remaining = count - out.length;
-    if (atStart) {
-      const pool = out.length === 0 && !leadingSpace ? v.starters : v.startersSpaced;
-      out.push(pool[Math.floor(rng() * pool.length)] ?? "The");
-      sentenceLeft = 5 + Math.floor(rng() * 10);
-      atStart = false;
-      afterWord = false;
-      continue;
+    // A sentence length that leaves either nothing or room for at least one more sentence.
+    let len = 4 + Math.floor(rng() * 8);
+    if (len > remaining || remaining - len < 4) len = remaining <= 11 ? remaining : Math.min(len, remaining - 4);
+    const pattern = PATTERNS[len] ?? PATTERNS[4] ?? [];
+    for (const slot of pattern) {
+      if (slot === ".") out.push(".");
+      else if (slot === "S") {
+        const pool = out.length === 0 ? (leadingSpace ? v.startersLower : v.starters) : v.startersSpaced;
+        out.push(pick(rng, pool));
+      } else out.push(pick(rng, v.classes[slot]));
     }
-    // End a sentence when due (unless too few pieces would remain for another one), and always at the end.
-    if (remaining === 1 || (sentenceLeft <= 1 && remaining > 4)) {
-      out.push(v.period);
-      atStart = true;
-      continue;
-    }
-    // A comma only after a word (never after the starter or another comma: ",," would merge into one token).
-    if (afterWord && sentenceLeft > 3 && remaining > 2 && rng() < 0.08) {
-      out.push(v.comma);
-      afterWord = false;
-    } else {
-      out.push(v.words[Math.floor(rng() * v.words.length)] ?? " the");
-      afterWord = true;
-    }
-    sentenceLeft--;
   }
   return out;
 }

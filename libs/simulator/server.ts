@@ -1,6 +1,16 @@
 // The provider simulator: a node:http server speaking the OpenAI and Anthropic wire protocols, so the official
-// SDKs work against it unchanged. This file owns I/O (sockets, latency, pacing, shutdown); decisions live in
-// routes.ts and the protocol modules.
+// SDKs work against it unchanged (OpenAI baseURL = sim.url + "/v1", Anthropic baseURL = sim.url). This file owns
+// I/O (sockets, latency, pacing, shutdown); decisions live in routes.ts and the protocol modules.
+//
+// Endpoints: POST /v1/chat/completions, POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/embeddings,
+// GET /v1/models[/:id] (Anthropic shape when anthropic-version is sent), POST /v1/files, GET /v1/files/:id[/content],
+// POST /v1/batches, GET /v1/batches[/:id], POST /v1/batches/:id/cancel, and control: POST|DELETE /_sim/faults,
+// GET /_sim/stats, GET /healthz.
+//
+// Markers in the last user message: [sim:429] [sim:500] [sim:503] [sim:timeout] [sim:truncate] [sim:refuse]
+// [sim:slow=MS] [sim:len=N] [sim:hard] (difficulty 0.7) [sim:difficulty=X] [sim:tool] / [sim:tool=NAME].
+// A model answers well when its skill >= the prompt's difficulty; below it the answer opens with SIM_HEDGE_PHRASE,
+// and more than 0.25 below it is also cut short (finish_reason "length" / stop_reason "max_tokens").
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { vocabulary } from "./answers.ts";
