@@ -21,8 +21,8 @@ export interface BuiltLedger extends BuiltService<typeof LedgerService> {
   keys: KeyStore;
 }
 
-export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBus; databaseUrl: string }): Promise<BuiltLedger> {
-  const db = await openDatabase(deps.databaseUrl);
+export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBus; databaseUrl: string; schema?: string }): Promise<BuiltLedger> {
+  const db = await openDatabase(deps.databaseUrl, deps.schema ? { schema: deps.schema } : {});
   const prices = loadPriceTable(ctx.env.LLMGW_PRICES_FILE);
   const keys = new KeyStore(db.sql);
   let redis: Redis | undefined;
