@@ -3,10 +3,26 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { RpcMetrics } from "#libs/metrics/registry.ts";
+import type { Logger } from "#libs/log/logger.ts";
+
+/** Where a request id travels in our messages: RequestContext, a cache key's context, or a reservation. */
+function requestIdOf(req: unknown): string | undefined {
+  const r = req as { context?: { requestId?: string }; key?: { context?: { requestId?: string } }; reservationId?: string };
+  return r.context?.requestId || r.key?.context?.requestId || r.reservationId || undefined;
+}
 
 type AnyFn = (req: unknown, ctx: unknown) => unknown;
 
-export function instrument<S extends DescService>(service: S, impl: ServiceImpl<S>, metrics: RpcMetrics): ServiceImpl<S> {
+/**
+ * With a logger, every RPC that carries a request id is logged once (method, ms, outcome) at
+ * `level`, so one request can be followed through every service's log by its id.
+ */
+export function instrument<S extends DescService>(service: S, impl: ServiceImpl<S>, metrics: RpcMetrics, log?: { logger: Logger; level: "info" | "debug" }): ServiceImpl<S> {
+  const emit = (method: string, req: unknown, t0: number, outcome: string) => {
+    if (!log) return;
+    const requestId = requestIdOf(req);
+    if (requestId) log.logger[log.level]({ requestId, rpc: method, ms: Math.round((performance.now() - t0) * 1000) / 1000, outcome }, "rpc");
+  };
   const out: Record<string, AnyFn> = {};
   const source = impl as unknown as Record<string, AnyFn>;
   for (const method of service.methods) {
@@ -19,9 +35,11 @@ export function instrument<S extends DescService>(service: S, impl: ServiceImpl<
         try {
           const res = await fn.call(impl, req, ctx);
           metrics.observe(name, "ok", (performance.now() - t0) / 1000);
+          emit(method.name, req, t0, "ok");
           return res;
         } catch (e) {
           metrics.observe(name, codeOf(e), (performance.now() - t0) / 1000);
+          emit(method.name, req, t0, codeOf(e));
           throw e;
         }
       };
@@ -32,8 +50,10 @@ export function instrument<S extends DescService>(service: S, impl: ServiceImpl<
           try {
             yield* fn.call(impl, req, ctx) as AsyncIterable<unknown>;
             metrics.observe(name, "ok", (performance.now() - t0) / 1000);
+            emit(method.name, req, t0, "ok");
           } catch (e) {
             metrics.observe(name, codeOf(e), (performance.now() - t0) / 1000);
+            emit(method.name, req, t0, codeOf(e));
             throw e;
           }
         })();

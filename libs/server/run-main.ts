@@ -22,7 +22,7 @@ export async function runServiceMain<S extends DescService>(name: ServiceName, b
       name,
       rpcPort: addr.rpc_port,
       adminPort: addr.admin_port,
-      routes: (router) => router.service(built.service, instrument(built.service, built.impl, rpcMetrics(registry))),
+      routes: (router) => router.service(built.service, instrument(built.service, built.impl, rpcMetrics(registry), { logger, level: "info" })),
       ready: built.ready,
       shutdown: built.close,
       logger,

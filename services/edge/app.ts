@@ -48,6 +48,11 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     req.llmgwStart = performance.now();
     req.llmgwId = req.id;
   });
+  // One access-log line per API request, keyed by the request id every service logs too.
+  app.addHook("onResponse", async (req, reply) => {
+    if (!req.url.startsWith("/v1/")) return;
+    logger.info({ requestId: req.id, method: req.method, path: req.url.split("?")[0], status: reply.statusCode, ms: Math.round((performance.now() - req.llmgwStart) * 1000) / 1000 }, "request");
+  });
 
   // Malformed JSON must be a 400 in the OpenAI shape, not Fastify's own body.
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {

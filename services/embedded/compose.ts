@@ -70,20 +70,20 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
 
   const bus = new MemoryEventBus();
   const ctx = (service: string): BuildContext => ({ config, logger: logger.child({ service }), registry, mode: "embedded", env });
-  const direct = <S extends DescService>(b: BuiltService<S>): Client<S> => {
+  const direct = <S extends DescService>(b: BuiltService<S>, service: string): Client<S> => {
     closers.push(b.close);
-    return createDirectClient(b.service, instrument(b.service, b.impl, metrics));
+    return createDirectClient(b.service, instrument(b.service, b.impl, metrics, { logger: logger.child({ service }), level: "debug" }));
   };
 
   const executorBuilt = await buildExecutorService(ctx("executor"), simulatorUrl);
-  const executor = direct(executorBuilt);
-  const classifier = direct(await buildClassifierService(ctx("classifier")));
-  const cache = direct(await buildCacheService(ctx("cache")));
-  const router = direct(await buildRouterService(ctx("router"), executor));
+  const executor = direct(executorBuilt, "executor");
+  const classifier = direct(await buildClassifierService(ctx("classifier")), "classifier");
+  const cache = direct(await buildCacheService(ctx("cache")), "cache");
+  const router = direct(await buildRouterService(ctx("router"), executor), "router");
   const dataDir = opts.dataDir ?? env.LLMGW_DATA_DIR ?? "./data";
   const ledgerBuilt = await buildLedgerService(ctx("ledger"), { bus, databaseUrl: dataDir === "memory" ? "pglite:memory" : `pglite:${dataDir.replace(/\/$/, "")}/ledger` });
-  const ledger = direct(ledgerBuilt);
-  const evaluator = direct(await buildEvaluatorService(ctx("evaluator"), { bus, executor }));
+  const ledger = direct(ledgerBuilt, "ledger");
+  const evaluator = direct(await buildEvaluatorService(ctx("evaluator"), { bus, executor }), "evaluator");
   const created = await ledgerBuilt.keys.ensureBootstrapKey(env.LLMGW_API_KEY);
 
   const clients: EdgeClients = { classifier, cache, router, executor, evaluator, ledger };

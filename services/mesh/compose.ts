@@ -71,7 +71,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       host: "127.0.0.1",
       rpcPort: 0,
       adminPort: 0,
-      routes: (r) => r.service(built.service, instrument(built.service, built.impl, rpcMetrics(registry))),
+      routes: (r) => r.service(built.service, instrument(built.service, built.impl, rpcMetrics(registry), { logger: log, level: "info" })),
       ready: built.ready,
       shutdown: built.close,
       logger: log,

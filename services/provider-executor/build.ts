@@ -2,7 +2,7 @@
 // given (LLMGW_SIMULATOR_URL, or the embedded one), so the gateway runs with no keys at all.
 import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
-import { ExecutorEngine } from "./domain/engine.ts";
+import { ExecutorEngine, warmTokenizer } from "./domain/engine.ts";
 import { ExecutorServiceImpl } from "./service.ts";
 
 export function simulatorOverride(ctx: BuildContext, simulatorUrl: string | undefined): (providerId: string) => string | undefined {
@@ -19,6 +19,8 @@ export async function buildExecutorService(ctx: BuildContext, simulatorUrl = ctx
     const sim = override(id);
     if (sim) ctx.logger.warn({ provider: id, simulator: sim }, `no ${p.api_key_env} in env: provider '${id}' is served by the simulator`);
   }
+  // Building the tokenizer takes a second or more; pay it at start, not on a request.
+  warmTokenizer();
   const engine = new ExecutorEngine({ config: ctx.config, env: ctx.env, providerBaseUrlOverride: override, logger: ctx.logger, registry: ctx.registry });
   return { service: ExecutorService, impl: new ExecutorServiceImpl(engine), ready: async () => true, close: async () => {} };
 }
