@@ -27,10 +27,13 @@ const o = new Command()
   .option("--batch <n>", "events per writeBatch", (v) => Number(v), 500)
   .option("--runs <n>", "runs per report query", (v) => Number(v), 30)
   .option("--json <path>", "write results as JSON")
+  .option("--no-cost-events", "end to end without publishing CostRecorded")
+  .option("--only <phases>", "comma list of phases: ingest,e2e,report", "ingest,e2e,report")
   .option("--database-url <url>", "PostgreSQL", process.env.LLMGW_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test")
   .option("--nats <url>", "NATS", process.env.NATS_URL ?? "127.0.0.1:4222")
   .parse()
-  .opts<{ rows: number; ingest: number; e2e: number; batch: number; runs: number; json?: string; databaseUrl: string; nats: string }>();
+  .opts<{ rows: number; ingest: number; e2e: number; batch: number; runs: number; json?: string; databaseUrl: string; nats: string; costEvents: boolean; only: string }>();
+const phases = new Set(o.only.split(","));
 
 const prices = loadPriceTable();
 const run = randomBytes(3).toString("hex");
@@ -69,7 +72,7 @@ const pct = (xs: number[], p: number): number => {
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
 // 1. writeBatch ingest
-await withSchema("ingest", async (pool) => {
+if (phases.has("ingest")) await withSchema("ingest", async (pool) => {
   const writer = new LedgerWriter(pgSqlClient(pool), prices);
   const events = Array.from({ length: o.ingest }, (_, i) => syntheticEvent(i, "ing"));
   const t0 = performance.now();
@@ -84,7 +87,7 @@ await withSchema("ingest", async (pool) => {
 });
 
 // 2. JetStream end to end: publish, then a consumer drains into PostgreSQL.
-await withSchema("e2e", async (pool) => {
+if (phases.has("e2e")) await withSchema("e2e", async (pool) => {
   const names = { stream: `LEDGER_BENCH_${run}`, prefix: `ledgerbench${run}.events` };
   const nc = await connect({ servers: o.nats });
   try {
@@ -100,7 +103,7 @@ await withSchema("e2e", async (pool) => {
     let resolveDone: () => void = () => {};
     const finished = new Promise<void>((r) => (resolveDone = r));
     const consumer = new LedgerConsumer({
-      bus, writer: new LedgerWriter(pgSqlClient(pool), prices), names, maxBatch: o.batch,
+      bus, writer: new LedgerWriter(pgSqlClient(pool), prices), names, maxBatch: o.batch, publishCostRecorded: o.costEvents,
       onCommitted: (r) => {
         done += r.length;
         if (done >= o.e2e) resolveDone();
@@ -112,7 +115,7 @@ await withSchema("e2e", async (pool) => {
     const sec = (performance.now() - t0) / 1000;
     await consumer.stop();
     const n = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM requests");
-    results.ingest_jetstream_e2e = { events: o.e2e, rows: n.rows[0]?.n, publish_per_s: Math.round(o.e2e / pubSec), consume_seconds: round(sec), events_per_s: Math.round(o.e2e / sec), cost_recorded_published: true };
+    results.ingest_jetstream_e2e = { events: o.e2e, rows: n.rows[0]?.n, publish_per_s: Math.round(o.e2e / pubSec), consume_seconds: round(sec), events_per_s: Math.round(o.e2e / sec), cost_recorded_published: o.costEvents };
     console.log("JetStream end to end:", results.ingest_jetstream_e2e);
     await (await nc.jetstreamManager()).streams.delete(names.stream);
   } finally {
@@ -121,7 +124,7 @@ await withSchema("e2e", async (pool) => {
 });
 
 // 3. Report latency at `rows` rows (generated in SQL), rollup built as the writer maintains it.
-await withSchema("report", async (pool) => {
+if (phases.has("report")) await withSchema("report", async (pool) => {
   const t0 = performance.now();
   await pool.query(`
     INSERT INTO requests (request_id, tenant_id, key_id, completed_at, category, tier, model, provider,

@@ -1,6 +1,7 @@
 // npm run report -- --since 7d [--group-by model] [--tenant T] [--database-url URL] [--json]
 import Table from "cli-table3";
 import { Command } from "commander";
+import { Decimal } from "decimal.js";
 import { parseSince } from "../domain/since.ts";
 import { openDatabase } from "../storage/open-database.ts";
 import { GROUP_BYS, SpendReport, type GroupBy, type SpendRow } from "../storage/spend-report.ts";
@@ -32,7 +33,7 @@ try {
   if (o.json) {
     console.log(JSON.stringify({ since: since.toISOString(), ...result }, null, 2));
   } else {
-    const usd = (s: string) => `$${Number(s).toFixed(6)}`;
+    const usd = (s: string) => `$${new Decimal(s).toFixed(6)}`;
     const table = new Table({
       head: [o.groupBy ?? "", "requests", "unpriced", "cost", "baseline", "savings", "cache", "routing", "cascade", "batch"],
       colAligns: ["left", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
