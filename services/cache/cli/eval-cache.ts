@@ -55,6 +55,7 @@ async function runEngine(pairs: Pair[], config: CacheConfig, embedder: Embedder)
     const tenant = `pair-${i}`;
     await engine.store(request(tenant, p.a), { completionJson: "{}", model: "eval", createdAt: 0 });
     const r = await engine.lookup(request(tenant, p.b));
+    if (!r.hit && /timeout|error/.test(r.reason)) throw new Error(`store failure during evaluation: ${r.reason}`);
     out.push({ hit: r.hit, sim: r.hit ? r.similarity : (r.similarity ?? 0), exact: r.layer === "exact" });
     await engine.invalidate({ tenant });
   }
@@ -73,15 +74,16 @@ async function main(): Promise<void> {
   const program = new Command()
     .requiredOption("--data <file>", "pairs JSONL")
     .option("--json <out>", "write results as JSON")
-    .option("--limit <n>", "first N pairs only", (v) => Number.parseInt(v, 10));
+    .option("--limit <n>", "first N pairs only", (v) => Number.parseInt(v, 10))
+    .option("--config <json>", "cache config overrides as JSON (validated by cacheConfigSchema), to evaluate other settings");
   program.parse();
-  const opts = program.opts<{ data: string; json?: string; limit?: number }>();
+  const opts = program.opts<{ data: string; json?: string; limit?: number; config?: string }>();
   const pairs = readPairs(opts.data, opts.limit);
   const embedder = new HashedNgramEmbedder();
   const started = performance.now();
 
   const hard = pairs.map((p) => wordJaccard(p.a, p.b) >= HARD_JACCARD);
-  const shipped = defaultCacheConfig;
+  const shipped = opts.config ? cacheConfigSchema.parse(JSON.parse(opts.config)) : defaultCacheConfig;
   const shortThreshold = thresholdFor(shipped, CATEGORY, false);
   const longThreshold = thresholdFor(shipped, CATEGORY, true);
   const gopts = { structuralMaxWords: shipped.structuralMaxWords };

@@ -1,6 +1,6 @@
 import type { ExactStore } from "../store/exact-store.ts";
 import type { VectorIndex } from "../store/vector-index.ts";
-import { Deadline, withDeadline, type BudgetOutcome } from "./budget.ts";
+import { Deadline, settle, withDeadline, type BudgetOutcome } from "./budget.ts";
 import { BurstLogger, type WarnLogger } from "./burst-logger.ts";
 import { defaultCacheConfig, type CacheConfig } from "./config.ts";
 import { exactKey, lastUserText, namespaceOf, semanticPartition } from "./keys.ts";
@@ -68,7 +68,7 @@ export class CacheEngine {
     const deadline = new Deadline(this.config.storeBudgetMs);
     const ns = namespaceOf(req);
     const key = exactKey(req, this.embedder);
-    const exact = await this.call(this.exact.kind, "get", deadline, () => this.exact.get(req.tenant, ns, key));
+    const exact = await this.call(this.exact, "get", deadline, () => this.exact.get(req.tenant, ns, key));
     if (exact.ok && exact.value) return { hit: true, layer: "exact", similarity: 1, answer: exact.value };
     if (!exact.ok) return { hit: false, reason: `exact-store-${exact.kind}` };
     if (!policy.lookupSemantic || !this.vectors) return { hit: false, reason: "exact-miss" };
@@ -79,7 +79,7 @@ export class CacheEngine {
     if (!vector) return { hit: false, reason: "embed-failed" };
     const partition = semanticPartition(req, this.embedder);
     const vectors = this.vectors;
-    const found = await this.call(vectors.kind, "search", deadline, () =>
+    const found = await this.call(vectors, "search", deadline, () =>
       vectors.search(partition, vector, this.config.semanticTopK, this.now()),
     );
     if (!found.ok) return { hit: false, reason: `vector-index-${found.kind}` };
@@ -92,7 +92,7 @@ export class CacheEngine {
         if (reason === "semantic-miss") reason = decision.reason;
         continue;
       }
-      const answer = await this.call(this.exact.kind, "get", deadline, () => this.exact.get(req.tenant, ns, match.meta.id));
+      const answer = await this.call(this.exact, "get", deadline, () => this.exact.get(req.tenant, ns, match.meta.id));
       if (answer.ok && answer.value) return { hit: true, layer: "semantic", similarity: match.score, answer: answer.value };
       if (!answer.ok) return { hit: false, reason: `exact-store-${answer.kind}` };
       // The answer aged out or was evicted: the vector is an orphan.
@@ -113,7 +113,7 @@ export class CacheEngine {
     const deadline = new Deadline(this.config.storeBudgetMs);
     const ns = namespaceOf(req);
     const key = exactKey(req, this.embedder);
-    const put = await this.call(this.exact.kind, "set", deadline, () => this.exact.set(req.tenant, ns, key, answer, policy.ttlMs));
+    const put = await this.call(this.exact, "set", deadline, () => this.exact.set(req.tenant, ns, key, answer, policy.ttlMs));
     if (!put.ok) return { stored: false, reason: `failed:exact-store-${put.kind}` };
     const text = lastUserText(req);
     if (!policy.storeSemantic || !this.vectors || text === undefined) return { stored: true };
@@ -122,7 +122,7 @@ export class CacheEngine {
     const vectors = this.vectors;
     const createdAt = this.now();
     const meta = { id: key, text, createdAt, expiresAt: createdAt + policy.ttlMs };
-    const up = await this.call(vectors.kind, "upsert", deadline, () => vectors.upsert(semanticPartition(req, this.embedder), meta, vector));
+    const up = await this.call(vectors, "upsert", deadline, () => vectors.upsert(semanticPartition(req, this.embedder), meta, vector));
     return up.ok ? { stored: true } : { stored: true, reason: `exact-only:vector-index-${up.kind}` };
   }
 
@@ -136,11 +136,16 @@ export class CacheEngine {
     return Math.max(e, v);
   }
 
-  private async call<T>(store: string, op: string, deadline: Deadline, work: () => Promise<T>): Promise<BudgetOutcome<T>> {
-    const out = await withDeadline(deadline, work);
+  private async call<T>(
+    store: { kind: string; local?: boolean },
+    op: string,
+    deadline: Deadline,
+    work: () => Promise<T>,
+  ): Promise<BudgetOutcome<T>> {
+    const out = store.local ? await settle(work) : await withDeadline(deadline, work);
     if (!out.ok) {
-      this.metrics?.storeFailures.inc({ store, op, kind: out.kind });
-      this.burst.warn({ store, op, kind: out.kind, err: out.error instanceof Error ? out.error.message : undefined }, "cache backend call failed; serving without cache");
+      this.metrics?.storeFailures.inc({ store: store.kind, op, kind: out.kind });
+      this.burst.warn({ store: store.kind, op, kind: out.kind, err: out.error instanceof Error ? out.error.message : undefined }, "cache backend call failed; serving without cache");
     }
     return out;
   }

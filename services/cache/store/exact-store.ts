@@ -3,6 +3,8 @@ import type { CachedAnswer } from "../domain/types.ts";
 /** Answer store keyed by the exact request hash; also holds answers that semantic entries point to. */
 export interface ExactStore {
   readonly kind: string;
+  /** In-process store: no I/O to wait for, so the engine does not race it against the time budget. */
+  readonly local?: boolean;
   get(tenant: string, namespace: string, key: string): Promise<CachedAnswer | undefined>;
   set(tenant: string, namespace: string, key: string, answer: CachedAnswer, ttlMs: number): Promise<void>;
   delete(tenant: string, namespace: string, key: string): Promise<void>;

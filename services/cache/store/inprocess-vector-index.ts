@@ -179,6 +179,7 @@ export interface InProcessVectorIndexOptions {
 
 export class InProcessVectorIndex implements VectorIndex {
   readonly kind = "in-process";
+  readonly local = true;
   private readonly dim: number;
   private readonly maxPerTenant: number;
   /** tenant -> partition key -> partition */

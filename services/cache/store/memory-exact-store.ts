@@ -16,6 +16,7 @@ export interface MemoryExactStoreOptions {
 /** Bounded LRU per tenant with TTL; Map insertion order is the recency order. */
 export class MemoryExactStore implements ExactStore {
   readonly kind = "memory";
+  readonly local = true;
   private readonly tenants = new Map<string, Map<string, Entry>>();
   private readonly max: number;
   private readonly now: () => number;

@@ -24,6 +24,8 @@ export interface VectorMatch {
 
 export interface VectorIndex {
   readonly kind: string;
+  /** In-process index: CPU-bound, the time budget cannot preempt it (bound its size instead). */
+  readonly local?: boolean;
   upsert(partition: VectorPartition, meta: VectorEntryMeta, vector: Float32Array): Promise<void>;
   /** Top-k by cosine (vectors are normalised), best first, expired entries excluded. */
   search(partition: VectorPartition, vector: Float32Array, k: number, now: number): Promise<VectorMatch[]>;
