@@ -7,7 +7,7 @@ describe("simulator lifecycle, pacing and random errors", () => {
     const sim = await startSimulator();
     const client = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: "x", maxRetries: 0, timeout: 60_000 });
     const pending = client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "[sim:timeout] wait" }] }).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 50)); // let the request reach the server
+    while (sim.stats().requests === 0) await new Promise((r) => setTimeout(r, 5)); // the request is now hanging
     await sim.close();
     expect(await pending).toBeInstanceOf(OpenAI.APIConnectionError);
   });

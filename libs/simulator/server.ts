@@ -12,7 +12,7 @@
 // A model answers well when its skill >= the prompt's difficulty; below it the answer opens with SIM_HEDGE_PHRASE,
 // and more than 0.25 below it is also cut short (finish_reason "length" / stop_reason "max_tokens").
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { vocabulary } from "./answers.ts";
 import { DEFAULT_MODELS } from "./catalogue.ts";
 import type { JsonOutcome, Outcome, SseOutcome } from "./outcome.ts";
@@ -29,6 +29,7 @@ const MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 interface Io {
   state: SimState;
+  closing: boolean;
   latencyMs: number;
   tps: number;
   timers: Set<NodeJS.Timeout>;
@@ -114,6 +115,10 @@ function send(io: Io, res: ServerResponse, o: Outcome, anthropic: boolean): void
 }
 
 function handle(io: Io, req: IncomingMessage, res: ServerResponse): void {
+  if (io.closing) {
+    req.socket.destroy(); // arrived while close() runs: never leave a client waiting on a dead simulator
+    return;
+  }
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const path = q >= 0 ? url.slice(0, q) : url;
@@ -153,9 +158,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     opts.seed ?? 42,
     opts.batchDelayMs ?? 0,
   );
-  const io: Io = { state, latencyMs: state.latencyMs, tps: state.tokensPerSecond, timers: new Set() };
+  const io: Io = { state, closing: false, latencyMs: state.latencyMs, tps: state.tokensPerSecond, timers: new Set() };
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => handle(io, req, res));
   server.headersTimeout = 60_000;
+  // Own socket tracking: closeAllConnections() can miss a socket accepted just before close() whose request has
+  // not been parsed yet, which would leave that client hanging until its own timeout.
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    if (io.closing) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -174,10 +190,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stats: () => state.stats(),
     close: () =>
       new Promise<void>((resolve) => {
+        io.closing = true;
         for (const t of io.timers) clearTimeout(t);
         io.timers.clear();
         server.close(() => resolve());
-        server.closeAllConnections(); // includes [sim:timeout] sockets that would otherwise hold close() forever
+        // Includes [sim:timeout] sockets, which would otherwise hold close() (and their clients) forever.
+        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
       }),
   };
 }
