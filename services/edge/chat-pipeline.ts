@@ -324,6 +324,8 @@ export class ChatPipeline {
       stream: o.stream,
       baselineModel: p.alias ? p.route.referenceModel || this.deps.config.routing.reference_model : p.call.body.model,
       runs,
+      // The answer's own usage prices the baseline: what this answer would have cost on the reference model.
+      answerUsage: summary?.usage,
     });
     this.maybeShadow(p, o.completion, model);
   }

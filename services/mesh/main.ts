@@ -1,0 +1,76 @@
+// `npm run mesh`: every service as its own process, wired by gRPC, with NATS JetStream, Redis and
+// PostgreSQL from env (defaults: this machine's local servers). Starts the provider simulator as a
+// process too when a provider has no key. Ctrl-C stops everything gracefully.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { loadConfig } from "#libs/config/load.ts";
+import { needsSimulator } from "#services/embedded/compose.ts";
+import { meshProcesses, type ProcessSpec } from "./launch.ts";
+
+const config = loadConfig();
+const baseEnv: Record<string, string> = {
+  DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
+  REDIS_URL: "redis://127.0.0.1:6379",
+  NATS_URL: "nats://127.0.0.1:4222",
+  ...(process.env as Record<string, string>),
+};
+const children: { name: string; proc: ChildProcess }[] = [];
+
+function run(name: string, entry: string, env: Record<string, string>): ChildProcess {
+  const proc = spawn(process.execPath, ["--import", "tsx", entry], { env, stdio: ["ignore", "pipe", "pipe"] });
+  for (const stream of [proc.stdout, proc.stderr]) {
+    if (stream) createInterface({ input: stream }).on("line", (line) => process.stdout.write(`[${name.padEnd(17)}] ${line}\n`));
+  }
+  proc.on("exit", (code, signal) => {
+    process.stdout.write(`[${name.padEnd(17)}] exited (${signal ?? code})\n`);
+    if (!stopping) stop(1);
+  });
+  children.push({ name, proc });
+  return proc;
+}
+
+async function waitReady(url: string, name: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${name} not ready at ${url} after ${timeoutMs} ms`);
+}
+
+let stopping = false;
+function stop(code: number): void {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) c.proc.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 12_000).unref();
+  Promise.all(children.map((c) => new Promise((r) => (c.proc.exitCode !== null ? r(null) : c.proc.once("exit", r))))).then(() => process.exit(code));
+}
+process.once("SIGINT", () => stop(0));
+process.once("SIGTERM", () => stop(0));
+
+let simulatorUrl = baseEnv.LLMGW_SIMULATOR_URL;
+if (!simulatorUrl && needsSimulator(config, baseEnv)) {
+  const port = baseEnv.SIM_PORT ?? "9999";
+  simulatorUrl = `http://127.0.0.1:${port}`;
+  run("simulator", "libs/simulator/main.ts", { ...baseEnv, SIM_PORT: port });
+  await waitReady(`${simulatorUrl}/v1/models`, "simulator");
+}
+
+const specs: ProcessSpec[] = meshProcesses(config, baseEnv, simulatorUrl);
+try {
+  for (const s of specs) {
+    run(s.name, s.entry, s.env);
+    // Start in dependency order so each service finds its peers: executor first, edge last.
+    await waitReady(s.readyUrl, s.name);
+  }
+  process.stdout.write(`\n  llmgw mesh is up: edge at http://127.0.0.1:${config.edge.port} (${specs.length} services${simulatorUrl ? ", simulator " + simulatorUrl : ""})\n\n`);
+} catch (e) {
+  process.stdout.write(`mesh failed to start: ${(e as Error).message}\n`);
+  stop(1);
+}
