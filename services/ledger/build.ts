@@ -34,13 +34,14 @@ export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBu
   } else {
     store = new MemoryBudgetStore();
   }
-  const budgets = new Budgets(store, new BudgetLimitRepo(db.sql));
+  const limits = new BudgetLimitRepo(db.sql);
+  const budgets = new Budgets(store, limits);
   const consumer = new LedgerConsumer({ bus: deps.bus, writer: new LedgerWriter(db.sql, prices), names: deps.bus.names, logger: ctx.logger });
   await consumer.start();
   ctx.logger.info({ database: db.kind, budgets: ctx.mode === "mesh" ? "redis" : "memory" }, "ledger ready");
   return {
     service: LedgerService,
-    impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql)),
+    impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql), limits),
     keys,
     ready: async () => {
       try {

@@ -3,6 +3,7 @@
 import { ConnectError, Code, type ServiceImpl } from "@connectrpc/connect";
 import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import type { Budgets } from "./domain/budget.ts";
+import type { BudgetLimitRepo } from "./storage/budget-limits.ts";
 import type { KeyStore } from "./storage/key-store.ts";
 import { GROUP_BYS, type GroupBy, type SpendReport, type SpendRow } from "./storage/spend-report.ts";
 
@@ -13,6 +14,7 @@ export class LedgerServiceImpl implements Impl {
     private readonly keys: KeyStore,
     private readonly budgets: Budgets,
     private readonly spend: SpendReport,
+    private readonly limits: BudgetLimitRepo,
   ) {}
 
   async verifyKey(req: Parameters<Impl["verifyKey"]>[0]) {
@@ -49,6 +51,22 @@ export class LedgerServiceImpl implements Impl {
   async settleBudget(req: Parameters<Impl["settleBudget"]>[0]) {
     await this.budgets.settle(req.reservationId, req.actualUsd || undefined);
     return {};
+  }
+
+  async setBudget(req: Parameters<Impl["setBudget"]>[0]) {
+    const b = req.budget;
+    if (!b?.tenantId) throw new ConnectError("budget.tenant_id is required", Code.InvalidArgument);
+    if (b.period !== "day" && b.period !== "month") throw new ConnectError("budget.period must be day or month", Code.InvalidArgument);
+    for (const v of [b.softLimitUsd, b.hardLimitUsd]) {
+      if (v && !/^\d+(\.\d+)?$/.test(v)) throw new ConnectError("budget limits must be non-negative decimal USD strings", Code.InvalidArgument);
+    }
+    await this.limits.set({ tenantId: b.tenantId, keyId: b.keyId, period: b.period, softUsd: b.softLimitUsd || undefined, hardUsd: b.hardLimitUsd || undefined });
+    return {};
+  }
+
+  async listBudgets(req: Parameters<Impl["listBudgets"]>[0]) {
+    const rows = await this.limits.list(req.tenantId || undefined);
+    return { budgets: rows.map((r) => ({ tenantId: r.tenantId, keyId: r.keyId, period: r.period, softLimitUsd: r.softUsd ?? "", hardLimitUsd: r.hardUsd ?? "" })) };
   }
 
   async getSpend(req: Parameters<Impl["getSpend"]>[0]) {

@@ -78,7 +78,7 @@ WITH src AS (
    WHERE completed_at >= $2::timestamptz AND completed_at < $3::timestamptz${tenantFilter}
 )
 SELECT g, ${[...COUNTS, ...MONEY].map((c) => `sum(${c})::text AS ${c}`).join(", ")}
-FROM src GROUP BY g ORDER BY sum(cost_usd) DESC, g`;
+FROM src GROUP BY g ORDER BY ${groupBy === "day" ? "g" : "sum(cost_usd) DESC, g"}`;
     const { rows } = await this.sql.query<RawRow>(sql, params);
     const out = rows.map(toRow);
     return { total: sumRows(out), rows: groupBy ? out : [] };
