@@ -41,6 +41,29 @@ export function registerAdminRoutes(app: FastifyInstance, deps: EdgeDeps, authen
     return { id: req.params.id, revoked: true };
   });
 
+  app.put<{ Body: { tenant_id?: unknown; key_id?: unknown; period?: unknown; soft_limit_usd?: unknown; hard_limit_usd?: unknown } | undefined }>("/v1/llmgw/budgets", async (req) => {
+    await admin(req);
+    const b = req.body ?? {};
+    if (typeof b.tenant_id !== "string" || !b.tenant_id) throw errors.badRequest("'tenant_id' is required.", "tenant_id");
+    if (b.key_id !== undefined && typeof b.key_id !== "string") throw errors.badRequest("'key_id' must be a string.", "key_id");
+    if (b.period !== "day" && b.period !== "month") throw errors.badRequest("'period' must be 'day' or 'month'.", "period");
+    const usd = (v: unknown, name: string): string => {
+      if (v === undefined || v === null) return "";
+      const text = typeof v === "number" ? String(v) : v;
+      if (typeof text !== "string" || !/^\d+(\.\d+)?$/.test(text)) throw errors.badRequest(`'${name}' must be a non-negative amount in USD.`, name);
+      return text;
+    };
+    const budget = { tenantId: b.tenant_id, keyId: typeof b.key_id === "string" ? b.key_id : "", period: b.period, softLimitUsd: usd(b.soft_limit_usd, "soft_limit_usd"), hardLimitUsd: usd(b.hard_limit_usd, "hard_limit_usd") };
+    await deps.clients.ledger.setBudget({ budget });
+    return { tenant_id: budget.tenantId, key_id: budget.keyId || null, period: budget.period, soft_limit_usd: budget.softLimitUsd ? Number(budget.softLimitUsd) : null, hard_limit_usd: budget.hardLimitUsd ? Number(budget.hardLimitUsd) : null };
+  });
+
+  app.get<{ Querystring: { tenant_id?: string } }>("/v1/llmgw/budgets", async (req) => {
+    const who = await authenticate(req);
+    const res = await deps.clients.ledger.listBudgets({ tenantId: who.admin ? (req.query.tenant_id ?? "") : who.tenantId });
+    return { object: "list", data: res.budgets.map((b) => ({ tenant_id: b.tenantId, key_id: b.keyId || null, period: b.period, soft_limit_usd: b.softLimitUsd ? Number(b.softLimitUsd) : null, hard_limit_usd: b.hardLimitUsd ? Number(b.hardLimitUsd) : null })) };
+  });
+
   app.get<{ Querystring: { since?: string; group_by?: string; tenant_id?: string } }>("/v1/llmgw/spend", async (req) => {
     const who = await authenticate(req);
     const groupBy = req.query.group_by ?? "";

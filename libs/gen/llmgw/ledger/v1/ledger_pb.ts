@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/ledger/v1/ledger.proto.
  */
 export const file_llmgw_ledger_v1_ledger: GenFile = /*@__PURE__*/
-  fileDesc("ChxsbG1ndy9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9sbG1ndy5sZWRnZXIudjEiHwoQVmVyaWZ5S2V5UmVxdWVzdBILCgNrZXkYASABKAkiVAoRVmVyaWZ5S2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSDgoGa2V5X2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRINCgVhZG1pbhgEIAEoCCJPChBDcmVhdGVLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWFkbWluGAMgASgIEgsKA2tleRgEIAEoCSIwChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJIiQKD0xpc3RLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiOgoQTGlzdEtleXNSZXNwb25zZRImCgRrZXlzGAEgAygLMhgubGxtZ3cubGVkZ2VyLnYxLktleUluZm8ifgoHS2V5SW5mbxIOCgZrZXlfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSDQoFYWRtaW4YBCABKAgSDgoGcHJlZml4GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSDwoHcmV2b2tlZBgHIAEoCCIiChBSZXZva2VLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIkChFSZXZva2VLZXlSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIImUKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIOCgZrZXlfaWQYAyABKAkSEgoKYW1vdW50X3VzZBgEIAEoCSJJChVSZXNlcnZlQnVkZ2V0UmVzcG9uc2USEAoIYWRtaXR0ZWQYASABKAgSDQoFc3RhdGUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCSJBChNTZXR0bGVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhIKCmFjdHVhbF91c2QYAiABKAkiFgoUU2V0dGxlQnVkZ2V0UmVzcG9uc2UiRQoPR2V0U3BlbmRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRINCgVzaW5jZRgCIAEoCRIQCghncm91cF9ieRgDIAEoCSJlChBHZXRTcGVuZFJlc3BvbnNlEigKBXRvdGFsGAEgASgLMhkubGxtZ3cubGVkZ2VyLnYxLlNwZW5kUm93EicKBHJvd3MYAiADKAsyGS5sbG1ndy5sZWRnZXIudjEuU3BlbmRSb3ci2AEKCFNwZW5kUm93Eg0KBWdyb3VwGAEgASgJEhAKCHJlcXVlc3RzGAIgASgDEhAKCGNvc3RfdXNkGAMgASgJEhQKDGJhc2VsaW5lX3VzZBgEIAEoCRITCgtzYXZpbmdzX3VzZBgFIAEoCRIZChFjYWNoZV9zYXZpbmdzX3VzZBgGIAEoCRIbChNyb3V0aW5nX3NhdmluZ3NfdXNkGAcgASgJEhsKE2Nhc2NhZGVfc2F2aW5nc191c2QYCCABKAkSGQoRYmF0Y2hfc2F2aW5nc191c2QYCSABKAky6gQKDUxlZGdlclNlcnZpY2USUgoJVmVyaWZ5S2V5EiEubGxtZ3cubGVkZ2VyLnYxLlZlcmlmeUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuVmVyaWZ5S2V5UmVzcG9uc2USUgoJQ3JlYXRlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLkNyZWF0ZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuQ3JlYXRlS2V5UmVzcG9uc2USTwoITGlzdEtleXMSIC5sbG1ndy5sZWRnZXIudjEuTGlzdEtleXNSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkxpc3RLZXlzUmVzcG9uc2USUgoJUmV2b2tlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLlJldm9rZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuUmV2b2tlS2V5UmVzcG9uc2USXgoNUmVzZXJ2ZUJ1ZGdldBIlLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVxdWVzdBomLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVzcG9uc2USWwoMU2V0dGxlQnVkZ2V0EiQubGxtZ3cubGVkZ2VyLnYxLlNldHRsZUJ1ZGdldFJlcXVlc3QaJS5sbG1ndy5sZWRnZXIudjEuU2V0dGxlQnVkZ2V0UmVzcG9uc2USTwoIR2V0U3BlbmQSIC5sbG1ndy5sZWRnZXIudjEuR2V0U3BlbmRSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkdldFNwZW5kUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChxsbG1ndy9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9sbG1ndy5sZWRnZXIudjEiHwoQVmVyaWZ5S2V5UmVxdWVzdBILCgNrZXkYASABKAkiVAoRVmVyaWZ5S2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSDgoGa2V5X2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRINCgVhZG1pbhgEIAEoCCJPChBDcmVhdGVLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWFkbWluGAMgASgIEgsKA2tleRgEIAEoCSIwChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJIiQKD0xpc3RLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiOgoQTGlzdEtleXNSZXNwb25zZRImCgRrZXlzGAEgAygLMhgubGxtZ3cubGVkZ2VyLnYxLktleUluZm8ifgoHS2V5SW5mbxIOCgZrZXlfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSDQoFYWRtaW4YBCABKAgSDgoGcHJlZml4GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSDwoHcmV2b2tlZBgHIAEoCCIiChBSZXZva2VLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIkChFSZXZva2VLZXlSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIImUKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIOCgZrZXlfaWQYAyABKAkSEgoKYW1vdW50X3VzZBgEIAEoCSJJChVSZXNlcnZlQnVkZ2V0UmVzcG9uc2USEAoIYWRtaXR0ZWQYASABKAgSDQoFc3RhdGUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCSJBChNTZXR0bGVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhIKCmFjdHVhbF91c2QYAiABKAkiFgoUU2V0dGxlQnVkZ2V0UmVzcG9uc2UiRQoPR2V0U3BlbmRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRINCgVzaW5jZRgCIAEoCRIQCghncm91cF9ieRgDIAEoCSJlChBHZXRTcGVuZFJlc3BvbnNlEigKBXRvdGFsGAEgASgLMhkubGxtZ3cubGVkZ2VyLnYxLlNwZW5kUm93EicKBHJvd3MYAiADKAsyGS5sbG1ndy5sZWRnZXIudjEuU3BlbmRSb3ci2AEKCFNwZW5kUm93Eg0KBWdyb3VwGAEgASgJEhAKCHJlcXVlc3RzGAIgASgDEhAKCGNvc3RfdXNkGAMgASgJEhQKDGJhc2VsaW5lX3VzZBgEIAEoCRITCgtzYXZpbmdzX3VzZBgFIAEoCRIZChFjYWNoZV9zYXZpbmdzX3VzZBgGIAEoCRIbChNyb3V0aW5nX3NhdmluZ3NfdXNkGAcgASgJEhsKE2Nhc2NhZGVfc2F2aW5nc191c2QYCCABKAkSGQoRYmF0Y2hfc2F2aW5nc191c2QYCSABKAkiawoGQnVkZ2V0EhEKCXRlbmFudF9pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSDgoGcGVyaW9kGAMgASgJEhYKDnNvZnRfbGltaXRfdXNkGAQgASgJEhYKDmhhcmRfbGltaXRfdXNkGAUgASgJIjsKEFNldEJ1ZGdldFJlcXVlc3QSJwoGYnVkZ2V0GAEgASgLMhcubGxtZ3cubGVkZ2VyLnYxLkJ1ZGdldCITChFTZXRCdWRnZXRSZXNwb25zZSInChJMaXN0QnVkZ2V0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIj8KE0xpc3RCdWRnZXRzUmVzcG9uc2USKAoHYnVkZ2V0cxgBIAMoCzIXLmxsbWd3LmxlZGdlci52MS5CdWRnZXQymAYKDUxlZGdlclNlcnZpY2USUgoJVmVyaWZ5S2V5EiEubGxtZ3cubGVkZ2VyLnYxLlZlcmlmeUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuVmVyaWZ5S2V5UmVzcG9uc2USUgoJQ3JlYXRlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLkNyZWF0ZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuQ3JlYXRlS2V5UmVzcG9uc2USTwoITGlzdEtleXMSIC5sbG1ndy5sZWRnZXIudjEuTGlzdEtleXNSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkxpc3RLZXlzUmVzcG9uc2USUgoJUmV2b2tlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLlJldm9rZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuUmV2b2tlS2V5UmVzcG9uc2USXgoNUmVzZXJ2ZUJ1ZGdldBIlLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVxdWVzdBomLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVzcG9uc2USWwoMU2V0dGxlQnVkZ2V0EiQubGxtZ3cubGVkZ2VyLnYxLlNldHRsZUJ1ZGdldFJlcXVlc3QaJS5sbG1ndy5sZWRnZXIudjEuU2V0dGxlQnVkZ2V0UmVzcG9uc2USUgoJU2V0QnVkZ2V0EiEubGxtZ3cubGVkZ2VyLnYxLlNldEJ1ZGdldFJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuU2V0QnVkZ2V0UmVzcG9uc2USWAoLTGlzdEJ1ZGdldHMSIy5sbG1ndy5sZWRnZXIudjEuTGlzdEJ1ZGdldHNSZXF1ZXN0GiQubGxtZ3cubGVkZ2VyLnYxLkxpc3RCdWRnZXRzUmVzcG9uc2USTwoIR2V0U3BlbmQSIC5sbG1ndy5sZWRnZXIudjEuR2V0U3BlbmRSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkdldFNwZW5kUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message llmgw.ledger.v1.VerifyKeyRequest
@@ -451,6 +451,113 @@ export const SpendRowSchema: GenMessage<SpendRow> = /*@__PURE__*/
   messageDesc(file_llmgw_ledger_v1_ledger, 15);
 
 /**
+ * A spending limit for a tenant (key_id empty) or one key, per day or month.
+ *
+ * @generated from message llmgw.ledger.v1.Budget
+ */
+export type Budget = Message<"llmgw.ledger.v1.Budget"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string key_id = 2;
+   */
+  keyId: string;
+
+  /**
+   * "day" or "month".
+   *
+   * @generated from field: string period = 3;
+   */
+  period: string;
+
+  /**
+   * Decimal USD; empty = no such limit. Past soft the router prefers cheaper tiers; hard refuses.
+   *
+   * @generated from field: string soft_limit_usd = 4;
+   */
+  softLimitUsd: string;
+
+  /**
+   * @generated from field: string hard_limit_usd = 5;
+   */
+  hardLimitUsd: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.Budget.
+ * Use `create(BudgetSchema)` to create a new message.
+ */
+export const BudgetSchema: GenMessage<Budget> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 16);
+
+/**
+ * @generated from message llmgw.ledger.v1.SetBudgetRequest
+ */
+export type SetBudgetRequest = Message<"llmgw.ledger.v1.SetBudgetRequest"> & {
+  /**
+   * @generated from field: llmgw.ledger.v1.Budget budget = 1;
+   */
+  budget?: Budget | undefined;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.SetBudgetRequest.
+ * Use `create(SetBudgetRequestSchema)` to create a new message.
+ */
+export const SetBudgetRequestSchema: GenMessage<SetBudgetRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 17);
+
+/**
+ * @generated from message llmgw.ledger.v1.SetBudgetResponse
+ */
+export type SetBudgetResponse = Message<"llmgw.ledger.v1.SetBudgetResponse"> & {
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.SetBudgetResponse.
+ * Use `create(SetBudgetResponseSchema)` to create a new message.
+ */
+export const SetBudgetResponseSchema: GenMessage<SetBudgetResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 18);
+
+/**
+ * @generated from message llmgw.ledger.v1.ListBudgetsRequest
+ */
+export type ListBudgetsRequest = Message<"llmgw.ledger.v1.ListBudgetsRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.ListBudgetsRequest.
+ * Use `create(ListBudgetsRequestSchema)` to create a new message.
+ */
+export const ListBudgetsRequestSchema: GenMessage<ListBudgetsRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 19);
+
+/**
+ * @generated from message llmgw.ledger.v1.ListBudgetsResponse
+ */
+export type ListBudgetsResponse = Message<"llmgw.ledger.v1.ListBudgetsResponse"> & {
+  /**
+   * @generated from field: repeated llmgw.ledger.v1.Budget budgets = 1;
+   */
+  budgets: Budget[];
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.ListBudgetsResponse.
+ * Use `create(ListBudgetsResponseSchema)` to create a new message.
+ */
+export const ListBudgetsResponseSchema: GenMessage<ListBudgetsResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 20);
+
+/**
  * Cost ledger, API keys and budgets (PostgreSQL; budgets atomic across replicas).
  *
  * @generated from service llmgw.ledger.v1.LedgerService
@@ -503,6 +610,22 @@ export const LedgerService: GenService<{
     methodKind: "unary";
     input: typeof SettleBudgetRequestSchema;
     output: typeof SettleBudgetResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.SetBudget
+   */
+  setBudget: {
+    methodKind: "unary";
+    input: typeof SetBudgetRequestSchema;
+    output: typeof SetBudgetResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.ListBudgets
+   */
+  listBudgets: {
+    methodKind: "unary";
+    input: typeof ListBudgetsRequestSchema;
+    output: typeof ListBudgetsResponseSchema;
   },
   /**
    * @generated from rpc llmgw.ledger.v1.LedgerService.GetSpend
