@@ -287,3 +287,25 @@ describe("CacheEngine length-aware thresholds", () => {
     expect((await engine.lookup(req("How do I learn Python fast?"))).hit).toBe(false);
   });
 });
+
+describe("CacheEngine metrics", () => {
+  it("registers on the given registry and counts hits, misses, guard rejections", async () => {
+    const registry = new Registry();
+    const metrics = registerCacheMetrics(registry);
+    const engine = new CacheEngine({
+      config: cacheConfigSchema.parse({ thresholds: { default: 0.3 } }),
+      exact: new MemoryExactStore(),
+      vectors: new InProcessVectorIndex({ dim: embedder.dim }),
+      embedder,
+      metrics,
+    });
+    await engine.store(req("What is the capital of France?", { category: "default" }), answer("Paris"));
+    await engine.lookup(req("What is the capital of France?", { category: "default" }));
+    await engine.lookup(req("What is the capital of Germany?", { category: "default" }));
+    const text = await registry.metrics();
+    expect(text).toMatch(/llmgw_cache_lookups_total\{layer="exact",result="hit"\} 1/);
+    expect(text).toMatch(/llmgw_cache_lookups_total\{layer="none",result="miss"\} 1/);
+    expect(text).toMatch(/llmgw_cache_guard_rejections_total\{check="entities"\} 1/);
+    expect(text).toMatch(/llmgw_cache_stores_total\{result="stored"\} 1/);
+  });
+});
