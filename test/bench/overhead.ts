@@ -1,0 +1,248 @@
+// `npm run bench -- [--json FILE] [--duration S] [--targets direct,embedded,mesh,mesh-procs,portkey] [--profile]`
+// Gateway overhead against the bare provider and against Portkey's open-source gateway, all pointed at
+// the same zero-latency simulator. Every system runs in its own process(es); this process only
+// generates load, so its CPU is reported too (all share the machine's cores).
+import { writeFileSync } from "node:fs";
+import { Command } from "commander";
+import { LoadClient } from "./load.ts";
+import { jsonLine, processCpuUs, settle, stopChild, waitForLine, freePort } from "./procs.ts";
+import { mergeSamples, projectRatios, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
+import { directTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
+import { printProfile, profileEmbedded } from "./profile-run.ts";
+import { printRatios, printRuns } from "./report.ts";
+
+const ALL_TARGETS = ["direct", "embedded", "mesh", "mesh-procs", "portkey"] as const;
+type TargetName = (typeof ALL_TARGETS)[number];
+
+const program = new Command()
+  .name("bench")
+  .description("Gateway overhead: direct simulator vs embedded vs mesh vs Portkey (req/s, p50/p99)")
+  .option("--json <file>", "write the results as JSON")
+  .option("--duration <s>", "measured seconds per target, model and concurrency", "5")
+  .option("--targets <list>", `comma-separated, of ${ALL_TARGETS.join(",")}`, ALL_TARGETS.join(","))
+  .option("--concurrency <list>", "comma-separated concurrencies", "1,32")
+  .option("--rounds <n>", "split each measurement into this many interleaved rounds (fairness against background noise)", "2")
+  .option("--warmup <s>", "warm-up seconds before each measured slot (first slot of a target: 4x)", "0.5")
+  .option("--no-auto", "skip the extra rows with model=auto (routed) on our gateway")
+  .option("--profile", "then profile the embedded gateway (node --cpu-prof) under load and print its hot spots")
+  .option("--seed <n>", "seed of the order shuffle", "1")
+  .parse();
+
+interface Opts {
+  json?: string;
+  duration: string;
+  targets: string;
+  concurrency: string;
+  rounds: string;
+  warmup: string;
+  auto: boolean;
+  profile?: boolean;
+  seed: string;
+}
+const opts = program.opts<Opts>();
+const durationMs = Number(opts.duration) * 1000;
+const rounds = Math.max(1, Math.floor(Number(opts.rounds)));
+const warmupMs = Number(opts.warmup) * 1000;
+const concurrencies = opts.concurrency.split(",").map(Number);
+const wanted = opts.targets.split(",").map((s) => s.trim()) as TargetName[];
+for (const t of wanted) if (!ALL_TARGETS.includes(t)) throw new Error(`unknown target ${t}; expected ${ALL_TARGETS.join(",")}`);
+if (!(durationMs > 0) || concurrencies.some((c) => !(c >= 1))) throw new Error("bad --duration or --concurrency");
+
+const BODY = JSON.stringify({
+  model: "gpt-4o-mini",
+  max_tokens: 64,
+  messages: [{ role: "user", content: "In one sentence, what does an LLM gateway do?" }],
+});
+const bodyFor = (model: string): string => (model === "gpt-4o-mini" ? BODY : BODY.replace('"gpt-4o-mini"', JSON.stringify(model)));
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function simCalls(simUrl: string): Promise<number> {
+  const r = await fetch(`${simUrl}/_sim/stats`);
+  return ((await r.json()) as { requests: number }).requests;
+}
+
+interface Row {
+  t: Target;
+  model: string;
+  client: LoadClient;
+  warmed: Set<number>;
+  samples: Map<number, Sample[]>;
+  cpu: Map<number, { target: number; loadgen: number; simCalls: number }>;
+}
+
+const log = (s: string): void => console.error(s);
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const simPort = await freePort();
+  const sim = await waitForLine("simulator", ["--import", "tsx", "libs/simulator/main.ts"], { SIM_PORT: String(simPort), SIM_LATENCY_MS: "0", SIM_TPS: "0" }, (l) =>
+    jsonLine(l, (v): v is { url: string } => typeof v === "object" && v !== null && typeof (v as { url?: unknown }).url === "string"),
+  );
+  const simUrl = sim.value.url;
+  log(`simulator ${simUrl} (latency 0)`);
+
+  const targets: Target[] = [];
+  const failures: { target: string; error: string }[] = [];
+  const starters: Record<TargetName, () => Promise<Target>> = {
+    direct: async () => directTarget(simUrl),
+    embedded: () => embeddedTarget(simUrl, opts.auto),
+    mesh: () => meshInProcessTarget(simUrl, opts.auto),
+    "mesh-procs": () => meshProcessesTarget(simUrl),
+    portkey: () => portkeyTarget(simUrl),
+  };
+  const rows: Row[] = [];
+  try {
+    for (const name of wanted) {
+      try {
+        const t0 = Date.now();
+        const t = await starters[name]();
+        targets.push(t);
+        log(`${name} up at ${t.origin} in ${Date.now() - t0} ms`);
+      } catch (e) {
+        failures.push({ target: name, error: e instanceof Error ? e.message : String(e) });
+        log(`!! ${name} failed to start: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+
+    // One real request per (target, model): it must succeed and must have reached the simulator.
+    for (const t of targets) {
+      for (const model of t.models) {
+        const client = new LoadClient(t.origin, Math.max(...concurrencies));
+        const before = await simCalls(simUrl);
+        const r = await client.one({ path: t.path, headers: t.headers, body: bodyFor(model) }).catch((e: unknown) => ({ status: 0, headers: {}, text: String(e) }));
+        const after = await simCalls(simUrl);
+        let fingerprint = "";
+        try {
+          fingerprint = String((JSON.parse(r.text) as { system_fingerprint?: unknown }).system_fingerprint ?? "");
+        } catch {
+          fingerprint = "";
+        }
+        if (r.status !== 200 || after <= before || fingerprint !== "fp_sim") {
+          failures.push({ target: `${t.target}/${t.variant}/${model}`, error: `check request: HTTP ${r.status}, simulator calls +${after - before}, fingerprint ${fingerprint || "none"}: ${r.text.slice(0, 300)}` });
+          log(`!! ${t.target} (${t.variant}, ${model}) failed its check request: HTTP ${r.status} ${r.text.slice(0, 200)}`);
+          await client.close();
+          continue;
+        }
+        log(`checked ${t.target} (${t.variant}, ${model}): 200, reached the simulator (+${after - before} call)`);
+        rows.push({ t, model, client, warmed: new Set(), samples: new Map(), cpu: new Map() });
+      }
+    }
+
+    const random = rng(Number(opts.seed));
+    const slotMs = durationMs / rounds;
+    const total = rows.length * concurrencies.length * rounds;
+    let done = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (const c of concurrencies) {
+        // Fisher-Yates with a fixed seed: a different order each round and concurrency, reproducible.
+        const order = [...rows];
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(random() * (i + 1));
+          [order[i], order[j]] = [order[j] as Row, order[i] as Row];
+        }
+        for (const row of order) {
+          const spec = { path: row.t.path, headers: row.t.headers, body: bodyFor(row.model), concurrency: c };
+          await row.client.run({ ...spec, durationMs: row.warmed.has(c) ? warmupMs : warmupMs * 4 });
+          row.warmed.add(c);
+          await settle([...row.t.pids, sim.child.pid]);
+          const calls0 = await simCalls(simUrl);
+          const cpu0 = row.t.pids.reduce((s, p) => s + processCpuUs(p), 0);
+          const res = await row.client.run({ ...spec, durationMs: slotMs });
+          const cpuTarget = row.t.pids.reduce((s, p) => s + processCpuUs(p), 0) - cpu0;
+          const calls = (await simCalls(simUrl)) - calls0;
+          const list = row.samples.get(c) ?? [];
+          list.push(res);
+          row.samples.set(c, list);
+          const acc = row.cpu.get(c) ?? { target: 0, loadgen: 0, simCalls: 0 };
+          row.cpu.set(c, { target: acc.target + cpuTarget, loadgen: acc.loadgen + res.cpuUs, simCalls: acc.simCalls + calls });
+          done++;
+          const errs = Object.values(res.errors).reduce((a, b) => a + b, 0);
+          log(`[${done}/${total}] ${row.t.target}/${row.t.variant}/${row.model} c=${c}: ${Math.round((res.ok * 1000) / res.elapsedMs)} req/s${errs ? `, ${errs} ERRORS ${JSON.stringify(res.errors)}` : ""}`);
+        }
+      }
+    }
+
+    const runs: Run[] = [];
+    for (const row of rows) {
+      for (const c of concurrencies) {
+        const merged = mergeSamples(row.samples.get(c) ?? []);
+        const run = summarize({ target: row.t.target, variant: row.t.variant, model: row.model, concurrency: c }, merged);
+        const cpu = row.cpu.get(c);
+        if (cpu && merged.ok > 0) {
+          if (row.t.pids.length) run.target_cpu_us_per_req = cpu.target / run.requests;
+          run.loadgen_cpu_us_per_req = cpu.loadgen / run.requests;
+          run.sim_calls_per_req = cpu.simCalls / merged.ok;
+        }
+        runs.push(run);
+      }
+    }
+    const final = withAddedLatency(runs);
+    const high = Math.max(...concurrencies);
+    const ratios = projectRatios(final, high);
+    printRuns(final);
+    printRatios(ratios);
+    const errorRuns = final.filter((r) => r.errors > 0);
+    if (errorRuns.length) log(`\n!! ${errorRuns.length} rows had non-2xx or transport errors; their figures are not results.`);
+    for (const f of failures) log(`!! ${f.target}: ${f.error.split("\n")[0]}`);
+
+    const loadgenShare = final.map((r) => (r.loadgen_cpu_us_per_req ?? 0) * r.rps / 1e6);
+    log(
+      `\nNotes: our gateway is sent "x-llmgw-cache: off" (every request reaches the provider; sim calls/req shows it). ` +
+        `All processes share ${(await import("node:os")).cpus().length} cores; the load generator used at most ${(100 * Math.max(0, ...loadgenShare)).toFixed(0)}% of one core. ` +
+        `"CPU µs/req" is the target's own process CPU per request: capacity per core, unaffected by the load generator sharing the machine. ` +
+        `mesh/in-process runs every service in ONE Node process (real gRPC over loopback); mesh/processes runs 7 Node processes on these cores.`,
+    );
+
+    let profile: unknown;
+    if (opts.profile) {
+      for (const row of rows) await row.client.close();
+      rows.length = 0;
+      for (const t of targets.splice(0)) await t.stop();
+      const p = await profileEmbedded(simUrl, bodyFor("gpt-4o-mini"), Math.max(durationMs, 8000), high);
+      printProfile(p);
+      profile = p;
+    }
+
+    if (opts.json) {
+      writeFileSync(
+        opts.json,
+        JSON.stringify(
+          {
+            date: new Date().toISOString(),
+            node: process.version,
+            cores: (await import("node:os")).cpus().length,
+            duration_s_per_row: durationMs / 1000,
+            rounds,
+            cache: "x-llmgw-cache: off on our gateway; direct and portkey have no cache in the path",
+            request: JSON.parse(BODY) as unknown,
+            runs: final,
+            ratios,
+            failures,
+            profile,
+            wall_s: (Date.now() - started) / 1000,
+          },
+          null,
+          2,
+        ),
+      );
+      log(`wrote ${opts.json}`);
+    }
+    if (errorRuns.length || failures.length) process.exitCode = 1;
+  } finally {
+    for (const row of rows) await row.client.close().catch(() => undefined);
+    for (const t of targets) await t.stop().catch((e: unknown) => log(`stop ${t.target} failed: ${String(e)}`));
+    await stopChild(sim.child);
+  }
+}
+
+await main();

@@ -1,0 +1,41 @@
+// Child process for the `mesh` in-process variant: every service behind its own real gRPC server on
+// loopback, with real NATS JetStream, Redis and PostgreSQL, but all in this ONE Node process (so on
+// 2 cores it is the pessimistic case). Prints {url, key} when ready; on SIGTERM stops and removes
+// its NATS stream, Redis keys and ledger schema.
+import { connect } from "nats";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { silentLogger } from "#libs/log/logger.ts";
+import { startMesh } from "#services/mesh/compose.ts";
+
+const simulatorUrl = process.env.BENCH_SIM_URL;
+if (!simulatorUrl) throw new Error("BENCH_SIM_URL is required");
+const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+const mesh = await startMesh({ simulatorUrl, logger: silentLogger(), env: {}, databaseUrl });
+const key = (await mesh.ledger.keys.create({ tenantId: "bench", admin: true })).key;
+console.log(JSON.stringify({ url: mesh.url, key }));
+
+async function cleanup(): Promise<void> {
+  await mesh.stop();
+  const nc = await connect({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });
+  await (await nc.jetstreamManager()).streams.delete(mesh.busNames.stream).catch(() => false);
+  await nc.close();
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  const keys = await redis.keys(`llmgw:${mesh.namespace}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${mesh.ledgerSchema}" CASCADE`);
+  await client.end();
+}
+
+let stopping = false;
+process.on("SIGTERM", () => {
+  if (stopping) return;
+  stopping = true;
+  void cleanup()
+    .catch((e: unknown) => console.error(`mesh cleanup failed: ${String(e)}`))
+    .finally(() => process.exit(0));
+});

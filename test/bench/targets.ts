@@ -1,0 +1,194 @@
+// The systems under test, each started in its own process(es) and pointed at the same simulator.
+import { randomUUID } from "node:crypto";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect } from "nats";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { parse, stringify } from "yaml";
+import type { Run } from "./stats.ts";
+import { freePort, jsonLine, stopChild, waitForLine, waitHttpOk, spawnChild, type Child } from "./procs.ts";
+
+export interface Target {
+  target: Run["target"];
+  variant: string;
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  /** Models to measure; our gateway adds "auto" (routed) when asked. */
+  models: string[];
+  /** Processes whose CPU is the target's own (the simulator is not). */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+export const CHAT_PATH = "/v1/chat/completions";
+export const PROVIDER_KEY = "sk-bench-simulator";
+
+interface Ready {
+  url: string;
+  key: string;
+}
+const isReady = (v: unknown): v is Ready => typeof v === "object" && v !== null && typeof (v as Ready).url === "string" && typeof (v as Ready).key === "string";
+
+/** Our gateway: the cache is switched off per request so every request reaches the provider. */
+function gatewayHeaders(key: string): Record<string, string> {
+  return { "content-type": "application/json", authorization: `Bearer ${key}`, "x-llmgw-cache": "off" };
+}
+
+export function directTarget(simUrl: string): Target {
+  return {
+    target: "direct",
+    variant: "simulator",
+    origin: simUrl,
+    path: CHAT_PATH,
+    headers: { "content-type": "application/json", authorization: `Bearer ${PROVIDER_KEY}` },
+    models: ["gpt-4o-mini"],
+    pids: [],
+    stop: async () => undefined,
+  };
+}
+
+export async function embeddedTarget(simUrl: string, withAuto: boolean, nodeFlags: string[] = []): Promise<Target> {
+  const key = `llmgw-bench-${randomUUID().replaceAll("-", "")}`;
+  const { child, value } = await waitForLine("embedded", [...nodeFlags, "--import", "tsx", "test/bench/serve-embedded.ts"], { BENCH_SIM_URL: simUrl, BENCH_KEY: key }, (l) => jsonLine(l, isReady));
+  return {
+    target: "embedded",
+    variant: "one process",
+    origin: value.url,
+    path: CHAT_PATH,
+    headers: gatewayHeaders(value.key),
+    models: withAuto ? ["gpt-4o-mini", "auto"] : ["gpt-4o-mini"],
+    pids: [child.pid],
+    stop: () => stopChild(child),
+  };
+}
+
+export async function meshInProcessTarget(simUrl: string, withAuto: boolean): Promise<Target> {
+  const { child, value } = await waitForLine("mesh", ["--import", "tsx", "test/bench/serve-mesh.ts"], { BENCH_SIM_URL: simUrl }, (l) => jsonLine(l, isReady));
+  return {
+    target: "mesh",
+    variant: "in-process",
+    origin: value.url,
+    path: CHAT_PATH,
+    headers: gatewayHeaders(value.key),
+    models: withAuto ? ["gpt-4o-mini", "auto"] : ["gpt-4o-mini"],
+    pids: [child.pid],
+    stop: () => stopChild(child),
+  };
+}
+
+export async function portkeyTarget(simUrl: string): Promise<Target> {
+  const port = await freePort();
+  const entry = "node_modules/@portkey-ai/gateway/build/start-server.js";
+  const { child } = await waitForLine("portkey", [entry, `--port=${port}`, "--headless"], {}, (l) => (l.includes("Ready for connections") ? true : undefined));
+  return {
+    target: "portkey",
+    variant: "@portkey-ai/gateway",
+    origin: `http://127.0.0.1:${port}`,
+    path: CHAT_PATH,
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${PROVIDER_KEY}`,
+      "x-portkey-provider": "openai",
+      "x-portkey-custom-host": `${simUrl}/v1`,
+    },
+    models: ["gpt-4o-mini"],
+    pids: [child.pid],
+    stop: () => stopChild(child),
+  };
+}
+
+const MESH_SERVICES: ReadonlyArray<{ name: "executor" | "classifier" | "cache" | "router" | "ledger" | "evaluator"; main: string }> = [
+  { name: "executor", main: "services/provider-executor/main.ts" },
+  { name: "classifier", main: "services/classifier/main.ts" },
+  { name: "cache", main: "services/cache/main.ts" },
+  { name: "router", main: "services/router/main.ts" },
+  { name: "ledger", main: "services/ledger/main.ts" },
+  { name: "evaluator", main: "services/evaluator/main.ts" },
+];
+
+/**
+ * The mesh as `npm run mesh` / Kubernetes runs it: every service its own Node process (7 on 2 cores),
+ * real NATS, Redis and PostgreSQL. Isolated by a fresh database, stream, subjects and key prefixes;
+ * all removed on stop.
+ */
+export async function meshProcessesTarget(simUrl: string): Promise<Target> {
+  const id = randomUUID().slice(0, 8);
+  const adminUrl = process.env.BENCH_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const dbName = `llmgw_bench_${id}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.end();
+
+  const raw = parse(readFileSync("deploy/config/llmgw.yaml", "utf8")) as { services: Record<string, { address: string; rpc_port: number; admin_port: number }> };
+  const adminPorts: Record<string, number> = {};
+  for (const s of MESH_SERVICES) {
+    const rpc = await freePort();
+    adminPorts[s.name] = await freePort();
+    raw.services[s.name] = { address: `127.0.0.1:${rpc}`, rpc_port: rpc, admin_port: adminPorts[s.name] as number };
+  }
+  const configPath = join(tmpdir(), `llmgw-bench-${id}.yaml`);
+  writeFileSync(configPath, stringify(raw));
+  const edgePort = await freePort();
+  const key = `llmgw-bench-${randomUUID().replaceAll("-", "")}`;
+  const stream = `LLMGW_BENCH_${id.toUpperCase()}`;
+  const env: Record<string, string> = {
+    LLMGW_CONFIG: configPath,
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${dbName}`,
+    LLMGW_SIMULATOR_URL: simUrl,
+    LLMGW_EVENTS_STREAM: stream,
+    LLMGW_EVENTS_PREFIX: `llmgw.bench${id}`,
+    LLMGW_CACHE_PREFIX: `llmgw:bench${id}:cache`,
+    LLMGW_BUDGET_PREFIX: `llmgw:bench${id}:`,
+    LLMGW_API_KEY: key,
+    PORT: String(edgePort),
+    LLMGW_EDGE_HOST: "127.0.0.1",
+    // Same as the other targets: no per-request log lines (the embedded target uses a silent logger).
+    LOG_LEVEL: "warn",
+  };
+  const children: Child[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const c of children.reverse()) await stopChild(c).catch(() => undefined);
+    rmSync(configPath, { force: true });
+    const nc = await connect({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });
+    await (await nc.jetstreamManager()).streams.delete(stream).catch(() => false);
+    await nc.close();
+    const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+    const keys = await redis.keys(`llmgw:bench${id}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    const a = new pg.Client({ connectionString: adminUrl });
+    await a.connect();
+    await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await a.end();
+  };
+  try {
+    // The ledger first and alone: it migrates the fresh database and provisions the stream.
+    const ledger = MESH_SERVICES.find((s) => s.name === "ledger");
+    if (ledger) {
+      children.push(spawnChild("ledger", ["--import", "tsx", ledger.main], env));
+      await waitHttpOk(`http://127.0.0.1:${adminPorts.ledger}/readyz`);
+    }
+    for (const s of MESH_SERVICES) if (s.name !== "ledger") children.push(spawnChild(s.name, ["--import", "tsx", s.main], env));
+    children.push(spawnChild("edge", ["--import", "tsx", "services/edge/main.ts"], env));
+    for (const s of MESH_SERVICES) await waitHttpOk(`http://127.0.0.1:${adminPorts[s.name]}/readyz`);
+    await waitHttpOk(`http://127.0.0.1:${edgePort}/readyz`);
+  } catch (e) {
+    const dead = children.filter((c) => c.proc.exitCode !== null).map((c) => `${c.name}: ${c.stderrTail()}`);
+    await cleanup().catch(() => undefined);
+    throw new Error(`mesh processes did not start: ${e instanceof Error ? e.message : String(e)}\n${dead.join("\n")}`);
+  }
+  return {
+    target: "mesh",
+    variant: "processes",
+    origin: `http://127.0.0.1:${edgePort}`,
+    path: CHAT_PATH,
+    headers: gatewayHeaders(key),
+    models: ["gpt-4o-mini"],
+    pids: children.map((c) => c.pid),
+    stop: cleanup,
+  };
+}
