@@ -52,6 +52,8 @@ export class QdrantVectorIndex implements VectorIndex {
         for (const field of ["namespace", "pkey"]) {
           await this.o.client.createPayloadIndex(this.collection, { field_name: field, field_schema: "keyword", wait: true });
         }
+        // Every search filters on expiry: index it so the filter stays cheap.
+        await this.o.client.createPayloadIndex(this.collection, { field_name: "expiresAt", field_schema: "integer", wait: true });
       }
     })().catch((e: unknown) => {
       this.ready = undefined;
