@@ -105,9 +105,12 @@ function writeSse(io: Io, res: ServerResponse, o: SseOutcome, anthropic: boolean
   tick();
 }
 
-function send(io: Io, res: ServerResponse, o: Outcome, anthropic: boolean): void {
+/** Paths that model a provider call; control, model-list, file and batch endpoints answer without latency. */
+const INFERENCE_PATHS = new Set(["/v1/chat/completions", "/v1/messages", "/v1/embeddings"]);
+
+function send(io: Io, res: ServerResponse, o: Outcome, anthropic: boolean, inference: boolean): void {
   if (o.kind === "hang") return; // [sim:timeout]: the client gives up; close() destroys the socket
-  let delay = io.latencyMs + o.extraDelayMs;
+  let delay = (inference ? io.latencyMs : 0) + o.extraDelayMs;
   if (o.kind === "json" && io.tps > 0 && o.status === 200) delay += (o.outputTokens * 1000) / io.tps;
   const write = (): void => (o.kind === "json" ? writeJson(io, res, o, anthropic) : writeSse(io, res, o, anthropic));
   if (delay > 0) schedule(io, res, delay, write);
@@ -144,7 +147,7 @@ function handle(io: Io, req: IncomingMessage, res: ServerResponse): void {
       const message = err instanceof Error ? err.message : String(err);
       outcome = { kind: "json", status: 500, body: JSON.stringify({ error: { message: `simulator error: ${message}`, type: "server_error", param: null, code: null } }), outputTokens: 0, extraDelayMs: 0 };
     }
-    send(io, res, outcome, anthropic);
+    send(io, res, outcome, anthropic, INFERENCE_PATHS.has(path));
   });
 }
 
