@@ -1,6 +1,7 @@
 // CacheService over gRPC: proto messages onto the cache engine. No I/O of its own.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { CacheControl, CacheService, type CacheKey } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import { cacheCategory } from "./domain/cache-category.ts";
 import type { CacheEngine } from "./domain/engine.ts";
 import type { CacheControl as EngineControl, CacheRequest } from "./domain/types.ts";
 
@@ -20,12 +21,14 @@ export function toCacheRequest(key: CacheKey | undefined): CacheRequest {
     const parsed: unknown = JSON.parse(key.paramsJson);
     if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) params = parsed as Record<string, unknown>;
   }
+  const messages = (key?.messages ?? []).map((m) => ({ role: m.role, content: m.content }));
+  const lastUser = [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
   return {
     tenant: key?.context?.tenantId ?? "",
     scope: key?.scope ?? "",
-    messages: (key?.messages ?? []).map((m) => ({ role: m.role, content: m.content })),
+    messages,
     params,
-    category: key?.category ?? "",
+    category: cacheCategory(key?.category ?? "", lastUser),
     cacheControl: CONTROL[key?.control ?? CacheControl.DEFAULT],
   };
 }
