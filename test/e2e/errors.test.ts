@@ -107,6 +107,32 @@ describe.each(MODES)("error table (%s)", (mode) => {
     expect(inner.message).toContain(param);
   });
 
+  it("wrong content type → 415; empty JSON body → 400", async () => {
+    const res = await post("/v1/chat/completions", "model=auto", { "content-type": "application/x-www-form-urlencoded" });
+    expect(res.status).toBe(415);
+    expect((await rawJson(res)).error.code).toBe("unsupported_media_type");
+    const empty = await post("/v1/chat/completions", "");
+    expect(empty.status).toBe(400);
+    expect((await rawJson(empty)).error.type).toBe("invalid_request_error");
+  });
+
+  it("n > 1 is refused naming 'n'", async () => {
+    const e = await sdkError(() => client.chat.completions.create({ model: "auto", n: 2, messages: [{ role: "user", content: "two answers" }] }));
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(expectErrorShape(e.error).param).toBe("n");
+  });
+
+  it("budget exhausted → 429 RateLimitError insufficient_quota", async () => {
+    const key = await gw.createKey("poor");
+    await client.put("/llmgw/budgets", { body: { tenant_id: "poor", period: "day", hard_limit_usd: "0.0000001" } });
+    const poor = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
+    const e = await sdkError(() => poor.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "Spend my money" }] }));
+    expect(e).toBeInstanceOf(OpenAI.RateLimitError);
+    const inner = expectErrorShape(e.error);
+    expect(inner.code).toBe("insufficient_quota");
+    expect(inner.type).toBe("insufficient_quota");
+  });
+
   it("unknown model → 404 NotFoundError model_not_found", async () => {
     const e = await sdkError(() => client.chat.completions.create({ model: "no-such-model-9000", messages: [{ role: "user", content: "hi" }] }));
     expect(e).toBeInstanceOf(OpenAI.NotFoundError);
