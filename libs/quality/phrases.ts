@@ -24,6 +24,8 @@ export const REFUSAL_PHRASES: readonly string[] = [
 export const HEDGING_PHRASES: readonly string[] = [
   "i'm not sure",
   "i am not sure",
+  "i'm not entirely sure",
+  "i am not entirely sure",
   "i'm not certain",
   "i am not certain",
   "i don't know",

@@ -18,6 +18,7 @@ describe("verifyAnswer", () => {
     { name: "refusal", request: req(), answer: ans("I'm sorry, but I can't help with that request."), failures: ["refusal"] },
     { name: "curly-quote refusal", request: req(), answer: ans("I\u2019m unable to do that."), failures: ["refusal"] },
     { name: "hedging", request: req(), answer: ans("I'm not sure, but it might be 42."), failures: ["hedging"] },
+    { name: "hedging, qualified", request: req(), answer: ans("I'm not entirely sure about this, but it might be that 42."), failures: ["hedging"] },
     { name: "hedging off", request: req(), answer: ans("I'm not sure, but it might be 42."), options: { hedgingFails: false }, failures: [] },
     { name: "valid JSON", request: req({ jsonMode: true }), answer: ans('{"a": 1}'), failures: [] },
     { name: "fenced JSON accepted", request: req({ jsonMode: true }), answer: ans('```json\n{"a": 1}\n```'), failures: [] },
