@@ -3,12 +3,13 @@
 // the same zero-latency simulator. Every system runs in its own process(es); this process only
 // generates load, so its CPU is reported too (all share the machine's cores).
 import { writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { Command } from "commander";
 import { LoadClient } from "./load.ts";
 import { jsonLine, processCpuUs, settle, stopChild, waitForLine, freePort } from "./procs.ts";
 import { mergeSamples, projectRatios, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
 import { directTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
-import { printProfile, profileEmbedded } from "./profile-run.ts";
+import { printProfile, profileGateway } from "./profile-run.ts";
 import { printRatios, printRuns } from "./report.ts";
 
 const ALL_TARGETS = ["direct", "embedded", "mesh", "mesh-procs", "portkey"] as const;
@@ -24,7 +25,9 @@ const program = new Command()
   .option("--rounds <n>", "split each measurement into this many interleaved rounds (fairness against background noise)", "2")
   .option("--warmup <s>", "warm-up seconds before each measured slot (first slot of a target: 4x)", "0.5")
   .option("--no-auto", "skip the extra rows with model=auto (routed) on our gateway")
-  .option("--profile", "then profile the embedded gateway (node --cpu-prof) under load and print its hot spots")
+  .option("--profile [target]", "then profile our gateway (embedded, or mesh = the in-process mesh) under load with the V8 profiler and print its hot spots")
+  .option("--profile-concurrency <n>", "with --profile: concurrency of the profiled load (default: the highest)")
+  .option("--profile-file <file>", "with --profile: keep the raw .cpuprofile there (opens in Chrome DevTools)")
   .option("--seed <n>", "seed of the order shuffle", "1")
   .parse();
 
@@ -36,7 +39,9 @@ interface Opts {
   rounds: string;
   warmup: string;
   auto: boolean;
-  profile?: boolean;
+  profile?: boolean | string;
+  profileFile?: string;
+  profileConcurrency?: string;
   seed: string;
 }
 const opts = program.opts<Opts>();
@@ -84,6 +89,8 @@ const log = (s: string): void => console.error(s);
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const loadAtStart = loadavg();
+  log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews wall-clock figures; CPU µs/req much less)`);
   const simPort = await freePort();
   const sim = await waitForLine("simulator", ["--import", "tsx", "libs/simulator/main.ts"], { SIM_PORT: String(simPort), SIM_LATENCY_MS: "0", SIM_TPS: "0" }, (l) =>
     jsonLine(l, (v): v is { url: string } => typeof v === "object" && v !== null && typeof (v as { url?: unknown }).url === "string"),
@@ -198,7 +205,7 @@ async function main(): Promise<void> {
     const loadgenShare = final.map((r) => (r.loadgen_cpu_us_per_req ?? 0) * r.rps / 1e6);
     log(
       `\nNotes: our gateway is sent "x-llmgw-cache: off" (every request reaches the provider; sim calls/req shows it). ` +
-        `All processes share ${(await import("node:os")).cpus().length} cores; the load generator used at most ${(100 * Math.max(0, ...loadgenShare)).toFixed(0)}% of one core. ` +
+        `All processes share ${cpus().length} cores; the load generator used at most ${(100 * Math.max(0, ...loadgenShare)).toFixed(0)}% of one core. ` +
         `"CPU µs/req" is the target's own process CPU per request: capacity per core, unaffected by the load generator sharing the machine. ` +
         `mesh/in-process runs every service in ONE Node process (real gRPC over loopback); mesh/processes runs 7 Node processes on these cores.`,
     );
@@ -208,7 +215,8 @@ async function main(): Promise<void> {
       for (const row of rows) await row.client.close();
       rows.length = 0;
       for (const t of targets.splice(0)) await t.stop();
-      const p = await profileEmbedded(simUrl, bodyFor("gpt-4o-mini"), Math.max(durationMs, 8000), high);
+      const which = opts.profile === "mesh" ? "mesh" : "embedded";
+      const p = await profileGateway(which, simUrl, bodyFor("gpt-4o-mini"), Math.max(durationMs, 8000), opts.profileConcurrency ? Number(opts.profileConcurrency) : high, opts.profileFile);
       printProfile(p);
       profile = p;
     }
@@ -220,7 +228,9 @@ async function main(): Promise<void> {
           {
             date: new Date().toISOString(),
             node: process.version,
-            cores: (await import("node:os")).cpus().length,
+            cores: cpus().length,
+            loadavg_at_start: loadAtStart,
+            loadavg_at_end: loadavg(),
             duration_s_per_row: durationMs / 1000,
             rounds,
             cache: "x-llmgw-cache: off on our gateway; direct and portkey have no cache in the path",

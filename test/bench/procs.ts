@@ -10,6 +10,8 @@ export interface Child {
   pid: number;
   /** Last lines of stderr, for a useful message when it dies. */
   stderrTail(): string;
+  /** Calls `fn` with every later stdout line. */
+  onLine(fn: (line: string) => void): void;
 }
 
 export function spawnChild(name: string, args: string[], env: Record<string, string>, onStdoutLine?: (line: string) => void): Child {
@@ -20,15 +22,17 @@ export function spawnChild(name: string, args: string[], env: Record<string, str
     err = (err + d.toString()).slice(-4000);
   });
   let buf = "";
+  const listeners: ((line: string) => void)[] = onStdoutLine ? [onStdoutLine] : [];
   proc.stdout?.on("data", (d: Buffer) => {
     buf += d.toString();
     let i: number;
     while ((i = buf.indexOf("\n")) >= 0) {
-      onStdoutLine?.(buf.slice(0, i));
+      const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
+      for (const l of listeners) l(line);
     }
   });
-  return { name, proc, pid: proc.pid, stderrTail: () => err };
+  return { name, proc, pid: proc.pid, stderrTail: () => err, onLine: (fn) => listeners.push(fn) };
 }
 
 /** Resolves with the first stdout line `accept` returns a value for; rejects if the child exits first. */

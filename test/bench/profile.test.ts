@@ -33,3 +33,22 @@ describe("summarizeCpuProfile", () => {
     expect(inclusiveOurCode(profile, root)).toEqual([{ where: "services/edge/app.ts:handle", selfMs: 0.3, pct: 75 }]);
   });
 });
+
+describe("profiler's own work", () => {
+  it("is left out of busy time", () => {
+    const p: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame("(root)", ""), children: [2, 3] },
+        { id: 2, callFrame: frame("post", "node:inspector"), children: [4] },
+        { id: 3, callFrame: frame("handle", "file:///proj/services/edge/app.ts"), children: [] },
+        { id: 4, callFrame: frame("stringify", ""), children: [] },
+      ],
+      samples: [3, 4, 2],
+      timeDeltas: [100, 500, 500],
+      startTime: 0,
+      endTime: 1100,
+    };
+    expect(summarizeCpuProfile(p, root).busyMs).toBeCloseTo(0.1);
+    expect(inclusiveOurCode(p, root)).toEqual([{ where: "services/edge/app.ts:handle", selfMs: 0.1, pct: 100 }]);
+  });
+});

@@ -34,6 +34,19 @@ export interface ProfileSummary {
 
 const IDLE = new Set(["(idle)", "(program)"]);
 
+/** Nodes under a `node:inspector` frame: the profiler's own stop-and-serialise work, not the gateway's. */
+function profilerNodes(p: CpuProfile): Set<number> {
+  const out = new Set<number>();
+  const byId = new Map(p.nodes.map((node) => [node.id, node]));
+  const mark = (id: number): void => {
+    if (out.has(id)) return;
+    out.add(id);
+    for (const c of byId.get(id)?.children ?? []) mark(c);
+  };
+  for (const node of p.nodes) if (node.callFrame.url === "node:inspector") mark(node.id);
+  return out;
+}
+
 function packageOf(url: string): string | undefined {
   const i = url.lastIndexOf("/node_modules/");
   if (i < 0) return undefined;
@@ -44,6 +57,7 @@ function packageOf(url: string): string | undefined {
 function kindOf(frame: CpuProfileNode["callFrame"], root: string): string {
   if (frame.functionName === "(garbage collector)") return "gc";
   if (frame.url.startsWith("node:")) return "node internals";
+  if (frame.url.startsWith("wasm://")) return "wasm (PGlite, llhttp)";
   if (packageOf(frame.url)) return "npm packages";
   if (frame.url.includes(root)) return "our code";
   if (frame.url === "") return "native/other";
@@ -65,6 +79,7 @@ function top(m: Map<string, number>, busy: number, n: number): HotSpot[] {
 /** `root` is the project directory (absolute), to tell our files from everything else. */
 export function summarizeCpuProfile(p: CpuProfile, root: string, n = 25): ProfileSummary {
   const byId = new Map(p.nodes.map((node) => [node.id, node]));
+  const skip = profilerNodes(p);
   const selfUs = new Map<number, number>();
   p.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
   const fn = new Map<string, number>();
@@ -76,7 +91,7 @@ export function summarizeCpuProfile(p: CpuProfile, root: string, n = 25): Profil
   for (const [id, us] of selfUs) {
     total += us;
     const node = byId.get(id);
-    if (!node || IDLE.has(node.callFrame.functionName)) continue;
+    if (!node || IDLE.has(node.callFrame.functionName) || skip.has(id)) continue;
     busy += us;
     const f = node.callFrame;
     const kind = kindOf(f, root);
@@ -99,12 +114,13 @@ export function inclusiveOurCode(p: CpuProfile, root: string, n = 25): HotSpot[]
   const byId = new Map(p.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of p.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+  const skip = profilerNodes(p);
   const acc = new Map<string, number>();
   let busy = 0;
   p.samples.forEach((id, i) => {
     const us = p.timeDeltas[i] ?? 0;
     const leaf = byId.get(id);
-    if (!leaf || IDLE.has(leaf.callFrame.functionName)) return;
+    if (!leaf || IDLE.has(leaf.callFrame.functionName) || skip.has(id)) return;
     busy += us;
     // Count each of our functions once per sample even under recursion.
     const seen = new Set<string>();

@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { silentLogger } from "#libs/log/logger.ts";
 import { startMesh } from "#services/mesh/compose.ts";
+import { installProfilerSignal } from "./profiler-signal.ts";
 
 const simulatorUrl = process.env.BENCH_SIM_URL;
 if (!simulatorUrl) throw new Error("BENCH_SIM_URL is required");
@@ -30,6 +31,8 @@ async function cleanup(): Promise<void> {
   await client.query(`DROP SCHEMA IF EXISTS "${mesh.ledgerSchema}" CASCADE`);
   await client.end();
 }
+
+installProfilerSignal();
 
 let stopping = false;
 process.on("SIGTERM", () => {

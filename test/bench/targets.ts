@@ -20,6 +20,8 @@ export interface Target {
   models: string[];
   /** Processes whose CPU is the target's own (the simulator is not). */
   pids: number[];
+  /** The gateway process, when the target is one process (for profiling signals). */
+  child?: Child;
   stop(): Promise<void>;
 }
 
@@ -50,9 +52,9 @@ export function directTarget(simUrl: string): Target {
   };
 }
 
-export async function embeddedTarget(simUrl: string, withAuto: boolean, nodeFlags: string[] = []): Promise<Target> {
+export async function embeddedTarget(simUrl: string, withAuto: boolean, extraEnv: Record<string, string> = {}): Promise<Target> {
   const key = `llmgw-bench-${randomUUID().replaceAll("-", "")}`;
-  const { child, value } = await waitForLine("embedded", [...nodeFlags, "--import", "tsx", "test/bench/serve-embedded.ts"], { BENCH_SIM_URL: simUrl, BENCH_KEY: key }, (l) => jsonLine(l, isReady));
+  const { child, value } = await waitForLine("embedded", ["--import", "tsx", "test/bench/serve-embedded.ts"], { ...extraEnv, BENCH_SIM_URL: simUrl, BENCH_KEY: key }, (l) => jsonLine(l, isReady));
   return {
     target: "embedded",
     variant: "one process",
@@ -61,12 +63,13 @@ export async function embeddedTarget(simUrl: string, withAuto: boolean, nodeFlag
     headers: gatewayHeaders(value.key),
     models: withAuto ? ["gpt-4o-mini", "auto"] : ["gpt-4o-mini"],
     pids: [child.pid],
+    child,
     stop: () => stopChild(child),
   };
 }
 
-export async function meshInProcessTarget(simUrl: string, withAuto: boolean): Promise<Target> {
-  const { child, value } = await waitForLine("mesh", ["--import", "tsx", "test/bench/serve-mesh.ts"], { BENCH_SIM_URL: simUrl }, (l) => jsonLine(l, isReady));
+export async function meshInProcessTarget(simUrl: string, withAuto: boolean, extraEnv: Record<string, string> = {}): Promise<Target> {
+  const { child, value } = await waitForLine("mesh", ["--import", "tsx", "test/bench/serve-mesh.ts"], { ...extraEnv, BENCH_SIM_URL: simUrl }, (l) => jsonLine(l, isReady));
   return {
     target: "mesh",
     variant: "in-process",
@@ -75,6 +78,7 @@ export async function meshInProcessTarget(simUrl: string, withAuto: boolean): Pr
     headers: gatewayHeaders(value.key),
     models: withAuto ? ["gpt-4o-mini", "auto"] : ["gpt-4o-mini"],
     pids: [child.pid],
+    child,
     stop: () => stopChild(child),
   };
 }
