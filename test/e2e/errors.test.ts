@@ -122,6 +122,21 @@ describe.each(MODES)("error table (%s)", (mode) => {
     expect(expectErrorShape(e.error).param).toBe("n");
   });
 
+  it("a concrete model without a needed capability → 400 unsupported_capability", async () => {
+    const tools: OpenAI.Chat.ChatCompletionTool[] = [{ type: "function", function: { name: "get_weather", description: "Weather forecast for a city", parameters: { type: "object", properties: {} } } }];
+    const e = await sdkError(() => client.chat.completions.create({ model: "gpt-4.1-nano", response_format: { type: "json_object" }, messages: [{ role: "user", content: "ok" }] }).then(() => client.chat.completions.create({ model: "small-8k", tools, messages: [{ role: "user", content: "Weather in Paris?" }] })));
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(expectErrorShape(e.error).code).toBe("unsupported_capability");
+  });
+
+  it("a prompt over a concrete model's context window → 400 context_length_exceeded", async () => {
+    const e = await sdkError(() => client.chat.completions.create({ model: "small-8k", messages: [{ role: "user", content: "word ".repeat(12_000) }] }));
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    const inner = expectErrorShape(e.error);
+    expect(inner.code).toBe("context_length_exceeded");
+    expect(inner.param).toBe("messages");
+  });
+
   it("budget exhausted → 429 RateLimitError insufficient_quota", async () => {
     const key = await gw.createKey("poor");
     await client.put("/llmgw/budgets", { body: { tenant_id: "poor", period: "day", hard_limit_usd: "0.0000001" } });

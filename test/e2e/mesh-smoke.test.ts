@@ -1,27 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
-import { silentLogger } from "#libs/log/logger.ts";
-import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
-import { startMesh, type Mesh } from "#services/mesh/compose.ts";
+import { startGateway, type Gateway } from "./harness.ts";
 
-let sim: Simulator;
-let mesh: Mesh;
-let key: string;
+let gw: Gateway;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-  mesh = await startMesh({ simulatorUrl: sim.url, logger: silentLogger(), env: {} });
-  key = (await mesh.ledger.keys.create({ tenantId: "acme", admin: true })).key;
+  // The harness removes the mesh's schema, stream and Redis keys on stop.
+  gw = await startGateway("mesh");
 }, 120_000);
 
 afterAll(async () => {
-  await mesh?.stop();
-  await sim?.close();
+  await gw?.stop();
 });
 
 describe("mesh smoke", () => {
   it("answers through every service over gRPC", async () => {
-    const client = new OpenAI({ baseURL: `${mesh.url}/v1`, apiKey: key, maxRetries: 0 });
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.adminKey, maxRetries: 0 });
     const r = await client.chat.completions.create({ model: "auto", messages: [{ role: "user", content: "Hello there" }] });
     expect(r.choices[0]?.message.content).toBeTruthy();
   });
