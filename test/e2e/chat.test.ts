@@ -50,7 +50,7 @@ describe.each(MODES)("chat through the SDK (%s)", (mode) => {
     expect(first.response.headers.get("x-llmgw-cache")).toBe("miss");
     // The cache write happens after the answer is sent: poll (bounded) until it is visible.
     let cache = "";
-    let second: Awaited<ReturnType<typeof first.data.choices.at>> | undefined;
+    let second: OpenAI.Chat.ChatCompletion.Choice | undefined;
     let headers: Headers | undefined;
     for (let i = 0; i < 40 && !cache.startsWith("hit"); i++) {
       if (i > 0) await sleep(50);
@@ -152,8 +152,6 @@ describe.each(MODES)("chat through the SDK (%s)", (mode) => {
     const question = fresh("What is the weather forecast in Paris?");
     const { data, response } = await tenant.chat.completions.create({ model: "auto", tools, tool_choice: "required", messages: [{ role: "user", content: question }] }).withResponse();
     const served = response.headers.get("x-llmgw-model") ?? "";
-    const listed = (await tenant.models.retrieve(served)) as OpenAI.Models.Model & { capabilities?: string[] };
-    expect(listed.id).toBe(served);
     const all: (OpenAI.Models.Model & { capabilities?: string[] })[] = [];
     for await (const m of tenant.models.list()) all.push(m);
     expect(all.find((m) => m.id === served)?.capabilities).toContain("tools");

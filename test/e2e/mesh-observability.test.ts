@@ -60,7 +60,7 @@ describe("mesh observability", () => {
     const model = response.headers.get("x-llmgw-model");
     const tier = response.headers.get("x-llmgw-tier");
     const cost = response.headers.get("x-llmgw-cost-usd") ?? "";
-    expect(tier).toBe("HIGH");
+    expect(tier, "the classifier no longer rates HIGH_PROMPT as HIGH: pick another prompt").toBe("HIGH");
 
     // The ledger row (written by the consumer of the JetStream event).
     const row = await requestRow(id);
@@ -87,7 +87,7 @@ describe("mesh observability", () => {
     for (const s of ON_PATH) expect(services, `no log line from '${s}' carries the request id`).toContain(s);
     expect(lines.find((l) => l.service === "edge" && l.status === 200)).toBeTruthy();
 
-    // Sampled for a shadow test: the evaluator replays it on the executor under the same id.
+    // HIGH and sampled (rate 1): the evaluator replays it on the executor under the same id.
     await poll("shadow execution", async () => (linesFor(id).filter((l) => l.service === "executor" && l.rpc === "Execute").length >= 2 ? true : undefined));
 
     // Redaction: neither the prompt, nor the answer, nor the key reach the logs.
