@@ -87,6 +87,21 @@ describe.each(MODES)("chat through the SDK (%s)", (mode) => {
     expect(chunks[0]?.model).toBe(response.headers.get("x-llmgw-model"));
   });
 
+  it("on the wire, a stream is SSE data events closed by data: [DONE]", async () => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gw.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "auto", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: fresh("Wire check") }] }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+    const events = text.split("\n\n").filter((e) => e.length > 0);
+    expect(events.every((e) => e.startsWith("data: "))).toBe(true);
+    expect(events.filter((e) => e === "data: [DONE]")).toHaveLength(1);
+    for (const e of events.slice(0, -1)) expect((JSON.parse(e.slice(6)) as { object: string }).object).toBe("chat.completion.chunk");
+  });
+
   it("streams without include_usage have no usage chunk", async () => {
     const stream = await tenant.chat.completions.create({ model: "auto", stream: true, messages: [{ role: "user", content: fresh("Say something about mountains.") }] });
     const chunks: OpenAI.Chat.ChatCompletionChunk[] = [];
