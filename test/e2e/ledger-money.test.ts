@@ -10,7 +10,7 @@ import OpenAI from "openai";
 import { register } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
-import { startGateway, testConfig, type Gateway } from "./harness.ts";
+import { capturingLogger, startGateway, testConfig, type Gateway } from "./harness.ts";
 import { waitForShadowEvaluated } from "./support-ledger/bus-events.ts";
 import { LedgerDb, type CallRow, type RequestRow } from "./support-ledger/ledger-db.ts";
 import { costPico, MICRO_IN_PICO, picoToUsd, tokensFromUsage, usdToPico, type Tokens } from "./support-ledger/money.ts";
@@ -42,6 +42,7 @@ let db: LedgerDb;
 let tenant: string;
 const expected: Expected[] = [];
 let shadowRequestId = "";
+const logs = capturingLogger("warn");
 
 /** A long, varied, deterministic text (well over OpenAI's 1024-token caching minimum). */
 function longText(topic: string, sentences: number): string {
@@ -80,7 +81,7 @@ beforeAll(async () => {
     // A deployment the simulator serves but the price table does not know.
     c.models[UNPRICED_MODEL] = { provider: "openai", upstream: "gpt-4o-mini", context_window: 128_000, max_output_tokens: 4096, capabilities: ["streaming"], latency_ms: 400, quality: 0.5, max_concurrency: 64 };
   });
-  [gw, oracle] = await Promise.all([startGateway("mesh", { config }), startSimulator({ port: 0 })]);
+  [gw, oracle] = await Promise.all([startGateway("mesh", { config, logger: logs.logger }), startSimulator({ port: 0 })]);
   const mesh = must(gw.mesh, "mesh");
   tenant = `money-${randomUUID().slice(0, 8)}`;
   const key = await gw.createKey(tenant);
@@ -230,6 +231,9 @@ describe("ledger money, end to end through the mesh", () => {
     const metric = register.getSingleMetric("llmgw_unpriced_calls_total");
     const values = metric ? (await metric.get()).values : [];
     expect(values.find((v) => v.labels.model === UNPRICED_MODEL)?.value ?? 0).toBeGreaterThanOrEqual(1);
+    const unpricedId = must(expected.find((e) => e.label === "unpriced"), "unpriced").requestId;
+    const warned = logs.lines().filter((l) => l.model === UNPRICED_MODEL && l.request_id === unpricedId && String(l.msg).startsWith("unpriced model"));
+    expect(warned.length).toBe(1);
   });
 
   it("the HIGH request was shadow-tested: the evaluator replayed it on the cheaper candidate", async () => {
