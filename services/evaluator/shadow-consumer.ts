@@ -6,7 +6,8 @@ import type { Client } from "@connectrpc/connect";
 import type { BusMessage, BusSubscription, EventBus } from "#libs/bus/event-bus.ts";
 import { subjects } from "#libs/bus/subjects.ts";
 import { ShadowEvaluatedSchema, ShadowTestRequestedSchema, type ShadowTestRequested } from "#libs/gen/llmgw/events/v1/events_pb.ts";
-import type { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import type { Attempt, ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { computeCost, fromProtoUsage, type PriceTable } from "#libs/pricing/index.ts";
 import type { Logger } from "#libs/log/logger.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import { answerView, requestView } from "./answer-view.ts";
@@ -22,6 +23,7 @@ export class ShadowConsumer {
     private readonly executor: Client<typeof ExecutorService>,
     private readonly stats: DowngradeStats,
     private readonly logger: Logger,
+    private readonly prices: PriceTable,
   ) {
     this.s = subjects(bus.names);
   }
@@ -47,10 +49,20 @@ export class ShadowConsumer {
     try {
       let answer: Uint8Array | undefined;
       let failure = "";
+      let attempts: Attempt[] = [];
+      const startedAt = new Date().toISOString();
       for await (const r of this.executor.execute({ context: ev.context, candidates: [{ model: ev.candidateModel }], requestJson: ev.requestJson, stream: false, purpose: "shadow" })) {
         if (r.event.case === "completionJson") answer = r.event.value;
-        if (r.event.case === "failure") failure = r.event.value.code || "failed";
+        if (r.event.case === "summary") attempts = r.event.value.attempts;
+        if (r.event.case === "failure") {
+          failure = r.event.value.code || "failed";
+          attempts = r.event.value.attempts;
+        }
       }
+      // The last attempt that reached the provider is the shadow call the ledger records.
+      const sent = attempts.filter((a) => !a.status.startsWith("skipped")).at(-1);
+      const requestId = ev.context?.requestId ?? "";
+      const priced = sent?.usage ? computeCost(this.prices, fromProtoUsage(sent.usage), sent.model, new Date()) : undefined;
       const candidate = answer ? answerView(answer) : undefined;
       const served = answerView(ev.servedCompletionJson);
       const verdict = candidate ? scoreAnswer(requestView(ev.requestJson), candidate, served) : { ok: false, score: 0, failures: [`candidate_error:${failure}`] };
@@ -64,6 +76,10 @@ export class ShadowConsumer {
         ok: verdict.ok,
         score: verdict.score,
         failures: verdict.failures,
+        candidateCostUsd: priced && !priced.unpriced ? priced.costUsd : "",
+        call: sent
+          ? { callId: `${requestId}:shadow`, kind: "shadow", model: sent.model, provider: sent.provider, status: sent.status === "ok" ? "ok" : "error", errorCode: sent.errorCode, latencyMs: sent.latencyMs, usage: sent.usage, startedAt }
+          : undefined,
       });
       await this.bus.publish(this.s.shadowEvaluated, toBinary(ShadowEvaluatedSchema, out), `shadow-evaluated:${ev.context?.requestId ?? ""}`);
       m.ack();

@@ -7,6 +7,7 @@ import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
 import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
 import { LedgerConsumer } from "./consumer/ledger-consumer.ts";
+import { ShadowCallConsumer } from "./consumer/shadow-call-consumer.ts";
 import { Budgets, type BudgetStore } from "./domain/budget.ts";
 import { BudgetLimitRepo } from "./storage/budget-limits.ts";
 import { MemoryBudgetStore } from "./storage/budget-store-memory.ts";
@@ -14,6 +15,7 @@ import { RedisBudgetStore } from "./storage/budget-store-redis.ts";
 import { KeyStore } from "./storage/key-store.ts";
 import { LedgerWriter } from "./storage/ledger-writer.ts";
 import { openDatabase } from "./storage/open-database.ts";
+import { ShadowCallWriter } from "./storage/shadow-call-writer.ts";
 import { SpendReport } from "./storage/spend-report.ts";
 import { LedgerServiceImpl } from "./service.ts";
 
@@ -38,6 +40,8 @@ export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBu
   const budgets = new Budgets(store, limits);
   const consumer = new LedgerConsumer({ bus: deps.bus, writer: new LedgerWriter(db.sql, prices), names: deps.bus.names, logger: ctx.logger });
   await consumer.start();
+  const shadowCalls = new ShadowCallConsumer(deps.bus, new ShadowCallWriter(db.sql, prices), ctx.logger);
+  await shadowCalls.start();
   ctx.logger.info({ database: db.kind, budgets: ctx.mode === "mesh" ? "redis" : "memory" }, "ledger ready");
   return {
     service: LedgerService,
@@ -53,6 +57,7 @@ export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBu
     },
     close: async () => {
       await consumer.stop();
+      await shadowCalls.stop();
       await db.close();
       redis?.disconnect();
     },
