@@ -150,9 +150,8 @@ describe("ledger money, end to end through the mesh", () => {
     // gpt-4o-mini, verified, escalated to gpt-4o. The request pays both calls.
     const hardMessages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: "user", content: "Explain how photosynthesis works in plants and why it matters for the climate. [sim:hard]" }];
     const cascade = await complete(client, { model: "auto", messages: hardMessages });
-    expect(cascade.headers.get("x-llmgw-tier")).toBe("MEDIUM");
-    expect(cascade.headers.get("x-llmgw-route-reasons")).toContain("escalated");
-    expect(cascade.model).toBe("gpt-4o");
+    const reasons = cascade.headers.get("x-llmgw-route-reasons") ?? "";
+    expect({ tier: cascade.headers.get("x-llmgw-tier"), model: cascade.model, escalated: reasons.includes("escalated"), reasons }).toEqual({ tier: "MEDIUM", model: "gpt-4o", escalated: true, reasons });
     const firstTokens = await oracleTokens({ model: "gpt-4o-mini", messages: hardMessages });
     // The oracle reproduces what the provider reports: checked on the call the client did see.
     expect(await oracleTokens({ model: "gpt-4o", messages: hardMessages })).toEqual(seenTokens(cascade));
@@ -168,7 +167,7 @@ describe("ledger money, end to end through the mesh", () => {
 
     // 8. A HIGH auto request: answered by a HIGH model and (sample rate 1) shadow-tested on a MEDIUM one.
     const high = await complete(client, { model: "auto", messages: [{ role: "user", content: "Implement a thread-safe LRU cache in TypeScript with generics, explain the complexity step by step, and prove it is correct." }] });
-    expect(high.headers.get("x-llmgw-tier")).toBe("HIGH");
+    expect({ tier: high.headers.get("x-llmgw-tier"), reasons: high.headers.get("x-llmgw-route-reasons") }).toMatchObject({ tier: "HIGH" });
     shadowRequestId = high.requestId;
     expected.push({ label: "high (shadowed)", requestId: high.requestId, model: high.model, calls: [{ kind: "primary", model: high.model, tokens: seenTokens(high) }] });
 
@@ -242,10 +241,8 @@ describe("ledger money, end to end through the mesh", () => {
     expect(ev.servedModel).not.toBe("gpt-4o-mini");
   });
 
-  // GAP (see report): the evaluator's replay goes through the executor and costs real money, but
-  // nothing publishes its usage to the ledger (ShadowEvaluated has no usage and candidate_cost_usd
-  // is never set), so no `calls` row of kind "shadow" ever exists. This turns red once fixed.
-  it.fails("GAP: the shadow call is recorded in the ledger's calls table (kind shadow, billed false, priced)", async () => {
+  // The evaluator publishes the replay's provider call with ShadowEvaluated; the ledger records it.
+  it("the shadow call is recorded in the ledger's calls table (kind shadow, billed false, priced)", async () => {
     await waitForShadowEvaluated(must(gw.mesh, "mesh").busNames, shadowRequestId);
     const deadline = Date.now() + 3_000;
     let shadow: CallRow[] = [];
