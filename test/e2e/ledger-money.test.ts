@@ -42,6 +42,7 @@ let db: LedgerDb;
 let tenant: string;
 const expected: Expected[] = [];
 let shadowRequestId = "";
+let highMessages: OpenAI.Chat.ChatCompletionMessageParam[] = [];
 const logs = capturingLogger("warn");
 
 /** A long, varied, deterministic text (well over OpenAI's 1024-token caching minimum). */
@@ -166,7 +167,8 @@ describe("ledger money, end to end through the mesh", () => {
     });
 
     // 8. A HIGH auto request: answered by a HIGH model and (sample rate 1) shadow-tested on a MEDIUM one.
-    const high = await complete(client, { model: "auto", messages: [{ role: "user", content: "Implement a thread-safe LRU cache in TypeScript with generics, explain the complexity step by step, and prove it is correct." }] });
+    highMessages = [{ role: "user", content: "Implement a thread-safe LRU cache in TypeScript with generics, explain the complexity step by step, and prove it is correct." }];
+    const high = await complete(client, { model: "auto", messages: highMessages });
     expect({ tier: high.headers.get("x-llmgw-tier"), reasons: high.headers.get("x-llmgw-route-reasons") }).toMatchObject({ tier: "HIGH" });
     shadowRequestId = high.requestId;
     expected.push({ label: "high (shadowed)", requestId: high.requestId, model: high.model, calls: [{ kind: "primary", model: high.model, tokens: seenTokens(high) }] });
@@ -242,14 +244,19 @@ describe("ledger money, end to end through the mesh", () => {
   });
 
   // The evaluator publishes the replay's provider call with ShadowEvaluated; the ledger records it.
-  it("the shadow call is recorded in the ledger's calls table (kind shadow, billed false, priced)", async () => {
-    await waitForShadowEvaluated(must(gw.mesh, "mesh").busNames, shadowRequestId);
-    const deadline = Date.now() + 3_000;
-    let shadow: CallRow[] = [];
-    while (shadow.length === 0 && Date.now() < deadline) {
-      shadow = (await db.calls([shadowRequestId])).filter((c) => c.kind === "shadow");
-      if (shadow.length === 0) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(shadow.map((c) => ({ model: c.model, billed: c.billed, priced: c.cost_usd !== null }))).toEqual([{ model: "gpt-4o-mini", billed: false, priced: true }]);
+  it("the shadow call is in the ledger's calls: kind shadow, not billed, priced from the replay's own usage", async () => {
+    const ev = await waitForShadowEvaluated(must(gw.mesh, "mesh").busNames, shadowRequestId);
+    // The replay is the same request on the candidate model: the oracle reports its usage.
+    const tokens = await oracleTokens({ model: "gpt-4o-mini", messages: highMessages });
+    const want = costPico("gpt-4o-mini", tokens);
+    expect(usdToPico(ev.candidateCostUsd)).toBe(want);
+    const [c] = await db.waitForCalls([shadowRequestId], (r) => r.kind === "shadow", 1);
+    const row = must(c, "shadow call row");
+    expect({ model: row.model, billed: row.billed, unpriced: row.unpriced, input: Number(row.input_tokens), cached: Number(row.cached_input_tokens), output: Number(row.output_tokens), cost: row.cost_usd === null ? null : usdToPico(row.cost_usd) })
+      .toEqual({ model: "gpt-4o-mini", billed: false, unpriced: false, input: tokens.input, cached: tokens.cached, output: tokens.output, cost: want });
+    // Recorded, never billed: the request still costs exactly its primary call.
+    const high = must(expected.find((e) => e.requestId === shadowRequestId), "high");
+    const [req] = await db.requests([shadowRequestId]);
+    expect(usdToPico(must(req, "high row").cost_usd)).toBe(requestCost(high));
   });
 });

@@ -88,6 +88,11 @@ export class LedgerDb {
     return this.waitFor(() => this.requestsOfTenant(tenantId), (rows) => rows.length >= count, timeoutMs, `${count} ledger rows of ${tenantId}`);
   }
 
+  /** Polls until at least `count` call rows of these requests match `pick`. */
+  async waitForCalls(ids: readonly string[], pick: (c: CallRow) => boolean, count: number, timeoutMs = 20_000): Promise<CallRow[]> {
+    return this.waitFor(async () => (await this.calls(ids)).filter(pick), (rows) => rows.length >= count, timeoutMs, `${count} matching call rows`);
+  }
+
   private async waitFor<T extends unknown[]>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last = await read();
