@@ -9,6 +9,11 @@ function enc(): Tiktoken {
   return encoder;
 }
 
+/** Builds the encoder now (a second or more) so the first long prompt does not pay for it. */
+export function warmTokenizer(): void {
+  enc();
+}
+
 /** Exact token count of a text. */
 export function countTokens(text: string): number {
   return text.length === 0 ? 0 : enc().encode(text).length;

@@ -11,6 +11,7 @@ import { edgeMetrics } from "./metrics.ts";
 import { EventOutbox } from "./outbox.ts";
 import { registerAdminRoutes } from "./routes-admin.ts";
 import { validateChatRequest } from "./validate.ts";
+import { warmTokenizer } from "#libs/tokens/count.ts";
 
 export interface EdgeApp {
   app: FastifyInstance;
@@ -29,6 +30,7 @@ declare module "fastify" {
 
 export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
   const { config, logger } = deps;
+  warmTokenizer();
   const app = Fastify({
     bodyLimit: config.edge.body_limit_bytes,
     logger: false,

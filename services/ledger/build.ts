@@ -30,8 +30,18 @@ export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBu
   let redis: Redis | undefined;
   let store: BudgetStore;
   if (ctx.mode === "mesh") {
-    redis = new Redis(ctx.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 1 });
+    // Admission must not wait on a Redis that is gone: no offline queue, a short command timeout
+    // (the edge then admits and counts it), but Redis must be reachable at start (fail fast).
+    redis = new Redis(ctx.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: 200 });
     redis.on("error", (e: Error) => ctx.logger.debug({ err: e.message }, "redis error"));
+    const r = redis;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error("Redis not reachable for budgets within 5 s")), 5_000);
+      r.once("ready", () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
     store = new RedisBudgetStore(redis, ctx.env.LLMGW_BUDGET_PREFIX ?? "llmgw:");
   } else {
     store = new MemoryBudgetStore();
