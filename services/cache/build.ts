@@ -7,7 +7,7 @@ import { CacheService } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
 import { cacheConfigSchema } from "./domain/config.ts";
 import { CacheEngine } from "./domain/engine.ts";
-import { HashedNgramEmbedder } from "./domain/hashed-embedder.ts";
+import { createLocalEmbedder } from "./domain/local-embedder.ts";
 import { registerCacheMetrics } from "./domain/metrics.ts";
 import type { Embedder } from "./domain/types.ts";
 import type { ExactStore } from "./store/exact-store.ts";
@@ -21,7 +21,7 @@ import { CacheServiceImpl } from "./service.ts";
 
 export function buildEmbedder(env: Record<string, string | undefined>): Embedder {
   const url = env.LLMGW_EMBEDDINGS_BASE_URL;
-  if (!url) return new HashedNgramEmbedder();
+  if (!url) return createLocalEmbedder();
   return new OpenAIEmbedder({
     baseURL: url,
     apiKey: env.LLMGW_EMBEDDINGS_API_KEY ?? "none",

@@ -2,15 +2,17 @@
  * Semantic-cache evaluation on labelled question pairs ({"id","a","b","same"} JSONL).
  * Each pair is evaluated independently: `a` is stored under its own tenant (a fresh partition per pair,
  * equivalent to an empty cache per pair), then `b` is looked up through the real CacheEngine.
- *   npm run eval:cache -- --data ../shared/benchmarks/cache/qqp-dev.jsonl [--json OUT] [--limit N]
+ *   npm run eval:cache -- --data ../shared/benchmarks/cache/qqp-dev.jsonl [--json OUT] [--limit N] [--half 0|1]
+ * --half keeps the pairs whose crc32(id) parity is 0 or 1: tune on one half, report the other.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import { Command } from "commander";
 import Table from "cli-table3";
-import { cacheConfigSchema, defaultCacheConfig, thresholdFor, type CacheConfig } from "../domain/config.ts";
+import { cacheConfigSchema, defaultCacheConfig, thresholdFor, thresholdForLength, type CacheConfig } from "../domain/config.ts";
 import { CacheEngine } from "../domain/engine.ts";
 import { normalizeText } from "../domain/keys.ts";
-import { HashedNgramEmbedder } from "../domain/hashed-embedder.ts";
+import { createLocalEmbedder } from "../domain/local-embedder.ts";
 import { contentWordCount, precisionGuard, type GuardCheck } from "../domain/precision-guard.ts";
 import { wordJaccard } from "../domain/text-features.ts";
 import type { CacheRequest, Embedder } from "../domain/types.ts";
@@ -28,13 +30,14 @@ interface Pair {
 const CATEGORY = "default";
 const HARD_JACCARD = 0.5;
 const SWEEP = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99];
-const CHECKS: GuardCheck[] = ["numbers", "negation", "entities", "quoted", "dates", "units", "comparison", "question", "person", "specificity", "swap", "order"];
+const CHECKS: GuardCheck[] = ["numbers", "negation", "entities", "quoted", "literal", "dates", "units", "comparison", "question", "person", "specificity", "swap", "order"];
 
-function readPairs(file: string, limit?: number): Pair[] {
+function readPairs(file: string, limit?: number, half?: number): Pair[] {
   const rows = readFileSync(file, "utf8")
     .split("\n")
     .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Pair);
+    .map((l) => JSON.parse(l) as Pair)
+    .filter((p) => half === undefined || crc32(p.id) % 2 === half);
   return limit ? rows.slice(0, limit) : rows;
 }
 
@@ -75,11 +78,12 @@ async function main(): Promise<void> {
     .requiredOption("--data <file>", "pairs JSONL")
     .option("--json <out>", "write results as JSON")
     .option("--limit <n>", "first N pairs only", (v) => Number.parseInt(v, 10))
+    .option("--half <0|1>", "only pairs with crc32(id) % 2 equal to this (held-out split)", (v) => Number.parseInt(v, 10))
     .option("--config <json>", "cache config overrides as JSON (validated by cacheConfigSchema), to evaluate other settings");
   program.parse();
-  const opts = program.opts<{ data: string; json?: string; limit?: number; config?: string }>();
-  const pairs = readPairs(opts.data, opts.limit);
-  const embedder = new HashedNgramEmbedder();
+  const opts = program.opts<{ data: string; json?: string; limit?: number; config?: string; half?: number }>();
+  const pairs = readPairs(opts.data, opts.limit, opts.half);
+  const embedder = createLocalEmbedder();
   const started = performance.now();
 
   const hard = pairs.map((p) => wordJaccard(p.a, p.b) >= HARD_JACCARD);
@@ -94,8 +98,9 @@ async function main(): Promise<void> {
   const raw = await runEngine(pairs, cacheConfigSchema.parse({ thresholds: { default: 0 }, longTextThresholds: { default: 0 }, precisionGuard: false }), embedder);
   const norm = pairs.map((p) => ({ a: normalizeText(p.a), b: normalizeText(p.b) }));
   const verdicts = norm.map((p) => precisionGuard(p.b, p.a, gopts));
-  const isLong = norm.map((p) => Math.max(contentWordCount(p.a), contentWordCount(p.b)) >= shipped.longTextMinWords);
-  const shippedThreshold = (i: number): number => (isLong[i] ? longThreshold : shortThreshold);
+  const words = norm.map((p) => Math.max(contentWordCount(p.a), contentWordCount(p.b)));
+  const isLong = words.map((w) => w >= shipped.longTextMinWords);
+  const shippedThreshold = (i: number): number => thresholdForLength(shipped, CATEGORY, words[i] ?? 0);
   const exactHit = raw.map((r) => r.exact);
 
   const score = (hit: (i: number) => boolean): CacheScores =>
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
   console.log(`embedder ${embedder.name}@${embedder.version}; one partition per pair (empty cache per pair); ${fmt(seconds, 1)} s`);
   const t1 = new Table({ style: { head: [], border: [] }, head });
   t1.push(
-    row(`shipped defaults (thr ${shortThreshold} short / ${longThreshold} long, guard on)`, defaults),
+    row(`shipped defaults (thr ${shortThreshold} <=${shipped.shortTextMaxWords}w .. ${longThreshold} >=${shipped.longTextMinWords}w, guard on)`, defaults),
     row(`shipped thresholds, guard off`, defaultsNoGuard),
   );
   const longShare = isLong.filter(Boolean).length / Math.max(1, pairs.length);
@@ -149,10 +154,11 @@ async function main(): Promise<void> {
   if (opts.json) {
     const result = {
       data: opts.data,
+      half: opts.half ?? null,
       n: pairs.length,
       embedder: `${embedder.name}@${embedder.version}`,
       protocol: "one tenant partition per pair (equivalent to an empty cache per pair); store a, look up b through CacheEngine",
-      thresholds: { short: shortThreshold, long: longThreshold, long_text_min_words: shipped.longTextMinWords, structural_max_words: shipped.structuralMaxWords },
+      thresholds: { short: shortThreshold, long: longThreshold, short_text_max_words: shipped.shortTextMaxWords, long_text_min_words: shipped.longTextMinWords, structural_max_words: shipped.structuralMaxWords },
       long_text_share: longShare,
       defaults,
       defaults_no_guard: defaultsNoGuard,

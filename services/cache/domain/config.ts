@@ -12,29 +12,35 @@ export const cacheConfigSchema = z
     enabled: z.boolean().default(true),
     semanticEnabled: z.boolean().default(true),
     /**
-     * Minimum cosine similarity for a semantic hit, per category, for short texts (fewer than
-     * `longTextMinWords` content words). Short questions hinge on every content word, so the bar is
-     * near "same content words" (measured: QQP precision >= 0.9 needs ~0.99 with the local embedder).
+     * Minimum cosine similarity for a semantic hit, per category, for short texts (at most
+     * `shortTextMaxWords` content words). Short questions hinge on every content word, so the bar is
+     * near "same content words". Measured with the local SIF+lexical embedder (sif-hybrid@2): see
+     * services/cache/cli/eval-cache.ts and the cache README for the sweep this was chosen from.
      */
     thresholds: thresholdsSchema.default({
-      default: 0.99,
-      static_knowledge: 0.99,
+      default: 0.98,
+      static_knowledge: 0.98,
       classification: 0.99,
       summarization: 0.99,
       code: 0.99,
       realtime: 0.99,
     }),
-    /** Same for long texts: rewording spreads over many words and lowers cosine without changing meaning. */
+    /** Same for long texts (from `longTextMinWords` content words): rewording spreads over many words and lowers cosine without changing meaning. */
     longTextThresholds: thresholdsSchema.default({
-      default: 0.6,
-      static_knowledge: 0.6,
+      default: 0.75,
+      static_knowledge: 0.75,
       classification: 0.85,
       summarization: 0.95,
       code: 0.95,
       realtime: 0.95,
     }),
+    /**
+     * Content-word count (the longer side) up to which `thresholds` apply; between this and
+     * `longTextMinWords` the bar falls linearly, since each extra word dilutes what one changed word does to cosine.
+     */
+    shortTextMaxWords: z.number().int().min(0).default(3),
     /** Content-word count (the longer side) from which `longTextThresholds` apply. */
-    longTextMinWords: z.number().int().min(1).default(10),
+    longTextMinWords: z.number().int().min(1).default(12),
     /** Guard's structural checks (question word, person, specificity, slot swap, word order) apply up to this length. */
     structuralMaxWords: z.number().int().min(0).default(8),
     /** Reject near-misses differing in numbers, negations, entities, quotes, dates, units, comparisons. */
@@ -77,6 +83,17 @@ export const defaultCacheConfig: CacheConfig = cacheConfigSchema.parse({});
 export function thresholdFor(config: CacheConfig, category: string, long = false): number {
   const table = long ? config.longTextThresholds : config.thresholds;
   return table[category] ?? table["default"] ?? 0.99;
+}
+
+/** Threshold for a text of `words` content words (the longer side): short bar, linear ramp, long bar. */
+export function thresholdForLength(config: CacheConfig, category: string, words: number): number {
+  const short = thresholdFor(config, category, false);
+  const long = thresholdFor(config, category, true);
+  const lo = config.shortTextMaxWords;
+  const hi = config.longTextMinWords;
+  if (words >= hi) return long;
+  if (words <= lo || hi <= lo) return short;
+  return short + ((long - short) * (words - lo)) / (hi - lo);
 }
 
 export function ttlMsFor(config: CacheConfig, category: string): number {

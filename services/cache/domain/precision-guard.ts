@@ -10,6 +10,7 @@ export type GuardCheck =
   | "negation"
   | "entities"
   | "quoted"
+  | "literal"
   | "dates"
   | "units"
   | "comparison"
@@ -21,12 +22,20 @@ export type GuardCheck =
 
 export type GuardVerdict = { ok: true } | { ok: false; check: GuardCheck; detail: string };
 
-const NUMBER_WORDS = new Set(
-  "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion trillion first second third fourth fifth sixth seventh eighth ninth tenth half quarter dozen".split(
-    " ",
-  ),
+/** Number words and their value, so "two" and "2" are the same number. */
+const NUMBER_WORDS = new Map<string, string>(
+  (
+    "zero:0 one:1 two:2 three:3 four:4 five:5 six:6 seven:7 eight:8 nine:9 ten:10 eleven:11 twelve:12 thirteen:13 fourteen:14 " +
+    "fifteen:15 sixteen:16 seventeen:17 eighteen:18 nineteen:19 twenty:20 thirty:30 forty:40 fifty:50 sixty:60 seventy:70 eighty:80 " +
+    "ninety:90 hundred:100 thousand:1000 million:1000000 billion:1000000000 trillion:1000000000000 first:1st second:2nd third:3rd " +
+    "fourth:4th fifth:5th sixth:6th seventh:7th eighth:8th ninth:9th tenth:10th half:1/2 quarter:1/4 dozen:12"
+  )
+    .split(" ")
+    .map((kv) => kv.split(":") as [string, string]),
 );
-const NEGATIONS = new Set(["not", "no", "never", "without", "none", "nobody", "nothing", "neither", "nor", "cannot", "isn't", "aren't", "wasn't", "weren't", "don't", "doesn't", "didn't", "won't", "wouldn't", "can't", "couldn't", "shouldn't", "haven't", "hasn't", "hadn't", "mustn't", "except", "unless", "avoid"]);
+const NEGATIONS = new Set(["not", "no", "never", "without", "none", "nobody", "nothing", "neither", "nor", "cannot", "isn't", "aren't", "wasn't", "weren't", "don't", "doesn't", "didn't", "won't", "wouldn't", "can't", "couldn't", "shouldn't", "haven't", "hasn't", "hadn't", "mustn't", "except", "unless", "avoid",
+  // Negation cues beyond "not": paraphrases trade "to avoid X" for "to prevent X", "without" for "non-"/"in the absence of".
+  "prevent", "prevents", "preventing", "non", "absence", "absent", "lack", "lacks", "lacking"]);
 const MONTHS = new Set("january february march april may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday tonight weekend".split(" "));
 const UNITS = new Set("km kilometer kilometers kilometre kilometres m meter meters metre metres cm mm mile miles ft feet foot inch inches yard yards kg kilogram kilograms g gram grams lb lbs pound pounds oz ounce ounces l liter liters litre litres ml gallon gallons celsius fahrenheit kelvin c f percent usd eur gbp inr dollar dollars euro euros rupee rupees yen cent cents mph kmh kph hour hours minute minutes second seconds day days week weeks month months year years decade decades century centuries gb mb kb tb ghz mhz hz kw kwh watt watts volt volts amp amps".split(" "));
 const COMPARISON = new Set("more less most least better best worse worst bigger biggest smaller smallest larger largest higher highest lower lowest greater greatest fewer fewest cheaper cheapest faster fastest slower slowest older oldest newer newest younger youngest longer longest shorter shortest stronger strongest weaker weakest before after above below over under vs versus than max min maximum minimum increase decrease difference differences between".split(" "));
@@ -50,7 +59,7 @@ function questionShape(words: string[]): string {
 function contentSet(words: string[]): Set<string> {
   const out = new Set<string>();
   // Numbers are the numbers check's business; here they would only double-count.
-  for (const w of words) if (!STOPWORDS.has(w) && !FILLER.has(w) && !SECOND_PERSON.has(w) && !/^\d+$/.test(w)) out.add(stem(w));
+  for (const w of words) if (!STOPWORDS.has(w) && !FILLER.has(w) && !SECOND_PERSON.has(w) && !NUMBER_WORDS.has(w) && !/^\d+$/.test(w)) out.add(stem(w));
   return out;
 }
 
@@ -117,11 +126,36 @@ function setDiff(a: Set<string>, b: Set<string>): string | undefined {
   return undefined;
 }
 
-function numbers(text: string, words: string[]): Set<string> {
-  const out = new Set<string>();
-  for (const m of text.matchAll(/\d+(?:[.,]\d+)*/g)) out.add(m[0].replace(/,/g, ""));
-  for (const w of words) if (NUMBER_WORDS.has(w)) out.add(w);
-  return out;
+interface Numbers {
+  /** Written with digits: exact quantities, always compared. */
+  digits: Set<string>;
+  /** Digits and number words' values together. */
+  all: Set<string>;
+  /** Values of number words only. */
+  words: Set<string>;
+}
+
+function numbers(text: string, words: string[]): Numbers {
+  const digits = new Set<string>();
+  for (const m of text.matchAll(/\d+(?:[.,]\d+)*/g)) digits.add(m[0].replace(/,/g, ""));
+  const fromWords = new Set<string>();
+  for (const w of words) {
+    const v = NUMBER_WORDS.get(w);
+    if (v !== undefined) fromWords.add(v);
+  }
+  return { digits, all: new Set([...digits, ...fromWords]), words: fromWords };
+}
+
+/**
+ * Digits must match exactly. A number word ("one", "first", "second", "thousand") is often not a
+ * quantity ("one can", "in one go", "first, ..."): it conflicts only with a different number on the other side.
+ */
+function numberMismatch(a: Numbers, b: Numbers): string | undefined {
+  for (const d of a.digits) if (!b.all.has(d)) return d;
+  for (const d of b.digits) if (!a.all.has(d)) return d;
+  if (b.all.size > 0) for (const w of a.words) if (!b.all.has(w)) return w;
+  if (a.all.size > 0) for (const w of b.words) if (!a.all.has(w)) return w;
+  return undefined;
 }
 
 function negationCount(words: string[]): number {
@@ -139,6 +173,26 @@ function quoted(text: string): Set<string> {
   return out;
 }
 
+/**
+ * Text the word tokenizer cannot see: symbols ("#", "@", "^", "≈") and non-Latin scripts ("translate 睨んで").
+ * Either changes what is asked while leaving the Latin words, and so the vectors, unchanged.
+ */
+function literals(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/[#@%&*+=<>^~|\\{}[\]¿¡§°±×÷≈≠≤≥∞√∑π]|(?:(?![\p{Script=Latin}\p{Script=Common}\p{Script=Inherited}])\p{L})+/gu)) out.add(m[0]);
+  return out;
+}
+
+/**
+ * In a short question one extra "best"/"more" changes what is asked; in a long passage rewording moves
+ * comparison words around ("more than 50k" / "over 50k", "faster access" / "access quickly"), so there only
+ * two different comparisons conflict.
+ */
+function comparisonMismatch(ca: Set<string>, cb: Set<string>, long: boolean): string | undefined {
+  if (long && (ca.size === 0 || cb.size === 0)) return undefined;
+  return setDiff(ca, cb);
+}
+
 function pick(words: string[], vocab: Set<string>): Set<string> {
   return new Set(words.filter((w) => vocab.has(w)));
 }
@@ -149,9 +203,13 @@ function entities(text: string): Set<string> {
   const re = /[\p{L}\p{N}][\p{L}\p{N}'’.-]*/gu;
   let sentenceStart = true;
   let last = 0;
+  const letters = text.replace(/[^\p{L}]/gu, "");
+  const shouting = letters.length > 0 && letters.replace(/[^\p{Lu}]/gu, "").length / letters.length > 0.5;
   for (const m of text.matchAll(re)) {
     const between = text.slice(last, m.index);
-    if (/[.?!:;\n]\s*$/.test(between) || /["(]\s*$/.test(between)) sentenceStart = true;
+    // Tokens may swallow their trailing period ("version. Click"), so look at the previous token's end too.
+    const prevEnd = text.slice(Math.max(0, last - 1), last);
+    if (/[.?!:;\n]\s*$/.test(between) || /["(`]\s*$/.test(between) || (last > 0 && /[.?!]/.test(prevEnd) && /^\s+$/.test(between))) sentenceStart = true;
     last = (m.index ?? 0) + m[0].length;
     const tok = m[0].replace(/[.'’-]+$/, "");
     const lower = tok.toLowerCase();
@@ -160,17 +218,24 @@ function entities(text: string): Set<string> {
     const inner = tok.slice(1);
     const isAcronymOrCamel = inner !== inner.toLowerCase();
     if ((isCap && !sentenceStart) || isAcronymOrCamel) {
-      if (!CAP_NOISE.has(lower) && !STOPWORDS.has(lower)) out.add(lower);
+      // An acronym that spells a stopword ("IT job", "US visa") is still a name, unless the whole text shouts.
+      const acronym = tok.length >= 2 && tok === tok.toUpperCase() && !shouting;
+      if (!CAP_NOISE.has(lower) && (!STOPWORDS.has(lower) || acronym)) out.add(lower);
     }
     sentenceStart = false;
   }
   return out;
 }
 
-/** An entity named on one side must at least appear as a word on the other (casing is unreliable in user text). */
+/**
+ * An entity named on one side must at least appear as words on the other (casing is unreliable in user
+ * text; "Dataset.save_to_disk" is the words dataset, save, to, disk).
+ */
 function entityMismatch(ea: Set<string>, wordsB: Set<string>, eb: Set<string>, wordsA: Set<string>): string | undefined {
-  for (const e of ea) if (!wordsB.has(e) && !eb.has(e)) return e;
-  for (const e of eb) if (!wordsA.has(e) && !ea.has(e)) return e;
+  const covered = (e: string, words: Set<string>, ents: Set<string>): boolean =>
+    words.has(e) || ents.has(e) || wordTokens(e).every((t) => words.has(t));
+  for (const e of ea) if (!covered(e, wordsB, eb)) return e;
+  for (const e of eb) if (!covered(e, wordsA, ea)) return e;
   return undefined;
 }
 
@@ -197,7 +262,7 @@ export function precisionGuard(a: string, b: string, options: GuardOptions = {})
   const on = (c: GuardCheck): boolean => options[c] !== false && !(long && STRUCTURAL.has(c));
   const wa = wa0;
   const wb = wb0;
-  const d1 = on("numbers") ? setDiff(numbers(a, wa), numbers(b, wb)) : undefined;
+  const d1 = on("numbers") ? numberMismatch(numbers(a, wa), numbers(b, wb)) : undefined;
   if (d1 !== undefined) return { ok: false, check: "numbers", detail: d1 };
   const na = negationCount(wa);
   const nb = negationCount(wb);
@@ -205,11 +270,13 @@ export function precisionGuard(a: string, b: string, options: GuardOptions = {})
   if (on("negation") && Math.min(na, 1) !== Math.min(nb, 1)) return { ok: false, check: "negation", detail: `${na}/${nb}` };
   const d3 = on("quoted") ? setDiff(quoted(a), quoted(b)) : undefined;
   if (d3 !== undefined) return { ok: false, check: "quoted", detail: d3 };
+  const dl = on("literal") ? setDiff(literals(a), literals(b)) : undefined;
+  if (dl !== undefined) return { ok: false, check: "literal", detail: dl };
   const d4 = on("dates") ? setDiff(pick(wa, MONTHS), pick(wb, MONTHS)) : undefined;
   if (d4 !== undefined) return { ok: false, check: "dates", detail: d4 };
   const d5 = on("units") ? setDiff(pick(wa, UNITS), pick(wb, UNITS)) : undefined;
   if (d5 !== undefined) return { ok: false, check: "units", detail: d5 };
-  const d6 = on("comparison") ? setDiff(pick(wa, COMPARISON), pick(wb, COMPARISON)) : undefined;
+  const d6 = on("comparison") ? comparisonMismatch(pick(wa, COMPARISON), pick(wb, COMPARISON), long) : undefined;
   if (d6 !== undefined) return { ok: false, check: "comparison", detail: d6 };
   const d7 = !on("entities") ? undefined : entityMismatch(entities(a), new Set(wb), entities(b), new Set(wa));
   if (d7 !== undefined) return { ok: false, check: "entities", detail: d7 };
@@ -237,7 +304,9 @@ export function precisionGuard(a: string, b: string, options: GuardOptions = {})
       return { ok: false, check: "swap", detail: `${onlyA.join(" ")}/${onlyB.join(" ")}` };
     }
   }
-  if (on("order")) {
+  // Only a pure permutation of the same content words is a reversed relation ("benzene into toluene");
+  // once other words change too, a moved clause is ordinary rewording ("A mentions B" / "B is mentioned in A").
+  if (on("order") && unmatched(ca, cb).length === 0 && unmatched(cb, ca).length === 0) {
     const inv = orderInversion(wa, wb, ca, cb);
     if (inv !== undefined) return { ok: false, check: "order", detail: inv };
   }
