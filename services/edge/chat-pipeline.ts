@@ -8,6 +8,7 @@ import { ShadowTestRequestedSchema } from "#libs/gen/llmgw/events/v1/events_pb.t
 import type { ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
 import type { RouteResponse } from "#libs/gen/llmgw/router/v1/router_pb.ts";
 import { toBinary } from "@bufbuild/protobuf";
+import { Decimal } from "decimal.js";
 import { errors, GatewayError } from "#libs/errors/openai-error.ts";
 import { completionToChunks } from "#libs/openai/replay.ts";
 import { verifyAnswer } from "#libs/quality/verify.ts";
@@ -95,9 +96,13 @@ export class ChatPipeline {
       throw errors.badRequest(`No configured model can serve this request (${route.reasons.join("; ") || "context window or capabilities"}).`, "model", "no_capable_model");
     }
 
+    // Worst case: the dearest candidate (fallbacks may land there), plus for a cascade the dearest
+    // escalation model too, since an escalated request pays for both calls.
     const at = new Date();
-    const models = [...route.candidates, ...route.escalation].map((c) => c.model);
-    const reserved = await this.reserve(call, budgetKey, this.deps.pricing.worstCaseUsd(models, prompt.tokens, facts.maxTokens, at));
+    const pricing = this.deps.pricing;
+    let worst = new Decimal(pricing.worstCaseUsd(route.candidates.map((c) => c.model), prompt.tokens, facts.maxTokens, at));
+    if (route.cascade) worst = worst.plus(pricing.worstCaseUsd(route.escalation.map((c) => c.model), prompt.tokens, facts.maxTokens, at));
+    const reserved = await this.reserve(call, budgetKey, worst.toFixed());
 
     const common = { call, ctx, cls, route, facts, alias, cacheKey, reserved, cacheOutcome: lookup ? ("miss" as const) : ("bypass" as const) };
     try {

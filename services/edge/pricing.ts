@@ -1,7 +1,7 @@
 // The edge's view of prices (libs/pricing): cost headers and worst-case budget reservations.
 import { Decimal } from "decimal.js";
 import type { Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
-import { computeCost, costWithPrice, fromProtoUsage, usage, type PriceTable } from "#libs/pricing/index.ts";
+import { computeCost, fromProtoUsage, worstCaseCost, type PriceTable } from "#libs/pricing/index.ts";
 import type { Pricing } from "./deps.ts";
 
 export function tablePricing(table: PriceTable): Pricing {
@@ -12,10 +12,9 @@ export function tablePricing(table: PriceTable): Pricing {
     },
     worstCaseUsd(models, inputTokens, maxOutputTokens, at) {
       let worst = new Decimal(0);
-      const u = usage({ inputTokens, outputTokens: maxOutputTokens });
       for (const m of models) {
-        const p = table.priceAt(m, at);
-        if (p) worst = Decimal.max(worst, costWithPrice(u, p));
+        const c = worstCaseCost(table, m, inputTokens, maxOutputTokens, at);
+        if (!c.unpriced) worst = Decimal.max(worst, c.costUsd);
       }
       return worst.toFixed();
     },
