@@ -46,7 +46,8 @@ export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBu
   } else {
     store = new MemoryBudgetStore();
   }
-  const limits = new BudgetLimitRepo(db.sql);
+  // Limits are cached 5 s per replica: a change made through another replica applies within that.
+  const limits = new BudgetLimitRepo(db.sql, 5_000);
   const budgets = new Budgets(store, limits);
   const consumer = new LedgerConsumer({ bus: deps.bus, writer: new LedgerWriter(db.sql, prices), names: deps.bus.names, logger: ctx.logger });
   await consumer.start();
