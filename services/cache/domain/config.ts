@@ -18,8 +18,8 @@ export const cacheConfigSchema = z
      * services/cache/cli/eval-cache.ts and the cache README for the sweep this was chosen from.
      */
     thresholds: thresholdsSchema.default({
-      default: 0.98,
-      static_knowledge: 0.98,
+      default: 0.99,
+      static_knowledge: 0.99,
       classification: 0.99,
       summarization: 0.99,
       code: 0.99,
@@ -27,8 +27,8 @@ export const cacheConfigSchema = z
     }),
     /** Same for long texts (from `longTextMinWords` content words): rewording spreads over many words and lowers cosine without changing meaning. */
     longTextThresholds: thresholdsSchema.default({
-      default: 0.75,
-      static_knowledge: 0.75,
+      default: 0.72,
+      static_knowledge: 0.72,
       classification: 0.85,
       summarization: 0.95,
       code: 0.95,
@@ -38,7 +38,7 @@ export const cacheConfigSchema = z
      * Content-word count (the longer side) up to which `thresholds` apply; between this and
      * `longTextMinWords` the bar falls linearly, since each extra word dilutes what one changed word does to cosine.
      */
-    shortTextMaxWords: z.number().int().min(0).default(3),
+    shortTextMaxWords: z.number().int().min(0).default(2),
     /** Content-word count (the longer side) from which `longTextThresholds` apply. */
     longTextMinWords: z.number().int().min(1).default(12),
     /** Guard's structural checks (question word, person, specificity, slot swap, word order) apply up to this length. */

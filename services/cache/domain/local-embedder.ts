@@ -17,8 +17,8 @@ export function createLocalEmbedder(): SifHybridEmbedder {
     loadVectors: () => loadWinkWordVectors(LOCAL_VOCABULARY, file),
     vectorsId: `glove100-wink1.1.0-${LOCAL_VOCABULARY / 1000}k`,
     semanticDim: 100,
-    sifA: 0.003,
-    semanticShare: 0.7,
+    sifA: 0.001,
+    semanticShare: 0.6,
     removeCommon: true,
   });
 }

@@ -49,6 +49,15 @@ const SECOND_PERSON = new Set(["you", "your", "yours", "yourself", "yourselves",
 /** Words that add no specificity when one side merely has them in addition. */
 const FILLER = new Set("explain describe mean meaning means define definition best good some ever exactly actually basically example examples list kind kinds type types main common usually possible really".split(" "));
 
+/**
+ * Asked, not stated: ends with "?" or opens with a question word or auxiliary. In a statement "when",
+ * "where", "who" are conjunctions ("when you call X") and "you" is generic ("you can use X").
+ */
+function isQuestion(text: string, words: string[]): boolean {
+  const first = words[0] ?? "";
+  return /\?\s*$/.test(text) || WH_STRICT.has(first) || AUXILIARIES.has(first) || first === "what" || first === "how" || first === "which";
+}
+
 function questionShape(words: string[]): string {
   const wh = [...new Set(words.filter((w) => WH_STRICT.has(w)))].sort().join(",");
   const first = words[0] ?? "";
@@ -160,7 +169,11 @@ function numberMismatch(a: Numbers, b: Numbers): string | undefined {
 
 function negationCount(words: string[]): number {
   let n = 0;
-  for (const w of words) if (NEGATIONS.has(w.replace("’", "'")) || w.endsWith("n't")) n++;
+  words.forEach((w, i) => {
+    // "not only X but also Y" and "whether X or not" negate nothing.
+    if (w === "not" && (words[i + 1] === "only" || words[i - 1] === "or")) return;
+    if (NEGATIONS.has(w.replace("’", "'")) || w.endsWith("n't")) n++;
+  });
   return n;
 }
 
@@ -189,8 +202,30 @@ function literals(text: string): Set<string> {
  * two different comparisons conflict.
  */
 function comparisonMismatch(ca: Set<string>, cb: Set<string>, long: boolean): string | undefined {
-  if (long && (ca.size === 0 || cb.size === 0)) return undefined;
-  return setDiff(ca, cb);
+  const na = new Set([...ca].map((w) => COMPARISON_SYNONYM.get(w) ?? w));
+  const nb = new Set([...cb].map((w) => COMPARISON_SYNONYM.get(w) ?? w));
+  if (!long) return setDiff(na, nb);
+  // Long: only when each side has a comparison the other lacks.
+  const onlyA = [...na].filter((w) => !nb.has(w));
+  const onlyB = [...nb].filter((w) => !na.has(w));
+  return onlyA.length > 0 && onlyB.length > 0 ? `${onlyA[0]}/${onlyB[0]}` : undefined;
+}
+
+/** "over 50k" is "more than 50k". */
+const COMPARISON_SYNONYM = new Map([
+  ["over", "more"],
+  ["above", "more"],
+  ["under", "less"],
+  ["below", "less"],
+  ["fewer", "less"],
+  ["versus", "vs"],
+]);
+
+/** Month and day names; "may" only when it is the month ("May 5", "in May"), not the modal verb. */
+function dates(text: string, words: string[]): Set<string> {
+  const out = pick(words, MONTHS);
+  if (out.has("may") && !/(?:\d\s*May\b|\bMay\s*\d|\b(?:in|of|since|until|from|by) May\b)/.test(text)) out.delete("may");
+  return out;
 }
 
 function pick(words: string[], vocab: Set<string>): Set<string> {
@@ -272,7 +307,7 @@ export function precisionGuard(a: string, b: string, options: GuardOptions = {})
   if (d3 !== undefined) return { ok: false, check: "quoted", detail: d3 };
   const dl = on("literal") ? setDiff(literals(a), literals(b)) : undefined;
   if (dl !== undefined) return { ok: false, check: "literal", detail: dl };
-  const d4 = on("dates") ? setDiff(pick(wa, MONTHS), pick(wb, MONTHS)) : undefined;
+  const d4 = on("dates") ? setDiff(dates(a, wa), dates(b, wb)) : undefined;
   if (d4 !== undefined) return { ok: false, check: "dates", detail: d4 };
   const d5 = on("units") ? setDiff(pick(wa, UNITS), pick(wb, UNITS)) : undefined;
   if (d5 !== undefined) return { ok: false, check: "units", detail: d5 };
@@ -280,12 +315,13 @@ export function precisionGuard(a: string, b: string, options: GuardOptions = {})
   if (d6 !== undefined) return { ok: false, check: "comparison", detail: d6 };
   const d7 = !on("entities") ? undefined : entityMismatch(entities(a), new Set(wb), entities(b), new Set(wa));
   if (d7 !== undefined) return { ok: false, check: "entities", detail: d7 };
-  if (on("question")) {
+  const asked = isQuestion(a, wa) || isQuestion(b, wb);
+  if (on("question") && asked) {
     const qa = questionShape(wa);
     const qb = questionShape(wb);
     if (qa !== qb) return { ok: false, check: "question", detail: `${qa}/${qb}` };
   }
-  if (on("person")) {
+  if (on("person") && asked) {
     const pa = wa.some((w) => SECOND_PERSON.has(w));
     const pb = wb.some((w) => SECOND_PERSON.has(w));
     if (pa !== pb) return { ok: false, check: "person", detail: "you" };
