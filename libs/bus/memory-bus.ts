@@ -96,7 +96,9 @@ export class MemoryEventBus implements EventBus {
         d.wake = undefined;
         continue;
       }
-      if (d.queue.length < maxBatch) await new Promise((r) => setTimeout(r, Math.min(maxWaitMs, 5)));
+      // Honour the batch window: the ledger commits one transaction per batch, and in embedded mode that
+      // transaction is synchronous WASM on the event loop, so small batches steal time from requests.
+      if (d.queue.length < maxBatch) await new Promise((r) => setTimeout(r, maxWaitMs));
       const batch = d.queue.splice(0, maxBatch);
       const settled = new Array<boolean>(batch.length).fill(false);
       const msgs: BusMessage[] = batch.map((m, i) => {
