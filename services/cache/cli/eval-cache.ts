@@ -12,6 +12,7 @@ import Table from "cli-table3";
 import { cacheConfigSchema, defaultCacheConfig, thresholdFor, thresholdForLength, type CacheConfig } from "../domain/config.ts";
 import { CacheEngine } from "../domain/engine.ts";
 import { normalizeText } from "../domain/keys.ts";
+import { HashedNgramEmbedder } from "../domain/hashed-embedder.ts";
 import { createLocalEmbedder } from "../domain/local-embedder.ts";
 import { contentWordCount, precisionGuard, type GuardCheck } from "../domain/precision-guard.ts";
 import { wordJaccard } from "../domain/text-features.ts";
@@ -78,12 +79,14 @@ async function main(): Promise<void> {
     .requiredOption("--data <file>", "pairs JSONL")
     .option("--json <out>", "write results as JSON")
     .option("--limit <n>", "first N pairs only", (v) => Number.parseInt(v, 10))
+    .option("--embedder <kind>", "local (shipped: SIF word vectors + lexical) or hashed (lexical only, for comparison)", "local")
     .option("--half <0|1>", "only pairs with crc32(id) % 2 equal to this (held-out split)", (v) => Number.parseInt(v, 10))
     .option("--config <json>", "cache config overrides as JSON (validated by cacheConfigSchema), to evaluate other settings");
   program.parse();
-  const opts = program.opts<{ data: string; json?: string; limit?: number; config?: string; half?: number }>();
+  const opts = program.opts<{ data: string; json?: string; limit?: number; config?: string; half?: number; embedder: string }>();
   const pairs = readPairs(opts.data, opts.limit, opts.half);
-  const embedder = createLocalEmbedder();
+  if (opts.embedder !== "local" && opts.embedder !== "hashed") throw new Error(`--embedder: local or hashed, not ${opts.embedder}`);
+  const embedder: Embedder = opts.embedder === "hashed" ? new HashedNgramEmbedder() : createLocalEmbedder();
   const started = performance.now();
 
   const hard = pairs.map((p) => wordJaccard(p.a, p.b) >= HARD_JACCARD);
