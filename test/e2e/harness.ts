@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import { loadConfig } from "#libs/config/load.ts";
 import type { Config } from "#libs/config/schema.ts";
 import { silentLogger, type Logger } from "#libs/log/logger.ts";
-import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
+import { startSimulator, type Simulator, type SimulatorOptions } from "#libs/simulator/server.ts";
 import type { EdgeApp } from "#services/edge/app.ts";
 import type { EdgeClients } from "#services/edge/deps.ts";
 import { startEmbedded } from "#services/embedded/compose.ts";
@@ -38,6 +38,8 @@ export interface GatewayOptions {
   config?: Config;
   env?: Record<string, string | undefined>;
   logger?: Logger;
+  /** Simulator pacing and latency (default: instant answers). */
+  sim?: SimulatorOptions;
 }
 
 /** The deployed config with settings that keep fault tests fast and independent of each other. */
@@ -50,7 +52,7 @@ export function testConfig(tweak?: (c: Config) => void): Config {
 }
 
 export async function startGateway(mode: Mode, opts: GatewayOptions = {}): Promise<Gateway> {
-  const sim = await startSimulator({ port: 0 });
+  const sim = await startSimulator({ ...opts.sim, port: 0 });
   const logger = opts.logger ?? silentLogger();
   const config = opts.config ?? testConfig();
   try {
