@@ -30,9 +30,10 @@ export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBu
   let redis: Redis | undefined;
   let store: BudgetStore;
   if (ctx.mode === "mesh") {
-    // Admission must not wait on a Redis that is gone: no offline queue, a short command timeout
-    // (the edge then admits and counts it), but Redis must be reachable at start (fail fast).
-    redis = new Redis(ctx.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: 200 });
+    // Admission must not wait on a Redis that is gone: no offline queue and a command timeout (the
+    // edge then admits and counts it as degraded). 1 s, not less: a loaded machine must not trip it,
+    // since every false timeout admits a request past the hard limit. Redis must be up at start.
+    redis = new Redis(ctx.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: 1_000 });
     redis.on("error", (e: Error) => ctx.logger.debug({ err: e.message }, "redis error"));
     const r = redis;
     await new Promise<void>((resolve, reject) => {
