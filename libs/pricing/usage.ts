@@ -1,4 +1,5 @@
-import { getEncoding, type Tiktoken } from "js-tiktoken";
+import type { Tiktoken } from "js-tiktoken/lite";
+import { sharedEncoder } from "#libs/tokens/count.ts";
 import type { UsageCounts } from "./usage-types.ts";
 
 export type { UsageCounts } from "./usage-types.ts";
@@ -77,7 +78,7 @@ export function fromAnthropicUsage(u: AnthropicUsageLike): UsageCounts {
 let encoder: Tiktoken | undefined;
 function enc(): Tiktoken {
   // o200k_base ships inside js-tiktoken (no download); loaded lazily since the ranks are large.
-  encoder ??= getEncoding("o200k_base");
+  encoder ??= sharedEncoder();
   return encoder;
 }
 

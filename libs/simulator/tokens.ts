@@ -1,12 +1,13 @@
 // Token counting with a real tokenizer (o200k_base). Building the encoder takes ~0.8 s, so it is built once per
 // process; counts for identical strings are memoized in a bounded map so hot loops never re-tokenize.
-import { getEncoding, type Tiktoken } from "js-tiktoken";
+import type { Tiktoken } from "js-tiktoken/lite";
+import { sharedEncoder } from "#libs/tokens/count.ts";
 import { hashString } from "./hash.ts";
 
 let encoder: Tiktoken | undefined;
 
 export function getEncoder(): Tiktoken {
-  encoder ??= getEncoding("o200k_base");
+  encoder ??= sharedEncoder();
   return encoder;
 }
 

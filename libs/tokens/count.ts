@@ -4,10 +4,13 @@ import { Tiktoken } from "js-tiktoken/lite";
 import o200k from "js-tiktoken/ranks/o200k_base";
 
 let encoder: Tiktoken | undefined;
-function enc(): Tiktoken {
+
+/** The process's one o200k encoder: building it costs about a second and tens of MB, so it is shared. */
+export function sharedEncoder(): Tiktoken {
   encoder ??= new Tiktoken(o200k);
   return encoder;
 }
+const enc = sharedEncoder;
 
 /** Builds the encoder now (a second or more) so the first long prompt does not pay for it. */
 export function warmTokenizer(): void {

@@ -49,6 +49,8 @@ export async function buildCacheService(ctx: BuildContext): Promise<BuiltService
   } else {
     vectors = new InProcessVectorIndex({ dim: embedder.dim, maxEntriesPerTenant: config.maxEntriesPerTenant });
   }
+  // The local embedder loads its word table (a second or two) on first use; pay it at start.
+  if ("warm" in embedder && typeof embedder.warm === "function") embedder.warm();
   const engine = new CacheEngine({ config, exact, vectors, embedder, metrics: registerCacheMetrics(ctx.registry), logger: ctx.logger });
   ctx.logger.info({ exact: exact.kind, vectors: vectors.kind, embedder: engine.embedderId }, "cache ready");
   return {

@@ -145,7 +145,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     }
   });
 
-  registerAdminRoutes(app, deps, authenticate);
+  registerAdminRoutes(app, deps, authenticate, (keyId) => auth.forgetKeyId(keyId));
 
   return {
     app,

@@ -44,6 +44,11 @@ export class KeyAuthenticator {
   forget(): void {
     this.cache.clear();
   }
+
+  /** Drops a revoked key from this edge's cache at once (other edges follow within the TTL). */
+  forgetKeyId(keyId: string): void {
+    for (const [raw, e] of this.cache) if (e.auth?.keyId === keyId) this.cache.delete(raw);
+  }
 }
 
 function bearer(h: string | undefined): string | undefined {

@@ -7,7 +7,12 @@ import type { EdgeDeps } from "./deps.ts";
 
 const GROUPS = new Set(["", "tenant", "key", "model", "tier", "category", "day"]);
 
-export function registerAdminRoutes(app: FastifyInstance, deps: EdgeDeps, authenticate: (req: FastifyRequest) => Promise<AuthContext>): void {
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  deps: EdgeDeps,
+  authenticate: (req: FastifyRequest) => Promise<AuthContext>,
+  onRevoked: (keyId: string) => void,
+): void {
   const admin = async (req: FastifyRequest): Promise<AuthContext> => {
     const a = await authenticate(req);
     if (!a.admin) throw errors.forbidden("This route needs an admin key.");
@@ -38,6 +43,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: EdgeDeps, authen
     await admin(req);
     const res = await deps.clients.ledger.revokeKey({ keyId: req.params.id });
     if (!res.revoked) throw errors.notFound(`No active key '${req.params.id}'.`);
+    onRevoked(req.params.id);
     return { id: req.params.id, revoked: true };
   });
 

@@ -82,6 +82,7 @@ export class ShadowConsumer {
           : undefined,
       });
       await this.bus.publish(this.s.shadowEvaluated, toBinary(ShadowEvaluatedSchema, out), `shadow-evaluated:${ev.context?.requestId ?? ""}`);
+      this.logger.info({ requestId, candidate: ev.candidateModel, ok: verdict.ok, score: verdict.score }, "shadow test evaluated");
       m.ack();
     } catch (e) {
       this.logger.warn({ err: e instanceof Error ? e.message : String(e), requestId: ev.context?.requestId }, "shadow test failed; will retry");

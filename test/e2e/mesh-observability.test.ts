@@ -124,7 +124,9 @@ describe("mesh observability", () => {
     expect(linesFor(id).some((l) => l.service === "edge" && l.status === 400)).toBe(true);
   });
 
-  // The evaluator handles shadow tests from NATS, not over RPC, and logs only failures, so a
-  // successful shadow test leaves no evaluator line with the request id (reported to the lead).
-  it.todo("the evaluator logs each shadow test it runs with the request id");
+  it("the evaluator logs each shadow test it runs with the request id", async () => {
+    const { response } = await client.chat.completions.create({ model: "auto", messages: [{ role: "user", content: `${HIGH_PROMPT} ${randomUUID()}` }] }).withResponse();
+    const id = response.headers.get("x-llmgw-request-id") ?? "";
+    await poll(`evaluator log for ${id}`, async () => linesFor(id).find((l) => l.service === "evaluator" && l.msg === "shadow test evaluated"));
+  });
 });

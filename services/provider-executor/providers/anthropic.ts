@@ -21,6 +21,8 @@ export function createAnthropicAdapter(o: AnthropicAdapterOptions): ProviderAdap
     baseURL: o.baseURL,
     apiKey: o.apiKey,
     maxRetries: 0, // the engine's retry policy rules
+    // The SDK warns on stderr about deprecated model names on every call; our logs are pino JSON.
+    logLevel: "off",
     timeout: o.timeoutMs,
     ...(o.fetch ? { fetch: o.fetch } : {}),
   });

@@ -1,12 +1,13 @@
 // Token counting with js-tiktoken (o200k_base). The encoder takes ~1 s to build, so it is built once per process.
 // Counts are estimates for non-OpenAI tokenizers; they serve the context-window check and usage of cut streams.
-import { getEncoding, type Tiktoken } from "js-tiktoken";
+import type { Tiktoken } from "js-tiktoken/lite";
+import { sharedEncoder } from "#libs/tokens/count.ts";
 import type { ChatRequest } from "./types.ts";
 
 let encoder: Tiktoken | undefined;
 
 function getEncoder(): Tiktoken {
-  encoder ??= getEncoding("o200k_base");
+  encoder ??= sharedEncoder();
   return encoder;
 }
 
