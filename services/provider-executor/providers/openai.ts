@@ -2,6 +2,7 @@
 // The wire format already is the gateway's lingua franca, so the transforms are tiny: set the upstream
 // model, force usage on streams, report the gateway's model id back.
 import OpenAI from "openai";
+import { createUndiciFetch } from "./undici-fetch.ts";
 import { fromSdkError, gatewayErrorFromFailure, stringField } from "./errors.ts";
 import { usageFromOpenAI } from "./usage.ts";
 import type { CallOptions, ChatChunk, ChatRequest, CompletionResult, ProviderAdapter, ProviderStream, Usage } from "./types.ts";
@@ -31,13 +32,21 @@ export function toOpenAIStreamRequest(body: ChatRequest, upstreamModel: string):
   };
 }
 
+// One undici-backed fetch for every OpenAI client (LLMGW_PROVIDER_FETCH=platform: the platform fetch, for comparison).
+let defaultFetch: typeof fetch | undefined;
+function providerFetch(): typeof fetch {
+  return (defaultFetch ??= process.env.LLMGW_PROVIDER_FETCH === "platform" ? globalThis.fetch : createUndiciFetch());
+}
+
 export function createOpenAIAdapter(o: OpenAIAdapterOptions): ProviderAdapter {
+  // One client per deployment (the engine caches adapters), no SDK logging or retries.
   const client = new OpenAI({
     baseURL: o.baseURL,
     apiKey: o.apiKey,
     maxRetries: 0, // the engine's retry policy rules
     timeout: o.timeoutMs,
-    ...(o.fetch ? { fetch: o.fetch } : {}),
+    logLevel: "off",
+    fetch: o.fetch ?? providerFetch(),
   });
   const toError = (e: unknown) => gatewayErrorFromFailure(fromSdkError(e, OpenAI, openAIErrorBody), o.providerId, e);
 
