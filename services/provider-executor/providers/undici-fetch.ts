@@ -13,15 +13,41 @@ export function providerAgent(): Agent {
 
 type BodyReadable = Dispatcher.ResponseData["body"];
 
-function toHeaders(raw: Dispatcher.ResponseData["headers"]): Headers {
-  const h = new Headers();
-  for (const k in raw) {
-    const v = raw[k];
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) h.append(k, x);
-    else h.append(k, v);
+/**
+ * Read-only response headers over undici's parsed object (names already lower-case): the SDK reads a
+ * few headers per call, and a WHATWG Headers validates every append and sorts on every iteration.
+ */
+class ResponseHeaders {
+  constructor(private readonly raw: Dispatcher.ResponseData["headers"]) {}
+  get(name: string): string | null {
+    const v = this.raw[name.toLowerCase()];
+    return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
   }
-  return h;
+  has(name: string): boolean {
+    return this.raw[name.toLowerCase()] !== undefined;
+  }
+  getSetCookie(): string[] {
+    const v = this.raw["set-cookie"];
+    return v === undefined ? [] : Array.isArray(v) ? v : [v];
+  }
+  *entries(): IterableIterator<[string, string]> {
+    for (const k in this.raw) {
+      const v = this.get(k);
+      if (v !== null) yield [k, v];
+    }
+  }
+  *keys(): IterableIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+  *values(): IterableIterator<string> {
+    for (const [, v] of this.entries()) yield v;
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+  forEach(fn: (value: string, key: string, parent: Headers) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this as unknown as Headers);
+  }
 }
 
 function requestHeaders(h: RequestInit["headers"]): Record<string, string> {
@@ -41,7 +67,7 @@ class LightResponse {
   readonly statusText = "";
   readonly redirected = false;
   readonly type = "basic";
-  private hdrs: Headers | undefined;
+  private hdrs: ResponseHeaders | undefined;
   private used = false;
 
   constructor(
@@ -53,7 +79,7 @@ class LightResponse {
     this.ok = status >= 200 && status < 300;
   }
   get headers(): Headers {
-    return (this.hdrs ??= toHeaders(this.rawHeaders));
+    return (this.hdrs ??= new ResponseHeaders(this.rawHeaders)) as unknown as Headers;
   }
   get body(): Readable {
     return this.stream;
