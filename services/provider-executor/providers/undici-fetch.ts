@@ -3,7 +3,7 @@
 // of the gateway's CPU per call. The SDK only needs a small part of Response — status, headers,
 // json()/text(), and a body it can iterate (it accepts any async iterable) — so that is what this returns.
 import type { Readable } from "node:stream";
-import { Agent, request, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
 
 /** Keep-alive connections to providers; one Agent (pools per origin) shared by every adapter. */
 let sharedAgent: Agent | undefined;
@@ -112,12 +112,15 @@ export function createUndiciFetch(dispatcher: Dispatcher = providerAgent()): typ
       // Streams and form data go through the platform fetch (uploads; not on the chat hot path).
       return fetch(input, init);
     }
-    const res = await request(url, {
+    // Origin and path split by hand: undici's top-level request() parses a URL object per call.
+    const slash = url.indexOf("/", url.indexOf("://") + 3);
+    const res = await dispatcher.request({
+      origin: slash < 0 ? url : url.slice(0, slash),
+      path: slash < 0 ? "/" : url.slice(slash),
       method: ((init?.method ?? "GET").toUpperCase()) as HttpMethod,
       headers: requestHeaders(init?.headers),
       body: body ?? undefined,
       signal: init?.signal ?? undefined,
-      dispatcher,
     });
     return new LightResponse(url, res.statusCode, res.headers, res.body) as unknown as Response;
   };
