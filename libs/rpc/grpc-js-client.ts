@@ -84,17 +84,36 @@ function toConnectError(e: unknown, signal: AbortSignal | undefined): ConnectErr
   return ConnectError.from(e, Code.Internal);
 }
 
+/**
+ * grpc-js captures a caller stack (`new Error()`) on every call, only to decorate error messages; at
+ * ~15 µs a call that is a large share of the client's CPU. The stack is skipped for the synchronous
+ * start of the call only.
+ */
+function withoutStackCapture<T>(start: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return start();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 function unary(ch: grpc.Client, path: string, ser: Serialize, de: Deserialize) {
   return (req: unknown, opts?: CallOptions): Promise<unknown> => {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
     return new Promise((resolve, reject) => {
       let onAbort: (() => void) | undefined;
-      const call = ch.makeUnaryRequest(path, ser, de, req, metadataOf(opts), callOptionsOf(opts), (err, res) => {
-        if (onAbort) signal?.removeEventListener("abort", onAbort);
-        if (err) reject(toConnectError(err, signal));
-        else resolve(res);
-      });
+      const md = metadataOf(opts);
+      const co = callOptionsOf(opts);
+      const call = withoutStackCapture(() =>
+        ch.makeUnaryRequest(path, ser, de, req, md, co, (err, res) => {
+          if (onAbort) signal?.removeEventListener("abort", onAbort);
+          if (err) reject(toConnectError(err, signal));
+          else resolve(res);
+        }),
+      );
       if (signal) {
         onAbort = () => call.cancel();
         signal.addEventListener("abort", onAbort, { once: true });
@@ -116,7 +135,9 @@ function serverStream(ch: grpc.Client, path: string, ser: Serialize, de: Deseria
     (async function* () {
       const signal = opts?.signal;
       if (signal?.aborted) throw ConnectError.from(signal.reason, Code.Canceled);
-      const call = ch.makeServerStreamRequest(path, ser, de, req, metadataOf(opts), callOptionsOf(opts));
+      const md = metadataOf(opts);
+      const co = callOptionsOf(opts);
+      const call = withoutStackCapture(() => ch.makeServerStreamRequest(path, ser, de, req, md, co));
       const onAbort = () => call.cancel();
       signal?.addEventListener("abort", onAbort, { once: true });
       if (opts?.onHeader) {

@@ -1,0 +1,59 @@
+// Client-side cost of one loopback unary call, Connect transport vs grpc-js, against a Connect-ES
+// server (as in the mesh) running in a child process so only the client's CPU is counted.
+// Run: node --import tsx libs/rpc/client-bench.ts [calls=20000] [concurrency=32]
+import { spawn } from "node:child_process";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { createClient, type Client } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Health, HealthCheckResponse_ServingStatus } from "#libs/gen/grpc/health/v1/health_pb.ts";
+import { closeGrpcJsChannels, createGrpcJsClient } from "./grpc-js-client.ts";
+import { meshTransport } from "./mesh-client.ts";
+
+async function serve(): Promise<void> {
+  const server = http2.createServer(
+    connectNodeAdapter({ routes: (r) => r.service(Health, { check: async () => ({ status: HealthCheckResponse_ServingStatus.SERVING }) }) }),
+  );
+  server.listen(0, "127.0.0.1", () => console.log(String((server.address() as AddressInfo).port)));
+  process.stdin.on("end", () => process.exit(0));
+  process.stdin.resume();
+}
+
+async function run(name: string, client: Client<typeof Health>, calls: number, conc: number): Promise<void> {
+  for (let i = 0; i < 2_000; i++) await client.check({ service: "warm" });
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  let left = calls;
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (left-- > 0) await client.check({ service: "x" });
+    }),
+  );
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuUs = (cpu.user + cpu.system) / calls;
+  console.log(`${name.padEnd(8)} c=${conc}: client CPU ${cpuUs.toFixed(1)} µs/call, ${Math.round((calls / wallMs) * 1000)} calls/s`);
+}
+
+async function main(): Promise<void> {
+  const calls = Number(process.argv[2] ?? 20_000);
+  const conc = Number(process.argv[3] ?? 32);
+  const child = spawn(process.execPath, ["--import", "tsx", new URL(import.meta.url).pathname, "serve"], { stdio: ["pipe", "pipe", "inherit"] });
+  const port = await new Promise<string>((resolve) => child.stdout.once("data", (b: Buffer) => resolve(b.toString().trim())));
+  const address = `127.0.0.1:${port}`;
+  const connect = createClient(Health, meshTransport(address));
+  const grpcJs = createGrpcJsClient(Health, address);
+  // Interleaved, twice each, so drift on a shared machine hits both alike.
+  // RPC_BENCH_ONLY=connect|grpc-js runs one of them (e.g. under --cpu-prof).
+  const only = process.env.RPC_BENCH_ONLY;
+  for (let round = 0; round < 2; round++) {
+    if (only !== "grpc-js") await run("connect", connect, calls, conc);
+    if (only !== "connect") await run("grpc-js", grpcJs, calls, conc);
+  }
+  closeGrpcJsChannels();
+  child.stdin.end();
+  process.exit(0);
+}
+
+if (process.argv[2] === "serve") void serve();
+else void main();
