@@ -1,4 +1,5 @@
 // Anthropic through @anthropic-ai/sdk: OpenAI request in, OpenAI completion / chunks out.
+import { providerFetch } from "./undici-fetch.ts";
 import Anthropic from "@anthropic-ai/sdk";
 import { toAnthropicRequest } from "./anthropic-request.ts";
 import { fromAnthropicMessage } from "./anthropic-response.ts";
@@ -24,7 +25,7 @@ export function createAnthropicAdapter(o: AnthropicAdapterOptions): ProviderAdap
     // The SDK warns on stderr about deprecated model names on every call; our logs are pino JSON.
     logLevel: "off",
     timeout: o.timeoutMs,
-    ...(o.fetch ? { fetch: o.fetch } : {}),
+    fetch: o.fetch ?? providerFetch(),
   });
   const nowSec = o.nowSec ?? (() => Math.floor(Date.now() / 1000));
   const toError = (e: unknown) => gatewayErrorFromFailure(fromSdkError(e, Anthropic, anthropicErrorBody), o.providerId, e);

@@ -2,7 +2,7 @@
 // The wire format already is the gateway's lingua franca, so the transforms are tiny: set the upstream
 // model, force usage on streams, report the gateway's model id back.
 import OpenAI from "openai";
-import { createUndiciFetch } from "./undici-fetch.ts";
+import { providerFetch } from "./undici-fetch.ts";
 import { fromSdkError, gatewayErrorFromFailure, stringField } from "./errors.ts";
 import { usageFromOpenAI } from "./usage.ts";
 import type { CallOptions, ChatChunk, ChatRequest, CompletionResult, ProviderAdapter, ProviderStream, Usage } from "./types.ts";
@@ -30,12 +30,6 @@ export function toOpenAIStreamRequest(body: ChatRequest, upstreamModel: string):
     // Usage on every stream: the ledger bills from provider counts, never from estimates when avoidable.
     stream_options: { ...(body.stream_options ?? {}), include_usage: true },
   };
-}
-
-// One undici-backed fetch for every OpenAI client (LLMGW_PROVIDER_FETCH=platform: the platform fetch, for comparison).
-let defaultFetch: typeof fetch | undefined;
-function providerFetch(): typeof fetch {
-  return (defaultFetch ??= process.env.LLMGW_PROVIDER_FETCH === "platform" ? globalThis.fetch : createUndiciFetch());
 }
 
 export function createOpenAIAdapter(o: OpenAIAdapterOptions): ProviderAdapter {

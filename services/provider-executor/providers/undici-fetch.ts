@@ -126,3 +126,10 @@ export function createUndiciFetch(dispatcher: Dispatcher = providerAgent()): typ
   };
   return f as typeof fetch;
 }
+
+// One undici-backed fetch for every provider SDK client (LLMGW_PROVIDER_FETCH=platform: the platform
+// fetch, for comparison).
+let defaultFetch: typeof fetch | undefined;
+export function providerFetch(): typeof fetch {
+  return (defaultFetch ??= process.env.LLMGW_PROVIDER_FETCH === "platform" ? globalThis.fetch : createUndiciFetch());
+}
