@@ -5,6 +5,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type OpenAI from "openai";
 import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { CompletionAssembler } from "#libs/openai/assemble.ts";
+import { toProtoUsage } from "#libs/pricing/usage-types.ts";
 import type { ExecutorEngine } from "./domain/engine.ts";
 import type { AttemptRecord, Usage } from "./domain/types.ts";
 
@@ -85,16 +86,7 @@ export class ExecutorServiceImpl implements Impl {
 }
 
 function usageMsg(u: Usage | null) {
-  if (!u) return undefined;
-  return {
-    inputTokens: BigInt(u.inputTokens),
-    cachedInputTokens: BigInt(u.cachedInputTokens),
-    cacheWrite5mTokens: BigInt(u.cacheWrite5mTokens),
-    cacheWrite1hTokens: BigInt(u.cacheWrite1hTokens),
-    outputTokens: BigInt(u.outputTokens),
-    reasoningTokens: BigInt(u.reasoningTokens),
-    estimated: u.estimated,
-  };
+  return u ? toProtoUsage(u) : undefined;
 }
 
 function attemptMsg(a: AttemptRecord) {

@@ -2,19 +2,10 @@
 // owns the translation to its wire format and the normalisation of usage.
 import type OpenAI from "openai";
 
-/** Mirrors proto llmgw.common.v1.Usage: disjoint token kinds (see common.proto). */
-export interface Usage {
-  /** Billed at the full input rate: excludes cached reads and cache writes. */
-  inputTokens: number;
-  cachedInputTokens: number;
-  cacheWrite5mTokens: number;
-  cacheWrite1hTokens: number;
-  /** Includes reasoningTokens. */
-  outputTokens: number;
-  reasoningTokens: number;
-  /** True when the provider never reported usage and we counted with a tokenizer. */
-  estimated: boolean;
-}
+import type { UsageCounts } from "#libs/pricing/usage-types.ts";
+
+/** The gateway's one plain usage type (disjoint token kinds; see libs/pricing/usage-types.ts). */
+export type Usage = UsageCounts;
 
 export type ChatRequest = OpenAI.Chat.ChatCompletionCreateParams;
 export type ChatCompletion = OpenAI.Chat.ChatCompletion;

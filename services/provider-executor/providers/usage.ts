@@ -61,14 +61,4 @@ export function usageToOpenAI(u: Usage): OpenAI.CompletionUsage {
   return out;
 }
 
-export function addUsage(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    cacheWrite5mTokens: a.cacheWrite5mTokens + b.cacheWrite5mTokens,
-    cacheWrite1hTokens: a.cacheWrite1hTokens + b.cacheWrite1hTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
-    estimated: a.estimated || b.estimated,
-  };
-}
+export { addUsage } from "#libs/pricing/usage-types.ts";
