@@ -29,6 +29,7 @@ export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBu
   const keys = new KeyStore(db.sql);
   let redis: Redis | undefined;
   let store: BudgetStore;
+  let versions: RedisBudgetStore | undefined;
   if (ctx.mode === "mesh") {
     // Admission must not wait on a Redis that is gone: no offline queue and a command timeout (the
     // edge then admits and counts it as degraded). 1 s, not less: a loaded machine must not trip it,
@@ -43,12 +44,15 @@ export async function buildLedgerService(ctx: BuildContext, deps: { bus: EventBu
         resolve();
       });
     });
-    store = new RedisBudgetStore(redis, ctx.env.LLMGW_BUDGET_PREFIX ?? "llmgw:");
+    versions = new RedisBudgetStore(redis, ctx.env.LLMGW_BUDGET_PREFIX ?? "llmgw:");
+    store = versions;
   } else {
     store = new MemoryBudgetStore();
   }
-  // Limits are cached 5 s per replica: a change made through another replica applies within that.
-  const limits = new BudgetLimitRepo(db.sql, 5_000);
+  // Limits are cached per replica. In the mesh a change bumps the tenant's version in Redis and every
+  // reservation checks it, so it applies at once on all replicas; the 5 s TTL only bounds staleness
+  // when Redis was down during the change. Embedded: one process, one cache, cleared on set.
+  const limits = new BudgetLimitRepo(db.sql, 5_000, versions);
   const budgets = new Budgets(store, limits);
   const consumer = new LedgerConsumer({ bus: deps.bus, writer: new LedgerWriter(db.sql, prices), names: deps.bus.names, logger: ctx.logger });
   await consumer.start();

@@ -166,10 +166,9 @@ describe("budgets on two edge replicas sharing Redis", () => {
     expect(await send(client!, 0, params(prompt(3, "[sim:xxx]")))).toMatchObject({ status: 429, code: "insufficient_quota" });
   });
 
-  // GAP (see report): each ledger replica caches a tenant's limits for 30 s and a PUT invalidates
-  // only the replica that served it, so the other replica keeps admitting against the old limits.
-  // This turns red once limits propagate (e.g. invalidation over NATS, or a version key in Redis).
-  it.fails("GAP: a hard limit set through one replica applies at once on the other", async () => {
+  // Each ledger replica caches a tenant's limits; a PUT bumps the tenant's limits version in Redis
+  // and every reservation checks it atomically, so the other replica reloads before admitting.
+  it("a hard limit set through one replica applies at once on the other", async () => {
     const tenant = `stale-${randomUUID().slice(0, 8)}`;
     const clients = await tenantClients(tenant);
     const params = (i: number) => ({ model: MODEL, max_tokens: MAX_TOKENS, messages: [{ role: "user" as const, content: prompt(i) }] });

@@ -13,10 +13,29 @@ export interface Limit {
 export interface ApplicableLimits {
   tenant: Partial<Record<BudgetPeriod, Limit>>;
   key: Partial<Record<BudgetPeriod, Limit>>;
+  /**
+   * The tenant's limits version these were read at, when limits are shared by replicas (mesh):
+   * the store refuses a reservation made with an outdated version, in its own atomic step.
+   */
+  version?: number;
 }
 
 export interface BudgetLimitSource {
   limitsFor(tenantId: string, keyId: string): Promise<ApplicableLimits>;
+  /** The store saw `version` for the tenant: drop cached limits older than it. */
+  outdated?(tenantId: string, version: number): void;
+}
+
+/** Per-tenant limits version shared by replicas: bumped on every limit change. */
+export interface LimitsVersions {
+  version(tenantId: string): Promise<number>;
+  bump(tenantId: string): Promise<void>;
+}
+
+/** Reserve only if the tenant's limits version is still `version`. */
+export interface LimitsGuard {
+  tenantId: string;
+  version: number;
 }
 
 /** One counter to check and reserve in; amounts in integer nano-USD (exact, fits a Lua double). */
@@ -32,11 +51,14 @@ export interface StoreReserveResult {
   state: BudgetState;
   /** Counter that refused (when not admitted). */
   scope?: string;
+  /** Set when nothing was reserved because the guard's version is outdated: the current version. */
+  staleVersion?: number;
 }
 
 /** Atomic reservations across replicas (Redis) or in one process (memory): same contract. */
 export interface BudgetStore {
-  reserve(reservationId: string, scopes: ScopeReservation[], amountNano: number, reservationTtlMs: number): Promise<StoreReserveResult>;
+  /** `guard` (optional; the memory store has one process, hence no stale limits, and ignores it). */
+  reserve(reservationId: string, scopes: ScopeReservation[], amountNano: number, reservationTtlMs: number, guard?: LimitsGuard): Promise<StoreReserveResult>;
   /** Replaces the reservation by the actual amount. False when the reservation is unknown. */
   settle(reservationId: string, actualNano: number): Promise<boolean>;
   release(reservationId: string): Promise<boolean>;
@@ -108,14 +130,19 @@ export class Budgets {
   ) {}
 
   async reserve(r: ReserveRequest): Promise<ReserveResult> {
-    const limits = await this.limits.limitsFor(r.tenantId, r.keyId);
-    const now = this.opts.now?.() ?? new Date();
-    const res = await this.store.reserve(
-      r.reservationId,
-      scopesFor(r.tenantId, r.keyId, limits, now),
-      usdToNanoCeil(r.amountUsd),
-      this.opts.reservationTtlMs ?? 10 * 60_000,
-    );
+    const amount = usdToNanoCeil(r.amountUsd);
+    const ttl = this.opts.reservationTtlMs ?? 10 * 60_000;
+    let res: StoreReserveResult;
+    // Limits changed on another replica: reload and retry. Bounded (limits churning faster than
+    // admissions is not a real case); the last attempt is unguarded and uses what it loaded.
+    for (let attempt = 0; ; attempt++) {
+      const limits = await this.limits.limitsFor(r.tenantId, r.keyId);
+      const now = this.opts.now?.() ?? new Date();
+      const guard = limits.version !== undefined && attempt < 2 ? { tenantId: r.tenantId, version: limits.version } : undefined;
+      res = await this.store.reserve(r.reservationId, scopesFor(r.tenantId, r.keyId, limits, now), amount, ttl, guard);
+      if (res.staleVersion === undefined) break;
+      this.limits.outdated?.(r.tenantId, res.staleVersion);
+    }
     const message = res.admitted
       ? res.state === "soft" ? "soft budget limit passed" : ""
       : `hard budget limit reached (${res.scope ?? "budget"})`;

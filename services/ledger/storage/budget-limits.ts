@@ -1,5 +1,5 @@
 import { Decimal } from "decimal.js";
-import type { ApplicableLimits, BudgetLimitSource, BudgetPeriod, Limit } from "../domain/budget.ts";
+import type { ApplicableLimits, BudgetLimitSource, BudgetPeriod, Limit, LimitsVersions } from "../domain/budget.ts";
 import type { SqlClient } from "./sql-client.ts";
 
 export interface BudgetRow {
@@ -17,23 +17,40 @@ const limitOf = (r: Row): Limit => ({
   ...(r.hard !== null ? { hardUsd: new Decimal(r.hard).toFixed() } : {}),
 });
 
-/** Budget limits from the `budgets` table, cached per tenant (limits change rarely; admission is hot). */
+/**
+ * Budget limits from the `budgets` table, cached per tenant (limits change rarely; admission is hot).
+ * With `versions` (mesh: shared by replicas), a change bumps the tenant's version, the reservation
+ * compares it atomically with the version the cached limits were read at, and an outdated cache is
+ * reloaded (Budgets retries): a change made through any replica applies at once on all of them.
+ * The TTL then only bounds staleness when the bump itself failed (Redis down during the change).
+ */
 export class BudgetLimitRepo implements BudgetLimitSource {
-  private readonly cache = new Map<string, { at: number; rows: Row[] }>();
+  private readonly cache = new Map<string, { at: number; rows: Row[]; version?: number }>();
+  /** Versions the store reported for outdated tenants: the reload uses them instead of a GET. */
+  private readonly known = new Map<string, number>();
 
   constructor(
     private readonly sql: SqlClient,
     private readonly ttlMs = 30_000,
+    private readonly versions?: LimitsVersions,
   ) {}
 
   async limitsFor(tenantId: string, keyId: string): Promise<ApplicableLimits> {
-    const rows = await this.tenantRows(tenantId);
+    const { rows, version } = await this.tenantRows(tenantId);
     const out: ApplicableLimits = { tenant: {}, key: {} };
     for (const r of rows) {
       if (r.key_id === "") out.tenant[r.period] = limitOf(r);
       else if (r.key_id === keyId) out.key[r.period] = limitOf(r);
     }
+    if (version !== undefined) out.version = version;
     return out;
+  }
+
+  outdated(tenantId: string, version: number): void {
+    const hit = this.cache.get(tenantId);
+    if (hit && hit.version !== undefined && hit.version >= version) return;
+    this.cache.delete(tenantId);
+    this.known.set(tenantId, Math.max(version, this.known.get(tenantId) ?? 0));
   }
 
   async set(b: BudgetRow): Promise<void> {
@@ -44,6 +61,9 @@ export class BudgetLimitRepo implements BudgetLimitSource {
       [b.tenantId, b.keyId, b.period, b.softUsd ?? null, b.hardUsd ?? null],
     );
     this.cache.delete(b.tenantId);
+    // After the write, so a replica that sees the new version reads the new rows. The row is the
+    // truth: if Redis is down the change still lands, and other replicas pick it up within the TTL.
+    await this.versions?.bump(b.tenantId).catch(() => undefined);
   }
 
   async list(tenantId?: string): Promise<BudgetRow[]> {
@@ -53,12 +73,27 @@ export class BudgetLimitRepo implements BudgetLimitSource {
     return rows.map((r) => ({ tenantId: r.tenant_id, keyId: r.key_id, period: r.period, ...limitOf(r) }));
   }
 
-  private async tenantRows(tenantId: string): Promise<Row[]> {
+  private async tenantRows(tenantId: string): Promise<{ rows: Row[]; version?: number }> {
     const hit = this.cache.get(tenantId);
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.rows;
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit;
+    // Version first, rows second: a change landing in between leaves old version + new rows,
+    // which the next reservation finds outdated and reloads (never new version + old rows).
+    const version = this.known.get(tenantId) ?? (await this.readVersion(tenantId));
+    this.known.delete(tenantId);
     const { rows } = await this.sql.query<Row>(`${SELECT} WHERE tenant_id = $1`, [tenantId]);
-    this.cache.set(tenantId, { at: Date.now(), rows });
-    return rows;
+    const entry = { at: Date.now(), rows, ...(version !== undefined ? { version } : {}) };
+    this.cache.set(tenantId, entry);
+    return entry;
+  }
+
+  /** Redis down: no version, so the reservation is unguarded (it will fail fast on its own). */
+  private async readVersion(tenantId: string): Promise<number | undefined> {
+    if (!this.versions) return undefined;
+    try {
+      return await this.versions.version(tenantId);
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -1,10 +1,13 @@
 import type { Redis } from "ioredis";
-import type { BudgetState, BudgetStore, ScopeReservation, StoreReserveResult } from "../domain/budget.ts";
+import type { BudgetState, BudgetStore, LimitsGuard, LimitsVersions, ScopeReservation, StoreReserveResult } from "../domain/budget.ts";
 
 // All keys share one hash tag so the scripts stay valid on Redis Cluster (one slot).
-// Reserve: sweep expired reservations, check every scope's hard limit, then reserve in all of them.
+// Reserve: sweep expired reservations, check the caller's limits are current (KEYS[3] holds the
+// tenant's limits version; ARGV[6] = the version they were read at, -1 = no check), check every
+// scope's hard limit, then reserve in all of them. Outdated limits reserve nothing: {2, '', version}.
 const RESERVE = `
 local zset, hk, now, amount, expires, resPrefix, id = KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local seen = tonumber(ARGV[6])
 local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', now, 'LIMIT', 0, 200)
 for _, eid in ipairs(expired) do
   local ek = resPrefix .. eid
@@ -20,20 +23,24 @@ for _, eid in ipairs(expired) do
   redis.call('ZREM', zset, eid)
 end
 if redis.call('EXISTS', hk) == 1 then return {1, 'ok', ''} end
-local n = #KEYS - 2
+if seen >= 0 then
+  local v = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if v ~= seen then return {2, '', tostring(v)} end
+end
+local n = #KEYS - 3
 local state = 'ok'
 for i = 1, n do
-  local cur = tonumber(redis.call('GET', KEYS[i + 2]) or '0')
-  local hard = tonumber(ARGV[5 + (i - 1) * 3 + 1])
-  local soft = tonumber(ARGV[5 + (i - 1) * 3 + 2])
-  if hard >= 0 and cur + amount > hard then return {0, 'hard', KEYS[i + 2]} end
+  local cur = tonumber(redis.call('GET', KEYS[i + 3]) or '0')
+  local hard = tonumber(ARGV[6 + (i - 1) * 3 + 1])
+  local soft = tonumber(ARGV[6 + (i - 1) * 3 + 2])
+  if hard >= 0 and cur + amount > hard then return {0, 'hard', KEYS[i + 3]} end
   if soft >= 0 and cur + amount > soft then state = 'soft' end
 end
 local list = {}
 for i = 1, n do
-  redis.call('INCRBY', KEYS[i + 2], amount)
-  redis.call('EXPIRE', KEYS[i + 2], tonumber(ARGV[5 + (i - 1) * 3 + 3]))
-  list[i] = KEYS[i + 2]
+  redis.call('INCRBY', KEYS[i + 3], amount)
+  redis.call('EXPIRE', KEYS[i + 3], tonumber(ARGV[6 + (i - 1) * 3 + 3]))
+  list[i] = KEYS[i + 3]
 end
 redis.call('HSET', hk, 'amount', amount, 'keys', table.concat(list, '\\n'))
 redis.call('EXPIRE', hk, 3 * 86400)
@@ -60,8 +67,12 @@ redis.call('ZREM', zset, id)
 return 1
 `;
 
-/** BudgetStore on Redis: one Lua script per operation, so replicas reserve atomically. */
-export class RedisBudgetStore implements BudgetStore {
+/**
+ * BudgetStore on Redis: one Lua script per operation, so replicas reserve atomically. Also holds
+ * the per-tenant limits versions, so the reservation itself checks limits are current (no extra
+ * round trip per admission).
+ */
+export class RedisBudgetStore implements BudgetStore, LimitsVersions {
   private readonly p: string;
 
   /** `prefix` isolates deployments and tests; a hash tag is added for Cluster. */
@@ -76,12 +87,16 @@ export class RedisBudgetStore implements BudgetStore {
   private resKey = (id: string): string => `${this.p}res:${id}`;
   private zset = (): string => `${this.p}reservations`;
   counterKey = (k: string): string => `${this.p}c:${k}`;
+  private versionKey = (tenantId: string): string => `${this.p}v:${tenantId}`;
 
-  async reserve(id: string, scopes: ScopeReservation[], amount: number, ttlMs: number): Promise<StoreReserveResult> {
-    const keys = [this.zset(), this.resKey(id), ...scopes.map((s) => this.counterKey(s.counterKey))];
-    const args: Array<string | number> = [this.now(), amount, this.now() + ttlMs, `${this.p}res:`, id];
+  async reserve(id: string, scopes: ScopeReservation[], amount: number, ttlMs: number, guard?: LimitsGuard): Promise<StoreReserveResult> {
+    // Unguarded: KEYS[3] is a placeholder the script does not read (ARGV[6] = -1).
+    const vk = guard ? this.versionKey(guard.tenantId) : this.zset();
+    const keys = [this.zset(), this.resKey(id), vk, ...scopes.map((s) => this.counterKey(s.counterKey))];
+    const args: Array<string | number> = [this.now(), amount, this.now() + ttlMs, `${this.p}res:`, id, guard?.version ?? -1];
     for (const s of scopes) args.push(s.hardNano ?? -1, s.softNano ?? -1, s.ttlSeconds);
     const r = (await this.redis.eval(RESERVE, keys.length, ...keys, ...args)) as [number, string, string];
+    if (r[0] === 2) return { admitted: false, state: "ok", staleVersion: Number(r[2]) };
     const scope = r[2] ? r[2].slice(this.counterKey("").length) : undefined;
     return { admitted: r[0] === 1, state: r[1] as BudgetState, ...(scope ? { scope } : {}) };
   }
@@ -97,5 +112,13 @@ export class RedisBudgetStore implements BudgetStore {
 
   async current(counterKey: string): Promise<number> {
     return Number((await this.redis.get(this.counterKey(counterKey))) ?? 0);
+  }
+
+  async version(tenantId: string): Promise<number> {
+    return Number((await this.redis.get(this.versionKey(tenantId))) ?? 0);
+  }
+
+  async bump(tenantId: string): Promise<void> {
+    await this.redis.incr(this.versionKey(tenantId));
   }
 }

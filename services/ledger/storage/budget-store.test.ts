@@ -92,3 +92,57 @@ describe("budget limits from the budgets table (PGlite)", () => {
     expect((await repo.list("acme")).length).toBe(2);
   });
 });
+
+describe("limits changed on one replica apply at once on another (PGlite + shared Redis versions)", () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await openTestDb("pglite");
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it("a hard limit set through replica A refuses the next reservation on replica B, whose cache held no limit", async () => {
+    const tenant = `v-${randomBytes(3).toString("hex")}`;
+    const storeA = new RedisBudgetStore(redisA, prefix, now);
+    const storeB = new RedisBudgetStore(redisB, prefix, now);
+    // A TTL far beyond the test: only the version can make B reload.
+    const repoA = new BudgetLimitRepo(db.sql, 3_600_000, storeA);
+    const repoB = new BudgetLimitRepo(db.sql, 3_600_000, storeB);
+    const a = new Budgets(storeA, repoA, { now: () => new Date(clock) });
+    const b = new Budgets(storeB, repoB, { now: () => new Date(clock) });
+    const req = (id: string) => ({ reservationId: `${tenant}-${id}`, tenantId: tenant, keyId: "k", amountUsd: "0.01" });
+
+    expect((await b.reserve(req("1"))).admitted).toBe(true); // B caches: no limits, version 0
+    await repoA.set({ tenantId: tenant, keyId: "", period: "day", hardUsd: "0.015" });
+    expect(await storeA.version(tenant)).toBe(1);
+    expect(await b.reserve(req("2"))).toMatchObject({ admitted: false, state: "hard" });
+    expect((await repoB.limitsFor(tenant, "k")).version).toBe(1);
+    // Raised again through A: B admits at once too.
+    await repoA.set({ tenantId: tenant, keyId: "", period: "day", hardUsd: "1" });
+    expect(await b.reserve(req("3"))).toMatchObject({ admitted: true, state: "ok" });
+    // Nothing was reserved by the refused or the outdated attempts: 0.01 twice.
+    expect(nanoToUsd(await storeB.current(`t:${tenant}:day:2025-10-15`))).toBe("0.02");
+  });
+
+  it("the store refuses an outdated guard without reserving anything and reports the current version", async () => {
+    const tenant = `g-${randomBytes(3).toString("hex")}`;
+    const store = new RedisBudgetStore(redisA, prefix, now);
+    await store.bump(tenant);
+    await store.bump(tenant);
+    const scope = { counterKey: `t:${tenant}:x`, hardNano: null, softNano: null, ttlSeconds: 60 };
+    expect(await store.reserve(`${tenant}-1`, [scope], 5, 60_000, { tenantId: tenant, version: 1 })).toEqual({ admitted: false, state: "ok", staleVersion: 2 });
+    expect(await store.current(scope.counterKey)).toBe(0);
+    expect(await store.reserve(`${tenant}-1`, [scope], 5, 60_000, { tenantId: tenant, version: 2 })).toEqual({ admitted: true, state: "ok" });
+    expect(await store.current(scope.counterKey)).toBe(5);
+  });
+
+  it("Redis down: limits still load from the table (unversioned) and a set still lands", async () => {
+    const down = new Redis("redis://127.0.0.1:1", { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    const tenant = `d-${randomBytes(3).toString("hex")}`;
+    const repo = new BudgetLimitRepo(db.sql, 3_600_000, new RedisBudgetStore(down, prefix, now));
+    await repo.set({ tenantId: tenant, keyId: "", period: "month", hardUsd: "3" });
+    expect(await repo.limitsFor(tenant, "k")).toEqual({ tenant: { month: { hardUsd: "3" } }, key: {} });
+    down.disconnect();
+  });
+});
