@@ -10,6 +10,7 @@ import type { EdgeDeps } from "./deps.ts";
 import { edgeMetrics } from "./metrics.ts";
 import { EventOutbox } from "./outbox.ts";
 import { registerAdminRoutes } from "./routes-admin.ts";
+import { registerBatchRoutes } from "./routes-batches.ts";
 import { validateChatRequest } from "./validate.ts";
 import { warmTokenizer } from "#libs/tokens/count.ts";
 
@@ -146,6 +147,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
   });
 
   registerAdminRoutes(app, deps, authenticate, (keyId) => auth.forgetKeyId(keyId));
+  registerBatchRoutes(app, deps, authenticate, outbox);
 
   return {
     app,

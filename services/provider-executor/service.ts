@@ -6,6 +6,7 @@ import type OpenAI from "openai";
 import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { CompletionAssembler } from "#libs/openai/assemble.ts";
 import { toProtoUsage } from "#libs/pricing/usage-types.ts";
+import { ProviderBatches } from "./batches.ts";
 import type { ExecutorEngine } from "./domain/engine.ts";
 import type { AttemptRecord, Usage } from "./domain/types.ts";
 
@@ -14,7 +15,23 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export class ExecutorServiceImpl implements Impl {
-  constructor(private readonly engine: ExecutorEngine) {}
+  private readonly batches: ProviderBatches;
+
+  constructor(private readonly engine: ExecutorEngine) {
+    this.batches = new ProviderBatches((model) => engine.deployment(model));
+  }
+
+  async createBatch(req: Parameters<Impl["createBatch"]>[0]) {
+    return this.batches.create({ model: req.model, inputJsonl: req.inputJsonl, endpoint: req.endpoint, completionWindow: req.completionWindow });
+  }
+
+  async getBatch(req: Parameters<Impl["getBatch"]>[0]) {
+    return { batchJson: await this.batches.get(req.model, req.providerBatchId) };
+  }
+
+  async getBatchOutput(req: Parameters<Impl["getBatchOutput"]>[0]) {
+    return { content: await this.batches.output(req.model, req.providerFileId) };
+  }
 
   async *execute(req: Parameters<Impl["execute"]>[0], ctx: Parameters<Impl["execute"]>[1]) {
     let body: OpenAI.Chat.ChatCompletionCreateParams;

@@ -12,7 +12,160 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/executor/v1/executor.proto.
  */
 export const file_llmgw_executor_v1_executor: GenFile = /*@__PURE__*/
-  fileDesc("CiBsbG1ndy9leGVjdXRvci92MS9leGVjdXRvci5wcm90bxIRbGxtZ3cuZXhlY3V0b3IudjEiEgoQR2V0SGVhbHRoUmVxdWVzdCJNChFHZXRIZWFsdGhSZXNwb25zZRI4CgtkZXBsb3ltZW50cxgBIAMoCzIjLmxsbWd3LmV4ZWN1dG9yLnYxLkRlcGxveW1lbnRIZWFsdGgiQwoQRGVwbG95bWVudEhlYWx0aBINCgVtb2RlbBgBIAEoCRINCgVzdGF0ZRgCIAEoCRIRCglpbl9mbGlnaHQYAyABKAUiwwEKDkV4ZWN1dGVSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSLgoKY2FuZGlkYXRlcxgCIAMoCzIaLmxsbWd3LmNvbW1vbi52MS5DYW5kaWRhdGUSFAoMcmVxdWVzdF9qc29uGAMgASgMEg4KBnN0cmVhbRgEIAEoCBIYChB0b3RhbF90aW1lb3V0X21zGAUgASgFEg8KB3B1cnBvc2UYBiABKAki2AEKD0V4ZWN1dGVSZXNwb25zZRIUCgpjaHVua19qc29uGAEgASgMSAASGQoPY29tcGxldGlvbl9qc29uGAIgASgMSAASLQoHc3VtbWFyeRgDIAEoCzIaLmxsbWd3LmV4ZWN1dG9yLnYxLlN1bW1hcnlIABItCgdmYWlsdXJlGAQgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuRmFpbHVyZUgAEi0KB3N0YXJ0ZWQYBSABKAsyGi5sbG1ndy5leGVjdXRvci52MS5TdGFydGVkSABCBwoFZXZlbnQiKgoHU3RhcnRlZBINCgVtb2RlbBgBIAEoCRIQCghwcm92aWRlchgCIAEoCSKqAQoHU3VtbWFyeRINCgVtb2RlbBgBIAEoCRIQCghwcm92aWRlchgCIAEoCRIlCgV1c2FnZRgDIAEoCzIWLmxsbWd3LmNvbW1vbi52MS5Vc2FnZRIVCg1maW5pc2hfcmVhc29uGAQgASgJEiwKCGF0dGVtcHRzGAUgAygLMhoubGxtZ3cuZXhlY3V0b3IudjEuQXR0ZW1wdBISCgpsYXRlbmN5X21zGAYgASgDIp4BCgdBdHRlbXB0Eg0KBW1vZGVsGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg4KBnN0YXR1cxgDIAEoCRITCgtodHRwX3N0YXR1cxgEIAEoBRISCgplcnJvcl9jb2RlGAUgASgJEhIKCmxhdGVuY3lfbXMYBiABKAMSJQoFdXNhZ2UYByABKAsyFi5sbG1ndy5jb21tb24udjEuVXNhZ2UioQEKB0ZhaWx1cmUSEwoLaHR0cF9zdGF0dXMYASABKAUSDAoEdHlwZRgCIAEoCRIMCgRjb2RlGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSDQoFcGFyYW0YBSABKAkSFwoPcmV0cnlfYWZ0ZXJfc2VjGAYgASgFEiwKCGF0dGVtcHRzGAcgAygLMhoubGxtZ3cuZXhlY3V0b3IudjEuQXR0ZW1wdDK9AQoPRXhlY3V0b3JTZXJ2aWNlElIKB0V4ZWN1dGUSIS5sbG1ndy5leGVjdXRvci52MS5FeGVjdXRlUmVxdWVzdBoiLmxsbWd3LmV4ZWN1dG9yLnYxLkV4ZWN1dGVSZXNwb25zZTABElYKCUdldEhlYWx0aBIjLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEhlYWx0aFJlcXVlc3QaJC5sbG1ndy5leGVjdXRvci52MS5HZXRIZWFsdGhSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+  fileDesc("CiBsbG1ndy9leGVjdXRvci92MS9leGVjdXRvci5wcm90bxIRbGxtZ3cuZXhlY3V0b3IudjEilwEKEkNyZWF0ZUJhdGNoUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Eg0KBW1vZGVsGAIgASgJEhMKC2lucHV0X2pzb25sGAMgASgMEhAKCGVuZHBvaW50GAQgASgJEhkKEWNvbXBsZXRpb25fd2luZG93GAUgASgJIjsKE0NyZWF0ZUJhdGNoUmVzcG9uc2USEgoKYmF0Y2hfanNvbhgBIAEoDBIQCghwcm92aWRlchgCIAEoCSJtCg9HZXRCYXRjaFJlcXVlc3QSMAoHY29udGV4dBgBIAEoCzIfLmxsbWd3LmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dBINCgVtb2RlbBgCIAEoCRIZChFwcm92aWRlcl9iYXRjaF9pZBgDIAEoCSImChBHZXRCYXRjaFJlc3BvbnNlEhIKCmJhdGNoX2pzb24YASABKAwicgoVR2V0QmF0Y2hPdXRwdXRSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSDQoFbW9kZWwYAiABKAkSGAoQcHJvdmlkZXJfZmlsZV9pZBgDIAEoCSIpChZHZXRCYXRjaE91dHB1dFJlc3BvbnNlEg8KB2NvbnRlbnQYASABKAwiEgoQR2V0SGVhbHRoUmVxdWVzdCJNChFHZXRIZWFsdGhSZXNwb25zZRI4CgtkZXBsb3ltZW50cxgBIAMoCzIjLmxsbWd3LmV4ZWN1dG9yLnYxLkRlcGxveW1lbnRIZWFsdGgiQwoQRGVwbG95bWVudEhlYWx0aBINCgVtb2RlbBgBIAEoCRINCgVzdGF0ZRgCIAEoCRIRCglpbl9mbGlnaHQYAyABKAUiwwEKDkV4ZWN1dGVSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSLgoKY2FuZGlkYXRlcxgCIAMoCzIaLmxsbWd3LmNvbW1vbi52MS5DYW5kaWRhdGUSFAoMcmVxdWVzdF9qc29uGAMgASgMEg4KBnN0cmVhbRgEIAEoCBIYChB0b3RhbF90aW1lb3V0X21zGAUgASgFEg8KB3B1cnBvc2UYBiABKAki2AEKD0V4ZWN1dGVSZXNwb25zZRIUCgpjaHVua19qc29uGAEgASgMSAASGQoPY29tcGxldGlvbl9qc29uGAIgASgMSAASLQoHc3VtbWFyeRgDIAEoCzIaLmxsbWd3LmV4ZWN1dG9yLnYxLlN1bW1hcnlIABItCgdmYWlsdXJlGAQgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuRmFpbHVyZUgAEi0KB3N0YXJ0ZWQYBSABKAsyGi5sbG1ndy5leGVjdXRvci52MS5TdGFydGVkSABCBwoFZXZlbnQiKgoHU3RhcnRlZBINCgVtb2RlbBgBIAEoCRIQCghwcm92aWRlchgCIAEoCSKqAQoHU3VtbWFyeRINCgVtb2RlbBgBIAEoCRIQCghwcm92aWRlchgCIAEoCRIlCgV1c2FnZRgDIAEoCzIWLmxsbWd3LmNvbW1vbi52MS5Vc2FnZRIVCg1maW5pc2hfcmVhc29uGAQgASgJEiwKCGF0dGVtcHRzGAUgAygLMhoubGxtZ3cuZXhlY3V0b3IudjEuQXR0ZW1wdBISCgpsYXRlbmN5X21zGAYgASgDIp4BCgdBdHRlbXB0Eg0KBW1vZGVsGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg4KBnN0YXR1cxgDIAEoCRITCgtodHRwX3N0YXR1cxgEIAEoBRISCgplcnJvcl9jb2RlGAUgASgJEhIKCmxhdGVuY3lfbXMYBiABKAMSJQoFdXNhZ2UYByABKAsyFi5sbG1ndy5jb21tb24udjEuVXNhZ2UioQEKB0ZhaWx1cmUSEwoLaHR0cF9zdGF0dXMYASABKAUSDAoEdHlwZRgCIAEoCRIMCgRjb2RlGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSDQoFcGFyYW0YBSABKAkSFwoPcmV0cnlfYWZ0ZXJfc2VjGAYgASgFEiwKCGF0dGVtcHRzGAcgAygLMhoubGxtZ3cuZXhlY3V0b3IudjEuQXR0ZW1wdDLXAwoPRXhlY3V0b3JTZXJ2aWNlElIKB0V4ZWN1dGUSIS5sbG1ndy5leGVjdXRvci52MS5FeGVjdXRlUmVxdWVzdBoiLmxsbWd3LmV4ZWN1dG9yLnYxLkV4ZWN1dGVSZXNwb25zZTABElYKCUdldEhlYWx0aBIjLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEhlYWx0aFJlcXVlc3QaJC5sbG1ndy5leGVjdXRvci52MS5HZXRIZWFsdGhSZXNwb25zZRJcCgtDcmVhdGVCYXRjaBIlLmxsbWd3LmV4ZWN1dG9yLnYxLkNyZWF0ZUJhdGNoUmVxdWVzdBomLmxsbWd3LmV4ZWN1dG9yLnYxLkNyZWF0ZUJhdGNoUmVzcG9uc2USUwoIR2V0QmF0Y2gSIi5sbG1ndy5leGVjdXRvci52MS5HZXRCYXRjaFJlcXVlc3QaIy5sbG1ndy5leGVjdXRvci52MS5HZXRCYXRjaFJlc3BvbnNlEmUKDkdldEJhdGNoT3V0cHV0EigubGxtZ3cuZXhlY3V0b3IudjEuR2V0QmF0Y2hPdXRwdXRSZXF1ZXN0GikubGxtZ3cuZXhlY3V0b3IudjEuR2V0QmF0Y2hPdXRwdXRSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+
+/**
+ * @generated from message llmgw.executor.v1.CreateBatchRequest
+ */
+export type CreateBatchRequest = Message<"llmgw.executor.v1.CreateBatchRequest"> & {
+  /**
+   * @generated from field: llmgw.common.v1.RequestContext context = 1;
+   */
+  context?: RequestContext | undefined;
+
+  /**
+   * Gateway model id: picks the deployment (provider, base URL, key, upstream name).
+   *
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * JSONL of {custom_id, method, url, body} lines.
+   *
+   * @generated from field: bytes input_jsonl = 3;
+   */
+  inputJsonl: Uint8Array;
+
+  /**
+   * @generated from field: string endpoint = 4;
+   */
+  endpoint: string;
+
+  /**
+   * @generated from field: string completion_window = 5;
+   */
+  completionWindow: string;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.CreateBatchRequest.
+ * Use `create(CreateBatchRequestSchema)` to create a new message.
+ */
+export const CreateBatchRequestSchema: GenMessage<CreateBatchRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 0);
+
+/**
+ * @generated from message llmgw.executor.v1.CreateBatchResponse
+ */
+export type CreateBatchResponse = Message<"llmgw.executor.v1.CreateBatchResponse"> & {
+  /**
+   * The provider's batch object (OpenAI JSON).
+   *
+   * @generated from field: bytes batch_json = 1;
+   */
+  batchJson: Uint8Array;
+
+  /**
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.CreateBatchResponse.
+ * Use `create(CreateBatchResponseSchema)` to create a new message.
+ */
+export const CreateBatchResponseSchema: GenMessage<CreateBatchResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 1);
+
+/**
+ * @generated from message llmgw.executor.v1.GetBatchRequest
+ */
+export type GetBatchRequest = Message<"llmgw.executor.v1.GetBatchRequest"> & {
+  /**
+   * @generated from field: llmgw.common.v1.RequestContext context = 1;
+   */
+  context?: RequestContext | undefined;
+
+  /**
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * @generated from field: string provider_batch_id = 3;
+   */
+  providerBatchId: string;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.GetBatchRequest.
+ * Use `create(GetBatchRequestSchema)` to create a new message.
+ */
+export const GetBatchRequestSchema: GenMessage<GetBatchRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 2);
+
+/**
+ * @generated from message llmgw.executor.v1.GetBatchResponse
+ */
+export type GetBatchResponse = Message<"llmgw.executor.v1.GetBatchResponse"> & {
+  /**
+   * @generated from field: bytes batch_json = 1;
+   */
+  batchJson: Uint8Array;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.GetBatchResponse.
+ * Use `create(GetBatchResponseSchema)` to create a new message.
+ */
+export const GetBatchResponseSchema: GenMessage<GetBatchResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 3);
+
+/**
+ * @generated from message llmgw.executor.v1.GetBatchOutputRequest
+ */
+export type GetBatchOutputRequest = Message<"llmgw.executor.v1.GetBatchOutputRequest"> & {
+  /**
+   * @generated from field: llmgw.common.v1.RequestContext context = 1;
+   */
+  context?: RequestContext | undefined;
+
+  /**
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * @generated from field: string provider_file_id = 3;
+   */
+  providerFileId: string;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.GetBatchOutputRequest.
+ * Use `create(GetBatchOutputRequestSchema)` to create a new message.
+ */
+export const GetBatchOutputRequestSchema: GenMessage<GetBatchOutputRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 4);
+
+/**
+ * @generated from message llmgw.executor.v1.GetBatchOutputResponse
+ */
+export type GetBatchOutputResponse = Message<"llmgw.executor.v1.GetBatchOutputResponse"> & {
+  /**
+   * @generated from field: bytes content = 1;
+   */
+  content: Uint8Array;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.GetBatchOutputResponse.
+ * Use `create(GetBatchOutputResponseSchema)` to create a new message.
+ */
+export const GetBatchOutputResponseSchema: GenMessage<GetBatchOutputResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 5);
 
 /**
  * @generated from message llmgw.executor.v1.GetHealthRequest
@@ -25,7 +178,7 @@ export type GetHealthRequest = Message<"llmgw.executor.v1.GetHealthRequest"> & {
  * Use `create(GetHealthRequestSchema)` to create a new message.
  */
 export const GetHealthRequestSchema: GenMessage<GetHealthRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 0);
+  messageDesc(file_llmgw_executor_v1_executor, 6);
 
 /**
  * @generated from message llmgw.executor.v1.GetHealthResponse
@@ -42,7 +195,7 @@ export type GetHealthResponse = Message<"llmgw.executor.v1.GetHealthResponse"> &
  * Use `create(GetHealthResponseSchema)` to create a new message.
  */
 export const GetHealthResponseSchema: GenMessage<GetHealthResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 1);
+  messageDesc(file_llmgw_executor_v1_executor, 7);
 
 /**
  * @generated from message llmgw.executor.v1.DeploymentHealth
@@ -71,7 +224,7 @@ export type DeploymentHealth = Message<"llmgw.executor.v1.DeploymentHealth"> & {
  * Use `create(DeploymentHealthSchema)` to create a new message.
  */
 export const DeploymentHealthSchema: GenMessage<DeploymentHealth> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 2);
+  messageDesc(file_llmgw_executor_v1_executor, 8);
 
 /**
  * @generated from message llmgw.executor.v1.ExecuteRequest
@@ -121,7 +274,7 @@ export type ExecuteRequest = Message<"llmgw.executor.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 3);
+  messageDesc(file_llmgw_executor_v1_executor, 9);
 
 /**
  * @generated from message llmgw.executor.v1.ExecuteResponse
@@ -172,7 +325,7 @@ export type ExecuteResponse = Message<"llmgw.executor.v1.ExecuteResponse"> & {
  * Use `create(ExecuteResponseSchema)` to create a new message.
  */
 export const ExecuteResponseSchema: GenMessage<ExecuteResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 4);
+  messageDesc(file_llmgw_executor_v1_executor, 10);
 
 /**
  * The deployment that is about to stream, so the edge can name it in response headers.
@@ -196,7 +349,7 @@ export type Started = Message<"llmgw.executor.v1.Started"> & {
  * Use `create(StartedSchema)` to create a new message.
  */
 export const StartedSchema: GenMessage<Started> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 5);
+  messageDesc(file_llmgw_executor_v1_executor, 11);
 
 /**
  * What happened, for headers, the ledger and the router's health view.
@@ -240,7 +393,7 @@ export type Summary = Message<"llmgw.executor.v1.Summary"> & {
  * Use `create(SummarySchema)` to create a new message.
  */
 export const SummarySchema: GenMessage<Summary> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 6);
+  messageDesc(file_llmgw_executor_v1_executor, 12);
 
 /**
  * @generated from message llmgw.executor.v1.Attempt
@@ -289,7 +442,7 @@ export type Attempt = Message<"llmgw.executor.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 7);
+  messageDesc(file_llmgw_executor_v1_executor, 13);
 
 /**
  * An error already in the OpenAI shape, with the status the edge must answer.
@@ -338,7 +491,7 @@ export type Failure = Message<"llmgw.executor.v1.Failure"> & {
  * Use `create(FailureSchema)` to create a new message.
  */
 export const FailureSchema: GenMessage<Failure> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 8);
+  messageDesc(file_llmgw_executor_v1_executor, 14);
 
 /**
  * Calls providers with retries, circuit breakers and fallbacks; streams what it gets.
@@ -367,6 +520,37 @@ export const ExecutorService: GenService<{
     methodKind: "unary";
     input: typeof GetHealthRequestSchema;
     output: typeof GetHealthResponseSchema;
+  },
+  /**
+   * Uploads a JSONL batch input to the model's provider (OpenAI-type only) and creates a provider
+   * batch on it, so the provider's batch discount applies. Each line's body.model is set upstream.
+   *
+   * @generated from rpc llmgw.executor.v1.ExecutorService.CreateBatch
+   */
+  createBatch: {
+    methodKind: "unary";
+    input: typeof CreateBatchRequestSchema;
+    output: typeof CreateBatchResponseSchema;
+  },
+  /**
+   * The provider's batch object, as JSON.
+   *
+   * @generated from rpc llmgw.executor.v1.ExecutorService.GetBatch
+   */
+  getBatch: {
+    methodKind: "unary";
+    input: typeof GetBatchRequestSchema;
+    output: typeof GetBatchResponseSchema;
+  },
+  /**
+   * The content of a provider file produced by a batch (output or error JSONL).
+   *
+   * @generated from rpc llmgw.executor.v1.ExecutorService.GetBatchOutput
+   */
+  getBatchOutput: {
+    methodKind: "unary";
+    input: typeof GetBatchOutputRequestSchema;
+    output: typeof GetBatchOutputResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_executor_v1_executor, 0);

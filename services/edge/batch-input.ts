@@ -1,0 +1,110 @@
+// Pure validation of a Batch API input file (JSONL of {custom_id, method, url, body}) and of the
+// provider output lines the edge accounts for. No I/O.
+import { errors, type GatewayError } from "#libs/errors/openai-error.ts";
+import type { UsageCounts } from "#libs/pricing/usage-types.ts";
+
+export const BATCH_ENDPOINT = "/v1/chat/completions";
+
+export interface BatchInputLine {
+  customId: string;
+  body: Record<string, unknown> & { model: string; messages: unknown[] };
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: GatewayError };
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Every line must be a chat completion request naming the same model (checked by the caller against config). */
+export function parseBatchInput(jsonl: string): Parsed<{ model: string; lines: BatchInputLine[] }> {
+  const bad = (n: number, why: string): Parsed<never> => ({ ok: false, error: errors.badRequest(`Invalid batch input file, line ${n}: ${why}`, "input_file_id", "invalid_batch_input") });
+  const lines: BatchInputLine[] = [];
+  const seen = new Set<string>();
+  let model: string | undefined;
+  let n = 0;
+  for (const raw of jsonl.split("\n")) {
+    n++;
+    const text = raw.trim();
+    if (text.length === 0) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      return bad(n, "not valid JSON.");
+    }
+    if (!isObj(v)) return bad(n, "not a JSON object.");
+    const customId = v["custom_id"];
+    if (typeof customId !== "string" || customId.length === 0) return bad(n, "'custom_id' must be a non-empty string.");
+    if (seen.has(customId)) return bad(n, `duplicate custom_id '${customId}'.`);
+    seen.add(customId);
+    if (v["method"] !== "POST") return bad(n, "'method' must be \"POST\".");
+    if (v["url"] !== BATCH_ENDPOINT) return bad(n, `'url' must be "${BATCH_ENDPOINT}".`);
+    const body = v["body"];
+    if (!isObj(body)) return bad(n, "'body' must be an object.");
+    if (typeof body["model"] !== "string" || body["model"].length === 0) return bad(n, "'body.model' must be a non-empty string.");
+    if (!Array.isArray(body["messages"]) || body["messages"].length === 0) return bad(n, "'body.messages' must be a non-empty array.");
+    if (body["stream"] === true) return bad(n, "'body.stream' is not supported in a batch.");
+    if (model === undefined) model = body["model"];
+    else if (body["model"] !== model) return bad(n, `every line must name the same model ('${model}', not '${body["model"]}').`);
+    lines.push({ customId, body: body as BatchInputLine["body"] });
+  }
+  if (model === undefined || lines.length === 0) return { ok: false, error: errors.badRequest("The batch input file has no requests.", "input_file_id", "invalid_batch_input") };
+  return { ok: true, value: { model, lines } };
+}
+
+/** Lines rewritten to one concrete model (after "auto" was resolved). */
+export function batchJsonl(lines: readonly BatchInputLine[], model: string): string {
+  return lines.map((l) => JSON.stringify({ custom_id: l.customId, method: "POST", url: BATCH_ENDPOINT, body: { ...l.body, model } })).join("\n") + "\n";
+}
+
+export interface BatchOutputLine {
+  customId: string;
+  status: number;
+  usage: UsageCounts | null;
+  errorCode: string;
+}
+
+const count = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : 0);
+
+/** Provider output/error JSONL → one record per request. Unparseable lines are skipped (and counted). */
+export function parseBatchOutput(jsonl: string): { lines: BatchOutputLine[]; skipped: number } {
+  const lines: BatchOutputLine[] = [];
+  let skipped = 0;
+  for (const raw of jsonl.split("\n")) {
+    const text = raw.trim();
+    if (text.length === 0) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      skipped++;
+      continue;
+    }
+    if (!isObj(v) || typeof v["custom_id"] !== "string") {
+      skipped++;
+      continue;
+    }
+    const res = isObj(v["response"]) ? v["response"] : undefined;
+    const body = res && isObj(res["body"]) ? res["body"] : undefined;
+    const u = body && isObj(body["usage"]) ? body["usage"] : undefined;
+    const status = typeof res?.["status_code"] === "number" ? res["status_code"] : 500;
+    const err = body && isObj(body["error"]) ? body["error"] : isObj(v["error"]) ? v["error"] : undefined;
+    lines.push({ customId: v["custom_id"], status, usage: u ? openAIUsage(u) : null, errorCode: status === 200 ? "" : typeof err?.["code"] === "string" ? err["code"] : "batch_request_failed" });
+  }
+  return { lines, skipped };
+}
+
+/** OpenAI usage (prompt_tokens includes cached reads) → the gateway's disjoint counts. */
+function openAIUsage(u: Record<string, unknown>): UsageCounts {
+  const details = isObj(u["prompt_tokens_details"]) ? u["prompt_tokens_details"] : {};
+  const outDetails = isObj(u["completion_tokens_details"]) ? u["completion_tokens_details"] : {};
+  const cached = count(details["cached_tokens"]);
+  return {
+    inputTokens: Math.max(0, count(u["prompt_tokens"]) - cached),
+    cachedInputTokens: cached,
+    cacheWrite5mTokens: 0,
+    cacheWrite1hTokens: 0,
+    outputTokens: count(u["completion_tokens"]),
+    reasoningTokens: count(outDetails["reasoning_tokens"]),
+    estimated: false,
+  };
+}
