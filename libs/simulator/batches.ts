@@ -3,7 +3,7 @@
 // as live requests, so answers, usage and [sim:*] markers match the synchronous API.
 import { createEmbeddings } from "./embeddings.ts";
 import { isRecord, nowSec, str, type JsonRecord } from "./json-util.ts";
-import { boundaryOf, parseMultipart } from "./multipart.ts";
+import { boundaryOf, parseMultipart } from "#libs/http/multipart.ts";
 import { chatCompletion } from "./openai-chat.ts";
 import { errorOutcome, jsonOutcome, type Outcome } from "./outcome.ts";
 import type { SimState, StoredBatch, StoredFile } from "./state.ts";

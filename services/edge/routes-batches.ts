@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { subjects } from "#libs/bus/subjects.ts";
 import { errors, GatewayError } from "#libs/errors/openai-error.ts";
-import { boundaryOf, parseMultipart } from "#libs/simulator/multipart.ts";
+import { boundaryOf, parseMultipart } from "#libs/http/multipart.ts";
 import type { AuthContext } from "./auth.ts";
 import { batchLineCompletedBytes } from "./batch-accounting.ts";
 import { BATCH_ENDPOINT, batchJsonl, parseBatchInput, parseBatchOutput } from "./batch-input.ts";
