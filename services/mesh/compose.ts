@@ -7,12 +7,7 @@ import { connectNatsBus } from "#libs/bus/connect-nats.ts";
 import type { BusNames } from "#libs/bus/subjects.ts";
 import { loadConfig } from "#libs/config/load.ts";
 import type { Config } from "#libs/config/schema.ts";
-import { CacheService } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
-import { ClassifierService } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
-import { EvaluatorService } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
 import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
-import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
-import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
 import { createLogger, type Logger } from "#libs/log/logger.ts";
 import { createRegistry, rpcMetrics } from "#libs/metrics/registry.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
@@ -23,6 +18,7 @@ import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
 import { buildCacheService } from "#services/cache/build.ts";
 import { buildClassifierService } from "#services/classifier/build.ts";
 import { buildEdgeApp, type EdgeApp } from "#services/edge/app.ts";
+import { meshClients } from "#services/edge/clients.ts";
 import type { EdgeClients } from "#services/edge/deps.ts";
 import { tablePricing } from "#services/edge/pricing.ts";
 import { buildEvaluatorService } from "#services/evaluator/build.ts";
@@ -101,15 +97,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   )) as BuiltLedger;
   await serve("evaluator", async (ctx) => buildEvaluatorService(ctx, { bus: await bus("evaluator"), executor: createMeshClient(ExecutorService, config.services.executor.address) }));
 
-  const s = config.services;
-  const clients: EdgeClients = {
-    classifier: createMeshClient(ClassifierService, s.classifier.address),
-    cache: createMeshClient(CacheService, s.cache.address),
-    router: createMeshClient(RouterService, s.router.address),
-    executor: createMeshClient(ExecutorService, s.executor.address),
-    evaluator: createMeshClient(EvaluatorService, s.evaluator.address),
-    ledger: createMeshClient(LedgerService, s.ledger.address),
-  };
+  const clients: EdgeClients = meshClients(config);
   const edgeBus = await bus("edge");
   const edge = buildEdgeApp({
     config,

@@ -45,12 +45,4 @@ export interface ProviderAdapter {
   openStream(body: ChatRequest, opts: CallOptions): Promise<ProviderStream>;
 }
 
-export const ZERO_USAGE: Readonly<Usage> = Object.freeze({
-  inputTokens: 0,
-  cachedInputTokens: 0,
-  cacheWrite5mTokens: 0,
-  cacheWrite1hTokens: 0,
-  outputTokens: 0,
-  reasoningTokens: 0,
-  estimated: false,
-});
+export { ZERO_USAGE } from "#libs/pricing/usage-types.ts";
