@@ -1,5 +1,5 @@
 // CacheService over gRPC: proto messages onto the cache engine. No I/O of its own.
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { CacheControl, CacheService, type CacheKey } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import { cacheCategory } from "./domain/cache-category.ts";
 import type { CacheEngine } from "./domain/engine.ts";
@@ -18,8 +18,14 @@ const CONTROL: Record<CacheControl, EngineControl> = {
 export function toCacheRequest(key: CacheKey | undefined): CacheRequest {
   let params: Record<string, unknown> = {};
   if (key?.paramsJson) {
-    const parsed: unknown = JSON.parse(key.paramsJson);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) params = parsed as Record<string, unknown>;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(key.paramsJson);
+    } catch {
+      throw new ConnectError("key.params_json is not valid JSON", Code.InvalidArgument);
+    }
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new ConnectError("key.params_json must be a JSON object", Code.InvalidArgument);
+    params = parsed as Record<string, unknown>;
   }
   const messages = (key?.messages ?? []).map((m) => ({ role: m.role, content: m.content }));
   const lastUser = [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
@@ -48,6 +54,7 @@ export class CacheServiceImpl implements Impl {
   }
 
   async invalidate(req: Parameters<Impl["invalidate"]>[0]) {
+    if (!req.tenantId) throw new ConnectError("tenant_id is required", Code.InvalidArgument);
     const removed = await this.engine.invalidate({ tenant: req.tenantId, namespace: req.namespace || undefined });
     return { removed: BigInt(removed) };
   }
