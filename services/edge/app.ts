@@ -1,8 +1,10 @@
 // The REST edge as a pure function of its dependencies: OpenAI-compatible routes, admin routes,
 // health and metrics. main.ts (mesh) and the embedded composition both call buildEdgeApp.
 import { randomUUID } from "node:crypto";
+import { ConnectError } from "@connectrpc/connect";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import { connectToOpenAI } from "#libs/errors/connect-to-openai.ts";
 import { errors, GatewayError, isGatewayError } from "#libs/errors/openai-error.ts";
 import { KeyAuthenticator, type AuthContext } from "./auth.ts";
 import { ChatPipeline } from "./chat-pipeline.ts";
@@ -175,25 +177,20 @@ interface FastifyLikeError {
   message?: string;
 }
 
-/** Fastify's own errors (body too large, bad content type...) in our one error shape. */
+/**
+ * Anything a route throws, in our one error shape: our own GatewayErrors as they are, Connect errors
+ * from the services by the one table (libs/errors/connect-to-openai.ts), Fastify's own errors (body too
+ * large, bad content type...) by their codes, anything else a 500 with a safe message.
+ */
 function toEdgeError(err: unknown, bodyLimit: number): GatewayError {
   if (isGatewayError(err)) return err;
+  if (err instanceof ConnectError) return connectToOpenAI(err);
   const fe = err as FastifyLikeError;
   if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") return errors.tooLarge(bodyLimit);
   if (fe.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return new GatewayError({ status: 415, message: "Content-Type must be application/json.", type: "invalid_request_error", code: "unsupported_media_type" });
   if (fe.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return errors.badRequest("Request body is empty.", null, "invalid_json");
   if (fe.code === "ECONNREFUSED" || fe.code === "UNAVAILABLE") return errors.unavailable("A gateway service is unavailable; try again.", 1);
-  // Connect errors from our own services (a peer down or overloaded) are the gateway's availability problem.
-  if (typeof (err as { code?: unknown }).code === "number") return connectToGateway(err as { code: number; rawMessage?: string });
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return errors.badRequest(fe.message ?? "Bad request.");
-  return errors.internal();
-}
-
-function connectToGateway(e: { code: number; rawMessage?: string }): GatewayError {
-  // Connect codes: 4 deadline_exceeded, 8 resource_exhausted, 14 unavailable.
-  if (e.code === 4) return errors.timeout("A gateway service timed out.");
-  if (e.code === 8) return errors.rateLimited("The gateway is overloaded; try again.", 1);
-  if (e.code === 14) return errors.unavailable("A gateway service is unavailable; try again.", 1);
   return errors.internal();
 }
 

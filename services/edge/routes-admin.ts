@@ -116,7 +116,9 @@ export function parseSince(s: string, now = Date.now()): Date | undefined {
   if (m) {
     const n = Number(m[1]);
     const unit = m[2] === "d" ? 86_400_000 : m[2] === "h" ? 3_600_000 : 60_000;
-    return new Date(now - n * unit);
+    const d = new Date(now - n * unit);
+    // 10^9 days back is not a date (toISOString would throw): a bad 'since', not a 500.
+    return Number.isNaN(d.getTime()) ? undefined : d;
   }
   const t = Date.parse(s);
   return Number.isNaN(t) ? undefined : new Date(t);

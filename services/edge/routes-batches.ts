@@ -178,15 +178,18 @@ function parseObj(bytes: Uint8Array): JsonObject {
   return v;
 }
 
-/** Executor (provider) failures in the OpenAI shape: unknown provider ids 404, bad input 400. */
+/**
+ * Executor failures take the shared Connect → OpenAI mapping in the edge's error handler, with one
+ * exception: the executor reports the provider's own 401/403 as PermissionDenied/Unauthenticated, and
+ * that is the provider refusing the gateway's credentials, not the caller's: a 502 that says no more.
+ */
 async function viaExecutor<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    if (!(e instanceof ConnectError)) throw e;
-    if (e.code === Code.NotFound) throw errors.notFound(e.rawMessage);
-    if (e.code === Code.InvalidArgument || e.code === Code.FailedPrecondition) throw errors.badRequest(e.rawMessage, null, "provider_rejected_batch");
-    if (e.code === Code.ResourceExhausted) throw errors.rateLimited(e.rawMessage, 1);
-    throw errors.badGateway(`Batch call to the provider failed: ${e.rawMessage}`);
+    if (e instanceof ConnectError && (e.code === Code.PermissionDenied || e.code === Code.Unauthenticated)) {
+      throw errors.badGateway("The provider refused the gateway's credentials for the Batch API.", "upstream_auth_error");
+    }
+    throw e;
   }
 }

@@ -1,0 +1,230 @@
+// Issue #9: whatever Connect code a service answers with, every route of the edge answers with the
+// status of the one mapping (libs/errors/connect-to-openai.ts) and the one OpenAI error body; a bad
+// input reported by a service is a 4xx with its message, never a 500.
+import { Code, ConnectError, createClient, createRouterTransport, type Client, type ServiceImpl } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_BUS_NAMES } from "#libs/bus/subjects.ts";
+import { loadConfig } from "#libs/config/load.ts";
+import { serviceError } from "#libs/errors/connect-to-openai.ts";
+import { CacheService } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import { ClassifierService } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
+import { EvaluatorService } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
+import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
+import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
+import { silentLogger } from "#libs/log/logger.ts";
+import { buildEdgeApp, type EdgeApp } from "./app.ts";
+import type { EdgeClients, EdgeDeps } from "./deps.ts";
+
+const ADMIN_KEY = "llmgw-error-mapping-admin-key-0123456789";
+const SECRET = "pg: connection to 10.0.0.7:5432 refused (password for user llmgw)";
+const BOUNDARY = "llmgw-test-boundary";
+const encoder = new TextEncoder();
+
+/** What the fake services do: `fail` is thrown by every RPC a route makes (the key lookup excepted). */
+interface Faults {
+  fail: ConnectError | undefined;
+  /** Thrown by the key lookup for any key but the admin key (the admin key is cached after its first use anyway). */
+  authFail: ConnectError | undefined;
+}
+
+const client = <S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): Client<S> =>
+  createClient(service, createRouterTransport((r) => r.service(service, impl)));
+
+function fakeClients(faults: Faults): EdgeClients {
+  /** Each RPC of a route: throws the current fault, else answers. */
+  const answer = <T>(v: T): T => {
+    if (faults.fail) throw faults.fail;
+    return v;
+  };
+  const json = (v: unknown) => encoder.encode(JSON.stringify(v));
+  const batch = { id: "batch_provider_1", object: "batch", status: "in_progress", output_file_id: "file_provider_out" };
+  return {
+    ledger: client(LedgerService, {
+      verifyKey: (req) => {
+        if (req.key === ADMIN_KEY) return { valid: true, keyId: "key_admin", tenantId: "acme", admin: true };
+        if (faults.authFail) throw faults.authFail;
+        return { valid: false };
+      },
+      createKey: () => answer({ keyId: "key_new", key: "llmgw-new" }),
+      listKeys: () => answer({ keys: [] }),
+      revokeKey: () => answer({ revoked: true }),
+      setBudget: () => answer({}),
+      listBudgets: () => answer({ budgets: [] }),
+      getSpend: () => answer({ rows: [] }),
+    }),
+    classifier: client(ClassifierService, { classify: () => answer({}) }),
+    cache: client(CacheService, { invalidate: () => answer({ removed: 0n }) }),
+    router: client(RouterService, {
+      listModels: () => answer({ models: [{ id: "gpt-4o-mini", ownedBy: "openai", contextWindow: 128_000n, capabilities: [], alias: false }] }),
+    }),
+    executor: client(ExecutorService, {
+      createBatch: () => answer({ batchJson: json(batch), provider: "openai" }),
+      getBatch: () => answer({ batchJson: json(batch) }),
+      getBatchOutput: () => answer({ content: new Uint8Array() }),
+    }),
+    evaluator: client(EvaluatorService, {}),
+  };
+}
+
+/** The one place the test builds EdgeDeps (it may gain fields). */
+function edgeDeps(clients: EdgeClients): EdgeDeps {
+  return {
+    config: loadConfig({ env: {} }),
+    clients,
+    events: { names: DEFAULT_BUS_NAMES, publish: async () => {} },
+    pricing: { cost: () => ({ usd: "0", unpriced: false }), worstCaseUsd: () => "0" },
+    logger: silentLogger(),
+    registry: new Registry(),
+    ready: async () => true,
+  };
+}
+
+type Method = "GET" | "POST" | "PUT" | "DELETE";
+interface Call {
+  method: Method;
+  url: string;
+  payload?: unknown;
+}
+
+const batchLine = (model: string) => JSON.stringify({ custom_id: "1", method: "POST", url: "/v1/chat/completions", body: { model, messages: [{ role: "user", content: "hi" }] } });
+
+function multipart(content: string): { payload: string; headers: Record<string, string> } {
+  const payload = [
+    `--${BOUNDARY}`,
+    'Content-Disposition: form-data; name="purpose"',
+    "",
+    "batch",
+    `--${BOUNDARY}`,
+    'Content-Disposition: form-data; name="file"; filename="in.jsonl"',
+    "Content-Type: application/jsonl",
+    "",
+    content,
+    `--${BOUNDARY}--`,
+    "",
+  ].join("\r\n");
+  return { payload, headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}` } };
+}
+
+describe("edge: service errors → one OpenAI error per Connect code, on every route", () => {
+  const faults: Faults = { fail: undefined, authFail: undefined };
+  let edge: EdgeApp;
+  // Ids made while the services answer, for the routes that need an existing file or batch.
+  const ids = { inputFile: "", autoFile: "", batch: "", outputFile: "" };
+
+  const inject = async (c: Call, key = ADMIN_KEY) =>
+    edge.app.inject({
+      method: c.method,
+      url: c.url,
+      headers: { authorization: `Bearer ${key}`, ...(c.payload === undefined ? {} : { "content-type": "application/json" }) },
+      ...(c.payload === undefined ? {} : { payload: JSON.stringify(c.payload) }),
+    });
+
+  const upload = async (content: string): Promise<string> => {
+    const m = multipart(content);
+    const res = await edge.app.inject({ method: "POST", url: "/v1/files", headers: { authorization: `Bearer ${ADMIN_KEY}`, ...m.headers }, payload: m.payload });
+    expect(res.statusCode).toBe(200);
+    return (res.json() as { id: string }).id;
+  };
+
+  beforeAll(async () => {
+    edge = buildEdgeApp(edgeDeps(fakeClients(faults)));
+    await edge.app.ready();
+    ids.inputFile = await upload(batchLine("gpt-4o-mini"));
+    ids.autoFile = await upload(batchLine("auto"));
+    const created = await inject({ method: "POST", url: "/v1/batches", payload: { input_file_id: ids.inputFile, endpoint: "/v1/chat/completions", completion_window: "24h" } });
+    expect(created.statusCode).toBe(200);
+    const b = created.json() as { id: string; output_file_id: string };
+    ids.batch = b.id;
+    ids.outputFile = b.output_file_id;
+    expect(ids.outputFile).toMatch(/^file-/);
+  });
+  afterAll(async () => {
+    await edge?.drain(1_000);
+  });
+  beforeEach(() => {
+    faults.fail = undefined;
+    faults.authFail = undefined;
+  });
+
+  // Every route family that calls a service, and the RPC that fails under it.
+  const routes: [string, () => Call][] = [
+    ["chat completions (classifier.Classify)", () => ({ method: "POST", url: "/v1/chat/completions", payload: { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] } })],
+    ["chat completions, stream (classifier.Classify)", () => ({ method: "POST", url: "/v1/chat/completions", payload: { model: "auto", stream: true, messages: [{ role: "user", content: "hi" }] } })],
+    ["models (router.ListModels)", () => ({ method: "GET", url: "/v1/models" })],
+    ["model (router.ListModels)", () => ({ method: "GET", url: "/v1/models/gpt-4o-mini" })],
+    ["create key (ledger.CreateKey)", () => ({ method: "POST", url: "/v1/llmgw/keys", payload: { tenant_id: "acme", name: "ci" } })],
+    ["list keys (ledger.ListKeys)", () => ({ method: "GET", url: "/v1/llmgw/keys" })],
+    ["revoke key (ledger.RevokeKey)", () => ({ method: "DELETE", url: "/v1/llmgw/keys/key_x" })],
+    ["set budget (ledger.SetBudget)", () => ({ method: "PUT", url: "/v1/llmgw/budgets", payload: { tenant_id: "acme", period: "day", hard_limit_usd: 5 } })],
+    ["list budgets (ledger.ListBudgets)", () => ({ method: "GET", url: "/v1/llmgw/budgets" })],
+    ["spend (ledger.GetSpend)", () => ({ method: "GET", url: "/v1/llmgw/spend?since=7d&group_by=model" })],
+    ["cache invalidate (cache.Invalidate)", () => ({ method: "POST", url: "/v1/llmgw/cache/invalidate", payload: { tenant_id: "acme" } })],
+    ["create batch (executor.CreateBatch)", () => ({ method: "POST", url: "/v1/batches", payload: { input_file_id: ids.inputFile, endpoint: "/v1/chat/completions", completion_window: "24h" } })],
+    ["create batch of 'auto' (classifier.Classify)", () => ({ method: "POST", url: "/v1/batches", payload: { input_file_id: ids.autoFile, endpoint: "/v1/chat/completions", completion_window: "24h" } })],
+    ["retrieve batch (executor.GetBatch)", () => ({ method: "GET", url: `/v1/batches/${ids.batch}` })],
+    ["batch output (executor.GetBatchOutput)", () => ({ method: "GET", url: `/v1/files/${ids.outputFile}/content` })],
+  ];
+
+  // [what the service throws, status, type, code, param, Retry-After]
+  const outcomes: [string, () => ConnectError, number, string, string, string | null, string | undefined][] = [
+    ["InvalidArgument", () => new ConnectError("bad x", Code.InvalidArgument), 400, "invalid_request_error", "invalid_argument", null, undefined],
+    ["InvalidArgument with param", () => serviceError("bad x", Code.InvalidArgument, { param: "since" }), 400, "invalid_request_error", "invalid_argument", "since", undefined],
+    ["FailedPrecondition", () => new ConnectError("bad x", Code.FailedPrecondition), 400, "invalid_request_error", "failed_precondition", null, undefined],
+    ["NotFound", () => new ConnectError("bad x", Code.NotFound), 404, "not_found_error", "not_found", null, undefined],
+    ["AlreadyExists", () => new ConnectError("bad x", Code.AlreadyExists), 409, "invalid_request_error", "already_exists", null, undefined],
+    ["ResourceExhausted", () => new ConnectError("bad x", Code.ResourceExhausted), 429, "rate_limit_error", "rate_limit_exceeded", null, "1"],
+    ["ResourceExhausted (quota)", () => serviceError("bad x", Code.ResourceExhausted, { type: "insufficient_quota" }), 429, "insufficient_quota", "insufficient_quota", null, undefined],
+    ["DeadlineExceeded", () => new ConnectError(SECRET, Code.DeadlineExceeded), 504, "timeout_error", "timeout", null, undefined],
+    ["Unavailable", () => new ConnectError(SECRET, Code.Unavailable), 503, "service_unavailable", "service_unavailable", null, "1"],
+    ["Internal", () => new ConnectError(SECRET, Code.Internal), 500, "server_error", "internal_error", null, undefined],
+    ["Unimplemented", () => new ConnectError(SECRET, Code.Unimplemented), 501, "server_error", "not_implemented", null, undefined],
+  ];
+
+  const expectOpenAIError = (res: Awaited<ReturnType<typeof inject>>, status: number, type: string, code: string, param: string | null) => {
+    expect(res.statusCode).toBe(status);
+    expect(res.headers["content-type"]).toMatch(/^application\/json/);
+    expect(res.headers["x-llmgw-request-id"]).toBeTruthy();
+    const body = res.json() as { error: { message: string } };
+    expect(body).toEqual({ error: { message: expect.any(String), type, param, code } });
+    if (status < 500) expect(body.error.message).toBe("bad x");
+    else expect(body.error.message).not.toMatch(/pg:|10\.0\.0\.7|password/);
+  };
+
+  describe.each(outcomes)("service throws %s", (_name, thrown, status, type, code, param, retryAfter) => {
+    it.each(routes)("%s", async (_route, call) => {
+      faults.fail = thrown();
+      const res = await inject(call());
+      expectOpenAIError(res, status, type, code, param);
+      expect(res.headers["retry-after"]).toBe(retryAfter);
+    });
+  });
+
+  it("PermissionDenied from a service is 403 on the edge's own routes", async () => {
+    faults.fail = new ConnectError("bad x", Code.PermissionDenied);
+    expectOpenAIError(await inject({ method: "GET", url: "/v1/llmgw/spend" }), 403, "permission_error", "forbidden", null);
+  });
+
+  it("on batch routes, PermissionDenied is the provider refusing the gateway's key: 502, not the caller's 403", async () => {
+    faults.fail = new ConnectError(`provider error 401: Incorrect API key provided: sk-abc***xyz`, Code.PermissionDenied);
+    const res = await inject({ method: "GET", url: `/v1/batches/${ids.batch}` });
+    expect(res.statusCode).toBe(502);
+    expect(res.json()).toEqual({ error: { message: expect.any(String), type: "server_error", param: null, code: "upstream_auth_error" } });
+    expect(res.body).not.toContain("sk-abc");
+  });
+
+  it("the key lookup failing is mapped too: ledger down → 503 with Retry-After, not a 500", async () => {
+    faults.authFail = new ConnectError(SECRET, Code.Unavailable);
+    const res = await inject({ method: "POST", url: "/v1/llmgw/cache/invalidate", payload: {} }, "llmgw-some-other-key-0123456789");
+    expectOpenAIError(res, 503, "service_unavailable", "service_unavailable", null);
+    expect(res.headers["retry-after"]).toBe("1");
+  });
+
+  it("a 'since' too far back to be a date is a 400 on 'since', not a 500", async () => {
+    const res = await inject({ method: "GET", url: "/v1/llmgw/spend?since=999999999d" });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: { type: "invalid_request_error", param: "since" } });
+  });
+});
