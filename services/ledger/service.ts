@@ -1,6 +1,7 @@
 // LedgerService over gRPC: keys, budgets and spend reports. Writes of usage arrive over the bus
 // (consumer/), not through RPCs, so the hot path never waits for PostgreSQL.
 import { ConnectError, Code, type ServiceImpl } from "@connectrpc/connect";
+import { serviceError } from "#libs/errors/connect-to-openai.ts";
 import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import type { Budgets } from "./domain/budget.ts";
 import type { BudgetLimitRepo } from "./storage/budget-limits.ts";
@@ -8,6 +9,11 @@ import type { KeyStore } from "./storage/key-store.ts";
 import { GROUP_BYS, type GroupBy, type SpendReport, type SpendRow } from "./storage/spend-report.ts";
 
 type Impl = ServiceImpl<typeof LedgerService>;
+
+// Bad input is a ConnectError with InvalidArgument (the edge answers 400 with the message); anything
+// else thrown here is the ledger's own failure (500, message kept out of the answer).
+const USD = /^\d+(\.\d+)?$/;
+const MIN_KEY_LENGTH = 16;
 
 export class LedgerServiceImpl implements Impl {
   constructor(
@@ -24,11 +30,14 @@ export class LedgerServiceImpl implements Impl {
   }
 
   async createKey(req: Parameters<Impl["createKey"]>[0]) {
-    if (!req.tenantId) throw new ConnectError("tenant_id is required", Code.InvalidArgument);
+    if (!req.tenantId) throw serviceError("tenant_id is required", Code.InvalidArgument, { param: "tenant_id" });
+    if (req.key && req.key.length < MIN_KEY_LENGTH) throw serviceError(`key is too short (min ${MIN_KEY_LENGTH} characters)`, Code.InvalidArgument, { param: "key" });
     try {
       return await this.keys.create({ tenantId: req.tenantId, name: req.name, admin: req.admin, key: req.key || undefined });
     } catch (e) {
-      throw new ConnectError(e instanceof Error ? e.message : "cannot create key", Code.InvalidArgument);
+      // A chosen key that is already stored; any other failure is ours, not the caller's (no 400).
+      if (isUniqueViolation(e)) throw new ConnectError("this key already exists", Code.AlreadyExists);
+      throw e;
     }
   }
 
@@ -45,10 +54,12 @@ export class LedgerServiceImpl implements Impl {
 
   async reserveBudget(req: Parameters<Impl["reserveBudget"]>[0]) {
     if (!req.reservationId) throw new ConnectError("reservation_id is required", Code.InvalidArgument);
+    if (req.amountUsd && !USD.test(req.amountUsd)) throw new ConnectError("amount_usd must be a non-negative decimal USD string", Code.InvalidArgument);
     return this.budgets.reserve({ reservationId: req.reservationId, tenantId: req.tenantId, keyId: req.keyId, amountUsd: req.amountUsd || "0" });
   }
 
   async settleBudget(req: Parameters<Impl["settleBudget"]>[0]) {
+    if (req.actualUsd && !USD.test(req.actualUsd)) throw new ConnectError("actual_usd must be a non-negative decimal USD string", Code.InvalidArgument);
     await this.budgets.settle(req.reservationId, req.actualUsd || undefined);
     return {};
   }
@@ -58,7 +69,7 @@ export class LedgerServiceImpl implements Impl {
     if (!b?.tenantId) throw new ConnectError("budget.tenant_id is required", Code.InvalidArgument);
     if (b.period !== "day" && b.period !== "month") throw new ConnectError("budget.period must be day or month", Code.InvalidArgument);
     for (const v of [b.softLimitUsd, b.hardLimitUsd]) {
-      if (v && !/^\d+(\.\d+)?$/.test(v)) throw new ConnectError("budget limits must be non-negative decimal USD strings", Code.InvalidArgument);
+      if (v && !USD.test(v)) throw new ConnectError("budget limits must be non-negative decimal USD strings", Code.InvalidArgument);
     }
     await this.limits.set({ tenantId: b.tenantId, keyId: b.keyId, period: b.period, softUsd: b.softLimitUsd || undefined, hardUsd: b.hardLimitUsd || undefined });
     return {};
@@ -71,8 +82,8 @@ export class LedgerServiceImpl implements Impl {
 
   async getSpend(req: Parameters<Impl["getSpend"]>[0]) {
     const since = new Date(req.since || 0);
-    if (Number.isNaN(since.getTime())) throw new ConnectError("since must be an ISO-8601 time", Code.InvalidArgument);
-    if (req.groupBy && !GROUP_BYS.includes(req.groupBy as GroupBy)) throw new ConnectError(`group_by must be one of ${GROUP_BYS.join(", ")}`, Code.InvalidArgument);
+    if (Number.isNaN(since.getTime())) throw serviceError("since must be an ISO-8601 time", Code.InvalidArgument, { param: "since" });
+    if (req.groupBy && !GROUP_BYS.includes(req.groupBy as GroupBy)) throw serviceError(`group_by must be one of ${GROUP_BYS.join(", ")}`, Code.InvalidArgument, { param: "group_by" });
     const r = await this.spend.query({ tenantId: req.tenantId || undefined, since, groupBy: (req.groupBy || undefined) as GroupBy | undefined });
     return { total: row(r.total), rows: r.rows.map(row) };
   }
@@ -90,4 +101,9 @@ function row(r: SpendRow) {
     cascadeSavingsUsd: r.cascade_savings_usd,
     batchSavingsUsd: r.batch_savings_usd,
   };
+}
+
+/** PostgreSQL (and PGlite) unique_violation. */
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "23505";
 }
