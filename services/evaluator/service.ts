@@ -12,14 +12,11 @@ export class EvaluatorServiceImpl implements Impl {
   constructor(private readonly stats: DowngradeStats) {}
 
   evaluate(req: Parameters<Impl["evaluate"]>[0]) {
-    let candidate;
-    try {
-      candidate = answerView(req.answerJson);
-    } catch {
-      throw new ConnectError("answer_json is not a chat.completion JSON", Code.InvalidArgument);
-    }
+    const candidate = parsed("answer_json", "a chat.completion", req.answerJson, answerView);
     if (!candidate) throw new ConnectError("answer_json is required", Code.InvalidArgument);
-    const s = scoreAnswer(requestView(req.requestJson), candidate, answerView(req.referenceJson));
+    const request = parsed("request_json", "a chat completion request", req.requestJson, requestView);
+    const reference = parsed("reference_json", "a chat.completion", req.referenceJson, answerView);
+    const s = scoreAnswer(request, candidate, reference);
     return { ok: s.ok, score: s.score, failures: s.failures };
   }
 
@@ -35,5 +32,25 @@ export class EvaluatorServiceImpl implements Impl {
         safe: f.safe,
       })),
     };
+  }
+}
+
+const decoder = new TextDecoder();
+
+/** Reads an optional JSON-object field with `view`; anything else is the caller's mistake (InvalidArgument). */
+function parsed<T>(field: string, what: string, json: Uint8Array, view: (json: Uint8Array) => T): T {
+  if (json.length > 0) {
+    let value: unknown;
+    try {
+      value = JSON.parse(decoder.decode(json));
+    } catch {
+      throw new ConnectError(`${field} is not valid JSON`, Code.InvalidArgument);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ConnectError(`${field} must be ${what} JSON object`, Code.InvalidArgument);
+  }
+  try {
+    return view(json);
+  } catch {
+    throw new ConnectError(`${field} is not ${what} JSON object`, Code.InvalidArgument);
   }
 }
