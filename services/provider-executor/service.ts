@@ -1,7 +1,7 @@
 // ExecutorService over gRPC: runs the engine and streams its events as proto messages. For streams
 // it also names the answering deployment before the first chunk, assembles the full completion at
 // the end (for the cache and verifiers) and hides the usage chunk from clients that did not ask.
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type OpenAI from "openai";
 import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { CompletionAssembler } from "#libs/openai/assemble.ts";
@@ -22,6 +22,8 @@ export class ExecutorServiceImpl implements Impl {
   }
 
   async createBatch(req: Parameters<Impl["createBatch"]>[0]) {
+    // An empty batch is a caller mistake: say so now rather than upload nothing to the provider.
+    if (decoder.decode(req.inputJsonl).trim().length === 0) throw new ConnectError("input_jsonl has no request lines", Code.InvalidArgument);
     return this.batches.create({ model: req.model, inputJsonl: req.inputJsonl, endpoint: req.endpoint, completionWindow: req.completionWindow });
   }
 
