@@ -1,16 +1,16 @@
 // The one configuration file (deploy/config/llmgw.yaml), validated at start. Secrets never live here:
 // providers name the env variable that holds their key.
 import { z } from "zod";
+import { PROVIDER_TYPES, STRATEGIES, TIER_NAMES } from "./closed-sets.ts";
 
 export const capabilitySchema = z.enum(["tools", "json_mode", "vision", "streaming"]);
 export type Capability = z.infer<typeof capabilitySchema>;
 
-export const tierSchema = z.enum(["LOW", "MEDIUM", "HIGH", "AGENTIC"]);
-export type TierName = z.infer<typeof tierSchema>;
+export const tierSchema = z.enum(TIER_NAMES);
 
 export const providerSchema = z
   .object({
-    type: z.enum(["openai", "anthropic"]),
+    type: z.enum(PROVIDER_TYPES),
     base_url: z.string().url(),
     api_key_env: z.string().min(1),
     // With no key in env, use the bundled simulator instead (embedded demo, tests).
@@ -61,7 +61,7 @@ export const configSchema = z
     models: z.record(z.string(), modelSchema),
     routing: z
       .object({
-        strategy: z.enum(["cost", "quality", "latency"]).default("cost"),
+        strategy: z.enum(STRATEGIES).default("cost"),
         tiers: z.record(tierSchema, z.array(z.string().min(1)).min(1)),
         // Model whose price defines the baseline cost of an "auto" request.
         reference_model: z.string().min(1),

@@ -1,15 +1,14 @@
 // RouterService over gRPC: proto in, policy decision out. No I/O.
 import type { ServiceImpl } from "@connectrpc/connect";
+import { BUDGET_STATES, isMember, STRATEGIES } from "#libs/config/closed-sets.ts";
 import type { Config } from "#libs/config/schema.ts";
 import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
 import type { Logger } from "#libs/log/logger.ts";
 import { tierFromName, tierName } from "#libs/rpc/tier.ts";
 import { decide, type PolicyDeps } from "./domain/policy.ts";
-import type { ModelView, Strategy } from "./domain/types.ts";
+import type { ModelView } from "./domain/types.ts";
 
 type Impl = ServiceImpl<typeof RouterService>;
-const STRATEGIES = new Set(["cost", "quality", "latency"]);
-const BUDGET = new Set(["ok", "soft", "hard"]);
 
 export class RouterServiceImpl implements Impl {
   constructor(
@@ -27,8 +26,8 @@ export class RouterServiceImpl implements Impl {
         maxTokens: req.maxTokens,
         capabilities: req.requiredCapabilities,
         sessionId: req.sessionId,
-        strategy: STRATEGIES.has(req.strategy) ? (req.strategy as Strategy) : "",
-        budgetState: BUDGET.has(req.budgetState) ? (req.budgetState as "ok" | "soft" | "hard") : "",
+        strategy: isMember(STRATEGIES, req.strategy) ? req.strategy : "",
+        budgetState: isMember(BUDGET_STATES, req.budgetState) ? req.budgetState : "",
         stream: req.stream,
       },
       this.policy,

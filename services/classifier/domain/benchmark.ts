@@ -18,8 +18,8 @@ export interface BenchRow {
  * need: strong beats weak (0/1). weakfail: weak answer wrong / poor. soft: mean of the two.
  * gain: strong - weak improvement, scaled so 3 judge points (0.3) or a binary flip = 1; = need on 0/1 data.
  */
-export type TargetKind = "need" | "weakfail" | "soft" | "gain";
-export const TARGET_KINDS: readonly TargetKind[] = ["need", "weakfail", "soft", "gain"];
+export const TARGET_KINDS = ["need", "weakfail", "soft", "gain"] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
 
 function obj(v: unknown): Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("row is not an object");

@@ -1,5 +1,5 @@
 // Public surface of the classifier domain, for the gRPC service and the router.
-export type { Category, Classification, ClassifyInput, Classifier, Features, Role, Tier, TierThresholds } from "./types.ts";
+export type { Category, Classification, ClassifyInput, Classifier, Features, Role, TierThresholds } from "./types.ts";
 export { CATEGORIES } from "./types.ts";
 export { extractFeatures, guessLanguage, promptText, lastUserText } from "./features.ts";
 export { detectCategory, type CategoryResult } from "./category.ts";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { TierName } from "#libs/config/closed-sets.ts";
 import { RulesClassifier } from "./rules.ts";
-import type { Category, ClassifyInput, Tier } from "./types.ts";
+import type { Category, ClassifyInput } from "./types.ts";
 
 const user = (content: string, extra: Partial<ClassifyInput> = {}): ClassifyInput => ({
   messages: [{ role: "user", content }],
@@ -12,7 +13,7 @@ const user = (content: string, extra: Partial<ClassifyInput> = {}): ClassifyInpu
 const rules = new RulesClassifier();
 
 describe("RulesClassifier", () => {
-  const cases: { name: string; input: ClassifyInput; category?: Category; tier?: Tier; tiers?: Tier[] }[] = [
+  const cases: { name: string; input: ClassifyInput; category?: Category; tier?: TierName; tiers?: TierName[] }[] = [
     { name: "tool request", input: user("Book me a flight to Paris", { hasTools: true }), category: "agentic", tier: "AGENTIC" },
     { name: "greeting", input: user("hi there!"), category: "chat", tier: "LOW" },
     { name: "translation", input: user("Translate 'good morning' into French."), category: "translation", tier: "LOW" },

@@ -1,7 +1,8 @@
 // Mapping from P(strong needed) to a tier; shared by the rule-based and learned classifiers.
-import type { Tier, TierThresholds } from "./types.ts";
+import type { TierName } from "#libs/config/closed-sets.ts";
+import type { TierThresholds } from "./types.ts";
 
-export function tierFor(p: number, hasTools: boolean, t: TierThresholds): Tier {
+export function tierFor(p: number, hasTools: boolean, t: TierThresholds): TierName {
   if (hasTools) return "AGENTIC";
   if (p >= t.high) return "HIGH";
   if (p >= t.medium) return "MEDIUM";
@@ -9,7 +10,7 @@ export function tierFor(p: number, hasTools: boolean, t: TierThresholds): Tier {
 }
 
 /** Tiers that the router sends to the strong model. */
-export function needsStrong(tier: Tier): boolean {
+export function needsStrong(tier: TierName): boolean {
   return tier === "HIGH" || tier === "AGENTIC";
 }
 

@@ -1,21 +1,7 @@
 // Public contract of the classifier domain: what the gRPC service (and the router) consume.
+import type { TierName } from "#libs/config/closed-sets.ts";
 
-export type Tier = "LOW" | "MEDIUM" | "HIGH" | "AGENTIC";
-
-export type Category =
-  | "chat"
-  | "qa"
-  | "summarization"
-  | "extraction"
-  | "classification"
-  | "translation"
-  | "code"
-  | "math"
-  | "reasoning"
-  | "creative"
-  | "agentic";
-
-export const CATEGORIES: readonly Category[] = [
+export const CATEGORIES = [
   "chat",
   "qa",
   "summarization",
@@ -27,7 +13,8 @@ export const CATEGORIES: readonly Category[] = [
   "reasoning",
   "creative",
   "agentic",
-];
+] as const;
+export type Category = (typeof CATEGORIES)[number];
 
 export type Role = "system" | "user" | "assistant" | "tool" | "developer";
 
@@ -68,7 +55,7 @@ export interface Features {
 }
 
 export interface Classification {
-  tier: Tier;
+  tier: TierName;
   category: Category;
   /** 0..1, how sure the classifier is of the tier decision. */
   confidence: number;

@@ -1,7 +1,9 @@
 import { Decimal } from "decimal.js";
+import type { BudgetState } from "#libs/config/closed-sets.ts";
+
+export type { BudgetState } from "#libs/config/closed-sets.ts";
 
 export type BudgetPeriod = "day" | "month";
-export type BudgetState = "ok" | "soft" | "hard";
 
 export interface Limit {
   /** USD decimal strings; undefined = no limit. */

@@ -1,19 +1,8 @@
-import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+// The ledger stores tiers as lower-case names; the names come from libs/rpc/tier.ts.
+import type { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import { tierName as upperName } from "#libs/rpc/tier.ts";
 
-const NAMES: Record<Tier, string> = {
-  [Tier.UNSPECIFIED]: "unspecified",
-  [Tier.LOW]: "low",
-  [Tier.MEDIUM]: "medium",
-  [Tier.HIGH]: "high",
-  [Tier.AGENTIC]: "agentic",
-};
-
-/** Tier enum → the lower-case name stored in the ledger. */
+/** Tier enum → the lower-case name stored in the ledger ("unspecified" for UNSPECIFIED and unknown values). */
 export function tierName(t: Tier): string {
-  return NAMES[t] ?? "unspecified";
-}
-
-export function tierFromName(name: string): Tier {
-  for (const [k, v] of Object.entries(NAMES)) if (v === name) return Number(k) as Tier;
-  return Tier.UNSPECIFIED;
+  return upperName(t).toLowerCase() || "unspecified";
 }

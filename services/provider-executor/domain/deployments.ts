@@ -1,10 +1,11 @@
 // Model ids → deployments (provider, endpoint, key, limits) from config and env. Pure.
+import type { ProviderType } from "#libs/config/closed-sets.ts";
 import type { Capability, Config } from "#libs/config/schema.ts";
 
 export interface Deployment {
   model: string;
   providerId: string;
-  providerType: "openai" | "anthropic";
+  providerType: ProviderType;
   baseURL: string;
   /** Null when no key is set and no simulator override applies: the deployment cannot be called. */
   apiKey: string | null;

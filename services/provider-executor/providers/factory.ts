@@ -1,4 +1,6 @@
-// Provider type → adapter constructor. Adding a provider = one adapter file + one line here.
+// Provider type → adapter constructor. Adding a provider = its name in PROVIDER_TYPES
+// (libs/config/closed-sets.ts), one adapter file and one line here; a type without an adapter fails to compile.
+import type { ProviderType } from "#libs/config/closed-sets.ts";
 import { createAnthropicAdapter } from "./anthropic.ts";
 import { createOpenAIAdapter } from "./openai.ts";
 import type { ProviderAdapter } from "./types.ts";
@@ -10,7 +12,10 @@ export interface AdapterInit {
   timeoutMs: number;
 }
 
-export const ADAPTERS: Record<"openai" | "anthropic", (o: AdapterInit) => ProviderAdapter> = {
+export type AdapterFactory = (o: AdapterInit) => ProviderAdapter;
+
+// `satisfies` rejects a missing provider type and an extra key alike: the registry covers exactly PROVIDER_TYPES.
+export const ADAPTERS = {
   openai: createOpenAIAdapter,
   anthropic: createAnthropicAdapter,
-};
+} as const satisfies Readonly<Record<ProviderType, AdapterFactory>>;

@@ -1,6 +1,7 @@
 // What every provider adapter offers the engine. Requests and answers are OpenAI-shaped; the adapter
 // owns the translation to its wire format and the normalisation of usage.
 import type OpenAI from "openai";
+import type { ProviderType } from "#libs/config/closed-sets.ts";
 
 import type { UsageCounts } from "#libs/pricing/usage-types.ts";
 
@@ -40,7 +41,7 @@ export interface ProviderStream {
 }
 
 export interface ProviderAdapter {
-  readonly kind: "openai" | "anthropic";
+  readonly kind: ProviderType;
   complete(body: ChatRequest, opts: CallOptions): Promise<CompletionResult>;
   openStream(body: ChatRequest, opts: CallOptions): Promise<ProviderStream>;
 }

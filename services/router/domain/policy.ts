@@ -1,9 +1,11 @@
 // Pure routing policy: the cheapest capable candidate for a classified request. Every step that
 // changes the decision leaves a reason, logged and returned to the client in a header.
+import type { Strategy } from "#libs/config/closed-sets.ts";
 import type { Config } from "#libs/config/schema.ts";
-import { TIER_ORDER, type TierName } from "#libs/rpc/tier.ts";
+import { TIER_NAMES, type TierName } from "#libs/rpc/tier.ts";
 import { maxTier, type SessionStore } from "./sessions.ts";
-import type { BreakerState, ModelView, RouteDecision, RouteInput, Strategy } from "./types.ts";
+import { orderBy } from "./strategies.ts";
+import type { BreakerState, ModelView, RouteDecision, RouteInput } from "./types.ts";
 
 export interface PolicyDeps {
   config: Config;
@@ -30,12 +32,12 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
 
   let tier = input.tier;
   const session = deps.sessions.get(input.sessionId);
-  if (session && TIER_ORDER.indexOf(session.tier) > TIER_ORDER.indexOf(tier)) {
+  if (session && TIER_NAMES.indexOf(session.tier) > TIER_NAMES.indexOf(tier)) {
     reasons.push(`session stays at ${session.tier} (classified ${tier})`);
     tier = maxTier(tier, session.tier);
   }
   if (input.budgetState === "soft" && tier !== "LOW" && tier !== "AGENTIC" && !session) {
-    const lower = TIER_ORDER[TIER_ORDER.indexOf(tier) - 1] as TierName;
+    const lower = TIER_NAMES[TIER_NAMES.indexOf(tier) - 1] as TierName;
     reasons.push(`soft budget limit: ${tier} -> ${lower}`);
     tier = lower;
   }
@@ -67,8 +69,8 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
     const seen = new Set<string>();
     const out: ModelView[] = [];
     let firstTier: TierName = fromTier;
-    for (const t of TIER_ORDER.slice(TIER_ORDER.indexOf(fromTier))) {
-      const ordered = order(idsOf(config, t).map((id) => models.get(id)).filter((m): m is ModelView => m !== undefined), strategy);
+    for (const t of TIER_NAMES.slice(TIER_NAMES.indexOf(fromTier))) {
+      const ordered = orderBy(idsOf(config, t).map((id) => models.get(id)).filter((m): m is ModelView => m !== undefined), strategy);
       for (const m of ordered) {
         if (seen.has(m.id)) continue;
         seen.add(m.id);
@@ -102,7 +104,7 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
     (cascadeCfg.categories.length === 0 || cascadeCfg.categories.includes(input.category));
   let escalation: ModelView[] = [];
   if (cascade) {
-    const next = TIER_ORDER[TIER_ORDER.indexOf(firstTier) + 1];
+    const next = TIER_NAMES[TIER_NAMES.indexOf(firstTier) + 1];
     if (next) {
       // Escalate to the next tier's models, never back to the cheap model that just failed.
       const tierIds = new Set(idsOf(config, firstTier));
@@ -119,12 +121,4 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
 
 function idsOf(config: Config, tier: TierName): string[] {
   return config.routing.tiers[tier] ?? [];
-}
-
-function order(list: ModelView[], strategy: Strategy): ModelView[] {
-  const copy = [...list];
-  if (strategy === "cost") copy.sort((a, b) => (a.blendedPrice ?? Infinity) - (b.blendedPrice ?? Infinity));
-  else if (strategy === "quality") copy.sort((a, b) => b.quality - a.quality);
-  else copy.sort((a, b) => a.latencyMs - b.latencyMs);
-  return copy;
 }

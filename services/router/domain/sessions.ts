@@ -1,7 +1,6 @@
 // Conversation stickiness: within a session the tier only moves up, and the provider stays the same
 // while its prompt cache is warm (providers cache prefixes for ~5 minutes).
-import type { TierName } from "#libs/rpc/tier.ts";
-import { TIER_ORDER } from "#libs/rpc/tier.ts";
+import { TIER_NAMES, type TierName } from "#libs/rpc/tier.ts";
 
 export interface SessionState {
   tier: TierName;
@@ -46,5 +45,5 @@ export class SessionStore {
 }
 
 export function maxTier(a: TierName, b: TierName): TierName {
-  return TIER_ORDER.indexOf(a) >= TIER_ORDER.indexOf(b) ? a : b;
+  return TIER_NAMES.indexOf(a) >= TIER_NAMES.indexOf(b) ? a : b;
 }

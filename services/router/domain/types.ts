@@ -1,7 +1,7 @@
 // The router's domain contract: what a decision needs and what it says.
+import type { BudgetState, Strategy } from "#libs/config/closed-sets.ts";
 import type { TierName } from "#libs/rpc/tier.ts";
 
-export type Strategy = "cost" | "quality" | "latency";
 export type BreakerState = "closed" | "open" | "half_open";
 
 export interface RouteInput {
@@ -13,7 +13,7 @@ export interface RouteInput {
   capabilities: readonly string[];
   sessionId: string;
   strategy: Strategy | "";
-  budgetState: "ok" | "soft" | "hard" | "";
+  budgetState: BudgetState | "";
   stream: boolean;
 }
 

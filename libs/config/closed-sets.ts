@@ -1,0 +1,25 @@
+// The closed sets the gateway is built around, each stated once. The config schema derives its enums
+// from these; the proto mapping (libs/rpc/tier.ts), the provider adapter registry and the router's
+// strategy table are records keyed by them, so a member added here fails to compile where it is not handled.
+
+/** Provider wire protocols the executor has an adapter for (providers.*.type in config). */
+export const PROVIDER_TYPES = ["openai", "anthropic"] as const;
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+/** Complexity tiers, cheapest first: the order the router escalates in. */
+export const TIER_NAMES = ["LOW", "MEDIUM", "HIGH", "AGENTIC"] as const;
+export type TierName = (typeof TIER_NAMES)[number];
+
+/** How the router orders a tier's candidates (routing.strategy in config, or per request). */
+export const STRATEGIES = ["cost", "quality", "latency"] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** A tenant's spend against its budget, as the ledger reports it and the router reads it (string fields on the wire). */
+export const BUDGET_STATES = ["ok", "soft", "hard"] as const;
+export type BudgetState = (typeof BUDGET_STATES)[number];
+
+/** True when `value` is a member of `set` (narrows a string from the wire to the set's type). */
+export function isMember<T extends string>(set: readonly T[], value: string): value is T {
+  return (set as readonly string[]).includes(value);
+}
+
