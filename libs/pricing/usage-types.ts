@@ -30,6 +30,11 @@ export const ZERO_USAGE: Readonly<UsageCounts> = Object.freeze({
   estimated: false,
 });
 
+/** A token count read from a provider's wire format: finite and positive, else 0. */
+export function tokenCount(n: number | null | undefined): number {
+  return typeof n === "number" && Number.isFinite(n) && n > 0 ? n : 0;
+}
+
 export function usage(partial: Partial<UsageCounts>): UsageCounts {
   return { ...ZERO_USAGE, ...partial };
 }

@@ -1,9 +1,10 @@
 // After the answer: what it cost, the event the ledger records, and the budget settlement.
 import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { Decimal } from "decimal.js";
-import { UsageSchema, type RequestContextSchema, type Tier, type Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import type { RequestContextSchema, Tier, Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import type { Attempt } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { RequestCompletedSchema, type ProviderCallSchema } from "#libs/gen/llmgw/events/v1/events_pb.ts";
+import { addUsage, fromProtoUsage, toProtoUsage, ZERO_USAGE } from "#libs/pricing/usage-types.ts";
 import type { Pricing } from "./deps.ts";
 import type { RunResult } from "./execution.ts";
 
@@ -48,19 +49,9 @@ export function attemptsCost(pricing: Pricing, attempts: Attempt[], at: Date): C
   return { usd, unpriced };
 }
 
+/** Every attempt's usage added up (attempts without usage count as zero). */
 export function sumUsage(attempts: Attempt[]): Usage {
-  const u = create(UsageSchema);
-  for (const a of attempts) {
-    if (!a.usage) continue;
-    u.inputTokens += a.usage.inputTokens;
-    u.cachedInputTokens += a.usage.cachedInputTokens;
-    u.cacheWrite5mTokens += a.usage.cacheWrite5mTokens;
-    u.cacheWrite1hTokens += a.usage.cacheWrite1hTokens;
-    u.outputTokens += a.usage.outputTokens;
-    u.reasoningTokens += a.usage.reasoningTokens;
-    u.estimated ||= a.usage.estimated;
-  }
-  return u;
+  return toProtoUsage(attempts.reduce((sum, a) => (a.usage ? addUsage(sum, fromProtoUsage(a.usage)) : sum), ZERO_USAGE));
 }
 
 export interface CompletedInit {

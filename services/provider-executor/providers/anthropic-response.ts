@@ -1,7 +1,8 @@
 // Anthropic Message → OpenAI chat.completion (pure).
 import type Anthropic from "@anthropic-ai/sdk";
 import type OpenAI from "openai";
-import { usageFromAnthropic, usageToOpenAI } from "./usage.ts";
+import { fromAnthropicUsage } from "#libs/pricing/usage-anthropic.ts";
+import { toOpenAIUsage } from "#libs/pricing/usage-openai.ts";
 import type { ChatCompletion, Usage } from "./types.ts";
 
 export type FinishReason = OpenAI.Chat.ChatCompletion.Choice["finish_reason"];
@@ -30,7 +31,7 @@ export function fromAnthropicMessage(msg: Anthropic.Messages.Message, reportedMo
     }
     // Thinking and server-tool blocks have no OpenAI chat equivalent; their tokens still count in usage.
   }
-  const usage = usageFromAnthropic(msg.usage);
+  const usage = fromAnthropicUsage(msg.usage);
   const message: OpenAI.Chat.ChatCompletionMessage = {
     role: "assistant",
     content: text.length > 0 || toolCalls.length === 0 ? text : null,
@@ -44,7 +45,7 @@ export function fromAnthropicMessage(msg: Anthropic.Messages.Message, reportedMo
       created: createdSec,
       model: reportedModel,
       choices: [{ index: 0, message, finish_reason: finishReasonFromStop(msg.stop_reason), logprobs: null }],
-      usage: usageToOpenAI(usage),
+      usage: toOpenAIUsage(usage),
     },
     usage,
   };

@@ -1,8 +1,9 @@
 // Anthropic stream events → OpenAI chat.completion.chunk objects (pure, stateful per stream).
 // Order produced: role chunk, content / tool-call deltas, finish chunk, usage chunk (choices: []).
 import type Anthropic from "@anthropic-ai/sdk";
+import { fromAnthropicUsage, type AnthropicUsageLike } from "#libs/pricing/usage-anthropic.ts";
+import { toOpenAIUsage } from "#libs/pricing/usage-openai.ts";
 import { finishReasonFromStop } from "./anthropic-response.ts";
-import { usageFromAnthropic, usageToOpenAI, type AnthropicUsageLike } from "./usage.ts";
 import type { ChatChunk, Usage } from "./types.ts";
 
 type Delta = ChatChunk["choices"][number]["delta"];
@@ -54,7 +55,7 @@ export class AnthropicStreamTranslator {
         return [this.chunk({}, finishReasonFromStop(ev.delta.stop_reason))];
       case "message_stop": {
         const usage = this.usage();
-        return usage ? [{ ...this.chunk({}), choices: [], usage: usageToOpenAI(usage) }] : [];
+        return usage ? [{ ...this.chunk({}), choices: [], usage: toOpenAIUsage(usage) }] : [];
       }
     }
   }
@@ -72,7 +73,7 @@ export class AnthropicStreamTranslator {
     if (!this.startUsage && !this.deltaUsage) return null;
     const s = this.startUsage ?? {};
     const d = this.deltaUsage ?? {};
-    return usageFromAnthropic({
+    return fromAnthropicUsage({
       input_tokens: d.input_tokens ?? s.input_tokens,
       output_tokens: d.output_tokens ?? s.output_tokens,
       cache_read_input_tokens: d.cache_read_input_tokens ?? s.cache_read_input_tokens,

@@ -2,9 +2,9 @@
 // The wire format already is the gateway's lingua franca, so the transforms are tiny: set the upstream
 // model, force usage on streams, report the gateway's model id back.
 import OpenAI from "openai";
+import { fromOpenAIUsage } from "#libs/pricing/usage-openai.ts";
 import { providerFetch } from "./undici-fetch.ts";
 import { fromSdkError, gatewayErrorFromFailure, stringField } from "./errors.ts";
-import { usageFromOpenAI } from "./usage.ts";
 import type { CallOptions, ChatChunk, ChatRequest, CompletionResult, ProviderAdapter, ProviderStream, Usage } from "./types.ts";
 
 export interface OpenAIAdapterOptions {
@@ -55,7 +55,7 @@ export function createOpenAIAdapter(o: OpenAIAdapterOptions): ProviderAdapter {
       }
       return {
         completion: { ...completion, model: opts.reportedModel },
-        usage: completion.usage ? usageFromOpenAI(completion.usage) : null,
+        usage: completion.usage ? fromOpenAIUsage(completion.usage) : null,
       };
     },
     async openStream(body: ChatRequest, opts: CallOptions): Promise<ProviderStream> {
@@ -69,7 +69,7 @@ export function createOpenAIAdapter(o: OpenAIAdapterOptions): ProviderAdapter {
       async function* chunks(): AsyncGenerator<ChatChunk> {
         try {
           for await (const chunk of stream) {
-            if (chunk.usage) usage = usageFromOpenAI(chunk.usage);
+            if (chunk.usage) usage = fromOpenAIUsage(chunk.usage);
             yield { ...chunk, model: opts.reportedModel };
           }
         } catch (e) {
