@@ -6,8 +6,9 @@ import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import type { Config } from "#libs/config/schema.ts";
 import { GatewayError, errors, isGatewayError } from "#libs/errors/openai-error.ts";
+import { countTokens } from "#libs/tokens/count.ts";
 import { ADAPTERS } from "../providers/factory.ts";
-import { countPromptTokens, countTextTokens, promptTokenUpperBound } from "../providers/tokens.ts";
+import { countPromptTokens, promptTokenUpperBound } from "../providers/tokens.ts";
 import type { CallOptions, ChatChunk, ProviderAdapter, Usage } from "../providers/types.ts";
 import { ZERO_USAGE } from "../providers/types.ts";
 import { attemptAbort, sleep, type AttemptAbort } from "./abort.ts";
@@ -21,7 +22,7 @@ import { DEFAULT_BACKOFF, classifyFailure, retryDelayMs, type BackoffOptions } f
 import type { AttemptRecord, AttemptStatus, DeploymentHealth, ExecEvent, ExecuteRequest } from "./types.ts";
 
 export type { AttemptRecord, AttemptStatus, DeploymentHealth, ExecEvent, ExecSummary, ExecuteRequest, Usage } from "./types.ts";
-export { warmTokenizer } from "../providers/tokens.ts";
+export { warmTokenizer } from "#libs/tokens/count.ts";
 
 export interface ExecutorEngineOptions {
   config: Config;
@@ -304,7 +305,7 @@ export class ExecutorEngine {
   }
 
   private estimateCompletion(run: RunState, text: string): Usage {
-    return { ...ZERO_USAGE, inputTokens: run.promptTokens(), outputTokens: countTextTokens(text), estimated: true };
+    return { ...ZERO_USAGE, inputTokens: run.promptTokens(), outputTokens: countTokens(text), estimated: true };
   }
 
   private skip(run: RunState, model: string, provider: string, status: AttemptStatus, code: string): void {

@@ -1,5 +1,5 @@
 // Usage for streams the provider never finished reporting: count what we saw with the tokenizer.
-import { countTextTokens } from "../providers/tokens.ts";
+import { countTokens } from "#libs/tokens/count.ts";
 import type { ChatChunk, Usage } from "../providers/types.ts";
 import { ZERO_USAGE } from "../providers/types.ts";
 
@@ -20,7 +20,7 @@ export class OutputText {
   }
 
   tokens(): number {
-    return countTextTokens(this.parts.join(""));
+    return countTokens(this.parts.join(""));
   }
 }
 

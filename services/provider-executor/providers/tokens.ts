@@ -1,24 +1,7 @@
-// Token counting with js-tiktoken (o200k_base). The encoder takes ~1 s to build, so it is built once per process.
-// Counts are estimates for non-OpenAI tokenizers; they serve the context-window check and usage of cut streams.
-import type { Tiktoken } from "js-tiktoken/lite";
-import { sharedEncoder } from "#libs/tokens/count.ts";
+// Prompt token counts with the process's shared o200k_base tokenizer (libs/tokens/count.ts). Counts are
+// estimates for non-OpenAI tokenizers; they serve the context-window check and usage of cut streams.
+import { countTokens } from "#libs/tokens/count.ts";
 import type { ChatRequest } from "./types.ts";
-
-let encoder: Tiktoken | undefined;
-
-function getEncoder(): Tiktoken {
-  encoder ??= sharedEncoder();
-  return encoder;
-}
-
-/** Builds the encoder now so the first request does not pay for it. */
-export function warmTokenizer(): void {
-  getEncoder();
-}
-
-export function countTextTokens(text: string): number {
-  return text.length === 0 ? 0 : getEncoder().encode(text).length;
-}
 
 // OpenAI's documented chat framing: ~3 tokens per message plus 3 to prime the answer.
 const PER_MESSAGE = 3;
@@ -31,13 +14,13 @@ export function countPromptTokens(body: ChatRequest): number {
   for (const m of body.messages) {
     total += PER_MESSAGE;
     const content: unknown = m.content;
-    if (typeof content === "string") total += countTextTokens(content);
+    if (typeof content === "string") total += countTokens(content);
     else if (Array.isArray(content)) {
       for (const part of content as unknown[]) total += countPartTokens(part);
     }
-    if (m.role === "assistant" && m.tool_calls) total += countTextTokens(JSON.stringify(m.tool_calls));
+    if (m.role === "assistant" && m.tool_calls) total += countTokens(JSON.stringify(m.tool_calls));
   }
-  if (body.tools && body.tools.length > 0) total += countTextTokens(JSON.stringify(body.tools));
+  if (body.tools && body.tools.length > 0) total += countTokens(JSON.stringify(body.tools));
   return total;
 }
 
@@ -67,8 +50,8 @@ export function promptTokenUpperBound(body: ChatRequest): number {
 function countPartTokens(part: unknown): number {
   if (typeof part !== "object" || part === null) return 0;
   const p = part as { type?: unknown; text?: unknown; refusal?: unknown };
-  if (p.type === "text" && typeof p.text === "string") return countTextTokens(p.text);
-  if (p.type === "refusal" && typeof p.refusal === "string") return countTextTokens(p.refusal);
+  if (p.type === "text" && typeof p.text === "string") return countTokens(p.text);
+  if (p.type === "refusal" && typeof p.refusal === "string") return countTokens(p.refusal);
   if (p.type === "image_url") return IMAGE_TOKENS;
-  return countTextTokens(JSON.stringify(part));
+  return countTokens(JSON.stringify(part));
 }
