@@ -97,7 +97,6 @@ export const configSchema = z
       .strict(),
     // Sections owned by one service each; validated by that service's own schema at start.
     cache: z.record(z.string(), z.unknown()).default({}),
-    ledger: z.record(z.string(), z.unknown()).default({}),
     classifier: z.record(z.string(), z.unknown()).default({}),
   })
   .strict()
