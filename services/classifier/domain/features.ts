@@ -76,31 +76,29 @@ const STOPWORDS: [string, RegExp][] = [
   ["it", /\b(?:il|gli|che|non|una|per|con|sono|della|questo|come)\b/gi],
 ];
 
+/** The language whose pattern matches `sample` most often (the first on a tie); `fallback` with 0 when none matches. */
+function mostMatches(tests: [string, RegExp][], sample: string, cap: number, fallback: string): { lang: string; count: number } {
+  let lang = fallback;
+  let count = 0;
+  for (const [l, re] of tests) {
+    const c = countMatches(re, sample, cap);
+    if (c > count) {
+      lang = l;
+      count = c;
+    }
+  }
+  return { lang, count };
+}
+
 export function guessLanguage(text: string): string {
   const sample = text.length > 2000 ? text.slice(0, 2000) : text;
   const nonSpace = sample.replace(/\s+/g, "").length || 1;
-  let bestScript = "";
-  let bestScriptCount = 0;
-  for (const [lang, re] of SCRIPT_TESTS) {
-    const c = countMatches(re, sample, 2000);
-    if (c > bestScriptCount) {
-      bestScript = lang;
-      bestScriptCount = c;
-    }
-  }
+  const script = mostMatches(SCRIPT_TESTS, sample, 2000, "");
   // Kana present → Japanese even if Han dominates.
-  if (bestScript === "zh" && countMatches(SCRIPT_TESTS[1]![1], sample, 5) > 0) bestScript = "ja";
-  if (bestScriptCount / nonSpace > 0.2) return bestScript;
-  let best = "und";
-  let bestCount = 0;
-  for (const [lang, re] of STOPWORDS) {
-    const c = countMatches(re, sample, 500);
-    if (c > bestCount) {
-      best = lang;
-      bestCount = c;
-    }
-  }
-  if (bestCount >= 1) return best;
+  if (script.lang === "zh" && countMatches(SCRIPT_TESTS[1]![1], sample, 5) > 0) script.lang = "ja";
+  if (script.count / nonSpace > 0.2) return script.lang;
+  const words = mostMatches(STOPWORDS, sample, 500, "und");
+  if (words.count >= 1) return words.lang;
   // Plain Latin letters with no stop-word evidence: most traffic is English.
   return /[a-z]/i.test(sample) ? "en" : "und";
 }
