@@ -5,7 +5,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type Client } 
 import { Registry } from "prom-client";
 import { loadConfig } from "#libs/config/load.ts";
 import type { Config } from "#libs/config/schema.ts";
-import { ExecutorService, type ExecuteResponse } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { ExecutorService, type ExecuteResponse, type Failure, type Started, type Summary } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
 import { ExecutorEngine } from "./domain/engine.ts";
 import { ExecutorServiceImpl } from "./service.ts";
@@ -63,8 +63,19 @@ interface Chunk {
   usage?: { completion_tokens: number } | null;
 }
 
-function only<C extends NonNullable<Event["case"]>>(events: Event[], c: C): Extract<Event, { case: C }>["value"][] {
-  return events.filter((e): e is Extract<Event, { case: C }> => e.case === c).map((e) => e.value);
+interface EventValues {
+  chunkJson: Uint8Array;
+  completionJson: Uint8Array;
+  summary: Summary;
+  failure: Failure;
+  started: Started;
+}
+
+/** The values of one kind of event, in order. */
+function only<C extends keyof EventValues>(events: Event[], c: C): EventValues[C][] {
+  const out: EventValues[C][] = [];
+  for (const e of events) if (e.case === c) out.push(e.value as EventValues[C]);
+  return out;
 }
 
 async function rpcCode(p: Promise<unknown>): Promise<Code | "resolved"> {
