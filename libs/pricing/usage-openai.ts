@@ -12,6 +12,8 @@ import { tokenCount, toProtoUsage, type UsageCounts } from "./usage-types.ts";
 export interface OpenAIUsageLike {
   prompt_tokens?: number | null;
   completion_tokens?: number | null;
+  /** prompt + completion; not read (the kinds are counted from the other fields). */
+  total_tokens?: number | null;
   prompt_tokens_details?: { cached_tokens?: number | null; cache_write_tokens?: number | null } | null;
   completion_tokens_details?: { reasoning_tokens?: number | null } | null;
   input_tokens?: number | null;
@@ -37,6 +39,28 @@ export function fromOpenAIUsage(u: OpenAIUsageLike): UsageCounts {
     reasoningTokens: tokenCount(u.completion_tokens_details?.reasoning_tokens ?? u.output_tokens_details?.reasoning_tokens),
     estimated: false,
   };
+}
+
+const isRecord = (v: unknown): v is Readonly<Record<string, unknown>> => typeof v === "object" && v !== null && !Array.isArray(v);
+const numberOrNull = (v: unknown): number | null => (typeof v === "number" ? v : null);
+const field = (o: unknown, key: string): unknown => (isRecord(o) ? o[key] : undefined);
+
+/**
+ * fromOpenAIUsage over parsed JSON whose shape nobody checked (a provider's batch output line, a stored
+ * answer): a field that is not a number counts as absent, anything that is not an object as empty usage.
+ */
+export function fromOpenAIUsageJson(u: unknown): UsageCounts {
+  const num = (...path: string[]): number | null => numberOrNull(path.reduce<unknown>(field, u));
+  return fromOpenAIUsage({
+    prompt_tokens: num("prompt_tokens"),
+    completion_tokens: num("completion_tokens"),
+    prompt_tokens_details: { cached_tokens: num("prompt_tokens_details", "cached_tokens"), cache_write_tokens: num("prompt_tokens_details", "cache_write_tokens") },
+    completion_tokens_details: { reasoning_tokens: num("completion_tokens_details", "reasoning_tokens") },
+    input_tokens: num("input_tokens"),
+    output_tokens: num("output_tokens"),
+    input_tokens_details: { cached_tokens: num("input_tokens_details", "cached_tokens") },
+    output_tokens_details: { reasoning_tokens: num("output_tokens_details", "reasoning_tokens") },
+  });
 }
 
 /** Disjoint counts → OpenAI usage object (prompt_tokens counts every input kind, as OpenAI does). */
