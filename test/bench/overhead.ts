@@ -1,23 +1,24 @@
-// `npm run bench -- [--json FILE] [--duration S] [--targets direct,embedded,mesh,mesh-procs,portkey] [--profile]`
-// Gateway overhead against the bare provider and against Portkey's open-source gateway, all pointed at
-// the same zero-latency simulator. Every system runs in its own process(es); this process only
-// generates load, so its CPU is reported too (all share the machine's cores).
+// `npm run bench -- [--json FILE] [--duration S] [--targets direct,bare,embedded,embedded-defaults,cache-hit,mesh,mesh-procs,portkey] [--profile]`
+// Gateway overhead against the bare provider, a bare Node proxy (the floor of any Node gateway) and
+// Portkey's open-source gateway, all pointed at the same zero-latency simulator. Every system runs in
+// its own process(es); this process only generates load, so its CPU is reported too (all share the
+// machine's cores). CPU and memory come from /proc.
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { Command } from "commander";
 import { LoadClient } from "./load.ts";
-import { jsonLine, processCpuUs, settle, stopChild, waitForLine, freePort } from "./procs.ts";
-import { mergeSamples, projectRatios, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
-import { directTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
+import { cpuSnapshot, INFRA_PROCESS_NAMES, jsonLine, pidsNamed, processName, processRssKb, rssMb, rssSampler, settle, stopChild, waitForLine, freePort, withDescendants } from "./procs.ts";
+import { compareWithReferences, cpuDeltaUs, mergeSamples, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
+import { bareTarget, cacheHitTarget, directTarget, embeddedDefaultsTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
 import { printProfile, profileGateway } from "./profile-run.ts";
-import { printRatios, printRuns } from "./report.ts";
+import { printComparisons, printRatios, printRuns } from "./report.ts";
 
-const ALL_TARGETS = ["direct", "embedded", "mesh", "mesh-procs", "portkey"] as const;
+const ALL_TARGETS = ["direct", "bare", "embedded", "embedded-defaults", "cache-hit", "mesh", "mesh-procs", "portkey"] as const;
 type TargetName = (typeof ALL_TARGETS)[number];
 
 const program = new Command()
   .name("bench")
-  .description("Gateway overhead: direct simulator vs embedded vs mesh vs Portkey (req/s, p50/p99)")
+  .description("Gateway overhead: direct simulator vs a bare Node proxy vs embedded vs mesh vs Portkey (req/s, p50/p99, CPU and memory)")
   .option("--json <file>", "write the results as JSON")
   .option("--duration <s>", "measured seconds per target, model and concurrency", "5")
   .option("--targets <list>", `comma-separated, of ${ALL_TARGETS.join(",")}`, ALL_TARGETS.join(","))
@@ -58,7 +59,10 @@ const BODY = JSON.stringify({
   max_tokens: 64,
   messages: [{ role: "user", content: "In one sentence, what does an LLM gateway do?" }],
 });
-const bodyFor = (model: string): string => (model === "gpt-4o-mini" ? BODY : BODY.replace('"gpt-4o-mini"', JSON.stringify(model)));
+const bodyFor = (model: string, maxTokens?: number): string => {
+  const body = model === "gpt-4o-mini" ? BODY : BODY.replace('"gpt-4o-mini"', JSON.stringify(model));
+  return maxTokens === undefined ? body : body.replace('"max_tokens":64', `"max_tokens":${maxTokens}`);
+};
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -82,8 +86,21 @@ interface Row {
   client: LoadClient;
   warmed: Set<number>;
   samples: Map<number, Sample[]>;
-  cpu: Map<number, { target: number; loadgen: number; simCalls: number }>;
+  cpu: Map<number, { target: number; infra: number; loadgen: number; simCalls: number }>;
+  /** Peak summed RSS of the target's processes per concurrency, MB. */
+  rss: Map<number, number>;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The target's processes and any they spawned. */
+const targetPids = (t: Target): number[] => (t.pids.length ? withDescendants(t.pids) : []);
+const fingerprintOf = (text: string): string => {
+  try {
+    return String((JSON.parse(text) as { system_fingerprint?: unknown }).system_fingerprint ?? "");
+  } catch {
+    return "";
+  }
+};
 
 const log = (s: string): void => console.error(s);
 
@@ -102,7 +119,10 @@ async function main(): Promise<void> {
   const failures: { target: string; error: string }[] = [];
   const starters: Record<TargetName, () => Promise<Target>> = {
     direct: async () => directTarget(simUrl),
+    bare: () => bareTarget(simUrl),
     embedded: () => embeddedTarget(simUrl, opts.auto),
+    "embedded-defaults": () => embeddedDefaultsTarget(simUrl),
+    "cache-hit": () => cacheHitTarget(simUrl),
     mesh: () => meshInProcessTarget(simUrl, opts.auto),
     "mesh-procs": () => meshProcessesTarget(simUrl),
     portkey: () => portkeyTarget(simUrl),
@@ -121,28 +141,55 @@ async function main(): Promise<void> {
       }
     }
 
-    // One real request per (target, model): it must succeed and must have reached the simulator.
+    // One real request per (target, model): it must succeed and must have reached the simulator. A
+    // cache-hit target: that first request fills the cache, then a repeat must be an exact hit that
+    // does not reach the simulator.
     for (const t of targets) {
       for (const model of t.models) {
         const client = new LoadClient(t.origin, Math.max(...concurrencies));
+        const send = () => client.one({ path: t.path, headers: t.headers, body: bodyFor(model, t.maxTokens) }).catch((e: unknown) => ({ status: 0, headers: {} as Record<string, string | string[] | undefined>, text: String(e) }));
         const before = await simCalls(simUrl);
-        const r = await client.one({ path: t.path, headers: t.headers, body: bodyFor(model) }).catch((e: unknown) => ({ status: 0, headers: {}, text: String(e) }));
+        const r = await send();
         const after = await simCalls(simUrl);
-        let fingerprint = "";
-        try {
-          fingerprint = String((JSON.parse(r.text) as { system_fingerprint?: unknown }).system_fingerprint ?? "");
-        } catch {
-          fingerprint = "";
+        const fingerprint = fingerprintOf(r.text);
+        let problem = r.status !== 200 || after <= before || fingerprint !== "fp_sim" ? `check request: HTTP ${r.status}, simulator calls +${after - before}, fingerprint ${fingerprint || "none"}: ${r.text.slice(0, 300)}` : "";
+        let note = `reached the simulator (+${after - before} call)`;
+        if (!problem && t.cacheHits) {
+          // The answer is stored after it is sent, so the first hit may take a moment.
+          let hit = r;
+          let calls = 0;
+          for (let i = 0; i < 20; i++) {
+            const c0 = await simCalls(simUrl);
+            hit = await send();
+            calls = (await simCalls(simUrl)) - c0;
+            if (hit.headers["x-llmgw-cache"] === "hit-exact") break;
+            await sleep(100);
+          }
+          const header = String(hit.headers["x-llmgw-cache"] ?? "none");
+          if (hit.status !== 200 || header !== "hit-exact" || calls !== 0 || fingerprintOf(hit.text) !== "fp_sim")
+            problem = `cache-hit check: HTTP ${hit.status}, x-llmgw-cache ${header}, simulator calls +${calls}: ${hit.text.slice(0, 300)}`;
+          note += `, then x-llmgw-cache: ${header} (+${calls} calls)`;
         }
-        if (r.status !== 200 || after <= before || fingerprint !== "fp_sim") {
-          failures.push({ target: `${t.target}/${t.variant}/${model}`, error: `check request: HTTP ${r.status}, simulator calls +${after - before}, fingerprint ${fingerprint || "none"}: ${r.text.slice(0, 300)}` });
-          log(`!! ${t.target} (${t.variant}, ${model}) failed its check request: HTTP ${r.status} ${r.text.slice(0, 200)}`);
+        if (problem) {
+          failures.push({ target: `${t.target}/${t.variant}/${model}`, error: problem });
+          log(`!! ${t.target} (${t.variant}, ${model}) failed its check: ${problem.slice(0, 300)}`);
           await client.close();
           continue;
         }
-        log(`checked ${t.target} (${t.variant}, ${model}): 200, reached the simulator (+${after - before} call)`);
-        rows.push({ t, model, client, warmed: new Set(), samples: new Map(), cpu: new Map() });
+        log(`checked ${t.target} (${t.variant}, ${model}): 200, ${note}`);
+        rows.push({ t, model, client, warmed: new Set(), samples: new Map(), cpu: new Map(), rss: new Map() });
       }
+    }
+
+    // Idle memory: every target has started and served its check request(s); let them rest ~5 s.
+    const idleRss = new Map<Target, number>();
+    await sleep(5_000);
+    for (const t of targets) {
+      const pids = targetPids(t);
+      if (!pids.length) continue;
+      await settle(pids);
+      idleRss.set(t, rssMb(pids));
+      log(`${t.target}/${t.variant}: idle RSS ${idleRss.get(t)?.toFixed(1)} MB (${pids.map((p) => `${processName(p)} ${(processRssKb(p) / 1024).toFixed(1)}`).join(", ")})`);
     }
 
     const random = rng(Number(opts.seed));
@@ -158,20 +205,28 @@ async function main(): Promise<void> {
           [order[i], order[j]] = [order[j] as Row, order[i] as Row];
         }
         for (const row of order) {
-          const spec = { path: row.t.path, headers: row.t.headers, body: bodyFor(row.model), concurrency: c };
+          const spec = { path: row.t.path, headers: row.t.headers, body: bodyFor(row.model, row.t.maxTokens), concurrency: c };
+          const pids = targetPids(row.t);
+          const rss = rssSampler(pids);
           await row.client.run({ ...spec, durationMs: row.warmed.has(c) ? warmupMs : warmupMs * 4 });
           row.warmed.add(c);
-          await settle([...row.t.pids, sim.child.pid]);
+          await settle([...pids, sim.child.pid]);
           const calls0 = await simCalls(simUrl);
-          const cpu0 = row.t.pids.reduce((s, p) => s + processCpuUs(p), 0);
+          const infraPids = pidsNamed(INFRA_PROCESS_NAMES);
+          const infra0 = cpuSnapshot(infraPids);
+          const cpu0 = cpuSnapshot(pids);
           const res = await row.client.run({ ...spec, durationMs: slotMs });
-          const cpuTarget = row.t.pids.reduce((s, p) => s + processCpuUs(p), 0) - cpu0;
+          const cpuTarget = cpuDeltaUs(cpu0, cpuSnapshot(targetPids(row.t)));
+          // Backends that started during the slot count from 0.
+          const cpuInfra = cpuDeltaUs(infra0, cpuSnapshot(pidsNamed(INFRA_PROCESS_NAMES)));
           const calls = (await simCalls(simUrl)) - calls0;
+          const peak = rss.stop();
+          row.rss.set(c, Math.max(row.rss.get(c) ?? 0, peak));
           const list = row.samples.get(c) ?? [];
           list.push(res);
           row.samples.set(c, list);
-          const acc = row.cpu.get(c) ?? { target: 0, loadgen: 0, simCalls: 0 };
-          row.cpu.set(c, { target: acc.target + cpuTarget, loadgen: acc.loadgen + res.cpuUs, simCalls: acc.simCalls + calls });
+          const acc = row.cpu.get(c) ?? { target: 0, infra: 0, loadgen: 0, simCalls: 0 };
+          row.cpu.set(c, { target: acc.target + cpuTarget, infra: acc.infra + cpuInfra, loadgen: acc.loadgen + res.cpuUs, simCalls: acc.simCalls + calls });
           done++;
           const errs = Object.values(res.errors).reduce((a, b) => a + b, 0);
           log(`[${done}/${total}] ${row.t.target}/${row.t.variant}/${row.model} c=${c}: ${Math.round((res.ok * 1000) / res.elapsedMs)} req/s${errs ? `, ${errs} ERRORS ${JSON.stringify(res.errors)}` : ""}`);
@@ -187,16 +242,25 @@ async function main(): Promise<void> {
         const cpu = row.cpu.get(c);
         if (cpu && merged.ok > 0) {
           if (row.t.pids.length) run.target_cpu_us_per_req = cpu.target / run.requests;
+          run.infra_cpu_us_per_req = cpu.infra / run.requests;
           run.loadgen_cpu_us_per_req = cpu.loadgen / run.requests;
           run.sim_calls_per_req = cpu.simCalls / merged.ok;
         }
+        if (row.t.pids.length) {
+          run.rss_mb = row.rss.get(c);
+          run.idle_rss_mb = idleRss.get(row.t);
+        }
+        const problem = simCallsProblem(run, row.t.cacheHits === true);
+        if (problem) failures.push({ target: `${run.target}/${run.variant}/${run.model} c=${c}`, error: problem });
         runs.push(run);
       }
     }
     const final = withAddedLatency(runs);
     const high = Math.max(...concurrencies);
     const ratios = projectRatios(final, high);
+    const comparisons = compareWithReferences(final, high);
     printRuns(final);
+    printComparisons(comparisons);
     printRatios(ratios);
     const errorRuns = final.filter((r) => r.errors > 0);
     if (errorRuns.length) log(`\n!! ${errorRuns.length} rows had non-2xx or transport errors; their figures are not results.`);
@@ -204,9 +268,11 @@ async function main(): Promise<void> {
 
     const loadgenShare = final.map((r) => (r.loadgen_cpu_us_per_req ?? 0) * r.rps / 1e6);
     log(
-      `\nNotes: our gateway is sent "x-llmgw-cache: off" (every request reaches the provider; sim calls/req shows it). ` +
+      `\nNotes: our gateway is sent "x-llmgw-cache: off" (every request reaches the provider; sim calls/req shows it), except embedded/cache hit (cache on, every measured request an exact hit: sim calls/req 0). ` +
         `All processes share ${cpus().length} cores; the load generator used at most ${(100 * Math.max(0, ...loadgenShare)).toFixed(0)}% of one core. ` +
-        `"CPU µs/req" is the target's own process CPU per request: capacity per core, unaffected by the load generator sharing the machine. ` +
+        `"target CPU µs/req" is the CPU of all the target's own processes per request (capacity per core, unaffected by the load generator sharing the machine); ` +
+        `it excludes PostgreSQL, Redis and NATS, whose CPU during the slot is "infra CPU µs/req" (machine-wide: other users of those servers show up there too). ` +
+        `RSS: peak of the summed VmRSS of the target's processes (sampled every 100 ms) during each row's slots; idle: after start, one request and ~5 s of rest. ` +
         `mesh/in-process runs every service in ONE Node process (real gRPC over loopback); mesh/processes runs 7 Node processes on these cores.`,
     );
 
@@ -233,10 +299,11 @@ async function main(): Promise<void> {
             loadavg_at_end: loadavg(),
             duration_s_per_row: durationMs / 1000,
             rounds,
-            cache: "x-llmgw-cache: off on our gateway; direct and portkey have no cache in the path",
+            cache: "x-llmgw-cache: off on our gateway except embedded/cache hit (cache on, exact hits); direct, bare and portkey have no cache in the path",
             request: JSON.parse(BODY) as unknown,
             runs: final,
             ratios,
+            comparisons,
             failures,
             profile,
             wall_s: (Date.now() - started) / 1000,

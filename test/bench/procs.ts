@@ -1,7 +1,7 @@
 // Child processes for the benchmark: start, wait until ready, read their CPU time, stop. Every target
 // runs in processes of its own so the load generator (this process) never shares an event loop with it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 export interface Child {
@@ -73,16 +73,123 @@ export function jsonLine<T>(line: string, isT: (v: unknown) => v is T): T | unde
   }
 }
 
+/** utime + stime from the text of /proc/<pid>/stat, microseconds (100 Hz ticks). */
+export function parseStatCpuUs(stat: string): number {
+  // The command name may hold spaces and parentheses: fields are counted after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // After "pid (comm) ": state is field 0, ppid 1, utime 11, stime 12.
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** The parent pid from the text of /proc/<pid>/stat. */
+export function parseStatPpid(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+/** A `kB` field (VmRSS, VmHWM...) of /proc/<pid>/status, in kB; undefined when absent (kernel thread, zombie). */
+export function parseStatusKb(status: string, field: "VmRSS" | "VmHWM"): number | undefined {
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(status);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** user + system CPU of a process (all its threads), microseconds. Linux /proc, 100 Hz ticks. */
 export function processCpuUs(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // After "pid (comm) ": state is field 0, utime 11, stime 12.
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+    return parseStatCpuUs(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return 0;
   }
+}
+
+/** Resident set size of a process now, kB (0 when it is gone). */
+export function processRssKb(pid: number): number {
+  try {
+    return parseStatusKb(readFileSync(`/proc/${pid}/status`, "utf8"), "VmRSS") ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Summed resident set of the processes, MB (MiB). */
+export function rssMb(pids: readonly number[]): number {
+  return pids.reduce((s, p) => s + processRssKb(p), 0) / 1024;
+}
+
+/** The command name of a process (/proc/<pid>/comm), "?" when it is gone. */
+export function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "?";
+  }
+}
+
+function procPids(): number[] {
+  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+}
+
+/** The processes whose command name (/proc/<pid>/comm) is one of `names`, e.g. every PostgreSQL backend. */
+export function pidsNamed(names: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const pid of procPids()) {
+    try {
+      if (names.includes(readFileSync(`/proc/${pid}/comm`, "utf8").trim())) out.push(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The servers the mesh uses; their CPU is reported apart from the gateway's (`infra_cpu_us_per_req`). */
+export const INFRA_PROCESS_NAMES = ["postgres", "redis-server", "nats-server"] as const;
+
+/** The roots and every process below them (a child a gateway process may have spawned). */
+export function withDescendants(roots: readonly number[]): number[] {
+  const parent = new Map<number, number>();
+  for (const pid of procPids()) {
+    try {
+      parent.set(pid, parseStatPpid(readFileSync(`/proc/${pid}/stat`, "utf8")));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return descendantsOf(roots, parent);
+}
+
+/** Pure part of withDescendants: the roots and all processes whose parent chain reaches one of them. */
+export function descendantsOf(roots: readonly number[], parentOf: ReadonlyMap<number, number>): number[] {
+  const out = new Set(roots);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parentOf) {
+      if (!out.has(pid) && out.has(ppid)) {
+        out.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...out];
+}
+
+/** CPU of each process now, microseconds, for cpuDeltaUs. */
+export function cpuSnapshot(pids: readonly number[]): Map<number, number> {
+  return new Map(pids.map((p) => [p, processCpuUs(p)]));
+}
+
+/** Samples the summed VmRSS of the processes every `everyMs` until stopped; stop() returns the peak, MB. */
+export function rssSampler(pids: readonly number[], everyMs = 100): { stop(): number } {
+  let peak = rssMb(pids);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMb(pids));
+  }, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(peak, rssMb(pids));
+    },
+  };
 }
 
 export async function stopChild(c: Child, graceMs = 15_000): Promise<void> {

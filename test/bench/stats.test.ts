@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergeSamples, percentile, projectRatios, summarize, withAddedLatency, type Run } from "./stats.ts";
+import { compareWithReferences, cpuDeltaUs, mergeSamples, percentile, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run } from "./stats.ts";
 
 describe("percentile", () => {
   it("is nearest-rank over exact samples", () => {
@@ -28,7 +28,7 @@ describe("summarize", () => {
 });
 
 const run = (target: Run["target"], concurrency: number, rps: number, p50: number, extra: Partial<Run> = {}): Run => ({
-  target, variant: target === "mesh" ? "in-process" : "x", model: "gpt-4o-mini", concurrency, rps, p50_ms: p50, p99_ms: p50, mean_ms: p50, requests: 1, errors: 0, error_kinds: {}, ...extra,
+  target, variant: target === "mesh" ? "in-process" : target === "embedded" ? "one process" : "x", model: "gpt-4o-mini", concurrency, rps, p50_ms: p50, p99_ms: p50, mean_ms: p50, requests: 1, errors: 0, error_kinds: {}, ...extra,
 });
 
 describe("ratios", () => {
@@ -50,5 +50,74 @@ describe("ratios", () => {
     expect(byName["embedded added p50 vs direct (ms)"]?.met).toBe(true);
     expect(byName["mesh (in-process) rps / portkey rps"]?.value).toBe(1.5);
     expect(byName["mesh (processes) rps / portkey rps"]).toBeUndefined();
+  });
+});
+
+describe("ratios pick the silent in-memory embedded row", () => {
+  it("ignores the npm start defaults and cache-hit rows", () => {
+    const runs = withAddedLatency([
+      run("direct", 1, 5000, 0.1),
+      run("embedded", 1, 4000, 0.2, { variant: "cache hit" }),
+      run("embedded", 1, 2000, 0.35),
+      run("embedded", 32, 9000, 2, { variant: "cache hit", target_cpu_us_per_req: 50 }),
+      run("embedded", 32, 1500, 9, { variant: "npm start defaults", target_cpu_us_per_req: 300 }),
+      run("embedded", 32, 3000, 8, { target_cpu_us_per_req: 100 }),
+      run("portkey", 32, 1000, 20, { target_cpu_us_per_req: 400 }),
+    ]);
+    const byName = Object.fromEntries(projectRatios(runs, 32).map((r) => [r.name, r]));
+    expect(byName["embedded rps / portkey rps"]?.value).toBe(3);
+    expect(byName["portkey CPU/req / embedded CPU/req"]?.value).toBe(4);
+    expect(byName["embedded added p50 vs direct (ms)"]?.value).toBeCloseTo(0.25);
+  });
+});
+
+describe("cpuDeltaUs", () => {
+  it("sums per process; new processes count from 0, gone ones are dropped, a reused pid counts from 0", () => {
+    const before = new Map([
+      [1, 1000],
+      [2, 500],
+      [3, 9000],
+    ]);
+    const after = new Map([
+      [1, 1600], // +600
+      [3, 200], // pid reused by a younger process: 200
+      [4, 300], // new backend: 300
+    ]);
+    expect(cpuDeltaUs(before, after)).toBe(1100);
+    expect(cpuDeltaUs(new Map(), new Map())).toBe(0);
+  });
+});
+
+describe("simCallsProblem", () => {
+  it("wants 1 provider call per request, or 0 on a cache-hit row", () => {
+    expect(simCallsProblem({ sim_calls_per_req: 1 }, false)).toBeUndefined();
+    expect(simCallsProblem({ sim_calls_per_req: 1.02 }, false)).toBeUndefined();
+    expect(simCallsProblem({ sim_calls_per_req: 0.5 }, false)).toMatch(/reach the provider/);
+    expect(simCallsProblem({ sim_calls_per_req: 0 }, true)).toBeUndefined();
+    expect(simCallsProblem({ sim_calls_per_req: 0.2 }, true)).toMatch(/cache hits/);
+    expect(simCallsProblem({}, true)).toBeUndefined();
+  });
+});
+
+describe("compareWithReferences", () => {
+  it("puts every row against portkey and bare at the chosen concurrency", () => {
+    const runs = [
+      run("bare", 32, 8000, 2, { target_cpu_us_per_req: 50, rss_mb: 60, idle_rss_mb: 50 }),
+      run("portkey", 32, 1000, 20, { target_cpu_us_per_req: 400, rss_mb: 120, idle_rss_mb: 100 }),
+      run("embedded", 32, 4000, 8, { target_cpu_us_per_req: 200, rss_mb: 240, idle_rss_mb: 200 }),
+      run("direct", 32, 10000, 1),
+      run("embedded", 1, 2000, 0.4, { target_cpu_us_per_req: 300 }),
+    ];
+    const cmp = compareWithReferences(runs, 32);
+    const get = (target: string, vs: string) => cmp.find((c) => c.target === target && c.vs === vs);
+    expect(get("embedded", "portkey")).toMatchObject({ rps_ratio: 4, cpu_ratio: 0.5, rss_ratio: 2, idle_rss_ratio: 2 });
+    expect(get("embedded", "bare")).toMatchObject({ rps_ratio: 0.5, cpu_ratio: 4, rss_ratio: 4, idle_rss_ratio: 4 });
+    expect(get("bare", "portkey")?.rps_ratio).toBe(8);
+    expect(get("portkey", "bare")?.cpu_ratio).toBe(8);
+    // No row against itself; direct has no process of its own, so only req/s compares.
+    expect(get("portkey", "portkey")).toBeUndefined();
+    expect(get("direct", "bare")).toMatchObject({ rps_ratio: 1.25, cpu_ratio: undefined, rss_ratio: undefined });
+    expect(cmp.every((c) => c.concurrency === 32)).toBe(true);
+    expect(compareWithReferences([run("embedded", 32, 1, 1)], 32)).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ export interface Sample {
 }
 
 export interface Run {
-  target: "direct" | "embedded" | "mesh" | "portkey";
+  target: "direct" | "bare" | "embedded" | "mesh" | "portkey";
   /** What exactly ran under that target name, e.g. "in-process", "processes". */
   variant: string;
   model: string;
@@ -25,8 +25,14 @@ export interface Run {
   error_kinds: Record<string, number>;
   /** p50 minus direct's p50 at the same concurrency. */
   added_p50_ms?: number;
-  /** CPU the target's own processes spent per request (simulator excluded), microseconds. */
+  /** CPU the target's own processes (all of them, e.g. the 7 of mesh/processes) spent per request, microseconds. Excludes the simulator and the PostgreSQL/Redis/NATS servers. */
   target_cpu_us_per_req?: number;
+  /** CPU of the PostgreSQL, Redis and NATS server processes during the measured slots, per request, microseconds (machine-wide: includes anyone else using them). */
+  infra_cpu_us_per_req?: number;
+  /** Peak of the target's summed resident set (VmRSS, sampled every 100 ms) during this row's warm-up and measured slots, MB. */
+  rss_mb?: number;
+  /** The target's summed resident set once started, after one request and ~5 s of rest, MB. */
+  idle_rss_mb?: number;
   /** CPU the load generator spent per request, microseconds. */
   loadgen_cpu_us_per_req?: number;
   /** Provider calls the simulator saw per successful request (1 = no cache, no retry, no cascade). */
@@ -68,6 +74,27 @@ export function summarize(base: Pick<Run, "target" | "variant" | "model" | "conc
   };
 }
 
+/** CPU spent between two snapshots (pid → µs): processes that appeared in between count from 0, processes gone are lost, a reused pid counts from 0. */
+export function cpuDeltaUs(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let sum = 0;
+  for (const [pid, t] of after) {
+    const t0 = before.get(pid) ?? 0;
+    sum += t >= t0 ? t - t0 : t;
+  }
+  return sum;
+}
+
+/**
+ * What the simulator's counter says about a row: a row measured with the cache off (or with no cache
+ * in the path) must reach the provider on every request, a cache-hit row on none.
+ */
+export function simCallsProblem(run: Pick<Run, "sim_calls_per_req">, expectCacheHits: boolean): string | undefined {
+  const v = run.sim_calls_per_req;
+  if (v === undefined) return undefined;
+  if (expectCacheHits) return v > 0.01 ? `expected exact-cache hits but ${v.toFixed(3)} simulator calls per request` : undefined;
+  return v < 0.99 ? `expected every request to reach the provider but ${v.toFixed(3)} simulator calls per request` : undefined;
+}
+
 /** Fills added_p50_ms against the direct row of the same concurrency. */
 export function withAddedLatency(runs: readonly Run[]): Run[] {
   return runs.map((r) => {
@@ -88,11 +115,57 @@ function find(runs: readonly Run[], target: Run["target"], variant: string | und
   return runs.find((r) => r.target === target && r.concurrency === concurrency && r.model !== "auto" && (variant === undefined || r.variant === variant));
 }
 
+/** One row measured against a reference target (portkey, bare) at the same concurrency: this / reference. */
+export interface Comparison {
+  target: string;
+  variant: string;
+  model: string;
+  concurrency: number;
+  vs: "portkey" | "bare";
+  /** req/s ÷ reference req/s (above 1: faster). */
+  rps_ratio?: number;
+  /** CPU µs/req ÷ reference CPU µs/req (below 1: cheaper). */
+  cpu_ratio?: number;
+  /** peak RSS ÷ reference peak RSS. */
+  rss_ratio?: number;
+  /** idle RSS ÷ reference idle RSS. */
+  idle_rss_ratio?: number;
+}
+
+const div = (a: number | undefined, b: number | undefined): number | undefined => (a !== undefined && b !== undefined && b > 0 && Number.isFinite(a) ? a / b : undefined);
+
+/** Every row (but the reference itself) against Portkey and against the bare Node proxy, at `concurrency`. */
+export function compareWithReferences(runs: readonly Run[], concurrency: number): Comparison[] {
+  const out: Comparison[] = [];
+  for (const vs of ["portkey", "bare"] as const) {
+    const ref = find(runs, vs, undefined, concurrency);
+    if (!ref) continue;
+    for (const r of runs) {
+      if (r.concurrency !== concurrency || r === ref) continue;
+      out.push({
+        target: r.target,
+        variant: r.variant,
+        model: r.model,
+        concurrency,
+        vs,
+        rps_ratio: div(r.rps, ref.rps),
+        cpu_ratio: div(r.target_cpu_us_per_req, ref.target_cpu_us_per_req),
+        rss_ratio: div(r.rss_mb, ref.rss_mb),
+        idle_rss_ratio: div(r.idle_rss_mb, ref.idle_rss_mb),
+      });
+    }
+  }
+  return out;
+}
+
+/** The embedded row the project's targets are about: silent logger, in-memory PGlite, cache off. */
+export const EMBEDDED_VARIANT = "one process";
+
 /** The project's targets: embedded >= 3x Portkey, embedded added p50 at c=1 < 0.3 ms, mesh > 1x Portkey. */
 export function projectRatios(runs: readonly Run[], highConcurrency: number): Ratio[] {
   const out: Ratio[] = [];
   const pk = find(runs, "portkey", undefined, highConcurrency);
-  const emb = find(runs, "embedded", undefined, highConcurrency);
+  const emb = find(runs, "embedded", EMBEDDED_VARIANT, highConcurrency);
   const thr = (a: Run | undefined, b: Run | undefined): number | undefined => (a && b && b.rps > 0 ? a.rps / b.rps : undefined);
   const cpu = (a: Run | undefined, b: Run | undefined): number | undefined =>
     a?.target_cpu_us_per_req && b?.target_cpu_us_per_req ? b.target_cpu_us_per_req / a.target_cpu_us_per_req : undefined;
@@ -100,7 +173,7 @@ export function projectRatios(runs: readonly Run[], highConcurrency: number): Ra
   out.push({ name: "embedded rps / portkey rps", value: v, target: ">= 3", met: v === undefined ? undefined : v >= 3, basis: `measured req/s, c=${highConcurrency}` });
   const vc = cpu(emb, pk);
   out.push({ name: "portkey CPU/req / embedded CPU/req", value: vc, target: ">= 3", met: vc === undefined ? undefined : vc >= 3, basis: "gateway process CPU per request (capacity per core; immune to the shared 2 cores)" });
-  const e1 = find(runs, "embedded", undefined, 1);
+  const e1 = find(runs, "embedded", EMBEDDED_VARIANT, 1);
   const added = e1?.added_p50_ms;
   out.push({ name: "embedded added p50 vs direct (ms)", value: added, target: "< 0.3", met: added === undefined ? undefined : added < 0.3, basis: "p50 difference, c=1" });
   for (const variant of ["in-process", "processes"]) {

@@ -1,13 +1,13 @@
 // The systems under test, each started in its own process(es) and pointed at the same simulator.
 import { randomUUID } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "nats";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { parse, stringify } from "yaml";
-import type { Run } from "./stats.ts";
+import { EMBEDDED_VARIANT, type Run } from "./stats.ts";
 import { freePort, jsonLine, stopChild, waitForLine, waitHttpOk, spawnChild, type Child } from "./procs.ts";
 
 export interface Target {
@@ -18,8 +18,12 @@ export interface Target {
   headers: Record<string, string>;
   /** Models to measure; our gateway adds "auto" (routed) when asked. */
   models: string[];
-  /** Processes whose CPU is the target's own (the simulator is not). */
+  /** Processes whose CPU and memory are the target's own (the simulator is not; nor are PostgreSQL, Redis, NATS). */
   pids: number[];
+  /** Every measured request is expected to be an exact-cache hit (0 simulator calls); otherwise every one reaches the provider. */
+  cacheHits?: boolean;
+  /** max_tokens of the request when it must differ from the shared body's 64. */
+  maxTokens?: number;
   /** The gateway process, when the target is one process (for profiling signals). */
   child?: Child;
   stop(): Promise<void>;
@@ -33,6 +37,8 @@ interface Ready {
   key: string;
 }
 const isReady = (v: unknown): v is Ready => typeof v === "object" && v !== null && typeof (v as Ready).url === "string" && typeof (v as Ready).key === "string";
+/** serve-embedded.ts marks its line, since with logs on (npm start defaults) stdout carries pino's lines too. */
+const isEmbeddedReady = (v: unknown): v is Ready => isReady(v) && (v as { benchReady?: unknown }).benchReady === true;
 
 /** Our gateway: the cache is switched off per request so every request reaches the provider. */
 function gatewayHeaders(key: string): Record<string, string> {
@@ -52,16 +58,97 @@ export function directTarget(simUrl: string): Target {
   };
 }
 
-export async function embeddedTarget(simUrl: string, withAuto: boolean, extraEnv: Record<string, string> = {}): Promise<Target> {
+async function startEmbeddedChild(name: string, simUrl: string, env: Record<string, string>): Promise<{ child: Child; value: Ready }> {
   const key = `llmgw-bench-${randomUUID().replaceAll("-", "")}`;
-  const { child, value } = await waitForLine("embedded", ["--import", "tsx", "test/bench/serve-embedded.ts"], { ...extraEnv, BENCH_SIM_URL: simUrl, BENCH_KEY: key }, (l) => jsonLine(l, isReady));
+  return waitForLine(name, ["--import", "tsx", "test/bench/serve-embedded.ts"], { ...env, BENCH_SIM_URL: simUrl, BENCH_KEY: key }, (l) => jsonLine(l, isEmbeddedReady));
+}
+
+/** The embedded gateway as the overhead figures measure it: silent logger, PGlite in memory, cache off per request. */
+export async function embeddedTarget(simUrl: string, withAuto: boolean, extraEnv: Record<string, string> = {}): Promise<Target> {
+  const { child, value } = await startEmbeddedChild("embedded", simUrl, extraEnv);
   return {
     target: "embedded",
-    variant: "one process",
+    variant: EMBEDDED_VARIANT,
     origin: value.url,
     path: CHAT_PATH,
     headers: gatewayHeaders(value.key),
     models: withAuto ? ["gpt-4o-mini", "auto"] : ["gpt-4o-mini"],
+    pids: [child.pid],
+    child,
+    stop: () => stopChild(child),
+  };
+}
+
+/**
+ * `npm start`'s real defaults: pino at info level (one access-log line per request) written to the
+ * child's stdout, which this process drains, and the ledger in PGlite on disk (a temp dir, removed on stop).
+ */
+export async function embeddedDefaultsTarget(simUrl: string): Promise<Target> {
+  const dataDir = mkdtempSync(join(tmpdir(), "llmgw-bench-data-"));
+  const remove = (): void => rmSync(dataDir, { recursive: true, force: true });
+  let started: { child: Child; value: Ready };
+  try {
+    started = await startEmbeddedChild("embedded-defaults", simUrl, { BENCH_DEFAULTS: "1", BENCH_DATA_DIR: dataDir, LOG_LEVEL: "info" });
+  } catch (e) {
+    remove();
+    throw e;
+  }
+  const { child, value } = started;
+  return {
+    target: "embedded",
+    variant: "npm start defaults",
+    origin: value.url,
+    path: CHAT_PATH,
+    headers: gatewayHeaders(value.key),
+    models: ["gpt-4o-mini"],
+    pids: [child.pid],
+    child,
+    stop: async () => {
+      await stopChild(child);
+      remove();
+    },
+  };
+}
+
+/**
+ * The embedded gateway with its cache on: the same request repeated, so every measured request is an
+ * exact hit. max_tokens 512: with 64 the simulator's answer is cut (finish_reason "length"), and a
+ * truncated answer is never stored.
+ */
+export async function cacheHitTarget(simUrl: string): Promise<Target> {
+  const { child, value } = await startEmbeddedChild("cache-hit", simUrl, {});
+  const headers = gatewayHeaders(value.key);
+  delete headers["x-llmgw-cache"];
+  return {
+    target: "embedded",
+    variant: "cache hit",
+    origin: value.url,
+    path: CHAT_PATH,
+    headers,
+    models: ["gpt-4o-mini"],
+    pids: [child.pid],
+    cacheHits: true,
+    maxTokens: 512,
+    child,
+    stop: () => stopChild(child),
+  };
+}
+
+/**
+ * The floor any Node gateway stands on: node:http in, JSON.parse, undici keep-alive Pool out to the
+ * simulator, status and content-type back (bare-proxy.ts).
+ */
+export async function bareTarget(simUrl: string): Promise<Target> {
+  const { child, value } = await waitForLine("bare", ["--import", "tsx", "test/bench/bare-proxy.ts"], { BENCH_SIM_URL: simUrl }, (l) =>
+    jsonLine(l, (v): v is { url: string } => typeof v === "object" && v !== null && typeof (v as { url?: unknown }).url === "string"),
+  );
+  return {
+    target: "bare",
+    variant: "node:http + undici",
+    origin: value.url,
+    path: CHAT_PATH,
+    headers: { "content-type": "application/json", authorization: `Bearer ${PROVIDER_KEY}` },
+    models: ["gpt-4o-mini"],
     pids: [child.pid],
     child,
     stop: () => stopChild(child),
@@ -184,6 +271,11 @@ export async function meshProcessesTarget(simUrl: string): Promise<Target> {
     const dead = children.filter((c) => c.proc.exitCode !== null).map((c) => `${c.name}: ${c.stderrTail()}`);
     await cleanup().catch(() => undefined);
     throw new Error(`mesh processes did not start: ${e instanceof Error ? e.message : String(e)}\n${dead.join("\n")}`);
+  }
+  // Edge + 6 services: CPU and memory are summed over all of them.
+  if (children.length !== MESH_SERVICES.length + 1) {
+    await cleanup().catch(() => undefined);
+    throw new Error(`mesh processes: expected ${MESH_SERVICES.length + 1} processes, have ${children.length}`);
   }
   return {
     target: "mesh",
