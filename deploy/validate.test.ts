@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ENV_OVERRIDES } from "#libs/config/load.ts";
+import { SETTINGS_ENV } from "#libs/config/settings.ts";
 import {
   arr,
   at,
@@ -429,6 +430,7 @@ describe(".env.example", () => {
     const composeVars = [...compose.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1] ?? "");
     const required = [
       ...ENV_OVERRIDES.map((o) => o.env),
+      ...SETTINGS_ENV,
       ...composeVars,
       "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LOCAL_LLM_API_KEY", "LLMGW_API_KEY",
       "DATABASE_URL", "REDIS_URL", "NATS_URL", "QDRANT_URL",

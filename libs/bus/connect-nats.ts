@@ -1,12 +1,11 @@
-// Mesh services connect to NATS JetStream the same way: URL from env, stream provisioned once,
+// Mesh services connect to NATS JetStream the same way: URL from settings, stream provisioned once,
 // reconnect forever (a broker restart must not kill a service).
 import { connect } from "nats";
 import type { Logger } from "#libs/log/logger.ts";
 import { NatsEventBus } from "./nats-bus.ts";
 import { DEFAULT_BUS_NAMES, type BusNames } from "./subjects.ts";
 
-export async function connectNatsBus(env: Record<string, string | undefined>, logger: Logger, name: string, names: BusNames = DEFAULT_BUS_NAMES): Promise<{ bus: NatsEventBus; close: () => Promise<void>; connected: () => boolean }> {
-  const servers = env.NATS_URL ?? "nats://127.0.0.1:4222";
+export async function connectNatsBus(servers: string, logger: Logger, name: string, names: BusNames = DEFAULT_BUS_NAMES): Promise<{ bus: NatsEventBus; close: () => Promise<void>; connected: () => boolean }> {
   const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   let up = true;
   (async () => {

@@ -1,13 +1,8 @@
-/** Stream name and subject prefix: configurable so tests (and tenants of one NATS) can isolate. */
-export interface BusNames {
-  stream: string;
-  prefix: string;
-}
+// Stream name and subject prefix come from settings (LLMGW_EVENTS_STREAM / _PREFIX) so tests and
+// tenants of one NATS can isolate.
+import { DEFAULT_BUS_NAMES, type BusNames } from "#libs/config/settings.ts";
 
-export const DEFAULT_BUS_NAMES: BusNames = {
-  stream: process.env.LLMGW_EVENTS_STREAM ?? "LLMGW_EVENTS",
-  prefix: process.env.LLMGW_EVENTS_PREFIX ?? "llmgw.events",
-};
+export { DEFAULT_BUS_NAMES, type BusNames };
 
 export function subjects(n: BusNames = DEFAULT_BUS_NAMES) {
   return {

@@ -21,9 +21,10 @@ const REDACT = [
   "req.headers[\"x-api-key\"]",
 ];
 
+/** `level` and `redact` come from settings (LOG_LEVEL, LLMGW_LOG_PROMPTS) where the process starts. */
 export function createLogger(service: string, opts: { level?: string; redact?: boolean } = {}): Logger {
-  const level = opts.level ?? process.env.LOG_LEVEL ?? "info";
-  const redact = opts.redact ?? process.env.LLMGW_LOG_PROMPTS !== "1";
+  const level = opts.level ?? "info";
+  const redact = opts.redact ?? true;
   return pino({
     name: service,
     level,

@@ -143,6 +143,6 @@ export class PriceTable {
 export const DEFAULT_PRICES_PATH = "deploy/config/prices.yaml";
 
 /** Loads deploy/config/prices.yaml (relative to cwd unless absolute); fails fast with the bad key. */
-export function loadPriceTable(path: string = process.env.LLMGW_PRICES_FILE ?? DEFAULT_PRICES_PATH): PriceTable {
+export function loadPriceTable(path: string = DEFAULT_PRICES_PATH): PriceTable {
   return PriceTable.fromFile(resolve(process.cwd(), path));
 }

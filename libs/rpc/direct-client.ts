@@ -2,6 +2,7 @@
 // and no serialization. Callers cannot tell it from a gRPC client, so the same code runs in both modes.
 import { create, isMessage, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { createContextValues, type CallOptions, type Client, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { SERVICE_DESCRIPTORS, SERVICE_NAMES, type ServiceClients, type ServiceName } from "./service-clients.ts";
 
 type AnyFn = (req: unknown, ctx: unknown) => unknown;
 
@@ -79,4 +80,27 @@ export function createDirectClient<S extends DescService>(service: S, impl: Serv
     }
   }
   return client as Client<S>;
+}
+
+/**
+ * In-process clients for every service, resolved on first use from `impl(name)` (the composition
+ * root's built services), so a service may be handed its peers' clients before they exist.
+ */
+export function directClients(impl: (name: ServiceName) => ServiceImpl<DescService> | undefined): ServiceClients {
+  const made = new Map<ServiceName, unknown>();
+  const out = {} as Record<ServiceName, unknown>;
+  for (const name of SERVICE_NAMES) {
+    Object.defineProperty(out, name, {
+      enumerable: true,
+      get: () => {
+        if (!made.has(name)) {
+          const i = impl(name);
+          if (!i) throw new Error(`service ${name} is called before it is built: check the order of the service table`);
+          made.set(name, createDirectClient<DescService>(SERVICE_DESCRIPTORS[name], i));
+        }
+        return made.get(name);
+      },
+    });
+  }
+  return out as ServiceClients;
 }

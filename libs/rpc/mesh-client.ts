@@ -1,10 +1,11 @@
 // Mesh mode: gRPC over HTTP/2 to another service. One HTTP/2 connection per address, shared by every
 // client of that address. The default client is @grpc/grpc-js (less CPU per call than the Connect
-// transport); LLMGW_RPC_CLIENT=connect selects the Connect transport, kept for comparison.
+// transport); settings.rpcClient "connect" (LLMGW_RPC_CLIENT) selects the Connect transport, kept for comparison.
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createGrpcJsClient } from "./grpc-js-client.ts";
+import { SERVICE_DESCRIPTORS, SERVICE_NAMES, type ServiceClients, type ServiceName } from "./service-clients.ts";
 
 const transports = new Map<string, Transport>();
 
@@ -20,11 +21,22 @@ export function meshTransport(address: string): Transport {
 
 export type MeshRpcClient = "grpc-js" | "connect";
 
-/** Which client implementation the mesh uses: LLMGW_RPC_CLIENT=connect|grpc-js (default grpc-js). */
-export function meshRpcClient(env: NodeJS.ProcessEnv = process.env): MeshRpcClient {
-  return env.LLMGW_RPC_CLIENT === "connect" ? "connect" : "grpc-js";
+export function createMeshClient<S extends DescService>(service: S, address: string, kind: MeshRpcClient = "grpc-js"): Client<S> {
+  return kind === "connect" ? createClient(service, meshTransport(address)) : createGrpcJsClient(service, address);
 }
 
-export function createMeshClient<S extends DescService>(service: S, address: string): Client<S> {
-  return meshRpcClient() === "connect" ? createClient(service, meshTransport(address)) : createGrpcJsClient(service, address);
+/** A gRPC client per service, at the addresses in config; created on first use. */
+export function meshClients(addresses: Readonly<Record<ServiceName, { address: string }>>, kind: MeshRpcClient = "grpc-js"): ServiceClients {
+  const made = new Map<ServiceName, unknown>();
+  const out = {} as Record<ServiceName, unknown>;
+  for (const name of SERVICE_NAMES) {
+    Object.defineProperty(out, name, {
+      enumerable: true,
+      get: () => {
+        if (!made.has(name)) made.set(name, createMeshClient(SERVICE_DESCRIPTORS[name], addresses[name].address, kind));
+        return made.get(name);
+      },
+    });
+  }
+  return out as ServiceClients;
 }

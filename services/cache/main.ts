@@ -1,4 +1,3 @@
-import { runServiceMain } from "#libs/server/run-main.ts";
-import { buildCacheService } from "./build.ts";
+import { runService } from "#services/compose/run-service.ts";
 
-await runServiceMain("cache", buildCacheService);
+await runService("cache", process.env);

@@ -1,4 +1,3 @@
-import { runServiceMain } from "#libs/server/run-main.ts";
-import { buildClassifierService } from "./build.ts";
+import { runService } from "#services/compose/run-service.ts";
 
-await runServiceMain("classifier", buildClassifierService);
+await runService("classifier", process.env);

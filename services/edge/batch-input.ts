@@ -1,5 +1,6 @@
 // Pure validation of a Batch API input file (JSONL of {custom_id, method, url, body}) and of the
 // provider output lines the edge accounts for. No I/O.
+import { fromOpenAIUsageJson } from "#libs/pricing/usage-openai.ts";
 import { errors, type GatewayError } from "#libs/errors/openai-error.ts";
 import type { UsageCounts } from "#libs/pricing/usage-types.ts";
 
@@ -88,23 +89,8 @@ export function parseBatchOutput(jsonl: string): { lines: BatchOutputLine[]; ski
     const u = body && isObj(body["usage"]) ? body["usage"] : undefined;
     const status = typeof res?.["status_code"] === "number" ? res["status_code"] : 500;
     const err = body && isObj(body["error"]) ? body["error"] : isObj(v["error"]) ? v["error"] : undefined;
-    lines.push({ customId: v["custom_id"], status, usage: u ? openAIUsage(u) : null, errorCode: status === 200 ? "" : typeof err?.["code"] === "string" ? err["code"] : "batch_request_failed" });
+    lines.push({ customId: v["custom_id"], status, usage: u ? fromOpenAIUsageJson(u) : null, errorCode: status === 200 ? "" : typeof err?.["code"] === "string" ? err["code"] : "batch_request_failed" });
   }
   return { lines, skipped };
 }
 
-/** OpenAI usage (prompt_tokens includes cached reads) → the gateway's disjoint counts. */
-function openAIUsage(u: Record<string, unknown>): UsageCounts {
-  const details = isObj(u["prompt_tokens_details"]) ? u["prompt_tokens_details"] : {};
-  const outDetails = isObj(u["completion_tokens_details"]) ? u["completion_tokens_details"] : {};
-  const cached = count(details["cached_tokens"]);
-  return {
-    inputTokens: Math.max(0, count(u["prompt_tokens"]) - cached),
-    cachedInputTokens: cached,
-    cacheWrite5mTokens: 0,
-    cacheWrite1hTokens: 0,
-    outputTokens: count(u["completion_tokens"]),
-    reasoningTokens: count(outDetails["reasoning_tokens"]),
-    estimated: false,
-  };
-}

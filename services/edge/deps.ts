@@ -1,26 +1,14 @@
 // What the edge needs from the world. main.ts (mesh) and the embedded composition build it; tests
 // build it around real services. Nothing here knows which mode it runs in.
-import type { Client } from "@connectrpc/connect";
 import type { Registry } from "prom-client";
 import type { Config } from "#libs/config/schema.ts";
 import type { Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
-import type { ClassifierService } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
-import type { CacheService } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
-import type { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
-import type { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
-import type { EvaluatorService } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
-import type { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
+import type { ServiceClients } from "#libs/rpc/service-clients.ts";
 import type { Logger } from "#libs/log/logger.ts";
 import type { BusNames } from "#libs/bus/subjects.ts";
 
-export interface EdgeClients {
-  classifier: Client<typeof ClassifierService>;
-  cache: Client<typeof CacheService>;
-  router: Client<typeof RouterService>;
-  executor: Client<typeof ExecutorService>;
-  evaluator: Client<typeof EvaluatorService>;
-  ledger: Client<typeof LedgerService>;
-}
+/** The edge calls every service. */
+export type EdgeClients = ServiceClients;
 
 /** Publishes an event; msgId is the idempotency key (JetStream deduplicates on it). */
 export interface EventPublisher {

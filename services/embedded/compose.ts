@@ -1,31 +1,28 @@
-// Embedded mode: every service in one process, wired through the same generated service interfaces
-// with in-process clients (no sockets, no serialization); PGlite instead of PostgreSQL, an in-process
-// bus instead of NATS, in-memory caches and budgets, and the simulator for providers without a key.
+// Embedded mode: every service of the table in one process, reached through in-process clients
+// (no sockets, no serialization), over the embedded backends (PGlite, in-process bus, memory stores),
+// with the bundled simulator for providers without a key.
 import type { DescService } from "@bufbuild/protobuf";
-import type { Client } from "@connectrpc/connect";
-import { MemoryEventBus } from "#libs/bus/memory-bus.ts";
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { MemoryEventBus } from "#libs/bus/memory-bus.ts";
 import { loadConfig } from "#libs/config/load.ts";
 import type { Config } from "#libs/config/schema.ts";
+import { needsSimulator, readSettings, type Env, type Settings } from "#libs/config/settings.ts";
 import { createLogger, type Logger } from "#libs/log/logger.ts";
 import { createRegistry, rpcMetrics, type Registry } from "#libs/metrics/registry.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
-import { createDirectClient } from "#libs/rpc/direct-client.ts";
+import { directClients } from "#libs/rpc/direct-client.ts";
 import { instrument } from "#libs/rpc/instrument.ts";
-import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
+import type { ServiceClients } from "#libs/rpc/service-clients.ts";
 import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
-import { buildCacheService } from "#services/cache/build.ts";
-import { buildClassifierService } from "#services/classifier/build.ts";
-import { buildEdgeApp, type EdgeApp } from "#services/edge/app.ts";
-import type { EdgeClients } from "#services/edge/deps.ts";
-import { tablePricing } from "#services/edge/pricing.ts";
-import { buildEvaluatorService } from "#services/evaluator/build.ts";
-import { buildLedgerService } from "#services/ledger/build.ts";
-import { buildExecutorService } from "#services/provider-executor/build.ts";
-import { buildRouterService } from "#services/router/build.ts";
+import { embeddedBackends } from "#services/compose/embedded-backends.ts";
+import { buildRow, SERVICE_ORDER, type BuiltServices, type ServiceContext } from "#services/compose/table.ts";
+import type { EdgeApp } from "#services/edge/app.ts";
+import { buildEdge } from "#services/edge/build.ts";
 
 export interface EmbeddedOptions {
   config?: Config;
-  env?: Record<string, string | undefined>;
+  /** Environment to read settings from (main.ts passes the process's). */
+  env?: Env;
   port?: number;
   host?: string;
   /** PGlite directory, or "memory" for a throwaway ledger (tests, benchmarks). */
@@ -42,80 +39,59 @@ export interface Embedded {
   createdAdminKey?: string;
   simulator?: Simulator;
   registry: Registry;
-  clients: EdgeClients;
+  clients: ServiceClients;
   bus: MemoryEventBus;
   edge: EdgeApp;
   stop(): Promise<void>;
 }
 
-export function needsSimulator(config: Config, env: Record<string, string | undefined>): boolean {
-  return Object.values(config.providers).some((p) => p.simulate_without_key && !env[p.api_key_env]);
-}
-
 export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedded> {
-  const env = opts.env ?? process.env;
+  const env = opts.env ?? {};
   const config = opts.config ?? loadConfig({ env });
-  const logger = opts.logger ?? createLogger("llmgw");
-  const registry = createRegistry("llmgw");
-  const metrics = rpcMetrics(registry);
-  const closers: (() => Promise<void>)[] = [];
-
+  let settings: Settings = { ...readSettings(env, config), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}), ...(opts.simulatorUrl ? { simulatorUrl: opts.simulatorUrl } : {}) };
+  const logger = opts.logger ?? createLogger("llmgw", { level: settings.log.level, redact: !settings.log.prompts });
   let simulator: Simulator | undefined;
-  let simulatorUrl = opts.simulatorUrl ?? env.LLMGW_SIMULATOR_URL;
-  if (!simulatorUrl && needsSimulator(config, env)) {
-    simulator = await startSimulator({ port: 0, latencyMs: Number(env.SIM_LATENCY_MS ?? 0), tokensPerSecond: Number(env.SIM_TPS ?? 0) });
-    simulatorUrl = simulator.url;
-    closers.push(() => simulator?.close() ?? Promise.resolve());
+  if (!settings.simulatorUrl && needsSimulator(config, settings)) {
+    simulator = await startSimulator({ port: 0, latencyMs: settings.simulator.latencyMs, tokensPerSecond: settings.simulator.tokensPerSecond });
+    settings = { ...settings, simulatorUrl: simulator.url };
   }
 
-  const bus = new MemoryEventBus();
-  const ctx = (service: string): BuildContext => ({ config, logger: logger.child({ service }), registry, mode: "embedded", env });
-  const direct = <S extends DescService>(b: BuiltService<S>, service: string): Client<S> => {
-    closers.push(b.close);
-    return createDirectClient(b.service, instrument(b.service, b.impl, metrics, { logger: logger.child({ service }), level: "debug" }));
-  };
-
-  const executorBuilt = await buildExecutorService(ctx("executor"), simulatorUrl);
-  const executor = direct(executorBuilt, "executor");
-  const classifier = direct(await buildClassifierService(ctx("classifier")), "classifier");
-  const cache = direct(await buildCacheService(ctx("cache")), "cache");
-  const router = direct(await buildRouterService(ctx("router"), executor), "router");
-  const dataDir = opts.dataDir ?? env.LLMGW_DATA_DIR ?? "./data";
-  const ledgerBuilt = await buildLedgerService(ctx("ledger"), { bus, databaseUrl: dataDir === "memory" ? "pglite:memory" : `pglite:${dataDir.replace(/\/$/, "")}/ledger` });
-  const ledger = direct(ledgerBuilt, "ledger");
-  const evaluator = direct(await buildEvaluatorService(ctx("evaluator"), { bus, executor }), "evaluator");
-  const created = await ledgerBuilt.keys.ensureBootstrapKey(env.LLMGW_API_KEY);
-
-  const clients: EdgeClients = { classifier, cache, router, executor, evaluator, ledger };
-  const edge = buildEdgeApp({
-    config,
-    clients,
-    events: bus,
-    pricing: tablePricing(loadPriceTable(env.LLMGW_PRICES_FILE)),
-    logger: logger.child({ service: "edge" }),
-    registry,
-    ready: () => ledgerBuilt.ready(),
+  const registry = createRegistry("llmgw");
+  const metrics = rpcMetrics(registry);
+  const backends = embeddedBackends(settings);
+  const built: Partial<BuiltServices> = {};
+  // Each in-process call goes through the same instrumentation as a gRPC server's.
+  const clients = directClients((name) => {
+    const b = built[name];
+    return b && (instrument<DescService>(b.service, b.impl as ServiceImpl<DescService>, metrics, { logger: logger.child({ service: name }), level: "debug" }));
   });
+  const ctx: ServiceContext = { config, settings, logger, registry, prices: loadPriceTable(settings.pricesFile), backends, clients };
+  for (const name of SERVICE_ORDER) Object.assign(built, { [name]: await buildRow(name, ctx) });
+  const ledger = built.ledger;
+  // No key given: the first start creates one admin key and prints it (embedded owns the console).
+  const created = ledger && !settings.bootstrapApiKey ? await ledger.keys.ensureBootstrapKey() : undefined;
+
+  const edge = await buildEdge({ ...ctx, logger: logger.child({ service: "edge" }) });
   const host = opts.host ?? config.edge.host;
   await edge.app.listen({ port: opts.port ?? config.edge.port, host });
   const addr = edge.app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.edge.port;
-  const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
 
   return {
-    url,
+    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,
     port,
-    createdAdminKey: created?.key,
-    simulator,
+    ...(created ? { createdAdminKey: created.key } : {}),
+    ...(simulator ? { simulator } : {}),
     registry,
     clients,
-    bus,
+    bus: backends.memoryBus,
     edge,
     async stop() {
       await edge.drain(5_000);
-      // Services close after the edge has flushed its events, ledger last so it can commit them.
-      for (const close of closers.reverse()) await close().catch((e: unknown) => logger.warn({ err: String(e) }, "close failed"));
-      await bus.close();
+      // Services stop after the edge has flushed its events, so the ledger commits them.
+      for (const name of [...SERVICE_ORDER].reverse()) await built[name]?.close().catch((e: unknown) => logger.warn({ err: String(e), service: name }, "close failed"));
+      await backends.close();
+      await simulator?.close();
     },
   };
 }

@@ -1,11 +1,13 @@
 // `npm start`: the whole gateway in one process, no servers or keys needed.
+import { readSettings } from "#libs/config/settings.ts";
 import { createLogger } from "#libs/log/logger.ts";
 import { startEmbedded } from "./compose.ts";
 
-const logger = createLogger("llmgw");
+const { log } = readSettings(process.env);
+const logger = createLogger("llmgw", { level: log.level, redact: !log.prompts });
 try {
   const t0 = performance.now();
-  const gw = await startEmbedded({ logger });
+  const gw = await startEmbedded({ logger, env: process.env });
   const lines = [
     "",
     `  llmgw is running (embedded) at ${gw.url}   [started in ${Math.round(performance.now() - t0)} ms]`,

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { loadConfig } from "#libs/config/load.ts";
-import { needsSimulator } from "#services/embedded/compose.ts";
+import { needsSimulator, readSettings } from "#libs/config/settings.ts";
 import { meshProcesses, type ProcessSpec } from "./launch.ts";
 
 const config = loadConfig();
@@ -55,7 +55,7 @@ process.once("SIGINT", () => stop(0));
 process.once("SIGTERM", () => stop(0));
 
 let simulatorUrl = baseEnv.LLMGW_SIMULATOR_URL;
-if (!simulatorUrl && needsSimulator(config, baseEnv)) {
+if (!simulatorUrl && needsSimulator(config, readSettings(baseEnv, config))) {
   const port = baseEnv.SIM_PORT ?? "9999";
   simulatorUrl = `http://127.0.0.1:${port}`;
   run("simulator", "libs/simulator/main.ts", { ...baseEnv, SIM_PORT: port });

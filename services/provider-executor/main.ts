@@ -1,4 +1,3 @@
-import { runServiceMain } from "#libs/server/run-main.ts";
-import { buildExecutorService } from "./build.ts";
+import { runService } from "#services/compose/run-service.ts";
 
-await runServiceMain("executor", (ctx) => buildExecutorService(ctx));
+await runService("executor", process.env);

@@ -2,19 +2,18 @@
 import type { Client } from "@connectrpc/connect";
 import type { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
-import { loadPriceTable } from "#libs/pricing/index.ts";
 import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
 import { modelViews } from "./domain/models.ts";
 import { SessionStore } from "./domain/sessions.ts";
 import { HealthView } from "./health-view.ts";
 import { RouterServiceImpl } from "./service.ts";
 
-export async function buildRouterService(ctx: BuildContext, executor: Client<typeof ExecutorService>): Promise<BuiltService<typeof RouterService>> {
-  const prices = loadPriceTable(ctx.env.LLMGW_PRICES_FILE);
-  const models = modelViews(ctx.config, prices);
+export async function buildRouterService(ctx: BuildContext<object, { executor: Client<typeof ExecutorService> }>): Promise<BuiltService<typeof RouterService>> {
+  const models = modelViews(ctx.config, ctx.prices);
   for (const m of models.values()) {
     if (m.blendedPrice === undefined) ctx.logger.warn({ model: m.id }, "model has no price: ordered last by cost and recorded as unpriced");
   }
+  const executor = ctx.clients.executor;
   const health = new HealthView(async () => (await executor.getHealth({})).deployments, ctx.logger);
   health.start();
   const impl = new RouterServiceImpl({ config: ctx.config, models, health: (m) => health.state(m), sessions: new SessionStore() }, ctx.logger);

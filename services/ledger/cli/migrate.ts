@@ -3,19 +3,20 @@ import { PGlite } from "@electric-sql/pglite";
 import { mkdirSync } from "node:fs";
 import { Command } from "commander";
 import { migrate } from "../storage/migrate.ts";
-import { DEFAULT_PGLITE_DIR } from "../storage/open-database.ts";
+import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
 
 const program = new Command()
   .name("migrate")
   .description("Run the ledger migrations (node-pg-migrate) on PostgreSQL or PGlite")
-  .option("--database-url <url>", "postgres://... or pglite:<dir> (default LLMGW_DATABASE_URL, DATABASE_URL, pglite:./data/ledger)")
+  .option("--database-url <url>", "postgres://... or pglite:<dir> (default LLMGW_DATABASE_URL, DATABASE_URL, else pglite:$LLMGW_DATA_DIR/ledger)")
   .option("--schema <schema>", "PostgreSQL schema (created if missing)")
   .option("--down", "roll back instead of applying")
   .option("--count <n>", "number of migrations to run", (v) => Number(v))
   .parse();
 
 const o = program.opts<{ databaseUrl?: string; schema?: string; down?: boolean; count?: number }>();
-const url = o.databaseUrl ?? process.env.LLMGW_DATABASE_URL ?? process.env.DATABASE_URL ?? `pglite:${DEFAULT_PGLITE_DIR}`;
+const settings = readSettings(process.env);
+const url = o.databaseUrl ?? settings.databaseUrl ?? embeddedDatabaseUrl(settings);
 const direction = o.down ? "down" : "up";
 const count = o.count ?? (o.down ? 1 : Infinity);
 const log = (m: string) => console.log(m);

@@ -1,4 +1,5 @@
 // npm run reconcile -- --file export.json [--provider openai] [--database-url URL] [--json]
+import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
 import { readFileSync } from "node:fs";
 import Table from "cli-table3";
 import { Command } from "commander";
@@ -21,7 +22,8 @@ const program = new Command()
 const o = program.opts<{ file: string; provider: string; databaseUrl?: string; schema?: string; json?: boolean }>();
 const prices = loadPriceTable();
 const exported = parseProviderExport(JSON.parse(readFileSync(o.file, "utf8")), prices);
-const db = await openDatabase(o.databaseUrl, { ...(o.schema ? { schema: o.schema } : {}) });
+const settings = readSettings(process.env);
+const db = await openDatabase(o.databaseUrl ?? settings.databaseUrl ?? embeddedDatabaseUrl(settings), { ...(o.schema ? { schema: o.schema } : {}) });
 try {
   const ledger = await ledgerByDayModel(db.sql, { provider: o.provider, fromDay: exported.from, toDay: exported.to });
   const rows = reconcile(exported.rows, ledger, prices);

@@ -1,4 +1,5 @@
 // npm run report -- --since 7d [--group-by model] [--tenant T] [--database-url URL] [--json]
+import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
 import Table from "cli-table3";
 import { Command } from "commander";
 import { Decimal } from "decimal.js";
@@ -23,7 +24,8 @@ if (o.groupBy && !(GROUP_BYS as readonly string[]).includes(o.groupBy)) {
   process.exit(2);
 }
 const since = parseSince(o.since);
-const db = await openDatabase(o.databaseUrl, { ...(o.schema ? { schema: o.schema } : {}) });
+const settings = readSettings(process.env);
+const db = await openDatabase(o.databaseUrl ?? settings.databaseUrl ?? embeddedDatabaseUrl(settings), { ...(o.schema ? { schema: o.schema } : {}) });
 try {
   const result = await new SpendReport(db.sql).query({
     since,

@@ -15,11 +15,11 @@ export interface OpenedDatabase {
 
 /**
  * Opens the ledger database from a URL: `postgres://...` → PostgreSQL (pg Pool), `pglite:<dir>`
- * (or `pglite:memory`) → PGlite. Default: LLMGW_DATABASE_URL / DATABASE_URL, else PGlite in ./data/ledger.
+ * (or `pglite:memory`) → PGlite. Default: PGlite in ./data/ledger.
  * Runs pending migrations unless `migrate: false`.
  */
 export async function openDatabase(url?: string, opts: { schema?: string; migrate?: boolean; max?: number } = {}): Promise<OpenedDatabase> {
-  const target = url ?? process.env.LLMGW_DATABASE_URL ?? process.env.DATABASE_URL ?? `pglite:${DEFAULT_PGLITE_DIR}`;
+  const target = url ?? `pglite:${DEFAULT_PGLITE_DIR}`;
   if (target.startsWith("postgres://") || target.startsWith("postgresql://")) {
     if (opts.migrate !== false) await migrate({ kind: "pg", databaseUrl: target, ...(opts.schema ? { schema: opts.schema } : {}) });
     const pool = createPgPool(target, { ...(opts.schema ? { schema: opts.schema } : {}), max: opts.max ?? 10 });

@@ -38,6 +38,8 @@ export interface ExecutorEngineOptions {
   /** Callers that may queue for a busy deployment before it refuses; default min(16, max_concurrency). */
   bulkheadQueueSize?: number;
   random?: () => number;
+  /** The fetch provider SDKs use; default the shared undici-backed one (settings.providerFetch). */
+  fetch?: typeof fetch;
 }
 
 type Outcome =
@@ -280,6 +282,7 @@ export class ExecutorEngine {
         apiKey: dep.apiKey,
         // The engine's own timer normally fires first; the SDK's is a backstop.
         timeoutMs: this.exec.attempt_timeout_ms + 1_000,
+        ...(this.o.fetch ? { fetch: this.o.fetch } : {}),
       });
       this.adapters.set(dep.providerId, a);
     }

@@ -10,6 +10,8 @@ export interface AdapterInit {
   baseURL: string;
   apiKey: string;
   timeoutMs: number;
+  /** The fetch the SDK uses (default: the shared undici-backed one). */
+  fetch?: typeof fetch;
 }
 
 export type AdapterFactory = (o: AdapterInit) => ProviderAdapter;

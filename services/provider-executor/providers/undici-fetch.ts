@@ -127,9 +127,9 @@ export function createUndiciFetch(dispatcher: Dispatcher = providerAgent()): typ
   return f as typeof fetch;
 }
 
-// One undici-backed fetch for every provider SDK client (LLMGW_PROVIDER_FETCH=platform: the platform
-// fetch, for comparison).
+// One undici-backed fetch for every provider SDK client; settings.providerFetch "platform"
+// (LLMGW_PROVIDER_FETCH) makes the executor pass the platform fetch instead, for comparison.
 let defaultFetch: typeof fetch | undefined;
 export function providerFetch(): typeof fetch {
-  return (defaultFetch ??= process.env.LLMGW_PROVIDER_FETCH === "platform" ? globalThis.fetch : createUndiciFetch());
+  return (defaultFetch ??= createUndiciFetch());
 }
