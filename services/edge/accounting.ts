@@ -74,6 +74,7 @@ export interface CompletedInit {
   baselineModel: string;
   runs: RunResult[];
   answerUsage?: Usage;
+  budgetReserved: boolean;
 }
 
 export function requestCompletedBytes(e: CompletedInit): Uint8Array {
@@ -100,6 +101,7 @@ export function requestCompletedBytes(e: CompletedInit): Uint8Array {
     baselineModel: e.baselineModel,
     calls: providerCalls(requestId, e.runs, e.receivedAt.toISOString()),
     answerUsage: e.answerUsage,
+    budgetReserved: e.budgetReserved,
   });
   return toBinary(RequestCompletedSchema, msg);
 }

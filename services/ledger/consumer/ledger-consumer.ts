@@ -24,6 +24,12 @@ export interface LedgerConsumerOptions {
   publishCostRecorded?: boolean;
   /** Called after each committed batch (metrics, tests). */
   onCommitted?: (results: WriteResult[]) => void;
+  /**
+   * Settles a budget reservation with the recorded cost (undefined = release: the request failed).
+   * Called after the commit for events whose edge reserved budget; idempotent (a second settle of
+   * the same reservation finds nothing to do).
+   */
+  settle?: (reservationId: string, actualUsd: string | undefined) => Promise<unknown>;
 }
 
 export const LEDGER_DURABLE = "ledger";
@@ -105,8 +111,24 @@ export class LedgerConsumer {
         return;
       }
     }
+    await this.settleBudgets(results);
     for (const g of good) g.msg.ack();
     this.o.onCommitted?.(results);
+  }
+
+  /** Settlement failures are logged, never redelivered: the reservation then expires by its TTL. */
+  private async settleBudgets(results: WriteResult[]): Promise<void> {
+    const settle = this.o.settle;
+    if (!settle) return;
+    await Promise.all(
+      results
+        .filter((r) => r.event.budgetReserved)
+        .map((r) =>
+          settle(r.requestId, r.event.httpStatus === 200 ? r.cost.costUsd : undefined).catch((err: unknown) =>
+            this.o.logger?.warn({ err: String(err), requestId: r.requestId }, "budget settle failed; reservation expires by TTL"),
+          ),
+        ),
+    );
   }
 
   private async publishCosts(results: WriteResult[]): Promise<void> {

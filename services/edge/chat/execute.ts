@@ -1,0 +1,154 @@
+// Execution steps: a JSON answer (cascaded when the router asks: cheap model first, verified,
+// escalated on failure), a stream (never cascaded), or an answer from the cache.
+import type OpenAI from "openai";
+import { errors } from "#libs/errors/openai-error.ts";
+import { completionToChunks } from "#libs/openai/replay.ts";
+import { verifyAnswer } from "#libs/quality/verify.ts";
+import { tierName } from "#libs/rpc/tier.ts";
+import { attemptsCost } from "../accounting.ts";
+import type { EdgeDeps } from "../deps.ts";
+import { failureToError, isStreamStart, runNonStreaming, startStreaming, type RunResult } from "../execution.ts";
+import type { EdgeMetrics } from "../metrics.ts";
+import type { ChatOutcome, ChatRecord, ChatResult } from "./record.ts";
+
+/** Hands the outcome to the after-answer hooks. */
+export type Finish = (rec: ChatRecord, out: ChatOutcome) => void;
+
+const encoder = new TextEncoder();
+
+export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: ChatRecord, finish: Finish): Promise<ChatResult> {
+  const { call, ctx } = rec;
+  const route = rec.route;
+  if (!route) throw errors.internal();
+  const requestJson = encoder.encode(JSON.stringify(call.body));
+  const runs: RunResult[] = [];
+  const first = await runNonStreaming(deps.clients, { context: ctx, candidates: route.candidates, requestJson, stream: false, purpose: route.cascade ? "cascade_first" : "primary", signal: call.signal });
+  runs.push(first);
+  let final = first;
+  let escalated = false;
+  if (route.cascade && first.completion && route.escalation.length > 0) {
+    const verdict = verify(rec, first.completion);
+    if (!verdict.ok) {
+      escalated = true;
+      metrics.escalations.inc({ from: first.summary?.model ?? "", to: route.escalation[0]?.model ?? "" });
+      const second = await runNonStreaming(deps.clients, { context: ctx, candidates: route.escalation, requestJson, stream: false, purpose: "escalation", signal: call.signal });
+      runs.push(second);
+      if (second.completion) final = second;
+      route.reasons.push(`escalated: ${verdict.failures.join(",")}`);
+    }
+  }
+  const providerMs = runs.reduce((s, r) => s + Number(r.summary?.latencyMs ?? 0n), 0);
+  const totalMs = performance.now() - call.t0;
+  // Overhead = everything that is not provider time: our hops, classification, cache, routing.
+  const overheadMs = Math.max(0, totalMs - providerMs);
+  const base = { runs, escalated, overheadMs, totalMs, stream: false, model: final.summary?.model ?? "", provider: final.summary?.provider ?? "" };
+  if (!final.completion || !final.summary) {
+    const err = final.failure ? failureToError(final.failure) : errors.badGateway("The provider returned no answer.");
+    finish(rec, { ...base, status: err.status, errorCode: err.code ?? "" });
+    throw err;
+  }
+  const { usd, unpriced } = attemptsCost(deps.pricing, runs.flatMap((r) => r.attempts), new Date());
+  const completion = final.completion;
+  const headers = answerHeaders(rec, base.model, overheadMs, { costUsd: usd.toFixed(), unpriced });
+  finish(rec, { ...base, status: 200, errorCode: "", costUsd: usd.toFixed(), completion });
+  metrics.overhead.observe({ stream: "false" }, overheadMs / 1000);
+  return { type: "json", headers, body: completion };
+}
+
+function verify(rec: ChatRecord, completion: OpenAI.Chat.ChatCompletion): { ok: boolean; failures: string[] } {
+  const choice = completion.choices[0];
+  return verifyAnswer({
+    request: { jsonMode: rec.facts.jsonMode, hasTools: rec.facts.hasTools },
+    answer: {
+      content: choice?.message.content ?? null,
+      finishReason: choice?.finish_reason ?? "",
+      toolCalls: (choice?.message.tool_calls ?? []).flatMap((t) => (t.type === "function" ? [{ name: t.function.name, arguments: t.function.arguments }] : [])),
+    },
+  });
+}
+
+/**
+ * Streams are not cascaded: verifying means buffering the whole answer, which throws away the
+ * time-to-first-token the client asked for. They go to the tier's own candidates, unverified.
+ */
+export async function executeStreaming(deps: EdgeDeps, metrics: EdgeMetrics, rec: ChatRecord, finish: Finish): Promise<ChatResult> {
+  const { call, ctx } = rec;
+  const route = rec.route;
+  if (!route) throw errors.internal();
+  const requestJson = encoder.encode(JSON.stringify(call.body));
+  const preMs = performance.now() - call.t0;
+  const started = await startStreaming(deps.clients, { context: ctx, candidates: route.candidates, requestJson, stream: true, purpose: "primary", signal: call.signal });
+  if (!isStreamStart(started)) {
+    const err = started.failure ? failureToError(started.failure) : errors.badGateway("The provider returned an empty stream.");
+    finish(rec, { status: err.status, errorCode: err.code ?? "", runs: [started], escalated: false, overheadMs: preMs, totalMs: performance.now() - call.t0, stream: true, model: "", provider: "" });
+    throw err;
+  }
+  const model = started.model || (route.candidates[0]?.model ?? "");
+  const headers = answerHeaders(rec, model, preMs, {});
+  metrics.overhead.observe({ stream: "true" }, preMs / 1000);
+  started.done.then(
+    (run) => {
+      const { usd } = attemptsCost(deps.pricing, run.attempts, new Date());
+      finish(rec, {
+        status: run.failure ? run.failure.httpStatus || 502 : 200,
+        errorCode: run.failure?.code ?? "",
+        runs: [run],
+        escalated: false,
+        overheadMs: preMs,
+        totalMs: performance.now() - call.t0,
+        stream: true,
+        model: run.summary?.model ?? model,
+        provider: run.summary?.provider ?? "",
+        costUsd: usd.toFixed(),
+        ...(run.completion ? { completion: run.completion } : {}),
+      });
+    },
+    (e: unknown) => deps.logger.error({ err: e instanceof Error ? e.message : String(e) }, "stream accounting failed"),
+  );
+  const stream = started;
+  async function* withErrors(): AsyncGenerator<string> {
+    yield* stream.chunks;
+    // A failure after the first token can only be told in-band: OpenAI SDKs raise on an error event.
+    const run = await stream.done;
+    if (run.failure) yield JSON.stringify(failureToError(run.failure).toBody());
+  }
+  return { type: "stream", headers, chunks: withErrors() };
+}
+
+export function answerFromCache(rec: ChatRecord, finish: Finish): ChatResult {
+  const { call } = rec;
+  const hit = rec.lookup;
+  if (!hit) throw errors.internal();
+  const cached = JSON.parse(hit.completionJson) as OpenAI.Chat.ChatCompletion;
+  const completion: OpenAI.Chat.ChatCompletion = { ...cached, id: `chatcmpl-${call.requestId}`, created: Math.floor(Date.now() / 1000) };
+  const totalMs = performance.now() - call.t0;
+  const headers: Record<string, string> = {
+    "x-llmgw-request-id": call.requestId,
+    "x-llmgw-model": completion.model,
+    "x-llmgw-tier": tierName(rec.cls.tier),
+    "x-llmgw-cache": rec.cacheOutcome.replace("_", "-"),
+    "x-llmgw-cache-similarity": hit.similarity.toFixed(4),
+    "x-llmgw-cost-usd": "0",
+    "x-llmgw-overhead-ms": totalMs.toFixed(3),
+  };
+  finish(rec, { status: 200, errorCode: "", runs: [], escalated: false, overheadMs: totalMs, totalMs, stream: call.body.stream === true, model: completion.model, provider: "cache", completion: cached });
+  if (call.body.stream === true) {
+    const chunks = completionToChunks(completion, { includeUsage: call.body.stream_options?.include_usage === true });
+    return { type: "stream", headers, chunks: (async function* () { for (const c of chunks) yield JSON.stringify(c); })() };
+  }
+  return { type: "json", headers, body: completion };
+}
+
+function answerHeaders(rec: ChatRecord, model: string, overheadMs: number, extra: { costUsd?: string; unpriced?: boolean }): Record<string, string> {
+  const route = rec.route;
+  const h: Record<string, string> = {
+    "x-llmgw-request-id": rec.call.requestId,
+    "x-llmgw-model": model,
+    "x-llmgw-tier": tierName(route?.tier || rec.cls.tier),
+    "x-llmgw-cache": rec.cacheOutcome,
+    "x-llmgw-overhead-ms": overheadMs.toFixed(3),
+    "x-llmgw-route-reasons": (route?.reasons ?? []).join("; ").replace(/[^\x20-\x7e]/g, "?").slice(0, 512),
+  };
+  if (extra.costUsd !== undefined) h["x-llmgw-cost-usd"] = extra.unpriced ? `${extra.costUsd}+unpriced` : extra.costUsd;
+  return h;
+}

@@ -1,0 +1,114 @@
+// After-answer hooks: everything the client does not wait for. A new consumer of the answer is a
+// new hook here, not an edit to the pipeline. Hooks never throw into the request.
+import { create, toBinary } from "@bufbuild/protobuf";
+import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import { ShadowTestRequestedSchema } from "#libs/gen/llmgw/events/v1/events_pb.ts";
+import { subjects } from "#libs/bus/subjects.ts";
+import { openAIUsageToProto } from "#libs/pricing/usage-openai.ts";
+import { tierName } from "#libs/rpc/tier.ts";
+import { requestCompletedBytes, sumUsage } from "../accounting.ts";
+import type { EdgeDeps } from "../deps.ts";
+import type { EdgeMetrics } from "../metrics.ts";
+import type { EventOutbox } from "../outbox.ts";
+import type { ChatOutcome, ChatRecord } from "./record.ts";
+
+export type AfterAnswerHook = (rec: ChatRecord, out: ChatOutcome) => void;
+
+export interface HookDeps {
+  deps: EdgeDeps;
+  outbox: EventOutbox;
+  metrics: EdgeMetrics;
+}
+
+const encoder = new TextEncoder();
+const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The hooks every chat request runs, in order. */
+export function chatHooks(h: HookDeps): AfterAnswerHook[] {
+  return [countMetrics(h), storeInCache(h), publishCompleted(h), requestShadowTests(h)];
+}
+
+function countMetrics({ metrics }: HookDeps): AfterAnswerHook {
+  return (rec, out) => {
+    const tier = tierName(rec.route?.tier || rec.cls.tier);
+    metrics.requests.inc({ status: String(out.status), model: out.model, tier, cache: rec.cacheOutcome });
+    if (out.runs.length === 0) return;
+    const usage = sumUsage(out.runs.flatMap((r) => r.attempts));
+    metrics.tokens.inc({ model: out.model, kind: "input" }, Number(usage.inputTokens));
+    metrics.tokens.inc({ model: out.model, kind: "output" }, Number(usage.outputTokens));
+    if (out.costUsd) metrics.costUsd.inc({ model: out.model }, Number(out.costUsd));
+  };
+}
+
+/** A fresh, complete answer is kept for the next identical (or similar) question. */
+function storeInCache({ deps, metrics }: HookDeps): AfterAnswerHook {
+  return (rec, out) => {
+    const control = rec.call.cacheControl;
+    if (out.status !== 200 || !out.completion || rec.cacheOutcome.startsWith("hit") || control === CacheControl.OFF || control === CacheControl.NO_STORE) return;
+    if (out.completion.choices[0]?.finish_reason !== "stop") return;
+    deps.clients.cache.store({ key: rec.cacheKey, completionJson: JSON.stringify(out.completion), model: out.model }).catch((e: unknown) => {
+      metrics.degraded.inc({ dependency: "cache" });
+      deps.logger.warn({ err: errMsg(e), requestId: rec.call.requestId }, "cache store failed");
+    });
+  };
+}
+
+/** RequestCompleted: the ledger records it and settles (or releases) the budget reservation. */
+function publishCompleted({ deps, outbox }: HookDeps): AfterAnswerHook {
+  const subject = subjects(deps.events.names).requestCompleted;
+  return (rec, out) => {
+    const hit = rec.cacheOutcome.startsWith("hit");
+    const summary = out.runs.at(-1)?.summary;
+    const cachedUsage = hit ? out.completion?.usage : undefined;
+    const bytes = requestCompletedBytes({
+      context: rec.ctx,
+      receivedAt: rec.call.receivedAt,
+      requestedModel: rec.call.body.model,
+      tier: rec.route?.tier || rec.cls.tier,
+      category: rec.cls.category,
+      confidence: rec.cls.confidence,
+      model: out.model,
+      provider: out.provider,
+      cacheOutcome: rec.cacheOutcome,
+      cascaded: (rec.route?.cascade ?? false) && !out.stream,
+      escalated: out.escalated,
+      httpStatus: out.status,
+      errorCode: out.errorCode,
+      latencyMs: out.totalMs,
+      overheadMs: out.overheadMs,
+      stream: out.stream,
+      // The router names the baseline; a cache hit never reached it, so the configured reference applies.
+      baselineModel: rec.alias ? rec.route?.referenceModel || deps.config.routing.reference_model : rec.call.body.model,
+      runs: out.runs,
+      // The answer's own usage prices the baseline: what this answer would have cost on the reference model.
+      ...(hit ? (cachedUsage ? { answerUsage: openAIUsageToProto(cachedUsage) } : {}) : summary?.usage ? { answerUsage: summary.usage } : {}),
+      budgetReserved: rec.reserved,
+    });
+    outbox.publish(subject, bytes, rec.call.requestId);
+  };
+}
+
+/** The router sampled this request: replay it on its cheaper candidates, after the answer. */
+function requestShadowTests({ deps, outbox }: HookDeps): AfterAnswerHook {
+  const subject = subjects(deps.events.names).shadowRequested;
+  return (rec, out) => {
+    const candidates = rec.route?.shadowCandidates ?? [];
+    if (out.status !== 200 || !out.completion || candidates.length === 0) return;
+    const requestJson = encoder.encode(JSON.stringify(rec.call.body));
+    const servedCompletionJson = encoder.encode(JSON.stringify(out.completion));
+    for (const c of candidates) {
+      if (c.model === out.model) continue;
+      const msg = create(ShadowTestRequestedSchema, {
+        context: rec.ctx,
+        requestJson,
+        servedModel: out.model,
+        servedCompletionJson,
+        candidateModel: c.model,
+        category: rec.cls.category,
+        tier: rec.route?.tier || rec.cls.tier,
+      });
+      const id = candidates.length === 1 ? `shadow:${rec.call.requestId}` : `shadow:${rec.call.requestId}:${c.model}`;
+      outbox.publish(subject, toBinary(ShadowTestRequestedSchema, msg), id);
+    }
+  };
+}

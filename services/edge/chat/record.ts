@@ -1,0 +1,68 @@
+// The one record a chat request carries through the pipeline's steps and after-answer hooks.
+import type OpenAI from "openai";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { CacheControl, CacheKeySchema, LookupResponse } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import type { ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
+import type { RequestContextSchema } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import type { RouteResponse } from "#libs/gen/llmgw/router/v1/router_pb.ts";
+import type { TokenEstimate } from "#libs/tokens/count.ts";
+import type { AuthContext } from "../auth.ts";
+import type { RunResult } from "../execution.ts";
+import type { RequestFacts } from "../messages.ts";
+
+export interface ChatCall {
+  requestId: string;
+  traceId: string;
+  receivedAt: Date;
+  /** performance.now() when the request arrived, for overhead. */
+  t0: number;
+  auth: AuthContext;
+  body: OpenAI.Chat.ChatCompletionCreateParams;
+  cacheControl: CacheControl;
+  sessionId: string;
+  signal?: AbortSignal;
+}
+
+export type ChatResult =
+  | { type: "json"; headers: Record<string, string>; body: OpenAI.Chat.ChatCompletion }
+  | { type: "stream"; headers: Record<string, string>; chunks: AsyncIterable<string> };
+
+export type RequestContextInit = MessageInitShape<typeof RequestContextSchema>;
+export type CacheKeyInit = MessageInitShape<typeof CacheKeySchema>;
+export type CacheOutcome = "hit_exact" | "hit_semantic" | "miss" | "bypass";
+
+/** Filled in step by step; later steps and hooks read what earlier ones wrote. */
+export interface ChatRecord {
+  call: ChatCall;
+  ctx: RequestContextInit;
+  /** The client named an alias ("auto"): the gateway routes. */
+  alias: boolean;
+  facts: RequestFacts;
+  /** The one prompt-size estimate: routing (context windows) and budget reservation use it. */
+  prompt: TokenEstimate;
+  cls: ClassifyResponse;
+  cacheKey: CacheKeyInit;
+  cacheOutcome: CacheOutcome;
+  lookup?: LookupResponse;
+  route?: RouteResponse;
+  /** A budget reservation (id = request id) is held. */
+  reserved: boolean;
+  /** The outcome went to the hooks (its RequestCompleted settles or releases the reservation). */
+  finished?: boolean;
+}
+
+/** How the request ended, for the after-answer hooks. */
+export interface ChatOutcome {
+  status: number;
+  errorCode: string;
+  runs: RunResult[];
+  escalated: boolean;
+  overheadMs: number;
+  totalMs: number;
+  stream: boolean;
+  model: string;
+  provider: string;
+  /** Provider cost as priced at the edge (headers, metrics); the ledger prices it again as the truth. */
+  costUsd?: string;
+  completion?: OpenAI.Chat.ChatCompletion;
+}

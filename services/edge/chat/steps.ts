@@ -1,0 +1,139 @@
+// The pipeline's steps before execution, each small and over the one record: prepare, classify,
+// look up the cache, route, reserve budget.
+import type { ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
+import { CacheControl, type LookupResponse } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import { Decimal } from "decimal.js";
+import { errors, GatewayError } from "#libs/errors/openai-error.ts";
+import { tierName } from "#libs/rpc/tier.ts";
+import { countPromptTokens } from "#libs/tokens/count.ts";
+import type { BudgetStates } from "../budget-states.ts";
+import type { EdgeDeps } from "../deps.ts";
+import { requestFacts } from "../messages.ts";
+import type { EdgeMetrics } from "../metrics.ts";
+import type { ChatCall, ChatRecord } from "./record.ts";
+
+const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Reads the request once: the facts every later step decides on. */
+export function prepare(deps: EdgeDeps, call: ChatCall): Omit<ChatRecord, "cls" | "cacheKey" | "cacheOutcome" | "reserved"> {
+  const body = call.body;
+  const alias = deps.config.edge.aliases.includes(body.model);
+  const modelCfg = deps.config.models[body.model];
+  if (!alias && !modelCfg) throw errors.modelNotFound(body.model);
+  const facts = requestFacts(body, modelCfg?.max_output_tokens ?? 1024);
+  return {
+    call,
+    ctx: { requestId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, traceId: call.traceId },
+    alias,
+    facts,
+    prompt: countPromptTokens(facts.texts),
+  };
+}
+
+export function classify(deps: EdgeDeps, rec: Pick<ChatRecord, "ctx" | "facts">): Promise<ClassifyResponse> {
+  const f = rec.facts;
+  return deps.clients.classifier.classify({ context: rec.ctx, messages: f.messages, hasTools: f.hasTools, jsonMode: f.jsonMode, maxTokens: f.maxTokens });
+}
+
+/** The cache key: the answer is valid for this tier (alias) or model, these messages and parameters. */
+export function cacheKeyOf(rec: Pick<ChatRecord, "call" | "ctx" | "alias" | "facts">, cls: ClassifyResponse): ChatRecord["cacheKey"] {
+  return {
+    context: rec.ctx,
+    scope: rec.alias ? tierName(cls.tier) : rec.call.body.model,
+    messages: rec.facts.messages,
+    paramsJson: canonicalParams(rec.call.body),
+    category: cls.category,
+    control: rec.call.cacheControl,
+  };
+}
+
+/** Best effort: a cache outage costs money, never an answer. Undefined when the lookup is skipped. */
+export async function lookupCache(deps: EdgeDeps, metrics: EdgeMetrics, rec: ChatRecord): Promise<LookupResponse | undefined> {
+  const control = rec.call.cacheControl;
+  if (control === CacheControl.OFF || control === CacheControl.REFRESH) return undefined;
+  try {
+    return await deps.clients.cache.lookup({ key: rec.cacheKey });
+  } catch (e) {
+    metrics.degraded.inc({ dependency: "cache" });
+    deps.logger.warn({ err: errMsg(e), requestId: rec.call.requestId }, "cache lookup failed");
+    return undefined;
+  }
+}
+
+/** The router decides capability and context fit (on the one prompt estimate), candidates, cascade and shadow tests. */
+export async function route(deps: EdgeDeps, budgets: BudgetStates, rec: ChatRecord): Promise<NonNullable<ChatRecord["route"]>> {
+  const { call, facts } = rec;
+  const r = await deps.clients.router.route({
+    context: rec.ctx,
+    requestedModel: call.body.model,
+    tier: rec.cls.tier,
+    category: rec.cls.category,
+    inputTokens: BigInt(rec.prompt.tokens),
+    maxTokens: facts.maxTokens,
+    requiredCapabilities: facts.capabilities,
+    sessionId: call.sessionId,
+    stream: call.body.stream === true,
+    budgetState: budgets.get(budgetKey(rec)),
+  });
+  if (r.candidates.length === 0) {
+    throw errors.badRequest(`No configured model can serve this request (${r.reasons.join("; ") || "context window or capabilities"}).`, "model", "no_capable_model");
+  }
+  return r;
+}
+
+/**
+ * Reserves the worst case: the dearest candidate (fallbacks may land there), plus for a cascade the
+ * dearest escalation too, since an escalated request pays for both calls. False when the budget
+ * store is down (admitted and counted as degraded); throws 429 past a hard limit.
+ */
+export async function reserve(deps: EdgeDeps, metrics: EdgeMetrics, budgets: BudgetStates, rec: ChatRecord): Promise<boolean> {
+  const r = rec.route;
+  if (!r) return false;
+  const at = new Date();
+  const { pricing } = deps;
+  const tokens = rec.prompt.tokens;
+  const max = rec.facts.maxTokens;
+  let worst = new Decimal(pricing.worstCaseUsd(r.candidates.map((c) => c.model), tokens, max, at));
+  if (r.cascade) worst = worst.plus(pricing.worstCaseUsd(r.escalation.map((c) => c.model), tokens, max, at));
+  const { call } = rec;
+  try {
+    const res = await deps.clients.ledger.reserveBudget({ reservationId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, amountUsd: worst.toFixed() });
+    budgets.set(budgetKey(rec), res.state);
+    if (!res.admitted) throw errors.quotaExceeded(res.message || "Budget exhausted for this key or tenant.");
+    return true;
+  } catch (e) {
+    if (e instanceof GatewayError) throw e;
+    metrics.degraded.inc({ dependency: "budget" });
+    deps.logger.warn({ err: errMsg(e), requestId: call.requestId }, "budget reservation failed; admitting");
+    return false;
+  }
+}
+
+/** Gives a reservation back when the request ends without a RequestCompleted (which would settle it). */
+export async function release(deps: EdgeDeps, reservationId: string): Promise<void> {
+  try {
+    await deps.clients.ledger.settleBudget({ reservationId, actualUsd: "" });
+  } catch (e) {
+    deps.logger.warn({ err: errMsg(e), reservationId }, "budget release failed; reservation expires by TTL");
+  }
+}
+
+const budgetKey = (rec: Pick<ChatRecord, "call">): string => `${rec.call.auth.tenantId}/${rec.call.auth.keyId}`;
+
+/** Everything besides the messages that changes the answer, with stable key order. */
+export function canonicalParams(body: ChatCall["body"]): string {
+  const src = body as unknown as Record<string, unknown>;
+  const keys = ["frequency_penalty", "logit_bias", "max_completion_tokens", "max_tokens", "n", "presence_penalty", "reasoning_effort", "response_format", "seed", "stop", "temperature", "tool_choice", "tools", "top_p"];
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (src[k] !== undefined && src[k] !== null) out[k] = src[k];
+  return stableStringify(out);
+}
+
+function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(",")}]`;
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v);
+}
