@@ -11,7 +11,7 @@ export const DEFAULT_CONFIG_PATH = "deploy/config/llmgw.yaml";
 export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[]; type: "number" | "string" }> = [
   { env: "PORT", path: ["edge", "port"], type: "number" },
   { env: "LLMGW_EDGE_HOST", path: ["edge", "host"], type: "string" },
-  { env: "LLMGW_SHADOW_SAMPLE_RATE", path: ["edge", "shadow_sample_rate"], type: "number" },
+  { env: "LLMGW_SHADOW_SAMPLE_RATE", path: ["routing", "shadow", "sample_rate"], type: "number" },
   { env: "LLMGW_CLASSIFIER_ADDR", path: ["services", "classifier", "address"], type: "string" },
   { env: "LLMGW_CACHE_ADDR", path: ["services", "cache", "address"], type: "string" },
   { env: "LLMGW_ROUTER_ADDR", path: ["services", "router", "address"], type: "string" },

@@ -54,7 +54,6 @@ export const configSchema = z
         request_timeout_ms: z.number().int().positive().default(120_000),
         // Model names that mean "let the gateway route".
         aliases: z.array(z.string().min(1)).default(["auto"]),
-        shadow_sample_rate: z.number().min(0).max(1).default(0),
       })
       .strict(),
     providers: z.record(z.string(), providerSchema),
@@ -70,6 +69,16 @@ export const configSchema = z
             enabled: z.boolean().default(true),
             tiers: z.array(tierSchema).default(["MEDIUM"]),
             categories: z.array(z.string()).default([]),
+          })
+          .strict()
+          .default({}),
+        // Shadow tests: the router samples this share of routed requests in these tiers and names
+        // up to `candidates` cheaper models (the next tier down) to replay them on after the answer.
+        shadow: z
+          .object({
+            sample_rate: z.number().min(0).max(1).default(0),
+            tiers: z.array(tierSchema).default(["HIGH"]),
+            candidates: z.number().int().min(1).max(4).default(1),
           })
           .strict()
           .default({}),

@@ -40,6 +40,7 @@ export class RouterServiceImpl implements Impl {
       escalation: d.escalation.map(candidate),
       reasons: d.reasons,
       referenceModel: d.referenceModel,
+      shadowCandidates: d.shadow.map(candidate),
     };
   }
 

@@ -78,7 +78,7 @@ const requestCost = (e: Expected): bigint => e.calls.reduce((s, c) => (c.unprice
 beforeAll(async () => {
   const config = testConfig((c) => {
     // Every HIGH-tier answer is shadow-tested, so the mix has a shadow call in it.
-    c.edge.shadow_sample_rate = 1;
+    c.routing.shadow.sample_rate = 1;
     // A deployment the simulator serves but the price table does not know.
     c.models[UNPRICED_MODEL] = { provider: "openai", upstream: "gpt-4o-mini", context_window: 128_000, max_output_tokens: 4096, capabilities: ["streaming"], latency_ms: 400, quality: 0.5, max_concurrency: 64 };
   });

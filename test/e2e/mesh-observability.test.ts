@@ -8,7 +8,7 @@ import { capturingLogger, DATABASE_URL, startGateway, testConfig, type Gateway }
 
 // Services a routed, uncached, non-streaming request passes through (ledger: key check, budget, event).
 const ON_PATH = ["edge", "classifier", "cache", "router", "executor", "ledger"] as const;
-// Classified HIGH by the bundled classifier, so with shadow_sample_rate 1 it is also shadow-tested.
+// Classified HIGH by the bundled classifier, so with routing.shadow.sample_rate 1 it is also shadow-tested.
 const HIGH_PROMPT = "Prove rigorously that there are infinitely many prime numbers, then analyse the asymptotic density of primes and derive the prime number theorem sketch step by step.";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +32,7 @@ describe("mesh observability", () => {
   let apiKey: string;
 
   beforeAll(async () => {
-    gw = await startGateway("mesh", { logger: cap.logger, config: testConfig((c) => (c.edge.shadow_sample_rate = 1)) });
+    gw = await startGateway("mesh", { logger: cap.logger, config: testConfig((c) => (c.routing.shadow.sample_rate = 1)) });
     schema = gw.mesh?.ledgerSchema ?? "";
     apiKey = await gw.createKey("acme");
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0, timeout: 20_000 });

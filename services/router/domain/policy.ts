@@ -12,6 +12,8 @@ export interface PolicyDeps {
   models: ReadonlyMap<string, ModelView>;
   health: (model: string) => BreakerState;
   sessions: SessionStore;
+  /** Uniform [0,1) for shadow sampling (injected in tests). */
+  random?: () => number;
 }
 
 export function isAlias(config: Config, model: string): boolean {
@@ -27,7 +29,7 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   if (!isAlias(config, input.requestedModel)) {
     const m = models.get(input.requestedModel);
     reasons.push(`model ${input.requestedModel} requested`);
-    return { candidates: m ? [m] : [], tier: input.tier, cascade: false, escalation: [], reasons, referenceModel: input.requestedModel };
+    return { candidates: m ? [m] : [], tier: input.tier, cascade: false, escalation: [], reasons, referenceModel: input.requestedModel, shadow: [] };
   }
 
   let tier = input.tier;
@@ -116,7 +118,20 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   if (doCascade) reasons.push(`cascade: ${candidates[0]?.id} verified, escalates to ${escalation[0]?.id}`);
   if (candidates[0]) reasons.push(`${firstTier} -> ${candidates[0].id} (${strategy})`);
   if (candidates.length > 0) deps.sessions.record(input.sessionId, firstTier, candidates[0]?.provider ?? "", candidates[0]?.id ?? "");
-  return { candidates, tier: firstTier, cascade: doCascade, escalation: doCascade ? escalation : [], reasons, referenceModel: config.routing.reference_model };
+
+  // Shadow test: a sampled share of this tier's traffic is replayed on the next tier down's
+  // cheapest capable models, so the evaluator can say where the cheaper tier is as good.
+  const sh = config.routing.shadow;
+  let shadow: ModelView[] = [];
+  const lower = TIER_NAMES[TIER_NAMES.indexOf(firstTier) - 1];
+  if (lower && sh.sample_rate > 0 && sh.tiers.includes(firstTier) && candidates.length > 0 && (deps.random ?? Math.random)() < sh.sample_rate) {
+    const lowerIds = new Set(idsOf(config, lower));
+    shadow = pick(lower)
+      .list.filter((m) => lowerIds.has(m.id) && m.id !== candidates[0]?.id)
+      .slice(0, sh.candidates);
+    if (shadow.length > 0) reasons.push(`shadow test on ${shadow.map((m) => m.id).join(",")}`);
+  }
+  return { candidates, tier: firstTier, cascade: doCascade, escalation: doCascade ? escalation : [], reasons, referenceModel: config.routing.reference_model, shadow };
 }
 
 function idsOf(config: Config, tier: TierName): string[] {

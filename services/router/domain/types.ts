@@ -37,4 +37,6 @@ export interface RouteDecision {
   escalation: ModelView[];
   reasons: string[];
   referenceModel: string;
+  /** Sampled for a shadow test: cheaper models to replay the request on (else empty). */
+  shadow: ModelView[];
 }
