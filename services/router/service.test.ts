@@ -1,7 +1,8 @@
 // RouterService through Connect (in-process router transport): the real policy over the shipped
 // config and price table, with a health function standing in for the executor's breaker states.
 import { describe, expect, it } from "vitest";
-import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { ERROR_METADATA } from "#libs/errors/connect-to-openai.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { loadConfig } from "#libs/config/load.ts";
 import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
@@ -86,10 +87,19 @@ describe("RouterService.Route", () => {
     expect(r.cascade).toBe(false);
   });
 
-  it("an unknown concrete model gets no candidates (the edge answers 400), not an error", async () => {
-    const r = await routerClient().route(route({ requestedModel: "no-such-model" }));
-    expect(r.candidates).toEqual([]);
-    expect(r.reasons).toEqual(["model no-such-model requested"]);
+  it("an unknown concrete model is NotFound with the OpenAI code model_not_found", async () => {
+    const e = await routerClient().route(route({ requestedModel: "no-such-model" })).then(() => undefined, (x: unknown) => ConnectError.from(x));
+    expect(e?.code).toBe(Code.NotFound);
+    expect(e?.metadata.get(ERROR_METADATA.code)).toBe("model_not_found");
+  });
+
+  it("a concrete model is refused when the prompt does not fit it or it lacks a capability (decided here, once)", async () => {
+    const refusal = async (over: Parameters<typeof route>[0]) => routerClient().route(route(over)).then(() => undefined, (x: unknown) => ConnectError.from(x));
+    const big = await refusal({ requestedModel: "small-8k", inputTokens: 9_000n });
+    expect([big?.code, big?.metadata.get(ERROR_METADATA.code), big?.metadata.get(ERROR_METADATA.param)]).toEqual([Code.InvalidArgument, "context_length_exceeded", "messages"]);
+    const tools = await refusal({ requestedModel: "small-8k", requiredCapabilities: ["tools"] });
+    expect([tools?.code, tools?.metadata.get(ERROR_METADATA.code)]).toEqual([Code.InvalidArgument, "unsupported_capability"]);
+    expect((await routerClient().route(route({ requestedModel: "small-8k", inputTokens: 100n }))).candidates.map((c) => c.model)).toEqual(["small-8k"]);
   });
 
   it("skips models lacking a required capability or context window", async () => {
@@ -101,8 +111,8 @@ describe("RouterService.Route", () => {
     expect(long.candidates.length).toBeGreaterThan(0);
     expect(long.candidates.every((c) => c.contextWindow >= 150_000n)).toBe(true);
 
-    const huge = await routerClient().route(route({ inputTokens: 5_000_000n }));
-    expect(huge.candidates).toEqual([]);
+    const huge = await routerClient().route(route({ inputTokens: 5_000_000n })).then(() => undefined, (x: unknown) => ConnectError.from(x));
+    expect(huge?.metadata.get(ERROR_METADATA.code)).toBe("context_length_exceeded");
   });
 
   it("skips a model whose breaker is open", async () => {

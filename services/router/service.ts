@@ -1,5 +1,6 @@
 // RouterService over gRPC: proto in, policy decision out. No I/O.
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, type ServiceImpl } from "@connectrpc/connect";
+import { serviceError } from "#libs/errors/connect-to-openai.ts";
 import { BUDGET_STATES, isMember, STRATEGIES } from "#libs/config/closed-sets.ts";
 import type { Config } from "#libs/config/schema.ts";
 import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
@@ -33,6 +34,10 @@ export class RouterServiceImpl implements Impl {
       this.policy,
     );
     this.logger.debug({ requestId: req.context?.requestId, tier: d.tier, model: d.candidates[0]?.id, reasons: d.reasons }, "routed");
+    if (d.refusal) {
+      const code = d.refusal.code === "model_not_found" ? Code.NotFound : Code.InvalidArgument;
+      throw serviceError(`${d.refusal.message} (${d.reasons.join("; ")})`, code, { code: d.refusal.code, ...(d.refusal.param ? { param: d.refusal.param } : {}) });
+    }
     return {
       candidates: d.candidates.map(candidate),
       tier: tierFromName(d.tier),

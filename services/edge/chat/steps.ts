@@ -26,8 +26,22 @@ export function prepare(deps: EdgeDeps, call: ChatCall): Omit<ChatRecord, "cls" 
     ctx: { requestId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, traceId: call.traceId },
     alias,
     facts,
-    prompt: countPromptTokens(facts.texts),
+    prompt: countPromptTokens(facts.texts, exactAbove(deps.config)),
   };
+}
+
+const smallestWindow = new WeakMap<EdgeDeps["config"], number>();
+/**
+ * Below the smallest context window in bytes, the byte count bounds the tokens and every model
+ * fits the bound; above it the router's fit decision needs the exact count, so we tokenize.
+ */
+function exactAbove(config: EdgeDeps["config"]): number {
+  let w = smallestWindow.get(config);
+  if (w === undefined) {
+    w = Math.min(16_384, ...Object.values(config.models).map((m) => m.context_window));
+    smallestWindow.set(config, w);
+  }
+  return w;
 }
 
 export function classify(deps: EdgeDeps, rec: Pick<ChatRecord, "ctx" | "facts">): Promise<ClassifyResponse> {

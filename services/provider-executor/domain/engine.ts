@@ -8,7 +8,7 @@ import type { Config } from "#libs/config/schema.ts";
 import { GatewayError, errors, isGatewayError } from "#libs/errors/openai-error.ts";
 import { countTokens } from "#libs/tokens/count.ts";
 import { ADAPTERS } from "../providers/factory.ts";
-import { countPromptTokens, promptTokenUpperBound } from "../providers/tokens.ts";
+import { countPromptTokens } from "../providers/tokens.ts";
 import type { CallOptions, ChatChunk, ProviderAdapter, Usage } from "../providers/types.ts";
 import { ZERO_USAGE } from "../providers/types.ts";
 import { attemptAbort, sleep, type AttemptAbort } from "./abort.ts";
@@ -17,7 +17,6 @@ import { OutputText, streamUsage } from "./estimate.ts";
 import { errorFromSkips } from "./final-error.ts";
 import { DeploymentGuard } from "./guard.ts";
 import { ExecutorMetrics } from "./metrics.ts";
-import { fitsContext, missingCapabilities, requestedOutputTokens, requiredCapabilities } from "./requirements.ts";
 import { DEFAULT_BACKOFF, classifyFailure, retryDelayMs, type BackoffOptions } from "./retry-policy.ts";
 import type { AttemptRecord, AttemptStatus, DeploymentHealth, ExecEvent, ExecuteRequest } from "./types.ts";
 
@@ -105,7 +104,6 @@ export class ExecutorEngine {
     const startedAt = this.now();
     const total = req.totalTimeoutMs !== undefined && req.totalTimeoutMs > 0 ? req.totalTimeoutMs : this.exec.total_timeout_ms;
     let prompt: number | undefined;
-    let promptBound: number | undefined;
     const run: RunState = {
       req,
       attempts: [],
@@ -113,8 +111,6 @@ export class ExecutorEngine {
       deadlineAt: startedAt + total,
       promptTokens: () => (prompt ??= countPromptTokens(req.body)),
     };
-    const needs = requiredCapabilities(req.body, req.stream);
-    const outputTokens = requestedOutputTokens(req.body);
     let lastError: GatewayError | null = null;
 
     candidates: for (const cand of req.candidates) {
@@ -123,17 +119,8 @@ export class ExecutorEngine {
         this.skip(run, cand.model, "", "skipped_unknown_model", "model_not_found");
         continue;
       }
-      const missing = missingCapabilities(dep, needs);
-      if (missing.length > 0) {
-        this.skip(run, dep.model, dep.providerId, "skipped_capability", missing.join(","));
-        continue;
-      }
-      // The byte bound is free; the tokenizer only runs when the bound does not fit.
-      promptBound ??= promptTokenUpperBound(req.body);
-      if (!fitsContext(dep, promptBound, outputTokens) && !fitsContext(dep, run.promptTokens(), outputTokens)) {
-        this.skip(run, dep.model, dep.providerId, "skipped_context_window", "context_length_exceeded");
-        continue;
-      }
+      // Capability and context fit were decided by the router when it named the candidates; a
+      // provider that still refuses (its own tokenizer) answers 400, which falls back like any other.
       const adapter = this.adapterFor(dep);
       if (!adapter) {
         this.skip(run, dep.model, dep.providerId, "skipped_no_credentials", "no_api_key");

@@ -12,14 +12,6 @@ export function errorFromSkips(attempts: readonly AttemptRecord[], promptTokens:
   if (has("skipped_no_credentials")) {
     return new GatewayError({ status: 502, type: "server_error", code: "upstream_auth_failed", message: "No provider key is configured for any candidate model." });
   }
-  if (has("skipped_context_window")) {
-    const n = promptTokens === undefined ? "" : ` (${promptTokens} prompt tokens)`;
-    return errors.badRequest(`The request${n} does not fit the context window of any candidate model.`, "messages", "context_length_exceeded");
-  }
-  if (has("skipped_capability")) {
-    const codes = [...new Set(attempts.filter((a) => a.status === "skipped_capability").map((a) => a.errorCode))].join(", ");
-    return errors.badRequest(`No candidate model supports what the request needs (${codes}).`, null, "unsupported_capability");
-  }
   const unknown = attempts.find((a) => a.status === "skipped_unknown_model");
   if (unknown) return errors.modelNotFound(unknown.model);
   return errors.badRequest("No candidate models were given.", "model");

@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "#libs/config/load.ts";
-import type { ChatRequest } from "../providers/types.ts";
 import { SIMULATOR_API_KEY, resolveDeployments } from "./deployments.ts";
 import { errorFromSkips } from "./final-error.ts";
-import { fitsContext, missingCapabilities, requestedOutputTokens, requiredCapabilities } from "./requirements.ts";
 import type { AttemptRecord } from "./types.ts";
 
 const config = parseConfig({
@@ -29,38 +27,12 @@ describe("resolveDeployments", () => {
   });
 });
 
-describe("requirements", () => {
-  const body = (over: Partial<ChatRequest>): ChatRequest => ({ model: "m", messages: [{ role: "user", content: "hi" }], ...over }) as ChatRequest;
-  it.each([
-    [body({}), false, []],
-    [body({}), true, ["streaming"]],
-    [body({ tools: [{ type: "function", function: { name: "f" } }] }), false, ["tools"]],
-    [body({ messages: [{ role: "tool", tool_call_id: "c", content: "r" }] }), false, ["tools"]],
-    [body({ response_format: { type: "json_object" } }), false, ["json_mode"]],
-    [body({ response_format: { type: "text" } }), false, []],
-    [body({ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/y.png" } }] }] }), false, ["vision"]],
-  ])("%j stream=%s needs %j", (b, stream, want) => expect(requiredCapabilities(b, stream)).toEqual(want));
-
-  it("checks capabilities and the context window including the requested output", () => {
-    const d = resolveDeployments(config, {});
-    const mini = d.get("mini");
-    if (!mini) throw new Error("mini missing");
-    expect(missingCapabilities(mini, ["tools", "vision", "streaming"])).toEqual(["vision"]);
-    expect(requestedOutputTokens(body({ max_tokens: 300 }))).toBe(300);
-    expect(requestedOutputTokens(body({ max_completion_tokens: 200, max_tokens: 300 }))).toBe(200);
-    expect(fitsContext(mini, 700, 300)).toBe(true);
-    expect(fitsContext(mini, 701, 300)).toBe(false);
-  });
-});
-
 describe("errorFromSkips", () => {
   const a = (status: AttemptRecord["status"], errorCode = ""): AttemptRecord => ({ model: "m", provider: "p", status, httpStatus: 0, errorCode, latencyMs: 0, usage: null });
   it.each([
-    [[a("skipped_context_window"), a("skipped_breaker_open")], 503, "service_unavailable"],
+    [[a("skipped_unknown_model"), a("skipped_breaker_open")], 503, "service_unavailable"],
     [[a("skipped_concurrency")], 503, "service_unavailable"],
     [[a("skipped_no_credentials")], 502, "upstream_auth_failed"],
-    [[a("skipped_context_window"), a("skipped_capability", "tools")], 400, "context_length_exceeded"],
-    [[a("skipped_capability", "tools")], 400, "unsupported_capability"],
     [[a("skipped_unknown_model")], 404, "model_not_found"],
     [[], 400, null],
   ])("%#", (attempts, status, code) => {

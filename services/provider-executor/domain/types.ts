@@ -23,8 +23,6 @@ export type AttemptStatus =
   | "error"
   | "skipped_breaker_open"
   | "skipped_concurrency"
-  | "skipped_context_window"
-  | "skipped_capability"
   | "skipped_unknown_model"
   | "skipped_no_credentials"
   | "skipped_deadline";

@@ -24,29 +24,6 @@ export function countPromptTokens(body: ChatRequest): number {
   return total;
 }
 
-/**
- * A cheap upper bound of countPromptTokens: a token is at least one UTF-8 byte. Lets the context-window
- * check skip the tokenizer whenever even the bound fits (the common case).
- */
-export function promptTokenUpperBound(body: ChatRequest): number {
-  let total = REPLY_PRIMING;
-  for (const m of body.messages) {
-    total += PER_MESSAGE;
-    const content: unknown = m.content;
-    if (typeof content === "string") total += Buffer.byteLength(content);
-    else if (Array.isArray(content)) {
-      for (const part of content as unknown[]) {
-        const p = part as { type?: unknown; text?: unknown };
-        if (p.type === "image_url") total += IMAGE_TOKENS;
-        else total += Buffer.byteLength(typeof p.text === "string" ? p.text : JSON.stringify(part));
-      }
-    }
-    if (m.role === "assistant" && m.tool_calls) total += Buffer.byteLength(JSON.stringify(m.tool_calls));
-  }
-  if (body.tools && body.tools.length > 0) total += Buffer.byteLength(JSON.stringify(body.tools));
-  return total;
-}
-
 function countPartTokens(part: unknown): number {
   if (typeof part !== "object" || part === null) return 0;
   const p = part as { type?: unknown; text?: unknown; refusal?: unknown };

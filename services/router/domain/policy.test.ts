@@ -78,3 +78,34 @@ describe("routing policy", () => {
     expect(decide({ ...base, inputTokens: 5_000_000 }, deps()).candidates).toEqual([]);
   });
 });
+
+describe("shadow sampling", () => {
+  const withShadow = (rate: number, candidates = 1) => {
+    const c = structuredClone(config);
+    c.routing.shadow = { sample_rate: rate, tiers: ["HIGH"], candidates };
+    return c;
+  };
+  const at = (rate: number, draw: number, patch: Partial<RouteInput> = {}, candidates = 1) =>
+    decide({ ...base, tier: "HIGH", ...patch }, { ...deps(), config: withShadow(rate, candidates), random: () => draw });
+
+  it("a sampled HIGH request names the next tier's cheapest capable model", () => {
+    const d = at(0.5, 0.1);
+    expect(d.candidates[0]?.id).toBe("gpt-4o");
+    expect(d.shadow.map((m) => m.id)).toEqual(["gpt-4o-mini"]);
+    expect(d.reasons.join("\n")).toContain("shadow test on gpt-4o-mini");
+  });
+
+  it.each<[string, number, number, Partial<RouteInput>]>([
+    ["not drawn", 0.5, 0.9, {}],
+    ["rate 0", 0, 0, {}],
+    ["tier not sampled", 1, 0, { tier: "MEDIUM" }],
+    ["a concrete model", 1, 0, { requestedModel: "gpt-4o" }],
+  ])("no shadow test when %s", (_name, rate, draw, patch) => {
+    expect(at(rate, draw, patch).shadow).toEqual([]);
+  });
+
+  it("more candidates when configured, never the served model, only capable ones", () => {
+    expect(at(1, 0, {}, 2).shadow.map((m) => m.id)).toEqual(["gpt-4o-mini", "claude-3-5-haiku-latest"]);
+    expect(at(1, 0, { capabilities: ["vision"] }, 3).shadow.every((m) => m.capabilities.includes("vision"))).toBe(true);
+  });
+});

@@ -25,11 +25,37 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   const reasons: string[] = [];
   const strategy: Strategy = input.strategy || config.routing.strategy;
 
-  // A concrete model is honoured as asked: the client chose, the gateway does not second-guess.
+  // Capability and context fit are decided here, once, on the edge's one prompt estimate.
+  const need = input.inputTokens + Math.min(input.maxTokens || 0, 4096);
+  const misfit = { context: false, capability: false };
+  const fits = (m: ModelView, why: string[]): boolean => {
+    if (m.contextWindow < input.inputTokens + 1) {
+      why.push(`${m.id}: context ${m.contextWindow} < prompt ${input.inputTokens}`);
+      misfit.context = true;
+      return false;
+    }
+    if (m.contextWindow < need) {
+      why.push(`${m.id}: context ${m.contextWindow} < prompt+output ${need}`);
+      misfit.context = true;
+      return false;
+    }
+    const missing = input.capabilities.filter((c) => c !== "streaming" && !m.capabilities.includes(c));
+    if (missing.length) {
+      why.push(`${m.id}: lacks ${missing.join(",")}`);
+      misfit.capability = true;
+      return false;
+    }
+    return true;
+  };
+
+  // A concrete model is honoured as asked (the client chose, the gateway does not second-guess)
+  // when it can take the request at all.
   if (!isAlias(config, input.requestedModel)) {
     const m = models.get(input.requestedModel);
     reasons.push(`model ${input.requestedModel} requested`);
-    return { candidates: m ? [m] : [], tier: input.tier, cascade: false, escalation: [], reasons, referenceModel: input.requestedModel, shadow: [] };
+    if (!m) return { candidates: [], tier: input.tier, cascade: false, escalation: [], reasons, referenceModel: input.requestedModel, shadow: [], refusal: { code: "model_not_found", param: "model", message: `The model '${input.requestedModel}' does not exist.` } };
+    const ok = fits(m, reasons);
+    return { candidates: ok ? [m] : [], tier: input.tier, cascade: false, escalation: [], reasons, referenceModel: input.requestedModel, shadow: [], ...refusalOf(ok, misfit, input) };
   }
 
   let tier = input.tier;
@@ -44,21 +70,8 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
     tier = lower;
   }
 
-  const need = input.inputTokens + Math.min(input.maxTokens || 0, 4096);
   const capable = (m: ModelView, why: string[]): boolean => {
-    if (m.contextWindow < input.inputTokens + 1) {
-      why.push(`${m.id}: context ${m.contextWindow} < prompt ${input.inputTokens}`);
-      return false;
-    }
-    if (m.contextWindow < need) {
-      why.push(`${m.id}: context ${m.contextWindow} < prompt+output ${need}`);
-      return false;
-    }
-    const missing = input.capabilities.filter((c) => c !== "streaming" && !m.capabilities.includes(c));
-    if (missing.length) {
-      why.push(`${m.id}: lacks ${missing.join(",")}`);
-      return false;
-    }
+    if (!fits(m, why)) return false;
     if (deps.health(m.id) === "open") {
       why.push(`${m.id}: breaker open`);
       return false;
@@ -131,7 +144,18 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
       .slice(0, sh.candidates);
     if (shadow.length > 0) reasons.push(`shadow test on ${shadow.map((m) => m.id).join(",")}`);
   }
-  return { candidates, tier: firstTier, cascade: doCascade, escalation: doCascade ? escalation : [], reasons, referenceModel: config.routing.reference_model, shadow };
+  return { candidates, tier: firstTier, cascade: doCascade, escalation: doCascade ? escalation : [], reasons, referenceModel: config.routing.reference_model, shadow, ...refusalOf(candidates.length > 0, misfit, input) };
+}
+
+/** Why no model can take the request, most actionable first; nothing when one can. */
+function refusalOf(ok: boolean, misfit: { context: boolean; capability: boolean }, input: RouteInput): Pick<RouteDecision, "refusal"> {
+  if (ok) return {};
+  if (misfit.context) return { refusal: { code: "context_length_exceeded", param: "messages", message: `The request (${input.inputTokens} prompt tokens) does not fit the context window of any candidate model.` } };
+  if (misfit.capability) {
+    const need = input.capabilities.filter((c) => c !== "streaming").join(", ");
+    return { refusal: { code: "unsupported_capability", param: "", message: `No candidate model supports what the request needs (${need}).` } };
+  }
+  return { refusal: { code: "no_capable_model", param: "model", message: `No configured model can serve ${input.requestedModel} right now.` } };
 }
 
 function idsOf(config: Config, tier: TierName): string[] {

@@ -39,4 +39,6 @@ export interface RouteDecision {
   referenceModel: string;
   /** Sampled for a shadow test: cheaper models to replay the request on (else empty). */
   shadow: ModelView[];
+  /** Set when no model can take the request: an OpenAI error code the client gets as a 400. */
+  refusal?: { code: "context_length_exceeded" | "unsupported_capability" | "no_capable_model" | "model_not_found"; param: string; message: string };
 }
