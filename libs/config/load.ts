@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "yaml";
+import { SERVICE_NAMES } from "#libs/rpc/service-clients.ts";
 import { configSchema, type Config } from "./schema.ts";
 
 export const DEFAULT_CONFIG_PATH = "deploy/config/llmgw.yaml";
@@ -12,12 +13,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[]; type: "
   { env: "PORT", path: ["edge", "port"], type: "number" },
   { env: "LLMGW_EDGE_HOST", path: ["edge", "host"], type: "string" },
   { env: "LLMGW_SHADOW_SAMPLE_RATE", path: ["routing", "shadow", "sample_rate"], type: "number" },
-  { env: "LLMGW_CLASSIFIER_ADDR", path: ["services", "classifier", "address"], type: "string" },
-  { env: "LLMGW_CACHE_ADDR", path: ["services", "cache", "address"], type: "string" },
-  { env: "LLMGW_ROUTER_ADDR", path: ["services", "router", "address"], type: "string" },
-  { env: "LLMGW_EXECUTOR_ADDR", path: ["services", "executor", "address"], type: "string" },
-  { env: "LLMGW_EVALUATOR_ADDR", path: ["services", "evaluator", "address"], type: "string" },
-  { env: "LLMGW_LEDGER_ADDR", path: ["services", "ledger", "address"], type: "string" },
+  // Where clients dial each service in the mesh: LLMGW_<NAME>_ADDR for every service of the table.
+  ...SERVICE_NAMES.map((name) => ({ env: `LLMGW_${name.toUpperCase()}_ADDR`, path: ["services", name, "address"], type: "string" as const })),
 ];
 
 export class ConfigError extends Error {
