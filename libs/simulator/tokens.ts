@@ -1,12 +1,11 @@
-// Token counting with a real tokenizer (o200k_base). Building the encoder takes ~0.8 s, so it is built once per
-// process; counts for identical strings are memoized in a bounded map so hot loops never re-tokenize.
-import type { Tiktoken } from "js-tiktoken/lite";
-import { sharedEncoder } from "#libs/tokens/count.ts";
+// Token counting with a real tokenizer (o200k_base), the process's shared encoder (libs/tokens); counts for
+// identical strings are memoized in a bounded map so hot loops never re-tokenize.
+import { sharedEncoder, type TokenEncoder } from "#libs/tokens/count.ts";
 import { hashString } from "./hash.ts";
 
-let encoder: Tiktoken | undefined;
+let encoder: TokenEncoder | undefined;
 
-export function getEncoder(): Tiktoken {
+export function getEncoder(): TokenEncoder {
   encoder ??= sharedEncoder();
   return encoder;
 }

@@ -1,18 +1,23 @@
 // Token counting with a real tokenizer (o200k_base), made cheap for the hot path: UTF-8 byte length is an
 // upper bound on BPE tokens, so short prompts are bounded without tokenizing at all.
-import { Tiktoken } from "js-tiktoken/lite";
 import o200k from "js-tiktoken/ranks/o200k_base";
+import { CompactBpe, type TokenEncoder } from "./bpe.ts";
 
-let encoder: Tiktoken | undefined;
+export type { TokenEncoder };
 
-/** The process's one o200k encoder: building it costs about a second and tens of MB, so it is shared. */
-export function sharedEncoder(): Tiktoken {
-  encoder ??= new Tiktoken(o200k);
+let encoder: TokenEncoder | undefined;
+
+/**
+ * The process's one o200k encoder, shared. js-tiktoken's ranks with our compact encoder (bpe.ts): the same
+ * tokens as js-tiktoken's Tiktoken in ~5 MB instead of ~100 MB, built in ~0.1 s instead of ~1 s.
+ */
+export function sharedEncoder(): TokenEncoder {
+  encoder ??= new CompactBpe(o200k);
   return encoder;
 }
 const enc = sharedEncoder;
 
-/** Builds the encoder now (a second or more) so the first long prompt does not pay for it. */
+/** Builds the encoder now so the first long prompt does not pay for it. */
 export function warmTokenizer(): void {
   enc();
 }
