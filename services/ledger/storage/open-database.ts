@@ -1,8 +1,8 @@
 import { mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
 import { migrate } from "./migrate.ts";
 import { createPgPool, pgSqlClient } from "./pg-client.ts";
 import { pgliteSqlClient } from "./pglite-client.ts";
+import { openPglite } from "./pglite-open.ts";
 import type { SqlClient } from "./sql-client.ts";
 
 export const DEFAULT_PGLITE_DIR = "./data/ledger";
@@ -28,7 +28,7 @@ export async function openDatabase(url?: string, opts: { schema?: string; migrat
   if (!target.startsWith("pglite:")) throw new Error(`unsupported database url "${target}": use postgres://... or pglite:<dir>`);
   const dir = target.slice("pglite:".length);
   if (dir && dir !== "memory") mkdirSync(dir, { recursive: true });
-  const db = dir && dir !== "memory" ? new PGlite(dir) : new PGlite();
+  const db = await openPglite(dir && dir !== "memory" ? dir : undefined);
   if (opts.migrate !== false) await migrate({ kind: "pglite", db });
   return { kind: "pglite", sql: pgliteSqlClient(db), close: () => db.close() };
 }

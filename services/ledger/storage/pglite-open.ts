@@ -1,0 +1,66 @@
+// Opens PGlite (the embedded ledger) with a memory footprint fit for one small process.
+//  - shared_buffers: PGlite's initdb writes PostgreSQL's 128 MB default, and the WASM postgres touches
+//    all of it at start, so it is 128 MB of resident memory for a ledger that is a few MB at rest.
+//    PGLITE_SHARED_BUFFERS is enough for the embedded ledger's working set; PGlite's data directory is
+//    on disk (the OS page cache holds what does not fit).
+//  - First start: initdb runs in a second, throwaway PGlite instance plus the initdb WASM module; inside
+//    this process their ~450 MB (WASM memories, compiled code) would stay resident until a major GC,
+//    which an idle server may never run, and ~100 MB stays even after one (allocator fragmentation).
+//    It runs in a child process instead, which gives all of it back when it exits.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+
+/** shared_buffers of the embedded ledger (resident from start, so kept small). */
+export const PGLITE_SHARED_BUFFERS = "16MB";
+
+/** PGlite's start parameters with the small shared_buffers. */
+export function pgliteStartParams(): string[] {
+  return [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+}
+
+// Plain JS (no tsx needed): creates the database directory, then the process exits.
+const INIT_SCRIPT = `
+const [pglite, dir, params] = process.argv.slice(1);
+const { PGlite } = await import(pglite);
+const db = await PGlite.create(dir, { startParams: JSON.parse(params) });
+await db.close();
+`;
+
+/**
+ * Runs initdb for `dir` in a short-lived child process (a worker thread would leave its malloc arenas
+ * and part of its heap behind in this process); resolves once the directory holds a database.
+ */
+export function initPgliteDir(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // The package's CommonJS entry, resolved from here (the child's working directory may be anywhere).
+    const pglite = pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")).href;
+    const args = ["--input-type=module", "-e", INIT_SCRIPT, pglite, dir, JSON.stringify(pgliteStartParams())];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4_000);
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`PGlite initdb in ${dir} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
+    });
+  });
+}
+
+/**
+ * A ready PGlite: on disk in `dir`, or in memory when `dir` is undefined. A new directory is
+ * initialized by a child process first (or here, if that fails: the same database, more memory).
+ */
+export async function openPglite(dir: string | undefined): Promise<PGlite> {
+  const startParams = pgliteStartParams();
+  if (dir === undefined) return PGlite.create({ startParams });
+  if (!existsSync(join(dir, "PG_VERSION"))) {
+    await initPgliteDir(dir).catch(() => undefined);
+  }
+  return PGlite.create(dir, { startParams });
+}
