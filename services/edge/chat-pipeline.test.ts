@@ -549,6 +549,24 @@ describe("ChatPipeline: cascade", () => {
     expect(await counterValue(h.metrics.escalations, { from: "gpt-4o-mini", to: "gpt-4o" })).toBe(1);
   });
 
+  it("an escalation that fails serves the first answer and records it with its own usage", async () => {
+    const first = completion("gpt-4o-mini", "The answer", "length", { prompt_tokens: 900, completion_tokens: 100 });
+    for (const second of [failed(503, "gpt-4o"), new ConnectError("executor gone", Code.Unavailable)]) {
+      const h = await harness({ route: cascadeRoute(), executions: [answered(first), second] });
+      const res = json(await h.pipeline.handle(chatCall()));
+      expect(res.body.choices[0]?.message.content).toBe("The answer");
+      expect(res.headers["x-llmgw-model"]).toBe("gpt-4o-mini");
+      const ev = one(await h.completed());
+      expect(ev.httpStatus).toBe(200);
+      expect(ev.escalated).toBe(true);
+      expect(ev.model).toBe("gpt-4o-mini");
+      // The served answer's usage prices the baseline, not the failed escalation's (absent) one.
+      expect(ev.answerUsage).toMatchObject({ inputTokens: 900n, outputTokens: 100n });
+      expect(ev.calls[0]).toMatchObject({ kind: "cascade_first", model: "gpt-4o-mini" });
+      expect(h.calls.settle).toEqual([]);
+    }
+  });
+
   it("a first answer that passes is served without escalation", async () => {
     const h = await harness({ route: cascadeRoute(), executions: [answered(MINI), answered(GPT4O)] });
     const res = json(await h.pipeline.handle(chatCall()));
@@ -621,6 +639,8 @@ describe("ChatPipeline: failures", () => {
     expect(ev.errorCode).toBe("upstream_error");
     expect(ev.budgetReserved).toBe(true);
     expect(ev.calls.map((c) => [c.model, c.status])).toEqual([["gpt-4o-mini", "error"]]);
+    // The model tried names the failed request (the summary is absent on a failure).
+    expect([ev.model, ev.provider]).toEqual(["gpt-4o-mini", "openai"]);
     expect(h.calls.settle).toEqual([]);
     expect(h.calls.store).toEqual([]);
   });

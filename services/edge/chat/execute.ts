@@ -31,17 +31,34 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
     if (!verdict.ok) {
       escalated = true;
       metrics.escalations.inc({ from: first.summary?.model ?? "", to: route.escalation[0]?.model ?? "" });
-      const second = await runNonStreaming(deps.clients, { context: ctx, candidates: route.escalation, requestJson, stream: false, purpose: "escalation", signal: call.signal });
-      runs.push(second);
-      if (second.completion) final = second;
       route.reasons.push(`escalated: ${verdict.failures.join(",")}`);
+      try {
+        const second = await runNonStreaming(deps.clients, { context: ctx, candidates: route.escalation, requestJson, stream: false, purpose: "escalation", signal: call.signal });
+        runs.push(second);
+        if (second.completion) final = second;
+      } catch (e) {
+        // The cheap answer exists and its call is billed: serve and record it rather than lose both.
+        deps.logger.warn({ err: e instanceof Error ? e.message : String(e), requestId: call.requestId }, "escalation call failed; serving the first answer");
+        route.reasons.push("escalation failed");
+      }
     }
   }
   const providerMs = runs.reduce((s, r) => s + Number(r.summary?.latencyMs ?? 0n), 0);
   const totalMs = performance.now() - call.t0;
   // Overhead = everything that is not provider time: our hops, classification, cache, routing.
   const overheadMs = Math.max(0, totalMs - providerMs);
-  const base = { runs, escalated, overheadMs, totalMs, stream: false, model: final.summary?.model ?? "", provider: final.summary?.provider ?? "" };
+  const lastAttempt = final.attempts.at(-1);
+  const base = {
+    runs,
+    escalated,
+    overheadMs,
+    totalMs,
+    stream: false,
+    // On a failure after calls, the last model tried names the request.
+    model: final.summary?.model ?? lastAttempt?.model ?? "",
+    provider: final.summary?.provider ?? lastAttempt?.provider ?? "",
+    ...(final.summary?.usage ? { answerUsage: final.summary.usage } : {}),
+  };
   if (!final.completion || !final.summary) {
     const err = final.failure ? failureToError(final.failure) : errors.badGateway("The provider returned no answer.");
     finish(rec, { ...base, status: err.status, errorCode: err.code ?? "" });
@@ -80,7 +97,8 @@ export async function executeStreaming(deps: EdgeDeps, metrics: EdgeMetrics, rec
   const started = await startStreaming(deps.clients, { context: ctx, candidates: route.candidates, requestJson, stream: true, purpose: "primary", signal: call.signal });
   if (!isStreamStart(started)) {
     const err = started.failure ? failureToError(started.failure) : errors.badGateway("The provider returned an empty stream.");
-    finish(rec, { status: err.status, errorCode: err.code ?? "", runs: [started], escalated: false, overheadMs: preMs, totalMs: performance.now() - call.t0, stream: true, model: "", provider: "" });
+    const last = started.attempts.at(-1);
+    finish(rec, { status: err.status, errorCode: err.code ?? "", runs: [started], escalated: false, overheadMs: preMs, totalMs: performance.now() - call.t0, stream: true, model: last?.model ?? "", provider: last?.provider ?? "" });
     throw err;
   }
   const model = started.model || (route.candidates[0]?.model ?? "");
@@ -98,7 +116,8 @@ export async function executeStreaming(deps: EdgeDeps, metrics: EdgeMetrics, rec
         totalMs: performance.now() - call.t0,
         stream: true,
         model: run.summary?.model ?? model,
-        provider: run.summary?.provider ?? "",
+        provider: run.summary?.provider ?? run.attempts.at(-1)?.provider ?? "",
+        ...(run.summary?.usage ? { answerUsage: run.summary.usage } : {}),
         costUsd: usd.toFixed(),
         ...(run.completion ? { completion: run.completion } : {}),
       });

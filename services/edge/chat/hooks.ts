@@ -58,7 +58,6 @@ function publishCompleted({ deps, outbox }: HookDeps): AfterAnswerHook {
   const subject = subjects(deps.events.names).requestCompleted;
   return (rec, out) => {
     const hit = rec.cacheOutcome.startsWith("hit");
-    const summary = out.runs.at(-1)?.summary;
     const cachedUsage = hit ? out.completion?.usage : undefined;
     const bytes = requestCompletedBytes({
       context: rec.ctx,
@@ -81,7 +80,7 @@ function publishCompleted({ deps, outbox }: HookDeps): AfterAnswerHook {
       baselineModel: rec.alias ? rec.route?.referenceModel || deps.config.routing.reference_model : rec.call.body.model,
       runs: out.runs,
       // The answer's own usage prices the baseline: what this answer would have cost on the reference model.
-      ...(hit ? (cachedUsage ? { answerUsage: openAIUsageToProto(cachedUsage) } : {}) : summary?.usage ? { answerUsage: summary.usage } : {}),
+      ...(hit ? (cachedUsage ? { answerUsage: openAIUsageToProto(cachedUsage) } : {}) : out.answerUsage ? { answerUsage: out.answerUsage } : {}),
       budgetReserved: rec.reserved,
     });
     outbox.publish(subject, bytes, rec.call.requestId);

@@ -3,7 +3,7 @@ import type OpenAI from "openai";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CacheControl, CacheKeySchema, LookupResponse } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import type { ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
-import type { RequestContextSchema } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import type { RequestContextSchema, Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import type { RouteResponse } from "#libs/gen/llmgw/router/v1/router_pb.ts";
 import type { TokenEstimate } from "#libs/tokens/count.ts";
 import type { AuthContext } from "../auth.ts";
@@ -65,4 +65,6 @@ export interface ChatOutcome {
   /** Provider cost as priced at the edge (headers, metrics); the ledger prices it again as the truth. */
   costUsd?: string;
   completion?: OpenAI.Chat.ChatCompletion;
+  /** Usage of the call whose answer was served (it prices the baseline). */
+  answerUsage?: Usage;
 }
