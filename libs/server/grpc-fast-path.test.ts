@@ -1,0 +1,429 @@
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { create, toBinary, type DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client, type HandlerContext, type ServiceImpl, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Health, HealthCheckRequestSchema, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus as S } from "#libs/gen/grpc/health/v1/health_pb.ts";
+import { ClassifierService } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
+import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
+import { closeGrpcJsChannels, createGrpcJsClient } from "#libs/rpc/grpc-js-client.ts";
+import { createFastRpcServer, rpcService } from "./grpc-fast-path.ts";
+import { healthService } from "./health-service.ts";
+
+interface Deferred<T = void> {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+}
+function deferred<T = void>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+// What the server saw, reset before each test.
+let seen: {
+  header?: string | null;
+  timeout?: number | undefined;
+  protocol?: string;
+  started: Deferred;
+  aborted: Deferred<unknown>;
+  streamClosed: Deferred<boolean>;
+};
+beforeEach(() => {
+  seen = { started: deferred(), aborted: deferred<unknown>(), streamClosed: deferred<boolean>() };
+});
+
+const waitForAbort = (ctx: HandlerContext) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(r, 5_000);
+    ctx.signal.addEventListener("abort", () => (clearTimeout(t), seen.aborted.resolve(ctx.signal.reason), r()), { once: true });
+  });
+
+// A real generated service (grpc.health.v1) with behaviour scripted by the request's `service` field.
+const scripted = rpcService(Health, {
+  async check(req, ctx) {
+    seen.header = ctx.requestHeader.get("x-test");
+    seen.timeout = ctx.timeoutMs();
+    seen.protocol = ctx.protocolName;
+    switch (req.service) {
+      case "missing":
+        throw new ConnectError("no such service: a/b, 100% ü", Code.NotFound, { "x-err-meta": "m1" });
+      case "boom":
+        throw new Error("secret internals");
+      case "hang":
+        seen.started.resolve();
+        await waitForAbort(ctx);
+        return { status: S.UNKNOWN };
+      case "bad-header":
+        ctx.responseHeader.set("connection", "close");
+        return { status: S.SERVING };
+      case "headers":
+        ctx.responseHeader.set("x-res-h", "h1");
+        ctx.responseTrailer.set("x-res-t", "t1");
+        return create(HealthCheckResponseSchema, { status: S.NOT_SERVING });
+      default:
+        return { status: S.SERVING };
+    }
+  },
+  async *watch(req, ctx) {
+    if (req.service === "fail-early") throw new ConnectError("gone", Code.FailedPrecondition);
+    ctx.responseHeader.set("x-res-h", "stream");
+    ctx.responseTrailer.set("x-res-t", "done");
+    for (let i = 0; i < 3; i++) yield { status: S.SERVING };
+    if (req.service === "fail-late") throw new ConnectError("lost it", Code.Unavailable);
+    if (req.service === "endless") {
+      seen.started.resolve();
+      try {
+        while (!ctx.signal.aborted) {
+          yield { status: S.NOT_SERVING };
+          await new Promise<void>((r) => setTimeout(r, 2));
+        }
+        seen.aborted.resolve(ctx.signal.reason);
+      } finally {
+        seen.streamClosed.resolve(ctx.signal.aborted);
+      }
+    }
+  },
+});
+
+// More services on the same port; the executor is partly implemented (the rest answers UNIMPLEMENTED).
+const executor = rpcService(ExecutorService, {
+  async getHealth() {
+    return { deployments: [] };
+  },
+});
+const classifier = rpcService(ClassifierService, {
+  async classify(req) {
+    return { tier: Tier.HIGH, category: "code", confidence: 0.9, features: { n: String(req.messages.length) }, reasons: ["r1", "r2"], classifier: "rules" };
+  },
+});
+
+let server: http2.Http2Server;
+let baseUrl = "";
+let address = "";
+
+beforeAll(async () => {
+  server = createFastRpcServer([scripted, classifier, executor]);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = `http://${address}`;
+});
+
+afterAll(async () => {
+  closeGrpcJsChannels();
+  await new Promise<void>((r) => {
+    server.close(() => r());
+    setTimeout(r, 1_000).unref();
+  });
+});
+
+type Kind = "grpc-js" | "connect-grpc" | "connect" | "grpc-web";
+const transports = new Map<Kind, Transport>();
+function transportFor(kind: Exclude<Kind, "grpc-js">): Transport {
+  let t = transports.get(kind);
+  if (!t) {
+    t =
+      kind === "connect-grpc"
+        ? createGrpcTransport({ baseUrl })
+        : kind === "connect"
+          ? createConnectTransport({ baseUrl, httpVersion: "2" })
+          : createGrpcWebTransport({ baseUrl, httpVersion: "2" });
+    transports.set(kind, t);
+  }
+  return t;
+}
+function clientFor<T extends DescService>(kind: Kind, service: T): Client<T> {
+  return kind === "grpc-js" ? createGrpcJsClient(service, address) : createClient(service, transportFor(kind));
+}
+
+// grpc-js and Connect's gRPC transport take the fast path; Connect and gRPC-Web fall through to connectNodeAdapter.
+describe.each<Kind>(["grpc-js", "connect-grpc", "connect", "grpc-web"])("through the %s client", (kind) => {
+  const fast = kind === "grpc-js" || kind === "connect-grpc";
+
+  it("serves unary calls with request headers and the deadline in the HandlerContext", async () => {
+    const c = clientFor(kind, Health);
+    const res = await c.check({ service: "ok" }, { headers: { "x-test": "hello" }, timeoutMs: 5_000 });
+    expect(res.status).toBe(S.SERVING);
+    expect(seen.header).toBe("hello");
+    expect(seen.timeout).toBeGreaterThan(4_000);
+    expect(seen.timeout).toBeLessThanOrEqual(5_000);
+    expect(seen.protocol).toBe(kind === "connect-grpc" || kind === "grpc-js" ? "grpc" : kind);
+    const cl = clientFor(kind, ClassifierService);
+    const r = await cl.classify({ messages: [{ role: "user", content: "x" }] });
+    expect([r.tier, r.category, r.features, r.reasons]).toEqual([Tier.HIGH, "code", { n: "1" }, ["r1", "r2"]]);
+  });
+
+  it("sends the handler's response headers and trailers", async () => {
+    const c = clientFor(kind, Health);
+    let header: Headers | undefined;
+    let trailer: Headers | undefined;
+    const res = await c.check({ service: "headers" }, { onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) });
+    expect(res.status).toBe(S.NOT_SERVING);
+    expect(header?.get("x-res-h")).toBe("h1");
+    expect(trailer?.get("x-res-t")).toBe("t1");
+  });
+
+  it("maps ConnectError to the status code, message and metadata; other errors to INTERNAL", async () => {
+    const c = clientFor(kind, Health);
+    let trailer: Headers | undefined;
+    const e1 = await c.check({ service: "missing" }, { onTrailer: (t) => (trailer = t) }).catch((e: unknown) => e);
+    expect(e1).toBeInstanceOf(ConnectError);
+    expect((e1 as ConnectError).code).toBe(Code.NotFound);
+    expect((e1 as ConnectError).rawMessage).toBe("no such service: a/b, 100% ü");
+    const meta = kind === "grpc-js" ? (e1 as ConnectError).metadata : (trailer ?? (e1 as ConnectError).metadata);
+    expect(meta.get("x-err-meta") ?? (e1 as ConnectError).metadata.get("x-err-meta")).toBe("m1");
+    const e2 = await c.check({ service: "boom" }).catch((e: unknown) => e);
+    expect((e2 as ConnectError).code).toBe(Code.Internal);
+    expect((e2 as ConnectError).rawMessage).not.toContain("secret");
+  });
+
+  it("answers UNIMPLEMENTED for unknown services and for methods the impl lacks", async () => {
+    const router = clientFor(kind, RouterService);
+    const e1 = await router.listModels({}).catch((e: unknown) => e);
+    expect((e1 as ConnectError).code).toBe(Code.Unimplemented);
+    const executor = clientFor(kind, ExecutorService);
+    expect((await executor.getHealth({})).deployments).toEqual([]);
+    const e2 = await executor.getBatch({}).catch((e: unknown) => e);
+    expect((e2 as ConnectError).code).toBe(Code.Unimplemented);
+    const e3 = await (async () => {
+      for await (const _ of executor.execute({})) void _;
+    })().catch((e: unknown) => e);
+    expect((e3 as ConnectError).code).toBe(Code.Unimplemented);
+  });
+
+  it("streams server messages with headers and trailers, and maps errors before and after the first message", async () => {
+    const c = clientFor(kind, Health);
+    const got: S[] = [];
+    let header: Headers | undefined;
+    let trailer: Headers | undefined;
+    for await (const m of c.watch({ service: "ok" }, { onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) })) got.push(m.status);
+    expect(got).toEqual([S.SERVING, S.SERVING, S.SERVING]);
+    expect(header?.get("x-res-h")).toBe("stream");
+    expect(trailer?.get("x-res-t")).toBe("done");
+
+    const late: S[] = [];
+    const e1 = await (async () => {
+      for await (const m of c.watch({ service: "fail-late" })) late.push(m.status);
+    })().catch((e: unknown) => e);
+    expect(late).toHaveLength(3);
+    expect((e1 as ConnectError).code).toBe(Code.Unavailable);
+    expect((e1 as ConnectError).rawMessage).toBe("lost it");
+
+    const e2 = await (async () => {
+      for await (const _ of c.watch({ service: "fail-early" })) void _;
+    })().catch((e: unknown) => e);
+    expect((e2 as ConnectError).code).toBe(Code.FailedPrecondition);
+  });
+
+  it("aborts the handler's signal when the client cancels a unary call", async () => {
+    const c = clientFor(kind, Health);
+    const ac = new AbortController();
+    const p = c.check({ service: "hang" }, { signal: ac.signal }).catch((e: unknown) => e);
+    await seen.started.promise;
+    ac.abort();
+    expect(((await p) as ConnectError).code).toBe(Code.Canceled);
+    const reason = await seen.aborted.promise;
+    if (fast) expect((reason as ConnectError).code).toBe(Code.Canceled);
+  });
+
+  it("stops a server stream when the consumer stops reading", async () => {
+    const c = clientFor(kind, Health);
+    let n = 0;
+    // The grpc-js client cancels the call on break; Connect's clients need the signal for that.
+    const ac = new AbortController();
+    for await (const _ of c.watch({ service: "endless" }, { signal: ac.signal })) if (++n === 6) break;
+    ac.abort();
+    expect(n).toBe(6);
+    expect(await seen.streamClosed.promise).toBe(true);
+    // The connection is still usable.
+    expect((await c.check({ service: "ok" })).status).toBe(S.SERVING);
+  });
+
+  it("turns an expired deadline into DEADLINE_EXCEEDED and aborts the handler", async () => {
+    const c = clientFor(kind, Health);
+    const e = await c.check({ service: "hang" }, { timeoutMs: 100 }).catch((x: unknown) => x);
+    expect((e as ConnectError).code).toBe(Code.DeadlineExceeded);
+    await seen.aborted.promise;
+  });
+});
+
+function envelope(msg: Uint8Array, flags = 0): Buffer {
+  const b = Buffer.alloc(5 + msg.byteLength);
+  b[0] = flags;
+  b.writeUInt32BE(msg.byteLength, 1);
+  b.set(msg, 5);
+  return b;
+}
+
+interface RawResult {
+  headers: http2.IncomingHttpHeaders;
+  trailers: http2.IncomingHttpHeaders;
+  status: string | undefined;
+  message: string | undefined;
+  body: Buffer;
+}
+
+/** A gRPC call by hand on a raw HTTP/2 stream: what exactly goes over the wire. */
+async function raw(path: string, extra: http2.OutgoingHttpHeaders, body: Buffer, opts: { keepOpen?: boolean } = {}): Promise<RawResult> {
+  const session = http2.connect(baseUrl);
+  try {
+    const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", ...extra }, { endStream: false });
+    const chunks: Buffer[] = [];
+    let headers: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    req.on("response", (h) => (headers = h));
+    req.on("trailers", (t) => (trailers = t));
+    req.on("data", (c: Buffer) => chunks.push(c));
+    if (opts.keepOpen) req.write(body);
+    else req.end(body);
+    await new Promise<void>((resolve, reject) => {
+      req.on("close", resolve);
+      req.on("error", reject);
+    });
+    const status = (trailers["grpc-status"] ?? headers["grpc-status"]) as string | undefined;
+    const message = (trailers["grpc-message"] ?? headers["grpc-message"]) as string | undefined;
+    return { headers, trailers, status, message, body: Buffer.concat(chunks) };
+  } finally {
+    session.close();
+  }
+}
+
+describe("the binary gRPC fast path on the wire", () => {
+  const checkPath = "/grpc.health.v1.Health/Check";
+  const okReq = () => envelope(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "ok" })));
+
+  it("answers with application/grpc+proto, one length-prefixed message and grpc-status 0 in trailers", async () => {
+    const r = await raw(checkPath, {}, okReq());
+    expect(r.headers[":status"]).toBe(200);
+    expect(r.headers["content-type"]).toBe("application/grpc+proto");
+    expect(r.trailers["grpc-status"]).toBe("0");
+    expect(r.body[0]).toBe(0);
+    expect(r.body.readUInt32BE(1)).toBe(r.body.length - 5);
+  });
+
+  it("answers unknown methods with a trailers-only UNIMPLEMENTED", async () => {
+    const r = await raw("/grpc.health.v1.Health/Nope", {}, okReq());
+    expect(r.headers["grpc-status"]).toBe(String(Code.Unimplemented));
+    expect(r.body.length).toBe(0);
+  });
+
+  it("times out on the server with grpc-timeout even if the client never cancels", async () => {
+    const req = envelope(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "hang" })));
+    const t0 = Date.now();
+    const r = await raw(checkPath, { "grpc-timeout": "80m" }, req);
+    expect(r.status).toBe(String(Code.DeadlineExceeded));
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect((await seen.aborted.promise) as ConnectError).toMatchObject({ code: Code.DeadlineExceeded });
+  });
+
+  it("rejects malformed requests with gRPC statuses", async () => {
+    expect((await raw(checkPath, { "grpc-timeout": "soon" }, okReq())).status).toBe(String(Code.InvalidArgument));
+    expect((await raw(checkPath, {}, Buffer.alloc(0))).status).toBe(String(Code.Unimplemented));
+    expect((await raw(checkPath, {}, Buffer.concat([okReq(), okReq()]))).status).toBe(String(Code.Unimplemented));
+    expect((await raw(checkPath, {}, okReq().subarray(0, 6))).status).toBe(String(Code.InvalidArgument));
+    expect((await raw(checkPath, {}, envelope(new Uint8Array([0xff, 0xff])))).status).toBe(String(Code.InvalidArgument));
+    expect((await raw(checkPath, {}, envelope(new Uint8Array([1]), 1))).status).toBe(String(Code.Internal));
+  });
+
+  it("resets the stream when the handler sets a header HTTP/2 forbids", async () => {
+    const c = createGrpcJsClient(Health, address);
+    const e = await c.check({ service: "bad-header" }).catch((x: unknown) => x);
+    expect((e as ConnectError).code).toBe(Code.Internal);
+  });
+
+  it("enforces readMaxBytes", async () => {
+    const s = createFastRpcServer([scripted], { readMaxBytes: 16 });
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+    const addr = `127.0.0.1:${(s.address() as AddressInfo).port}`;
+    try {
+      const c = createGrpcJsClient(Health, addr);
+      expect((await c.check({ service: "ok" })).status).toBe(S.SERVING);
+      const e = await c.check({ service: "x".repeat(100) }).catch((x: unknown) => x);
+      expect((e as ConnectError).code).toBe(Code.ResourceExhausted);
+    } finally {
+      closeGrpcJsChannels();
+      await new Promise<void>((r) => {
+        s.close(() => r());
+        setTimeout(r, 500).unref();
+      });
+    }
+  });
+
+  it("leaves gzip-compressed gRPC to Connect, which decompresses it", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const msg = gzipSync(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "ok" })));
+    const r = await raw(checkPath, { "grpc-encoding": "gzip" }, envelope(msg, 1));
+    expect(r.status).toBe("0");
+    expect(seen.protocol).toBe("grpc");
+  });
+
+  it("serves the real grpc.health.v1 implementation", async () => {
+    let draining = false;
+    const s = createFastRpcServer([rpcService(Health, healthService(async () => true, () => draining))]);
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+    const addr = `127.0.0.1:${(s.address() as AddressInfo).port}`;
+    try {
+      const c = createGrpcJsClient(Health, addr);
+      expect((await c.check({})).status).toBe(S.SERVING);
+      draining = true;
+      expect((await c.check({})).status).toBe(S.NOT_SERVING);
+      for await (const m of c.watch({})) {
+        expect(m.status).toBe(S.NOT_SERVING);
+        break;
+      }
+    } finally {
+      closeGrpcJsChannels();
+      await new Promise<void>((r) => {
+        s.close(() => r());
+        setTimeout(r, 500).unref();
+      });
+    }
+  });
+});
+
+describe("parity with the Connect server it replaces (through the grpc-js client)", () => {
+  async function observe(addr: string): Promise<unknown[]> {
+    const c = createGrpcJsClient(Health, addr);
+    const out: unknown[] = [];
+    const err = (e: unknown) => ({ code: (e as ConnectError).code, meta: (e as ConnectError).metadata.get("x-err-meta"), msg: (e as ConnectError).rawMessage });
+    let h: Headers | undefined;
+    let t: Headers | undefined;
+    out.push(await c.check({ service: "headers" }, { onHeader: (x) => (h = x), onTrailer: (x) => (t = x) }));
+    out.push([h?.get("x-res-h"), t?.get("x-res-t")]);
+    out.push(await c.check({ service: "boom" }).catch(err));
+    const missing = (await c.check({ service: "missing" }).catch(err)) as { code: Code; meta: string | null };
+    out.push([missing.code, missing.meta]);
+    const got: unknown[] = [];
+    out.push(await (async () => {
+      for await (const m of c.watch({ service: "fail-late" })) got.push(m);
+    })().catch(err));
+    out.push(got);
+    out.push(await createGrpcJsClient(RouterService, addr).listModels({}).then(() => "ok", (e: unknown) => (e as ConnectError).code));
+    return out;
+  }
+
+  it("gives the same results, and a grpc-message grpc-js can decode", async () => {
+    const plain = http2.createServer(connectNodeAdapter({ routes: (r) => r.service(Health, scripted.impl as ServiceImpl<typeof Health>) }));
+    await new Promise<void>((r) => plain.listen(0, "127.0.0.1", () => r()));
+    const plainAddr = `127.0.0.1:${(plain.address() as AddressInfo).port}`;
+    try {
+      expect(await observe(address)).toEqual(await observe(plainAddr));
+      // Connect percent-encodes grpc-message with encodeURIComponent; grpc-js decodes with decodeURI,
+      // which leaves reserved characters encoded. The fast path uses gRPC's own percent-encoding.
+      const viaConnect = await createGrpcJsClient(Health, plainAddr).check({ service: "missing" }).catch((e: unknown) => e);
+      expect((viaConnect as ConnectError).rawMessage).toBe("no such service%3A a%2Fb%2C 100% ü");
+      const viaFast = await createGrpcJsClient(Health, address).check({ service: "missing" }).catch((e: unknown) => e);
+      expect((viaFast as ConnectError).rawMessage).toBe("no such service: a/b, 100% ü");
+    } finally {
+      closeGrpcJsChannels();
+      await new Promise<void>((r) => {
+        plain.close(() => r());
+        setTimeout(r, 500).unref();
+      });
+    }
+  });
+});

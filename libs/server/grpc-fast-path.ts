@@ -1,0 +1,534 @@
+// One RPC port, two paths. Binary gRPC (`application/grpc`, `application/grpc+proto`, no message
+// compression) for unary and server-streaming methods is served straight off the node:http2 stream:
+// length-prefixed frames, fromBinary/toBinary, the ServiceImpl method called directly, grpc-status
+// and grpc-message in trailers. Everything else (Connect, gRPC-Web, gRPC+JSON, compressed gRPC,
+// client/bidi streaming, GET) falls through to connectNodeAdapter on the same server, so `buf curl`
+// works with every protocol. The fast path skips the compat request/response objects and Connect's
+// async-iterable pipeline, which are most of a Connect server's CPU per call (libs/rpc/server-bench.ts).
+import http2 from "node:http2";
+import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+
+/** One service on the port: its descriptor and its implementation (as given to `router.service`). */
+export interface RpcServiceBinding {
+  readonly service: DescService;
+  readonly impl: object;
+}
+
+/** Type-checked binding: `rpcService(Health, healthService(...))`. Missing methods answer UNIMPLEMENTED (as with router.service). */
+export function rpcService<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): RpcServiceBinding {
+  return { service, impl };
+}
+
+export interface FastRpcServerOptions {
+  /** Largest accepted request message in bytes (default: no practical limit, as Connect's default). */
+  readMaxBytes?: number;
+  /** Passed to http2.createServer (settings, maxSessionMemory...). */
+  http2?: http2.ServerOptions;
+}
+
+type AnyFn = (req: unknown, ctx: HandlerContext) => unknown;
+
+interface Route {
+  readonly service: DescService;
+  readonly method: DescMethod;
+  readonly input: DescMessage;
+  readonly output: DescMessage;
+  readonly streaming: boolean;
+  readonly fn: AnyFn;
+}
+
+const NO_LIMIT = 0xffffffff;
+// setTimeout overflows above 2^31-1 ms (it would fire at once): longer deadlines are not timed.
+const MAX_TIMER_MS = 2_147_483_647;
+const RESPONSE_CONTENT_TYPE = "application/grpc+proto";
+const GRPC_CONTENT_TYPE = /^application\/grpc(?:\+proto)?$/i;
+const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
+
+/** Path → route for every unary and server-streaming method the impls provide. */
+function routesOf(services: readonly RpcServiceBinding[]): Map<string, Route> {
+  const routes = new Map<string, Route>();
+  for (const { service, impl } of services) {
+    const source = impl as Record<string, unknown>;
+    for (const method of service.methods as readonly DescMethod[]) {
+      if (method.methodKind !== "unary" && method.methodKind !== "server_streaming") continue;
+      const f = source[method.localName];
+      const fn: AnyFn =
+        typeof f === "function"
+          ? (f.bind(impl) as AnyFn)
+          : () => {
+              throw new ConnectError(`${service.typeName}.${method.name} is not implemented`, Code.Unimplemented);
+            };
+      routes.set(`/${service.typeName}/${method.name}`, {
+        service,
+        method,
+        input: method.input,
+        output: method.output,
+        streaming: method.methodKind === "server_streaming",
+        fn,
+      });
+    }
+  }
+  return routes;
+}
+
+/** Incoming HTTP/2 headers as Fetch Headers, pseudo-headers left out (as connect-node does). */
+function toHeaders(h: http2.IncomingHttpHeaders): Headers {
+  const out = new Headers();
+  for (const k in h) {
+    if (k.charCodeAt(0) === 58 /* : */) continue;
+    const v = h[k];
+    if (typeof v === "string") out.append(k, v);
+    else if (Array.isArray(v)) for (const x of v) out.append(k, x);
+  }
+  return out;
+}
+
+/**
+ * Connect's HandlerContext, built lazily: the AbortController, the Headers and the context values
+ * are created only if the handler touches them (each costs microseconds per call on Node 20).
+ * The signal aborts on client cancel, on the deadline, and when the call completes (as Connect's does).
+ */
+class FastContext implements HandlerContext {
+  readonly requestMethod = "POST";
+  readonly protocolName = "grpc";
+  readonly timeoutMs: () => number | undefined;
+  private ac: AbortController | undefined;
+  private aborted = false;
+  private reason: unknown;
+  private reqHeader: Headers | undefined;
+  resHeader: Headers | undefined;
+  resTrailer: Headers | undefined;
+  private ctxValues: ContextValues | undefined;
+
+  constructor(
+    readonly service: DescService,
+    readonly method: DescMethod,
+    private readonly h2headers: http2.IncomingHttpHeaders,
+    deadline: number | undefined,
+  ) {
+    this.timeoutMs = deadline === undefined ? () => undefined : () => deadline - Date.now();
+  }
+
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.aborted) this.ac.abort(this.reason);
+    }
+    return this.ac.signal;
+  }
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.ac?.abort(reason);
+  }
+  get url(): string {
+    return `http://${String(this.h2headers[":authority"] ?? "localhost")}${String(this.h2headers[":path"] ?? "")}`;
+  }
+  get requestHeader(): Headers {
+    return (this.reqHeader ??= toHeaders(this.h2headers));
+  }
+  get responseHeader(): Headers {
+    return (this.resHeader ??= new Headers());
+  }
+  get responseTrailer(): Headers {
+    return (this.resTrailer ??= new Headers());
+  }
+  get values(): ContextValues {
+    return (this.ctxValues ??= createContextValues());
+  }
+}
+
+/** gRPC percent-encoding of grpc-message: bytes outside printable ASCII, and '%', as %XX (UTF-8). */
+function encodeGrpcMessage(s: string): string {
+  let plain = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x25) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return s;
+  let out = "";
+  for (const b of Buffer.from(s, "utf8")) {
+    out += b < 0x20 || b > 0x7e || b === 0x25 ? `%${b.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(b);
+  }
+  return out;
+}
+
+function parseTimeout(v: string): number | ConnectError {
+  const m = /^(\d{1,8})([HMSmun])$/.exec(v);
+  if (!m) return new ConnectError(`protocol error: invalid grpc timeout value: ${v}`, Code.InvalidArgument);
+  return Number(m[1]) * (TIMEOUT_UNITS[m[2] as string] as number);
+}
+
+/** What an HTTP/2 reset from the client means for the handler's signal (as connect-node maps it). */
+function resetError(rstCode: number): ConnectError {
+  switch (rstCode) {
+    case http2.constants.NGHTTP2_CANCEL:
+      return new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled);
+    case http2.constants.NGHTTP2_REFUSED_STREAM:
+      return new ConnectError("http/2 stream closed with error code REFUSED_STREAM (0x7)", Code.Unavailable);
+    case http2.constants.NGHTTP2_ENHANCE_YOUR_CALM:
+      return new ConnectError("http/2 stream closed with error code ENHANCE_YOUR_CALM (0xb)", Code.ResourceExhausted);
+    case http2.constants.NGHTTP2_NO_ERROR:
+      return new ConnectError("the client closed the stream", Code.Canceled);
+    default:
+      return new ConnectError(`http/2 stream closed with error code ${rstCode}`, Code.Internal);
+  }
+}
+
+/** ConnectError as it is; anything else becomes INTERNAL "internal error" (Connect does the same). */
+function asConnectError(e: unknown): ConnectError {
+  return e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
+}
+
+function frame(output: DescMessage, value: unknown): Buffer {
+  const msg = isMessage(value, output) ? value : create(output, value as never);
+  const bytes = toBinary(output, msg);
+  const f = Buffer.allocUnsafe(5 + bytes.byteLength);
+  f[0] = 0;
+  f.writeUInt32BE(bytes.byteLength, 1);
+  f.set(bytes, 5);
+  return f;
+}
+
+function copyInto(target: http2.OutgoingHttpHeaders, h: Headers | undefined): void {
+  h?.forEach((v, k) => {
+    target[k] = v;
+  });
+}
+
+/** One binary-gRPC call on one HTTP/2 stream. */
+class GrpcCall {
+  private done = false;
+  private headersSent = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly ctx: FastContext;
+  private drainWaiter: (() => void) | undefined;
+
+  constructor(
+    private readonly stream: http2.ServerHttp2Stream,
+    private readonly route: Route,
+    headers: http2.IncomingHttpHeaders,
+    private readonly readMaxBytes: number,
+  ) {
+    let deadline: number | undefined;
+    let timeoutError: ConnectError | undefined;
+    const t = headers["grpc-timeout"];
+    if (typeof t === "string") {
+      const ms = parseTimeout(t);
+      if (ms instanceof ConnectError) timeoutError = ms;
+      else {
+        deadline = Date.now() + ms;
+        if (ms <= MAX_TIMER_MS) this.timer = setTimeout(() => this.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)), ms);
+      }
+    }
+    this.ctx = new FastContext(route.service, route.method, headers, deadline);
+    stream.on("error", () => {}); // resets and write-after-close surface via "close"; never crash the process
+    stream.once("close", () => {
+      this.drainWaiter?.();
+      if (!this.done) {
+        this.done = true;
+        clearTimeout(this.timer);
+        this.ctx.abort(resetError(stream.rstCode ?? http2.constants.NGHTTP2_CANCEL));
+      }
+    });
+    if (timeoutError) {
+      this.fail(timeoutError);
+      stream.resume();
+      return;
+    }
+    this.readRequest();
+  }
+
+  private readRequest(): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    this.stream.on("data", (c: Buffer) => {
+      if (this.done) return;
+      size += c.length;
+      if (size > this.readMaxBytes + 5) {
+        this.fail(new ConnectError(`message size is larger than configured readMaxBytes ${this.readMaxBytes}`, Code.ResourceExhausted));
+        return;
+      }
+      chunks.push(c);
+    });
+    this.stream.once("end", () => {
+      if (this.done) return;
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+      let req: unknown;
+      try {
+        req = this.parse(body);
+      } catch (e) {
+        this.fail(asConnectError(e));
+        return;
+      }
+      if (this.route.streaming) void this.runStreaming(req);
+      else this.runUnary(req);
+    });
+  }
+
+  private parse(body: Buffer): unknown {
+    const kind = this.route.streaming ? "server-streaming" : "unary";
+    if (body.length === 0) throw new ConnectError(`protocol error: missing input message for ${kind} method`, Code.Unimplemented);
+    if (body.length < 5) throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
+    if ((body[0] as number) & 1) throw new ConnectError("protocol error: received compressed message without grpc-encoding", Code.Internal);
+    const len = body.readUInt32BE(1);
+    if (len > this.readMaxBytes) throw new ConnectError(`message size ${len} is larger than configured readMaxBytes ${this.readMaxBytes}`, Code.ResourceExhausted);
+    if (5 + len > body.length) throw new ConnectError(`protocol error: promised ${len} bytes in enveloped message, got ${body.length - 5} bytes`, Code.InvalidArgument);
+    if (5 + len < body.length) throw new ConnectError(`protocol error: received extra input message for ${kind} method`, Code.Unimplemented);
+    try {
+      return fromBinary(this.route.input, body.subarray(5));
+    } catch (e) {
+      throw new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument);
+    }
+  }
+
+  private runUnary(req: unknown): void {
+    let res: unknown;
+    try {
+      res = this.route.fn(req, this.ctx);
+    } catch (e) {
+      this.fail(asConnectError(e));
+      return;
+    }
+    if (res !== null && typeof res === "object" && typeof (res as PromiseLike<unknown>).then === "function") {
+      (res as PromiseLike<unknown>).then(
+        (v: unknown) => this.finishUnary(v),
+        (e: unknown) => this.fail(asConnectError(e)),
+      );
+    } else this.finishUnary(res);
+  }
+
+  private finishUnary(res: unknown): void {
+    if (this.done) return;
+    let f: Buffer;
+    try {
+      f = frame(this.route.output, res);
+    } catch (e) {
+      this.fail(new ConnectError(`serialize binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal));
+      return;
+    }
+    if (!this.sendHeaders()) return;
+    this.end(undefined, f);
+  }
+
+  private async runStreaming(req: unknown): Promise<void> {
+    let it: AsyncIterator<unknown> | undefined;
+    try {
+      it = (this.route.fn(req, this.ctx) as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+      for (;;) {
+        const r = await it.next();
+        if (this.done) break;
+        if (r.done) {
+          if (!this.headersSent && !this.sendHeaders()) return;
+          this.end(undefined);
+          return;
+        }
+        const f = frame(this.route.output, r.value);
+        if (!this.headersSent && !this.sendHeaders()) break;
+        if (!this.stream.write(f)) await this.drained();
+      }
+    } catch (e) {
+      this.fail(asConnectError(e));
+      return;
+    }
+    // The call ended (cancel, deadline) while the handler was still producing: stop it.
+    await it?.return?.(undefined)?.catch(() => undefined);
+  }
+
+  private drained(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    return new Promise((resolve) => {
+      const onDrain = () => {
+        this.drainWaiter = undefined;
+        this.stream.off("drain", onDrain);
+        resolve();
+      };
+      this.drainWaiter = onDrain;
+      this.stream.on("drain", onDrain);
+    });
+  }
+
+  /** Response headers (with the handler's), trailers to follow. False if the call is over. */
+  private sendHeaders(): boolean {
+    if (this.stream.destroyed || this.stream.closed) return false;
+    const h: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": RESPONSE_CONTENT_TYPE };
+    copyInto(h, this.ctx.resHeader);
+    try {
+      this.stream.respond(h, { waitForTrailers: true });
+    } catch (e) {
+      // Headers HTTP/2 refuses (e.g. a connection-specific one set by the handler).
+      this.reset(new ConnectError(`invalid response headers: ${e instanceof Error ? e.message : String(e)}`, Code.Internal));
+      return false;
+    }
+    this.headersSent = true;
+    return true;
+  }
+
+  /** Ends the call with RST_STREAM INTERNAL_ERROR when no status can be sent. */
+  private reset(err: ConnectError): void {
+    if (!this.done) {
+      this.done = true;
+      clearTimeout(this.timer);
+      this.ctx.abort(err);
+      this.drainWaiter?.();
+    }
+    if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  }
+
+  /** Ends the call: status in trailers (or a trailers-only response if no headers went out yet). */
+  private end(err: ConnectError | undefined, last?: Buffer): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.ctx.abort(err);
+    this.drainWaiter?.(); // a stream blocked on a slow reader stops producing
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
+    const t: http2.OutgoingHttpHeaders = {};
+    copyInto(t, this.ctx.resTrailer);
+    if (err) {
+      err.metadata.forEach((v, k) => {
+        t[k] = v;
+      });
+      t["grpc-status"] = String(err.code);
+      t["grpc-message"] = encodeGrpcMessage(err.rawMessage);
+    } else t["grpc-status"] = "0";
+    try {
+      if (this.headersSent) {
+        stream.once("wantTrailers", () => {
+          try {
+            stream.sendTrailers(t);
+          } catch {
+            // Trailers HTTP/2 refuses, or the stream went away in between.
+            if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+          }
+        });
+        if (last) stream.end(last);
+        else stream.end();
+      } else {
+        // Trailers-only: headers, handler headers and the status in one HEADERS frame.
+        const h: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": RESPONSE_CONTENT_TYPE };
+        copyInto(h, this.ctx.resHeader);
+        stream.respond(Object.assign(h, t), { endStream: true });
+      }
+    } catch {
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    }
+  }
+
+  fail(err: ConnectError): void {
+    this.end(err);
+  }
+}
+
+/** Immediate error for a binary-gRPC request that has no route (trailers-only, as gRPC servers do). */
+function rejectStream(stream: http2.ServerHttp2Stream, code: Code, message: string): void {
+  stream.on("error", () => {});
+  try {
+    stream.respond({ ":status": 200, "content-type": RESPONSE_CONTENT_TYPE, "grpc-status": String(code), "grpc-message": encodeGrpcMessage(message) }, { endStream: true });
+  } catch {
+    stream.destroy();
+  }
+  // Drop whatever request body still arrives.
+  stream.resume();
+}
+
+type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
+
+/**
+ * An h2c server (not listening yet) for `services`: the binary-gRPC fast path for unary and
+ * server-streaming calls, connectNodeAdapter (gRPC, gRPC-Web, Connect) for everything else.
+ * Listen, track sessions and drain it as any http2.Http2Server.
+ */
+export function createFastRpcServer(services: readonly RpcServiceBinding[], options: FastRpcServerOptions = {}): http2.Http2Server {
+  const routes = routesOf(services);
+  const readMaxBytes = options.readMaxBytes ?? NO_LIMIT;
+  const connect = connectNodeAdapter({
+    routes: (router) => {
+      for (const { service, impl } of services) router.service(service, impl as ServiceImpl<DescService>);
+    },
+  });
+  const server = http2.createServer(options.http2 ?? {}, connect);
+  // Passing a request listener installs node's compat layer as a 'stream' listener (it builds
+  // Http2ServerRequest/Response and emits 'request'). Take it out and call it only for what the
+  // fast path does not serve.
+  const compat = server.listeners("stream") as StreamListener[];
+  if (compat.length !== 1) throw new Error(`unexpected http2 server 'stream' listeners: ${compat.length}`);
+  const fallThrough = compat[0] as StreamListener;
+  server.removeAllListeners("stream");
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+    const ct = headers["content-type"];
+    const enc = headers["grpc-encoding"];
+    if (
+      headers[":method"] !== "POST" ||
+      typeof ct !== "string" ||
+      (ct !== "application/grpc" && ct !== "application/grpc+proto" && !GRPC_CONTENT_TYPE.test(ct)) ||
+      (enc !== undefined && enc !== "identity")
+    ) {
+      fallThrough.call(server, stream, headers, flags, rawHeaders);
+      return;
+    }
+    const path = headers[":path"] ?? "";
+    const route = routes.get(path);
+    if (route) {
+      new GrpcCall(stream, route, headers, readMaxBytes);
+      return;
+    }
+    // Client- and bidi-streaming methods of our services: Connect serves them.
+    const slash = path.lastIndexOf("/");
+    const svc = services.find((s) => `/${s.service.typeName}` === path.slice(0, slash));
+    if (svc && svc.service.methods.some((m) => m.name === path.slice(slash + 1))) {
+      fallThrough.call(server, stream, headers, flags, rawHeaders);
+      return;
+    }
+    rejectStream(stream, Code.Unimplemented, `${path} is not implemented`);
+  });
+  return server;
+}
+
+export interface RunningFastRpcServer {
+  readonly server: http2.Http2Server;
+  readonly port: number;
+  /** GOAWAY to every session, wait up to `drainTimeoutMs` (default 10 s) for in-flight calls, then close. */
+  stop(drainTimeoutMs?: number): Promise<void>;
+}
+
+/** createFastRpcServer + listen + session tracking for a graceful stop. */
+export async function startFastRpcServer(opts: {
+  services: readonly RpcServiceBinding[];
+  port: number;
+  host?: string;
+  options?: FastRpcServerOptions;
+}): Promise<RunningFastRpcServer> {
+  const server = createFastRpcServer(opts.services, opts.options);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (s: http2.ServerHttp2Session) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host ?? "0.0.0.0", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : opts.port;
+  let stopping: Promise<void> | undefined;
+  const stop = (drainTimeoutMs = 10_000) =>
+    (stopping ??= (async () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sessions) s.close();
+      const timeout = new Promise<void>((r) => setTimeout(r, drainTimeoutMs).unref());
+      await Promise.race([closed, timeout]);
+      for (const s of sessions) s.destroy();
+    })());
+  return { server, port, stop };
+}
