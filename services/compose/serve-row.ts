@@ -1,6 +1,9 @@
 // Serves one row of the service table behind its own gRPC server and admin port: the unit of the
 // mesh, whether every row runs in its own process (run-service.ts) or all in one (mesh/compose.ts).
+import type { DescService } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
 import { createRegistry, rpcMetrics } from "#libs/metrics/registry.ts";
+import { rpcService } from "#libs/server/grpc-fast-path.ts";
 import { instrument } from "#libs/rpc/instrument.ts";
 import type { ServiceName } from "#libs/rpc/service-clients.ts";
 import { startRpcService, type RunningRpcService } from "#libs/server/rpc-server.ts";
@@ -24,7 +27,7 @@ export async function serveRow<N extends ServiceName>(
     ...(at.host ? { host: at.host } : {}),
     rpcPort: at.rpcPort,
     adminPort: at.adminPort,
-    routes: (r) => r.service(built.service, instrument(built.service, built.impl, rpcMetrics(registry), { logger, level: "info" })),
+    services: [rpcService<DescService>(built.service, instrument<DescService>(built.service, built.impl as ServiceImpl<DescService>, rpcMetrics(registry), { logger, level: "info" }))],
     ready: built.ready,
     shutdown: built.close,
     logger,
