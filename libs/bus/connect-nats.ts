@@ -6,7 +6,8 @@ import { NatsEventBus } from "./nats-bus.ts";
 import { DEFAULT_BUS_NAMES, type BusNames } from "./subjects.ts";
 
 export async function connectNatsBus(servers: string, logger: Logger, name: string, names: BusNames = DEFAULT_BUS_NAMES): Promise<{ bus: NatsEventBus; close: () => Promise<void>; connected: () => boolean }> {
-  const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  // noAsyncTraces: no Error (stack capture) per request; JetStream publishes are requests, two per event.
+  const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
   let up = true;
   (async () => {
     for await (const s of nc.status()) {

@@ -11,6 +11,10 @@ import { Code, ConnectError, createContextValues, type ContextValues, type Handl
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 
 /** One service on the port: its descriptor and its implementation (as given to `router.service`). */
+
+/** The abort reason of a call that ended normally. */
+const CALL_COMPLETED = new ConnectError("call completed", Code.Canceled);
+
 export interface RpcServiceBinding {
   readonly service: DescService;
   readonly impl: object;
@@ -386,7 +390,9 @@ class GrpcCall {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
-    this.ctx.abort(err);
+    // A completed call still aborts the handler's signal (as Connect does), with a shared reason:
+    // abort() without one builds a DOMException per call (about 1% of mesh CPU in the profile).
+    this.ctx.abort(err ?? CALL_COMPLETED);
     this.drainWaiter?.(); // a stream blocked on a slow reader stops producing
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
