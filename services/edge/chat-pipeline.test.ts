@@ -124,7 +124,7 @@ const failed = (httpStatus: number, model = "gpt-4o-mini"): ExecuteEvent[] => [
 // ---------- typed fakes ----------
 
 interface Script {
-  classify: MessageInitShape<typeof ClassifyResponseSchema>;
+  classify: MessageInitShape<typeof ClassifyResponseSchema> | (() => Promise<MessageInitShape<typeof ClassifyResponseSchema>>);
   lookup: MessageInitShape<typeof LookupResponseSchema> | ConnectError;
   route: MessageInitShape<typeof RouteResponseSchema> | ConnectError;
   reserve: MessageInitShape<typeof ReserveBudgetResponseSchema> | ConnectError;
@@ -161,7 +161,7 @@ function fakeClassifier(s: Script, calls: Calls): Partial<ServiceImpl<typeof Cla
   return {
     classify(req) {
       calls.classify.push(req);
-      return s.classify;
+      return typeof s.classify === "function" ? s.classify() : s.classify;
     },
   };
 }
@@ -466,6 +466,43 @@ describe("ChatPipeline: a routed JSON request", () => {
     expect(e).toBeInstanceOf(GatewayError);
     expect(e).toMatchObject({ status: 400, code: "no_capable_model" });
     expect(h.calls.reserve).toEqual([]);
+    expect(h.calls.execute).toEqual([]);
+  });
+});
+
+describe("ChatPipeline: a named model without a cache read", () => {
+  const named = { model: "gpt-4o-mini" } as const;
+  const classified = defaultScript().classify as MessageInitShape<typeof ClassifyResponseSchema>;
+
+  it("classifies, routes and reserves side by side (routing a named model does not wait for its class)", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const h = await harness({ classify: async () => (await gate, classified), route: { candidates: [cand("gpt-4o-mini")], reasons: ["model gpt-4o-mini requested"], referenceModel: "gpt-4o-mini" } });
+    const pending = h.pipeline.handle(chatCall(named, { cacheControl: CacheControl.OFF }));
+    await until(() => h.calls.route.length === 1 && h.calls.reserve.length === 1);
+    expect(h.calls.execute).toEqual([]);
+    expect(h.calls.route[0]?.tier).toBe(Tier.UNSPECIFIED);
+    release();
+    const res = json(await pending);
+    expect(res.headers["x-llmgw-tier"]).toBe("MEDIUM");
+    expect(h.calls.lookup).toEqual([]);
+    expect(one(h.calls.execute).candidates.map((c) => c.model)).toEqual(["gpt-4o-mini"]);
+    const ev = one(await h.completed());
+    expect([ev.tier, ev.category, ev.budgetReserved]).toEqual([Tier.MEDIUM, "math", true]);
+  });
+
+  it("a router refusal gives back the reservation made beside it", async () => {
+    const h = await harness({ route: new ConnectError("does not fit", Code.InvalidArgument) });
+    await rejection(h.pipeline.handle(chatCall(named, { cacheControl: CacheControl.OFF })));
+    await until(() => h.calls.settle.length === 1);
+    expect(one(h.calls.settle)).toMatchObject({ actualUsd: "" });
+    expect(h.calls.execute).toEqual([]);
+  });
+
+  it("a refused reservation is a 429 even when the route succeeded", async () => {
+    const h = await harness({ reserve: { admitted: false, state: "hard", message: "over" } });
+    const e = await rejection(h.pipeline.handle(chatCall(named, { cacheControl: CacheControl.OFF })));
+    expect(e).toMatchObject({ status: 429, code: "insufficient_quota" });
     expect(h.calls.execute).toEqual([]);
   });
 });

@@ -7,7 +7,8 @@ import { BudgetStates } from "./budget-states.ts";
 import { answerFromCache, executeJson, executeStreaming, type Finish } from "./chat/execute.ts";
 import { chatHooks, type AfterAnswerHook } from "./chat/hooks.ts";
 import type { ChatCall, ChatRecord, ChatResult } from "./chat/record.ts";
-import { cacheKeyOf, classify, lookupCache, prepare, release, reserve, route } from "./chat/steps.ts";
+import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import { cacheKeyOf, classify, lookupCache, prepare, release, reserve, reservedModels, route } from "./chat/steps.ts";
 import type { EdgeDeps } from "./deps.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import type { EventOutbox } from "./outbox.ts";
@@ -42,16 +43,29 @@ export class ChatPipeline {
   async handle(call: ChatCall): Promise<ChatResult> {
     const { deps, metrics } = this;
     const prepared = prepare(deps, call);
-    const cls = await classify(deps, prepared);
-    const rec: ChatRecord = { ...prepared, cls, cacheKey: cacheKeyOf(prepared, cls), cacheOutcome: "bypass", reserved: false };
-    const lookup = await lookupCache(deps, metrics, rec);
-    if (lookup) {
-      rec.lookup = lookup;
-      rec.cacheOutcome = !lookup.hit ? "miss" : lookup.layer === "semantic" ? "hit_semantic" : "hit_exact";
-      if (lookup.hit) return answerFromCache(rec, this.finish);
+    const readsCache = call.cacheControl !== CacheControl.OFF && call.cacheControl !== CacheControl.REFRESH;
+    let rec: ChatRecord;
+    if (!prepared.alias && !readsCache) {
+      // A named model and no cache read: neither routing nor the reservation needs the class, so
+      // classify, route and reserve run side by side (one round trip instead of three in the mesh).
+      const [cls, routed] = await Promise.all([classify(deps, prepared), this.routeNamed(prepared)]);
+      rec = { ...prepared, cls, cacheKey: cacheKeyOf(prepared, cls), cacheOutcome: "bypass", ...routed };
+    } else {
+      const cls = await classify(deps, prepared);
+      rec = { ...prepared, cls, cacheKey: cacheKeyOf(prepared, cls), cacheOutcome: "bypass", reserved: false };
+      const lookup = await lookupCache(deps, metrics, rec);
+      if (lookup) {
+        rec.lookup = lookup;
+        rec.cacheOutcome = !lookup.hit ? "miss" : lookup.layer === "semantic" ? "hit_semantic" : "hit_exact";
+        if (lookup.hit) return answerFromCache(rec, this.finish);
+      }
+      if (prepared.alias) {
+        rec.route = await route(deps, this.budgets, rec, cls);
+        rec.reserved = await reserve(deps, metrics, this.budgets, rec, reservedModels(rec.route));
+      } else {
+        Object.assign(rec, await this.routeNamed(rec, cls));
+      }
     }
-    rec.route = await route(deps, this.budgets, rec);
-    rec.reserved = await reserve(deps, metrics, this.budgets, rec);
     try {
       return call.body.stream === true ? await executeStreaming(deps, metrics, rec, this.finish) : await executeJson(deps, metrics, rec, this.finish);
     } catch (e) {
@@ -59,5 +73,23 @@ export class ChatPipeline {
       if (rec.reserved && !rec.finished) void release(deps, call.requestId);
       throw e;
     }
+  }
+
+  /**
+   * A named model: its route (the router still decides fit) and its reservation (the model itself is
+   * the worst case) in parallel. A refusal on either side gives back what the other took.
+   */
+  private async routeNamed(rec: ReturnType<typeof prepare>, cls?: ChatRecord["cls"]): Promise<Pick<ChatRecord, "route" | "reserved">> {
+    const { deps, metrics } = this;
+    const [routed, reserved] = await Promise.allSettled([
+      route(deps, this.budgets, rec, cls),
+      reserve(deps, metrics, this.budgets, rec, { candidates: [rec.call.body.model], escalation: [] }),
+    ]);
+    if (routed.status === "rejected") {
+      if (reserved.status === "fulfilled" && reserved.value) void release(deps, rec.call.requestId);
+      throw routed.reason;
+    }
+    if (reserved.status === "rejected") throw reserved.reason;
+    return { route: routed.value, reserved: reserved.value };
   }
 }

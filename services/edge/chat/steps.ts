@@ -1,6 +1,7 @@
 // The pipeline's steps before execution, each small and over the one record: prepare, classify,
 // look up the cache, route, reserve budget.
 import type { ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
+import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { CacheControl, type LookupResponse } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import { Decimal } from "decimal.js";
 import { errors, GatewayError } from "#libs/errors/openai-error.ts";
@@ -75,13 +76,14 @@ export async function lookupCache(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
 }
 
 /** The router decides capability and context fit (on the one prompt estimate), candidates, cascade and shadow tests. */
-export async function route(deps: EdgeDeps, budgets: BudgetStates, rec: ChatRecord): Promise<NonNullable<ChatRecord["route"]>> {
+export async function route(deps: EdgeDeps, budgets: BudgetStates, rec: Omit<ChatRecord, "cls" | "cacheKey" | "cacheOutcome" | "reserved">, cls: ClassifyResponse | undefined): Promise<NonNullable<ChatRecord["route"]>> {
   const { call, facts } = rec;
   const r = await deps.clients.router.route({
     context: rec.ctx,
     requestedModel: call.body.model,
-    tier: rec.cls.tier,
-    category: rec.cls.category,
+    // A named model is routed without its class (it is not needed to honour it).
+    tier: cls?.tier ?? Tier.UNSPECIFIED,
+    category: cls?.category ?? "",
     inputTokens: BigInt(rec.prompt.tokens),
     maxTokens: facts.maxTokens,
     requiredCapabilities: facts.capabilities,
@@ -100,15 +102,19 @@ export async function route(deps: EdgeDeps, budgets: BudgetStates, rec: ChatReco
  * dearest escalation too, since an escalated request pays for both calls. False when the budget
  * store is down (admitted and counted as degraded); throws 429 past a hard limit.
  */
-export async function reserve(deps: EdgeDeps, metrics: EdgeMetrics, budgets: BudgetStates, rec: ChatRecord): Promise<boolean> {
-  const r = rec.route;
-  if (!r) return false;
+export async function reserve(
+  deps: EdgeDeps,
+  metrics: EdgeMetrics,
+  budgets: BudgetStates,
+  rec: Pick<ChatRecord, "call" | "prompt" | "facts">,
+  models: { candidates: readonly string[]; escalation: readonly string[] },
+): Promise<boolean> {
   const at = new Date();
   const { pricing } = deps;
   const tokens = rec.prompt.tokens;
   const max = rec.facts.maxTokens;
-  let worst = new Decimal(pricing.worstCaseUsd(r.candidates.map((c) => c.model), tokens, max, at));
-  if (r.cascade) worst = worst.plus(pricing.worstCaseUsd(r.escalation.map((c) => c.model), tokens, max, at));
+  let worst = new Decimal(pricing.worstCaseUsd(models.candidates, tokens, max, at));
+  if (models.escalation.length > 0) worst = worst.plus(pricing.worstCaseUsd(models.escalation, tokens, max, at));
   const { call } = rec;
   try {
     const res = await deps.clients.ledger.reserveBudget({ reservationId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, amountUsd: worst.toFixed() });
@@ -130,6 +136,11 @@ export async function release(deps: EdgeDeps, reservationId: string): Promise<vo
   } catch (e) {
     deps.logger.warn({ err: errMsg(e), reservationId }, "budget release failed; reservation expires by TTL");
   }
+}
+
+/** The models a route may call, for the worst-case reservation (a cascade pays both calls). */
+export function reservedModels(r: NonNullable<ChatRecord["route"]>): { candidates: string[]; escalation: string[] } {
+  return { candidates: r.candidates.map((c) => c.model), escalation: r.cascade ? r.escalation.map((c) => c.model) : [] };
 }
 
 const budgetKey = (rec: Pick<ChatRecord, "call">): string => `${rec.call.auth.tenantId}/${rec.call.auth.keyId}`;
