@@ -3,6 +3,7 @@
 // model, force usage on streams, report the gateway's model id back.
 import OpenAI from "openai";
 import { fromOpenAIUsage } from "#libs/pricing/usage-openai.ts";
+import { DirectCallError, directChat } from "./openai-direct.ts";
 import { providerFetch } from "./undici-fetch.ts";
 import { fromSdkError, gatewayErrorFromFailure, stringField } from "./errors.ts";
 import type { CallOptions, ChatChunk, ChatRequest, CompletionResult, ProviderAdapter, ProviderStream, Usage } from "./types.ts";
@@ -42,14 +43,17 @@ export function createOpenAIAdapter(o: OpenAIAdapterOptions): ProviderAdapter {
     logLevel: "off",
     fetch: o.fetch ?? providerFetch(),
   });
-  const toError = (e: unknown) => gatewayErrorFromFailure(fromSdkError(e, OpenAI, openAIErrorBody), o.providerId, e);
+  const toError = (e: unknown) => gatewayErrorFromFailure(e instanceof DirectCallError ? e.failure : fromSdkError(e, OpenAI, openAIErrorBody), o.providerId, e);
+  // Non-streaming calls skip the SDK unless a fetch is injected (LLMGW_PROVIDER_FETCH=platform, tests).
+  const direct = o.fetch ? undefined : directChat({ baseURL: o.baseURL, apiKey: o.apiKey });
 
   return {
     kind: "openai",
     async complete(body: ChatRequest, opts: CallOptions): Promise<CompletionResult> {
       let completion: OpenAI.Chat.ChatCompletion;
       try {
-        completion = await client.chat.completions.create(toOpenAIRequest(body, opts.upstreamModel), { signal: opts.signal });
+        const req = toOpenAIRequest(body, opts.upstreamModel);
+        completion = direct ? await direct(req, opts.signal) : await client.chat.completions.create(req, { signal: opts.signal });
       } catch (e) {
         throw toError(e);
       }
