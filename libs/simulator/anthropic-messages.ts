@@ -185,6 +185,7 @@ function parse(state: SimState, body: JsonRecord): ParsedMessages | Outcome {
       stop,
       responseFormat: { type: "text" },
       n: 1,
+      replayText: state.replayText(model.id, messages),
     },
     stream: body["stream"] === true,
     cache: anthropicCacheUsage(state.prefixes, model.id, segments, promptTokens),

@@ -26,6 +26,8 @@ export interface NeutralRequest {
   stop: string[];
   responseFormat: ResponseFormat;
   n: number;
+  /** Replay mode: the recorded answer text, served instead of a simulated one. */
+  replayText?: string;
 }
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "stop_sequence";
@@ -120,6 +122,14 @@ export function completeChoice(req: NeutralRequest, variant: number): Completion
   if (markers.refuse) {
     pieces = refusalPieces();
     reasoning = Math.min(reasoning, 16);
+  } else if (req.replayText !== undefined) {
+    // Replay mode: the recorded answer, counted by the tokenizer; [sim:truncate] still cuts it.
+    pieces = tokenPieces(structuredText(req, req.replayText));
+    exactCount = false;
+    if (markers.truncate) {
+      pieces = pieces.slice(0, Math.max(1, Math.floor(pieces.length / 2)));
+      finish = "length";
+    }
   } else {
     const length = markers.length ?? answerLength(req.conversationHash);
     const answer = buildAnswer({
@@ -177,7 +187,7 @@ const memo = new Map<string, CompletionChoice[]>();
  */
 export function complete(req: NeutralRequest): readonly CompletionChoice[] {
   const plain = req.tools.length === 0 && req.stop.length === 0 && req.responseFormat.type === "text";
-  const key = plain ? `${req.model.id}|${req.model.skill}|${req.model.reasoning === true}|${req.conversationHash}|${req.maxTokens ?? ""}|${req.n}` : "";
+  const key = plain ? `${req.model.id}|${req.model.skill}|${req.model.reasoning === true}|${req.conversationHash}|${req.maxTokens ?? ""}|${req.n}|${req.replayText === undefined ? "" : hashString(req.replayText)}` : "";
   if (plain) {
     const hit = memo.get(key);
     if (hit !== undefined) return hit;

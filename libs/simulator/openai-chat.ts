@@ -167,6 +167,7 @@ function parse(state: SimState, body: JsonRecord): ParsedChat | Outcome {
       stop: parseStop(body["stop"]),
       responseFormat: parseResponseFormat(body["response_format"]),
       n,
+      replayText: state.replayText(model.id, messages),
     },
     stream: body["stream"] === true,
     includeUsage: isRecord(streamOptions) && streamOptions["include_usage"] === true,

@@ -11,16 +11,18 @@
 // [sim:slow=MS] [sim:len=N] [sim:hard] (difficulty 0.7) [sim:difficulty=X] [sim:tool] / [sim:tool=NAME].
 // A model answers well when its skill >= the prompt's difficulty; below it the answer opens with SIM_HEDGE_PHRASE,
 // and more than 0.25 below it is also cut short (finish_reason "length" / stop_reason "max_tokens").
+// Replay mode (options.replay, replay.ts): mapped models answer known benchmark prompts with recorded answers.
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { vocabulary } from "./answers.ts";
 import { DEFAULT_MODELS } from "./catalogue.ts";
 import type { JsonOutcome, Outcome, SseOutcome } from "./outcome.ts";
+import { isReplay, loadReplay } from "./replay.ts";
 import { route } from "./routes.ts";
 import { SimState } from "./state.ts";
 import type { SimFaultRule, Simulator, SimulatorOptions } from "./types.ts";
 
-export type { SimFaultRule, SimModelSpec, SimStats, Simulator, SimulatorOptions } from "./types.ts";
+export type { SimFaultRule, SimModelSpec, SimReplayOptions, SimStats, Simulator, SimulatorOptions } from "./types.ts";
 export { DEFAULT_MODELS } from "./catalogue.ts";
 export { SIM_HEDGE_PHRASE, SIM_REFUSAL } from "./answers.ts";
 export { HARD_DIFFICULTY } from "./markers.ts";
@@ -161,6 +163,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     opts.seed ?? 42,
     opts.batchDelayMs ?? 0,
   );
+  if (opts.replay !== undefined) {
+    const replay = isReplay(opts.replay) ? opts.replay : loadReplay(opts.replay.files, opts.replay);
+    // A mistyped model would silently fall back to simulated answers and skew a benchmark: refuse it.
+    for (const m of [...replay.mapping.weakModels, ...replay.mapping.strongModels]) {
+      if (state.chatModel(m) === undefined) throw new Error(`replay: model ${m} is not a chat model of this simulator`);
+    }
+    state.replay = replay;
+  }
   const io: Io = { state, closing: false, latencyMs: state.latencyMs, tps: state.tokensPerSecond, timers: new Set() };
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => handle(io, req, res));
   server.headersTimeout = 60_000;
@@ -191,6 +201,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     addFault: (rule: SimFaultRule) => state.faults.add(rule),
     clearFaults: () => state.faults.clear(),
     stats: () => state.stats(),
+    ...(state.replay !== undefined ? { replay: state.replay } : {}),
     close: () =>
       new Promise<void>((resolve) => {
         io.closing = true;

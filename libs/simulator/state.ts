@@ -2,6 +2,7 @@
 import { isEmbeddingModel } from "./catalogue.ts";
 import { FaultBook } from "./faults.ts";
 import { PrefixStore } from "./prompt-cache.ts";
+import type { Replay } from "./replay.ts";
 import type { SimModelSpec, SimStats } from "./types.ts";
 
 export interface StoredFile {
@@ -33,6 +34,10 @@ export class SimState {
   readonly files = new Map<string, StoredFile>();
   readonly batches = new Map<string, StoredBatch>();
   requests = 0;
+  /** Replay mode: recorded answers for known prompts (set by startSimulator). */
+  replay: Replay | undefined;
+  private replayHits = 0;
+  private replayMisses = 0;
   readonly byModel: Record<string, number> = Object.create(null) as Record<string, number>;
   private counter = 0;
   // Distinguishes ids of simulator instances in one process (ledgers may key on provider ids).
@@ -57,7 +62,18 @@ export class SimState {
   }
 
   stats(): SimStats {
-    return { requests: this.requests, byModel: { ...this.byModel } };
+    const s: SimStats = { requests: this.requests, byModel: { ...this.byModel } };
+    if (this.replay !== undefined) s.replay = { hits: this.replayHits, misses: this.replayMisses };
+    return s;
+  }
+
+  /** Replay mode: the recorded answer `model` gives to a conversation, or undefined (simulate as usual). */
+  replayText(model: string, messages: readonly unknown[]): string | undefined {
+    if (this.replay === undefined || this.replay.sideOf(model) === undefined) return undefined;
+    const answer = this.replay.answerFor(model, messages);
+    if (answer === undefined) this.replayMisses++;
+    else this.replayHits++;
+    return answer?.text;
   }
 
   /** Unique ids like "chatcmpl-k3x900000001" without crypto on the hot path. */

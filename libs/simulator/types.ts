@@ -1,4 +1,5 @@
 // Public option and model types of the simulator (re-exported by server.ts).
+import type { Replay } from "./replay.ts";
 
 export interface SimModelSpec {
   id: string;
@@ -32,11 +33,24 @@ export interface SimulatorOptions {
   seed?: number;
   /** Batches report "completed" once this long has passed since creation (default 0: on the first retrieve). */
   batchDelayMs?: number;
+  /** Replay mode (replay.ts): recorded benchmark answers for known prompts, from files or an already loaded Replay. */
+  replay?: SimReplayOptions | Replay;
+}
+
+export interface SimReplayOptions {
+  /** JSONL files in the format of ../shared/benchmarks/router/*.jsonl. */
+  files: string[];
+  /** Models that answer with the recorded "weak" answers. */
+  weakModels: string[];
+  /** Models that answer with the recorded "strong" answers. */
+  strongModels: string[];
 }
 
 export interface SimStats {
   requests: number;
   byModel: Record<string, number>;
+  /** Replay mode only: requests to mapped models answered from a recorded row (hits) or simulated (misses). */
+  replay?: { hits: number; misses: number };
 }
 
 export interface Simulator {
@@ -45,5 +59,7 @@ export interface Simulator {
   addFault(rule: SimFaultRule): void;
   clearFaults(): void;
   stats(): SimStats;
+  /** The loaded replay data (replay mode only): rows, and correctnessOf for the answers served. */
+  replay?: Replay;
   close(): Promise<void>;
 }
