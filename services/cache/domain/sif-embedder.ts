@@ -96,11 +96,10 @@ export class SifHybridEmbedder implements Embedder {
     for (const raw of wordTokens(text)) {
       // "don't" is two tokens in the vectors' vocabulary; its meaning here is the negation.
       const w = raw.endsWith("n't") ? "not" : raw;
-      const r = table.rank.get(w) ?? table.rank.get(stem(w));
-      if (r === undefined) continue;
-      const k = weight[r] as number;
-      const off = r * dim;
-      for (let d = 0; d < dim; d++) v[d] = (v[d] as number) + k * (table.data[off + d] as number);
+      let r = table.rankOf(w);
+      if (r < 0) r = table.rankOf(stem(w));
+      if (r < 0) continue;
+      table.addRow(r, weight[r] as number, v);
     }
     if (common) {
       let proj = 0;
@@ -143,11 +142,7 @@ export function zipfProbabilities(vocabulary: number, keep: number): Float64Arra
 function commonDirection(table: WordVectors, p: Float64Array, weight: Float32Array): Float32Array {
   const dim = table.dim;
   const mean = new Float64Array(dim);
-  for (let r = 0; r < table.size; r++) {
-    const k = (p[r] as number) * (weight[r] as number);
-    const off = r * dim;
-    for (let d = 0; d < dim; d++) mean[d] = (mean[d] as number) + k * (table.data[off + d] as number);
-  }
+  for (let r = 0; r < table.size; r++) table.addRow(r, (p[r] as number) * (weight[r] as number), mean);
   let norm = 0;
   for (let d = 0; d < dim; d++) norm += (mean[d] as number) ** 2;
   norm = Math.sqrt(norm);
