@@ -1,12 +1,21 @@
 # syntax=docker/dockerfile:1
-# One image for every service (Online Boutique style): TypeScript runs through tsx, so there is no
-# build step. The entrypoint picks the service by its path:
+# One image for every service (Online Boutique style). The TypeScript is bundled per entry point at
+# build time (`npm run build`, esbuild) and runs as plain JavaScript. The entrypoint picks the
+# service by its source path:
 #   docker run llmgw services/edge/main.ts        (k8s `args`, compose `command`)
 #   docker run llmgw                              (embedded mode: the whole gateway in one process)
 
-# --- deps: production node_modules only (tsx is a runtime dependency) ---
-# Uses the image's own npm (10.x). npm 11 refuses this lock file today because it lacks other
-# platforms' optional rollup/buf entries (npm/cli#4828); npm 10 accepts it.
+# --- build: every dependency, then the bundles in dist/ ---
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY libs ./libs
+COPY services ./services
+RUN npm run build
+
+# --- deps: production node_modules only ---
 FROM node:20-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
@@ -17,15 +26,18 @@ FROM node:20-slim AS runtime
 ENV NODE_ENV=production \
     LLMGW_DATA_DIR=/app/data
 WORKDIR /app
-# Code stays root-owned and read-only to the process; only ./data and /tmp (tsx's cache) are written.
+# Code stays root-owned and read-only to the process; only ./data is written.
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
-COPY libs ./libs
-COPY services ./services
+COPY package.json ./
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+# Files the code reads at run time beside the bundles (found from the project root).
+COPY services/classifier/models ./services/classifier/models
+COPY services/ledger/migrations ./services/ledger/migrations
 COPY deploy/config ./deploy/config
 RUN mkdir -p /app/data && chown node:node /app/data
 # `node` is uid/gid 1000 in the official image; the k8s manifests run as 1000 too.
 USER node
 EXPOSE 8080
-ENTRYPOINT ["node", "--import", "tsx"]
+ENTRYPOINT ["node", "bin/llmgw.mjs"]
 CMD ["services/embedded/main.ts"]

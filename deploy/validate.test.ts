@@ -468,18 +468,23 @@ describe("Dockerfile", () => {
   const text = readFileSync(join(ROOT, "Dockerfile"), "utf8");
   const pkg: unknown = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 
-  it("multi-stage node:20-slim, production deps only, non-root, tsx entrypoint", () => {
-    expect(text.match(/^FROM node:20-slim AS \w+/gm)?.length).toBeGreaterThanOrEqual(2);
+  it("multi-stage node:20-slim, bundles built in the image, production deps only, non-root, compiled entrypoint", () => {
+    expect(text.match(/^FROM node:20-slim AS \w+/gm)?.length).toBeGreaterThanOrEqual(3);
+    expect(text).toMatch(/^RUN npm run build$/m);
     expect(text).toMatch(/npm ci --omit=dev/);
     expect(text).toMatch(/^USER node$/m);
-    expect(text).toMatch(/^ENTRYPOINT \["node", "--import", "tsx"\]$/m);
-    // tsx must survive --omit=dev.
-    expect(at(pkg, "dependencies", "tsx")).toBeDefined();
+    expect(text).toMatch(/^ENTRYPOINT \["node", "bin\/llmgw.mjs"\]$/m);
+    expect(at(pkg, "scripts", "build")).toMatch(/esbuild .*--bundle/);
   });
 
   it("copies what every entrypoint needs", () => {
-    for (const dir of ["libs", "services", "deploy/config"]) expect(text).toMatch(new RegExp(`^COPY ${dir} `, "m"));
+    for (const dir of ["libs", "services", "bin", "deploy/config", "services/classifier/models", "services/ledger/migrations"]) expect(text).toMatch(new RegExp(`^COPY ${dir} `, "m"));
+    expect(text).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    // Every entrypoint the manifests name is bundled by `npm run build`.
+    const build = String(at(pkg, "scripts", "build"));
+    for (const s of SERVICES) expect(build).toContain(`services/${s.name}/main.ts`);
+    expect(build).toContain("libs/simulator/main.ts");
     const ignore = readFileSync(join(ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
-    for (const needed of ["libs", "services", "deploy/config", "package.json", "package-lock.json"]) expect(ignore).not.toContain(needed);
+    for (const needed of ["libs", "services", "bin", "deploy/config", "package.json", "package-lock.json"]) expect(ignore).not.toContain(needed);
   });
 });

@@ -17,7 +17,8 @@ const baseEnv: Record<string, string> = {
 const children: { name: string; proc: ChildProcess }[] = [];
 
 function run(name: string, entry: string, env: Record<string, string>): ChildProcess {
-  const proc = spawn(process.execPath, ["--import", "tsx", entry], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // Compiled entry points (`npm run mesh` builds them first): the mesh runs as it does in production.
+  const proc = spawn(process.execPath, ["bin/llmgw.mjs", entry], { env, stdio: ["ignore", "pipe", "pipe"] });
   for (const stream of [proc.stdout, proc.stderr]) {
     if (stream) createInterface({ input: stream }).on("line", (line) => process.stdout.write(`[${name.padEnd(17)}] ${line}\n`));
   }

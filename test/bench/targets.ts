@@ -1,4 +1,5 @@
 // The systems under test, each started in its own process(es) and pointed at the same simulator.
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -256,15 +257,18 @@ export async function meshProcessesTarget(simUrl: string): Promise<Target> {
     await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await a.end();
   };
+  // As `npm run mesh` and the image run them: the compiled bundles (npm run build), no TypeScript loader.
+  execFileSync("npm", ["run", "build"], { stdio: "ignore" });
+  const compiled = (main: string): string[] => ["bin/llmgw.mjs", main];
   try {
     // The ledger first and alone: it migrates the fresh database and provisions the stream.
     const ledger = MESH_SERVICES.find((s) => s.name === "ledger");
     if (ledger) {
-      children.push(spawnChild("ledger", ["--import", "tsx", ledger.main], env));
+      children.push(spawnChild("ledger", compiled(ledger.main), env));
       await waitHttpOk(`http://127.0.0.1:${adminPorts.ledger}/readyz`);
     }
-    for (const s of MESH_SERVICES) if (s.name !== "ledger") children.push(spawnChild(s.name, ["--import", "tsx", s.main], env));
-    children.push(spawnChild("edge", ["--import", "tsx", "services/edge/main.ts"], env));
+    for (const s of MESH_SERVICES) if (s.name !== "ledger") children.push(spawnChild(s.name, compiled(s.main), env));
+    children.push(spawnChild("edge", compiled("services/edge/main.ts"), env));
     for (const s of MESH_SERVICES) await waitHttpOk(`http://127.0.0.1:${adminPorts[s.name]}/readyz`);
     await waitHttpOk(`http://127.0.0.1:${edgePort}/readyz`);
   } catch (e) {

@@ -1,11 +1,11 @@
-import { fileURLToPath } from "node:url";
+import { projectPath } from "#libs/config/project-root.ts";
 import type { PGlite } from "@electric-sql/pglite";
 import { runner } from "node-pg-migrate";
 
 export type RunMigration = Awaited<ReturnType<typeof runner>>[number];
 import { pgliteMigrationClient } from "./pglite-client.ts";
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+export const MIGRATIONS_DIR = projectPath("services", "ledger", "migrations");
 
 export type MigrationTarget =
   | { kind: "pg"; databaseUrl: string; schema?: string }
