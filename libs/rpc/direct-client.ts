@@ -2,7 +2,7 @@
 // and no serialization. Callers cannot tell it from a gRPC client, so the same code runs in both modes.
 import { create, isMessage, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { createContextValues, type CallOptions, type Client, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { SERVICE_DESCRIPTORS, SERVICE_NAMES, type ServiceClients, type ServiceName } from "./service-clients.ts";
+import { lazyClients, type ServiceClients, type ServiceName } from "./service-clients.ts";
 
 type AnyFn = (req: unknown, ctx: unknown) => unknown;
 
@@ -87,20 +87,9 @@ export function createDirectClient<S extends DescService>(service: S, impl: Serv
  * root's built services), so a service may be handed its peers' clients before they exist.
  */
 export function directClients(impl: (name: ServiceName) => ServiceImpl<DescService> | undefined): ServiceClients {
-  const made = new Map<ServiceName, unknown>();
-  const out = {} as Record<ServiceName, unknown>;
-  for (const name of SERVICE_NAMES) {
-    Object.defineProperty(out, name, {
-      enumerable: true,
-      get: () => {
-        if (!made.has(name)) {
-          const i = impl(name);
-          if (!i) throw new Error(`service ${name} is called before it is built: check the order of the service table`);
-          made.set(name, createDirectClient<DescService>(SERVICE_DESCRIPTORS[name], i));
-        }
-        return made.get(name);
-      },
-    });
-  }
-  return out as ServiceClients;
+  return lazyClients((name, service) => {
+    const i = impl(name);
+    if (!i) throw new Error(`service ${name} is called before it is built: check the order of the service table`);
+    return createDirectClient(service, i);
+  });
 }

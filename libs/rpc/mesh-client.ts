@@ -5,7 +5,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createGrpcJsClient } from "./grpc-js-client.ts";
-import { SERVICE_DESCRIPTORS, SERVICE_NAMES, type ServiceClients, type ServiceName } from "./service-clients.ts";
+import { lazyClients, type ServiceClients, type ServiceName } from "./service-clients.ts";
 
 const transports = new Map<string, Transport>();
 
@@ -27,16 +27,5 @@ export function createMeshClient<S extends DescService>(service: S, address: str
 
 /** A gRPC client per service, at the addresses in config; created on first use. */
 export function meshClients(addresses: Readonly<Record<ServiceName, { address: string }>>, kind: MeshRpcClient = "grpc-js"): ServiceClients {
-  const made = new Map<ServiceName, unknown>();
-  const out = {} as Record<ServiceName, unknown>;
-  for (const name of SERVICE_NAMES) {
-    Object.defineProperty(out, name, {
-      enumerable: true,
-      get: () => {
-        if (!made.has(name)) made.set(name, createMeshClient(SERVICE_DESCRIPTORS[name], addresses[name].address, kind));
-        return made.get(name);
-      },
-    });
-  }
-  return out as ServiceClients;
+  return lazyClients((name, service) => createMeshClient(service, addresses[name].address, kind));
 }
