@@ -1,5 +1,6 @@
 // Shadow tests: replay a sampled request on the cheaper candidate through the executor, score it
-// against the served answer, record the verdict and publish ShadowEvaluated. Ack after the verdict is
+// against the served answer with every scorer (domain/shadow-verdict.ts), record the verdict and
+// publish ShadowEvaluated. Ack after the verdict is
 // published; a failed replay is retried later (nak with delay), an undecodable message is terminated.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
@@ -10,9 +11,13 @@ import type { Attempt, ExecutorService } from "#libs/gen/llmgw/executor/v1/execu
 import { computeCost, fromProtoUsage, type PriceTable } from "#libs/pricing/index.ts";
 import type { Logger } from "#libs/log/logger.ts";
 import { tierName } from "#libs/rpc/tier.ts";
-import { answerView, requestView } from "./answer-view.ts";
+import type OpenAI from "openai";
+import { answerView } from "./answer-view.ts";
 import type { DowngradeStats } from "./domain/downgrade.ts";
-import { scoreAnswer } from "./domain/score.ts";
+import { judgeShadow } from "./domain/shadow-verdict.ts";
+
+const decoder = new TextDecoder();
+const requestOf = (json: Uint8Array): OpenAI.Chat.ChatCompletionCreateParams => JSON.parse(decoder.decode(json)) as OpenAI.Chat.ChatCompletionCreateParams;
 
 export class ShadowConsumer {
   private sub: BusSubscription | undefined;
@@ -46,6 +51,15 @@ export class ShadowConsumer {
       m.term();
       return;
     }
+    let request: OpenAI.Chat.ChatCompletionCreateParams;
+    try {
+      request = requestOf(ev.requestJson);
+    } catch {
+      // A request that cannot be read will never replay: poison, not a retry.
+      this.logger.warn({ requestId: ev.context?.requestId }, "shadow test request unreadable; terminated");
+      m.term();
+      return;
+    }
     try {
       let answer: Uint8Array | undefined;
       let failure = "";
@@ -65,7 +79,10 @@ export class ShadowConsumer {
       const priced = sent?.usage ? computeCost(this.prices, fromProtoUsage(sent.usage), sent.model, new Date()) : undefined;
       const candidate = answer ? answerView(answer) : undefined;
       const served = answerView(ev.servedCompletionJson);
-      const verdict = candidate ? scoreAnswer(requestView(ev.requestJson), candidate, served) : { ok: false, score: 0, failures: [`candidate_error:${failure}`] };
+      const verdict =
+        candidate && served
+          ? await judgeShadow({ request, served, candidate, category: ev.category, servedModel: ev.servedModel, candidateModel: ev.candidateModel })
+          : { ok: false, score: 0, failures: [candidate ? "served_answer_unreadable" : `candidate_error:${failure}`] };
       this.stats.record({ tenant: ev.context?.tenantId ?? "", category: ev.category, tier: tierName(ev.tier), from: ev.servedModel, to: ev.candidateModel }, verdict.ok);
       const out = create(ShadowEvaluatedSchema, {
         context: ev.context,
