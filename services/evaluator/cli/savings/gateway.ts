@@ -1,0 +1,122 @@
+// The gateway under test, in either run mode, with the shipped default configuration, plus the two admin calls the
+// replay makes through the real edge: creating the run's tenant key and reading the run's spend back from the ledger.
+// A mesh run removes its namespace's PostgreSQL schema, JetStream stream and Redis keys when it stops.
+import { connect } from "nats";
+import pg from "pg";
+import { Redis } from "ioredis";
+import { loadConfig } from "#libs/config/load.ts";
+import type { Config } from "#libs/config/schema.ts";
+import type { Logger } from "#libs/log/logger.ts";
+import { startEmbedded } from "#services/embedded/compose.ts";
+import { startMesh, type Mesh } from "#services/mesh/compose.ts";
+import type { LedgerTotal } from "./references.ts";
+
+export type Mode = "embedded" | "mesh";
+
+export interface RunningGateway {
+  mode: Mode;
+  url: string;
+  adminKey: string;
+  /** Where the mesh keeps its state (mesh mode), for the report. */
+  namespace?: string;
+  stop(): Promise<void>;
+}
+
+/** The shipped default configuration: deploy/config/llmgw.yaml with no environment overrides. */
+export function shippedConfig(): Config {
+  return loadConfig({ env: {} });
+}
+
+export async function startGateway(mode: Mode, simulatorUrl: string, logger: Logger, adminKey: string): Promise<RunningGateway> {
+  if (mode === "embedded") {
+    // LLMGW_API_KEY only names the bootstrap admin key; it changes no behaviour.
+    const e = await startEmbedded({ config: shippedConfig(), env: { LLMGW_API_KEY: adminKey }, dataDir: "memory", simulatorUrl, port: 0, host: "127.0.0.1", logger });
+    return { mode, url: e.url, adminKey: e.createdAdminKey ?? adminKey, stop: () => e.stop() };
+  }
+  const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const m = await startMesh({ simulatorUrl, env: {}, logger, databaseUrl });
+  try {
+    const admin = (await m.ledger.keys.create({ tenantId: "llmgw-admin", admin: true })).key;
+    return {
+      mode,
+      url: m.url,
+      adminKey: admin,
+      namespace: m.namespace,
+      async stop() {
+        try {
+          await m.stop();
+        } finally {
+          await cleanupMesh(m, databaseUrl);
+        }
+      },
+    };
+  } catch (e) {
+    await m.stop().catch(() => undefined);
+    await cleanupMesh(m, databaseUrl).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function cleanupMesh(m: Mesh, databaseUrl: string): Promise<void> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    await db.query(`DROP SCHEMA IF EXISTS "${m.ledgerSchema}" CASCADE`);
+  } finally {
+    await db.end();
+  }
+  const nc = await connect({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });
+  try {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(m.busNames.stream).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `llmgw:${m.namespace}:*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function api<T>(url: string, key: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(url, {
+    method: init.method ?? "GET",
+    headers: { authorization: `Bearer ${key}`, ...(init.body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? "GET"} ${url}: ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+/** POST /v1/llmgw/keys: a key of its own tenant for the run. */
+export async function createTenantKey(gw: RunningGateway, tenantId: string): Promise<string> {
+  const r = await api<{ key: string }>(`${gw.url}/v1/llmgw/keys`, gw.adminKey, { method: "POST", body: { tenant_id: tenantId, name: "eval-savings" } });
+  return r.key;
+}
+
+/** GET /v1/llmgw/spend for the key's tenant since `since`. */
+export async function readSpend(gw: RunningGateway, tenantKey: string, since: Date): Promise<LedgerTotal> {
+  const r = await api<{ total: LedgerTotal }>(`${gw.url}/v1/llmgw/spend?since=${encodeURIComponent(since.toISOString())}`, tenantKey);
+  return r.total;
+}
+
+/** Polls the spend report until the ledger has recorded `expected` requests (or the timeout passes). */
+export async function waitForLedger(gw: RunningGateway, tenantKey: string, since: Date, expected: number, timeoutMs = 120_000): Promise<{ total: LedgerTotal; complete: boolean; waitedMs: number }> {
+  const t0 = Date.now();
+  for (;;) {
+    const total = await readSpend(gw, tenantKey, since);
+    const waitedMs = Date.now() - t0;
+    if (total.requests >= expected) return { total, complete: true, waitedMs };
+    if (waitedMs > timeoutMs) return { total, complete: false, waitedMs };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
