@@ -21,7 +21,7 @@ import { needsStrong } from "#services/classifier/domain/tier.ts";
 import { attributeServed, type ServedSide } from "./savings/attribution.ts";
 import { createTenantKey, shippedConfig, startGateway, waitForLedger, type Mode } from "./savings/gateway.ts";
 import { allWeakModel, sideMapping } from "./savings/mapping.ts";
-import { gatewayResult, refItem, referenceResults, userTurns, withRetained, type RefItem } from "./savings/references.ts";
+import { gatewayResult, randomAtCost, refItem, referenceResults, userTurns, withRetained, type RefItem } from "./savings/references.ts";
 import { buildReport, renderSvg, renderTable } from "./savings/report.ts";
 import { planRequests, selectRows, type Planned } from "./savings/workload.ts";
 
@@ -117,6 +117,7 @@ interface Outcome {
   model: string;
   tier: string;
   cache: string;
+  similarity?: number;
   side: ServedSide | "error";
   quality: number;
   headerMismatch: boolean;
@@ -144,13 +145,19 @@ try {
   const bar = process.stderr.isTTY ? new SingleBar({ format: "replay {bar} {value}/{total} {eta_formatted}", clearOnComplete: true }) : undefined;
   bar?.start(plan.length, 0);
   let done = 0;
+  // The text first served for each row in this run: a later cache hit must serve that text to count as this row's.
+  const firstText = new Map<string, string>();
   const ask = async (p: Planned<ReplayRow>): Promise<Outcome> => {
     const base = { rowId: p.row.rowId, dataset: p.row.dataset, repeat: p.repeat };
     try {
       const { data, response } = await client.chat.completions.create({ model: "auto", messages: userTurns(p.row).map((content) => ({ role: "user" as const, content })) }).withResponse();
       const model = response.headers.get("x-llmgw-model") ?? data.model;
-      const served = attributeServed(p.row, data.choices[0]?.message.content ?? "", sideOfModel(model), correctnessOf);
-      return { ...base, model, tier: response.headers.get("x-llmgw-tier") ?? "", cache: response.headers.get("x-llmgw-cache") ?? "", side: served.side, quality: served.quality, headerMismatch: served.headerMismatch };
+      const cache = response.headers.get("x-llmgw-cache") ?? "";
+      const text = data.choices[0]?.message.content ?? "";
+      const served = attributeServed(p.row, text, sideOfModel(model), correctnessOf, { hit: cache.startsWith("hit"), earlierText: firstText.get(p.row.rowId) });
+      if (!firstText.has(p.row.rowId)) firstText.set(p.row.rowId, text);
+      const sim = Number(response.headers.get("x-llmgw-cache-similarity") ?? NaN);
+      return { ...base, model, tier: response.headers.get("x-llmgw-tier") ?? "", cache, ...(Number.isFinite(sim) ? { similarity: sim } : {}), side: served.side, quality: served.quality, headerMismatch: served.headerMismatch };
     } catch (e) {
       // No answer served: quality 0, and the failure is reported.
       return { ...base, model: "", tier: "", cache: "", side: "error", quality: 0, headerMismatch: false, error: e instanceof Error ? e.message : String(e) };
@@ -186,6 +193,8 @@ try {
   const strongShare = outcomes.filter((x) => x.side === "strong").length / outcomes.length;
   const results = withRetained([gatewayResult(ledger.total, outcomes.map((x) => x.quality), strongShare), ...referenceResults(items, strongShare)]);
   const allStrongCost = results.find((r) => r.name === "all-strong")?.cost_usd ?? 0;
+  const randomAtGatewayCost = randomAtCost(items, ledger.total.cost_usd);
+  const foreign = outcomes.filter((x) => x.side === "foreign");
 
   // A row served from the cache must carry the side first served for it.
   const firstSide = new Map<string, ServedSide | "error">();
@@ -220,8 +229,9 @@ try {
     `all-weak, random, oracle and learned-classifier use ${weakRefModel} for the weak side and ${referenceModel} for the strong side.`,
     "random = expected value at the gateway's measured strong share; oracle = weak when the weak answer is right (MT-Bench: scores at least as well), else strong.",
     `learned-classifier = ${learned.name} alone (LOW/MEDIUM -> weak, HIGH/AGENTIC -> strong); it was trained on all three dev files, so on dev rows it is in-sample and optimistic.`,
-    "MT-Bench turn 2 is sent as two user messages (turn 1, turn 2) with no assistant reply between them: the benchmark records no turn-1 answer text. Its quality is the judge score / 10.",
-    "A served answer recorded for a different row (a semantic cache hit on another question) is scored against this row's known right answer (MMLU letter, GSM8K final number; MT-Bench: score 1/10).",
+    "MT-Bench turn 2 is sent as two user messages (turn 1, turn 2) with no assistant reply between them: the benchmark records no turn-1 answer text. Its quality is the judge score / 10. MT-Bench records no answer text, so its answers are short placeholders: output tokens (and cost) of MT-Bench rows are understated on every line alike.",
+    "random_at_gateway_cost: random routing with the strong share that makes its expected cost equal the gateway's ledger cost.",
+    "A cache hit is this row's answer only when it is the text this run first served for the row; otherwise it was stored for a different question (a semantic hit on a neighbour) and is scored against this row's known right answer (MMLU letter, GSM8K final number; MT-Bench: score 1/10).",
   ];
   const report = buildReport(plan.length, results, {
     unique_rows: rows.length,
@@ -234,6 +244,7 @@ try {
     concurrency,
     mapping: { weak_models: mapping.weakModels, strong_models: mapping.strongModels, reference_model: referenceModel, all_weak_model: weakRefModel },
     config: { classifier: String(classifierSection["kind"] ?? "rules"), strategy: config.routing.strategy, cascade: config.routing.cascade, tiers: config.routing.tiers },
+    random_at_gateway_cost: randomAtGatewayCost,
     cost_vs_all_strong: Object.fromEntries(results.map((r) => [r.name, allStrongCost > 0 ? r.cost_usd / allStrongCost : null])),
     gateway: {
       ledger: ledger.total,
@@ -244,7 +255,8 @@ try {
       cache: countBy(outcomes, (x) => x.cache || "-"),
       tiers: countBy(outcomes, (x) => x.tier || "-"),
       models: countBy(outcomes, (x) => x.model || "-"),
-      foreign_answers: outcomes.filter((x) => x.side === "foreign").length,
+      foreign_answers: foreign.length,
+      foreign_examples: foreign.slice(0, 10).map((x) => ({ row_id: x.rowId, cache: x.cache, similarity: x.similarity ?? null, quality: x.quality, prompt: (replay.row(x.rowId)?.prompt ?? "").slice(0, 160) })),
       header_mismatches: outcomes.filter((x) => x.headerMismatch).length,
       cache_side_changes: cacheSideChanges,
       errors: errors.length,
@@ -253,12 +265,14 @@ try {
     },
     by_dataset: byDataset,
     notes,
-    requests: outcomes.map(({ rowId, repeat, model, tier, cache, side, quality }) => ({ row_id: rowId, repeat, model, tier, cache, side, quality })),
+    requests: outcomes.map(({ rowId, repeat, model, tier, cache, similarity, side, quality }) => ({ row_id: rowId, repeat, model, tier, cache, ...(similarity === undefined ? {} : { similarity }), side, quality })),
   });
 
   console.log(renderTable(report.results));
   const g = report["gateway"] as { served: Record<string, number>; cache: Record<string, number>; tiers: Record<string, number>; models: Record<string, number> };
   console.log(`gateway: ${plan.length} requests in ${(sendMs / 1000).toFixed(1)} s; ledger recorded ${ledger.total.requests}; tiers ${JSON.stringify(g.tiers)}; models ${JSON.stringify(g.models)}; cache ${JSON.stringify(g.cache)}; served ${JSON.stringify(g.served)}`);
+  console.log(`random routing at the gateway's cost: strong share ${(randomAtGatewayCost.strong_share * 100).toFixed(1)}%, quality ${randomAtGatewayCost.quality.toFixed(3)} (gateway ${(report.results[0]?.quality ?? 0).toFixed(3)})`);
+  if (foreign.length > 0) console.log(`${foreign.length} answers served from the cache were stored for a different question (semantic hits), quality ${(foreign.reduce((a, x) => a + x.quality, 0) / foreign.length).toFixed(3)}`);
   for (const [d, v] of Object.entries(byDataset)) console.log(`  ${d}: ${JSON.stringify(v)}`);
   if (errors.length > 0) console.error(`${errors.length} requests failed, e.g. ${errors[0]?.error ?? ""}`);
   if (o.json) {

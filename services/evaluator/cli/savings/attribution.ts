@@ -36,8 +36,20 @@ export function foreignQuality(row: ReplayRow, text: string): number {
   }
 }
 
-export function attributeServed(row: ReplayRow, text: string, headerSide: ReplaySide | undefined, correctnessOf: CorrectnessOf): Served {
+/**
+ * `cacheHit`: the answer came from the cache; `earlierText` is what this run was first served for this row (undefined
+ * when the row was never answered before). A hit that is not that text is an answer stored for another question,
+ * even when its text happens to equal one of this row's (two MMLU answers "The answer is (B)." look alike).
+ */
+export function attributeServed(
+  row: ReplayRow,
+  text: string,
+  headerSide: ReplaySide | undefined,
+  correctnessOf: CorrectnessOf,
+  cache?: { hit: boolean; earlierText: string | undefined },
+): Served {
   const t = text.trim();
+  if (cache?.hit === true && cache.earlierText?.trim() !== t) return { side: "foreign", quality: foreignQuality(row, t), headerMismatch: false };
   const is = (s: ReplaySide): boolean => t === answerText(row, s);
   const served = (side: ReplaySide): Served => ({ side, quality: qualityValue(correctnessOf(row.rowId, side), row.rowId), headerMismatch: headerSide !== undefined && headerSide !== side });
   if (headerSide !== undefined && is(headerSide)) return served(headerSide);

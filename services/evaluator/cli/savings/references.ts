@@ -131,6 +131,19 @@ export function mixResult(name: ResultName, items: readonly RefItem[], pStrong: 
   };
 }
 
+/**
+ * Random routing at a given cost: the strong share s with expected cost = `costUsd` (clamped to [0, 1]), and its
+ * expected quality. The fair "is the router better than chance?" point for a router whose weak calls cost more than
+ * the all-weak model's (a cascade, a dearer cheap model).
+ */
+export function randomAtCost(items: readonly RefItem[], costUsd: number): { strong_share: number; cost_usd: number; quality: number } {
+  const weak = items.reduce((a, it) => a + it.weak.costUsd, 0);
+  const strong = items.reduce((a, it) => a + it.strong.costUsd, 0);
+  const s = strong > weak ? Math.min(1, Math.max(0, (costUsd - weak) / (strong - weak))) : 0;
+  const r = mixResult("random", items, () => s);
+  return { strong_share: s, cost_usd: r.cost_usd, quality: r.quality };
+}
+
 /** all-strong, all-weak, random at the gateway's strong share (expected value), oracle, learned classifier. */
 export function referenceResults(items: readonly RefItem[], gatewayStrongShare: number): PartialResult[] {
   return [

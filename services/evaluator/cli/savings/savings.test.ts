@@ -6,7 +6,7 @@ import { loadPriceTable, PriceTable } from "#libs/pricing/index.ts";
 import { answerText, buildReplay, choiceLetters, parseReplayJsonl, type ReplayRow } from "#libs/simulator/replay.ts";
 import { attributeServed } from "./attribution.ts";
 import { allWeakModel, cheapestModel, sideMapping } from "./mapping.ts";
-import { callCostUsd, gatewayResult, mixResult, promptTokens, qualityValue, referenceResults, refItem, RESULT_NAMES, userTurns, withRetained, type RefItem } from "./references.ts";
+import { callCostUsd, gatewayResult, mixResult, promptTokens, qualityValue, randomAtCost, referenceResults, refItem, RESULT_NAMES, userTurns, withRetained, type RefItem } from "./references.ts";
 import { buildReport, renderSvg, renderTable, ticks } from "./report.ts";
 import { planRequests, selectRows } from "./workload.ts";
 
@@ -107,6 +107,16 @@ describe("reference lines", () => {
     expect(byName["learned-classifier"]?.split).toEqual({ cache: 0, routing: byName["learned-classifier"]?.savings, cascade: 0 });
   });
 
+  it("random at a given cost solves for the strong share", () => {
+    const weak = items.reduce((a, it) => a + it.weak.costUsd, 0);
+    const strong = items.reduce((a, it) => a + it.strong.costUsd, 0);
+    const r = randomAtCost(items, weak + 0.4 * (strong - weak));
+    expect(r.strong_share).toBeCloseTo(0.4, 12);
+    expect(r.quality).toBeCloseTo(mixResult("random", items, () => 0.4).quality, 12);
+    expect(randomAtCost(items, 10 * strong).strong_share).toBe(1);
+    expect(randomAtCost(items, 0).strong_share).toBe(0);
+  });
+
   it("the gateway line takes cost, baseline and split from the ledger; retained is relative to all-strong", () => {
     const ledger = { requests: 4, cost_usd: 1, baseline_usd: 4, savings_usd: 3, savings: { cache_usd: 1, routing_usd: 0.5, cascade_usd: 1.5, batch_usd: 0 } };
     const g = gatewayResult(ledger, [1, 0, 1, 1], 0.5);
@@ -144,6 +154,16 @@ describe("attribution of a served answer", () => {
     expect(attributeServed(row("gsm8k:g1"), "So 7 in all.\n#### 7", "weak", correctnessOf)).toMatchObject({ side: "foreign", quality: 1 });
     expect(attributeServed(row("gsm8k:g1"), "#### 12.5", "weak", correctnessOf)).toMatchObject({ side: "foreign", quality: 0 });
     expect(attributeServed(row("mt_bench:mt1-2"), "[weak answer to mt_bench:other]", "weak", correctnessOf)).toMatchObject({ side: "foreign", quality: 0.1 });
+  });
+
+  it("a cache hit is this row's answer only when it is the text first served for the row", () => {
+    const m1 = row("mmlu:m1");
+    const strong = answerText(m1, "strong");
+    expect(attributeServed(m1, strong, "strong", correctnessOf, { hit: true, earlierText: strong })).toEqual({ side: "strong", quality: 1, headerMismatch: false });
+    // A first-time row served from the cache got another question's answer, even if the letter looks like its own.
+    expect(attributeServed(m1, strong, "strong", correctnessOf, { hit: true, earlierText: undefined })).toEqual({ side: "foreign", quality: 1, headerMismatch: false });
+    expect(attributeServed(m1, answerText(m1, "weak"), "weak", correctnessOf, { hit: true, earlierText: strong })).toEqual({ side: "foreign", quality: 0, headerMismatch: false });
+    expect(attributeServed(m1, strong, "strong", correctnessOf, { hit: false, earlierText: undefined }).side).toBe("strong");
   });
 });
 
