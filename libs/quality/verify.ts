@@ -28,6 +28,15 @@ export interface VerifyOptions {
   hedgingFails?: boolean;
 }
 
+/** Task categories whose answers show their arithmetic (classifier categories and benchmark names). */
+export const MATH_CATEGORY = /math|gsm8k|arithmetic|algebra|calculus|statistics/i;
+
+/** The checks a cascade and the evaluator switch on for a task category: shown arithmetic for math. */
+export function verifyOptionsFor(category: string): VerifyOptions {
+  const math = MATH_CATEGORY.test(category);
+  return { arithmetic: math, derivedFinal: math };
+}
+
 export interface VerifyResult {
   ok: boolean;
   failures: string[];

@@ -3,7 +3,7 @@
 import type OpenAI from "openai";
 import { errors } from "#libs/errors/openai-error.ts";
 import { completionToChunks } from "#libs/openai/replay.ts";
-import { verifyAnswer } from "#libs/quality/verify.ts";
+import { verifyAnswer, verifyOptionsFor } from "#libs/quality/verify.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import { attemptsCost } from "../accounting.ts";
 import type { EdgeDeps } from "../deps.ts";
@@ -74,14 +74,18 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
 
 function verify(rec: ChatRecord, completion: OpenAI.Chat.ChatCompletion): { ok: boolean; failures: string[] } {
   const choice = completion.choices[0];
-  return verifyAnswer({
-    request: { jsonMode: rec.facts.jsonMode, hasTools: rec.facts.hasTools },
-    answer: {
-      content: choice?.message.content ?? null,
-      finishReason: choice?.finish_reason ?? "",
-      toolCalls: (choice?.message.tool_calls ?? []).flatMap((t) => (t.type === "function" ? [{ name: t.function.name, arguments: t.function.arguments }] : [])),
+  return verifyAnswer(
+    {
+      request: { jsonMode: rec.facts.jsonMode, hasTools: rec.facts.hasTools },
+      answer: {
+        content: choice?.message.content ?? null,
+        finishReason: choice?.finish_reason ?? "",
+        toolCalls: (choice?.message.tool_calls ?? []).flatMap((t) => (t.type === "function" ? [{ name: t.function.name, arguments: t.function.arguments }] : [])),
+      },
     },
-  });
+    // Math answers show their work: a wrong step or an underived final answer escalates.
+    verifyOptionsFor(rec.cls.category),
+  );
 }
 
 /**

@@ -5,7 +5,9 @@ import { verifyAnswer, type VerifyOptions, type VerifyRequest } from "#libs/qual
 import { round3, wantsJson, type Scorer, type ScorerInput, type ScorerVerdict } from "./types.ts";
 
 /** Categories treated as math (arithmetic checks on in "auto" mode). */
-export const MATH_CATEGORY = /math|gsm8k|arithmetic|algebra|calculus|statistics/i;
+import { MATH_CATEGORY } from "#libs/quality/verify.ts";
+
+export { MATH_CATEGORY };
 
 export interface ChecksOptions {
   /**
