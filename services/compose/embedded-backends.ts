@@ -4,8 +4,9 @@ import { MemoryEventBus } from "#libs/bus/memory-bus.ts";
 import { embeddedDatabaseUrl, type Settings } from "#libs/config/settings.ts";
 import { MemoryExactStore } from "#services/cache/store/memory-exact-store.ts";
 import { MemoryBudgetStore } from "#services/ledger/storage/budget-store-memory.ts";
-import { openDatabase, type OpenedDatabase } from "#services/ledger/storage/open-database.ts";
+import { openDatabase, type OpenedDatabase } from "#libs/sql/open-database.ts";
 import type { Backends } from "./backends.ts";
+import { migrated } from "./migrated.ts";
 import { vectorIndexFor } from "./vector-index.ts";
 
 export function embeddedBackends(settings: Settings): Backends & { memoryBus: MemoryEventBus } {
@@ -16,7 +17,7 @@ export function embeddedBackends(settings: Settings): Backends & { memoryBus: Me
     memoryBus: bus,
     exactStore: (o) => new MemoryExactStore(o),
     vectorIndex: (o) => vectorIndexFor(settings, o),
-    database: () => (db ??= openDatabase(settings.databaseUrl ?? embeddedDatabaseUrl(settings))),
+    database: (set) => migrated(set, (db ??= openDatabase(settings.databaseUrl ?? embeddedDatabaseUrl(settings)))),
     budgetStore: async () => ({ store: new MemoryBudgetStore() }),
     bus: async () => bus,
     healthy: () => true,

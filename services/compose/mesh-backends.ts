@@ -9,8 +9,9 @@ import type { Logger } from "#libs/log/logger.ts";
 import { RedisExactStore } from "#services/cache/store/redis-exact-store.ts";
 import type { BudgetBackend } from "#services/ledger/build.ts";
 import { RedisBudgetStore } from "#services/ledger/storage/budget-store-redis.ts";
-import { openDatabase, type OpenedDatabase } from "#services/ledger/storage/open-database.ts";
+import { openDatabase, type OpenedDatabase } from "#libs/sql/open-database.ts";
 import type { Backends } from "./backends.ts";
+import { migrated } from "./migrated.ts";
 import { vectorIndexFor } from "./vector-index.ts";
 
 export function meshBackends(settings: Settings, logger: Logger): Backends {
@@ -32,11 +33,14 @@ export function meshBackends(settings: Settings, logger: Logger): Backends {
     // Never block requests on Redis: no offline queue, no retries per call (a miss, not an error).
     exactStore: () => new RedisExactStore(redis({ enableOfflineQueue: false, maxRetriesPerRequest: 0 }), settings.cachePrefix),
     vectorIndex: (o) => vectorIndexFor(settings, o),
-    database: () =>
-      (db ??= openDatabase(settings.databaseUrl ?? DEFAULT_DATABASE_URL, settings.databaseSchema ? { schema: settings.databaseSchema } : {}).then((d) => {
-        closers.push(() => d.close());
-        return d;
-      })),
+    database: (set) =>
+      migrated(
+        set,
+        (db ??= openDatabase(settings.databaseUrl ?? DEFAULT_DATABASE_URL, settings.databaseSchema ? { schema: settings.databaseSchema } : {}).then((d) => {
+          closers.push(() => d.close());
+          return d;
+        })),
+      ),
     budgetStore: () =>
       (budgets ??= (async () => {
         // Admission must not wait on a Redis that is gone: no offline queue and a command timeout (the

@@ -10,7 +10,9 @@ import { Budgets, type BudgetStore, type LimitsVersions } from "./domain/budget.
 import { BudgetLimitRepo } from "./storage/budget-limits.ts";
 import { KeyStore } from "./storage/key-store.ts";
 import { LedgerWriter } from "./storage/ledger-writer.ts";
-import type { SqlClient } from "./storage/sql-client.ts";
+import type { MigrationSet } from "#libs/sql/migrate.ts";
+import type { SqlClient } from "#libs/sql/sql-client.ts";
+import { LEDGER_MIGRATIONS } from "./storage/migrations.ts";
 import { ShadowCallWriter } from "./storage/shadow-call-writer.ts";
 import { SpendReport } from "./storage/spend-report.ts";
 import { LedgerServiceImpl } from "./service.ts";
@@ -22,8 +24,8 @@ export interface BudgetBackend {
 }
 
 export interface LedgerBackends {
-  /** The ledger database, migrated. */
-  database(): Promise<{ kind: string; sql: SqlClient }>;
+  /** The database, with these migrations applied. */
+  database(migrations: MigrationSet): Promise<{ kind: string; sql: SqlClient }>;
   budgetStore(): Promise<BudgetBackend>;
   bus(client: string): Promise<EventBus>;
 }
@@ -33,7 +35,7 @@ export interface BuiltLedger extends BuiltService<typeof LedgerService> {
 }
 
 export async function buildLedgerService(ctx: BuildContext<LedgerBackends>): Promise<BuiltLedger> {
-  const db = await ctx.backends.database();
+  const db = await ctx.backends.database(LEDGER_MIGRATIONS);
   const budget = await ctx.backends.budgetStore();
   const bus = await ctx.backends.bus("llmgw-ledger");
   const keys = new KeyStore(db.sql);

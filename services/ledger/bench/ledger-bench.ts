@@ -2,6 +2,7 @@
 // Measures: ledger ingest through LedgerWriter.writeBatch (events/s), end to end through JetStream
 // and the ledger consumer (events/s), and spend-report latency (p50/p99) over `rows` generated rows.
 // Every phase uses its own PostgreSQL schema / JetStream stream, dropped at the end.
+import { LEDGER_MIGRATIONS } from "../storage/migrations.ts";
 import { writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { toBinary } from "@bufbuild/protobuf";
@@ -15,8 +16,8 @@ import { subjects } from "#libs/bus/subjects.ts";
 import { loadPriceTable } from "#libs/pricing/price-table.ts";
 import { LedgerConsumer } from "../consumer/ledger-consumer.ts";
 import { LedgerWriter } from "../storage/ledger-writer.ts";
-import { migrate } from "../storage/migrate.ts";
-import { createPgPool, pgSqlClient } from "../storage/pg-client.ts";
+import { migrate } from "#libs/sql/migrate.ts";
+import { createPgPool, pgSqlClient } from "#libs/sql/pg-client.ts";
 import { SpendReport, type SpendQuery } from "../storage/spend-report.ts";
 import { makeEvent } from "../storage/test-support.ts";
 
@@ -55,7 +56,7 @@ function syntheticEvent(i: number, prefix: string): RequestCompleted {
 
 async function withSchema<T>(name: string, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
   const schema = `bench_${name}_${run}`;
-  await migrate({ kind: "pg", databaseUrl: o.databaseUrl, schema });
+  await migrate({ kind: "pg", databaseUrl: o.databaseUrl, schema }, LEDGER_MIGRATIONS);
   const pool = createPgPool(o.databaseUrl, { schema, max: 8 });
   try {
     return await fn(pool);

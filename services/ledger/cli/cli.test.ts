@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
+import { LEDGER_MIGRATIONS } from "../storage/migrations.ts";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPriceTable } from "#libs/pricing/price-table.ts";
 import { LedgerWriter } from "../storage/ledger-writer.ts";
-import { migrate } from "../storage/migrate.ts";
-import { createPgPool, pgSqlClient } from "../storage/pg-client.ts";
+import { migrate } from "#libs/sql/migrate.ts";
+import { createPgPool, pgSqlClient } from "#libs/sql/pg-client.ts";
 import { makeEvent, TEST_DATABASE_URL, uniqueId } from "../storage/test-support.ts";
 import type pg from "pg";
 
@@ -21,7 +22,7 @@ async function cli(script: string, args: string[]): Promise<unknown> {
 
 describe("ledger CLIs against PostgreSQL", () => {
   beforeAll(async () => {
-    await migrate({ kind: "pg", databaseUrl: TEST_DATABASE_URL, schema });
+    await migrate({ kind: "pg", databaseUrl: TEST_DATABASE_URL, schema }, LEDGER_MIGRATIONS);
     pool = createPgPool(TEST_DATABASE_URL, { schema });
     await new LedgerWriter(pgSqlClient(pool), loadPriceTable()).writeBatch([
       makeEvent({ requestId: "a", completedAt: "2025-10-15T10:00:00.000Z", calls: [mini] }),

@@ -1,8 +1,9 @@
 // npm run migrate -- [--database-url URL] [--schema S] [--down] [--count N]
+import { LEDGER_MIGRATIONS } from "../storage/migrations.ts";
 import { PGlite } from "@electric-sql/pglite";
 import { mkdirSync } from "node:fs";
 import { Command } from "commander";
-import { migrate } from "../storage/migrate.ts";
+import { migrate } from "#libs/sql/migrate.ts";
 import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
 
 const program = new Command()
@@ -25,10 +26,10 @@ if (url.startsWith("pglite:")) {
   const dir = url.slice("pglite:".length);
   if (dir && dir !== "memory") mkdirSync(dir, { recursive: true });
   const db = dir && dir !== "memory" ? new PGlite(dir) : new PGlite();
-  const ran = await migrate({ kind: "pglite", db }, { direction, count, log });
+  const ran = await migrate({ kind: "pglite", db }, LEDGER_MIGRATIONS, { direction, count, log });
   console.log(`${ran.length} migration(s) ${direction} on ${url}`);
   await db.close();
 } else {
-  const ran = await migrate({ kind: "pg", databaseUrl: url, ...(o.schema ? { schema: o.schema } : {}) }, { direction, count, log });
+  const ran = await migrate({ kind: "pg", databaseUrl: url, ...(o.schema ? { schema: o.schema } : {}) }, LEDGER_MIGRATIONS, { direction, count, log });
   console.log(`${ran.length} migration(s) ${direction}`);
 }

@@ -1,4 +1,5 @@
 // npm run reconcile -- --file export.json [--provider openai] [--database-url URL] [--json]
+import { LEDGER_MIGRATIONS } from "../storage/migrations.ts";
 import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
 import { readFileSync } from "node:fs";
 import Table from "cli-table3";
@@ -7,7 +8,7 @@ import { Decimal } from "decimal.js";
 import { loadPriceTable } from "#libs/pricing/price-table.ts";
 import { parseProviderExport, reconcile } from "../domain/reconcile.ts";
 import { ledgerByDayModel } from "../storage/ledger-by-day-model.ts";
-import { openDatabase } from "../storage/open-database.ts";
+import { openDatabase } from "#libs/sql/open-database.ts";
 
 const program = new Command()
   .name("reconcile")
@@ -23,7 +24,7 @@ const o = program.opts<{ file: string; provider: string; databaseUrl?: string; s
 const prices = loadPriceTable();
 const exported = parseProviderExport(JSON.parse(readFileSync(o.file, "utf8")), prices);
 const settings = readSettings(process.env);
-const db = await openDatabase(o.databaseUrl ?? settings.databaseUrl ?? embeddedDatabaseUrl(settings), { ...(o.schema ? { schema: o.schema } : {}) });
+const db = await openDatabase(o.databaseUrl ?? settings.databaseUrl ?? embeddedDatabaseUrl(settings), { ...(o.schema ? { schema: o.schema } : {}), migrations: [LEDGER_MIGRATIONS] });
 try {
   const ledger = await ledgerByDayModel(db.sql, { provider: o.provider, fromDay: exported.from, toDay: exported.to });
   const rows = reconcile(exported.rows, ledger, prices);

@@ -1,10 +1,11 @@
 // npm run report -- --since 7d [--group-by model] [--tenant T] [--database-url URL] [--json]
+import { LEDGER_MIGRATIONS } from "../storage/migrations.ts";
 import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
 import Table from "cli-table3";
 import { Command } from "commander";
 import { Decimal } from "decimal.js";
 import { parseSince } from "../domain/since.ts";
-import { openDatabase } from "../storage/open-database.ts";
+import { openDatabase } from "#libs/sql/open-database.ts";
 import { GROUP_BYS, SpendReport, type GroupBy, type SpendRow } from "../storage/spend-report.ts";
 
 const program = new Command()
@@ -25,7 +26,7 @@ if (o.groupBy && !(GROUP_BYS as readonly string[]).includes(o.groupBy)) {
 }
 const since = parseSince(o.since);
 const settings = readSettings(process.env);
-const db = await openDatabase(o.databaseUrl ?? settings.databaseUrl ?? embeddedDatabaseUrl(settings), { ...(o.schema ? { schema: o.schema } : {}) });
+const db = await openDatabase(o.databaseUrl ?? settings.databaseUrl ?? embeddedDatabaseUrl(settings), { ...(o.schema ? { schema: o.schema } : {}), migrations: [LEDGER_MIGRATIONS] });
 try {
   const result = await new SpendReport(db.sql).query({
     since,

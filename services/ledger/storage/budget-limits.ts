@@ -1,6 +1,6 @@
 import { Decimal } from "decimal.js";
 import type { ApplicableLimits, BudgetLimitSource, BudgetPeriod, Limit, LimitsVersions } from "../domain/budget.ts";
-import type { SqlClient } from "./sql-client.ts";
+import type { SqlClient } from "#libs/sql/sql-client.ts";
 
 export interface BudgetRow {
   tenantId: string;

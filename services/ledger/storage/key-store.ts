@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { SqlClient } from "./sql-client.ts";
+import type { SqlClient } from "#libs/sql/sql-client.ts";
 
 export const KEY_PREFIX = "llmgw-";
 const DISPLAY_PREFIX_LEN = 12;

@@ -1,5 +1,5 @@
 import type { LedgerDayModel } from "../domain/reconcile.ts";
-import type { SqlClient } from "./sql-client.ts";
+import type { SqlClient } from "#libs/sql/sql-client.ts";
 
 /** Billed provider calls per UTC day and model, for reconciliation against a provider's export. */
 export async function ledgerByDayModel(sql: SqlClient, opts: { provider: string; fromDay: string; toDay: string }): Promise<LedgerDayModel[]> {

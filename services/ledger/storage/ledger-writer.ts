@@ -2,7 +2,7 @@ import type { RequestCompleted } from "#libs/gen/llmgw/events/v1/events_pb.ts";
 import type { PriceTable } from "#libs/pricing/price-table.ts";
 import { costRequest, type RequestCost } from "../domain/request-cost.ts";
 import { tierName } from "../domain/tier.ts";
-import type { SqlClient } from "./sql-client.ts";
+import type { SqlClient } from "#libs/sql/sql-client.ts";
 
 export interface WriteResult {
   requestId: string;

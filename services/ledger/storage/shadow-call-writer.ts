@@ -2,7 +2,7 @@
 // request, priced like any call. Idempotent on call_id; waits for the request row it belongs to.
 import type { ProviderCall } from "#libs/gen/llmgw/events/v1/events_pb.ts";
 import { computeCost, fromProtoUsage, type PriceTable } from "#libs/pricing/index.ts";
-import type { SqlClient } from "./sql-client.ts";
+import type { SqlClient } from "#libs/sql/sql-client.ts";
 
 export type ShadowWrite = "inserted" | "duplicate" | "missing_request";
 

@@ -1,6 +1,6 @@
 import { Decimal } from "decimal.js";
 import { nextUtcMidnight } from "../domain/since.ts";
-import type { SqlClient } from "./sql-client.ts";
+import type { SqlClient } from "#libs/sql/sql-client.ts";
 
 export const GROUP_BYS = ["tenant", "key", "model", "tier", "category", "day"] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];

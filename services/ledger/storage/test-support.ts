@@ -1,4 +1,5 @@
 // Helpers for tests and benchmarks: isolated databases and event builders (no mocks: real pg / PGlite).
+import { LEDGER_MIGRATIONS } from "./migrations.ts";
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { PGlite } from "@electric-sql/pglite";
@@ -6,10 +7,10 @@ import pg from "pg";
 import { RequestContextSchema, Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { ProviderCallSchema, RequestCompletedSchema, type RequestCompleted } from "#libs/gen/llmgw/events/v1/events_pb.ts";
 import { toProtoUsage, usage, type UsageCounts } from "#libs/pricing/usage-types.ts";
-import { migrate } from "./migrate.ts";
-import { createPgPool, pgSqlClient } from "./pg-client.ts";
-import { pgliteSqlClient } from "./pglite-client.ts";
-import type { SqlClient } from "./sql-client.ts";
+import { migrate } from "#libs/sql/migrate.ts";
+import { createPgPool, pgSqlClient } from "#libs/sql/pg-client.ts";
+import { pgliteSqlClient } from "#libs/sql/pglite-client.ts";
+import type { SqlClient } from "#libs/sql/sql-client.ts";
 
 export const TEST_DATABASE_URL = process.env.LLMGW_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -25,11 +26,11 @@ export const uniqueId = (prefix: string): string => `${prefix}_${Date.now().toSt
 export async function openTestDb(kind: "pg" | "pglite"): Promise<TestDb> {
   if (kind === "pglite") {
     const db = new PGlite();
-    await migrate({ kind: "pglite", db });
+    await migrate({ kind: "pglite", db }, LEDGER_MIGRATIONS);
     return { kind, sql: pgliteSqlClient(db), close: () => db.close() };
   }
   const schema = uniqueId("ledger_test");
-  await migrate({ kind: "pg", databaseUrl: TEST_DATABASE_URL, schema });
+  await migrate({ kind: "pg", databaseUrl: TEST_DATABASE_URL, schema }, LEDGER_MIGRATIONS);
   const pool = createPgPool(TEST_DATABASE_URL, { schema, max: 5 });
   return {
     kind,

@@ -1,11 +1,14 @@
-import { projectPath } from "#libs/config/project-root.ts";
 import type { PGlite } from "@electric-sql/pglite";
 import { runner } from "node-pg-migrate";
 
 export type RunMigration = Awaited<ReturnType<typeof runner>>[number];
 import { pgliteMigrationClient } from "./pglite-client.ts";
 
-export const MIGRATIONS_DIR = projectPath("services", "ledger", "migrations");
+/** One service's migrations: its folder of SQL files and its own bookkeeping table. */
+export interface MigrationSet {
+  dir: string;
+  table: string;
+}
 
 export type MigrationTarget =
   | { kind: "pg"; databaseUrl: string; schema?: string }
@@ -18,14 +21,14 @@ export interface MigrateOptions {
 }
 
 /**
- * Runs the ledger migrations with node-pg-migrate on PostgreSQL or PGlite (through its
+ * Runs one service's migrations with node-pg-migrate on PostgreSQL or PGlite (through its
  * `dbClient` option: node-pg-migrate only needs `query(text, values)`), same files, same SQL.
  */
-export async function migrate(target: MigrationTarget, opts: MigrateOptions = {}): Promise<RunMigration[]> {
+export async function migrate(target: MigrationTarget, set: MigrationSet, opts: MigrateOptions = {}): Promise<RunMigration[]> {
   const log = opts.log ?? (() => {});
   const common = {
-    dir: MIGRATIONS_DIR,
-    migrationsTable: "pgmigrations",
+    dir: set.dir,
+    migrationsTable: set.table,
     direction: opts.direction ?? "up",
     count: opts.count ?? Infinity,
     singleTransaction: true,
