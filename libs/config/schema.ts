@@ -79,6 +79,10 @@ export const configSchema = z
             sample_rate: z.number().min(0).max(1).default(0),
             tiers: z.array(tierSchema).default(["HIGH"]),
             candidates: z.number().int().min(1).max(4).default(1),
+            // Shadow replays stop for the day (UTC) once their worst-case cost would pass this.
+            daily_cap_usd: z.number().min(0).default(5),
+            // Tenants whose traffic is never replayed (data residency, PII).
+            exclude_tenants: z.array(z.string()).default([]),
           })
           .strict()
           .default({}),

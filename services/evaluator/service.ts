@@ -3,13 +3,13 @@ import { ConnectError, Code, type ServiceImpl } from "@connectrpc/connect";
 import { EvaluatorService } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
 import { tierFromName } from "#libs/rpc/tier.ts";
 import { answerView, requestView } from "./answer-view.ts";
-import type { DowngradeStats } from "./domain/downgrade.ts";
+import type { FindingSource } from "./domain/downgrade.ts";
 import { scoreAnswer } from "./domain/score.ts";
 
 type Impl = ServiceImpl<typeof EvaluatorService>;
 
 export class EvaluatorServiceImpl implements Impl {
-  constructor(private readonly stats: DowngradeStats) {}
+  constructor(private readonly stats: FindingSource) {}
 
   evaluate(req: Parameters<Impl["evaluate"]>[0]) {
     const candidate = parsed("answer_json", "a chat.completion", req.answerJson, answerView);
@@ -20,9 +20,9 @@ export class EvaluatorServiceImpl implements Impl {
     return { ok: s.ok, score: s.score, failures: s.failures };
   }
 
-  getDowngradeReport(req: Parameters<Impl["getDowngradeReport"]>[0]) {
+  async getDowngradeReport(req: Parameters<Impl["getDowngradeReport"]>[0]) {
     return {
-      findings: this.stats.report(req.tenantId).map((f) => ({
+      findings: (await this.stats.report(req.tenantId)).map((f) => ({
         category: f.category,
         tier: tierFromName(f.tier),
         fromModel: f.from,

@@ -1,40 +1,53 @@
 // Shadow tests: replay a sampled request on the cheaper candidate through the executor, score it
-// against the served answer with every scorer (domain/shadow-verdict.ts), record the verdict and
-// publish ShadowEvaluated. Ack after the verdict is
-// published; a failed replay is retried later (nak with delay), an undecodable message is terminated.
+// against the served answer with every scorer (domain/shadow-verdict.ts), store the verdict in
+// PostgreSQL, then publish ShadowEvaluated and ack. The day's shadow spend is capped: the replay's
+// worst case is reserved first (atomically, across replicas) and turned into spend when recorded.
+// A failed replay is retried later (nak with delay, reservation given back); an unreadable message
+// is terminated and counted; a test already recorded is only re-announced.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
+import type OpenAI from "openai";
+import { Counter, type Registry } from "prom-client";
 import type { BusMessage, BusSubscription, EventBus } from "#libs/bus/event-bus.ts";
 import { subjects } from "#libs/bus/subjects.ts";
+import type { Config } from "#libs/config/schema.ts";
 import { ShadowEvaluatedSchema, ShadowTestRequestedSchema, type ShadowTestRequested } from "#libs/gen/llmgw/events/v1/events_pb.ts";
 import type { Attempt, ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
-import { computeCost, fromProtoUsage, type PriceTable } from "#libs/pricing/index.ts";
 import type { Logger } from "#libs/log/logger.ts";
+import { computeCost, fromProtoUsage, worstCaseCost, type PriceTable } from "#libs/pricing/index.ts";
 import { tierName } from "#libs/rpc/tier.ts";
-import type OpenAI from "openai";
+import { countTokens } from "#libs/tokens/count.ts";
 import { answerView } from "./answer-view.ts";
-import type { DowngradeStats } from "./domain/downgrade.ts";
 import { judgeShadow } from "./domain/shadow-verdict.ts";
+import type { ShadowResultStore } from "./storage/shadow-results.ts";
 
 const decoder = new TextDecoder();
 const requestOf = (json: Uint8Array): OpenAI.Chat.ChatCompletionCreateParams => JSON.parse(decoder.decode(json)) as OpenAI.Chat.ChatCompletionCreateParams;
 
+export interface ShadowConsumerDeps {
+  bus: EventBus;
+  executor: Client<typeof ExecutorService>;
+  store: ShadowResultStore;
+  config: Config;
+  prices: PriceTable;
+  logger: Logger;
+  registry: Registry;
+  now?: () => Date;
+}
+
 export class ShadowConsumer {
   private sub: BusSubscription | undefined;
   private readonly s: ReturnType<typeof subjects>;
+  private readonly outcomes: Counter<"outcome">;
 
-  constructor(
-    private readonly bus: EventBus,
-    private readonly executor: Client<typeof ExecutorService>,
-    private readonly stats: DowngradeStats,
-    private readonly logger: Logger,
-    private readonly prices: PriceTable,
-  ) {
-    this.s = subjects(bus.names);
+  constructor(private readonly d: ShadowConsumerDeps) {
+    this.s = subjects(d.bus.names);
+    this.outcomes = new Counter({ name: "llmgw_shadow_tests_total", help: "Shadow tests by outcome (pass, fail, capped, poison, retried, duplicate)", labelNames: ["outcome"], registers: [d.registry] });
   }
 
   async start(): Promise<void> {
-    this.sub = await this.bus.subscribe({ durable: "evaluator-shadow", filterSubject: this.s.shadowRequested, maxBatch: 8, ackWaitMs: 120_000 }, async (msgs) => {
+    // At most maxBatch replays in flight per replica.
+    this.sub = await this.d.bus.subscribe({ durable: "evaluator-shadow", filterSubject: this.s.shadowRequested, maxBatch: 8, ackWaitMs: 120_000 }, async (msgs) => {
       await Promise.all(msgs.map((m) => this.handle(m)));
     });
   }
@@ -43,29 +56,45 @@ export class ShadowConsumer {
     await this.sub?.stop();
   }
 
-  private async handle(m: BusMessage): Promise<void> {
+  /** Exposed for tests. */
+  async handle(m: BusMessage): Promise<void> {
     let ev: ShadowTestRequested;
-    try {
-      ev = fromBinary(ShadowTestRequestedSchema, m.data);
-    } catch {
-      m.term();
-      return;
-    }
     let request: OpenAI.Chat.ChatCompletionCreateParams;
     try {
+      ev = fromBinary(ShadowTestRequestedSchema, m.data);
       request = requestOf(ev.requestJson);
     } catch {
-      // A request that cannot be read will never replay: poison, not a retry.
-      this.logger.warn({ requestId: ev.context?.requestId }, "shadow test request unreadable; terminated");
+      // Neither decodes nor replays, ever: poison, not a retry.
+      this.outcomes.inc({ outcome: "poison" });
+      this.d.logger.warn({ subject: m.subject }, "unreadable shadow test request; terminated");
       m.term();
       return;
     }
+    const requestId = ev.context?.requestId ?? "";
+    const store = this.d.store;
+    let day = "";
+    let reserved: string | undefined;
     try {
+      if (await store.has(requestId, ev.candidateModel)) {
+        this.outcomes.inc({ outcome: "duplicate" });
+        m.ack();
+        return;
+      }
+      day = (this.d.now?.() ?? new Date()).toISOString().slice(0, 10);
+      const worst = this.worstCaseUsd(ev.candidateModel, request);
+      if (!(await store.reserve(day, worst, String(this.d.config.routing.shadow.daily_cap_usd)))) {
+        this.outcomes.inc({ outcome: "capped" });
+        this.d.logger.info({ requestId, candidate: ev.candidateModel, worstUsd: worst }, "shadow test skipped: daily shadow spend cap reached");
+        m.ack();
+        return;
+      }
+      reserved = worst;
+
       let answer: Uint8Array | undefined;
       let failure = "";
       let attempts: Attempt[] = [];
       const startedAt = new Date().toISOString();
-      for await (const r of this.executor.execute({ context: ev.context, candidates: [{ model: ev.candidateModel }], requestJson: ev.requestJson, stream: false, purpose: "shadow" })) {
+      for await (const r of this.d.executor.execute({ context: ev.context, candidates: [{ model: ev.candidateModel }], requestJson: ev.requestJson, stream: false, purpose: "shadow" })) {
         if (r.event.case === "completionJson") answer = r.event.value;
         if (r.event.case === "summary") attempts = r.event.value.attempts;
         if (r.event.case === "failure") {
@@ -75,15 +104,31 @@ export class ShadowConsumer {
       }
       // The last attempt that reached the provider is the shadow call the ledger records.
       const sent = attempts.filter((a) => !a.status.startsWith("skipped")).at(-1);
-      const requestId = ev.context?.requestId ?? "";
-      const priced = sent?.usage ? computeCost(this.prices, fromProtoUsage(sent.usage), sent.model, new Date()) : undefined;
+      const priced = sent?.usage ? computeCost(this.d.prices, fromProtoUsage(sent.usage), sent.model, new Date()) : undefined;
       const candidate = answer ? answerView(answer) : undefined;
       const served = answerView(ev.servedCompletionJson);
       const verdict =
         candidate && served
           ? await judgeShadow({ request, served, candidate, category: ev.category, servedModel: ev.servedModel, candidateModel: ev.candidateModel })
-          : { ok: false, score: 0, failures: [candidate ? "served_answer_unreadable" : `candidate_error:${failure}`] };
-      this.stats.record({ tenant: ev.context?.tenantId ?? "", category: ev.category, tier: tierName(ev.tier), from: ev.servedModel, to: ev.candidateModel }, verdict.ok);
+          : { ok: false, score: 0, failures: [candidate ? "served_answer_unreadable" : `candidate_error:${failure}`], report: undefined };
+      const costUsd = priced && !priced.unpriced ? priced.costUsd : null;
+      await store.record(
+        {
+          requestId,
+          candidateModel: ev.candidateModel,
+          tenantId: ev.context?.tenantId ?? "",
+          category: ev.category,
+          tier: tierName(ev.tier),
+          servedModel: ev.servedModel,
+          ok: verdict.ok,
+          score: verdict.score,
+          failures: verdict.failures,
+          verdicts: verdict.report?.results ?? [],
+          candidateCostUsd: costUsd,
+        },
+        { day, reservedUsd: worst },
+      );
+      reserved = undefined;
       const out = create(ShadowEvaluatedSchema, {
         context: ev.context,
         servedModel: ev.servedModel,
@@ -93,17 +138,28 @@ export class ShadowConsumer {
         ok: verdict.ok,
         score: verdict.score,
         failures: verdict.failures,
-        candidateCostUsd: priced && !priced.unpriced ? priced.costUsd : "",
+        candidateCostUsd: costUsd ?? "",
         call: sent
           ? { callId: `${requestId}:shadow`, kind: "shadow", model: sent.model, provider: sent.provider, status: sent.status === "ok" ? "ok" : "error", errorCode: sent.errorCode, latencyMs: sent.latencyMs, usage: sent.usage, startedAt }
           : undefined,
       });
-      await this.bus.publish(this.s.shadowEvaluated, toBinary(ShadowEvaluatedSchema, out), `shadow-evaluated:${ev.context?.requestId ?? ""}`);
-      this.logger.info({ requestId, candidate: ev.candidateModel, ok: verdict.ok, score: verdict.score }, "shadow test evaluated");
+      await this.d.bus.publish(this.s.shadowEvaluated, toBinary(ShadowEvaluatedSchema, out), `shadow-evaluated:${requestId}`);
+      this.outcomes.inc({ outcome: verdict.ok ? "pass" : "fail" });
+      this.d.logger.info({ requestId, candidate: ev.candidateModel, ok: verdict.ok, score: verdict.score }, "shadow test evaluated");
       m.ack();
     } catch (e) {
-      this.logger.warn({ err: e instanceof Error ? e.message : String(e), requestId: ev.context?.requestId }, "shadow test failed; will retry");
+      if (reserved !== undefined) await store.release(day, reserved).catch(() => undefined);
+      this.outcomes.inc({ outcome: "retried" });
+      this.d.logger.warn({ err: e instanceof Error ? e.message : String(e), requestId }, "shadow test failed; will retry");
       m.nak(Math.min(60_000, 1_000 * 2 ** m.deliveryCount));
     }
+  }
+
+  /** The replay's worst case: the prompt plus the most it may answer, at the candidate's price. */
+  private worstCaseUsd(model: string, request: OpenAI.Chat.ChatCompletionCreateParams): string {
+    const text = request.messages.map((msg) => (typeof msg.content === "string" ? msg.content : JSON.stringify(msg.content ?? ""))).join("\n");
+    const maxOut = request.max_completion_tokens ?? request.max_tokens ?? this.d.config.models[model]?.max_output_tokens ?? 4096;
+    const c = worstCaseCost(this.d.prices, model, countTokens(text) + 8 * request.messages.length, maxOut, new Date());
+    return c.unpriced ? "0" : c.costUsd;
   }
 }

@@ -27,6 +27,7 @@ export class RouterServiceImpl implements Impl {
         maxTokens: req.maxTokens,
         capabilities: req.requiredCapabilities,
         sessionId: req.sessionId,
+        tenantId: req.context?.tenantId ?? "",
         strategy: isMember(STRATEGIES, req.strategy) ? req.strategy : "",
         budgetState: isMember(BUDGET_STATES, req.budgetState) ? req.budgetState : "",
         stream: req.stream,

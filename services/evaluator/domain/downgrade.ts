@@ -23,7 +23,12 @@ export interface DowngradePolicy {
 
 export const DEFAULT_DOWNGRADE_POLICY: DowngradePolicy = { minSamples: 30, targetPassRate: 0.9 };
 
-export class DowngradeStats {
+/** Where findings come from: the recorded shadow results (storage), or counts in memory (tests). */
+export interface FindingSource {
+  report(tenant: string, policy?: DowngradePolicy): Finding[] | Promise<Finding[]>;
+}
+
+export class DowngradeStats implements FindingSource {
   private readonly cells = new Map<string, { key: FindingKey; samples: number; passes: number }>();
 
   record(key: FindingKey, ok: boolean): void {

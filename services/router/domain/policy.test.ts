@@ -82,7 +82,7 @@ describe("routing policy", () => {
 describe("shadow sampling", () => {
   const withShadow = (rate: number, candidates = 1) => {
     const c = structuredClone(config);
-    c.routing.shadow = { sample_rate: rate, tiers: ["HIGH"], candidates };
+    c.routing.shadow = { sample_rate: rate, tiers: ["HIGH"], candidates, daily_cap_usd: 5, exclude_tenants: ["eu-only"] };
     return c;
   };
   const at = (rate: number, draw: number, patch: Partial<RouteInput> = {}, candidates = 1) =>
@@ -100,6 +100,7 @@ describe("shadow sampling", () => {
     ["rate 0", 0, 0, {}],
     ["tier not sampled", 1, 0, { tier: "MEDIUM" }],
     ["a concrete model", 1, 0, { requestedModel: "gpt-4o" }],
+    ["an excluded tenant", 1, 0, { tenantId: "eu-only" }],
   ])("no shadow test when %s", (_name, rate, draw, patch) => {
     expect(at(rate, draw, patch).shadow).toEqual([]);
   });

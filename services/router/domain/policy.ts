@@ -137,7 +137,8 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   const sh = config.routing.shadow;
   let shadow: ModelView[] = [];
   const lower = TIER_NAMES[TIER_NAMES.indexOf(firstTier) - 1];
-  if (lower && sh.sample_rate > 0 && sh.tiers.includes(firstTier) && candidates.length > 0 && (deps.random ?? Math.random)() < sh.sample_rate) {
+  const excluded = input.tenantId !== undefined && sh.exclude_tenants.includes(input.tenantId);
+  if (lower && !excluded && sh.sample_rate > 0 && sh.tiers.includes(firstTier) && candidates.length > 0 && (deps.random ?? Math.random)() < sh.sample_rate) {
     const lowerIds = new Set(idsOf(config, lower));
     shadow = pick(lower)
       .list.filter((m) => lowerIds.has(m.id) && m.id !== candidates[0]?.id)

@@ -12,6 +12,8 @@ export interface RouteInput {
   maxTokens: number;
   capabilities: readonly string[];
   sessionId: string;
+  /** The caller's tenant ("" when unknown): some tenants are never shadow-tested. */
+  tenantId?: string;
   strategy: Strategy | "";
   budgetState: BudgetState | "";
   stream: boolean;

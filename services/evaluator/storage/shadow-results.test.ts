@@ -1,0 +1,67 @@
+// Shadow results and the daily cap on the real PostgreSQL (a fresh schema) and on PGlite.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, type OpenedDatabase } from "#libs/sql/open-database.ts";
+import { EVALUATOR_MIGRATIONS } from "./migrations.ts";
+import { ShadowResultStore, type ShadowResultRow } from "./shadow-results.ts";
+
+const PG_URL = "postgres://postgres@127.0.0.1:5432/test";
+
+const row = (over: Partial<ShadowResultRow> = {}): ShadowResultRow => ({
+  requestId: `r-${randomBytes(4).toString("hex")}`,
+  candidateModel: "gpt-4o-mini",
+  tenantId: "acme",
+  category: "math",
+  tier: "HIGH",
+  servedModel: "gpt-4o",
+  ok: true,
+  score: 1,
+  failures: [],
+  verdicts: [{ scorer: "agreement", ok: true }],
+  candidateCostUsd: "0.001",
+  ...over,
+});
+
+describe.each(["pg", "pglite"] as const)("ShadowResultStore (%s)", (kind) => {
+  let db: OpenedDatabase;
+  let store: ShadowResultStore;
+  const schema = `evaluator_test_${randomBytes(4).toString("hex")}`;
+
+  beforeAll(async () => {
+    db = await openDatabase(kind === "pg" ? PG_URL : "pglite:memory", { ...(kind === "pg" ? { schema, max: 20 } : {}), migrations: [EVALUATOR_MIGRATIONS] });
+    store = new ShadowResultStore(db.sql);
+  });
+  afterAll(async () => {
+    await db.close();
+    if (kind === "pg") {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await c.end();
+    }
+  });
+
+  it("records a result once (a redelivery is a no-op) and reports it by cell", async () => {
+    const r = row({ tenantId: "once" });
+    expect(await store.record(r, undefined)).toBe(true);
+    expect(await store.record(r, undefined)).toBe(false);
+    expect(await store.has(r.requestId, r.candidateModel)).toBe(true);
+    await store.record(row({ tenantId: "once", ok: false, score: 0 }), undefined);
+    const [f] = await store.report("once");
+    expect(f).toMatchObject({ tenant: "once", category: "math", tier: "HIGH", from: "gpt-4o", to: "gpt-4o-mini", samples: 2, passes: 1, passRate: 0.5, safe: false });
+  });
+
+  it("the daily cap holds under concurrent reservations, and recorded spend counts against it", async () => {
+    const day = "2026-01-02";
+    const results = await Promise.all(Array.from({ length: 50 }, () => store.reserve(day, "0.1", "1")));
+    expect(results.filter(Boolean).length).toBe(10);
+    // One replay cost less than reserved: the difference is free again.
+    expect(await store.record(row({ candidateCostUsd: "0.04" }), { day, reservedUsd: "0.1" })).toBe(true);
+    expect(await store.spentToday(day)).toEqual({ spentUsd: "0.040000000000", reservedUsd: "0.900000000000" });
+    expect(await store.reserve(day, "0.06", "1")).toBe(true);
+    expect(await store.reserve(day, "0.01", "1")).toBe(false);
+    await store.release(day, "0.5");
+    expect(await store.reserve(day, "0.5", "1")).toBe(true);
+  });
+});
