@@ -147,6 +147,7 @@ describe("analyzeShadowTests", () => {
         ...tests(math, 2, 2, { servedCostUsd: "0.0100", candidateCostUsd: "0.0010" }),
         ...tests(math, 1, 1, { servedCostUsd: "0.0200", candidateCostUsd: "0.0010" }),
         ...tests(math, 3, 3, { servedCostUsd: "0.05" }),
+        ...tests(math, 1, 1, { servedCostUsd: "0.05", candidateCostUsd: null }),
       ],
     });
     expect(r.cells[0]?.observedCostRatio).toBeCloseTo(0.003 / 0.04, 12);

@@ -24,9 +24,9 @@ export interface ShadowTestResult {
   /** The combined verdict: the candidate's answer is acceptable in place of the served one. */
   ok: boolean;
   score: number;
-  /** Decimal strings as the ledger stores them; both present → the pair enters observedCostRatio. */
-  candidateCostUsd?: string;
-  servedCostUsd?: string;
+  /** Decimal strings as the ledger stores them (null = unknown price); both known → the pair enters observedCostRatio. */
+  candidateCostUsd?: string | null;
+  servedCostUsd?: string | null;
   createdAt: Date;
 }
 
@@ -336,8 +336,8 @@ export function compareCells(a: CellReport, b: CellReport): number {
   );
 }
 
-function usd(v: string | number | undefined): number | undefined {
-  if (v === undefined || v === "") return undefined;
+function usd(v: string | number | null | undefined): number | undefined {
+  if (v === undefined || v === null || v === "") return undefined;
   const x = typeof v === "number" ? v : Number(v);
   return Number.isFinite(x) && x >= 0 ? x : undefined;
 }

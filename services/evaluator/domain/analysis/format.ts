@@ -1,4 +1,8 @@
 // Number formatting shared by the Markdown report and the YAML patch.
+import type { Correction } from "./multiplicity.ts";
+
+/** "Holm" / "BH", for prose ("Holm-adjusted p"). */
+export const CORRECTION_LABEL: Record<Correction, string> = { holm: "Holm", bh: "BH" };
 
 /** $1,234.56 (two decimals, thousands separators). */
 export function fmtUsd(x: number): string {
@@ -22,6 +26,16 @@ export function fmtP(p: number): string {
 export function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** Rounded down / up to `digits` decimals: an interval written shorter never claims more than it has. */
+export function floorTo(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.floor(x * f + 1e-9) / f;
+}
+export function ceilTo(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.ceil(x * f - 1e-9) / f;
 }
 
 /** Three significant digits, as a number (p-values written to YAML). */

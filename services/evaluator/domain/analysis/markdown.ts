@@ -1,7 +1,7 @@
 // The Markdown report of a nightly analysis: parameters, the recommendations in plain language,
 // every cell in one table (sorted by decision, then savings) and the totals.
 import type { AnalysisReport, CellReport } from "./analyze.ts";
-import { fmtP, fmtPct, fmtUsd } from "./format.ts";
+import { CORRECTION_LABEL, fmtP, fmtPct, fmtUsd } from "./format.ts";
 
 const CORRECTION_NAME = { holm: "Holm (family-wise error rate)", bh: "Benjamini–Hochberg (false discovery rate)" } as const;
 const TEST_NAME = { exact: "exact binomial tail", score: "score test (normal approximation, the Wilson interval's test)" } as const;
@@ -24,7 +24,7 @@ export function recommendationLine(c: CellReport, report: AnalysisReport): strin
   const head = `**${cellText(c.category)}** at ${c.tier}: serve ${c.candidateModel} instead of ${c.servedModel}.`;
   const evidence =
     ` It agreed with ${c.servedModel} on ${int(c.passes)} of ${int(c.n)} shadow tests (${fmtPct(c.rate)}, ${fmtPct(params.confidence, 0)} CI ${fmtPct(c.ci[0])}–${fmtPct(c.ci[1])}), ` +
-    `more than ${fmtPct(1 - params.margin)} at ${params.correction}-adjusted p = ${fmtP(c.pAdjusted ?? 1)}`;
+    `more than ${fmtPct(1 - params.margin)} at ${CORRECTION_LABEL[params.correction]}-adjusted p = ${fmtP(c.pAdjusted ?? 1)}`;
   if (!c.inPatch) return `${head}${evidence}; not proposed: ${c.note}.`;
   return `${head}${evidence}; ${savings}${ratio}.`;
 }
@@ -53,7 +53,7 @@ export function renderMarkdown(report: AnalysisReport): string {
   out.push("");
 
   out.push("## All cells", "");
-  out.push(`| decision | category | tier | served → candidate | n | passes | rate | ${fmtPct(params.confidence, 0)} CI | p | p (${params.correction}) | monthly savings if downgraded |`);
+  out.push(`| decision | category | tier | served → candidate | n | passes | rate | ${fmtPct(params.confidence, 0)} CI | p | p (${CORRECTION_LABEL[params.correction]}) | monthly savings if downgraded |`);
   out.push("|---|---|---|---|---:|---:|---:|---|---:|---:|---:|");
   for (const c of report.cells) {
     const decision = c.decision === "downgrade" ? (c.inPatch ? "**downgrade**" : "downgrade (not proposed)") : c.decision === "insufficient" ? "insufficient data" : "keep";

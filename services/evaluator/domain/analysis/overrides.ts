@@ -11,7 +11,7 @@ import { Document, isMap, isSeq } from "yaml";
 import { z } from "zod";
 import { TIER_NAMES } from "#libs/config/closed-sets.ts";
 import type { AnalysisReport, CellReport } from "./analyze.ts";
-import { fmtP, fmtPct, fmtUsd, round, sig3 } from "./format.ts";
+import { ceilTo, CORRECTION_LABEL, floorTo, fmtP, fmtPct, fmtUsd, round, sig3 } from "./format.ts";
 import { CORRECTIONS } from "./multiplicity.ts";
 
 const unit = z.number().min(0).max(1);
@@ -75,7 +75,7 @@ export function overrideReason(c: CellReport, report: Pick<AnalysisReport, "para
   return (
     `${c.candidateModel} agreed with ${c.servedModel} on ${c.passes}/${c.n} shadow tests ` +
     `(${fmtPct(c.rate)}, ${fmtPct(params.confidence, 0)} CI ${fmtPct(c.ci[0])}-${fmtPct(c.ci[1])}); ` +
-    `above ${fmtPct(1 - params.margin)} at ${params.correction}-adjusted p = ${fmtP(c.pAdjusted ?? 1)} < ${params.alpha}`
+    `above ${fmtPct(1 - params.margin)} at ${CORRECTION_LABEL[params.correction]}-adjusted p = ${fmtP(c.pAdjusted ?? 1)} < ${params.alpha}`
   );
 }
 
@@ -98,7 +98,7 @@ export function overridesFromReport(report: AnalysisReport): RoutingOverride[] {
           n: c.n,
           passes: c.passes,
           rate: round(c.rate, 4),
-          ci: [round(c.ci[0], 4), round(c.ci[1], 4)],
+          ci: [floorTo(c.ci[0], 4), ceilTo(c.ci[1], 4)],
           p_adjusted: shownP,
           margin: params.margin,
           correction: params.correction,
