@@ -1,0 +1,104 @@
+// npm run analyze -- [--since 7d] [--out DIR] [--alpha A] [--margin D] [--min-n N] [--correction holm|bh]
+// The nightly analysis: shadow-test verdicts (shadow_results) → per (category, tier, served →
+// candidate) pass rates with Wilson intervals, a non-inferiority test corrected for many cells, a
+// decision, projected monthly savings from the ledger's volumes, and three files: a Markdown report,
+// a JSON report and a reviewable YAML patch of routing overrides. Reads the database in the
+// environment (DATABASE_URL / LLMGW_DATABASE_URL; else the embedded PGlite under LLMGW_DATA_DIR).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "commander";
+import { isMember, TIER_NAMES, type TierName } from "#libs/config/closed-sets.ts";
+import { loadConfig } from "#libs/config/load.ts";
+import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
+import { computeCost, loadPriceTable, usage } from "#libs/pricing/index.ts";
+import { openDatabase } from "#libs/sql/open-database.ts";
+import { analyzeShadowTests, overridesPatchYaml, renderMarkdown, type MonthlyVolume, type ShadowTestResult } from "../domain/analysis/index.ts";
+import { EVALUATOR_MIGRATIONS } from "../storage/migrations.ts";
+import { ShadowResultStore } from "../storage/shadow-results.ts";
+
+const o = new Command()
+  .name("analyze")
+  .description("Nightly analysis of shadow tests: where the cheaper model is safe, with the evidence")
+  .option("--since <when>", "window start: ISO time or 7d / 24h", "7d")
+  .option("--out <dir>", "where the reports go", "reports")
+  .option("--tenant <id>", "only this tenant's shadow tests")
+  .option("--alpha <a>", "family-wise error rate (Holm) or FDR (BH)", "0.05")
+  .option("--margin <d>", "non-inferiority margin: the cheap answer must agree at least 1 - d of the time", "0.1")
+  .option("--min-n <n>", "fewest tests per cell for a decision", "30")
+  .option("--correction <c>", "holm | bh", "holm")
+  .option("--database-url <url>", "postgres://... or pglite:<dir>")
+  .option("--schema <schema>", "PostgreSQL schema")
+  .option("--apply", "write the patch to the versioned policy store (not available yet)")
+  .option("--revert <version>", "restore an earlier policy version (not available yet)")
+  .parse()
+  .opts<{ since: string; out: string; tenant?: string; alpha: string; margin: string; minN: string; correction: string; databaseUrl?: string; schema?: string; apply?: boolean; revert?: string }>();
+
+if (o.apply || o.revert) {
+  process.stderr.write("analyze: --apply/--revert need the versioned policy store the router reloads from, which is not built yet (issue #8 item 3); review and apply the YAML patch by hand.\n");
+  process.exit(2);
+}
+
+const now = new Date();
+const since = relative(o.since, now);
+const settings = readSettings(process.env);
+const config = loadConfig({ env: process.env });
+const prices = loadPriceTable(settings.pricesFile);
+const db = await openDatabase(o.databaseUrl ?? settings.databaseUrl ?? embeddedDatabaseUrl(settings), { ...(o.schema ? { schema: o.schema } : {}), migrations: [EVALUATOR_MIGRATIONS] });
+try {
+  const rows = await new ShadowResultStore(db.sql).since(since);
+  const results: ShadowTestResult[] = rows.flatMap((r) =>
+    isMember(TIER_NAMES, r.tier) ? [{ tenantId: r.tenantId, category: r.category, tier: r.tier, servedModel: r.servedModel, candidateModel: r.candidateModel, ok: r.ok, score: r.score, candidateCostUsd: r.candidateCostUsd, createdAt: r.createdAt }] : [],
+  );
+  // Volumes from the ledger's requests in the same window, scaled to 30 days; token profile per cell.
+  const days = Math.max(1 / 24, (now.getTime() - since.getTime()) / 86_400_000);
+  const vol = await db.sql
+    .query<{ category: string; tier: string; model: string; n: string; cost: string; input: string; output: string }>(
+      `SELECT category, tier, model, count(*)::text AS n, sum(cost_usd)::text AS cost, avg(input_tokens)::text AS input, avg(output_tokens)::text AS output
+       FROM requests WHERE completed_at >= $1 AND http_status = 200 GROUP BY category, tier, model`,
+      [since.toISOString()],
+    )
+    .catch(() => ({ rows: [] as { category: string; tier: string; model: string; n: string; cost: string; input: string; output: string }[] }));
+  const scale = 30 / days;
+  const profile = new Map<string, { input: number; output: number }>();
+  const volumes: MonthlyVolume[] = vol.rows.flatMap((v) => {
+    const tier = v.tier.toUpperCase();
+    if (!isMember(TIER_NAMES, tier)) return [];
+    profile.set(`${v.category}|${tier}|${v.model}`, { input: Number(v.input), output: Number(v.output) });
+    return [{ category: v.category, tier: tier as TierName, servedModel: v.model, requests: Math.round(Number(v.n) * scale), costUsd: Number(v.cost) * scale }];
+  });
+  const report = analyzeShadowTests({
+    results,
+    volumes,
+    generatedAt: now,
+    since,
+    until: now,
+    ...(o.tenant ? { tenantId: o.tenant } : {}),
+    params: { alpha: Number(o.alpha), margin: Number(o.margin), minN: Number(o.minN), correction: o.correction === "bh" ? "bh" : "holm" },
+    // The candidate priced on the served traffic's own token profile.
+    projectedCost: (model, requests, cell) => {
+      const p = profile.get(`${cell.category}|${cell.tier}|${cell.servedModel}`);
+      if (!p) return Number.NaN;
+      const c = computeCost(prices, usage({ inputTokens: Math.round(p.input), outputTokens: Math.round(p.output) }), model, now);
+      return c.unpriced ? Number.NaN : Number(c.costUsd) * requests;
+    },
+  });
+  mkdirSync(o.out, { recursive: true });
+  const stamp = now.toISOString().slice(0, 10);
+  const files = { md: join(o.out, `analysis-${stamp}.md`), json: join(o.out, `analysis-${stamp}.json`), yaml: join(o.out, `routing-overrides-${stamp}.yaml`) };
+  writeFileSync(files.md, renderMarkdown(report));
+  writeFileSync(files.json, JSON.stringify(report, null, 2));
+  writeFileSync(files.yaml, overridesPatchYaml(report, { configPath: "deploy/config/llmgw.yaml" }));
+  const s = report.summary;
+  process.stdout.write(`${rows.length} shadow tests since ${since.toISOString()} (${config.routing.shadow.sample_rate * 100}% sampled); ${JSON.stringify(s)}\n`);
+  process.stdout.write(`wrote ${files.md}\n      ${files.json}\n      ${files.yaml}\n`);
+} finally {
+  await db.close();
+}
+
+function relative(input: string, at: Date): Date {
+  const rel = /^(\d+)\s*([dhm])$/i.exec(input.trim());
+  if (rel) return new Date(at.getTime() - Number(rel[1]) * ({ d: 86_400_000, h: 3_600_000, m: 60_000 } as const)[rel[2]!.toLowerCase() as "d" | "h" | "m"]);
+  const d = new Date(input);
+  if (Number.isNaN(d.getTime())) throw new Error(`invalid --since "${input}": use an ISO time or 7d / 24h / 30m`);
+  return d;
+}
