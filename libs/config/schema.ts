@@ -1,5 +1,6 @@
 // The one configuration file (deploy/config/llmgw.yaml), validated at start. Secrets never live here:
 // providers name the env variable that holds their key.
+import { routingOverridesSchema } from "./routing-overrides.ts";
 import { z } from "zod";
 import { PROVIDER_TYPES, STRATEGIES, TIER_NAMES } from "./closed-sets.ts";
 
@@ -72,6 +73,8 @@ export const configSchema = z
           })
           .strict()
           .default({}),
+        // Evidence-based exceptions to the tiers (proposed by `npm run analyze`, reviewed, pasted here).
+        overrides: routingOverridesSchema.default([]),
         // Shadow tests: the router samples this share of routed requests in these tiers and names
         // up to `candidates` cheaper models (the next tier down) to replay them on after the answer.
         shadow: z

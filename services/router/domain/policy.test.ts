@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "#libs/config/load.ts";
+import { loadConfig, parseConfig } from "#libs/config/load.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
 import { modelViews } from "./models.ts";
 import { decide, type PolicyDeps } from "./policy.ts";
@@ -108,5 +108,51 @@ describe("shadow sampling", () => {
   it("more candidates when configured, never the served model, only capable ones", () => {
     expect(at(1, 0, {}, 2).shadow.map((m) => m.id)).toEqual(["gpt-4o-mini", "claude-3-5-haiku-latest"]);
     expect(at(1, 0, { capabilities: ["vision"] }, 3).shadow.every((m) => m.capabilities.includes("vision"))).toBe(true);
+  });
+});
+
+describe("routing overrides", () => {
+  const withOverrides = (overrides: typeof config.routing.overrides) => {
+    const c = structuredClone(config);
+    c.routing.overrides = overrides;
+    return c;
+  };
+  const route = (overrides: typeof config.routing.overrides, patch: Partial<RouteInput> = {}) =>
+    decide({ ...base, tier: "HIGH", category: "qa", ...patch }, { ...deps(), config: withOverrides(overrides) });
+  const evidence = { n: 160, passes: 159, rate: 0.994, ci: [0.965, 0.999] as [number, number], p_adjusted: 0.001, margin: 0.1, correction: "holm" as const, generated_at: "2026-11-30T00:00:00Z" };
+
+  it("puts the shadow-tested model first for its category and tier, the usual candidates after it", () => {
+    const d = route([{ category: "qa", tier: "HIGH", instead_of: "gpt-4o", use: "gpt-4o-mini", reason: "", evidence }]);
+    expect(d.candidates.map((m) => m.id).slice(0, 2)).toEqual(["gpt-4o-mini", "gpt-4o"]);
+    expect(d.reasons.join("\n")).toContain("override qa/HIGH: gpt-4o -> gpt-4o-mini (shadow-tested: 159/160 agreed)");
+  });
+
+  it.each<[string, Partial<RouteInput>, string | undefined]>([
+    ["another category", { category: "code" }, undefined],
+    ["another tier", { tier: "MEDIUM" }, undefined],
+    ["another served model", {}, "claude-sonnet-4-5"],
+  ])("does not apply to %s", (_n, patch, insteadOf) => {
+    const d = route([{ category: "qa", tier: "HIGH", ...(insteadOf ? { instead_of: insteadOf } : {}), use: "gpt-4.1-nano", reason: "" }], patch);
+    expect(d.candidates[0]?.id).not.toBe("gpt-4.1-nano");
+  });
+
+  it("is skipped, with the reason, when its model cannot take the request", () => {
+    const d = route([{ category: "qa", tier: "HIGH", use: "small-8k", reason: "" }], { inputTokens: 20_000 });
+    expect(d.candidates[0]?.id).toBe("gpt-4o");
+    expect(d.reasons.join("\n")).toMatch(/override qa\/HIGH -> small-8k not applied \(small-8k: context/);
+  });
+
+  it("replaces the cascade where it applies", () => {
+    const d = route([{ category: "qa", tier: "MEDIUM", use: "gpt-4o", reason: "" }], { tier: "MEDIUM" });
+    expect([d.candidates[0]?.id, d.cascade]).toEqual(["gpt-4o", false]);
+  });
+
+  it("config refuses two overrides for the same category, tier and served model", () => {
+    const raw = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
+    (raw.routing as Record<string, unknown>).overrides = [
+      { category: "qa", tier: "HIGH", use: "gpt-4o-mini" },
+      { category: "qa", tier: "HIGH", use: "gpt-4.1-nano" },
+    ];
+    expect(() => parseConfig(raw)).toThrow(/duplicate override/);
   });
 });

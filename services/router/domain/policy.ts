@@ -127,7 +127,23 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
       escalation = pick(next).list.filter((m) => m.id !== candidates[0]?.id);
     }
   }
-  const doCascade = cascade && escalation.length > 0 && candidates.length > 0;
+  let doCascade = cascade && escalation.length > 0 && candidates.length > 0;
+
+  // A reviewed, shadow-tested exception for this category and tier puts its model first (the
+  // usual candidates stay as fallbacks); the evidence stands in for the cascade's check.
+  const served = candidates[0]?.id;
+  const ov = config.routing.overrides.find((o) => o.category === input.category && o.tier === firstTier && (o.instead_of === undefined || o.instead_of === served));
+  if (ov && served !== undefined && ov.use !== served) {
+    const m = models.get(ov.use);
+    const why: string[] = [];
+    if (m && capable(m, why)) {
+      candidates = [m, ...candidates.filter((c) => c.id !== m.id)];
+      doCascade = false;
+      reasons.push(`override ${ov.category}/${ov.tier}: ${served} -> ${m.id}${ov.evidence ? ` (shadow-tested: ${ov.evidence.passes}/${ov.evidence.n} agreed)` : ""}`);
+    } else {
+      reasons.push(`override ${ov.category}/${ov.tier} -> ${ov.use} not applied (${why.join("; ") || "unknown model"})`);
+    }
+  }
   if (doCascade) reasons.push(`cascade: ${candidates[0]?.id} verified, escalates to ${escalation[0]?.id}`);
   if (candidates[0]) reasons.push(`${firstTier} -> ${candidates[0].id} (${strategy})`);
   if (candidates.length > 0) deps.sessions.record(input.sessionId, firstTier, candidates[0]?.provider ?? "", candidates[0]?.id ?? "");

@@ -1,7 +1,8 @@
 // Multiple-testing corrections over one family of p-values: every cell tested in one nightly run.
 // Both return adjusted p-values in the input order, so "reject at level a" is "adjusted p < a".
 
-export const CORRECTIONS = ["holm", "bh"] as const;
+export { CORRECTIONS } from "#libs/config/routing-overrides.ts";
+import { CORRECTIONS } from "#libs/config/routing-overrides.ts";
 /** holm: family-wise error rate (Holm 1979, step-down). bh: false discovery rate (Benjamini–Hochberg 1995, step-up). */
 export type Correction = (typeof CORRECTIONS)[number];
 

@@ -8,66 +8,21 @@
 // is not, the override does not apply. At most one override per (category, tier, instead_of).
 // Keys are snake_case like the rest of deploy/config/llmgw.yaml (routing.overrides).
 import { Document, isMap, isSeq } from "yaml";
-import { z } from "zod";
 import { TIER_NAMES } from "#libs/config/closed-sets.ts";
 import type { AnalysisReport, CellReport } from "./analyze.ts";
 import { ceilTo, CORRECTION_LABEL, floorTo, fmtP, fmtPct, fmtUsd, round, sig3 } from "./format.ts";
-import { CORRECTIONS } from "./multiplicity.ts";
 
-const unit = z.number().min(0).max(1);
-
-export const overrideEvidenceSchema = z
-  .object({
-    /** Shadow tests of the cell, and how many the candidate passed. */
-    n: z.number().int().positive(),
-    passes: z.number().int().nonnegative(),
-    rate: unit,
-    /** Two-sided Wilson interval of the pass rate (at the analysis' confidence). */
-    ci: z.tuple([unit, unit]),
-    /** Non-inferiority p-value adjusted over the night's family of cells. */
-    p_adjusted: unit,
-    /** δ: the pass rate was shown to be above 1 − δ. */
-    margin: z.number().gt(0).lt(1),
-    correction: z.enum(CORRECTIONS),
-    /** When the analysis ran (ISO 8601). */
-    generated_at: z.string().min(1),
-  })
-  .strict()
-  .refine((e) => e.passes <= e.n, { message: "passes must not exceed n", path: ["passes"] })
-  .refine((e) => e.ci[0] <= e.ci[1], { message: "ci must be [low, high]", path: ["ci"] });
-export type OverrideEvidence = z.infer<typeof overrideEvidenceSchema>;
-
-export const routingOverrideSchema = z
-  .object({
-    category: z.string().min(1),
-    tier: z.enum(TIER_NAMES),
-    /** Apply only when the router would otherwise serve this model first; absent = whatever it would serve. */
-    instead_of: z.string().min(1).optional(),
-    /** The model to put first. */
-    use: z.string().min(1),
-    reason: z.string().default(""),
-    evidence: overrideEvidenceSchema.optional(),
-  })
-  .strict()
-  .refine((o) => o.use !== o.instead_of, { message: "use and instead_of name the same model", path: ["use"] });
-export type RoutingOverride = z.infer<typeof routingOverrideSchema>;
-export type RoutingOverrideInput = z.input<typeof routingOverrideSchema>;
-
-/** The identity of an override: one per (category, tier, instead_of). */
-export function overrideKey(o: Pick<RoutingOverride, "category" | "tier" | "instead_of">): string {
-  return [o.category, o.tier, o.instead_of ?? "*"].join("\u0000");
-}
-
-/** routing.overrides: a list with at most one override per (category, tier, instead_of). */
-export const routingOverridesSchema = z.array(routingOverrideSchema).superRefine((list, ctx) => {
-  const seen = new Map<string, number>();
-  list.forEach((o, i) => {
-    const k = overrideKey(o);
-    const first = seen.get(k);
-    if (first !== undefined) ctx.addIssue({ code: "custom", path: [i], message: `duplicate override for ${o.category}/${o.tier}/${o.instead_of ?? "*"} (first at ${first})` });
-    else seen.set(k, i);
-  });
-});
+export {
+  overrideEvidenceSchema,
+  overrideKey,
+  routingOverrideSchema,
+  routingOverridesSchema,
+  type OverrideEvidence,
+  type RoutingOverride,
+  type RoutingOverrideInput,
+} from "#libs/config/routing-overrides.ts";
+import type { RoutingOverride } from "#libs/config/routing-overrides.ts";
+import { overrideKey, routingOverrideSchema, routingOverridesSchema } from "#libs/config/routing-overrides.ts";
 
 /** One sentence a reviewer can read: what was measured and what the test says. */
 export function overrideReason(c: CellReport, report: Pick<AnalysisReport, "params">): string {
