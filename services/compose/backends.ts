@@ -6,8 +6,9 @@ import type { CacheBackends } from "#services/cache/build.ts";
 import type { EvaluatorBackends } from "#services/evaluator/build.ts";
 import type { EdgeBackends } from "#services/edge/build.ts";
 import type { LedgerBackends } from "#services/ledger/build.ts";
+import type { RouterBackends } from "#services/router/build.ts";
 
-export interface Backends extends CacheBackends, LedgerBackends, EvaluatorBackends, EdgeBackends {
+export interface Backends extends CacheBackends, LedgerBackends, EvaluatorBackends, EdgeBackends, RouterBackends {
   /** Which parts these are, for the start-up log line. */
   readonly kind: "embedded" | "servers";
   bus(client: string): Promise<EventBus>;

@@ -1,5 +1,8 @@
 // RouterService over gRPC: proto in, policy decision out. No I/O.
-import { Code, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { routingOverridesSchema } from "#libs/config/routing-overrides.ts";
+import type { LivePolicyView } from "./live-policy.ts";
+import type { PolicyStore } from "./storage/policy-store.ts";
 import { serviceError } from "#libs/errors/connect-to-openai.ts";
 import { BUDGET_STATES, isMember, STRATEGIES } from "#libs/config/closed-sets.ts";
 import type { Config } from "#libs/config/schema.ts";
@@ -11,11 +14,67 @@ import type { ModelView } from "./domain/types.ts";
 
 type Impl = ServiceImpl<typeof RouterService>;
 
+/** The versioned policy behind GetPolicy/ApplyPolicy/RevertPolicy. */
+export interface PolicyAdmin {
+  store: PolicyStore;
+  live: LivePolicyView;
+}
+
 export class RouterServiceImpl implements Impl {
   constructor(
     private readonly policy: PolicyDeps,
     private readonly logger: Logger,
+    private readonly admin?: PolicyAdmin,
   ) {}
+
+  async getPolicy() {
+    return { policy: await this.policyState() };
+  }
+
+  async applyPolicy(req: Parameters<Impl["applyPolicy"]>[0]) {
+    const admin = this.requireAdmin();
+    let raw: unknown;
+    try {
+      raw = JSON.parse(req.overridesJson || "[]");
+    } catch {
+      throw serviceError("overrides_json is not valid JSON", Code.InvalidArgument, { param: "overrides" });
+    }
+    const parsed = routingOverridesSchema.safeParse(raw);
+    if (!parsed.success) throw serviceError(`invalid overrides: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, Code.InvalidArgument, { param: "overrides" });
+    const unknown = parsed.data.flatMap((o) => [o.use, ...(o.instead_of ? [o.instead_of] : [])]).filter((m) => !this.policy.models.has(m));
+    if (unknown.length > 0) throw serviceError(`unknown models in overrides: ${[...new Set(unknown)].join(", ")}`, Code.InvalidArgument, { param: "overrides" });
+    const version = await admin.store.apply(parsed.data, req.reason);
+    await admin.live.refresh();
+    this.logger.info({ version, overrides: parsed.data.length, reason: req.reason }, "routing policy applied");
+    return { policy: await this.policyState() };
+  }
+
+  async revertPolicy(req: Parameters<Impl["revertPolicy"]>[0]) {
+    const admin = this.requireAdmin();
+    const version = Number(req.version);
+    if (!Number.isInteger(version) || version < 0) throw serviceError("version must be a non-negative integer", Code.InvalidArgument, { param: "version" });
+    if (!(await admin.store.revert(version, req.reason || `revert to ${version}`))) throw serviceError(`no policy version ${version}`, Code.NotFound, { param: "version" });
+    await admin.live.refresh();
+    this.logger.info({ version, reason: req.reason }, "routing policy reverted");
+    return { policy: await this.policyState() };
+  }
+
+  private requireAdmin(): PolicyAdmin {
+    if (!this.admin) throw new ConnectError("this router has no policy store", Code.FailedPrecondition);
+    return this.admin;
+  }
+
+  private async policyState() {
+    const s = this.admin?.live.state() ?? { version: 0, overrides: [...this.policy.config.routing.overrides], reason: "configured overrides (deploy/config)", changedAt: "" };
+    const history = this.admin ? await this.admin.store.history() : [];
+    return {
+      version: BigInt(s.version),
+      overridesJson: JSON.stringify(s.overrides),
+      reason: s.reason,
+      changedAt: s.changedAt,
+      history: history.map((h) => ({ version: BigInt(h.version), reason: h.reason, createdAt: h.createdAt, overrides: h.overrides })),
+    };
+  }
 
   route(req: Parameters<Impl["route"]>[0]) {
     const d = decide(

@@ -1,6 +1,7 @@
 // Pure routing policy: the cheapest capable candidate for a classified request. Every step that
 // changes the decision leaves a reason, logged and returned to the client in a header.
 import type { Strategy } from "#libs/config/closed-sets.ts";
+import type { RoutingOverride } from "#libs/config/routing-overrides.ts";
 import type { Config } from "#libs/config/schema.ts";
 import { TIER_NAMES, type TierName } from "#libs/rpc/tier.ts";
 import { maxTier, type SessionStore } from "./sessions.ts";
@@ -14,6 +15,8 @@ export interface PolicyDeps {
   sessions: SessionStore;
   /** Uniform [0,1) for shadow sampling (injected in tests). */
   random?: () => number;
+  /** The overrides in force (the live policy version); default: the configured ones. */
+  overrides?: () => readonly RoutingOverride[];
 }
 
 export function isAlias(config: Config, model: string): boolean {
@@ -132,7 +135,7 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   // A reviewed, shadow-tested exception for this category and tier puts its model first (the
   // usual candidates stay as fallbacks); the evidence stands in for the cascade's check.
   const served = candidates[0]?.id;
-  const ov = config.routing.overrides.find((o) => o.category === input.category && o.tier === firstTier && (o.instead_of === undefined || o.instead_of === served));
+  const ov = (deps.overrides?.() ?? config.routing.overrides).find((o) => o.category === input.category && o.tier === firstTier && (o.instead_of === undefined || o.instead_of === served));
   if (ov && served !== undefined && ov.use !== served) {
     const m = models.get(ov.use);
     const why: string[] = [];

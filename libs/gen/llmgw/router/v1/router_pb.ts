@@ -12,7 +12,194 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/router/v1/router.proto.
  */
 export const file_llmgw_router_v1_router: GenFile = /*@__PURE__*/
-  fileDesc("ChxsbG1ndy9yb3V0ZXIvdjEvcm91dGVyLnByb3RvEg9sbG1ndy5yb3V0ZXIudjEipQIKDFJvdXRlUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0EhcKD3JlcXVlc3RlZF9tb2RlbBgCIAEoCRIjCgR0aWVyGAMgASgOMhUubGxtZ3cuY29tbW9uLnYxLlRpZXISEAoIY2F0ZWdvcnkYBCABKAkSFAoMaW5wdXRfdG9rZW5zGAUgASgDEhIKCm1heF90b2tlbnMYBiABKAUSHQoVcmVxdWlyZWRfY2FwYWJpbGl0aWVzGAcgAygJEhIKCnNlc3Npb25faWQYCCABKAkSEAoIc3RyYXRlZ3kYCSABKAkSDgoGc3RyZWFtGAogASgIEhQKDGJ1ZGdldF9zdGF0ZRgLIAEoCSKGAgoNUm91dGVSZXNwb25zZRIuCgpjYW5kaWRhdGVzGAEgAygLMhoubGxtZ3cuY29tbW9uLnYxLkNhbmRpZGF0ZRIjCgR0aWVyGAIgASgOMhUubGxtZ3cuY29tbW9uLnYxLlRpZXISDwoHY2FzY2FkZRgDIAEoCBIuCgplc2NhbGF0aW9uGAQgAygLMhoubGxtZ3cuY29tbW9uLnYxLkNhbmRpZGF0ZRIPCgdyZWFzb25zGAUgAygJEhcKD3JlZmVyZW5jZV9tb2RlbBgGIAEoCRI1ChFzaGFkb3dfY2FuZGlkYXRlcxgHIAMoCzIaLmxsbWd3LmNvbW1vbi52MS5DYW5kaWRhdGUiEwoRTGlzdE1vZGVsc1JlcXVlc3QiQAoSTGlzdE1vZGVsc1Jlc3BvbnNlEioKBm1vZGVscxgBIAMoCzIaLmxsbWd3LnJvdXRlci52MS5Nb2RlbEluZm8iZgoJTW9kZWxJbmZvEgoKAmlkGAEgASgJEhAKCG93bmVkX2J5GAIgASgJEhYKDmNvbnRleHRfd2luZG93GAMgASgDEhQKDGNhcGFiaWxpdGllcxgEIAMoCRINCgVhbGlhcxgFIAEoCDKuAQoNUm91dGVyU2VydmljZRJGCgVSb3V0ZRIdLmxsbWd3LnJvdXRlci52MS5Sb3V0ZVJlcXVlc3QaHi5sbG1ndy5yb3V0ZXIudjEuUm91dGVSZXNwb25zZRJVCgpMaXN0TW9kZWxzEiIubGxtZ3cucm91dGVyLnYxLkxpc3RNb2RlbHNSZXF1ZXN0GiMubGxtZ3cucm91dGVyLnYxLkxpc3RNb2RlbHNSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+  fileDesc("ChxsbG1ndy9yb3V0ZXIvdjEvcm91dGVyLnByb3RvEg9sbG1ndy5yb3V0ZXIudjEiEgoQR2V0UG9saWN5UmVxdWVzdCI8ChJBcHBseVBvbGljeVJlcXVlc3QSFgoOb3ZlcnJpZGVzX2pzb24YASABKAkSDgoGcmVhc29uGAIgASgJIjYKE1JldmVydFBvbGljeVJlcXVlc3QSDwoHdmVyc2lvbhgBIAEoAxIOCgZyZWFzb24YAiABKAkiQQoRR2V0UG9saWN5UmVzcG9uc2USLAoGcG9saWN5GAEgASgLMhwubGxtZ3cucm91dGVyLnYxLlBvbGljeVN0YXRlIkMKE0FwcGx5UG9saWN5UmVzcG9uc2USLAoGcG9saWN5GAEgASgLMhwubGxtZ3cucm91dGVyLnYxLlBvbGljeVN0YXRlIkQKFFJldmVydFBvbGljeVJlc3BvbnNlEiwKBnBvbGljeRgBIAEoCzIcLmxsbWd3LnJvdXRlci52MS5Qb2xpY3lTdGF0ZSKLAQoLUG9saWN5U3RhdGUSDwoHdmVyc2lvbhgBIAEoAxIWCg5vdmVycmlkZXNfanNvbhgCIAEoCRIOCgZyZWFzb24YAyABKAkSEgoKY2hhbmdlZF9hdBgEIAEoCRIvCgdoaXN0b3J5GAUgAygLMh4ubGxtZ3cucm91dGVyLnYxLlBvbGljeVZlcnNpb24iVwoNUG9saWN5VmVyc2lvbhIPCgd2ZXJzaW9uGAEgASgDEg4KBnJlYXNvbhgCIAEoCRISCgpjcmVhdGVkX2F0GAMgASgJEhEKCW92ZXJyaWRlcxgEIAEoBSKlAgoMUm91dGVSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSFwoPcmVxdWVzdGVkX21vZGVsGAIgASgJEiMKBHRpZXIYAyABKA4yFS5sbG1ndy5jb21tb24udjEuVGllchIQCghjYXRlZ29yeRgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSEgoKbWF4X3Rva2VucxgGIAEoBRIdChVyZXF1aXJlZF9jYXBhYmlsaXRpZXMYByADKAkSEgoKc2Vzc2lvbl9pZBgIIAEoCRIQCghzdHJhdGVneRgJIAEoCRIOCgZzdHJlYW0YCiABKAgSFAoMYnVkZ2V0X3N0YXRlGAsgASgJIoYCCg1Sb3V0ZVJlc3BvbnNlEi4KCmNhbmRpZGF0ZXMYASADKAsyGi5sbG1ndy5jb21tb24udjEuQ2FuZGlkYXRlEiMKBHRpZXIYAiABKA4yFS5sbG1ndy5jb21tb24udjEuVGllchIPCgdjYXNjYWRlGAMgASgIEi4KCmVzY2FsYXRpb24YBCADKAsyGi5sbG1ndy5jb21tb24udjEuQ2FuZGlkYXRlEg8KB3JlYXNvbnMYBSADKAkSFwoPcmVmZXJlbmNlX21vZGVsGAYgASgJEjUKEXNoYWRvd19jYW5kaWRhdGVzGAcgAygLMhoubGxtZ3cuY29tbW9uLnYxLkNhbmRpZGF0ZSITChFMaXN0TW9kZWxzUmVxdWVzdCJAChJMaXN0TW9kZWxzUmVzcG9uc2USKgoGbW9kZWxzGAEgAygLMhoubGxtZ3cucm91dGVyLnYxLk1vZGVsSW5mbyJmCglNb2RlbEluZm8SCgoCaWQYASABKAkSEAoIb3duZWRfYnkYAiABKAkSFgoOY29udGV4dF93aW5kb3cYAyABKAMSFAoMY2FwYWJpbGl0aWVzGAQgAygJEg0KBWFsaWFzGAUgASgIMrkDCg1Sb3V0ZXJTZXJ2aWNlEkYKBVJvdXRlEh0ubGxtZ3cucm91dGVyLnYxLlJvdXRlUmVxdWVzdBoeLmxsbWd3LnJvdXRlci52MS5Sb3V0ZVJlc3BvbnNlElUKCkxpc3RNb2RlbHMSIi5sbG1ndy5yb3V0ZXIudjEuTGlzdE1vZGVsc1JlcXVlc3QaIy5sbG1ndy5yb3V0ZXIudjEuTGlzdE1vZGVsc1Jlc3BvbnNlElIKCUdldFBvbGljeRIhLmxsbWd3LnJvdXRlci52MS5HZXRQb2xpY3lSZXF1ZXN0GiIubGxtZ3cucm91dGVyLnYxLkdldFBvbGljeVJlc3BvbnNlElgKC0FwcGx5UG9saWN5EiMubGxtZ3cucm91dGVyLnYxLkFwcGx5UG9saWN5UmVxdWVzdBokLmxsbWd3LnJvdXRlci52MS5BcHBseVBvbGljeVJlc3BvbnNlElsKDFJldmVydFBvbGljeRIkLmxsbWd3LnJvdXRlci52MS5SZXZlcnRQb2xpY3lSZXF1ZXN0GiUubGxtZ3cucm91dGVyLnYxLlJldmVydFBvbGljeVJlc3BvbnNlYgZwcm90bzM", [file_llmgw_common_v1_common]);
+
+/**
+ * @generated from message llmgw.router.v1.GetPolicyRequest
+ */
+export type GetPolicyRequest = Message<"llmgw.router.v1.GetPolicyRequest"> & {
+};
+
+/**
+ * Describes the message llmgw.router.v1.GetPolicyRequest.
+ * Use `create(GetPolicyRequestSchema)` to create a new message.
+ */
+export const GetPolicyRequestSchema: GenMessage<GetPolicyRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 0);
+
+/**
+ * @generated from message llmgw.router.v1.ApplyPolicyRequest
+ */
+export type ApplyPolicyRequest = Message<"llmgw.router.v1.ApplyPolicyRequest"> & {
+  /**
+   * routing.overrides as JSON (an array), validated like the config.
+   *
+   * @generated from field: string overrides_json = 1;
+   */
+  overridesJson: string;
+
+  /**
+   * Why (e.g. "nightly analysis 2026-11-30: 2 downgrades").
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message llmgw.router.v1.ApplyPolicyRequest.
+ * Use `create(ApplyPolicyRequestSchema)` to create a new message.
+ */
+export const ApplyPolicyRequestSchema: GenMessage<ApplyPolicyRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 1);
+
+/**
+ * @generated from message llmgw.router.v1.RevertPolicyRequest
+ */
+export type RevertPolicyRequest = Message<"llmgw.router.v1.RevertPolicyRequest"> & {
+  /**
+   * @generated from field: int64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message llmgw.router.v1.RevertPolicyRequest.
+ * Use `create(RevertPolicyRequestSchema)` to create a new message.
+ */
+export const RevertPolicyRequestSchema: GenMessage<RevertPolicyRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 2);
+
+/**
+ * @generated from message llmgw.router.v1.GetPolicyResponse
+ */
+export type GetPolicyResponse = Message<"llmgw.router.v1.GetPolicyResponse"> & {
+  /**
+   * @generated from field: llmgw.router.v1.PolicyState policy = 1;
+   */
+  policy?: PolicyState | undefined;
+};
+
+/**
+ * Describes the message llmgw.router.v1.GetPolicyResponse.
+ * Use `create(GetPolicyResponseSchema)` to create a new message.
+ */
+export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 3);
+
+/**
+ * @generated from message llmgw.router.v1.ApplyPolicyResponse
+ */
+export type ApplyPolicyResponse = Message<"llmgw.router.v1.ApplyPolicyResponse"> & {
+  /**
+   * @generated from field: llmgw.router.v1.PolicyState policy = 1;
+   */
+  policy?: PolicyState | undefined;
+};
+
+/**
+ * Describes the message llmgw.router.v1.ApplyPolicyResponse.
+ * Use `create(ApplyPolicyResponseSchema)` to create a new message.
+ */
+export const ApplyPolicyResponseSchema: GenMessage<ApplyPolicyResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 4);
+
+/**
+ * @generated from message llmgw.router.v1.RevertPolicyResponse
+ */
+export type RevertPolicyResponse = Message<"llmgw.router.v1.RevertPolicyResponse"> & {
+  /**
+   * @generated from field: llmgw.router.v1.PolicyState policy = 1;
+   */
+  policy?: PolicyState | undefined;
+};
+
+/**
+ * Describes the message llmgw.router.v1.RevertPolicyResponse.
+ * Use `create(RevertPolicyResponseSchema)` to create a new message.
+ */
+export const RevertPolicyResponseSchema: GenMessage<RevertPolicyResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 5);
+
+/**
+ * @generated from message llmgw.router.v1.PolicyState
+ */
+export type PolicyState = Message<"llmgw.router.v1.PolicyState"> & {
+  /**
+   * 0 = no stored version is live: the configured overrides apply.
+   *
+   * @generated from field: int64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: string overrides_json = 2;
+   */
+  overridesJson: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * RFC 3339.
+   *
+   * @generated from field: string changed_at = 4;
+   */
+  changedAt: string;
+
+  /**
+   * Every stored version, newest first (id, reason, time), for review and revert.
+   *
+   * @generated from field: repeated llmgw.router.v1.PolicyVersion history = 5;
+   */
+  history: PolicyVersion[];
+};
+
+/**
+ * Describes the message llmgw.router.v1.PolicyState.
+ * Use `create(PolicyStateSchema)` to create a new message.
+ */
+export const PolicyStateSchema: GenMessage<PolicyState> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 6);
+
+/**
+ * @generated from message llmgw.router.v1.PolicyVersion
+ */
+export type PolicyVersion = Message<"llmgw.router.v1.PolicyVersion"> & {
+  /**
+   * @generated from field: int64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string created_at = 3;
+   */
+  createdAt: string;
+
+  /**
+   * @generated from field: int32 overrides = 4;
+   */
+  overrides: number;
+};
+
+/**
+ * Describes the message llmgw.router.v1.PolicyVersion.
+ * Use `create(PolicyVersionSchema)` to create a new message.
+ */
+export const PolicyVersionSchema: GenMessage<PolicyVersion> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 7);
 
 /**
  * @generated from message llmgw.router.v1.RouteRequest
@@ -89,7 +276,7 @@ export type RouteRequest = Message<"llmgw.router.v1.RouteRequest"> & {
  * Use `create(RouteRequestSchema)` to create a new message.
  */
 export const RouteRequestSchema: GenMessage<RouteRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 0);
+  messageDesc(file_llmgw_router_v1_router, 8);
 
 /**
  * @generated from message llmgw.router.v1.RouteResponse
@@ -147,7 +334,7 @@ export type RouteResponse = Message<"llmgw.router.v1.RouteResponse"> & {
  * Use `create(RouteResponseSchema)` to create a new message.
  */
 export const RouteResponseSchema: GenMessage<RouteResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 1);
+  messageDesc(file_llmgw_router_v1_router, 9);
 
 /**
  * @generated from message llmgw.router.v1.ListModelsRequest
@@ -160,7 +347,7 @@ export type ListModelsRequest = Message<"llmgw.router.v1.ListModelsRequest"> & {
  * Use `create(ListModelsRequestSchema)` to create a new message.
  */
 export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 2);
+  messageDesc(file_llmgw_router_v1_router, 10);
 
 /**
  * @generated from message llmgw.router.v1.ListModelsResponse
@@ -177,7 +364,7 @@ export type ListModelsResponse = Message<"llmgw.router.v1.ListModelsResponse"> &
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 3);
+  messageDesc(file_llmgw_router_v1_router, 11);
 
 /**
  * @generated from message llmgw.router.v1.ModelInfo
@@ -216,7 +403,7 @@ export type ModelInfo = Message<"llmgw.router.v1.ModelInfo"> & {
  * Use `create(ModelInfoSchema)` to create a new message.
  */
 export const ModelInfoSchema: GenMessage<ModelInfo> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 4);
+  messageDesc(file_llmgw_router_v1_router, 12);
 
 /**
  * Picks the cheapest capable model for a classified request.
@@ -241,6 +428,36 @@ export const RouterService: GenService<{
     methodKind: "unary";
     input: typeof ListModelsRequestSchema;
     output: typeof ListModelsResponseSchema;
+  },
+  /**
+   * The live routing policy version (reviewed overrides on top of the configured tiers).
+   *
+   * @generated from rpc llmgw.router.v1.RouterService.GetPolicy
+   */
+  getPolicy: {
+    methodKind: "unary";
+    input: typeof GetPolicyRequestSchema;
+    output: typeof GetPolicyResponseSchema;
+  },
+  /**
+   * Stores a new policy version and makes it live on every replica without a restart.
+   *
+   * @generated from rpc llmgw.router.v1.RouterService.ApplyPolicy
+   */
+  applyPolicy: {
+    methodKind: "unary";
+    input: typeof ApplyPolicyRequestSchema;
+    output: typeof ApplyPolicyResponseSchema;
+  },
+  /**
+   * Makes an earlier version live again (0: the configured overrides only).
+   *
+   * @generated from rpc llmgw.router.v1.RouterService.RevertPolicy
+   */
+  revertPolicy: {
+    methodKind: "unary";
+    input: typeof RevertPolicyRequestSchema;
+    output: typeof RevertPolicyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_router_v1_router, 0);
