@@ -4,7 +4,7 @@
 // decision, projected monthly savings from the ledger's volumes, and three files: a Markdown report,
 // a JSON report and a reviewable YAML patch of routing overrides. Reads the database in the
 // environment (DATABASE_URL / LLMGW_DATABASE_URL; else the embedded PGlite under LLMGW_DATA_DIR).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { isMember, TIER_NAMES, type TierName } from "#libs/config/closed-sets.ts";
@@ -28,14 +28,27 @@ const o = new Command()
   .option("--correction <c>", "holm | bh", "holm")
   .option("--database-url <url>", "postgres://... or pglite:<dir>")
   .option("--schema <schema>", "PostgreSQL schema")
-  .option("--apply", "write the patch to the versioned policy store (not available yet)")
-  .option("--revert <version>", "restore an earlier policy version (not available yet)")
+  .option("--apply", "make the patch the live routing policy through the gateway's admin API (--gateway, --key)")
+  .option("--revert <version>", "make an earlier policy version live again (0: the configured overrides), then exit")
+  .option("--gateway <url>", "the gateway for --apply/--revert", "http://127.0.0.1:8080")
+  .option("--key <key>", "an admin key for --apply/--revert (default: LLMGW_API_KEY)")
   .parse()
-  .opts<{ since: string; out: string; tenant?: string; alpha: string; margin: string; minN: string; correction: string; databaseUrl?: string; schema?: string; apply?: boolean; revert?: string }>();
+  .opts<{ since: string; out: string; tenant?: string; alpha: string; margin: string; minN: string; correction: string; databaseUrl?: string; schema?: string; apply?: boolean; revert?: string; gateway: string; key?: string }>();
 
-if (o.apply || o.revert) {
-  process.stderr.write("analyze: --apply/--revert need the versioned policy store the router reloads from, which is not built yet (issue #8 item 3); review and apply the YAML patch by hand.\n");
-  process.exit(2);
+/** The policy admin API: the router stores the version and every replica reloads it. */
+async function policyCall(path: string, body: unknown): Promise<{ version: number; reason: string }> {
+  const key = o.key ?? readSettings(process.env).bootstrapApiKey;
+  if (!key) throw new Error("--apply/--revert need an admin key (--key or LLMGW_API_KEY)");
+  const r = await fetch(`${o.gateway.replace(/\/$/, "")}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${text}`);
+  return JSON.parse(text) as { version: number; reason: string };
+}
+
+if (o.revert !== undefined) {
+  const live = await policyCall("/v1/llmgw/policy/revert", { version: Number(o.revert), reason: `revert by analyze --revert ${o.revert}` });
+  process.stdout.write(`routing policy version ${live.version} is live (${live.reason})\n`);
+  process.exit(0);
 }
 
 const now = new Date();
@@ -91,6 +104,10 @@ try {
   const s = report.summary;
   process.stdout.write(`${rows.length} shadow tests since ${since.toISOString()} (${config.routing.shadow.sample_rate * 100}% sampled); ${JSON.stringify(s)}\n`);
   process.stdout.write(`wrote ${files.md}\n      ${files.json}\n      ${files.yaml}\n`);
+  if (o.apply) {
+    const live = await policyCall("/v1/llmgw/policy", { yaml: readFileSync(files.yaml, "utf8"), reason: `nightly analysis ${stamp}: ${s.downgrade} downgrade(s), ${s.overrides} override(s)` });
+    process.stdout.write(`applied: routing policy version ${live.version} is live (${live.reason})\n`);
+  }
 } finally {
   await db.close();
 }
