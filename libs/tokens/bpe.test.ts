@@ -2,10 +2,11 @@ import { Tiktoken } from "js-tiktoken/lite";
 import o200k from "js-tiktoken/ranks/o200k_base";
 import { describe, expect, it } from "vitest";
 import { CompactBpe } from "./bpe.ts";
+import { readO200kRanks } from "./count.ts";
 
 // The reference: js-tiktoken's own encoder over the same ranks.
 const reference = new Tiktoken(o200k);
-const compact = new CompactBpe(o200k);
+const compact = new CompactBpe(readO200kRanks());
 
 /** Deterministic mixed-script text: words, digits, punctuation, whitespace runs, emoji, CJK, lone surrogates. */
 function randomTexts(n: number, seed = 7): string[] {
@@ -60,6 +61,10 @@ const fixed = [
 ];
 
 describe("CompactBpe", () => {
+  it("reads the same ranks as the js-tiktoken module exports", () => {
+    expect(readO200kRanks()).toEqual(o200k);
+  });
+
   it("holds every o200k token", () => {
     expect(compact.size).toBe(199_998);
   });
