@@ -17,7 +17,7 @@ import { setFlagsFromString } from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
 
 /** shared_buffers of the embedded ledger (resident from start, so kept small). */
-export const PGLITE_SHARED_BUFFERS = "16MB";
+export const PGLITE_SHARED_BUFFERS = "8MB";
 
 /**
  * V8 flags that keep WebAssembly in its baseline compiler (Liftoff), without tier-up to TurboFan. For the
