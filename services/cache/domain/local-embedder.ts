@@ -3,7 +3,7 @@ import { loadWinkWordVectors, resolveWinkVectorsFile } from "./word-vectors-file
 
 /**
  * Most frequent words kept from the 341k-word table: covers ordinary text. Their 40 MB of Float32 rows
- * mostly stay in the package's file (word-vectors-file.ts): ~6 MB are resident.
+ * mostly stay in the package's file (word-vectors-file.ts): ~10 MB are resident.
  */
 export const LOCAL_VOCABULARY = 100_000;
 
