@@ -1,5 +1,5 @@
 // npm run eval:savings -- --data FILE [--data FILE ...] [--mode embedded|mesh] [--limit N] [--repeat-share R]
-//                          [--seed S] [--concurrency C] [--json OUT] [--plot OUT.svg]
+//                          [--seed S] [--concurrency C] [--json OUT] [--plot OUT.svg] [--learn [--shadow-rate R]]
 // A savings replay on recorded answers (issue #8, item 1). The simulator replays the router benchmark's recorded
 // weak/strong answers for the models the gateway's configuration puts on each side; the gateway, in the chosen mode
 // with the shipped default configuration (classifier, cache, router, cascade, budgets, ledger all running), answers
@@ -7,8 +7,13 @@
 // back from the ledger (GET /v1/llmgw/spend); quality is the recorded correctness of the answer actually served.
 // References (all-strong, all-weak, random at the gateway's strong share, oracle, the learned classifier alone) are
 // computed offline on the same requests, priced at list prices on real token counts.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+// --learn (issue #8, item 4): the prompts split in two seeded halves; the gateway runs with shadow sampling on (the only
+// config change, printed); the first half is replayed and shadow-tested, the analysis turns the evaluator's findings
+// into routing overrides applied through the policy admin API, and the second half is replayed twice from an empty
+// cache (a fresh tenant each): under policy version 0 (before) and under the learned version (after).
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
 import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import OpenAI from "openai";
@@ -18,14 +23,14 @@ import type { ReplayRow, ReplaySide } from "#libs/simulator/replay.ts";
 import { startSimulator } from "#libs/simulator/server.ts";
 import { buildClassifier } from "#services/classifier/build.ts";
 import { needsStrong } from "#services/classifier/domain/tier.ts";
+import { analyzeShadowTests, overridesFromReport, overridesPatchYaml, renderMarkdown } from "#services/evaluator/domain/analysis/index.ts";
 import { attributeServed, type ServedSide } from "./savings/attribution.ts";
-import { createTenantKey, shippedConfig, startGateway, waitForLedger, type Mode } from "./savings/gateway.ts";
-import { allWeakModel, sideMapping } from "./savings/mapping.ts";
-import { gatewayResult, randomAtCost, refItem, referenceResults, userTurns, withRetained, type RefItem } from "./savings/references.ts";
+import { applyPolicyYaml, createTenantKey, revertPolicy, shippedConfig, startGateway, waitForLedger, waitForShadowTests, type Mode, type RunningGateway } from "./savings/gateway.ts";
+import { cellLines, learnConfig, learnLine, resultsFromFindings, splitHalves } from "./savings/learn.ts";
+import { allWeakModel, sideMapping, STRONG_TIERS } from "./savings/mapping.ts";
+import { gatewayResult, randomAtCost, refItem, referenceResults, userTurns, withRetained, type LearnResultName, type RefItem, type SavingsResult } from "./savings/references.ts";
 import { buildReport, renderSvg, renderTable } from "./savings/report.ts";
 import { planRequests, selectRows, type Planned } from "./savings/workload.ts";
-
-const LEARN_UNAVAILABLE = "--learn is not available yet: needs the shadow-test analysis (issue #8 item 3)";
 
 const program = new Command()
   .name("eval-savings")
@@ -39,7 +44,8 @@ const program = new Command()
   .option("--json <out>", "write the JSON report here")
   .option("--plot <out.svg>", "write the cost-quality plot here")
   .option("--log-level <level>", "gateway log level (logs go to stdout)", "silent")
-  .option("--learn", "learn the router's knob from the replay (not available yet)")
+  .option("--learn", "shadow-test the first half of the prompts, apply the analysis' overrides, replay the second half before/after")
+  .option("--shadow-rate <r>", "with --learn: routing.shadow.sample_rate for the run", "1")
   .parse();
 
 const o = program.opts<{
@@ -53,12 +59,8 @@ const o = program.opts<{
   plot?: string;
   logLevel: string;
   learn?: boolean;
+  shadowRate: string;
 }>();
-
-if (o.learn === true) {
-  console.error(LEARN_UNAVAILABLE);
-  process.exit(2);
-}
 
 function num(v: string, name: string, min: number, max = Infinity, integer = false): number {
   const x = Number(v);
@@ -73,6 +75,9 @@ const limit = o.limit === undefined ? undefined : num(o.limit, "--limit", 1, Inf
 const repeatShare = num(o.repeatShare, "--repeat-share", 0, 1);
 const seed = num(o.seed, "--seed", 0, 2 ** 32, true);
 const concurrency = num(o.concurrency, "--concurrency", 1, 256, true);
+const learn = o.learn === true;
+const shadowRate = num(o.shadowRate, "--shadow-rate", 0, 1);
+if (learn && shadowRate === 0) throw new Error("--learn needs --shadow-rate > 0");
 
 // --- Configuration: the side mapping and the reference models -------------------------------------------------
 const config = shippedConfig();
@@ -91,13 +96,18 @@ const replay = sim.replay;
 if (replay === undefined) throw new Error("the simulator did not load the replay files");
 const correctnessOf = (rowId: string, side: ReplaySide) => replay.correctnessOf(rowId, side);
 const rows = selectRows(replay.rows, limit, seed);
-const plan = planRequests(rows, repeatShare, seed);
+const halves = learn ? splitHalves(rows, seed) : undefined;
+// --learn: the first half is only asked to be shadow-tested; `plan` (what the report is about) is the second half.
+const learnPlan = halves ? planRequests(halves.learn, repeatShare, seed) : [];
+const askedRows = halves ? halves.evaluate : rows;
+const plan = planRequests(askedRows, repeatShare, seed);
 const countBy = <T>(xs: readonly T[], key: (x: T) => string): Record<string, number> => {
   const out: Record<string, number> = {};
   for (const x of xs) out[key(x)] = (out[key(x)] ?? 0) + 1;
   return out;
 };
-console.log(`${replay.rows.length} rows loaded (${replay.skipped} duplicates skipped); asking ${rows.length} (${Object.entries(countBy(rows, (r) => r.dataset)).map(([d, k]) => `${d} ${k}`).join(", ")}) + ${plan.length - rows.length} repeats = ${plan.length} requests, mode ${mode}, concurrency ${concurrency}`);
+if (halves) console.log(`--learn: ${halves.learn.length} rows learn (shadow-tested), ${halves.evaluate.length} rows evaluate (asked twice: before and after), seed ${seed}`);
+console.log(`${replay.rows.length} rows loaded (${replay.skipped} duplicates skipped); asking ${askedRows.length} (${Object.entries(countBy(askedRows, (r) => r.dataset)).map(([d, k]) => `${d} ${k}`).join(", ")}) + ${plan.length - askedRows.length} repeats = ${plan.length} requests${halves ? ` per evaluation pass (and ${learnPlan.length} to learn)` : ""}, mode ${mode}, concurrency ${concurrency}`);
 
 // --- References, offline ----------------------------------------------------------------------------------------
 const classifierSection = (config.classifier ?? {}) as Record<string, unknown>;
@@ -121,77 +131,182 @@ interface Outcome {
   side: ServedSide | "error";
   quality: number;
   headerMismatch: boolean;
+  /** The router sampled it for a shadow test (x-llmgw-route-reasons: "shadow test on ..."). */
+  shadow: boolean;
   error?: string;
 }
 
 const logger: Logger = o.logLevel === "silent" ? silentLogger() : createLogger("eval-savings", { level: o.logLevel });
+/** The router that applies a policy sees it at once, other replicas within 2 s: wait that long after a change. */
+const POLICY_RELOAD_MS = 2_500;
 const adminKey = `llmgw-eval-savings-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+const runId = Date.now().toString(36);
+const evalTenants = { before: `eval-savings-${runId}-before`, after: `eval-savings-${runId}-after` };
+let gatewayConfig = config;
+let gatewayChanges: string[] = [];
+if (learn) {
+  // Shadow sampling on for the run, in the tiers the router serves strong models from; the evaluation passes'
+  // tenants are excluded so their requests are measured, not shadow-tested.
+  const lc = learnConfig(config, { sampleRate: shadowRate, tiers: STRONG_TIERS, dailyCapUsd: 1_000, excludeTenants: [evalTenants.before, evalTenants.after] });
+  gatewayConfig = lc.config;
+  gatewayChanges = lc.changes;
+  console.log(`--learn: shipped default config except:\n${lc.changes.map((c) => `  ${c}`).join("\n")}`);
+}
 const t0 = Date.now();
-const gw = await startGateway(mode, sim.url, logger, adminKey).catch(async (e: unknown) => {
+const gw = await startGateway(mode, sim.url, logger, adminKey, gatewayConfig).catch(async (e: unknown) => {
   await sim.close();
   throw e;
 });
 let exitCode = 0;
 try {
-  const tenant = `eval-savings-${Date.now().toString(36)}`;
-  const since = new Date(Date.now() - 60_000);
-  const tenantKey = await createTenantKey(gw, tenant);
-  console.log(`gateway (${mode}) at ${gw.url}${gw.namespace ? `, namespace ${gw.namespace}` : ""}; tenant ${tenant}`);
-  const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: tenantKey, maxRetries: 0, timeout: 120_000 });
+  console.log(`gateway (${mode}) at ${gw.url}${gw.namespace ? `, namespace ${gw.namespace}` : ""}`);
   const canonical = (m: string): string => prices.canonical(m);
   const sideOfModel = (m: string): ReplaySide | undefined => replay.sideOf(m) ?? replay.sideOf(canonical(m));
 
-  const outcomes: Outcome[] = new Array<Outcome>(plan.length);
-  const bar = process.stderr.isTTY ? new SingleBar({ format: "replay {bar} {value}/{total} {eta_formatted}", clearOnComplete: true }) : undefined;
-  bar?.start(plan.length, 0);
-  let done = 0;
-  // The text first served for each row in this run: a later cache hit must serve that text to count as this row's.
-  const firstText = new Map<string, string>();
-  const ask = async (p: Planned<ReplayRow>): Promise<Outcome> => {
-    const base = { rowId: p.row.rowId, dataset: p.row.dataset, repeat: p.repeat };
-    try {
-      const { data, response } = await client.chat.completions.create({ model: "auto", messages: userTurns(p.row).map((content) => ({ role: "user" as const, content })) }).withResponse();
-      const model = response.headers.get("x-llmgw-model") ?? data.model;
-      const cache = response.headers.get("x-llmgw-cache") ?? "";
-      const text = data.choices[0]?.message.content ?? "";
-      const served = attributeServed(p.row, text, sideOfModel(model), correctnessOf, { hit: cache.startsWith("hit"), earlierText: firstText.get(p.row.rowId) });
-      if (!firstText.has(p.row.rowId)) firstText.set(p.row.rowId, text);
-      const sim = Number(response.headers.get("x-llmgw-cache-similarity") ?? NaN);
-      return { ...base, model, tier: response.headers.get("x-llmgw-tier") ?? "", cache, ...(Number.isFinite(sim) ? { similarity: sim } : {}), side: served.side, quality: served.quality, headerMismatch: served.headerMismatch };
-    } catch (e) {
-      // No answer served: quality 0, and the failure is reported.
-      return { ...base, model: "", tier: "", cache: "", side: "error", quality: 0, headerMismatch: false, error: e instanceof Error ? e.message : String(e) };
-    }
-  };
-  const runPhase = async (indices: number[]): Promise<void> => {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let k = next++; k < indices.length; k = next++) {
-        const i = indices[k] as number;
-        outcomes[i] = await ask(plan[i] as Planned<ReplayRow>);
-        done++;
-        if (bar) bar.increment();
-        else if (done % Math.max(1, Math.floor(plan.length / 10)) === 0) console.error(`  ${done}/${plan.length} requests`);
+  interface Pass {
+    tenant: string;
+    tenantKey: string;
+    outcomes: Outcome[];
+    ledger: Awaited<ReturnType<typeof waitForLedger>>;
+    sendMs: number;
+  }
+  /** One replay of `plan` through the edge under a fresh tenant (its own cache partition and spend), cost from the ledger. */
+  const replayPass = async (label: string, tenant: string, plan: readonly Planned<ReplayRow>[]): Promise<Pass> => {
+    const since = new Date(Date.now() - 60_000);
+    const tenantKey = await createTenantKey(gw, tenant);
+    console.log(`${label}: ${plan.length} requests, tenant ${tenant}`);
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: tenantKey, maxRetries: 0, timeout: 120_000 });
+    const tPass = Date.now();
+    const outcomes: Outcome[] = new Array<Outcome>(plan.length);
+    const bar = process.stderr.isTTY ? new SingleBar({ format: `${label} {bar} {value}/{total} {eta_formatted}`, clearOnComplete: true }) : undefined;
+    bar?.start(plan.length, 0);
+    let done = 0;
+    // The text first served for each row in this pass: a later cache hit must serve that text to count as this row's.
+    const firstText = new Map<string, string>();
+    const ask = async (p: Planned<ReplayRow>): Promise<Outcome> => {
+      const base = { rowId: p.row.rowId, dataset: p.row.dataset, repeat: p.repeat };
+      try {
+        const { data, response } = await client.chat.completions.create({ model: "auto", messages: userTurns(p.row).map((content) => ({ role: "user" as const, content })) }).withResponse();
+        const model = response.headers.get("x-llmgw-model") ?? data.model;
+        const cache = response.headers.get("x-llmgw-cache") ?? "";
+        const text = data.choices[0]?.message.content ?? "";
+        const served = attributeServed(p.row, text, sideOfModel(model), correctnessOf, { hit: cache.startsWith("hit"), earlierText: firstText.get(p.row.rowId) });
+        if (!firstText.has(p.row.rowId)) firstText.set(p.row.rowId, text);
+        const sim = Number(response.headers.get("x-llmgw-cache-similarity") ?? NaN);
+        const shadow = (response.headers.get("x-llmgw-route-reasons") ?? "").includes("shadow test on");
+        return { ...base, model, tier: response.headers.get("x-llmgw-tier") ?? "", cache, ...(Number.isFinite(sim) ? { similarity: sim } : {}), side: served.side, quality: served.quality, headerMismatch: served.headerMismatch, shadow };
+      } catch (e) {
+        // No answer served: quality 0, and the failure is reported.
+        return { ...base, model: "", tier: "", cache: "", side: "error", quality: 0, headerMismatch: false, shadow: false, error: e instanceof Error ? e.message : String(e) };
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, indices.length) }, worker));
+    const runPhase = async (indices: number[]): Promise<void> => {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let k = next++; k < indices.length; k = next++) {
+          const i = indices[k] as number;
+          outcomes[i] = await ask(plan[i] as Planned<ReplayRow>);
+          done++;
+          if (bar) bar.increment();
+          else if (done % Math.max(1, Math.floor(plan.length / 10)) === 0) console.error(`  ${label}: ${done}/${plan.length} requests`);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, indices.length) }, worker));
+    };
+    const idx = plan.map((_, i) => i);
+    await runPhase(idx.filter((i) => !(plan[i] as Planned<ReplayRow>).repeat));
+    await runPhase(idx.filter((i) => (plan[i] as Planned<ReplayRow>).repeat));
+    bar?.stop();
+    const sendMs = Date.now() - tPass;
+    // --- Cost from the ledger ---
+    const ledger = await waitForLedger(gw, tenantKey, since, plan.length);
+    if (!ledger.complete) {
+      console.error(`WARNING: ${label}: the ledger has ${ledger.total.requests} of ${plan.length} requests after ${ledger.waitedMs} ms; cost is incomplete`);
+      exitCode = 1;
+    }
+    return { tenant, tenantKey, outcomes, ledger, sendMs };
   };
-  const idx = plan.map((_, i) => i);
-  await runPhase(idx.filter((i) => !(plan[i] as Planned<ReplayRow>).repeat));
-  await runPhase(idx.filter((i) => (plan[i] as Planned<ReplayRow>).repeat));
-  bar?.stop();
-  const sendMs = Date.now() - t0;
 
-  // --- Cost from the ledger ---------------------------------------------------------------------------------------
-  const ledger = await waitForLedger(gw, tenantKey, since, plan.length);
-  if (!ledger.complete) {
-    console.error(`WARNING: the ledger has ${ledger.total.requests} of ${plan.length} requests after ${ledger.waitedMs} ms; cost is incomplete`);
-    exitCode = 1;
+  let learnSection: Record<string, unknown> | undefined;
+  let beforePass: Pass | undefined;
+  let mainPass: Pass;
+  if (!learn) mainPass = await replayPass("replay", `eval-savings-${runId}`, plan);
+  else {
+    // 1. The first half, shadow-tested.
+    const learnTenant = `eval-savings-${runId}-learn`;
+    const lp = await replayPass("learn (first half)", learnTenant, learnPlan);
+    const sampled = lp.outcomes.filter((x) => x.shadow).length;
+    console.log(`learn: ${sampled} of ${learnPlan.length} requests sampled for a shadow test (tiers ${JSON.stringify(countBy(lp.outcomes, (x) => x.tier || "-"))}); waiting for the evaluator to record them`);
+    const sh = await waitForShadowTests(gw, learnTenant, sampled, { onProgress: (n) => console.error(`  shadow tests recorded: ${n}/${sampled}`) });
+    if (!sh.complete) console.error(`WARNING: the evaluator recorded ${sh.samples} of ${sampled} shadow tests (no progress for 30 s or timeout after ${sh.waitedMs} ms); analysing those`);
+    else console.log(`learn: all ${sh.samples} shadow tests recorded after ${(sh.waitedMs / 1000).toFixed(1)} s`);
+    // 2. The analysis on the evaluator's findings (samples and passes per cell), default parameters, no volumes.
+    const analysedAt = new Date();
+    const analysis = analyzeShadowTests({ results: resultsFromFindings(sh.cells, learnTenant, analysedAt), volumes: [], generatedAt: analysedAt, tenantId: learnTenant, projectedCost: () => Number.NaN });
+    const overrides = overridesFromReport(analysis);
+    const patchYaml = overridesPatchYaml(analysis, { current: config.routing.overrides, configPath: "deploy/config/llmgw.yaml" });
+    const outDir = o.json ? dirname(o.json) : mkdtempSync(join(tmpdir(), "eval-savings-learn-"));
+    mkdirSync(outDir, { recursive: true });
+    const stem = o.json ? basename(o.json).replace(/\.json$/i, "") : "learn";
+    const files = { markdown: join(outDir, `${stem}-analysis.md`), yaml: join(outDir, `${stem}-routing-overrides.yaml`) };
+    writeFileSync(files.markdown, renderMarkdown(analysis));
+    writeFileSync(files.yaml, patchYaml);
+    const cells = cellLines(analysis);
+    console.log(`analysis (${JSON.stringify(analysis.params)}): ${JSON.stringify(analysis.summary)}`);
+    for (const l of cells) console.log(`  ${l}`);
+    console.log(`wrote ${files.markdown}\n      ${files.yaml}`);
+    // 3. The overrides become the live policy.
+    let learnedVersion = 0;
+    const diff = overrides.map((v) => `+ ${v.category}/${v.tier}: use ${v.use}${v.instead_of === undefined ? "" : ` instead of ${v.instead_of}`}${v.evidence ? ` (shadow-tested: ${v.evidence.passes}/${v.evidence.n} agreed, p_adj ${v.evidence.p_adjusted})` : ""}`);
+    if (overrides.length > 0) {
+      const live = await applyPolicyYaml(gw, patchYaml, `eval-savings --learn ${runId}: ${overrides.length} override(s) from ${sh.samples} shadow tests`);
+      learnedVersion = live.version;
+    }
+    const policyDiff = overrides.length > 0 ? diff.join("\n") : `(none: the analysis recommends no override; ${analysis.summary.downgrade} downgrade, ${analysis.summary.keep} keep, ${analysis.summary.insufficient} insufficient)`;
+    console.log(`policy diff (version 0 -> ${learnedVersion}):\n${policyDiff}`);
+    // 4. The second half from an empty cache, under version 0, then under the learned version.
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, POLICY_RELOAD_MS));
+    if (learnedVersion > 0) {
+      const v0 = await revertPolicy(gw, 0, `eval-savings --learn ${runId}: before`);
+      console.log(`policy version ${v0.version} live (before)`);
+      await settle();
+    }
+    beforePass = await replayPass("before (second half, shipped policy)", evalTenants.before, plan);
+    if (learnedVersion > 0) {
+      const vl = await revertPolicy(gw, learnedVersion, `eval-savings --learn ${runId}: after`);
+      console.log(`policy version ${vl.version} live (after)`);
+      await settle();
+      mainPass = await replayPass(`after (second half, learned policy v${learnedVersion})`, evalTenants.after, plan);
+    } else {
+      console.log("after = before: the learned policy is the shipped one, the second half is not asked again");
+      mainPass = beforePass;
+    }
+    learnSection = {
+      policy_diff: policyDiff,
+      policy_version: learnedVersion,
+      after_measured: learnedVersion > 0,
+      overrides,
+      patch_yaml: patchYaml,
+      files,
+      config_changes: gatewayChanges,
+      halves: { learn_rows: halves?.learn.length ?? 0, evaluate_rows: halves?.evaluate.length ?? 0, learn_requests: learnPlan.length, evaluate_requests: plan.length },
+      shadow: { sampled, recorded: sh.samples, complete: sh.complete, waited_ms: sh.waitedMs, learn_tiers: countBy(lp.outcomes, (x) => x.tier || "-"), learn_models: countBy(lp.outcomes, (x) => x.model || "-"), learn_errors: lp.outcomes.filter((x) => x.side === "error").length },
+      analysis: { params: analysis.params, summary: analysis.summary, cells: analysis.cells.map((c) => ({ category: c.category, tier: c.tier, served: c.servedModel, candidate: c.candidateModel, n: c.n, passes: c.passes, rate: c.rate, ci: c.ci, p_adjusted: c.pAdjusted, decision: c.decision, in_patch: c.inPatch, note: c.note })) },
+      findings: sh.cells,
+      tenants: { learn: learnTenant, ...evalTenants },
+    };
   }
+  const { tenant, outcomes, ledger, sendMs } = mainPass;
+  if (learnSection) console.log(`the gateway details below are the ${beforePass === mainPass ? "before" : "after"} pass's (tenant ${tenant})`);
+  const idx = plan.map((_, i) => i);
 
   // --- Results ----------------------------------------------------------------------------------------------------
   const strongShare = outcomes.filter((x) => x.side === "strong").length / outcomes.length;
-  const results = withRetained([gatewayResult(ledger.total, outcomes.map((x) => x.quality), strongShare), ...referenceResults(items, strongShare)]);
+  const passLine = (p: Pass): ReturnType<typeof gatewayResult> => gatewayResult(p.ledger.total, p.outcomes.map((x) => x.quality), p.outcomes.filter((x) => x.side === "strong").length / p.outcomes.length);
+  const named = (p: Pass, name: LearnResultName): ReturnType<typeof gatewayResult> => ({ ...passLine(p), name });
+  // --learn: before and after on the second half, then the references on the same second-half requests.
+  const gatewayLines = beforePass ? [named(beforePass, "before"), named(mainPass, "after")] : [passLine(mainPass)];
+  const results: SavingsResult[] = withRetained([...gatewayLines, ...referenceResults(items, strongShare)]);
   const allStrongCost = results.find((r) => r.name === "all-strong")?.cost_usd ?? 0;
   const randomAtGatewayCost = randomAtCost(items, ledger.total.cost_usd);
   const foreign = outcomes.filter((x) => x.side === "foreign");
@@ -234,8 +349,9 @@ try {
     "A cache hit is this row's answer only when it is the text this run first served for the row; otherwise it was stored for a different question (a semantic hit on a neighbour) and is scored against this row's known right answer (MMLU letter, GSM8K final number; MT-Bench: score 1/10).",
   ];
   const report = buildReport(plan.length, results, {
-    unique_rows: rows.length,
-    repeats: plan.length - rows.length,
+    ...(learnSection ? { learn: { before: learnLine(results[0] as SavingsResult), after: learnLine(results[1] as SavingsResult), ...learnSection } } : {}),
+    unique_rows: askedRows.length,
+    repeats: plan.length - askedRows.length,
     mode,
     data: o.data,
     seed,
@@ -247,6 +363,7 @@ try {
     random_at_gateway_cost: randomAtGatewayCost,
     cost_vs_all_strong: Object.fromEntries(results.map((r) => [r.name, allStrongCost > 0 ? r.cost_usd / allStrongCost : null])),
     gateway: {
+      tenant,
       ledger: ledger.total,
       ledger_complete: ledger.complete,
       ledger_wait_ms: ledger.waitedMs,
@@ -282,7 +399,7 @@ try {
   }
   if (o.plot) {
     mkdirSync(dirname(o.plot), { recursive: true });
-    writeFileSync(o.plot, renderSvg(report.results, `savings replay: ${Object.entries(countBy(rows, (r) => r.dataset)).map(([d, k]) => `${d} ${k}`).join(" + ")}${plan.length > rows.length ? ` + ${plan.length - rows.length} repeats` : ""} (${mode})`));
+    writeFileSync(o.plot, renderSvg(report.results, `savings replay${halves ? " --learn, second half" : ""}: ${Object.entries(countBy(askedRows, (r) => r.dataset)).map(([d, k]) => `${d} ${k}`).join(" + ")}${plan.length > askedRows.length ? ` + ${plan.length - askedRows.length} repeats` : ""} (${mode})`));
     console.log(`wrote ${o.plot}`);
   }
 } finally {

@@ -9,6 +9,8 @@ export type CorrectnessOf = (rowId: string, side: ReplaySide) => ReplayCorrectne
 
 export const RESULT_NAMES = ["gateway", "all-strong", "all-weak", "random", "oracle", "learned-classifier"] as const;
 export type ResultName = (typeof RESULT_NAMES)[number];
+/** The gateway's line in a --learn run: the second half under the shipped policy, then under the learned one. */
+export type LearnResultName = "before" | "after";
 
 /** Quality of one answer on a 0..1 scale: correct 0/1 (GSM8K, MMLU), judge score / 10 (MT-Bench). */
 export function qualityValue(c: ReplayCorrectness | undefined, rowId = "?"): number {
@@ -86,7 +88,7 @@ export interface SavingsSplit {
 
 /** One line of the report; `savings` and `split` are fractions of the baseline. */
 export interface SavingsResult {
-  name: ResultName;
+  name: ResultName | LearnResultName;
   cost_usd: number;
   baseline_usd: number;
   savings: number;

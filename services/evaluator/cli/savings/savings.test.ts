@@ -5,6 +5,7 @@ import { loadConfig } from "#libs/config/load.ts";
 import { loadPriceTable, PriceTable } from "#libs/pricing/index.ts";
 import { answerText, buildReplay, choiceLetters, parseReplayJsonl, type ReplayRow } from "#libs/simulator/replay.ts";
 import { attributeServed } from "./attribution.ts";
+import { learnConfig, resultsFromFindings, splitHalves } from "./learn.ts";
 import { allWeakModel, cheapestModel, sideMapping } from "./mapping.ts";
 import { callCostUsd, gatewayResult, mixResult, promptTokens, qualityValue, randomAtCost, referenceResults, refItem, RESULT_NAMES, userTurns, withRetained, type RefItem } from "./references.ts";
 import { buildReport, renderSvg, renderTable, ticks } from "./report.ts";
@@ -216,5 +217,30 @@ describe("report", () => {
   it("ticks are round steps inside the range", () => {
     expect(ticks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
     expect(ticks(0.7, 0.86)).toEqual([0.7, 0.75, 0.8, 0.85]);
+  });
+});
+
+describe("--learn helpers", () => {
+  it("splits rows into two seeded, stable halves", () => {
+    const rows = Array.from({ length: 11 }, (_, i) => ({ rowId: `r${i}` }));
+    const a = splitHalves(rows, 7);
+    expect(a.learn).toHaveLength(6);
+    expect(a.evaluate).toHaveLength(5);
+    expect(new Set([...a.learn, ...a.evaluate].map((r) => r.rowId)).size).toBe(11);
+    expect(splitHalves([...rows].reverse(), 7).learn.map((r) => r.rowId).sort()).toEqual(a.learn.map((r) => r.rowId).sort());
+  });
+  it("switches shadow sampling on and names every changed key", () => {
+    const shipped = loadConfig({ env: {} });
+    const { config, changes } = learnConfig(shipped, { sampleRate: 1, tiers: ["HIGH", "AGENTIC"], dailyCapUsd: 1000, excludeTenants: ["t-before"] });
+    expect(config.routing.shadow).toMatchObject({ sample_rate: 1, tiers: ["HIGH", "AGENTIC"], daily_cap_usd: 1000 });
+    expect(config.routing.shadow.exclude_tenants).toContain("t-before");
+    expect(changes.some((c) => c.startsWith("routing.shadow.sample_rate:"))).toBe(true);
+    expect(shipped.routing.shadow.sample_rate).not.toBe(1);
+  });
+  it("rebuilds n results with round(rate × n) passes per cell", () => {
+    const rs = resultsFromFindings([{ category: "math", tier: "HIGH", from: "gpt-4o", to: "gpt-4o-mini", samples: 7, passRate: 5 / 7 }], "t", new Date(0));
+    expect(rs).toHaveLength(7);
+    expect(rs.filter((r) => r.ok)).toHaveLength(5);
+    expect(rs[0]).toMatchObject({ servedModel: "gpt-4o", candidateModel: "gpt-4o-mini", tier: "HIGH" });
   });
 });
