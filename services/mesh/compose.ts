@@ -2,6 +2,9 @@
 // on loopback), the edge calling them over the network, NATS JetStream, Redis and PostgreSQL as real
 // servers. Tests and the benchmark use it; `npm run mesh` runs the same rows as separate processes.
 import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { connect } from "nats";
+import pg from "pg";
 import type { BusNames } from "#libs/bus/subjects.ts";
 import { loadConfig } from "#libs/config/load.ts";
 import type { Config } from "#libs/config/schema.ts";
@@ -38,6 +41,11 @@ export interface Mesh {
   ledger: BuiltServices["ledger"];
   addresses: Record<string, string>;
   stop(): Promise<void>;
+  /**
+   * After stop: removes what this namespace left on the shared servers (schema, stream, keys).
+   * `servers` replaces the addresses the mesh used (a test that ran it through a fault proxy).
+   */
+  purge(servers?: Partial<Pick<Settings, "databaseUrl" | "natsUrl" | "redisUrl">>): Promise<void>;
 }
 
 export async function startMesh(opts: MeshOptions): Promise<Mesh> {
@@ -91,5 +99,34 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
       await backends.close();
     },
+    purge: (servers) => purgeNamespace({ ...settings, ...servers }, ns),
   };
+}
+
+async function purgeNamespace(settings: Settings, ns: string): Promise<void> {
+  const db = new pg.Client({ connectionString: settings.databaseUrl });
+  await db.connect();
+  try {
+    await db.query(`DROP SCHEMA IF EXISTS "${settings.databaseSchema}" CASCADE`);
+  } finally {
+    await db.end();
+  }
+  const nc = await connect({ servers: settings.natsUrl });
+  try {
+    await (await nc.jetstreamManager()).streams.delete(settings.bus.stream).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+  const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `llmgw:${ns}:*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -2,9 +2,6 @@
 // loopback, with real NATS JetStream, Redis and PostgreSQL, but all in this ONE Node process (so on
 // 2 cores it is the pessimistic case). Prints {url, key} when ready; on SIGTERM stops and removes
 // its NATS stream, Redis keys and ledger schema.
-import { connect } from "nats";
-import { Redis } from "ioredis";
-import pg from "pg";
 import { silentLogger } from "#libs/log/logger.ts";
 import { startMesh } from "#services/mesh/compose.ts";
 import { installProfilerSignal } from "./profiler-signal.ts";
@@ -19,17 +16,7 @@ console.log(JSON.stringify({ url: mesh.url, key }));
 
 async function cleanup(): Promise<void> {
   await mesh.stop();
-  const nc = await connect({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });
-  await (await nc.jetstreamManager()).streams.delete(mesh.busNames.stream).catch(() => false);
-  await nc.close();
-  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
-  const keys = await redis.keys(`llmgw:${mesh.namespace}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${mesh.ledgerSchema}" CASCADE`);
-  await client.end();
+  await mesh.purge();
 }
 
 installProfilerSignal();

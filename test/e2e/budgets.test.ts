@@ -10,7 +10,7 @@ import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
 import { startMesh, type Mesh } from "#services/mesh/compose.ts";
 import { testConfig } from "./harness.ts";
 import { BudgetCounters } from "./support-ledger/budget-counters.ts";
-import { cleanupNamespace, LedgerDb } from "./support-ledger/ledger-db.ts";
+import { LedgerDb } from "./support-ledger/ledger-db.ts";
 import { picoToUsd, RATES, usdToPico } from "./support-ledger/money.ts";
 
 const MODEL = "gpt-4o-mini";
@@ -88,7 +88,8 @@ afterAll(async () => {
   for (const m of meshes) await m.stop();
   await sim?.close();
   const m = meshes[0];
-  if (m) await cleanupNamespace({ namespace, ledgerSchema: m.ledgerSchema, stream: m.busNames.stream });
+  // Both replicas share one namespace: purging through either removes it.
+  if (m) await m.purge();
   meshes = [];
 });
 

@@ -2,10 +2,7 @@
 // table can run against embedded and mesh alike (describe.each over MODES). Mesh runs are isolated
 // by namespace and their PostgreSQL schema, NATS stream and Redis keys are removed on stop.
 import { Writable } from "node:stream";
-import { connect } from "nats";
-import pg from "pg";
 import { pino } from "pino";
-import { Redis } from "ioredis";
 import { loadConfig } from "#libs/config/load.ts";
 import type { Config } from "#libs/config/schema.ts";
 import { silentLogger, type Logger } from "#libs/log/logger.ts";
@@ -19,6 +16,8 @@ export type Mode = "embedded" | "mesh";
 export const MODES: readonly Mode[] = ["embedded", "mesh"];
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+/** The real servers, for cleanup even when a test routed the mesh through a fault proxy. */
+const REAL_SERVERS = { databaseUrl: DATABASE_URL, redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", natsUrl: process.env.NATS_URL ?? "nats://127.0.0.1:4222" };
 const EMBEDDED_ADMIN_KEY = "llmgw-e2e-admin-key-0123456789";
 
 export interface Gateway {
@@ -87,7 +86,7 @@ export async function startGateway(mode: Mode, opts: GatewayOptions = {}): Promi
       async stop() {
         await m.stop();
         await sim.close();
-        await cleanupMesh(m);
+        await m.purge(REAL_SERVERS);
       },
     };
   } catch (e) {
@@ -96,35 +95,6 @@ export async function startGateway(mode: Mode, opts: GatewayOptions = {}): Promi
   }
 }
 
-/** startMesh leaves its namespace's schema, stream and keys behind; tests must not. */
-async function cleanupMesh(m: Mesh): Promise<void> {
-  const db = new pg.Client({ connectionString: DATABASE_URL });
-  await db.connect();
-  try {
-    await db.query(`DROP SCHEMA IF EXISTS "${m.ledgerSchema}" CASCADE`);
-  } finally {
-    await db.end();
-  }
-  const nc = await connect({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });
-  try {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.delete(m.busNames.stream).catch(() => false);
-  } finally {
-    await nc.close();
-  }
-  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `llmgw:${m.namespace}:*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** A pino logger whose JSON lines are kept in memory, for assertions on what services log. */
 export function capturingLogger(level = "debug"): { logger: Logger; lines: () => Record<string, unknown>[] } {

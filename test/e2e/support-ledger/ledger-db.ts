@@ -1,9 +1,6 @@
-// Reading a mesh ledger's PostgreSQL schema from a test, and removing everything a mesh namespace
-// left on the shared servers (schema, stream, Redis keys). NUMERIC and int8 columns arrive as
+// Reading a mesh ledger's PostgreSQL schema from a test. NUMERIC and int8 columns arrive as
 // strings (node-pg's default), so money stays exact.
-import { connect } from "nats";
 import pg from "pg";
-import { Redis } from "ioredis";
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -106,35 +103,5 @@ export class LedgerDb {
 
   async close(): Promise<void> {
     await this.client.end();
-  }
-}
-
-/** Drops a mesh namespace's ledger schema, JetStream stream and Redis keys. */
-export async function cleanupNamespace(ns: { namespace: string; ledgerSchema: string; stream: string }): Promise<void> {
-  const db = new pg.Client({ connectionString: DATABASE_URL });
-  await db.connect();
-  try {
-    await db.query(`DROP SCHEMA IF EXISTS "${ns.ledgerSchema}" CASCADE`);
-  } finally {
-    await db.end();
-  }
-  const nc = await connect({ servers: NATS_URL });
-  try {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.delete(ns.stream).catch(() => false);
-  } finally {
-    await nc.close();
-  }
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `llmgw:${ns.namespace}:*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
   }
 }

@@ -1,16 +1,13 @@
 // The gateway under test, in either run mode, with the shipped default configuration, plus the two admin calls the
 // replay makes through the real edge: creating the run's tenant key and reading the run's spend back from the ledger.
 // A mesh run removes its namespace's PostgreSQL schema, JetStream stream and Redis keys when it stops.
-import { connect } from "nats";
-import pg from "pg";
-import { Redis } from "ioredis";
 import { loadConfig } from "#libs/config/load.ts";
 import type { Config } from "#libs/config/schema.ts";
 import type { Logger } from "#libs/log/logger.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import type { ServiceClients } from "#libs/rpc/service-clients.ts";
 import { startEmbedded } from "#services/embedded/compose.ts";
-import { startMesh, type Mesh } from "#services/mesh/compose.ts";
+import { startMesh } from "#services/mesh/compose.ts";
 import type { FindingCell } from "./learn.ts";
 import type { LedgerTotal } from "./references.ts";
 
@@ -53,43 +50,14 @@ export async function startGateway(mode: Mode, simulatorUrl: string, logger: Log
         try {
           await m.stop();
         } finally {
-          await cleanupMesh(m, databaseUrl);
+          await m.purge();
         }
       },
     };
   } catch (e) {
     await m.stop().catch(() => undefined);
-    await cleanupMesh(m, databaseUrl).catch(() => undefined);
+    await m.purge().catch(() => undefined);
     throw e;
-  }
-}
-
-async function cleanupMesh(m: Mesh, databaseUrl: string): Promise<void> {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    await db.query(`DROP SCHEMA IF EXISTS "${m.ledgerSchema}" CASCADE`);
-  } finally {
-    await db.end();
-  }
-  const nc = await connect({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });
-  try {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.delete(m.busNames.stream).catch(() => false);
-  } finally {
-    await nc.close();
-  }
-  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `llmgw:${m.namespace}:*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
   }
 }
 
