@@ -12,6 +12,7 @@ import { loadConfig } from "#libs/config/load.ts";
 import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
 import { computeCost, loadPriceTable, usage } from "#libs/pricing/index.ts";
 import { openDatabase } from "#libs/sql/open-database.ts";
+import { parseSince } from "#libs/time/since.ts";
 import { analyzeShadowTests, overridesPatchYaml, renderMarkdown, type MonthlyVolume, type ShadowTestResult } from "../domain/analysis/index.ts";
 import { EVALUATOR_MIGRATIONS } from "../storage/migrations.ts";
 import { ShadowResultStore } from "../storage/shadow-results.ts";
@@ -52,7 +53,7 @@ if (o.revert !== undefined) {
 }
 
 const now = new Date();
-const since = relative(o.since, now);
+const since = parseSince(o.since, now);
 const settings = readSettings(process.env);
 const config = loadConfig({ env: process.env });
 const prices = loadPriceTable(settings.pricesFile);
@@ -112,10 +113,3 @@ try {
   await db.close();
 }
 
-function relative(input: string, at: Date): Date {
-  const rel = /^(\d+)\s*([dhm])$/i.exec(input.trim());
-  if (rel) return new Date(at.getTime() - Number(rel[1]) * ({ d: 86_400_000, h: 3_600_000, m: 60_000 } as const)[rel[2]!.toLowerCase() as "d" | "h" | "m"]);
-  const d = new Date(input);
-  if (Number.isNaN(d.getTime())) throw new Error(`invalid --since "${input}": use an ISO time or 7d / 24h / 30m`);
-  return d;
-}

@@ -4,7 +4,7 @@ import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
 import Table from "cli-table3";
 import { Command } from "commander";
 import { Decimal } from "decimal.js";
-import { parseSince } from "../domain/since.ts";
+import { parseSince } from "#libs/time/since.ts";
 import { openDatabase } from "#libs/sql/open-database.ts";
 import { GROUP_BYS, SpendReport, type GroupBy, type SpendRow } from "../storage/spend-report.ts";
 

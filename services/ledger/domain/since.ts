@@ -1,17 +1,3 @@
-/** Parses `since` as ISO time or relative `7d` / `24h` / `30m` before `now`. */
-export function parseSince(input: string, now: Date = new Date()): Date {
-  const rel = /^(\d+)\s*([dhm])$/i.exec(input.trim());
-  if (rel) {
-    const n = Number(rel[1]);
-    const unit = rel[2]!.toLowerCase();
-    const ms = unit === "d" ? 86_400_000 : unit === "h" ? 3_600_000 : 60_000;
-    return new Date(now.getTime() - n * ms);
-  }
-  const d = new Date(input);
-  if (Number.isNaN(d.getTime())) throw new Error(`invalid since "${input}": use an ISO time or 7d / 24h / 30m`);
-  return d;
-}
-
 /** The first UTC midnight at or after `t`: rollup days start here, the partial day before it is read raw. */
 export function nextUtcMidnight(t: Date): Date {
   const d = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), t.getUTCDate()));
