@@ -450,7 +450,7 @@ type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingH
 /**
  * An h2c server (not listening yet) for `services`: the binary-gRPC fast path for unary and
  * server-streaming calls, connectNodeAdapter (gRPC, gRPC-Web, Connect) for everything else.
- * Listen, track sessions and drain it as any http2.Http2Server.
+ * Listen, track sessions and drain it like a plain http2.Http2Server.
  */
 export function createFastRpcServer(services: readonly RpcServiceBinding[], options: FastRpcServerOptions = {}): http2.Http2Server {
   const routes = routesOf(services);

@@ -7,3 +7,13 @@ export interface SqlClient {
   query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
 }
+
+/** The database answers (for /readyz and grpc.health). */
+export async function reachable(sql: SqlClient): Promise<boolean> {
+  try {
+    await sql.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -10,6 +10,15 @@ export interface AuthContext {
   admin: boolean;
 }
 
+/** The caller, who must hold an admin key (403 otherwise). */
+export function adminOnly<R>(authenticate: (req: R) => Promise<AuthContext>): (req: R) => Promise<AuthContext> {
+  return async (req) => {
+    const a = await authenticate(req);
+    if (!a.admin) throw errors.forbidden("This route needs an admin key.");
+    return a;
+  };
+}
+
 interface Entry {
   auth: AuthContext | null;
   expires: number;

@@ -2,7 +2,7 @@
 // cache invalidation. Policy lives here and in config, never in request headers.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { errors } from "#libs/errors/openai-error.ts";
-import type { AuthContext } from "./auth.ts";
+import { adminOnly, type AuthContext } from "./auth.ts";
 import type { EdgeDeps } from "./deps.ts";
 
 const GROUPS = new Set(["", "tenant", "key", "model", "tier", "category", "day"]);
@@ -13,11 +13,7 @@ export function registerAdminRoutes(
   authenticate: (req: FastifyRequest) => Promise<AuthContext>,
   onRevoked: (keyId: string) => void,
 ): void {
-  const admin = async (req: FastifyRequest): Promise<AuthContext> => {
-    const a = await authenticate(req);
-    if (!a.admin) throw errors.forbidden("This route needs an admin key.");
-    return a;
-  };
+  const admin = adminOnly(authenticate);
 
   app.post<{ Body: { tenant_id?: unknown; name?: unknown; admin?: unknown } | undefined }>("/v1/llmgw/keys", async (req, reply) => {
     await admin(req);

@@ -4,13 +4,11 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { parse } from "yaml";
 import { errors } from "#libs/errors/openai-error.ts";
 import type { PolicyState } from "#libs/gen/llmgw/router/v1/router_pb.ts";
-import type { AuthContext } from "./auth.ts";
+import { adminOnly, type AuthContext } from "./auth.ts";
 import type { EdgeDeps } from "./deps.ts";
 
 export function registerPolicyRoutes(app: FastifyInstance, deps: EdgeDeps, authenticate: (req: FastifyRequest) => Promise<AuthContext>): void {
-  const admin = async (req: FastifyRequest): Promise<void> => {
-    if (!(await authenticate(req)).admin) throw errors.forbidden("This route needs an admin key.");
-  };
+  const admin = adminOnly(authenticate);
 
   app.get("/v1/llmgw/policy", async (req) => {
     await admin(req);

@@ -6,7 +6,7 @@ import { EvaluatorService } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
 import type { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
 import type { MigrationSet } from "#libs/sql/migrate.ts";
-import type { SqlClient } from "#libs/sql/sql-client.ts";
+import { reachable, type SqlClient } from "#libs/sql/sql-client.ts";
 import { EvaluatorServiceImpl } from "./service.ts";
 import { ShadowConsumer } from "./shadow-consumer.ts";
 import { EVALUATOR_MIGRATIONS } from "./storage/migrations.ts";
@@ -25,14 +25,7 @@ export async function buildEvaluatorService(ctx: BuildContext<EvaluatorBackends,
   return {
     service: EvaluatorService,
     impl: new EvaluatorServiceImpl(store),
-    ready: async () => {
-      try {
-        await db.sql.query("SELECT 1");
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    ready: () => reachable(db.sql),
     close: async () => consumer.stop(),
   };
 }

@@ -11,7 +11,7 @@ import { BudgetLimitRepo } from "./storage/budget-limits.ts";
 import { KeyStore } from "./storage/key-store.ts";
 import { LedgerWriter } from "./storage/ledger-writer.ts";
 import type { MigrationSet } from "#libs/sql/migrate.ts";
-import type { SqlClient } from "#libs/sql/sql-client.ts";
+import { reachable, type SqlClient } from "#libs/sql/sql-client.ts";
 import { LEDGER_MIGRATIONS } from "./storage/migrations.ts";
 import { ShadowCallWriter } from "./storage/shadow-call-writer.ts";
 import { SpendReport } from "./storage/spend-report.ts";
@@ -55,14 +55,7 @@ export async function buildLedgerService(ctx: BuildContext<LedgerBackends>): Pro
     service: LedgerService,
     impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql), limits),
     keys,
-    ready: async () => {
-      try {
-        await db.sql.query("SELECT 1");
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    ready: () => reachable(db.sql),
     close: async () => {
       await consumer.stop();
       await shadowCalls.stop();
