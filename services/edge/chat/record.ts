@@ -5,7 +5,6 @@ import type { CacheControl, CacheKeySchema, LookupResponse } from "#libs/gen/llm
 import type { ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
 import type { RequestContextSchema, Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import type { RouteResponse } from "#libs/gen/llmgw/router/v1/router_pb.ts";
-import type { TokenEstimate } from "#libs/tokens/count.ts";
 import type { AuthContext } from "../auth.ts";
 import type { RunResult } from "../execution.ts";
 import type { RequestFacts } from "../messages.ts";
@@ -38,8 +37,11 @@ export interface ChatRecord {
   /** The client named an alias ("auto"): the gateway routes. */
   alias: boolean;
   facts: RequestFacts;
-  /** The one prompt-size estimate: routing (context windows) and budget reservation use it. */
-  prompt: TokenEstimate;
+  /**
+   * The one prompt-size estimate: routing (context windows) and budget reservation use it. Made on
+   * first use, so a cache hit never tokenizes a long prompt.
+   */
+  promptTokens: () => number;
   cls: ClassifyResponse;
   cacheKey: CacheKeyInit;
   cacheOutcome: CacheOutcome;

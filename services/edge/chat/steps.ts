@@ -22,12 +22,13 @@ export function prepare(deps: EdgeDeps, call: ChatCall): Omit<ChatRecord, "cls" 
   const modelCfg = deps.config.models[body.model];
   if (!alias && !modelCfg) throw errors.modelNotFound(body.model);
   const facts = requestFacts(body, modelCfg?.max_output_tokens ?? 1024);
+  let tokens: number | undefined;
   return {
     call,
     ctx: { requestId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, traceId: call.traceId },
     alias,
     facts,
-    prompt: countPromptTokens(facts.texts, exactAbove(deps.config)),
+    promptTokens: () => (tokens ??= countPromptTokens(facts.texts, exactAbove(deps.config)).tokens),
   };
 }
 
@@ -84,7 +85,7 @@ export async function route(deps: EdgeDeps, budgets: BudgetStates, rec: Omit<Cha
     // A named model is routed without its class (it is not needed to honour it).
     tier: cls?.tier ?? Tier.UNSPECIFIED,
     category: cls?.category ?? "",
-    inputTokens: BigInt(rec.prompt.tokens),
+    inputTokens: BigInt(rec.promptTokens()),
     maxTokens: facts.maxTokens,
     requiredCapabilities: facts.capabilities,
     sessionId: call.sessionId,
@@ -106,12 +107,12 @@ export async function reserve(
   deps: EdgeDeps,
   metrics: EdgeMetrics,
   budgets: BudgetStates,
-  rec: Pick<ChatRecord, "call" | "prompt" | "facts">,
+  rec: Pick<ChatRecord, "call" | "promptTokens" | "facts">,
   models: { candidates: readonly string[]; escalation: readonly string[] },
 ): Promise<boolean> {
   const at = new Date();
   const { pricing } = deps;
-  const tokens = rec.prompt.tokens;
+  const tokens = rec.promptTokens();
   const max = rec.facts.maxTokens;
   let worst = new Decimal(pricing.worstCaseUsd(models.candidates, tokens, max, at));
   if (models.escalation.length > 0) worst = worst.plus(pricing.worstCaseUsd(models.escalation, tokens, max, at));
