@@ -3,7 +3,6 @@
 import { randomUUID } from "node:crypto";
 import { ConnectError } from "@connectrpc/connect";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import { connectToOpenAI } from "#libs/errors/connect-to-openai.ts";
 import { errors, GatewayError, isGatewayError } from "#libs/errors/openai-error.ts";
 import { KeyAuthenticator, type AuthContext } from "./auth.ts";
@@ -14,6 +13,7 @@ import { EventOutbox } from "./outbox.ts";
 import { registerAdminRoutes } from "./routes-admin.ts";
 import { registerBatchRoutes } from "./routes-batches.ts";
 import { registerPolicyRoutes } from "./routes-policy.ts";
+import { cacheControlOf, headerValue, traceIdOf } from "./request-meta.ts";
 import { validateChatRequest } from "./validate.ts";
 import { warmTokenizer } from "#libs/tokens/count.ts";
 
@@ -194,22 +194,4 @@ function toEdgeError(err: unknown, bodyLimit: number): GatewayError {
   if (fe.code === "ECONNREFUSED" || fe.code === "UNAVAILABLE") return errors.unavailable("A gateway service is unavailable; try again.", 1);
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return errors.badRequest(fe.message ?? "Bad request.");
   return errors.internal();
-}
-
-function cacheControlOf(req: FastifyRequest): CacheControl {
-  const mode = headerValue(req.headers["x-llmgw-cache"])?.toLowerCase();
-  if (mode === "off") return CacheControl.OFF;
-  if (mode === "refresh") return CacheControl.REFRESH;
-  if (/\bno-store\b/i.test(headerValue(req.headers["cache-control"]) ?? "")) return CacheControl.NO_STORE;
-  return CacheControl.DEFAULT;
-}
-
-function headerValue(h: string | string[] | undefined): string | undefined {
-  return Array.isArray(h) ? h[0] : h;
-}
-
-/** W3C traceparent: 00-<trace id>-<span id>-<flags>. */
-function traceIdOf(tp: string | undefined): string | undefined {
-  const m = tp ? /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(tp) : null;
-  return m?.[1];
 }
