@@ -81,6 +81,22 @@ describe("CompactBpe", () => {
     }
   });
 
+  it("merges long runs (the heap path) exactly like js-tiktoken", () => {
+    const runs = ["z".repeat(900), " ".repeat(700), "ab".repeat(400), "é".repeat(500), "xYz".repeat(300), "🤖".repeat(200), "1".repeat(600), "!?".repeat(400), "Z".repeat(600), "a" + "\u0301".repeat(300)];
+    for (const t of [...runs, ...randomTexts(30, 5).map((t) => t.repeat(8))]) expect(compact.encode(t), JSON.stringify(t.slice(0, 20))).toEqual(reference.encode(t));
+  });
+
+  it("encodes a 200 KB run of one character (quadratic before: minutes) and decodes it back", () => {
+    for (const c of ["z", " ", "!", "中"]) {
+      const text = c.repeat(200_000);
+      expect(compact.decode(compact.encode(text))).toBe(text);
+    }
+  }, 60_000);
+
+  it("encodes special tokens' text as ordinary text when asked (counting never throws)", () => {
+    expect(compact.decode(compact.encodeOrdinary("a <|endoftext|> b"))).toBe("a <|endoftext|> b");
+  });
+
   it("rejects special tokens in text, as js-tiktoken does by default", () => {
     expect(() => compact.encode("a <|endoftext|> b")).toThrow("special token");
     expect(() => reference.encode("a <|endoftext|> b")).toThrow("special token");

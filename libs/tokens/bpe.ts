@@ -34,6 +34,68 @@ function escapeRegex(s: string): string {
   return s.replace(/[\\^$*+?.()|[\]{}]/g, "\\$&");
 }
 
+/** Pieces up to this many bytes merge by scanning (fastest when short); longer ones through a heap. */
+const SHORT_PIECE = 64;
+/** Longer pieces are merged in chunks of this many bytes (bounded memory; tokens may differ at the cuts). */
+const MAX_PIECE_BYTES = 8192;
+/** Heap keys are rank * START_SPAN + start offset; offsets stay below MAX_PIECE_BYTES. */
+const START_SPAN = 16_384;
+/** The scratch buffer for a piece's UTF-8 bytes is kept only up to this size. */
+const SCRATCH_MAX = 64 * 1024;
+
+/** A binary min-heap of (key, version) pairs in typed arrays, sized for the merges of one piece. */
+class MinHeap {
+  private readonly keys: Float64Array;
+  private readonly versions: Int32Array;
+  size = 0;
+
+  constructor(capacity: number) {
+    this.keys = new Float64Array(capacity);
+    this.versions = new Int32Array(capacity);
+  }
+
+  push(key: number, version: number): void {
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pk = this.keys[parent] as number;
+      if (pk <= key) break;
+      this.keys[i] = pk;
+      this.versions[i] = this.versions[parent] as number;
+      i = parent;
+    }
+    this.keys[i] = key;
+    this.versions[i] = version;
+  }
+
+  topKey(): number {
+    return this.keys[0] as number;
+  }
+
+  topVersion(): number {
+    return this.versions[0] as number;
+  }
+
+  pop(): void {
+    const n = --this.size;
+    if (n === 0) return;
+    const key = this.keys[n] as number;
+    const version = this.versions[n] as number;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && (this.keys[c + 1] as number) < (this.keys[c] as number)) c++;
+      if ((this.keys[c] as number) >= key) break;
+      this.keys[i] = this.keys[c] as number;
+      this.versions[i] = this.versions[c] as number;
+      i = c;
+    }
+    this.keys[i] = key;
+    this.versions[i] = version;
+  }
+}
+
 export class CompactBpe implements TokenEncoder {
   /** Every token's bytes, entry after entry. */
   private readonly bytes: Uint8Array;
@@ -162,24 +224,56 @@ export class CompactBpe implements TokenEncoder {
       const special = this.specialPattern.exec(text);
       if (special) throw new Error(`The text contains a special token that is not allowed: ${special[0]}`);
     }
+    return this.encodeOrdinary(text);
+  }
+
+  /** tiktoken's encode_ordinary: special tokens' text ("<|endoftext|>") is encoded as ordinary text. */
+  encodeOrdinary(text: string): number[] {
     const out: number[] = [];
     for (const match of text.matchAll(this.pattern)) {
       const piece = match[0];
-      if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 3);
-      const buf = this.scratch;
-      const len = this.encoder.encodeInto(piece, buf).written;
+      // A huge piece (a run of one character class) gets a buffer of its own, not a scratch kept for life.
+      let buf: Uint8Array;
+      let len: number;
+      if (piece.length * 3 <= SCRATCH_MAX) {
+        if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 3);
+        buf = this.scratch;
+        len = this.encoder.encodeInto(piece, buf).written;
+      } else {
+        buf = this.encoder.encode(piece);
+        len = buf.length;
+      }
       const whole = this.rank(buf, 0, len);
       if (whole >= 0) out.push(whole);
-      else this.mergeInto(buf, len, out);
+      else if (len <= MAX_PIECE_BYTES) this.mergeInto(buf, len, out);
+      else {
+        // Past MAX_PIECE_BYTES a piece (a run of one character class) is merged chunk by chunk, cut at a
+        // character boundary: its tokens may differ from tiktoken's at the cuts, time and memory stay bounded.
+        for (let from = 0; from < len; ) {
+          let to = Math.min(len, from + MAX_PIECE_BYTES);
+          while (to < len && to > from + 1 && ((buf[to] as number) & 0xc0) === 0x80) to--;
+          const chunk = buf.subarray(from, to);
+          const r = this.rank(chunk, 0, chunk.length);
+          if (r >= 0) out.push(r);
+          else this.mergeInto(chunk, chunk.length, out);
+          from = to;
+        }
+      }
     }
     return out;
+  }
+
+  private mergeInto(buf: Uint8Array, len: number, out: number[]): void {
+    if (len <= SHORT_PIECE) this.mergeShort(buf, len, out);
+    else this.mergeLong(buf, len, out);
   }
 
   /**
    * Byte-pair merge of buf[0, len): repeatedly merge the adjacent pair of parts with the lowest rank (the
    * leftmost on ties), as js-tiktoken does, keeping each pair's rank instead of recomputing them all.
+   * A scan per merge (quadratic), the fastest for the short pieces of ordinary text.
    */
-  private mergeInto(buf: Uint8Array, len: number, out: number[]): void {
+  private mergeShort(buf: Uint8Array, len: number, out: number[]): void {
     // bounds[i] = start of part i; bounds[parts] = len. pair[i] = rank of parts i and i+1 merged.
     const bounds: number[] = [];
     for (let i = 0; i <= len; i++) bounds.push(i);
@@ -204,6 +298,54 @@ export class CompactBpe implements TokenEncoder {
     }
     for (let i = 0; i + 1 < bounds.length; i++) {
       const r = this.rank(buf, bounds[i] as number, bounds[i + 1] as number);
+      if (r >= 0) out.push(r);
+    }
+  }
+
+  /**
+   * The same merges in O(n log n), for long pieces: parts form a linked list over byte offsets and the
+   * candidate pairs sit in a min-heap keyed by (rank, start), so a pop is the lowest rank and, on ties, the
+   * leftmost, as in mergeShort; a pair whose parts changed since it was pushed is skipped when popped.
+   */
+  private mergeLong(buf: Uint8Array, len: number, out: number[]): void {
+    // next[i]: start of the part after the one starting at i (len for the last); prev[i] likewise back.
+    const next = new Int32Array(len);
+    const prev = new Int32Array(len);
+    // Version of the pair (i, next[i]); -1 once the part at i has been merged into its left neighbour.
+    const ver = new Int32Array(len);
+    for (let i = 0; i < len; i++) {
+      next[i] = i + 1;
+      prev[i] = i - 1;
+    }
+    const heap = new MinHeap(3 * len);
+    const push = (i: number): void => {
+      const j = next[i] as number;
+      if (j >= len) return;
+      const r = this.rank(buf, i, next[j] as number);
+      if (r >= 0) heap.push(r * START_SPAN + i, ver[i] as number);
+    };
+    for (let i = 0; i + 1 < len; i++) push(i);
+    while (heap.size > 0) {
+      const key = heap.topKey();
+      const v = heap.topVersion();
+      heap.pop();
+      const i = key % START_SPAN;
+      if (ver[i] !== v) continue;
+      const j = next[i] as number;
+      const k = next[j] as number;
+      next[i] = k;
+      if (k < len) prev[k] = i;
+      ver[j] = -1;
+      ver[i] = (ver[i] as number) + 1;
+      push(i);
+      const p = prev[i] as number;
+      if (p >= 0) {
+        ver[p] = (ver[p] as number) + 1;
+        push(p);
+      }
+    }
+    for (let i = 0; i < len; i = next[i] as number) {
+      const r = this.rank(buf, i, next[i] as number);
       if (r >= 0) out.push(r);
     }
   }

@@ -6,7 +6,7 @@ import { CompactBpe, type BpeRanks, type TokenEncoder } from "./bpe.ts";
 
 export type { TokenEncoder };
 
-let encoder: TokenEncoder | undefined;
+let encoder: CompactBpe | undefined;
 
 /**
  * js-tiktoken's o200k ranks, read from the package's file rather than imported: an imported module's
@@ -24,7 +24,7 @@ export function readO200kRanks(): BpeRanks {
  * The process's one o200k encoder, shared. js-tiktoken's ranks with our compact encoder (bpe.ts): the same
  * tokens as js-tiktoken's Tiktoken in ~5 MB instead of ~100 MB, built in ~0.1 s instead of ~1 s.
  */
-export function sharedEncoder(): TokenEncoder {
+export function sharedEncoder(): CompactBpe {
   encoder ??= new CompactBpe(readO200kRanks());
   return encoder;
 }
@@ -35,9 +35,62 @@ export function warmTokenizer(): void {
   enc();
 }
 
-/** Exact token count of a text. */
+/**
+ * Characters tokenized exactly per count. Past it the rest is estimated from the rate measured on what
+ * was tokenized, so one count costs at most this much tokenizer time (~10-50 ms) whatever the input.
+ */
+export const EXACT_CHARS = 65_536;
+/**
+ * The estimate's floor in tokens per UTF-8 byte: ordinary text and code run at 0.25-0.3; without a floor
+ * a cheap sample (64K spaces) followed by expensive text (CJK, random symbols) would be underestimated
+ * ~100x; with it at most 4x (a token is at least one byte).
+ */
+const MIN_RATE = 0.25;
+
+/**
+ * Token count of a text: exact up to EXACT_CHARS, a bounded-time estimate past it. A special token's
+ * text in a prompt ("<|endoftext|>") counts as ordinary text, never an error.
+ */
 export function countTokens(text: string): number {
-  return text.length === 0 ? 0 : enc().encode(text).length;
+  return text.length === 0 ? 0 : countTexts([text], EXACT_CHARS).tokens;
+}
+
+/**
+ * Tokens of several texts within one budget of exactly tokenized characters: texts are tokenized in
+ * order while the budget lasts (the one that crosses it only its head); the bytes left over are counted
+ * at the measured rate (at least MIN_RATE).
+ */
+export function countTexts(texts: readonly string[], budgetChars = EXACT_CHARS): TokenEstimate {
+  let left = budgetChars;
+  let tokens = 0;
+  let sampledBytes = 0;
+  let restBytes = 0;
+  for (const t of texts) {
+    if (t.length === 0) continue;
+    if (t.length <= left) {
+      tokens += enc().encodeOrdinary(t).length;
+      sampledBytes += Buffer.byteLength(t, "utf8");
+      left -= t.length;
+      continue;
+    }
+    let head = "";
+    if (left > 0) {
+      // Never cut a surrogate pair in two.
+      const cut = isHighSurrogate(t.charCodeAt(left - 1)) ? left - 1 : left;
+      head = t.slice(0, cut);
+      tokens += enc().encodeOrdinary(head).length;
+      sampledBytes += Buffer.byteLength(head, "utf8");
+      left = 0;
+    }
+    restBytes += Buffer.byteLength(t, "utf8") - Buffer.byteLength(head, "utf8");
+  }
+  if (restBytes === 0) return { tokens, exact: true };
+  const rate = Math.max(MIN_RATE, sampledBytes > 0 ? tokens / sampledBytes : 1);
+  return { tokens: tokens + Math.ceil(restBytes * rate), exact: false };
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
 }
 
 /** Per-message framing overhead in OpenAI's chat format (role and separators). */
@@ -45,20 +98,20 @@ const PER_MESSAGE = 4;
 
 export interface TokenEstimate {
   tokens: number;
-  /** true when `tokens` is an exact count, false when it is the byte upper bound. */
+  /** true when `tokens` is an exact count, false when it is the byte upper bound or an estimate. */
   exact: boolean;
 }
 
 /**
  * Tokens of a chat prompt. Below `exactAbove` bytes the byte length is returned as an upper bound
- * (safe for context-window filtering and worst-case budget reservations); above it we tokenize.
+ * (safe for context-window filtering and worst-case budget reservations); above it we tokenize, exactly
+ * up to `budgetChars` characters of the prompt and by estimate past them (countTexts).
  */
-export function countPromptTokens(texts: readonly string[], exactAbove = 16_384): TokenEstimate {
+export function countPromptTokens(texts: readonly string[], exactAbove = 16_384, budgetChars = EXACT_CHARS): TokenEstimate {
   let bytes = 0;
   for (const t of texts) bytes += Buffer.byteLength(t, "utf8");
   const framing = PER_MESSAGE * texts.length + 3;
   if (bytes <= exactAbove) return { tokens: bytes + framing, exact: false };
-  let tokens = framing;
-  for (const t of texts) tokens += countTokens(t);
-  return { tokens, exact: true };
+  const counted = countTexts(texts, budgetChars);
+  return { tokens: counted.tokens + framing, exact: counted.exact };
 }
