@@ -32,6 +32,8 @@ export const modelSchema = z
     // Quality rank used by the "quality" strategy (higher is better).
     quality: z.number().min(0).max(1).default(0.5),
     max_concurrency: z.number().int().positive().default(64),
+    // "embedding": served on /v1/embeddings only, never routed to for chat (tiers may not name it).
+    kind: z.enum(["chat", "embedding"]).default("chat"),
   })
   .strict();
 export type ModelConfig = z.infer<typeof modelSchema>;
@@ -126,6 +128,8 @@ export const configSchema = z
       list.forEach((model, i) => {
         if (!cfg.models[model]) {
           ctx.addIssue({ code: "custom", path: ["routing", "tiers", tier, i], message: `unknown model '${model}'` });
+        } else if (cfg.models[model].kind === "embedding") {
+          ctx.addIssue({ code: "custom", path: ["routing", "tiers", tier, i], message: `'${model}' is an embedding model` });
         }
       });
     }

@@ -10,6 +10,7 @@ export const DEFAULT_MODELS: readonly SimModelSpec[] = Object.freeze([
   { id: "claude-3-5-haiku-latest", skill: 0.65, contextWindow: 200_000 },
   { id: "claude-sonnet-4-5", skill: 0.92, contextWindow: 200_000 },
   { id: "text-embedding-3-small", skill: 1, contextWindow: 8_191, kind: "embedding", dimensions: 1536 },
+  { id: "text-embedding-3-large", skill: 1, contextWindow: 8_191, kind: "embedding", dimensions: 3072 },
 ]);
 
 export function isEmbeddingModel(m: SimModelSpec): boolean {

@@ -28,6 +28,8 @@ export function toCacheRequest(key: CacheKey | undefined): CacheRequest {
     params = parsed as Record<string, unknown>;
   }
   const messages = (key?.messages ?? []).map((m) => ({ role: m.role, content: m.content }));
+  // Not a chat answer: the caller's category is the TTL category as it is (no task mapping, no "today" rule).
+  if (key?.exactOnly) return { tenant: key.context?.tenantId ?? "", scope: key.scope, messages, params, category: key.category || "default", cacheControl: CONTROL[key.control], exactOnly: true };
   const lastUser = [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
   return {
     tenant: key?.context?.tenantId ?? "",

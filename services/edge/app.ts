@@ -13,6 +13,7 @@ import { EventOutbox } from "./outbox.ts";
 import { registerAdminRoutes } from "./routes-admin.ts";
 import { registerBatchRoutes } from "./routes-batches.ts";
 import { registerPolicyRoutes } from "./routes-policy.ts";
+import { registerEmbeddingsRoutes } from "./routes-embeddings.ts";
 import { cacheControlOf, headerValue, traceIdOf } from "./request-meta.ts";
 import { validateChatRequest } from "./validate.ts";
 import { warmTokenizer } from "#libs/tokens/count.ts";
@@ -152,6 +153,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
   registerAdminRoutes(app, deps, authenticate, (keyId) => auth.forgetKeyId(keyId));
   registerBatchRoutes(app, deps, authenticate, outbox);
   registerPolicyRoutes(app, deps, authenticate);
+  registerEmbeddingsRoutes(app, deps, authenticate, outbox);
 
   return {
     app,

@@ -5,6 +5,7 @@ import type { Config } from "#libs/config/schema.ts";
 import type { Settings } from "#libs/config/settings.ts";
 import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
 import { ExecutorEngine, warmTokenizer } from "./domain/engine.ts";
+import { ProviderEmbeddings } from "./embeddings.ts";
 import { ExecutorServiceImpl } from "./service.ts";
 
 export function simulatorOverride(config: Config, settings: Pick<Settings, "simulatorUrl" | "providerKeys">): (providerId: string) => string | undefined {
@@ -32,5 +33,6 @@ export async function buildExecutorService(ctx: BuildContext): Promise<BuiltServ
     registry: ctx.registry,
     ...(ctx.settings.providerFetch === "platform" ? { fetch: globalThis.fetch } : {}),
   });
-  return { service: ExecutorService, impl: new ExecutorServiceImpl(engine), ready: async () => true, close: async () => {} };
+  const embeddings = new ProviderEmbeddings({ config: ctx.config, deployment: (m) => engine.deployment(m), logger: ctx.logger, ...(ctx.settings.providerFetch === "platform" ? { fetch: globalThis.fetch } : {}) });
+  return { service: ExecutorService, impl: new ExecutorServiceImpl(engine, embeddings), ready: async () => true, close: async () => {} };
 }

@@ -7,6 +7,7 @@ import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { CompletionAssembler } from "#libs/openai/assemble.ts";
 import { toProtoUsage } from "#libs/pricing/usage-types.ts";
 import { ProviderBatches } from "./batches.ts";
+import type { ProviderEmbeddings } from "./embeddings.ts";
 import type { ExecutorEngine } from "./domain/engine.ts";
 import type { AttemptRecord, Usage } from "./domain/types.ts";
 
@@ -17,8 +18,31 @@ const decoder = new TextDecoder();
 export class ExecutorServiceImpl implements Impl {
   private readonly batches: ProviderBatches;
 
-  constructor(private readonly engine: ExecutorEngine) {
+  constructor(
+    private readonly engine: ExecutorEngine,
+    private readonly embeddings?: ProviderEmbeddings,
+  ) {
     this.batches = new ProviderBatches((model) => engine.deployment(model));
+  }
+
+  async embed(req: Parameters<Impl["embed"]>[0], ctx: Parameters<Impl["embed"]>[1]) {
+    if (!this.embeddings) throw new ConnectError("embeddings are not configured on this executor", Code.Unimplemented);
+    let body: unknown;
+    try {
+      body = JSON.parse(decoder.decode(req.requestJson));
+    } catch {
+      throw new ConnectError("request_json is not valid JSON", Code.InvalidArgument);
+    }
+    if (!body || typeof body !== "object" || Array.isArray(body)) throw new ConnectError("request_json must be a JSON object", Code.InvalidArgument);
+    const out = await this.embeddings.embed({ requestId: req.context?.requestId ?? "", model: req.model, body: body as Record<string, unknown>, totalTimeoutMs: req.totalTimeoutMs || undefined, signal: ctx.signal });
+    if (!out.ok) {
+      const e = out.error;
+      return { failure: { httpStatus: e.status, type: e.type, code: e.code ?? "", message: e.message, param: e.param ?? "", retryAfterSec: e.retryAfterSec ?? 0, attempts: out.attempts.map(attemptMsg) } };
+    }
+    return {
+      responseJson: encoder.encode(JSON.stringify(out.response)),
+      summary: { model: out.model, provider: out.provider, usage: usageMsg(out.usage), finishReason: "", attempts: out.attempts.map(attemptMsg), latencyMs: BigInt(Math.round(out.latencyMs)) },
+    };
   }
 
   async createBatch(req: Parameters<Impl["createBatch"]>[0]) {

@@ -65,6 +65,8 @@ export const cacheConfigSchema = z
       code: 24 * 3600,
       realtime: 5 * 60,
       creative: 0,
+      // Vectors of a fixed model never go stale; a week bounds what an unused entry occupies.
+      embeddings: 7 * 24 * 3600,
     }),
     /** Bound per tenant in each store that can enforce it; oldest (LRU) entries are evicted first. */
     maxEntriesPerTenant: z.number().int().positive().default(100_000),

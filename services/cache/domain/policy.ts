@@ -23,6 +23,7 @@ function off(reason: string): CachePolicyDecision {
 export function decidePolicy(req: CacheRequest, config: CacheConfig): CachePolicyDecision {
   if (!config.enabled) return off("disabled");
   if (req.cacheControl === "off") return off("cache-control:off");
+  if (req.exactOnly) return exactOnlyPolicy(req, config);
   if (TOOL_PARAMS.some((p) => req.params[p] !== undefined && req.params[p] !== null)) return off("tools");
   if (req.messages.some((m) => TOOL_ROLES.has(m.role))) return off("tool-messages");
   if (config.neverCacheCategories.includes(req.category)) return off(`category:${req.category}`);
@@ -50,6 +51,22 @@ export function decidePolicy(req: CacheRequest, config: CacheConfig): CachePolic
     lookupSemantic: !refresh && semanticAllowed,
     store: !noStore,
     storeSemantic: !noStore && semanticAllowed,
+    ttlMs,
+    ...(refresh ? { reason: "cache-control:refresh" } : noStore ? { reason: "cache-control:no-store" } : {}),
+  };
+}
+
+/** A pure function of its key (embeddings): the exact layer only, TTL by the caller's category. */
+function exactOnlyPolicy(req: CacheRequest, config: CacheConfig): CachePolicyDecision {
+  const ttlMs = ttlMsFor(config, req.category);
+  if (ttlMs <= 0) return off(`ttl:0:${req.category}`);
+  const refresh = req.cacheControl === "refresh";
+  const noStore = req.cacheControl === "no-store";
+  return {
+    lookupExact: !refresh,
+    lookupSemantic: false,
+    store: !noStore,
+    storeSemantic: false,
     ttlMs,
     ...(refresh ? { reason: "cache-control:refresh" } : noStore ? { reason: "cache-control:no-store" } : {}),
   };

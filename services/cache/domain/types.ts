@@ -18,6 +18,8 @@ export interface CacheRequest {
   cacheControl: CacheControl;
   /** Invalidation handle inside a tenant; defaults to `scope`. */
   namespace?: string;
+  /** Exact layer only, without the chat rules: the answer is a pure function of the key (embeddings). */
+  exactOnly?: boolean;
 }
 
 export interface CachedAnswer {

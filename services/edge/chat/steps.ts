@@ -21,6 +21,7 @@ export function prepare(deps: EdgeDeps, call: ChatCall): Omit<ChatRecord, "cls" 
   const alias = deps.config.edge.aliases.includes(body.model);
   const modelCfg = deps.config.models[body.model];
   if (!alias && !modelCfg) throw errors.modelNotFound(body.model);
+  if (modelCfg?.kind === "embedding") throw errors.badRequest(`'${body.model}' is an embedding model; call POST /v1/embeddings with it.`, "model", "model_not_chat");
   const facts = requestFacts(body, modelCfg?.max_output_tokens ?? 1024);
   let tokens: number | undefined;
   return {
@@ -40,7 +41,7 @@ const smallestWindow = new WeakMap<EdgeDeps["config"], number>();
 function exactAbove(config: EdgeDeps["config"]): number {
   let w = smallestWindow.get(config);
   if (w === undefined) {
-    w = Math.min(16_384, ...Object.values(config.models).map((m) => m.context_window));
+    w = Math.min(16_384, ...Object.values(config.models).flatMap((m) => (m.kind === "embedding" ? [] : [m.context_window])));
     smallestWindow.set(config, w);
   }
   return w;

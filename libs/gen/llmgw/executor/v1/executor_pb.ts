@@ -12,7 +12,74 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/executor/v1/executor.proto.
  */
 export const file_llmgw_executor_v1_executor: GenFile = /*@__PURE__*/
-  fileDesc("CiBsbG1ndy9leGVjdXRvci92MS9leGVjdXRvci5wcm90bxIRbGxtZ3cuZXhlY3V0b3IudjEilwEKEkNyZWF0ZUJhdGNoUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Eg0KBW1vZGVsGAIgASgJEhMKC2lucHV0X2pzb25sGAMgASgMEhAKCGVuZHBvaW50GAQgASgJEhkKEWNvbXBsZXRpb25fd2luZG93GAUgASgJIjsKE0NyZWF0ZUJhdGNoUmVzcG9uc2USEgoKYmF0Y2hfanNvbhgBIAEoDBIQCghwcm92aWRlchgCIAEoCSJtCg9HZXRCYXRjaFJlcXVlc3QSMAoHY29udGV4dBgBIAEoCzIfLmxsbWd3LmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dBINCgVtb2RlbBgCIAEoCRIZChFwcm92aWRlcl9iYXRjaF9pZBgDIAEoCSImChBHZXRCYXRjaFJlc3BvbnNlEhIKCmJhdGNoX2pzb24YASABKAwicgoVR2V0QmF0Y2hPdXRwdXRSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSDQoFbW9kZWwYAiABKAkSGAoQcHJvdmlkZXJfZmlsZV9pZBgDIAEoCSIpChZHZXRCYXRjaE91dHB1dFJlc3BvbnNlEg8KB2NvbnRlbnQYASABKAwiEgoQR2V0SGVhbHRoUmVxdWVzdCJNChFHZXRIZWFsdGhSZXNwb25zZRI4CgtkZXBsb3ltZW50cxgBIAMoCzIjLmxsbWd3LmV4ZWN1dG9yLnYxLkRlcGxveW1lbnRIZWFsdGgiQwoQRGVwbG95bWVudEhlYWx0aBINCgVtb2RlbBgBIAEoCRINCgVzdGF0ZRgCIAEoCRIRCglpbl9mbGlnaHQYAyABKAUiwwEKDkV4ZWN1dGVSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSLgoKY2FuZGlkYXRlcxgCIAMoCzIaLmxsbWd3LmNvbW1vbi52MS5DYW5kaWRhdGUSFAoMcmVxdWVzdF9qc29uGAMgASgMEg4KBnN0cmVhbRgEIAEoCBIYChB0b3RhbF90aW1lb3V0X21zGAUgASgFEg8KB3B1cnBvc2UYBiABKAki2AEKD0V4ZWN1dGVSZXNwb25zZRIUCgpjaHVua19qc29uGAEgASgMSAASGQoPY29tcGxldGlvbl9qc29uGAIgASgMSAASLQoHc3VtbWFyeRgDIAEoCzIaLmxsbWd3LmV4ZWN1dG9yLnYxLlN1bW1hcnlIABItCgdmYWlsdXJlGAQgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuRmFpbHVyZUgAEi0KB3N0YXJ0ZWQYBSABKAsyGi5sbG1ndy5leGVjdXRvci52MS5TdGFydGVkSABCBwoFZXZlbnQiKgoHU3RhcnRlZBINCgVtb2RlbBgBIAEoCRIQCghwcm92aWRlchgCIAEoCSKqAQoHU3VtbWFyeRINCgVtb2RlbBgBIAEoCRIQCghwcm92aWRlchgCIAEoCRIlCgV1c2FnZRgDIAEoCzIWLmxsbWd3LmNvbW1vbi52MS5Vc2FnZRIVCg1maW5pc2hfcmVhc29uGAQgASgJEiwKCGF0dGVtcHRzGAUgAygLMhoubGxtZ3cuZXhlY3V0b3IudjEuQXR0ZW1wdBISCgpsYXRlbmN5X21zGAYgASgDIp4BCgdBdHRlbXB0Eg0KBW1vZGVsGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg4KBnN0YXR1cxgDIAEoCRITCgtodHRwX3N0YXR1cxgEIAEoBRISCgplcnJvcl9jb2RlGAUgASgJEhIKCmxhdGVuY3lfbXMYBiABKAMSJQoFdXNhZ2UYByABKAsyFi5sbG1ndy5jb21tb24udjEuVXNhZ2UioQEKB0ZhaWx1cmUSEwoLaHR0cF9zdGF0dXMYASABKAUSDAoEdHlwZRgCIAEoCRIMCgRjb2RlGAMgASgJEg8KB21lc3NhZ2UYBCABKAkSDQoFcGFyYW0YBSABKAkSFwoPcmV0cnlfYWZ0ZXJfc2VjGAYgASgFEiwKCGF0dGVtcHRzGAcgAygLMhoubGxtZ3cuZXhlY3V0b3IudjEuQXR0ZW1wdDLXAwoPRXhlY3V0b3JTZXJ2aWNlElIKB0V4ZWN1dGUSIS5sbG1ndy5leGVjdXRvci52MS5FeGVjdXRlUmVxdWVzdBoiLmxsbWd3LmV4ZWN1dG9yLnYxLkV4ZWN1dGVSZXNwb25zZTABElYKCUdldEhlYWx0aBIjLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEhlYWx0aFJlcXVlc3QaJC5sbG1ndy5leGVjdXRvci52MS5HZXRIZWFsdGhSZXNwb25zZRJcCgtDcmVhdGVCYXRjaBIlLmxsbWd3LmV4ZWN1dG9yLnYxLkNyZWF0ZUJhdGNoUmVxdWVzdBomLmxsbWd3LmV4ZWN1dG9yLnYxLkNyZWF0ZUJhdGNoUmVzcG9uc2USUwoIR2V0QmF0Y2gSIi5sbG1ndy5leGVjdXRvci52MS5HZXRCYXRjaFJlcXVlc3QaIy5sbG1ndy5leGVjdXRvci52MS5HZXRCYXRjaFJlc3BvbnNlEmUKDkdldEJhdGNoT3V0cHV0EigubGxtZ3cuZXhlY3V0b3IudjEuR2V0QmF0Y2hPdXRwdXRSZXF1ZXN0GikubGxtZ3cuZXhlY3V0b3IudjEuR2V0QmF0Y2hPdXRwdXRSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+  fileDesc("CiBsbG1ndy9leGVjdXRvci92MS9leGVjdXRvci5wcm90bxIRbGxtZ3cuZXhlY3V0b3IudjEifwoMRW1iZWRSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSDQoFbW9kZWwYAiABKAkSFAoMcmVxdWVzdF9qc29uGAMgASgMEhgKEHRvdGFsX3RpbWVvdXRfbXMYBCABKAUigAEKDUVtYmVkUmVzcG9uc2USFQoNcmVzcG9uc2VfanNvbhgBIAEoDBIrCgdzdW1tYXJ5GAIgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuU3VtbWFyeRIrCgdmYWlsdXJlGAMgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuRmFpbHVyZSKXAQoSQ3JlYXRlQmF0Y2hSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSDQoFbW9kZWwYAiABKAkSEwoLaW5wdXRfanNvbmwYAyABKAwSEAoIZW5kcG9pbnQYBCABKAkSGQoRY29tcGxldGlvbl93aW5kb3cYBSABKAkiOwoTQ3JlYXRlQmF0Y2hSZXNwb25zZRISCgpiYXRjaF9qc29uGAEgASgMEhAKCHByb3ZpZGVyGAIgASgJIm0KD0dldEJhdGNoUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Eg0KBW1vZGVsGAIgASgJEhkKEXByb3ZpZGVyX2JhdGNoX2lkGAMgASgJIiYKEEdldEJhdGNoUmVzcG9uc2USEgoKYmF0Y2hfanNvbhgBIAEoDCJyChVHZXRCYXRjaE91dHB1dFJlcXVlc3QSMAoHY29udGV4dBgBIAEoCzIfLmxsbWd3LmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dBINCgVtb2RlbBgCIAEoCRIYChBwcm92aWRlcl9maWxlX2lkGAMgASgJIikKFkdldEJhdGNoT3V0cHV0UmVzcG9uc2USDwoHY29udGVudBgBIAEoDCISChBHZXRIZWFsdGhSZXF1ZXN0Ik0KEUdldEhlYWx0aFJlc3BvbnNlEjgKC2RlcGxveW1lbnRzGAEgAygLMiMubGxtZ3cuZXhlY3V0b3IudjEuRGVwbG95bWVudEhlYWx0aCJDChBEZXBsb3ltZW50SGVhbHRoEg0KBW1vZGVsGAEgASgJEg0KBXN0YXRlGAIgASgJEhEKCWluX2ZsaWdodBgDIAEoBSLDAQoORXhlY3V0ZVJlcXVlc3QSMAoHY29udGV4dBgBIAEoCzIfLmxsbWd3LmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dBIuCgpjYW5kaWRhdGVzGAIgAygLMhoubGxtZ3cuY29tbW9uLnYxLkNhbmRpZGF0ZRIUCgxyZXF1ZXN0X2pzb24YAyABKAwSDgoGc3RyZWFtGAQgASgIEhgKEHRvdGFsX3RpbWVvdXRfbXMYBSABKAUSDwoHcHVycG9zZRgGIAEoCSLYAQoPRXhlY3V0ZVJlc3BvbnNlEhQKCmNodW5rX2pzb24YASABKAxIABIZCg9jb21wbGV0aW9uX2pzb24YAiABKAxIABItCgdzdW1tYXJ5GAMgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuU3VtbWFyeUgAEi0KB2ZhaWx1cmUYBCABKAsyGi5sbG1ndy5leGVjdXRvci52MS5GYWlsdXJlSAASLQoHc3RhcnRlZBgFIAEoCzIaLmxsbWd3LmV4ZWN1dG9yLnYxLlN0YXJ0ZWRIAEIHCgVldmVudCIqCgdTdGFydGVkEg0KBW1vZGVsGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJIqoBCgdTdW1tYXJ5Eg0KBW1vZGVsGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEiUKBXVzYWdlGAMgASgLMhYubGxtZ3cuY29tbW9uLnYxLlVzYWdlEhUKDWZpbmlzaF9yZWFzb24YBCABKAkSLAoIYXR0ZW1wdHMYBSADKAsyGi5sbG1ndy5leGVjdXRvci52MS5BdHRlbXB0EhIKCmxhdGVuY3lfbXMYBiABKAMingEKB0F0dGVtcHQSDQoFbW9kZWwYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDgoGc3RhdHVzGAMgASgJEhMKC2h0dHBfc3RhdHVzGAQgASgFEhIKCmVycm9yX2NvZGUYBSABKAkSEgoKbGF0ZW5jeV9tcxgGIAEoAxIlCgV1c2FnZRgHIAEoCzIWLmxsbWd3LmNvbW1vbi52MS5Vc2FnZSKhAQoHRmFpbHVyZRITCgtodHRwX3N0YXR1cxgBIAEoBRIMCgR0eXBlGAIgASgJEgwKBGNvZGUYAyABKAkSDwoHbWVzc2FnZRgEIAEoCRINCgVwYXJhbRgFIAEoCRIXCg9yZXRyeV9hZnRlcl9zZWMYBiABKAUSLAoIYXR0ZW1wdHMYByADKAsyGi5sbG1ndy5leGVjdXRvci52MS5BdHRlbXB0MqMECg9FeGVjdXRvclNlcnZpY2USUgoHRXhlY3V0ZRIhLmxsbWd3LmV4ZWN1dG9yLnYxLkV4ZWN1dGVSZXF1ZXN0GiIubGxtZ3cuZXhlY3V0b3IudjEuRXhlY3V0ZVJlc3BvbnNlMAESVgoJR2V0SGVhbHRoEiMubGxtZ3cuZXhlY3V0b3IudjEuR2V0SGVhbHRoUmVxdWVzdBokLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEhlYWx0aFJlc3BvbnNlElwKC0NyZWF0ZUJhdGNoEiUubGxtZ3cuZXhlY3V0b3IudjEuQ3JlYXRlQmF0Y2hSZXF1ZXN0GiYubGxtZ3cuZXhlY3V0b3IudjEuQ3JlYXRlQmF0Y2hSZXNwb25zZRJTCghHZXRCYXRjaBIiLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEJhdGNoUmVxdWVzdBojLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEJhdGNoUmVzcG9uc2USZQoOR2V0QmF0Y2hPdXRwdXQSKC5sbG1ndy5leGVjdXRvci52MS5HZXRCYXRjaE91dHB1dFJlcXVlc3QaKS5sbG1ndy5leGVjdXRvci52MS5HZXRCYXRjaE91dHB1dFJlc3BvbnNlEkoKBUVtYmVkEh8ubGxtZ3cuZXhlY3V0b3IudjEuRW1iZWRSZXF1ZXN0GiAubGxtZ3cuZXhlY3V0b3IudjEuRW1iZWRSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+
+/**
+ * @generated from message llmgw.executor.v1.EmbedRequest
+ */
+export type EmbedRequest = Message<"llmgw.executor.v1.EmbedRequest"> & {
+  /**
+   * @generated from field: llmgw.common.v1.RequestContext context = 1;
+   */
+  context?: RequestContext | undefined;
+
+  /**
+   * Gateway model id (an embedding model of an OpenAI-type provider).
+   *
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * The OpenAI embeddings request body (model is replaced by the upstream name).
+   *
+   * @generated from field: bytes request_json = 3;
+   */
+  requestJson: Uint8Array;
+
+  /**
+   * Whole-request deadline across retries; 0 = configured default.
+   *
+   * @generated from field: int32 total_timeout_ms = 4;
+   */
+  totalTimeoutMs: number;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.EmbedRequest.
+ * Use `create(EmbedRequestSchema)` to create a new message.
+ */
+export const EmbedRequestSchema: GenMessage<EmbedRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 0);
+
+/**
+ * @generated from message llmgw.executor.v1.EmbedResponse
+ */
+export type EmbedResponse = Message<"llmgw.executor.v1.EmbedResponse"> & {
+  /**
+   * The provider's embeddings list JSON (model set to the gateway id).
+   *
+   * @generated from field: bytes response_json = 1;
+   */
+  responseJson: Uint8Array;
+
+  /**
+   * @generated from field: llmgw.executor.v1.Summary summary = 2;
+   */
+  summary?: Summary | undefined;
+
+  /**
+   * @generated from field: llmgw.executor.v1.Failure failure = 3;
+   */
+  failure?: Failure | undefined;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.EmbedResponse.
+ * Use `create(EmbedResponseSchema)` to create a new message.
+ */
+export const EmbedResponseSchema: GenMessage<EmbedResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 1);
 
 /**
  * @generated from message llmgw.executor.v1.CreateBatchRequest
@@ -53,7 +120,7 @@ export type CreateBatchRequest = Message<"llmgw.executor.v1.CreateBatchRequest">
  * Use `create(CreateBatchRequestSchema)` to create a new message.
  */
 export const CreateBatchRequestSchema: GenMessage<CreateBatchRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 0);
+  messageDesc(file_llmgw_executor_v1_executor, 2);
 
 /**
  * @generated from message llmgw.executor.v1.CreateBatchResponse
@@ -77,7 +144,7 @@ export type CreateBatchResponse = Message<"llmgw.executor.v1.CreateBatchResponse
  * Use `create(CreateBatchResponseSchema)` to create a new message.
  */
 export const CreateBatchResponseSchema: GenMessage<CreateBatchResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 1);
+  messageDesc(file_llmgw_executor_v1_executor, 3);
 
 /**
  * @generated from message llmgw.executor.v1.GetBatchRequest
@@ -104,7 +171,7 @@ export type GetBatchRequest = Message<"llmgw.executor.v1.GetBatchRequest"> & {
  * Use `create(GetBatchRequestSchema)` to create a new message.
  */
 export const GetBatchRequestSchema: GenMessage<GetBatchRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 2);
+  messageDesc(file_llmgw_executor_v1_executor, 4);
 
 /**
  * @generated from message llmgw.executor.v1.GetBatchResponse
@@ -121,7 +188,7 @@ export type GetBatchResponse = Message<"llmgw.executor.v1.GetBatchResponse"> & {
  * Use `create(GetBatchResponseSchema)` to create a new message.
  */
 export const GetBatchResponseSchema: GenMessage<GetBatchResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 3);
+  messageDesc(file_llmgw_executor_v1_executor, 5);
 
 /**
  * @generated from message llmgw.executor.v1.GetBatchOutputRequest
@@ -148,7 +215,7 @@ export type GetBatchOutputRequest = Message<"llmgw.executor.v1.GetBatchOutputReq
  * Use `create(GetBatchOutputRequestSchema)` to create a new message.
  */
 export const GetBatchOutputRequestSchema: GenMessage<GetBatchOutputRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 4);
+  messageDesc(file_llmgw_executor_v1_executor, 6);
 
 /**
  * @generated from message llmgw.executor.v1.GetBatchOutputResponse
@@ -165,7 +232,7 @@ export type GetBatchOutputResponse = Message<"llmgw.executor.v1.GetBatchOutputRe
  * Use `create(GetBatchOutputResponseSchema)` to create a new message.
  */
 export const GetBatchOutputResponseSchema: GenMessage<GetBatchOutputResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 5);
+  messageDesc(file_llmgw_executor_v1_executor, 7);
 
 /**
  * @generated from message llmgw.executor.v1.GetHealthRequest
@@ -178,7 +245,7 @@ export type GetHealthRequest = Message<"llmgw.executor.v1.GetHealthRequest"> & {
  * Use `create(GetHealthRequestSchema)` to create a new message.
  */
 export const GetHealthRequestSchema: GenMessage<GetHealthRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 6);
+  messageDesc(file_llmgw_executor_v1_executor, 8);
 
 /**
  * @generated from message llmgw.executor.v1.GetHealthResponse
@@ -195,7 +262,7 @@ export type GetHealthResponse = Message<"llmgw.executor.v1.GetHealthResponse"> &
  * Use `create(GetHealthResponseSchema)` to create a new message.
  */
 export const GetHealthResponseSchema: GenMessage<GetHealthResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 7);
+  messageDesc(file_llmgw_executor_v1_executor, 9);
 
 /**
  * @generated from message llmgw.executor.v1.DeploymentHealth
@@ -224,7 +291,7 @@ export type DeploymentHealth = Message<"llmgw.executor.v1.DeploymentHealth"> & {
  * Use `create(DeploymentHealthSchema)` to create a new message.
  */
 export const DeploymentHealthSchema: GenMessage<DeploymentHealth> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 8);
+  messageDesc(file_llmgw_executor_v1_executor, 10);
 
 /**
  * @generated from message llmgw.executor.v1.ExecuteRequest
@@ -274,7 +341,7 @@ export type ExecuteRequest = Message<"llmgw.executor.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 9);
+  messageDesc(file_llmgw_executor_v1_executor, 11);
 
 /**
  * @generated from message llmgw.executor.v1.ExecuteResponse
@@ -325,7 +392,7 @@ export type ExecuteResponse = Message<"llmgw.executor.v1.ExecuteResponse"> & {
  * Use `create(ExecuteResponseSchema)` to create a new message.
  */
 export const ExecuteResponseSchema: GenMessage<ExecuteResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 10);
+  messageDesc(file_llmgw_executor_v1_executor, 12);
 
 /**
  * The deployment that is about to stream, so the edge can name it in response headers.
@@ -349,7 +416,7 @@ export type Started = Message<"llmgw.executor.v1.Started"> & {
  * Use `create(StartedSchema)` to create a new message.
  */
 export const StartedSchema: GenMessage<Started> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 11);
+  messageDesc(file_llmgw_executor_v1_executor, 13);
 
 /**
  * What happened, for headers, the ledger and the router's health view.
@@ -393,7 +460,7 @@ export type Summary = Message<"llmgw.executor.v1.Summary"> & {
  * Use `create(SummarySchema)` to create a new message.
  */
 export const SummarySchema: GenMessage<Summary> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 12);
+  messageDesc(file_llmgw_executor_v1_executor, 14);
 
 /**
  * @generated from message llmgw.executor.v1.Attempt
@@ -442,7 +509,7 @@ export type Attempt = Message<"llmgw.executor.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 13);
+  messageDesc(file_llmgw_executor_v1_executor, 15);
 
 /**
  * An error already in the OpenAI shape, with the status the edge must answer.
@@ -491,7 +558,7 @@ export type Failure = Message<"llmgw.executor.v1.Failure"> & {
  * Use `create(FailureSchema)` to create a new message.
  */
 export const FailureSchema: GenMessage<Failure> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 14);
+  messageDesc(file_llmgw_executor_v1_executor, 16);
 
 /**
  * Calls providers with retries, circuit breakers and fallbacks; streams what it gets.
@@ -551,6 +618,17 @@ export const ExecutorService: GenService<{
     methodKind: "unary";
     input: typeof GetBatchOutputRequestSchema;
     output: typeof GetBatchOutputResponseSchema;
+  },
+  /**
+   * Creates embeddings on the model's OpenAI-compatible provider, with the same retries, attempt
+   * timeout and breaker as chat. Exactly one of response_json (with summary) or failure is set.
+   *
+   * @generated from rpc llmgw.executor.v1.ExecutorService.Embed
+   */
+  embed: {
+    methodKind: "unary";
+    input: typeof EmbedRequestSchema;
+    output: typeof EmbedResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_executor_v1_executor, 0);
