@@ -81,6 +81,18 @@ export class BatchStore {
     return b?.tenantId === tenantId ? b : undefined;
   }
 
+  /** Batches submitted and not yet finished and accounted (the gateway's batch queue), oldest first. */
+  waiting(): { count: number; oldest: Date | undefined } {
+    let count = 0;
+    let oldest: Date | undefined;
+    for (const b of this.batches.values()) {
+      if (b.accounted) continue;
+      count += 1;
+      if (!oldest || b.createdAt < oldest) oldest = b.createdAt;
+    }
+    return { count, oldest };
+  }
+
   private put<V>(m: Map<string, V>, id: string, v: V): void {
     // Oldest first out (Map keeps insertion order).
     if (m.size >= this.maxEntries) {

@@ -12,6 +12,7 @@ import type { AuthContext } from "./auth.ts";
 import { batchLineCompletedBytes } from "./batch-accounting.ts";
 import { BATCH_ENDPOINT, batchJsonl, parseBatchInput, parseBatchOutput } from "./batch-input.ts";
 import { BatchStore, type StoredBatch, type StoredFile } from "./batch-store.ts";
+import { registerBatchMetrics } from "./batch-metrics.ts";
 import type { EdgeDeps } from "./deps.ts";
 import { requestFacts } from "./messages.ts";
 import type { EventOutbox } from "./outbox.ts";
@@ -22,6 +23,7 @@ const decoder = new TextDecoder();
 export function registerBatchRoutes(app: FastifyInstance, deps: EdgeDeps, authenticate: (req: FastifyRequest) => Promise<AuthContext>, outbox: EventOutbox, store = new BatchStore()): void {
   const { config, clients } = deps;
   const requestCompleted = subjects(deps.events.names).requestCompleted;
+  registerBatchMetrics(deps.registry, store);
 
   // Uploads arrive as multipart; the SDKs send one small form per file.
   app.addContentTypeParser("multipart/form-data", { parseAs: "buffer" }, (_req, body, done) => done(null, body));

@@ -20,6 +20,7 @@ import { countTokens } from "#libs/tokens/count.ts";
 import { answerView } from "./answer-view.ts";
 import { judgeShadow } from "./domain/shadow-verdict.ts";
 import type { ShadowResultStore } from "./storage/shadow-results.ts";
+import { shadowMetrics, type ShadowMetrics } from "./shadow-metrics.ts";
 
 const decoder = new TextDecoder();
 const requestOf = (json: Uint8Array): OpenAI.Chat.ChatCompletionCreateParams => JSON.parse(decoder.decode(json)) as OpenAI.Chat.ChatCompletionCreateParams;
@@ -39,10 +40,12 @@ export class ShadowConsumer {
   private sub: BusSubscription | undefined;
   private readonly s: ReturnType<typeof subjects>;
   private readonly outcomes: Counter<"outcome">;
+  private readonly metrics: ShadowMetrics;
 
   constructor(private readonly d: ShadowConsumerDeps) {
     this.s = subjects(d.bus.names);
     this.outcomes = new Counter({ name: "llmgw_shadow_tests_total", help: "Shadow tests by outcome (pass, fail, capped, poison, retried, duplicate)", labelNames: ["outcome"], registers: [d.registry] });
+    this.metrics = shadowMetrics(d.registry, { store: d.store, capUsd: d.config.routing.shadow.daily_cap_usd, ...(d.now ? { now: d.now } : {}) });
   }
 
   async start(): Promise<void> {
@@ -145,6 +148,7 @@ export class ShadowConsumer {
       });
       await this.d.bus.publish(this.s.shadowEvaluated, toBinary(ShadowEvaluatedSchema, out), `shadow-evaluated:${requestId}`);
       this.outcomes.inc({ outcome: verdict.ok ? "pass" : "fail" });
+      this.metrics.score(ev.category, verdict.ok, verdict.score);
       this.d.logger.info({ requestId, candidate: ev.candidateModel, ok: verdict.ok, score: verdict.score }, "shadow test evaluated");
       m.ack();
     } catch (e) {

@@ -13,6 +13,8 @@ import { LedgerWriter } from "./storage/ledger-writer.ts";
 import type { MigrationSet } from "#libs/sql/migrate.ts";
 import { reachable, type SqlClient } from "#libs/sql/sql-client.ts";
 import { LEDGER_MIGRATIONS } from "./storage/migrations.ts";
+import { observedBudgetStore } from "./storage/observed-budget-store.ts";
+import { ledgerMetrics } from "./consumer/ledger-metrics.ts";
 import { ShadowCallWriter } from "./storage/shadow-call-writer.ts";
 import { SpendReport } from "./storage/spend-report.ts";
 import { LedgerServiceImpl } from "./service.ts";
@@ -44,9 +46,9 @@ export async function buildLedgerService(ctx: BuildContext<LedgerBackends>): Pro
   // Limits are cached per replica; with versions a change bumps the tenant's version and every
   // reservation checks it, so the 5 s TTL only bounds staleness when the bump itself failed.
   const limits = new BudgetLimitRepo(db.sql, 5_000, budget.versions);
-  const budgets = new Budgets(budget.store, limits);
+  const budgets = new Budgets(observedBudgetStore(budget.store, ctx.registry), limits);
   // The ledger settles each reservation with the cost it recorded: one price computation, no RPC per request.
-  const consumer = new LedgerConsumer({ bus, writer: new LedgerWriter(db.sql, ctx.prices), names: bus.names, logger: ctx.logger, settle: (id, usd) => budgets.settle(id, usd) });
+  const consumer = new LedgerConsumer({ bus, writer: new LedgerWriter(db.sql, ctx.prices), names: bus.names, logger: ctx.logger, settle: (id, usd) => budgets.settle(id, usd), onCommitted: ledgerMetrics(ctx.registry).committed });
   await consumer.start();
   const shadowCalls = new ShadowCallConsumer(bus, new ShadowCallWriter(db.sql, ctx.prices), ctx.logger);
   await shadowCalls.start();

@@ -105,6 +105,8 @@ export async function executeStreaming(deps: EdgeDeps, metrics: EdgeMetrics, rec
     finish(rec, { status: err.status, errorCode: err.code ?? "", runs: [started], escalated: false, overheadMs: preMs, totalMs: performance.now() - call.t0, stream: true, model: last?.model ?? "", provider: last?.provider ?? "" });
     throw err;
   }
+  // The first chunk has arrived (startStreaming waits for it): the client can read its first token now.
+  const firstTokenMs = performance.now() - call.t0;
   const model = started.model || (route.candidates[0]?.model ?? "");
   const headers = answerHeaders(rec, model, preMs, {});
   metrics.overhead.observe({ stream: "true" }, preMs / 1000);
@@ -118,6 +120,7 @@ export async function executeStreaming(deps: EdgeDeps, metrics: EdgeMetrics, rec
         escalated: false,
         overheadMs: preMs,
         totalMs: performance.now() - call.t0,
+        firstTokenMs,
         stream: true,
         model: run.summary?.model ?? model,
         provider: run.summary?.provider ?? run.attempts.at(-1)?.provider ?? "",
@@ -154,7 +157,7 @@ export function answerFromCache(rec: ChatRecord, finish: Finish): ChatResult {
     "x-llmgw-cost-usd": "0",
     "x-llmgw-overhead-ms": totalMs.toFixed(3),
   };
-  finish(rec, { status: 200, errorCode: "", runs: [], escalated: false, overheadMs: totalMs, totalMs, stream: call.body.stream === true, model: completion.model, provider: "cache", completion: cached });
+  finish(rec, { status: 200, errorCode: "", runs: [], escalated: false, overheadMs: totalMs, totalMs, firstTokenMs: totalMs, stream: call.body.stream === true, model: completion.model, provider: "cache", completion: cached });
   if (call.body.stream === true) {
     const chunks = completionToChunks(completion, { includeUsage: call.body.stream_options?.include_usage === true });
     return { type: "stream", headers, chunks: (async function* () { for (const c of chunks) yield JSON.stringify(c); })() };

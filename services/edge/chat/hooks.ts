@@ -11,6 +11,7 @@ import type { EdgeDeps } from "../deps.ts";
 import type { EdgeMetrics } from "../metrics.ts";
 import type { EventOutbox } from "../outbox.ts";
 import type { ChatOutcome, ChatRecord } from "./record.ts";
+import { observeHook } from "./observe-hook.ts";
 
 export type AfterAnswerHook = (rec: ChatRecord, out: ChatOutcome) => void;
 
@@ -25,7 +26,7 @@ const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(
 
 /** The hooks every chat request runs, in order. */
 export function chatHooks(h: HookDeps): AfterAnswerHook[] {
-  return [countMetrics(h), storeInCache(h), publishCompleted(h), requestShadowTests(h)];
+  return [countMetrics(h), observeHook(h.deps.registry), storeInCache(h), publishCompleted(h), requestShadowTests(h)];
 }
 
 function countMetrics({ metrics }: HookDeps): AfterAnswerHook {

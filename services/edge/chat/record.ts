@@ -61,6 +61,8 @@ export interface ChatOutcome {
   escalated: boolean;
   overheadMs: number;
   totalMs: number;
+  /** Streams: ms from arrival to the first token the client could read (time to first token). */
+  firstTokenMs?: number;
   stream: boolean;
   model: string;
   provider: string;

@@ -315,7 +315,7 @@ export class ExecutorEngine {
       usage,
     });
     this.metrics.attempt(dep.model, dep.providerId, status, latencyMs);
-    if (usage) this.metrics.usage(dep.model, usage);
+    if (usage) this.metrics.usage(dep.model, usage, dep.providerId);
     if (error) this.o.logger?.warn({ requestId: run.req.requestId, model: dep.model, status: error.status, code: error.code }, "provider attempt failed");
   }
 

@@ -1,5 +1,6 @@
 // Executor metrics on the registry the process owns.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { genAiClientTokenUsage, type GenAiTokenUsage } from "#libs/metrics/genai.ts";
 import type { Usage } from "../providers/types.ts";
 import type { AttemptStatus, DeploymentHealth } from "./types.ts";
 
@@ -9,6 +10,7 @@ export class ExecutorMetrics {
   private readonly attempts: Counter<"model" | "provider" | "outcome">;
   private readonly latency: Histogram<"model" | "provider" | "outcome">;
   private readonly tokens: Counter<"model" | "kind">;
+  private readonly genAiTokens: GenAiTokenUsage;
 
   constructor(registry: Registry, health: () => DeploymentHealth[]) {
     this.attempts = new Counter({
@@ -30,6 +32,7 @@ export class ExecutorMetrics {
       labelNames: ["model", "kind"],
       registers: [registry],
     });
+    this.genAiTokens = genAiClientTokenUsage(registry);
     new Gauge({
       name: "llmgw_executor_breaker_state",
       help: "Circuit breaker state per model deployment: 0 closed, 1 half-open, 2 open.",
@@ -55,7 +58,7 @@ export class ExecutorMetrics {
     if (!outcome.startsWith("skipped")) this.latency.observe({ model, provider, outcome }, latencyMs / 1000);
   }
 
-  usage(model: string, u: Usage): void {
+  usage(model: string, u: Usage, provider = ""): void {
     const kinds: [string, number][] = [
       ["input", u.inputTokens],
       ["cached_input", u.cachedInputTokens],
@@ -65,5 +68,10 @@ export class ExecutorMetrics {
       ["reasoning", u.reasoningTokens],
     ];
     for (const [kind, n] of kinds) if (n > 0) this.tokens.inc({ model, kind }, n);
+    // The convention's two token types: input counts the disjoint cached and cache-write kinds; output already includes reasoning.
+    const input = u.inputTokens + u.cachedInputTokens + u.cacheWrite5mTokens + u.cacheWrite1hTokens;
+    const labels = { gen_ai_operation_name: "chat", gen_ai_provider_name: provider, gen_ai_request_model: model, gen_ai_response_model: model };
+    this.genAiTokens.observe({ ...labels, gen_ai_token_type: "input" }, input);
+    this.genAiTokens.observe({ ...labels, gen_ai_token_type: "output" }, u.outputTokens);
   }
 }

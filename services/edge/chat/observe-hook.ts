@@ -1,0 +1,66 @@
+// After-answer metrics beyond the edge's request counters: the OTel GenAI server metrics (duration,
+// time to first token, time per output token) and the routing decision (tier, model, why, cascade).
+import type { Registry } from "prom-client";
+import { Counter } from "prom-client";
+import { genAiServerMetrics, type GenAiServerMetrics } from "#libs/metrics/genai.ts";
+import { tierName } from "#libs/rpc/tier.ts";
+import type { ChatOutcome, ChatRecord } from "./record.ts";
+
+interface ObserveMetrics extends GenAiServerMetrics {
+  decisions: Counter<"tier" | "model" | "reason" | "cascade">;
+}
+
+// One set per registry: a registry refuses a second metric of the same name (tests build many pipelines).
+const byRegistry = new WeakMap<Registry, ObserveMetrics>();
+
+function metricsFor(registry: Registry): ObserveMetrics {
+  let m = byRegistry.get(registry);
+  if (!m) {
+    m = {
+      ...genAiServerMetrics(registry),
+      decisions: new Counter({
+        name: "llmgw_routing_decisions_total",
+        help: "Routing decisions by tier, first candidate model, main reason and whether the answer was cascaded",
+        labelNames: ["tier", "model", "reason", "cascade"],
+        registers: [registry],
+      }),
+    };
+    byRegistry.set(registry, m);
+  }
+  return m;
+}
+
+/**
+ * The main reason of a decision, from the router's reasons (free text, made for people), as one of a
+ * few label values so the label's cardinality stays bounded. The most specific reason wins.
+ */
+export function decisionReason(reasons: readonly string[]): string {
+  const all = reasons.join("\n");
+  if (/canary v\d+ override/.test(all)) return "canary";
+  if (/^override .* -> /m.test(all) && !/not applied/.test(all)) return "override";
+  if (/soft budget limit/.test(all)) return "soft_budget";
+  if (/^session stays/m.test(all)) return "session";
+  if (/no capable .* model/.test(all)) return "no_capable_tier";
+  if (/prompt cache warm/.test(all)) return "provider_affinity";
+  if (/^model .* requested/m.test(all)) return "requested";
+  return "classified";
+}
+
+export function observeHook(registry: Registry): (rec: ChatRecord, out: ChatOutcome) => void {
+  const m = metricsFor(registry);
+  return (rec, out) => {
+    const labels = { gen_ai_operation_name: "chat", gen_ai_provider_name: out.provider, gen_ai_request_model: rec.call.body.model, gen_ai_response_model: out.model };
+    const ok = out.status === 200;
+    m.requestDuration.observe({ ...labels, error_type: ok ? "" : out.errorCode || String(out.status) }, out.totalMs / 1000);
+    if (ok && out.stream && out.firstTokenMs !== undefined) {
+      m.timeToFirstToken.observe(labels, out.firstTokenMs / 1000);
+      const tokens = out.answerUsage ? Number(out.answerUsage.outputTokens) : (out.completion?.usage?.completion_tokens ?? 0);
+      if (tokens > 1) m.timePerOutputToken.observe(labels, Math.max(0, out.totalMs - out.firstTokenMs) / 1000 / (tokens - 1));
+    }
+    const route = rec.route;
+    if (route) {
+      const cascade = route.cascade && !out.stream;
+      m.decisions.inc({ tier: tierName(route.tier), model: route.candidates[0]?.model ?? "", reason: decisionReason(route.reasons), cascade: String(cascade) });
+    }
+  };
+}
