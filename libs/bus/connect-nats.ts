@@ -5,7 +5,13 @@ import type { Logger } from "#libs/log/logger.ts";
 import { NatsEventBus } from "./nats-bus.ts";
 import { DEFAULT_BUS_NAMES, type BusNames } from "./subjects.ts";
 
-export async function connectNatsBus(servers: string, logger: Logger, name: string, names: BusNames = DEFAULT_BUS_NAMES): Promise<{ bus: NatsEventBus; close: () => Promise<void>; connected: () => boolean }> {
+export async function connectNatsBus(
+  servers: string,
+  logger: Logger,
+  name: string,
+  names: BusNames = DEFAULT_BUS_NAMES,
+  opts: { publishTimeoutMs?: number } = {},
+): Promise<{ bus: NatsEventBus; close: () => Promise<void>; connected: () => boolean }> {
   // noAsyncTraces: no Error (stack capture) per request; JetStream publishes are requests, two per event.
   const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
   let up = true;
@@ -16,7 +22,15 @@ export async function connectNatsBus(servers: string, logger: Logger, name: stri
       logger.info({ type: s.type }, "nats status");
     }
   })().catch(() => undefined);
-  const bus = await NatsEventBus.create(nc, names);
+  // The connection closes for good only when we close it (reconnects are unlimited); an error here is logged, never thrown.
+  nc.closed().then(
+    (err) => {
+      up = false;
+      if (err) logger.warn({ err: err.message }, "nats connection closed");
+    },
+    () => undefined,
+  );
+  const bus = await NatsEventBus.create(nc, names, opts);
   logger.info({ servers, stream: names.stream }, "connected to NATS JetStream");
   return {
     bus,

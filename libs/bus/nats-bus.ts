@@ -25,10 +25,11 @@ export class NatsEventBus implements EventBus {
   ) {}
 
   /** Wraps a connection (the caller owns it); provisions the stream unless told not to. */
-  static async create(nc: NatsConnection, names: BusNames, opts: StreamOptions & { provision?: boolean } = {}): Promise<NatsEventBus> {
+  static async create(nc: NatsConnection, names: BusNames, opts: StreamOptions & { provision?: boolean; publishTimeoutMs?: number } = {}): Promise<NatsEventBus> {
     const jsm = await nc.jetstreamManager();
     if (opts.provision !== false) await provisionStream(jsm, names, opts);
-    return new NatsEventBus(nc, nc.jetstream(), jsm, names);
+    // The publish waits for the stream's ack at most this long; the caller's outbox keeps a timed-out event.
+    return new NatsEventBus(nc, nc.jetstream(opts.publishTimeoutMs !== undefined ? { timeout: opts.publishTimeoutMs } : {}), jsm, names);
   }
 
   async publish(subject: string, data: Uint8Array, msgId: string): Promise<void> {

@@ -3,6 +3,7 @@
 import { routingOverridesSchema } from "./routing-overrides.ts";
 import { z } from "zod";
 import { PROVIDER_TYPES, STRATEGIES, TIER_NAMES } from "./closed-sets.ts";
+import { budgetsSchema, dependenciesSchema } from "./resilience.ts";
 
 export const capabilitySchema = z.enum(["tools", "json_mode", "vision", "streaming"]);
 export type Capability = z.infer<typeof capabilitySchema>;
@@ -103,6 +104,9 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    // Timeouts of calls to dependencies and budget admission during a Redis outage (resilience.ts).
+    dependencies: dependenciesSchema.default({}),
+    budgets: budgetsSchema.default({}),
     services: z
       .object({
         classifier: serviceAddressSchema,

@@ -2,7 +2,7 @@
 // SqlClient interface; each service brings its own migrations.
 import { mkdirSync } from "node:fs";
 import { migrate, type MigrationSet } from "./migrate.ts";
-import { createPgPool, pgSqlClient } from "./pg-client.ts";
+import { createPgPool, pgSqlClient, type PgPoolOptions } from "./pg-client.ts";
 import { pgliteSqlClient } from "./pglite-client.ts";
 import { openPglite } from "./pglite-open.ts";
 import type { SqlClient } from "./sql-client.ts";
@@ -19,16 +19,18 @@ export interface OpenedDatabase {
  * Opens a database from a URL: `postgres://...` → PostgreSQL (pg Pool), `pglite:<dir>` (or
  * `pglite:memory`) → PGlite; then applies the given migration sets.
  */
-export async function openDatabase(target: string, opts: { schema?: string; migrations?: readonly MigrationSet[]; max?: number } = {}): Promise<OpenedDatabase> {
+export type OpenOptions = Pick<PgPoolOptions, "schema" | "max" | "statementTimeoutMs" | "queryTimeoutMs" | "connectTimeoutMs" | "onError">;
+
+export async function openDatabase(target: string, opts: OpenOptions & { migrations?: readonly MigrationSet[] } = {}): Promise<OpenedDatabase> {
   const db = await open(target, opts);
   for (const set of opts.migrations ?? []) await db.migrate(set);
   return db;
 }
 
-async function open(target: string, opts: { schema?: string; max?: number }): Promise<OpenedDatabase> {
+async function open(target: string, opts: OpenOptions): Promise<OpenedDatabase> {
   if (target.startsWith("postgres://") || target.startsWith("postgresql://")) {
     const schema = opts.schema ? { schema: opts.schema } : {};
-    const pool = createPgPool(target, { ...schema, max: opts.max ?? 10 });
+    const pool = createPgPool(target, { ...opts, max: opts.max ?? 10 });
     return {
       kind: "pg",
       sql: pgSqlClient(pool),

@@ -18,6 +18,10 @@ export function pgSqlClient(pool: pg.Pool): SqlClient {
   const client: SqlClient = wrap(pool, async (fn) => {
     const conn = await pool.connect();
     let released = false;
+    // A checked-out connection that dies between two queries emits 'error' with no query to reject:
+    // without a listener that kills the process. The next query on it fails and the pool drops it.
+    const onError = (): void => undefined;
+    conn.on("error", onError);
     try {
       await conn.query("BEGIN");
       // Nested transaction() calls reuse the open one.
@@ -34,14 +38,42 @@ export function pgSqlClient(pool: pg.Pool): SqlClient {
       }
       throw err;
     } finally {
+      conn.off("error", onError);
       if (!released) conn.release();
     }
   });
   return client;
 }
 
-/** pg Pool whose connections use `schema` first on the search path (test isolation, benchmarks). */
-export function createPgPool(databaseUrl: string, opts: { schema?: string; max?: number } = {}): pg.Pool {
+export interface PgPoolOptions {
+  schema?: string;
+  max?: number;
+  /** Server-side statement_timeout (ms): PostgreSQL cancels a statement running longer. */
+  statementTimeoutMs?: number;
+  /** Client-side timeout (ms) of one query, for a stalled socket no server cancels. */
+  queryTimeoutMs?: number;
+  /** Time allowed to open a connection (ms). */
+  connectTimeoutMs?: number;
+  /** Connection errors of idle pooled clients (a server restart, a cut): logged, never fatal. */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * pg Pool whose connections use `schema` first on the search path (test isolation, benchmarks).
+ * Always has an 'error' listener: an idle client whose connection is terminated emits 'error' on the
+ * pool, and an EventEmitter without a listener throws it (the ledger died of this on a PostgreSQL restart).
+ */
+export function createPgPool(databaseUrl: string, opts: PgPoolOptions = {}): pg.Pool {
   const options = opts.schema ? `-c search_path=${opts.schema},public` : undefined;
-  return new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 10, ...(options ? { options } : {}) });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: opts.max ?? 10,
+    keepAlive: true,
+    ...(options ? { options } : {}),
+    ...(opts.statementTimeoutMs !== undefined ? { statement_timeout: opts.statementTimeoutMs } : {}),
+    ...(opts.queryTimeoutMs !== undefined ? { query_timeout: opts.queryTimeoutMs } : {}),
+    ...(opts.connectTimeoutMs !== undefined ? { connectionTimeoutMillis: opts.connectTimeoutMs } : {}),
+  });
+  pool.on("error", (err: Error) => opts.onError?.(err));
+  return pool;
 }

@@ -3,18 +3,27 @@
 // only to what its services need.
 import { Redis, type RedisOptions } from "ioredis";
 import { connectNatsBus } from "#libs/bus/connect-nats.ts";
+import { DEFAULT_BUDGETS, DEFAULT_DEPENDENCIES, type BudgetsConfig, type DependenciesConfig } from "#libs/config/resilience.ts";
 import type { EventBus } from "#libs/bus/event-bus.ts";
 import { DEFAULT_DATABASE_URL, type Settings } from "#libs/config/settings.ts";
 import type { Logger } from "#libs/log/logger.ts";
 import { RedisExactStore } from "#services/cache/store/redis-exact-store.ts";
 import type { BudgetBackend } from "#services/ledger/build.ts";
+import { GuardedBudgetStore } from "#services/ledger/storage/budget-store-guarded.ts";
 import { RedisBudgetStore } from "#services/ledger/storage/budget-store-redis.ts";
 import { openDatabase, type OpenedDatabase } from "#libs/sql/open-database.ts";
 import type { Backends } from "./backends.ts";
 import { migrated } from "./migrated.ts";
 import { vectorIndexFor } from "./vector-index.ts";
 
-export function meshBackends(settings: Settings, logger: Logger): Backends {
+/** Timeouts and the budget outage mode: the config's `dependencies` and `budgets` sections. */
+export interface Resilience {
+  dependencies: DependenciesConfig;
+  budgets: BudgetsConfig;
+}
+
+export function meshBackends(settings: Settings, logger: Logger, resilience: Resilience = { dependencies: DEFAULT_DEPENDENCIES, budgets: DEFAULT_BUDGETS }): Backends {
+  const { dependencies: deps, budgets: budgetCfg } = resilience;
   const closers: (() => Promise<void>)[] = [];
   const buses = new Map<string, Promise<{ bus: EventBus; connected: () => boolean }>>();
   let db: Promise<OpenedDatabase> | undefined;
@@ -23,6 +32,7 @@ export function meshBackends(settings: Settings, logger: Logger): Backends {
 
   const redis = (opts: RedisOptions): Redis => {
     const r = new Redis(settings.redisUrl, opts);
+    // Without an 'error' listener ioredis logs every failed reconnect as unhandled; it reconnects by itself.
     r.on("error", (e: Error) => logger.debug({ err: e.message }, "redis error"));
     closers.push(async () => r.disconnect());
     return r;
@@ -31,22 +41,27 @@ export function meshBackends(settings: Settings, logger: Logger): Backends {
   return {
     kind: "servers",
     // Never block requests on Redis: no offline queue, no retries per call (a miss, not an error).
-    exactStore: () => new RedisExactStore(redis({ enableOfflineQueue: false, maxRetriesPerRequest: 0 }), settings.cachePrefix),
+    exactStore: () => new RedisExactStore(redis({ enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: deps.redis_command_timeout_ms }), settings.cachePrefix),
     vectorIndex: (o) => vectorIndexFor(settings, o),
     database: (set) =>
       migrated(
         set,
-        (db ??= openDatabase(settings.databaseUrl ?? DEFAULT_DATABASE_URL, settings.databaseSchema ? { schema: settings.databaseSchema } : {}).then((d) => {
+        (db ??= openDatabase(settings.databaseUrl ?? DEFAULT_DATABASE_URL, {
+          ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}),
+          statementTimeoutMs: deps.postgres_statement_timeout_ms,
+          queryTimeoutMs: deps.postgres_query_timeout_ms,
+          connectTimeoutMs: deps.postgres_connect_timeout_ms,
+          onError: (e) => logger.warn({ err: e.message }, "postgres connection lost (idle client)"),
+        }).then((d) => {
           closers.push(() => d.close());
           return d;
         })),
       ),
     budgetStore: () =>
       (budgets ??= (async () => {
-        // Admission must not wait on a Redis that is gone: no offline queue and a command timeout (the
-        // edge then admits and counts it as degraded). 1 s, not less: a loaded machine must not trip
-        // it, since every false timeout admits a request past the hard limit. Redis must be up at start.
-        const r = redis({ maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: 1_000 });
+        // Admission must not wait on a Redis that is gone: no offline queue and a command timeout, past
+        // which budgets.outage_mode decides (GuardedBudgetStore). Redis must be up at start.
+        const r = redis({ maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: budgetCfg.redis_timeout_ms });
         await new Promise<void>((resolve, reject) => {
           const t = setTimeout(() => reject(new Error(`Redis not reachable for budgets at ${settings.redisUrl} within 5 s`)), 5_000);
           r.once("ready", () => {
@@ -54,13 +69,15 @@ export function meshBackends(settings: Settings, logger: Logger): Backends {
             resolve();
           });
         });
-        const store = new RedisBudgetStore(r, settings.budgetPrefix);
+        const store = new GuardedBudgetStore(new RedisBudgetStore(r, settings.budgetPrefix), budgetCfg, logger);
+        await store.start();
+        closers.push(() => store.stop());
         return { store, versions: store };
       })()),
     bus: (client) => {
       let b = buses.get(client);
       if (!b) {
-        b = connectNatsBus(settings.natsUrl, logger, client, settings.bus).then((n) => {
+        b = connectNatsBus(settings.natsUrl, logger, client, settings.bus, { publishTimeoutMs: deps.nats_publish_timeout_ms }).then((n) => {
           closers.push(n.close);
           connected.push(n.connected);
           return n;

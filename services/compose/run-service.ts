@@ -30,7 +30,7 @@ async function start(name: string, env: Env, run: (p: ProcessParts) => Promise<(
     const config = loadConfig({ env });
     const settings = readSettings(env, config);
     logger = createLogger(name, { level: settings.log.level, redact: !settings.log.prompts });
-    const backends = meshBackends(settings, logger);
+    const backends = meshBackends(settings, logger, config);
     const stop = await run({ config, settings, logger, backends });
     exitOnSignals(async () => {
       await stop();

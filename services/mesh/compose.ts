@@ -62,7 +62,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     budgetPrefix: `llmgw:${ns}:`,
     bus: { stream: `LLMGW_${ns.toUpperCase()}`, prefix: `llmgw.${ns}` },
   };
-  const backends = meshBackends(settings, logger);
+  const backends = meshBackends(settings, logger, config);
   // Peers are reached at config.services[*].address, filled in below as each server starts on port 0.
   const clients = meshClients(config.services, settings.rpcClient);
   const ctx = { config, settings, logger, prices: loadPriceTable(settings.pricesFile), backends, clients };

@@ -8,6 +8,7 @@ import { errors, GatewayError } from "#libs/errors/openai-error.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import { countPromptTokens } from "#libs/tokens/count.ts";
 import type { BudgetStates } from "../budget-states.ts";
+import { budgetFailure } from "./budget-outage.ts";
 import type { EdgeDeps } from "../deps.ts";
 import { requestFacts } from "../messages.ts";
 import type { EdgeMetrics } from "../metrics.ts";
@@ -101,8 +102,8 @@ export async function route(deps: EdgeDeps, budgets: BudgetStates, rec: Omit<Cha
 
 /**
  * Reserves the worst case: the dearest candidate (fallbacks may land there), plus for a cascade the
- * dearest escalation too, since an escalated request pays for both calls. False when the budget
- * store is down (admitted and counted as degraded); throws 429 past a hard limit.
+ * dearest escalation too, since an escalated request pays for both calls. When the reservation fails
+ * budgets.outage_mode decides: false (admitted, counted as degraded) or a 503; throws 429 past a hard limit.
  */
 export async function reserve(
   deps: EdgeDeps,
@@ -126,7 +127,9 @@ export async function reserve(
   } catch (e) {
     if (e instanceof GatewayError) throw e;
     metrics.degraded.inc({ dependency: "budget" });
-    deps.logger.warn({ err: errMsg(e), requestId: call.requestId }, "budget reservation failed; admitting");
+    const refusal = budgetFailure(deps.config.budgets);
+    deps.logger.warn({ err: errMsg(e), requestId: call.requestId, mode: deps.config.budgets.outage_mode }, refusal ? "budget reservation failed; refusing" : "budget reservation failed; admitting");
+    if (refusal) throw refusal;
     return false;
   }
 }

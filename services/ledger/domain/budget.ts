@@ -55,6 +55,8 @@ export interface StoreReserveResult {
   scope?: string;
   /** Set when nothing was reserved because the guard's version is outdated: the current version. */
   staleVersion?: number;
+  /** Each scope's counter after a new reservation (in the order of the scopes), when the store reports it. */
+  counters?: number[];
 }
 
 /** Atomic reservations across replicas (Redis) or in one process (memory): same contract. */

@@ -37,15 +37,16 @@ for i = 1, n do
   if soft >= 0 and cur + amount > soft then state = 'soft' end
 end
 local list = {}
+local after = {}
 for i = 1, n do
-  redis.call('INCRBY', KEYS[i + 3], amount)
+  after[i] = redis.call('INCRBY', KEYS[i + 3], amount)
   redis.call('EXPIRE', KEYS[i + 3], tonumber(ARGV[6 + (i - 1) * 3 + 3]))
   list[i] = KEYS[i + 3]
 end
 redis.call('HSET', hk, 'amount', amount, 'keys', table.concat(list, '\\n'))
 redis.call('EXPIRE', hk, 3 * 86400)
 redis.call('ZADD', zset, expires, id)
-return {1, state, ''}
+return {1, state, '', unpack(after)}
 `;
 
 // Settle: replace the reserved amount by the actual one in every scope. A swept (expired)
@@ -95,10 +96,13 @@ export class RedisBudgetStore implements BudgetStore, LimitsVersions {
     const keys = [this.zset(), this.resKey(id), vk, ...scopes.map((s) => this.counterKey(s.counterKey))];
     const args: Array<string | number> = [this.now(), amount, this.now() + ttlMs, `${this.p}res:`, id, guard?.version ?? -1];
     for (const s of scopes) args.push(s.hardNano ?? -1, s.softNano ?? -1, s.ttlSeconds);
-    const r = (await this.redis.eval(RESERVE, keys.length, ...keys, ...args)) as [number, string, string];
+    const r = (await this.redis.eval(RESERVE, keys.length, ...keys, ...args)) as [number, string, string, ...number[]];
     if (r[0] === 2) return { admitted: false, state: "ok", staleVersion: Number(r[2]) };
     const scope = r[2] ? r[2].slice(this.counterKey("").length) : undefined;
-    return { admitted: r[0] === 1, state: r[1] as BudgetState, ...(scope ? { scope } : {}) };
+    // A new reservation answers every counter's value after it: the replica's last known state for
+    // budget admission during a Redis outage (outage_mode local).
+    const after = r.length > 3 ? (r.slice(3) as number[]).map(Number) : undefined;
+    return { admitted: r[0] === 1, state: r[1] as BudgetState, ...(scope ? { scope } : {}), ...(after ? { counters: after } : {}) };
   }
 
   async settle(id: string, actual: number): Promise<boolean> {
@@ -112,6 +116,28 @@ export class RedisBudgetStore implements BudgetStore, LimitsVersions {
 
   async current(counterKey: string): Promise<number> {
     return Number((await this.redis.get(this.counterKey(counterKey))) ?? 0);
+  }
+
+  /**
+   * One round trip for a replica's view while Redis is up: marks `replicaId` alive, counts the
+   * replicas seen within `aliveMs`, and reads the given counters (0 when absent).
+   */
+  async observe(replicaId: string, counterKeys: readonly string[], aliveMs: number): Promise<{ replicas: number; values: number[] }> {
+    const zk = `${this.p}replicas`;
+    const now = this.now();
+    const m = this.redis.multi().zadd(zk, now, replicaId).zremrangebyscore(zk, "-inf", now - aliveMs).zcard(zk).pexpire(zk, aliveMs * 4);
+    if (counterKeys.length > 0) m.mget(...counterKeys.map((k) => this.counterKey(k)));
+    const out = await m.exec();
+    if (!out) throw new Error("budget observe: transaction aborted");
+    for (const [err] of out) if (err) throw err;
+    const replicas = Number(out[2]?.[1] ?? 1);
+    const raw = counterKeys.length > 0 ? ((out[4]?.[1] as (string | null)[] | undefined) ?? []) : [];
+    return { replicas, values: raw.map((v) => Number(v ?? 0)) };
+  }
+
+  /** Forgets a replica at shutdown, so the others' share grows back without waiting for it to age out. */
+  async leave(replicaId: string): Promise<void> {
+    await this.redis.zrem(`${this.p}replicas`, replicaId);
   }
 
   async version(tenantId: string): Promise<number> {
