@@ -57,7 +57,7 @@ export class ChatPipeline {
       if (lookup) {
         rec.lookup = lookup;
         rec.cacheOutcome = !lookup.hit ? "miss" : lookup.layer === "semantic" ? "hit_semantic" : "hit_exact";
-        if (lookup.hit) return answerFromCache(rec, this.finish);
+        if (lookup.hit) return answerFromCache(rec, this.finish, deps);
       }
       if (prepared.alias) {
         rec.route = await route(deps, this.budgets, rec, cls);

@@ -3,6 +3,7 @@
 import type OpenAI from "openai";
 import { errors } from "#libs/errors/openai-error.ts";
 import { completionToChunks } from "#libs/openai/replay.ts";
+import { openAIUsageToProto } from "#libs/pricing/usage-openai.ts";
 import { verifyAnswer, verifyOptionsFor } from "#libs/quality/verify.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import { attemptsCost } from "../accounting.ts";
@@ -10,6 +11,8 @@ import type { EdgeDeps } from "../deps.ts";
 import { failureToError, isStreamStart, runNonStreaming, startStreaming, type RunResult } from "../execution.ts";
 import type { EdgeMetrics } from "../metrics.ts";
 import type { ChatOutcome, ChatRecord, ChatResult } from "./record.ts";
+import { gatewayInfo, savingsHeaders } from "./gateway-info.ts";
+import { withTrailer } from "./stream-trailer.ts";
 
 /** Hands the outcome to the after-answer hooks. */
 export type Finish = (rec: ChatRecord, out: ChatOutcome) => void;
@@ -67,6 +70,7 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
   const { usd, unpriced } = attemptsCost(deps.pricing, runs.flatMap((r) => r.attempts), new Date());
   const completion = final.completion;
   const headers = answerHeaders(rec, base.model, overheadMs, { costUsd: usd.toFixed(), unpriced });
+  Object.assign(headers, savingsHeaders(gatewayInfo(deps, rec, { model: base.model, costUsd: usd.toFixed(), unpriced, ...(final.summary.usage ? { answerUsage: final.summary.usage } : {}) })));
   finish(rec, { ...base, status: 200, errorCode: "", costUsd: usd.toFixed(), completion });
   metrics.overhead.observe({ stream: "false" }, overheadMs / 1000);
   return { type: "json", headers, body: completion };
@@ -132,16 +136,19 @@ export async function executeStreaming(deps: EdgeDeps, metrics: EdgeMetrics, rec
     (e: unknown) => deps.logger.error({ err: e instanceof Error ? e.message : String(e) }, "stream accounting failed"),
   );
   const stream = started;
-  async function* withErrors(): AsyncGenerator<string> {
-    yield* stream.chunks;
-    // A failure after the first token can only be told in-band: OpenAI SDKs raise on an error event.
+  // Headers are gone before the cost is known: it travels in the last chunk's `llmgw` field.
+  const chunks = withTrailer(stream.chunks, async () => {
     const run = await stream.done;
-    if (run.failure) yield JSON.stringify(failureToError(run.failure).toBody());
-  }
-  return { type: "stream", headers, chunks: withErrors() };
+    // A failure after the first token can only be told in-band: OpenAI SDKs raise on an error event.
+    if (run.failure) return { errorJson: JSON.stringify(failureToError(run.failure).toBody()) };
+    const { usd, unpriced } = attemptsCost(deps.pricing, run.attempts, new Date());
+    return { info: gatewayInfo(deps, rec, { model: run.summary?.model ?? model, costUsd: usd.toFixed(), unpriced, ...(run.summary?.usage ? { answerUsage: run.summary.usage } : {}) }) };
+  });
+  return { type: "stream", headers, chunks };
 }
 
-export function answerFromCache(rec: ChatRecord, finish: Finish): ChatResult {
+/** With `deps`, the saved price goes out too (savings headers; a stream's last chunk). */
+export function answerFromCache(rec: ChatRecord, finish: Finish, deps?: EdgeDeps): ChatResult {
   const { call } = rec;
   const hit = rec.lookup;
   if (!hit) throw errors.internal();
@@ -158,9 +165,13 @@ export function answerFromCache(rec: ChatRecord, finish: Finish): ChatResult {
     "x-llmgw-overhead-ms": totalMs.toFixed(3),
   };
   finish(rec, { status: 200, errorCode: "", runs: [], escalated: false, overheadMs: totalMs, totalMs, firstTokenMs: totalMs, stream: call.body.stream === true, model: completion.model, provider: "cache", completion: cached });
+  const usage = cached.usage ? openAIUsageToProto(cached.usage) : undefined;
+  const info = deps ? gatewayInfo(deps, rec, { model: completion.model, costUsd: "0", unpriced: false, ...(usage ? { answerUsage: usage } : {}) }) : undefined;
+  if (info) Object.assign(headers, savingsHeaders(info));
   if (call.body.stream === true) {
     const chunks = completionToChunks(completion, { includeUsage: call.body.stream_options?.include_usage === true });
-    return { type: "stream", headers, chunks: (async function* () { for (const c of chunks) yield JSON.stringify(c); })() };
+    const replay = (async function* () { for (const c of chunks) yield JSON.stringify(c); })();
+    return { type: "stream", headers, chunks: info ? withTrailer(replay, async () => ({ info })) : replay };
   }
   return { type: "json", headers, body: completion };
 }

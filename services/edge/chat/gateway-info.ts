@@ -1,0 +1,58 @@
+// What the gateway knows about one answer, priced at the edge as the ledger will price it: cost,
+// the baseline (the answer's usage at the baseline model) and the difference saved. It goes out as
+// x-llmgw-* headers on JSON answers, and as the `llmgw` field of a stream's last chunk, since a
+// stream's headers leave before its cost is known.
+import { Decimal } from "decimal.js";
+import type { Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import { tierName } from "#libs/rpc/tier.ts";
+import type { EdgeDeps } from "../deps.ts";
+import type { ChatRecord } from "./record.ts";
+
+export interface GatewayInfo {
+  request_id: string;
+  model: string;
+  tier: string;
+  /** "hit_exact", "hit_semantic", "miss" or "bypass". */
+  cache: string;
+  cost_usd: string;
+  baseline_usd: string;
+  savings_usd: string;
+  /** A model without a price took part: cost_usd is a lower bound. */
+  unpriced: boolean;
+  route_reasons: string[];
+}
+
+/** The model whose price is the baseline: the router's reference for a routed request, else the named model. */
+export function baselineModelOf(deps: EdgeDeps, rec: Pick<ChatRecord, "alias" | "route" | "call">): string {
+  return rec.alias ? rec.route?.referenceModel || deps.config.routing.reference_model : rec.call.body.model;
+}
+
+export function gatewayInfo(
+  deps: EdgeDeps,
+  rec: Pick<ChatRecord, "alias" | "route" | "call" | "cls" | "cacheOutcome">,
+  o: { model: string; costUsd: string; unpriced: boolean; answerUsage?: Usage },
+): GatewayInfo {
+  const cost = new Decimal(o.costUsd || "0");
+  let baseline = cost;
+  if (o.answerUsage) {
+    const b = deps.pricing.cost(baselineModelOf(deps, rec), o.answerUsage, new Date());
+    if (!b.unpriced) baseline = new Decimal(b.usd);
+  }
+  return {
+    request_id: rec.call.requestId,
+    model: o.model,
+    tier: tierName(rec.route?.tier || rec.cls.tier),
+    cache: rec.cacheOutcome,
+    cost_usd: cost.toFixed(),
+    baseline_usd: baseline.toFixed(),
+    // Unknown when a price is missing, as in the ledger (never a made-up number).
+    savings_usd: o.unpriced ? "0" : baseline.minus(cost).toFixed(),
+    unpriced: o.unpriced,
+    route_reasons: [...(rec.route?.reasons ?? [])],
+  };
+}
+
+/** The baseline and savings headers (the others are set where the answer is made). */
+export function savingsHeaders(info: GatewayInfo): Record<string, string> {
+  return { "x-llmgw-baseline-usd": info.baseline_usd, "x-llmgw-savings-usd": info.savings_usd };
+}
