@@ -44,3 +44,12 @@ export type DependenciesConfig = z.infer<typeof dependenciesSchema>;
 
 export const DEFAULT_DEPENDENCIES: DependenciesConfig = dependenciesSchema.parse({});
 export const DEFAULT_BUDGETS: BudgetsConfig = budgetsSchema.parse({});
+
+/**
+ * Default deadline of a service's RPCs: dependencies.rpc_deadline_ms, except the executor's, which
+ * stream an answer for as long as the edge lets a request run (edge.request_timeout_ms) plus that.
+ */
+export function rpcDeadlineMs(config: { dependencies: DependenciesConfig; edge: { request_timeout_ms: number } }): (service: string) => number {
+  const d = config.dependencies.rpc_deadline_ms;
+  return (service) => (service === "executor" ? config.edge.request_timeout_ms + d : d);
+}

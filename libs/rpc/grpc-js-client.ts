@@ -61,8 +61,10 @@ function metadataOf(opts: CallOptions | undefined): grpc.Metadata {
   return md;
 }
 
-function callOptionsOf(opts: CallOptions | undefined): grpc.CallOptions {
-  return opts?.timeoutMs !== undefined ? { deadline: Date.now() + opts.timeoutMs } : {};
+/** The caller's timeout, else the client's default: no call waits without a deadline on a stalled peer. */
+function callOptionsOf(opts: CallOptions | undefined, defaultTimeoutMs: number | undefined): grpc.CallOptions {
+  const ms = opts?.timeoutMs ?? defaultTimeoutMs;
+  return ms !== undefined ? { deadline: Date.now() + ms } : {};
 }
 
 function headersOf(md: grpc.Metadata | undefined): Headers {
@@ -99,14 +101,14 @@ function withoutStackCapture<T>(start: () => T): T {
   }
 }
 
-function unary(ch: grpc.Client, path: string, ser: Serialize, de: Deserialize) {
+function unary(ch: grpc.Client, path: string, ser: Serialize, de: Deserialize, defaultTimeoutMs: number | undefined) {
   return (req: unknown, opts?: CallOptions): Promise<unknown> => {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
     return new Promise((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       const md = metadataOf(opts);
-      const co = callOptionsOf(opts);
+      const co = callOptionsOf(opts, defaultTimeoutMs);
       const call = withoutStackCapture(() =>
         ch.makeUnaryRequest(path, ser, de, req, md, co, (err, res) => {
           if (onAbort) signal?.removeEventListener("abort", onAbort);
@@ -130,13 +132,13 @@ function unary(ch: grpc.Client, path: string, ser: Serialize, de: Deserialize) {
   };
 }
 
-function serverStream(ch: grpc.Client, path: string, ser: Serialize, de: Deserialize) {
+function serverStream(ch: grpc.Client, path: string, ser: Serialize, de: Deserialize, defaultTimeoutMs: number | undefined) {
   return (req: unknown, opts?: CallOptions): AsyncIterable<unknown> =>
     (async function* () {
       const signal = opts?.signal;
       if (signal?.aborted) throw ConnectError.from(signal.reason, Code.Canceled);
       const md = metadataOf(opts);
-      const co = callOptionsOf(opts);
+      const co = callOptionsOf(opts, defaultTimeoutMs);
       const call = withoutStackCapture(() => ch.makeServerStreamRequest(path, ser, de, req, md, co));
       const onAbort = () => call.cancel();
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -163,16 +165,19 @@ function serverStream(ch: grpc.Client, path: string, ser: Serialize, de: Deseria
     })();
 }
 
-/** A Connect `Client<S>` whose calls go over the shared grpc-js channel for `address`. */
-export function createGrpcJsClient<S extends DescService>(service: S, address: string): Client<S> {
+/**
+ * A Connect `Client<S>` whose calls go over the shared grpc-js channel for `address`; every call gets
+ * `defaultTimeoutMs` as its deadline unless the caller passes its own timeoutMs.
+ */
+export function createGrpcJsClient<S extends DescService>(service: S, address: string, opts: { defaultTimeoutMs?: number } = {}): Client<S> {
   const ch = channelFor(address);
   const client: Record<string, unknown> = {};
   for (const method of service.methods as readonly DescMethod[]) {
     const path = `/${service.typeName}/${method.name}`;
     const ser = serializer(method.input);
     const de = deserializer(method.output);
-    if (method.methodKind === "unary") client[method.localName] = unary(ch, path, ser, de);
-    else if (method.methodKind === "server_streaming") client[method.localName] = serverStream(ch, path, ser, de);
+    if (method.methodKind === "unary") client[method.localName] = unary(ch, path, ser, de, opts.defaultTimeoutMs);
+    else if (method.methodKind === "server_streaming") client[method.localName] = serverStream(ch, path, ser, de, opts.defaultTimeoutMs);
     else {
       const kind = method.methodKind;
       client[method.localName] = () => {

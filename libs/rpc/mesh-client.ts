@@ -9,23 +9,28 @@ import { lazyClients, type ServiceClients, type ServiceName } from "./service-cl
 
 const transports = new Map<string, Transport>();
 
-export function meshTransport(address: string): Transport {
-  let t = transports.get(address);
+export function meshTransport(address: string, defaultTimeoutMs?: number): Transport {
+  const id = `${address}#${defaultTimeoutMs ?? ""}`;
+  let t = transports.get(id);
   if (!t) {
     const baseUrl = address.includes("://") ? address : `http://${address}`;
-    t = createGrpcTransport({ baseUrl, pingIntervalMs: 30_000, idleConnectionTimeoutMs: 300_000 });
-    transports.set(address, t);
+    t = createGrpcTransport({ baseUrl, pingIntervalMs: 30_000, idleConnectionTimeoutMs: 300_000, ...(defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {}) });
+    transports.set(id, t);
   }
   return t;
 }
 
 export type MeshRpcClient = "grpc-js" | "connect";
 
-export function createMeshClient<S extends DescService>(service: S, address: string, kind: MeshRpcClient = "grpc-js"): Client<S> {
-  return kind === "connect" ? createClient(service, meshTransport(address)) : createGrpcJsClient(service, address);
+export function createMeshClient<S extends DescService>(service: S, address: string, kind: MeshRpcClient = "grpc-js", defaultTimeoutMs?: number): Client<S> {
+  const opts = defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {};
+  return kind === "connect" ? createClient(service, meshTransport(address, defaultTimeoutMs)) : createGrpcJsClient(service, address, opts);
 }
 
-/** A gRPC client per service, at the addresses in config; created on first use. */
-export function meshClients(addresses: Readonly<Record<ServiceName, { address: string }>>, kind: MeshRpcClient = "grpc-js"): ServiceClients {
-  return lazyClients((name, service) => createMeshClient(service, addresses[name].address, kind));
+/**
+ * A gRPC client per service, at the addresses in config; created on first use. `deadlineMs` gives
+ * each service's calls their default deadline (a stalled peer answers DeadlineExceeded, never hangs).
+ */
+export function meshClients(addresses: Readonly<Record<ServiceName, { address: string }>>, kind: MeshRpcClient = "grpc-js", deadlineMs?: (name: ServiceName) => number): ServiceClients {
+  return lazyClients((name, service) => createMeshClient(service, addresses[name].address, kind, deadlineMs?.(name)));
 }

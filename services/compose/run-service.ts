@@ -3,6 +3,7 @@
 // (or the edge), and drain on SIGTERM/SIGINT. Fails fast: a bad config or an unreachable required
 // dependency stops the process with a clear message.
 import { loadConfig } from "#libs/config/load.ts";
+import { rpcDeadlineMs } from "#libs/config/resilience.ts";
 import type { Config } from "#libs/config/schema.ts";
 import { readSettings, type Env, type Settings } from "#libs/config/settings.ts";
 import { createLogger, type Logger } from "#libs/log/logger.ts";
@@ -43,7 +44,7 @@ async function start(name: string, env: Env, run: (p: ProcessParts) => Promise<(
 }
 
 function context(p: ProcessParts): Omit<ServiceContext, "registry"> {
-  return { ...p, prices: loadPriceTable(p.settings.pricesFile), clients: meshClients(p.config.services, p.settings.rpcClient) };
+  return { ...p, prices: loadPriceTable(p.settings.pricesFile), clients: meshClients(p.config.services, p.settings.rpcClient, rpcDeadlineMs(p.config)) };
 }
 
 /** A gRPC service's process. */

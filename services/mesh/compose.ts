@@ -7,6 +7,7 @@ import { connect } from "nats";
 import pg from "pg";
 import type { BusNames } from "#libs/bus/subjects.ts";
 import { loadConfig } from "#libs/config/load.ts";
+import { rpcDeadlineMs } from "#libs/config/resilience.ts";
 import type { Config } from "#libs/config/schema.ts";
 import { readSettings, type Env, type Settings } from "#libs/config/settings.ts";
 import { createLogger, type Logger } from "#libs/log/logger.ts";
@@ -64,7 +65,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   };
   const backends = meshBackends(settings, logger, config);
   // Peers are reached at config.services[*].address, filled in below as each server starts on port 0.
-  const clients = meshClients(config.services, settings.rpcClient);
+  const clients = meshClients(config.services, settings.rpcClient, rpcDeadlineMs(config));
   const ctx = { config, settings, logger, prices: loadPriceTable(settings.pricesFile), backends, clients };
   const stops: (() => Promise<void>)[] = [];
   const addresses: Record<string, string> = {};
