@@ -13,6 +13,7 @@ import { EventOutbox } from "./outbox.ts";
 import { registerAdminRoutes } from "./routes-admin.ts";
 import { registerBatchRoutes } from "./routes-batches.ts";
 import { registerPolicyRoutes } from "./routes-policy.ts";
+import { registerAnthropicRoutes } from "./routes-anthropic.ts";
 import { registerEmbeddingsRoutes } from "./routes-embeddings.ts";
 import { cacheControlOf, headerValue, traceIdOf } from "./request-meta.ts";
 import { validateChatRequest } from "./validate.ts";
@@ -153,6 +154,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
   registerAdminRoutes(app, deps, authenticate, (keyId) => auth.forgetKeyId(keyId));
   registerBatchRoutes(app, deps, authenticate, outbox);
   registerPolicyRoutes(app, deps, authenticate);
+  registerAnthropicRoutes(app, { deps, pipeline, authenticate, toError: (e) => toEdgeError(e, config.edge.body_limit_bytes) });
   registerEmbeddingsRoutes(app, deps, authenticate, outbox);
 
   return {

@@ -21,6 +21,8 @@ export interface Pricing {
   cost(model: string, usage: Usage, at: Date): { usd: string; unpriced: boolean };
   /** Worst case of input + max output tokens over the given models, in USD. */
   worstCaseUsd(models: readonly string[], inputTokens: number, maxOutputTokens: number, at: Date): string;
+  /** The price table's canonical id of a model or a dated snapshot of it (unknown ids unchanged). */
+  canonical?(model: string): string;
 }
 
 export interface EdgeDeps {

@@ -18,5 +18,6 @@ export function tablePricing(table: PriceTable): Pricing {
       }
       return worst.toFixed();
     },
+    canonical: (model) => table.canonical(model),
   };
 }

@@ -1,0 +1,121 @@
+// The Anthropic Messages API on the edge: POST /v1/messages (JSON and SSE) and
+// POST /v1/messages/count_tokens. Each message goes through the same chat pipeline as
+// /v1/chat/completions (classified, cached, routed, budgeted, billed): the request is translated to
+// the pipeline's chat request and the answer back (services/edge/anthropic/). Errors on these routes
+// are Anthropic-shaped, so the Anthropic SDK raises its own classes; anthropic-version and
+// anthropic-beta headers are accepted and ignored.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { GatewayError } from "#libs/errors/openai-error.ts";
+import { fromOpenAIUsage } from "#libs/pricing/usage-openai.ts";
+import { toProtoUsage } from "#libs/pricing/usage-types.ts";
+import { errors } from "#libs/errors/openai-error.ts";
+import { countRequestTokens } from "./anthropic/count-tokens.ts";
+import { toAnthropicError } from "./anthropic/errors.ts";
+import { messageId, toAnthropicMessage } from "./anthropic/from-chat.ts";
+import { isKnownModel, resolveModel } from "./anthropic/model.ts";
+import { validateCountTokensRequest, validateMessagesRequest } from "./anthropic/request-schema.ts";
+import { ChatToAnthropicStream, sseFrame } from "./anthropic/stream.ts";
+import { toChatRequest } from "./anthropic/to-chat.ts";
+import type { GatewayInfo, StreamEvent } from "./anthropic/wire.ts";
+import type { AuthContext } from "./auth.ts";
+import type { ChatPipeline } from "./chat-pipeline.ts";
+import type { EdgeDeps } from "./deps.ts";
+import { cacheControlOf, headerValue, traceIdOfRequest } from "./request-meta.ts";
+
+export interface AnthropicRouteDeps {
+  deps: EdgeDeps;
+  pipeline: ChatPipeline;
+  authenticate: (req: FastifyRequest) => Promise<AuthContext>;
+  /** The edge's one conversion of anything a route throws into a GatewayError. */
+  toError: (err: unknown) => GatewayError;
+}
+
+export function registerAnthropicRoutes(app: FastifyInstance, r: AnthropicRouteDeps): void {
+  const { deps, pipeline, authenticate } = r;
+  // An encapsulated scope: its error handler (Anthropic's shape) covers these routes only, including
+  // errors raised before the handler runs (bad JSON, body too large).
+  void app.register(async (scope) => {
+    scope.setErrorHandler((err, req, reply) => {
+      const ge = r.toError(err);
+      if (ge.status >= 500 && !(err instanceof GatewayError)) deps.logger.error({ err, requestId: req.id }, "unhandled edge error");
+      sendAnthropicError(reply, ge, req.id);
+    });
+
+    scope.post("/v1/messages", async (req, reply) => {
+      const who = await authenticate(req);
+      const v = validateMessagesRequest(req.body);
+      if (!v.ok) throw v.error;
+      const body = toChatRequest(v.value, resolveModel(deps, v.value.model));
+      const abort = new AbortController();
+      req.raw.on("close", () => {
+        if (!reply.raw.writableEnded) abort.abort();
+      });
+      const result = await pipeline.handle({
+        requestId: req.id,
+        traceId: traceIdOfRequest(req),
+        receivedAt: new Date(),
+        t0: req.llmgwStart,
+        auth: who,
+        body,
+        cacheControl: cacheControlOf(req),
+        sessionId: headerValue(req.headers["x-llmgw-session-id"]) ?? v.value.metadata?.user_id ?? "",
+        signal: abort.signal,
+      });
+      if (result.type === "json") {
+        reply.headers({ ...result.headers, "request-id": req.id });
+        return toAnthropicMessage(result.body, req.id);
+      }
+      // SSE: we own the socket from here on.
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { ...result.headers, "request-id": req.id, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+      const write = async (events: StreamEvent[]): Promise<void> => {
+        for (const e of events) if (!res.write(sseFrame(e))) await new Promise((done) => res.once("drain", done));
+      };
+      const model = result.headers["x-llmgw-model"] || body.model;
+      const stream = new ChatToAnthropicStream(messageId(req.id), model, 0);
+      try {
+        for await (const data of result.chunks) await write(stream.push(data));
+        await write(stream.end(gatewayInfo(deps, req.id, model, result.headers, stream.seen)));
+      } catch (e) {
+        deps.logger.warn({ err: e instanceof Error ? e.message : String(e), requestId: req.id }, "stream aborted");
+        if (!res.destroyed) await write(stream.fail(toAnthropicError(r.toError(e)).body.error)).catch(() => undefined);
+      }
+      res.end();
+    });
+
+    scope.post("/v1/messages/count_tokens", async (req) => {
+      await authenticate(req);
+      const v = validateCountTokensRequest(req.body);
+      if (!v.ok) throw v.error;
+      const model = resolveModel(deps, v.value.model);
+      if (!isKnownModel(deps, model)) throw errors.modelNotFound(v.value.model);
+      return { input_tokens: countRequestTokens(v.value) };
+    });
+  });
+}
+
+function sendAnthropicError(reply: FastifyReply, e: GatewayError, requestId: string): void {
+  if (reply.sent || reply.raw.headersSent) return;
+  const { status, body } = toAnthropicError(e);
+  if (e.retryAfterSec !== undefined) reply.header("retry-after", String(Math.max(0, Math.ceil(e.retryAfterSec))));
+  reply.header("x-llmgw-request-id", requestId);
+  reply.header("request-id", requestId);
+  void reply.code(status).send(body);
+}
+
+/**
+ * The gateway's figures for a stream's final event. The cost comes from the pipeline's own figures on
+ * its usage chunk when it sends them (the `llmgw` field), from the cost header for an answer that cost
+ * nothing (a cache hit), else priced here from the provider's usage for the model that answered
+ * (a stream is one call, never cascaded: the same usage and price the ledger bills).
+ */
+function gatewayInfo(deps: EdgeDeps, requestId: string, model: string, headers: Record<string, string>, seen: ChatToAnthropicStream["seen"]): GatewayInfo {
+  let cost: string | null = headers["x-llmgw-cost-usd"] ?? null;
+  if (cost === null && seen.usage) {
+    const priced = deps.pricing.cost(model, toProtoUsage(fromOpenAIUsage(seen.usage)), new Date());
+    cost = priced.unpriced ? null : priced.usd;
+  }
+  const info: GatewayInfo = { request_id: requestId, model, tier: headers["x-llmgw-tier"] ?? "", cache: headers["x-llmgw-cache"] ?? "", cost_usd: cost };
+  return seen.llmgw ? { ...info, ...seen.llmgw } : info;
+}
