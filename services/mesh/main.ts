@@ -1,11 +1,13 @@
 // `npm run mesh`: every service as its own process, wired by gRPC, with NATS JetStream, Redis and
 // PostgreSQL from env (defaults: this machine's local servers). Starts the provider simulator as a
-// process too when a provider has no key. Ctrl-C stops everything gracefully.
-import { spawn, type ChildProcess } from "node:child_process";
+// process too when a provider has no key. A process that dies is restarted (backoff); Ctrl-C or
+// SIGTERM stops everything gracefully.
+import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { loadConfig } from "#libs/config/load.ts";
 import { needsSimulator, readSettings } from "#libs/config/settings.ts";
 import { meshProcesses, type ProcessSpec } from "./launch.ts";
+import { DEFAULT_BACKOFF, Supervisor } from "./supervisor.ts";
 
 const config = loadConfig();
 const baseEnv: Record<string, string> = {
@@ -14,20 +16,25 @@ const baseEnv: Record<string, string> = {
   NATS_URL: "nats://127.0.0.1:4222",
   ...(process.env as Record<string, string>),
 };
-const children: { name: string; proc: ChildProcess }[] = [];
+// A process that dies is restarted with backoff; the others keep serving (supervisor.ts).
+const supervisor = new Supervisor(DEFAULT_BACKOFF, {
+  exited: (name, code, signal, restartInMs) =>
+    process.stdout.write(`[${name.padEnd(17)}] exited (${signal ?? code})${restartInMs !== undefined ? `; restarting in ${restartInMs} ms` : ""}\n`),
+  restarted: (name, n) => process.stdout.write(`[${name.padEnd(17)}] restarted (${n})\n`),
+});
 
-function run(name: string, entry: string, env: Record<string, string>): ChildProcess {
-  // Compiled entry points (`npm run mesh` builds them first): the mesh runs as it does in production.
-  const proc = spawn(process.execPath, ["bin/llmgw.mjs", entry], { env, stdio: ["ignore", "pipe", "pipe"] });
-  for (const stream of [proc.stdout, proc.stderr]) {
-    if (stream) createInterface({ input: stream }).on("line", (line) => process.stdout.write(`[${name.padEnd(17)}] ${line}\n`));
-  }
-  proc.on("exit", (code, signal) => {
-    process.stdout.write(`[${name.padEnd(17)}] exited (${signal ?? code})\n`);
-    if (!stopping) stop(1);
+function run(name: string, entry: string, env: Record<string, string>): void {
+  supervisor.add({
+    name,
+    // Compiled entry points (`npm run mesh` builds them first): the mesh runs as it does in production.
+    start: () => {
+      const proc = spawn(process.execPath, ["bin/llmgw.mjs", entry], { env, stdio: ["ignore", "pipe", "pipe"] });
+      for (const stream of [proc.stdout, proc.stderr]) {
+        if (stream) createInterface({ input: stream }).on("line", (line) => process.stdout.write(`[${name.padEnd(17)}] ${line}\n`));
+      }
+      return proc;
+    },
   });
-  children.push({ name, proc });
-  return proc;
 }
 
 async function waitReady(url: string, name: string, timeoutMs = 60_000): Promise<void> {
@@ -44,13 +51,12 @@ async function waitReady(url: string, name: string, timeoutMs = 60_000): Promise
   throw new Error(`${name} not ready at ${url} after ${timeoutMs} ms`);
 }
 
+// Only a signal to the launcher stops the mesh (never one process's death).
 let stopping = false;
 function stop(code: number): void {
   if (stopping) return;
   stopping = true;
-  for (const c of children) c.proc.kill("SIGTERM");
-  setTimeout(() => process.exit(code), 12_000).unref();
-  Promise.all(children.map((c) => new Promise((r) => (c.proc.exitCode !== null ? r(null) : c.proc.once("exit", r))))).then(() => process.exit(code));
+  void supervisor.stop(12_000).then(() => process.exit(code));
 }
 process.once("SIGINT", () => stop(0));
 process.once("SIGTERM", () => stop(0));
