@@ -6,6 +6,8 @@ export interface BusMessage {
   data: Uint8Array;
   /** 1 on first delivery. */
   deliveryCount: number;
+  /** W3C trace context the publisher attached (traceparent, tracestate), when tracing is on. */
+  headers?: Readonly<Record<string, string>>;
   ack(): void;
   /** Redeliver later (after delayMs when given). */
   nak(delayMs?: number): void;
@@ -41,7 +43,8 @@ export interface BusSubscription {
 export interface EventBus {
   /** Stream and subject prefix this bus publishes under; consumers derive their subjects from it. */
   readonly names: BusNames;
-  publish(subject: string, data: Uint8Array, msgId: string): Promise<void>;
+  /** `headers`: trace context to carry (else the active span's, when tracing is on). */
+  publish(subject: string, data: Uint8Array, msgId: string, headers?: Readonly<Record<string, string>>): Promise<void>;
   subscribe(opts: SubscribeOptions, handler: BatchHandler): Promise<BusSubscription>;
   close(): Promise<void>;
 }

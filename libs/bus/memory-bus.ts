@@ -1,10 +1,12 @@
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, type BatchHandler, type BusMessage, type BusSubscription, type EventBus, type SubscribeOptions } from "./event-bus.ts";
 import { DEFAULT_BUS_NAMES, subjectMatches, type BusNames } from "./subjects.ts";
+import { traceHeaders } from "#libs/tracing/tracing.ts";
 
 interface Stored {
   subject: string;
   data: Uint8Array;
   deliveries: number;
+  headers?: Readonly<Record<string, string>>;
 }
 
 interface Durable {
@@ -42,17 +44,19 @@ export class MemoryEventBus implements EventBus {
     this.retain = opts.retain ?? 100_000;
   }
 
-  async publish(subject: string, data: Uint8Array, msgId: string): Promise<void> {
+  async publish(subject: string, data: Uint8Array, msgId: string, carried?: Readonly<Record<string, string>>): Promise<void> {
     if (this.closed) throw new Error("bus closed");
     const now = Date.now();
     const at = this.seen.get(msgId);
     if (at !== undefined && now - at < this.dupWindow) return;
     this.seen.set(msgId, now);
     if (this.seen.size > 100_000) this.pruneSeen(now);
-    this.retained.push({ subject, data, deliveries: 0 });
+    const headers = carried ?? traceHeaders();
+    const stored: Stored = headers ? { subject, data, deliveries: 0, headers } : { subject, data, deliveries: 0 };
+    this.retained.push(stored);
     if (this.retained.length > this.retain) this.retained.shift();
     for (const d of this.durables.values()) {
-      if (subjectMatches(d.filter, subject)) this.enqueue(d, { subject, data, deliveries: 0 });
+      if (subjectMatches(d.filter, subject)) this.enqueue(d, { ...stored });
     }
   }
 
@@ -108,6 +112,7 @@ export class MemoryEventBus implements EventBus {
           subject: m.subject,
           data: m.data,
           deliveryCount: m.deliveries,
+          ...(m.headers ? { headers: m.headers } : {}),
           ack: () => void settle(),
           term: () => void settle(),
           nak: (delayMs) => {

@@ -1,14 +1,22 @@
-import type { JetStreamClient, JetStreamManager, JsMsg, NatsConnection } from "nats";
+import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgHdrs, type NatsConnection } from "nats";
+import { traceHeaders } from "#libs/tracing/tracing.ts";
 import { Batcher } from "./batcher.ts";
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, type BatchHandler, type BusMessage, type BusSubscription, type EventBus, type SubscribeOptions } from "./event-bus.ts";
 import { provisionConsumer, provisionStream, type StreamOptions } from "./provision.ts";
 import type { BusNames } from "./subjects.ts";
+
+function traceOf(h: MsgHdrs): Record<string, string> {
+  const out: Record<string, string> = { traceparent: h.get("traceparent") };
+  if (h.has("tracestate")) out.tracestate = h.get("tracestate");
+  return out;
+}
 
 function wrap(m: JsMsg): BusMessage {
   return {
     subject: m.subject,
     data: m.data,
     deliveryCount: m.info.redeliveryCount,
+    ...(m.headers?.has("traceparent") ? { headers: traceOf(m.headers) } : {}),
     ack: () => m.ack(),
     nak: (delayMs) => m.nak(delayMs),
     term: () => m.term(),
@@ -32,8 +40,15 @@ export class NatsEventBus implements EventBus {
     return new NatsEventBus(nc, nc.jetstream(opts.publishTimeoutMs !== undefined ? { timeout: opts.publishTimeoutMs } : {}), jsm, names);
   }
 
-  async publish(subject: string, data: Uint8Array, msgId: string): Promise<void> {
-    await this.js.publish(subject, data, { msgID: msgId });
+  async publish(subject: string, data: Uint8Array, msgId: string, carried?: Readonly<Record<string, string>>): Promise<void> {
+    const trace = carried ?? traceHeaders();
+    if (!trace) {
+      await this.js.publish(subject, data, { msgID: msgId });
+      return;
+    }
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(trace)) h.set(k, v);
+    await this.js.publish(subject, data, { msgID: msgId, headers: h });
   }
 
   async subscribe(opts: SubscribeOptions, handler: BatchHandler): Promise<BusSubscription> {

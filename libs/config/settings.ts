@@ -39,6 +39,8 @@ export interface Settings {
   log: { level: string; prompts: boolean };
   /** Provider API keys by the env variable name the config names (providers.*.api_key_env). */
   providerKeys: Readonly<Record<string, string>>;
+  /** OTLP/HTTP trace export (absent: tracing off, nothing registered). */
+  tracing?: { endpoint: string; headers: Readonly<Record<string, string>>; serviceName?: string };
 }
 
 /** The variables read, with what they set; README's `.env.example` documents the same list. */
@@ -68,6 +70,11 @@ export const SETTINGS_ENV = [
   "LLMGW_PROVIDER_FETCH",
   "LOG_LEVEL",
   "LLMGW_LOG_PROMPTS",
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "OTEL_SERVICE_NAME",
+  "OTEL_SDK_DISABLED",
 ] as const;
 
 export const DEFAULT_BUS_NAMES: BusNames = { stream: "LLMGW_EVENTS", prefix: "llmgw.events" };
@@ -141,7 +148,28 @@ export function readSettings(env: Env, config?: Pick<Config, "providers">): Sett
     providerFetch: fetchKind,
     log: { level: str(env, "LOG_LEVEL") ?? "info", prompts: env.LLMGW_LOG_PROMPTS === "1" },
     providerKeys,
+    ...tracingSettings(env),
   };
+}
+
+/**
+ * The OpenTelemetry exporter variables as the OTLP spec defines them: the traces endpoint as it is,
+ * else the base endpoint + /v1/traces; headers as `k=v,k2=v2` (values URL-encoded).
+ */
+function tracingSettings(env: Env): Pick<Settings, "tracing"> {
+  if (str(env, "OTEL_SDK_DISABLED")?.toLowerCase() === "true") return {};
+  const base = str(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
+  const endpoint = str(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ?? (base ? `${base.replace(/\/+$/, "")}/v1/traces` : undefined);
+  if (!endpoint) return {};
+  if (!/^https?:\/\//.test(endpoint)) throw new SettingsError(`OTLP endpoint ${endpoint}: expected an http(s) URL (OTLP/HTTP)`);
+  const headers: Record<string, string> = {};
+  for (const pair of (str(env, "OTEL_EXPORTER_OTLP_HEADERS") ?? "").split(",")) {
+    const i = pair.indexOf("=");
+    if (i <= 0) continue;
+    headers[decodeURIComponent(pair.slice(0, i).trim())] = decodeURIComponent(pair.slice(i + 1).trim());
+  }
+  const serviceName = str(env, "OTEL_SERVICE_NAME");
+  return { tracing: { endpoint, headers, ...(serviceName ? { serviceName } : {}) } };
 }
 
 /** Providers that have no key and may be played by the simulator. */

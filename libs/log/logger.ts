@@ -1,6 +1,7 @@
 // pino JSON logs. Prompts, completions and keys are redacted by default: logs are read by more
 // people than the data they describe.
 import { pino, type Logger } from "pino";
+import { traceLogFields } from "#libs/tracing/tracing.ts";
 
 export type { Logger };
 
@@ -30,6 +31,8 @@ export function createLogger(service: string, opts: { level?: string; redact?: b
     level,
     base: { service },
     redact: redact ? { paths: REDACT, censor: "[redacted]" } : [],
+    // Inside a traced request every line carries its trace and span id (nothing when tracing is off).
+    mixin: traceLogFields,
   });
 }
 

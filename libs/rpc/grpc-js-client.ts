@@ -4,6 +4,7 @@
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
+import { traceHeaders } from "#libs/tracing/tracing.ts";
 
 /** Channel settings: keepalive well above the server's minimum ping interval, no message size cap (parity with Connect). */
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -58,6 +59,9 @@ function deserializer(schema: DescMessage): Deserialize {
 function metadataOf(opts: CallOptions | undefined): grpc.Metadata {
   const md = new grpc.Metadata();
   if (opts?.headers) new Headers(opts.headers).forEach((v, k) => md.add(k, v));
+  // W3C trace context of the calling span (nothing when tracing is off).
+  const carrier = traceHeaders();
+  if (carrier) for (const [k, v] of Object.entries(carrier)) md.set(k, v);
   return md;
 }
 

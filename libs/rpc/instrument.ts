@@ -4,6 +4,8 @@ import type { DescService } from "@bufbuild/protobuf";
 import { ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { RpcMetrics } from "#libs/metrics/registry.ts";
 import type { Logger } from "#libs/log/logger.ts";
+import { traceService } from "#libs/tracing/rpc-spans.ts";
+import { tracingOn } from "#libs/tracing/tracing.ts";
 
 /** Where a request id travels in our messages: RequestContext, a cache key's context, or a reservation. */
 function requestIdOf(req: unknown): string | undefined {
@@ -17,7 +19,9 @@ type AnyFn = (req: unknown, ctx: unknown) => unknown;
  * With a logger, every RPC that carries a request id is logged once (method, ms, outcome) at
  * `level`, so one request can be followed through every service's log by its id.
  */
-export function instrument<S extends DescService>(service: S, impl: ServiceImpl<S>, metrics: RpcMetrics, log?: { logger: Logger; level: "info" | "debug" }): ServiceImpl<S> {
+export function instrument<S extends DescService>(service: S, served: ServiceImpl<S>, metrics: RpcMetrics, log?: { logger: Logger; level: "info" | "debug" }): ServiceImpl<S> {
+  // With tracing on (decided when the service is wired), each call also gets a server span.
+  const impl = tracingOn() ? traceService(service, served) : served;
   const emit = (method: string, req: unknown, t0: number, outcome: string) => {
     if (!log) return;
     const requestId = requestIdOf(req);

@@ -5,6 +5,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createGrpcJsClient } from "./grpc-js-client.ts";
+import { traceContextInterceptor } from "#libs/tracing/connect-interceptor.ts";
 import { lazyClients, type ServiceClients, type ServiceName } from "./service-clients.ts";
 
 const transports = new Map<string, Transport>();
@@ -14,7 +15,7 @@ export function meshTransport(address: string, defaultTimeoutMs?: number): Trans
   let t = transports.get(id);
   if (!t) {
     const baseUrl = address.includes("://") ? address : `http://${address}`;
-    t = createGrpcTransport({ baseUrl, pingIntervalMs: 30_000, idleConnectionTimeoutMs: 300_000, ...(defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {}) });
+    t = createGrpcTransport({ baseUrl, pingIntervalMs: 30_000, idleConnectionTimeoutMs: 300_000, interceptors: [traceContextInterceptor], ...(defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {}) });
     transports.set(id, t);
   }
   return t;

@@ -9,6 +9,7 @@ import { readSettings, type Env, type Settings } from "#libs/config/settings.ts"
 import { createLogger, type Logger } from "#libs/log/logger.ts";
 import { createRegistry } from "#libs/metrics/registry.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
+import { startTracing } from "#libs/tracing/tracing.ts";
 import { meshClients } from "#libs/rpc/mesh-client.ts";
 import type { ServiceName } from "#libs/rpc/service-clients.ts";
 import { exitOnSignals } from "#libs/server/rpc-server.ts";
@@ -31,11 +32,14 @@ async function start(name: string, env: Env, run: (p: ProcessParts) => Promise<(
     const config = loadConfig({ env });
     const settings = readSettings(env, config);
     logger = createLogger(name, { level: settings.log.level, redact: !settings.log.prompts });
+    // One service per process: its spans carry its own service.name.
+    const tracing = startTracing(settings.tracing, `llmgw-${name}`);
     const backends = meshBackends(settings, logger, config);
     const stop = await run({ config, settings, logger, backends });
     exitOnSignals(async () => {
       await stop();
       await backends.close();
+      await tracing.stop();
     }, logger);
   } catch (e) {
     logger.fatal({ err: e instanceof Error ? e.message : String(e) }, `${name} failed to start`);

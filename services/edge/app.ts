@@ -15,7 +15,8 @@ import { registerBatchRoutes } from "./routes-batches.ts";
 import { registerPolicyRoutes } from "./routes-policy.ts";
 import { registerAnthropicRoutes } from "./routes-anthropic.ts";
 import { registerEmbeddingsRoutes } from "./routes-embeddings.ts";
-import { cacheControlOf, headerValue, traceIdOf } from "./request-meta.ts";
+import { cacheControlOf, headerValue, traceIdOfRequest } from "./request-meta.ts";
+import { registerTracing } from "./tracing-hooks.ts";
 import { validateChatRequest } from "./validate.ts";
 import { warmTokenizer } from "#libs/tokens/count.ts";
 
@@ -56,6 +57,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     req.llmgwStart = performance.now();
     req.llmgwId = req.id;
   });
+  registerTracing(app);
   // One access-log line per API request, keyed by the request id every service logs too.
   app.addHook("onResponse", async (req, reply) => {
     if (!req.url.startsWith("/v1/")) return;
@@ -123,7 +125,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     });
     const result = await pipeline.handle({
       requestId: req.id,
-      traceId: traceIdOf(headerValue(req.headers.traceparent)) ?? req.id.replaceAll("-", ""),
+      traceId: traceIdOfRequest(req),
       receivedAt: new Date(),
       t0: req.llmgwStart,
       auth: who,

@@ -13,7 +13,7 @@ export type EdgeClients = ServiceClients;
 /** Publishes an event; msgId is the idempotency key (JetStream deduplicates on it). */
 export interface EventPublisher {
   readonly names: BusNames;
-  publish(subject: string, data: Uint8Array, msgId: string): Promise<void>;
+  publish(subject: string, data: Uint8Array, msgId: string, headers?: Readonly<Record<string, string>>): Promise<void>;
 }
 
 /** Prices for response headers and budget reservations; the ledger remains the source of truth. */

@@ -3,12 +3,15 @@
 // retried publishes by message id. The queue is bounded (memory); overflow is counted, never silent.
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Logger } from "#libs/log/logger.ts";
+import { traceHeaders } from "#libs/tracing/tracing.ts";
 import type { EventPublisher } from "./deps.ts";
 
 interface Pending {
   subject: string;
   data: Uint8Array;
   msgId: string;
+  /** The publishing request's trace context, kept for a retry that runs outside it. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export class EventOutbox {
@@ -39,12 +42,13 @@ export class EventOutbox {
 
   publish(subject: string, data: Uint8Array, msgId: string): void {
     this.inFlight++;
-    this.bus.publish(subject, data, msgId).then(
+    const headers = traceHeaders();
+    this.bus.publish(subject, data, msgId, headers).then(
       () => this.inFlight--,
       (e: unknown) => {
         this.inFlight--;
         this.failed.inc({ subject });
-        this.enqueue({ subject, data, msgId }, e);
+        this.enqueue(headers ? { subject, data, msgId, headers } : { subject, data, msgId }, e);
       },
     );
   }
@@ -87,7 +91,7 @@ export class EventOutbox {
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i] as Pending;
       try {
-        await this.bus.publish(p.subject, p.data, p.msgId);
+        await this.bus.publish(p.subject, p.data, p.msgId, p.headers);
       } catch (e) {
         // Broker still down: requeue the rest in order and wait for the next tick.
         for (const rest of batch.slice(i)) this.enqueue(rest, e);

@@ -2,6 +2,7 @@
 // W3C trace id, single header values. Shared by the chat route and the routes built on the pipeline.
 import type { FastifyRequest } from "fastify";
 import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import { spanTraceId } from "./request-span.ts";
 
 /** `x-llmgw-cache: off|refresh`, or `Cache-Control: no-store`. */
 export function cacheControlOf(req: FastifyRequest): CacheControl {
@@ -22,7 +23,7 @@ export function traceIdOf(tp: string | undefined): string | undefined {
   return m?.[1];
 }
 
-/** The trace id of the request: its traceparent's, else the request id without dashes. */
+/** The trace id of the request: its span's (tracing on), else its traceparent's, else the request id without dashes. */
 export function traceIdOfRequest(req: FastifyRequest): string {
-  return traceIdOf(headerValue(req.headers.traceparent)) ?? req.id.replaceAll("-", "");
+  return spanTraceId(req) ?? traceIdOf(headerValue(req.headers.traceparent)) ?? req.id.replaceAll("-", "");
 }

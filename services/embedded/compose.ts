@@ -14,6 +14,7 @@ import { directClients } from "#libs/rpc/direct-client.ts";
 import { instrument } from "#libs/rpc/instrument.ts";
 import type { ServiceClients } from "#libs/rpc/service-clients.ts";
 import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
+import { startTracing } from "#libs/tracing/tracing.ts";
 import { embeddedBackends } from "#services/compose/embedded-backends.ts";
 import { buildRow, SERVICE_ORDER, type BuiltServices, type ServiceContext } from "#services/compose/table.ts";
 import type { EdgeApp } from "#services/edge/app.ts";
@@ -56,6 +57,8 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     settings = { ...settings, simulatorUrl: simulator.url };
   }
 
+  // Before any service is wired: instrumentation decides on tracing when it wraps a service.
+  const tracing = startTracing(settings.tracing, "llmgw");
   const registry = createRegistry("llmgw");
   const metrics = rpcMetrics(registry);
   const backends = embeddedBackends(settings);
@@ -92,6 +95,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
       for (const name of [...SERVICE_ORDER].reverse()) await built[name]?.close().catch((e: unknown) => logger.warn({ err: String(e), service: name }, "close failed"));
       await backends.close();
       await simulator?.close();
+      await tracing.stop();
     },
   };
 }

@@ -21,6 +21,7 @@ import { answerView } from "./answer-view.ts";
 import { judgeShadow } from "./domain/shadow-verdict.ts";
 import type { ShadowResultStore } from "./storage/shadow-results.ts";
 import { shadowMetrics, type ShadowMetrics } from "./shadow-metrics.ts";
+import { withConsumerSpan } from "#libs/tracing/consumer-spans.ts";
 
 const decoder = new TextDecoder();
 const requestOf = (json: Uint8Array): OpenAI.Chat.ChatCompletionCreateParams => JSON.parse(decoder.decode(json)) as OpenAI.Chat.ChatCompletionCreateParams;
@@ -51,7 +52,7 @@ export class ShadowConsumer {
   async start(): Promise<void> {
     // At most maxBatch replays in flight per replica.
     this.sub = await this.d.bus.subscribe({ durable: "evaluator-shadow", filterSubject: this.s.shadowRequested, maxBatch: 8, ackWaitMs: 120_000 }, async (msgs) => {
-      await Promise.all(msgs.map((m) => this.handle(m)));
+      await Promise.all(msgs.map((m) => withConsumerSpan("evaluator ShadowTestRequested", m, () => this.handle(m))));
     });
   }
 

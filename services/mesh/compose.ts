@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "#libs/log/logger.ts";
 import { createRegistry } from "#libs/metrics/registry.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
 import { meshClients } from "#libs/rpc/mesh-client.ts";
+import { startTracing } from "#libs/tracing/tracing.ts";
 import type { ServiceClients } from "#libs/rpc/service-clients.ts";
 import { meshBackends } from "#services/compose/mesh-backends.ts";
 import { serveRow } from "#services/compose/serve-row.ts";
@@ -64,6 +65,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     bus: { stream: `LLMGW_${ns.toUpperCase()}`, prefix: `llmgw.${ns}` },
   };
   const backends = meshBackends(settings, logger, config);
+  const tracing = startTracing(settings.tracing, "llmgw-mesh");
   // Peers are reached at config.services[*].address, filled in below as each server starts on port 0.
   const clients = meshClients(config.services, settings.rpcClient, rpcDeadlineMs(config));
   const ctx = { config, settings, logger, prices: loadPriceTable(settings.pricesFile), backends, clients };
@@ -99,6 +101,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       await edge.drain(5_000);
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
       await backends.close();
+      await tracing.stop();
     },
     purge: (servers) => purgeNamespace({ ...settings, ...servers }, ns),
   };

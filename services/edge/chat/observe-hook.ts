@@ -1,9 +1,11 @@
-// After-answer metrics beyond the edge's request counters: the OTel GenAI server metrics (duration,
-// time to first token, time per output token) and the routing decision (tier, model, why, cascade).
+// After-answer observations beyond the edge's request counters: the OTel GenAI server metrics
+// (duration, time to first token, time per output token), the routing decision (tier, model, why,
+// cascade), and the GenAI attributes of the request's span when tracing is on.
 import type { Registry } from "prom-client";
 import { Counter } from "prom-client";
 import { genAiServerMetrics, type GenAiServerMetrics } from "#libs/metrics/genai.ts";
 import { tierName } from "#libs/rpc/tier.ts";
+import { annotateGenAiSpan } from "./genai-span.ts";
 import type { ChatOutcome, ChatRecord } from "./record.ts";
 
 interface ObserveMetrics extends GenAiServerMetrics {
@@ -49,6 +51,7 @@ export function decisionReason(reasons: readonly string[]): string {
 export function observeHook(registry: Registry): (rec: ChatRecord, out: ChatOutcome) => void {
   const m = metricsFor(registry);
   return (rec, out) => {
+    annotateGenAiSpan(rec, out);
     const labels = { gen_ai_operation_name: "chat", gen_ai_provider_name: out.provider, gen_ai_request_model: rec.call.body.model, gen_ai_response_model: out.model };
     const ok = out.status === 200;
     m.requestDuration.observe({ ...labels, error_type: ok ? "" : out.errorCode || String(out.status) }, out.totalMs / 1000);

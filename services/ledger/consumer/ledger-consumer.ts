@@ -3,6 +3,7 @@ import { CostRecordedSchema, RequestCompletedSchema, type RequestCompleted } fro
 import type { BusMessage, BusSubscription, EventBus } from "#libs/bus/event-bus.ts";
 import { subjects, type BusNames } from "#libs/bus/subjects.ts";
 import { recordUnpriced, type WarnLogger } from "#libs/pricing/metrics.ts";
+import { withBatchSpans } from "#libs/tracing/consumer-spans.ts";
 import type { LedgerWriter, WriteResult } from "../storage/ledger-writer.ts";
 
 export interface ConsumerLogger extends WarnLogger {
@@ -63,7 +64,7 @@ export class LedgerConsumer {
         maxWaitMs: this.o.maxWaitMs ?? 50,
         ...(this.o.ackWaitMs !== undefined ? { ackWaitMs: this.o.ackWaitMs } : {}),
       },
-      (msgs) => this.handle(msgs),
+      (msgs) => withBatchSpans("ledger record RequestCompleted", msgs, () => this.handle(msgs)),
     );
   }
 

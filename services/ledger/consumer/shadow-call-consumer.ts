@@ -7,6 +7,7 @@ import { ShadowEvaluatedSchema } from "#libs/gen/llmgw/events/v1/events_pb.ts";
 import { recordUnpriced } from "#libs/pricing/index.ts";
 import type { ShadowCallWriter } from "../storage/shadow-call-writer.ts";
 import type { ConsumerLogger } from "./ledger-consumer.ts";
+import { withConsumerSpan } from "#libs/tracing/consumer-spans.ts";
 
 export const SHADOW_DURABLE = "ledger-shadow";
 const MAX_WAIT_FOR_REQUEST = 30;
@@ -22,7 +23,7 @@ export class ShadowCallConsumer {
 
   async start(): Promise<void> {
     this.sub = await this.bus.subscribe({ durable: SHADOW_DURABLE, filterSubject: subjects(this.bus.names).shadowEvaluated, maxBatch: 50 }, async (msgs) => {
-      for (const m of msgs) await this.handle(m);
+      for (const m of msgs) await withConsumerSpan("ledger record ShadowEvaluated", m, () => this.handle(m));
     });
   }
 

@@ -1,0 +1,40 @@
+// The edge's part of a trace: a server span per request (child of the caller's traceparent, if any),
+// active while the route runs so every RPC and event of the request joins it, ended when the response
+// closes (SSE included). The trace id goes back in `x-llmgw-trace-id`, with tracing on or off.
+import type { FastifyInstance } from "fastify";
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { extractContext, gatewayTracer, tracingOn } from "#libs/tracing/tracing.ts";
+import { traceIdOfRequest } from "./request-meta.ts";
+import { requestSpan, setRequestSpan } from "./request-span.ts";
+
+export function registerTracing(app: FastifyInstance): void {
+  app.addHook("onRequest", (req, reply, done) => {
+    if (!tracingOn()) {
+      // Off: the id the ledger records for the request (the caller's trace id, else the request id).
+      reply.raw.setHeader("x-llmgw-trace-id", traceIdOfRequest(req));
+      return done();
+    }
+    const route = req.routeOptions.url ?? req.url.split("?")[0] ?? "/";
+    const span = gatewayTracer().startSpan(
+      `${req.method} ${route}`,
+      { kind: SpanKind.SERVER, attributes: { "http.request.method": req.method, "http.route": route, "llmgw.request_id": req.id, "llmgw.service": "edge" } },
+      extractContext(req.headers),
+    );
+    setRequestSpan(req, span);
+    reply.raw.setHeader("x-llmgw-trace-id", span.spanContext().traceId);
+    reply.raw.once("close", () => {
+      const status = reply.raw.statusCode;
+      span.setAttribute("http.response.status_code", status);
+      if (status >= 500 || !reply.raw.writableFinished) span.setStatus({ code: SpanStatusCode.ERROR, message: reply.raw.writableFinished ? `HTTP ${status}` : "client closed the connection" });
+      // After-answer hooks of a stream run as it ends: let them add their attributes first.
+      setImmediate(() => span.end());
+    });
+    done();
+  });
+  // The handler runs in the span's context (the body was parsed outside it, on socket events).
+  app.addHook("preHandler", (req, _reply, done) => {
+    const span = requestSpan(req);
+    if (!span) return done();
+    context.with(trace.setSpan(context.active(), span), done);
+  });
+}
