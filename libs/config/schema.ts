@@ -94,6 +94,18 @@ export const configSchema = z
           .default({}),
       })
       .strict(),
+            // Keep each tested prompt (roles and text) beside its verdict, so `train:router --shadow`
+            // can learn from a tenant's own traffic. Off: verdicts only.
+            store_inputs: z.boolean().default(true),
+          })
+          .strict()
+          .default({}),
+        // A policy version on trial (set through the admin API with a share): of the requests its
+        // overrides send to a cheaper model, this share is replayed on the model the live version
+        // would have used, so the canary's quality is measured, not assumed. Shadow spend cap applies.
+        canary: z
+          .object({
+            shadow_rate: z.number().min(0).max(1).default(0.5),
     executor: z
       .object({
         attempt_timeout_ms: z.number().int().positive().default(60_000),

@@ -75,6 +75,9 @@ export interface CompletedInit {
   runs: RunResult[];
   answerUsage?: Usage;
   budgetReserved: boolean;
+  /** The routing policy version that decided, and whether it was the canary arm. */
+  policyVersion?: bigint;
+  policyCanary?: boolean;
 }
 
 export function requestCompletedBytes(e: CompletedInit): Uint8Array {
@@ -102,6 +105,8 @@ export function requestCompletedBytes(e: CompletedInit): Uint8Array {
     calls: providerCalls(requestId, e.runs, e.receivedAt.toISOString()),
     answerUsage: e.answerUsage,
     budgetReserved: e.budgetReserved,
+    policyVersion: e.policyVersion ?? 0n,
+    policyCanary: e.policyCanary ?? false,
   });
   return toBinary(RequestCompletedSchema, msg);
 }

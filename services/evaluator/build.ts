@@ -24,7 +24,7 @@ export async function buildEvaluatorService(ctx: BuildContext<EvaluatorBackends,
   await consumer.start();
   return {
     service: EvaluatorService,
-    impl: new EvaluatorServiceImpl(store),
+    impl: new EvaluatorServiceImpl(store, store),
     ready: () => reachable(db.sql),
     close: async () => consumer.stop(),
   };

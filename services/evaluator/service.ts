@@ -5,11 +5,28 @@ import { tierFromName } from "#libs/rpc/tier.ts";
 import { answerView, requestView } from "./answer-view.ts";
 import type { FindingSource } from "./domain/downgrade.ts";
 import { scoreAnswer } from "./domain/score.ts";
+import type { PolicyQualityRow } from "./storage/shadow-results.ts";
 
 type Impl = ServiceImpl<typeof EvaluatorService>;
 
+/** Shadow pass rates per routing policy arm (the canary report). */
+export interface PolicyQualitySource {
+  policyQuality(from: Date): Promise<PolicyQualityRow[]>;
+}
+
 export class EvaluatorServiceImpl implements Impl {
-  constructor(private readonly stats: FindingSource) {}
+  constructor(
+    private readonly stats: FindingSource,
+    private readonly quality?: PolicyQualitySource,
+  ) {}
+
+  async getPolicyQuality(req: Parameters<Impl["getPolicyQuality"]>[0]) {
+    const since = new Date(req.since);
+    if (!req.since || Number.isNaN(since.getTime())) throw new ConnectError("since must be an ISO-8601 timestamp", Code.InvalidArgument);
+    if (!this.quality) return { rows: [] };
+    const rows = await this.quality.policyQuality(since);
+    return { rows: rows.map((r) => ({ policyVersion: BigInt(r.policyVersion), canary: r.canary, direction: r.direction, tests: BigInt(r.tests), passes: BigInt(r.passes), passRate: r.passRate, low: r.low, high: r.high })) };
+  }
 
   evaluate(req: Parameters<Impl["evaluate"]>[0]) {
     const candidate = parsed("answer_json", "a chat.completion", req.answerJson, answerView);

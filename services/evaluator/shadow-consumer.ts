@@ -18,6 +18,7 @@ import { computeCost, fromProtoUsage, worstCaseCost, type PriceTable } from "#li
 import { tierName } from "#libs/rpc/tier.ts";
 import { countTokens } from "#libs/tokens/count.ts";
 import { answerView } from "./answer-view.ts";
+import { shadowInput } from "./domain/shadow-input.ts";
 import { judgeShadow } from "./domain/shadow-verdict.ts";
 import type { ShadowResultStore } from "./storage/shadow-results.ts";
 import { shadowMetrics, type ShadowMetrics } from "./shadow-metrics.ts";
@@ -111,9 +112,14 @@ export class ShadowConsumer {
       const priced = sent?.usage ? computeCost(this.d.prices, fromProtoUsage(sent.usage), sent.model, new Date()) : undefined;
       const candidate = answer ? answerView(answer) : undefined;
       const served = answerView(ev.servedCompletionJson);
+      // Upward (a canary's check): the stronger candidate is the reference the served answer is judged by.
       const verdict =
         candidate && served
-          ? await judgeShadow({ request, served, candidate, category: ev.category, servedModel: ev.servedModel, candidateModel: ev.candidateModel })
+          ? await judgeShadow(
+              ev.upward
+                ? { request, served: candidate, candidate: served, category: ev.category, servedModel: ev.candidateModel, candidateModel: ev.servedModel }
+                : { request, served, candidate, category: ev.category, servedModel: ev.servedModel, candidateModel: ev.candidateModel },
+            )
           : { ok: false, score: 0, failures: [candidate ? "served_answer_unreadable" : `candidate_error:${failure}`], report: undefined };
       const costUsd = priced && !priced.unpriced ? priced.costUsd : null;
       await store.record(
@@ -129,6 +135,10 @@ export class ShadowConsumer {
           failures: verdict.failures,
           verdicts: verdict.report?.results ?? [],
           candidateCostUsd: costUsd,
+          direction: ev.upward ? "up" : "down",
+          policyVersion: Number(ev.policyVersion),
+          policyCanary: ev.policyCanary,
+          ...(this.d.config.routing.shadow.store_inputs ? { input: shadowInput(request) } : {}),
         },
         { day, reservedUsd: worst },
       );

@@ -32,7 +32,7 @@ export async function buildRouterService(ctx: BuildContext<RouterBackends, { exe
   await live.refresh();
   live.start();
   const impl = new RouterServiceImpl(
-    { config: ctx.config, models, health: (m) => health.state(m), sessions: new SessionStore(), overrides: () => live.overrides() },
+    { config: ctx.config, models, health: (m) => health.state(m), sessions: new SessionStore(), overrides: () => live.overrides(), arm: (t, s, r) => live.arm(t, s, r) },
     ctx.logger,
     { store, live },
   );

@@ -43,9 +43,34 @@ export class RouterServiceImpl implements Impl {
     if (!parsed.success) throw serviceError(`invalid overrides: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, Code.InvalidArgument, { param: "overrides" });
     const unknown = parsed.data.flatMap((o) => [o.use, ...(o.instead_of ? [o.instead_of] : [])]).filter((m) => !this.policy.models.has(m));
     if (unknown.length > 0) throw serviceError(`unknown models in overrides: ${[...new Set(unknown)].join(", ")}`, Code.InvalidArgument, { param: "overrides" });
+    const share = req.canaryShare;
+    if (!Number.isFinite(share) || share < 0 || share > 1) throw serviceError("canary_share must be between 0 and 1", Code.InvalidArgument, { param: "canary_share" });
+    if (share > 0) {
+      const version = await admin.store.startCanary(parsed.data, share, req.reason);
+      await admin.live.refresh();
+      this.logger.info({ version, share, overrides: parsed.data.length, reason: req.reason }, "routing policy canary started");
+      return { policy: await this.policyState() };
+    }
     const version = await admin.store.apply(parsed.data, req.reason);
     await admin.live.refresh();
     this.logger.info({ version, overrides: parsed.data.length, reason: req.reason }, "routing policy applied");
+    return { policy: await this.policyState() };
+  }
+
+  async promoteCanary(req: Parameters<Impl["promoteCanary"]>[0]) {
+    const admin = this.requireAdmin();
+    const version = await admin.store.promoteCanary(req.reason || "canary promoted");
+    if (version === undefined) throw serviceError("no canary is running", Code.FailedPrecondition, { code: "no_canary" });
+    await admin.live.refresh();
+    this.logger.info({ version, reason: req.reason }, "routing policy canary promoted");
+    return { policy: await this.policyState() };
+  }
+
+  async stopCanary(req: Parameters<Impl["stopCanary"]>[0]) {
+    const admin = this.requireAdmin();
+    if (!(await admin.store.stopCanary())) throw serviceError("no canary is running", Code.FailedPrecondition, { code: "no_canary" });
+    await admin.live.refresh();
+    this.logger.info({ reason: req.reason }, "routing policy canary stopped");
     return { policy: await this.policyState() };
   }
 
@@ -67,7 +92,9 @@ export class RouterServiceImpl implements Impl {
   private async policyState() {
     const s = this.admin?.live.state() ?? { version: 0, overrides: [...this.policy.config.routing.overrides], reason: "configured overrides (deploy/config)", changedAt: "" };
     const history = this.admin ? await this.admin.store.history() : [];
+    const c = this.admin?.live.canary();
     return {
+      canary: c ? { version: BigInt(c.version), share: c.share, overridesJson: JSON.stringify(c.overrides), reason: c.reason, startedAt: c.startedAt } : undefined,
       version: BigInt(s.version),
       overridesJson: JSON.stringify(s.overrides),
       reason: s.reason,
@@ -87,6 +114,7 @@ export class RouterServiceImpl implements Impl {
         capabilities: req.requiredCapabilities,
         sessionId: req.sessionId,
         tenantId: req.context?.tenantId ?? "",
+        requestId: req.context?.requestId ?? "",
         strategy: isMember(STRATEGIES, req.strategy) ? req.strategy : "",
         budgetState: isMember(BUDGET_STATES, req.budgetState) ? req.budgetState : "",
         stream: req.stream,
@@ -106,6 +134,9 @@ export class RouterServiceImpl implements Impl {
       reasons: d.reasons,
       referenceModel: d.referenceModel,
       shadowCandidates: d.shadow.map(candidate),
+      shadowUpward: d.shadowUpward ?? false,
+      policyVersion: BigInt(d.policy?.version ?? 0),
+      policyCanary: d.policy?.canary ?? false,
     };
   }
 

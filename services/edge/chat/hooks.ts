@@ -83,6 +83,8 @@ function publishCompleted({ deps, outbox }: HookDeps): AfterAnswerHook {
       // The answer's own usage prices the baseline: what this answer would have cost on the reference model.
       ...(hit ? (cachedUsage ? { answerUsage: openAIUsageToProto(cachedUsage) } : {}) : out.answerUsage ? { answerUsage: out.answerUsage } : {}),
       budgetReserved: rec.reserved,
+      policyVersion: rec.route?.policyVersion ?? 0n,
+      policyCanary: rec.route?.policyCanary ?? false,
     });
     outbox.publish(subject, bytes, rec.call.requestId);
   };
@@ -106,6 +108,9 @@ function requestShadowTests({ deps, outbox }: HookDeps): AfterAnswerHook {
         candidateModel: c.model,
         category: rec.cls.category,
         tier: rec.route?.tier || rec.cls.tier,
+        upward: rec.route?.shadowUpward ?? false,
+        policyVersion: rec.route?.policyVersion ?? 0n,
+        policyCanary: rec.route?.policyCanary ?? false,
       });
       const id = candidates.length === 1 ? `shadow:${rec.call.requestId}` : `shadow:${rec.call.requestId}:${c.model}`;
       outbox.publish(subject, toBinary(ShadowTestRequestedSchema, msg), id);

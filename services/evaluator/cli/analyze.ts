@@ -30,20 +30,31 @@ const o = new Command()
   .option("--database-url <url>", "postgres://... or pglite:<dir>")
   .option("--schema <schema>", "PostgreSQL schema")
   .option("--apply", "make the patch the live routing policy through the gateway's admin API (--gateway, --key)")
+  .option("--canary <share>", "with --apply: run the patch as a canary on this share of sessions (0..1] instead of making it live")
+  .option("--promote", "make the running canary live for all traffic, then exit")
   .option("--revert <version>", "make an earlier policy version live again (0: the configured overrides), then exit")
   .option("--gateway <url>", "the gateway for --apply/--revert", "http://127.0.0.1:8080")
   .option("--key <key>", "an admin key for --apply/--revert (default: LLMGW_API_KEY)")
   .parse()
-  .opts<{ since: string; out: string; tenant?: string; alpha: string; margin: string; minN: string; correction: string; databaseUrl?: string; schema?: string; apply?: boolean; revert?: string; gateway: string; key?: string }>();
+  .opts<{ since: string; out: string; tenant?: string; alpha: string; margin: string; minN: string; correction: string; databaseUrl?: string; schema?: string; apply?: boolean; canary?: string; promote?: boolean; revert?: string; gateway: string; key?: string }>();
 
 /** The policy admin API: the router stores the version and every replica reloads it. */
-async function policyCall(path: string, body: unknown): Promise<{ version: number; reason: string }> {
+async function policyCall(path: string, body: unknown): Promise<{ version: number; reason: string; canary: { version: number; share: number } | null }> {
   const key = o.key ?? readSettings(process.env).bootstrapApiKey;
   if (!key) throw new Error("--apply/--revert need an admin key (--key or LLMGW_API_KEY)");
   const r = await fetch(`${o.gateway.replace(/\/$/, "")}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
   const text = await r.text();
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${text}`);
-  return JSON.parse(text) as { version: number; reason: string };
+  return JSON.parse(text) as { version: number; reason: string; canary: { version: number; share: number } | null };
+}
+
+const canaryShare = o.canary === undefined ? 0 : Number(o.canary);
+if (!Number.isFinite(canaryShare) || canaryShare < 0 || canaryShare > 1) throw new Error("--canary must be a share in (0, 1]");
+
+if (o.promote) {
+  const live = await policyCall("/v1/llmgw/policy/canary/promote", { reason: "promoted by analyze --promote" });
+  process.stdout.write(`canary promoted: routing policy version ${live.version} is live (${live.reason})\n`);
+  process.exit(0);
 }
 
 if (o.revert !== undefined) {
@@ -106,8 +117,9 @@ try {
   process.stdout.write(`${rows.length} shadow tests since ${since.toISOString()} (${config.routing.shadow.sample_rate * 100}% sampled); ${JSON.stringify(s)}\n`);
   process.stdout.write(`wrote ${files.md}\n      ${files.json}\n      ${files.yaml}\n`);
   if (o.apply) {
-    const live = await policyCall("/v1/llmgw/policy", { yaml: readFileSync(files.yaml, "utf8"), reason: `nightly analysis ${stamp}: ${s.downgrade} downgrade(s), ${s.overrides} override(s)` });
-    process.stdout.write(`applied: routing policy version ${live.version} is live (${live.reason})\n`);
+    const live = await policyCall("/v1/llmgw/policy", { yaml: readFileSync(files.yaml, "utf8"), reason: `nightly analysis ${stamp}: ${s.downgrade} downgrade(s), ${s.overrides} override(s)`, canary_share: canaryShare });
+    if (live.canary) process.stdout.write(`applied as a canary: version ${live.canary.version} routes ${live.canary.share * 100}% of sessions; version ${live.version} stays live (GET /v1/llmgw/policy/canary compares them)\n`);
+    else process.stdout.write(`applied: routing policy version ${live.version} is live (${live.reason})\n`);
   }
 } finally {
   await db.close();

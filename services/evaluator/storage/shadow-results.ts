@@ -1,5 +1,6 @@
 // Shadow test results in PostgreSQL (PGlite embedded), and the daily shadow-spend cap.
 import type { SqlClient } from "#libs/sql/sql-client.ts";
+import { wilsonInterval } from "../domain/analysis/stats.ts";
 import { DEFAULT_DOWNGRADE_POLICY, wilsonLower, type DowngradePolicy, type Finding } from "../domain/downgrade.ts";
 
 export interface ShadowResultRow {
@@ -16,6 +17,32 @@ export interface ShadowResultRow {
   verdicts: unknown[];
   /** Null when the candidate model has no price (unknown, never 0). */
   candidateCostUsd: string | null;
+  /** "down" (default): downgrade evidence; "up": a canary's answer against the live version's model. */
+  direction?: ShadowDirection;
+  policyVersion?: number;
+  policyCanary?: boolean;
+  /** The prompt as the classifier sees it, for `train:router --shadow` (absent when not kept). */
+  input?: ShadowInput;
+}
+
+export type ShadowDirection = "down" | "up";
+
+export interface ShadowInput {
+  messages: { role: string; content: string }[];
+  has_tools: boolean;
+  json_mode: boolean;
+}
+
+/** Pass rate of one policy arm's shadow tests in one direction, with its Wilson 95% interval. */
+export interface PolicyQualityRow {
+  policyVersion: number;
+  canary: boolean;
+  direction: ShadowDirection;
+  tests: number;
+  passes: number;
+  passRate: number;
+  low: number;
+  high: number;
 }
 
 export class ShadowResultStore {
@@ -48,10 +75,14 @@ export class ShadowResultStore {
   async record(row: ShadowResultRow, spend: { day: string; reservedUsd: string } | undefined): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       const r = await tx.query<{ request_id: string }>(
-        `INSERT INTO shadow_results (request_id, candidate_model, tenant_id, category, tier, served_model, ok, score, failures, verdicts, candidate_cost_usd)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::numeric)
+        `INSERT INTO shadow_results (request_id, candidate_model, tenant_id, category, tier, served_model, ok, score, failures, verdicts, candidate_cost_usd, direction, policy_version, policy_canary, input)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::numeric, $12, $13, $14, $15::jsonb)
          ON CONFLICT (request_id, candidate_model) DO NOTHING RETURNING request_id`,
-        [row.requestId, row.candidateModel, row.tenantId, row.category, row.tier, row.servedModel, row.ok, row.score, JSON.stringify(row.failures), JSON.stringify(row.verdicts), row.candidateCostUsd],
+        [
+          row.requestId, row.candidateModel, row.tenantId, row.category, row.tier, row.servedModel, row.ok, row.score,
+          JSON.stringify(row.failures), JSON.stringify(row.verdicts), row.candidateCostUsd, row.direction ?? "down",
+          row.policyVersion ?? 0, row.policyCanary ?? false, row.input ? JSON.stringify(row.input) : null,
+        ],
       );
       if (spend) {
         await tx.query(
@@ -73,7 +104,7 @@ export class ShadowResultStore {
   async report(tenant: string, policy: DowngradePolicy = DEFAULT_DOWNGRADE_POLICY): Promise<Finding[]> {
     const r = await this.sql.query<{ tenant_id: string; category: string; tier: string; served_model: string; candidate_model: string; n: string; passes: string }>(
       `SELECT tenant_id, category, tier, served_model, candidate_model, count(*)::text AS n, count(*) FILTER (WHERE ok)::text AS passes
-       FROM shadow_results WHERE ($1 = '' OR tenant_id = $1)
+       FROM shadow_results WHERE ($1 = '' OR tenant_id = $1) AND direction = 'down'
        GROUP BY tenant_id, category, tier, served_model, candidate_model ORDER BY count(*) DESC`,
       [tenant],
     );
@@ -89,7 +120,7 @@ export class ShadowResultStore {
   async since(from: Date): Promise<(ShadowResultRow & { createdAt: Date })[]> {
     const r = await this.sql.query<{ request_id: string; candidate_model: string; tenant_id: string; category: string; tier: string; served_model: string; ok: boolean; score: number; candidate_cost_usd: string | null; created_at: string }>(
       `SELECT request_id, candidate_model, tenant_id, category, tier, served_model, ok, score, candidate_cost_usd::text AS candidate_cost_usd, created_at::text AS created_at
-       FROM shadow_results WHERE created_at >= $1 ORDER BY created_at`,
+       FROM shadow_results WHERE created_at >= $1 AND direction = 'down' ORDER BY created_at`,
       [from.toISOString()],
     );
     return r.rows.map((x) => ({
@@ -106,5 +137,30 @@ export class ShadowResultStore {
       candidateCostUsd: x.candidate_cost_usd,
       createdAt: new Date(x.created_at),
     }));
+  }
+
+  /** Shadow pass rates per policy arm and direction since a time: a canary's quality beside the live one's. */
+  async policyQuality(from: Date): Promise<PolicyQualityRow[]> {
+    const r = await this.sql.query<{ policy_version: string; policy_canary: boolean; direction: string; n: string; passes: string }>(
+      `SELECT policy_version::text AS policy_version, policy_canary, direction, count(*)::text AS n, count(*) FILTER (WHERE ok)::text AS passes
+       FROM shadow_results WHERE created_at >= $1 GROUP BY policy_version, policy_canary, direction ORDER BY policy_version, policy_canary, direction`,
+      [from.toISOString()],
+    );
+    return r.rows.map((x) => {
+      const tests = Number(x.n);
+      const passes = Number(x.passes);
+      const [low, high] = wilsonInterval(passes, tests);
+      return { policyVersion: Number(x.policy_version), canary: x.policy_canary, direction: x.direction === "up" ? "up" : "down", tests, passes, passRate: tests > 0 ? passes / tests : 0, low, high };
+    });
+  }
+
+  /** Results that kept their prompt, for training the learned router on a tenant's own traffic. */
+  async trainingRows(from: Date, tenant = ""): Promise<{ requestId: string; category: string; tier: string; ok: boolean; input: ShadowInput }[]> {
+    const r = await this.sql.query<{ request_id: string; category: string; tier: string; ok: boolean; input: unknown }>(
+      `SELECT request_id, category, tier, ok, input FROM shadow_results
+       WHERE created_at >= $1 AND direction = 'down' AND input IS NOT NULL AND ($2 = '' OR tenant_id = $2) ORDER BY created_at, request_id`,
+      [from.toISOString(), tenant],
+    );
+    return r.rows.map((x) => ({ requestId: x.request_id, category: x.category, tier: x.tier, ok: x.ok, input: (typeof x.input === "string" ? JSON.parse(x.input) : x.input) as ShadowInput }));
   }
 }

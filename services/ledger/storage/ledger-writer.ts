@@ -25,6 +25,7 @@ const REQUEST_COLS: Col[] = [
   ["batch_savings_usd", "numeric"], ["cache_outcome", "text"], ["cascaded", "bool"], ["escalated", "bool"],
   ["stream", "bool"], ["batch", "bool"], ["latency_ms", "int8"], ["overhead_ms", "float8"],
   ["http_status", "int4"], ["error_code", "text"], ["unpriced", "bool"], ["usage_estimated", "bool"],
+  ["policy_version", "int8"], ["policy_canary", "bool"],
 ];
 
 const CALL_COLS: Col[] = [
@@ -84,6 +85,7 @@ function requestRow(ev: RequestCompleted, c: RequestCost): Array<string | null> 
     c.batchSavingsUsd, ev.cacheOutcome, b(ev.cascaded), b(ev.escalated),
     b(ev.stream), b(ev.batch), ev.latencyMs.toString(), String(ev.overheadMs),
     String(ev.httpStatus), ev.errorCode, b(c.unpriced), b(c.usageEstimated),
+    ev.policyVersion.toString(), b(ev.policyCanary),
   ];
 }
 

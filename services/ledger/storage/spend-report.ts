@@ -2,7 +2,7 @@ import { Decimal } from "decimal.js";
 import { nextUtcMidnight } from "../domain/since.ts";
 import type { SqlClient } from "#libs/sql/sql-client.ts";
 
-export const GROUP_BYS = ["tenant", "key", "model", "tier", "category", "day"] as const;
+export const GROUP_BYS = ["tenant", "key", "model", "tier", "category", "day", "policy"] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];
 
 export interface SpendQuery {
@@ -37,11 +37,14 @@ export interface SpendResult {
 const MONEY = ["cost_usd", "baseline_usd", "savings_usd", "cache_savings_usd", "routing_savings_usd", "cascade_savings_usd", "batch_savings_usd"] as const;
 const COUNTS = ["requests", "unpriced_requests", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens"] as const;
 
-const ROLLUP_GROUP: Record<GroupBy, string> = {
+type RollupGroupBy = Exclude<GroupBy, "policy">;
+const ROLLUP_GROUP: Record<RollupGroupBy, string> = {
   tenant: "tenant_id", key: "key_id", model: "model", tier: "tier", category: "category", day: "day::text",
 };
 const RAW_GROUP: Record<GroupBy, string> = {
   ...ROLLUP_GROUP, day: "((completed_at AT TIME ZONE 'UTC')::date)::text",
+  // "<version>:live" or "<version>:canary": a canary's cost beside the live version's.
+  policy: "policy_version::text || CASE WHEN policy_canary THEN ':canary' ELSE ':live' END",
 };
 
 const RAW_MEASURES = `1 AS requests, CASE WHEN unpriced THEN 1 ELSE 0 END AS unpriced_requests, input_tokens,
@@ -60,6 +63,7 @@ export class SpendReport {
   constructor(private readonly sql: SqlClient) {}
 
   async query(q: SpendQuery): Promise<SpendResult> {
+    if (q.groupBy === "policy") return this.queryRaw(q, RAW_GROUP.policy);
     const groupBy = q.groupBy;
     const firstDay = nextUtcMidnight(q.since);
     const params: unknown[] = [firstDay.toISOString().slice(0, 10), q.since.toISOString(), firstDay.toISOString()];
@@ -82,6 +86,21 @@ FROM src GROUP BY g ORDER BY ${groupBy === "day" ? "g" : "sum(cost_usd) DESC, g"
     const { rows } = await this.sql.query<RawRow>(sql, params);
     const out = rows.map(toRow);
     return { total: sumRows(out), rows: groupBy ? out : [] };
+  }
+
+  /** Groups the rollup does not keep (policy arms) come from the requests table alone: short windows. */
+  private async queryRaw(q: SpendQuery, group: string): Promise<SpendResult> {
+    const params: unknown[] = [q.since.toISOString()];
+    let tenantFilter = "";
+    if (q.tenantId !== undefined) {
+      params.push(q.tenantId);
+      tenantFilter = ` AND tenant_id = $${params.length}`;
+    }
+    const sql = `
+WITH src AS (SELECT ${group} AS g, ${RAW_MEASURES} FROM requests WHERE completed_at >= $1::timestamptz${tenantFilter})
+SELECT g, ${[...COUNTS, ...MONEY].map((c) => `sum(${c})::text AS ${c}`).join(", ")} FROM src GROUP BY g ORDER BY g`;
+    const out = (await this.sql.query<RawRow>(sql, params)).rows.map(toRow);
+    return { total: sumRows(out), rows: out };
   }
 }
 

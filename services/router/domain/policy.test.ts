@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig, parseConfig } from "#libs/config/load.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
+import type { RoutingOverride } from "#libs/config/routing-overrides.ts";
+import type { PolicyArm } from "./canary-arm.ts";
 import { modelViews } from "./models.ts";
 import { decide, type PolicyDeps } from "./policy.ts";
 import { SessionStore } from "./sessions.ts";
@@ -82,7 +84,7 @@ describe("routing policy", () => {
 describe("shadow sampling", () => {
   const withShadow = (rate: number, candidates = 1) => {
     const c = structuredClone(config);
-    c.routing.shadow = { sample_rate: rate, tiers: ["HIGH"], candidates, daily_cap_usd: 5, exclude_tenants: ["eu-only"] };
+    c.routing.shadow = { sample_rate: rate, tiers: ["HIGH"], candidates, daily_cap_usd: 5, exclude_tenants: ["eu-only"], store_inputs: true };
     return c;
   };
   const at = (rate: number, draw: number, patch: Partial<RouteInput> = {}, candidates = 1) =>
@@ -154,5 +156,36 @@ describe("routing overrides", () => {
       { category: "qa", tier: "HIGH", use: "gpt-4.1-nano" },
     ];
     expect(() => parseConfig(raw)).toThrow(/duplicate override/);
+  });
+});
+
+describe("canary arm", () => {
+  const downgrade: RoutingOverride[] = [{ category: "qa", tier: "HIGH", instead_of: "gpt-4o", use: "gpt-4o-mini", reason: "" }];
+  const route = (canary: boolean, draw: number, rate = 0.5) => {
+    const c = structuredClone(config);
+    c.routing.canary = { shadow_rate: rate };
+    return decide(
+      { ...base, tier: "HIGH", category: "qa", sessionId: "s1", tenantId: "t1" },
+      { ...deps(), config: c, random: () => draw, arm: (): PolicyArm => (canary ? { version: 7, canary: true, overrides: downgrade } : { version: 3, canary: false, overrides: [] }) },
+    );
+  };
+
+  it("routes by the arm's overrides and names the arm's version", () => {
+    const live = route(false, 0.9);
+    expect(live.candidates[0]?.id).toBe("gpt-4o");
+    expect(live.policy).toEqual({ version: 3, canary: false });
+    const canary = route(true, 0.9);
+    expect(canary.candidates[0]?.id).toBe("gpt-4o-mini");
+    expect(canary.policy).toEqual({ version: 7, canary: true });
+    expect(canary.reasons.join("\n")).toContain("canary v7 override qa/HIGH: gpt-4o -> gpt-4o-mini");
+    expect(canary.shadow).toEqual([]);
+  });
+
+  it("samples a canary's downgrade for an upward check against the live version's model", () => {
+    const d = route(true, 0.1);
+    expect(d.shadowUpward).toBe(true);
+    expect(d.shadow.map((m) => m.id)).toEqual(["gpt-4o"]);
+    expect(route(true, 0.1, 0).shadow).toEqual([]);
+    expect(route(false, 0.1).shadowUpward).toBeUndefined();
   });
 });

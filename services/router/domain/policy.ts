@@ -4,6 +4,7 @@ import type { Strategy } from "#libs/config/closed-sets.ts";
 import type { RoutingOverride } from "#libs/config/routing-overrides.ts";
 import type { Config } from "#libs/config/schema.ts";
 import { TIER_NAMES, type TierName } from "#libs/rpc/tier.ts";
+import type { PolicyArm } from "./canary-arm.ts";
 import { maxTier, type SessionStore } from "./sessions.ts";
 import { orderBy } from "./strategies.ts";
 import type { BreakerState, ModelView, RouteDecision, RouteInput } from "./types.ts";
@@ -17,6 +18,8 @@ export interface PolicyDeps {
   random?: () => number;
   /** The overrides in force (the live policy version); default: the configured ones. */
   overrides?: () => readonly RoutingOverride[];
+  /** The policy arm of a request (live version, or a canary on trial); default: `overrides`. */
+  arm?: (tenantId: string, sessionId: string, requestId: string) => PolicyArm;
 }
 
 export function isAlias(config: Config, model: string): boolean {
@@ -135,14 +138,17 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   // A reviewed, shadow-tested exception for this category and tier puts its model first (the
   // usual candidates stay as fallbacks); the evidence stands in for the cascade's check.
   const served = candidates[0]?.id;
-  const ov = (deps.overrides?.() ?? config.routing.overrides).find((o) => o.category === input.category && o.tier === firstTier && (o.instead_of === undefined || o.instead_of === served));
+  const arm: PolicyArm = deps.arm?.(input.tenantId ?? "", input.sessionId, input.requestId ?? "") ?? { version: 0, canary: false, overrides: deps.overrides?.() ?? config.routing.overrides };
+  let canaryDowngrade: ModelView | undefined;
+  const ov = arm.overrides.find((o) => o.category === input.category && o.tier === firstTier && (o.instead_of === undefined || o.instead_of === served));
   if (ov && served !== undefined && ov.use !== served) {
     const m = models.get(ov.use);
     const why: string[] = [];
     if (m && capable(m, why)) {
+      if (arm.canary) canaryDowngrade = candidates[0];
       candidates = [m, ...candidates.filter((c) => c.id !== m.id)];
       doCascade = false;
-      reasons.push(`override ${ov.category}/${ov.tier}: ${served} -> ${m.id}${ov.evidence ? ` (shadow-tested: ${ov.evidence.passes}/${ov.evidence.n} agreed)` : ""}`);
+      reasons.push(`${arm.canary ? `canary v${arm.version} ` : ""}override ${ov.category}/${ov.tier}: ${served} -> ${m.id}${ov.evidence ? ` (shadow-tested: ${ov.evidence.passes}/${ov.evidence.n} agreed)` : ""}`);
     } else {
       reasons.push(`override ${ov.category}/${ov.tier} -> ${ov.use} not applied (${why.join("; ") || "unknown model"})`);
     }
@@ -157,14 +163,20 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   let shadow: ModelView[] = [];
   const lower = TIER_NAMES[TIER_NAMES.indexOf(firstTier) - 1];
   const excluded = input.tenantId !== undefined && sh.exclude_tenants.includes(input.tenantId);
-  if (lower && !excluded && sh.sample_rate > 0 && sh.tiers.includes(firstTier) && candidates.length > 0 && (deps.random ?? Math.random)() < sh.sample_rate) {
+  const random = deps.random ?? Math.random;
+  // A canary's downgrade is checked the other way round: its answer against the live version's model.
+  if (canaryDowngrade && !excluded && random() < config.routing.canary.shadow_rate) {
+    reasons.push(`canary check on ${canaryDowngrade.id}`);
+    return { candidates, tier: firstTier, cascade: false, escalation: [], reasons, referenceModel: config.routing.reference_model, shadow: [canaryDowngrade], shadowUpward: true, policy: { version: arm.version, canary: arm.canary } };
+  }
+  if (lower && !excluded && sh.sample_rate > 0 && sh.tiers.includes(firstTier) && candidates.length > 0 && random() < sh.sample_rate) {
     const lowerIds = new Set(idsOf(config, lower));
     shadow = pick(lower)
       .list.filter((m) => lowerIds.has(m.id) && m.id !== candidates[0]?.id)
       .slice(0, sh.candidates);
     if (shadow.length > 0) reasons.push(`shadow test on ${shadow.map((m) => m.id).join(",")}`);
   }
-  return { candidates, tier: firstTier, cascade: doCascade, escalation: doCascade ? escalation : [], reasons, referenceModel: config.routing.reference_model, shadow, ...refusalOf(candidates.length > 0, misfit, input) };
+  return { candidates, tier: firstTier, cascade: doCascade, escalation: doCascade ? escalation : [], reasons, referenceModel: config.routing.reference_model, shadow, policy: { version: arm.version, canary: arm.canary }, ...refusalOf(candidates.length > 0, misfit, input) };
 }
 
 /** Why no model can take the request, most actionable first; nothing when one can. */

@@ -14,6 +14,8 @@ export interface RouteInput {
   sessionId: string;
   /** The caller's tenant ("" when unknown): some tenants are never shadow-tested. */
   tenantId?: string;
+  /** Places a request without a session in a canary arm. */
+  requestId?: string;
   strategy: Strategy | "";
   budgetState: BudgetState | "";
   stream: boolean;
@@ -41,6 +43,10 @@ export interface RouteDecision {
   referenceModel: string;
   /** Sampled for a shadow test: cheaper models to replay the request on (else empty). */
   shadow: ModelView[];
+  /** The shadow candidate is the stronger model the live policy would have used (a canary's check). */
+  shadowUpward?: boolean;
+  /** The policy version whose overrides decided, and whether it was the canary arm. */
+  policy?: { version: number; canary: boolean };
   /** Set when no model can take the request: an OpenAI error code the client gets as a 400. */
   refusal?: { code: "context_length_exceeded" | "unsupported_capability" | "no_capable_model" | "model_not_found"; param: string; message: string };
 }

@@ -11,6 +11,15 @@ export interface LivePolicy {
   changedAt: string;
 }
 
+/** A version on trial beside the live one. */
+export interface CanaryPolicy {
+  version: number;
+  share: number;
+  overrides: RoutingOverride[];
+  reason: string;
+  startedAt: string;
+}
+
 export interface PolicyVersionInfo {
   version: number;
   reason: string;
@@ -30,6 +39,50 @@ export class PolicyStore {
     if (!row) return undefined;
     const overrides = typeof row.overrides === "string" ? (JSON.parse(row.overrides) as unknown) : row.overrides;
     return { version: Number(row.version), overrides: routingOverridesSchema.parse(overrides), reason: row.reason, changedAt: row.changed_at };
+  }
+
+  async canary(): Promise<CanaryPolicy | undefined> {
+    const r = await this.sql.query<{ version: string; share: number; overrides: unknown; reason: string; started_at: string }>(
+      `SELECT c.version::text AS version, c.share, v.overrides, c.reason, c.started_at::text AS started_at
+       FROM routing_policy_canary c JOIN routing_policy_versions v ON v.version = c.version WHERE c.id = 1`,
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const overrides = typeof row.overrides === "string" ? (JSON.parse(row.overrides) as unknown) : row.overrides;
+    return { version: Number(row.version), share: Number(row.share), overrides: routingOverridesSchema.parse(overrides), reason: row.reason, startedAt: row.started_at };
+  }
+
+  /** Stores a version and puts it on trial for `share` of the sessions; the live version is unchanged. */
+  async startCanary(overrides: readonly RoutingOverride[], share: number, reason: string): Promise<number> {
+    return this.sql.transaction(async (tx) => {
+      const v = await tx.query<{ version: string }>("INSERT INTO routing_policy_versions (overrides, reason) VALUES ($1::jsonb, $2) RETURNING version::text AS version", [JSON.stringify(overrides), reason]);
+      const version = Number(v.rows[0]?.version);
+      await tx.query(
+        "INSERT INTO routing_policy_canary (id, version, share, reason, started_at) VALUES (1, $1, $2, $3, now()) ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, share = EXCLUDED.share, reason = EXCLUDED.reason, started_at = now()",
+        [version, share, reason],
+      );
+      return version;
+    });
+  }
+
+  /** The canary version becomes live for everyone; false when no canary runs. */
+  async promoteCanary(reason: string): Promise<number | undefined> {
+    return this.sql.transaction(async (tx) => {
+      const c = await tx.query<{ version: string }>("DELETE FROM routing_policy_canary WHERE id = 1 RETURNING version::text AS version");
+      const version = c.rows[0] ? Number(c.rows[0].version) : undefined;
+      if (version === undefined) return undefined;
+      await tx.query(
+        "INSERT INTO routing_policy_live (id, version, reason, changed_at) VALUES (1, $1, $2, now()) ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, reason = EXCLUDED.reason, changed_at = now()",
+        [version, reason],
+      );
+      return version;
+    });
+  }
+
+  /** Ends the trial; the stored version stays in the history. */
+  async stopCanary(): Promise<boolean> {
+    const r = await this.sql.query<{ version: string }>("DELETE FROM routing_policy_canary WHERE id = 1 RETURNING version::text AS version");
+    return r.rows.length > 0;
   }
 
   async apply(overrides: readonly RoutingOverride[], reason: string): Promise<number> {

@@ -12,7 +12,100 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/evaluator/v1/evaluator.proto.
  */
 export const file_llmgw_evaluator_v1_evaluator: GenFile = /*@__PURE__*/
-  fileDesc("CiJsbG1ndy9ldmFsdWF0b3IvdjEvZXZhbHVhdG9yLnByb3RvEhJsbG1ndy5ldmFsdWF0b3IudjEihgEKD0V2YWx1YXRlUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0EhQKDHJlcXVlc3RfanNvbhgCIAEoDBITCgthbnN3ZXJfanNvbhgDIAEoDBIWCg5yZWZlcmVuY2VfanNvbhgEIAEoDCI/ChBFdmFsdWF0ZVJlc3BvbnNlEgoKAm9rGAEgASgIEg0KBXNjb3JlGAIgASgBEhAKCGZhaWx1cmVzGAMgAygJIi4KGUdldERvd25ncmFkZVJlcG9ydFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIlQKGkdldERvd25ncmFkZVJlcG9ydFJlc3BvbnNlEjYKCGZpbmRpbmdzGAEgAygLMiQubGxtZ3cuZXZhbHVhdG9yLnYxLkRvd25ncmFkZUZpbmRpbmcioQEKEERvd25ncmFkZUZpbmRpbmcSEAoIY2F0ZWdvcnkYASABKAkSIwoEdGllchgCIAEoDjIVLmxsbWd3LmNvbW1vbi52MS5UaWVyEhIKCmZyb21fbW9kZWwYAyABKAkSEAoIdG9fbW9kZWwYBCABKAkSDwoHc2FtcGxlcxgFIAEoAxIRCglwYXNzX3JhdGUYBiABKAESDAoEc2FmZRgHIAEoCDLeAQoQRXZhbHVhdG9yU2VydmljZRJVCghFdmFsdWF0ZRIjLmxsbWd3LmV2YWx1YXRvci52MS5FdmFsdWF0ZVJlcXVlc3QaJC5sbG1ndy5ldmFsdWF0b3IudjEuRXZhbHVhdGVSZXNwb25zZRJzChJHZXREb3duZ3JhZGVSZXBvcnQSLS5sbG1ndy5ldmFsdWF0b3IudjEuR2V0RG93bmdyYWRlUmVwb3J0UmVxdWVzdBouLmxsbWd3LmV2YWx1YXRvci52MS5HZXREb3duZ3JhZGVSZXBvcnRSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+  fileDesc("CiJsbG1ndy9ldmFsdWF0b3IvdjEvZXZhbHVhdG9yLnByb3RvEhJsbG1ndy5ldmFsdWF0b3IudjEiKAoXR2V0UG9saWN5UXVhbGl0eVJlcXVlc3QSDQoFc2luY2UYASABKAkiTgoYR2V0UG9saWN5UXVhbGl0eVJlc3BvbnNlEjIKBHJvd3MYASADKAsyJC5sbG1ndy5ldmFsdWF0b3IudjEuUG9saWN5UXVhbGl0eVJvdyKaAQoQUG9saWN5UXVhbGl0eVJvdxIWCg5wb2xpY3lfdmVyc2lvbhgBIAEoAxIOCgZjYW5hcnkYAiABKAgSEQoJZGlyZWN0aW9uGAMgASgJEg0KBXRlc3RzGAQgASgDEg4KBnBhc3NlcxgFIAEoAxIRCglwYXNzX3JhdGUYBiABKAESCwoDbG93GAcgASgBEgwKBGhpZ2gYCCABKAEihgEKD0V2YWx1YXRlUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0EhQKDHJlcXVlc3RfanNvbhgCIAEoDBITCgthbnN3ZXJfanNvbhgDIAEoDBIWCg5yZWZlcmVuY2VfanNvbhgEIAEoDCI/ChBFdmFsdWF0ZVJlc3BvbnNlEgoKAm9rGAEgASgIEg0KBXNjb3JlGAIgASgBEhAKCGZhaWx1cmVzGAMgAygJIi4KGUdldERvd25ncmFkZVJlcG9ydFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIlQKGkdldERvd25ncmFkZVJlcG9ydFJlc3BvbnNlEjYKCGZpbmRpbmdzGAEgAygLMiQubGxtZ3cuZXZhbHVhdG9yLnYxLkRvd25ncmFkZUZpbmRpbmcioQEKEERvd25ncmFkZUZpbmRpbmcSEAoIY2F0ZWdvcnkYASABKAkSIwoEdGllchgCIAEoDjIVLmxsbWd3LmNvbW1vbi52MS5UaWVyEhIKCmZyb21fbW9kZWwYAyABKAkSEAoIdG9fbW9kZWwYBCABKAkSDwoHc2FtcGxlcxgFIAEoAxIRCglwYXNzX3JhdGUYBiABKAESDAoEc2FmZRgHIAEoCDLNAgoQRXZhbHVhdG9yU2VydmljZRJVCghFdmFsdWF0ZRIjLmxsbWd3LmV2YWx1YXRvci52MS5FdmFsdWF0ZVJlcXVlc3QaJC5sbG1ndy5ldmFsdWF0b3IudjEuRXZhbHVhdGVSZXNwb25zZRJzChJHZXREb3duZ3JhZGVSZXBvcnQSLS5sbG1ndy5ldmFsdWF0b3IudjEuR2V0RG93bmdyYWRlUmVwb3J0UmVxdWVzdBouLmxsbWd3LmV2YWx1YXRvci52MS5HZXREb3duZ3JhZGVSZXBvcnRSZXNwb25zZRJtChBHZXRQb2xpY3lRdWFsaXR5EisubGxtZ3cuZXZhbHVhdG9yLnYxLkdldFBvbGljeVF1YWxpdHlSZXF1ZXN0GiwubGxtZ3cuZXZhbHVhdG9yLnYxLkdldFBvbGljeVF1YWxpdHlSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+
+/**
+ * @generated from message llmgw.evaluator.v1.GetPolicyQualityRequest
+ */
+export type GetPolicyQualityRequest = Message<"llmgw.evaluator.v1.GetPolicyQualityRequest"> & {
+  /**
+   * ISO-8601 timestamp.
+   *
+   * @generated from field: string since = 1;
+   */
+  since: string;
+};
+
+/**
+ * Describes the message llmgw.evaluator.v1.GetPolicyQualityRequest.
+ * Use `create(GetPolicyQualityRequestSchema)` to create a new message.
+ */
+export const GetPolicyQualityRequestSchema: GenMessage<GetPolicyQualityRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 0);
+
+/**
+ * @generated from message llmgw.evaluator.v1.GetPolicyQualityResponse
+ */
+export type GetPolicyQualityResponse = Message<"llmgw.evaluator.v1.GetPolicyQualityResponse"> & {
+  /**
+   * @generated from field: repeated llmgw.evaluator.v1.PolicyQualityRow rows = 1;
+   */
+  rows: PolicyQualityRow[];
+};
+
+/**
+ * Describes the message llmgw.evaluator.v1.GetPolicyQualityResponse.
+ * Use `create(GetPolicyQualityResponseSchema)` to create a new message.
+ */
+export const GetPolicyQualityResponseSchema: GenMessage<GetPolicyQualityResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 1);
+
+/**
+ * @generated from message llmgw.evaluator.v1.PolicyQualityRow
+ */
+export type PolicyQualityRow = Message<"llmgw.evaluator.v1.PolicyQualityRow"> & {
+  /**
+   * @generated from field: int64 policy_version = 1;
+   */
+  policyVersion: bigint;
+
+  /**
+   * @generated from field: bool canary = 2;
+   */
+  canary: boolean;
+
+  /**
+   * "down": a cheaper candidate against the served answer; "up": the served answer against the
+   * model the live policy would have used.
+   *
+   * @generated from field: string direction = 3;
+   */
+  direction: string;
+
+  /**
+   * @generated from field: int64 tests = 4;
+   */
+  tests: bigint;
+
+  /**
+   * @generated from field: int64 passes = 5;
+   */
+  passes: bigint;
+
+  /**
+   * @generated from field: double pass_rate = 6;
+   */
+  passRate: number;
+
+  /**
+   * Wilson 95% interval of the pass rate.
+   *
+   * @generated from field: double low = 7;
+   */
+  low: number;
+
+  /**
+   * @generated from field: double high = 8;
+   */
+  high: number;
+};
+
+/**
+ * Describes the message llmgw.evaluator.v1.PolicyQualityRow.
+ * Use `create(PolicyQualityRowSchema)` to create a new message.
+ */
+export const PolicyQualityRowSchema: GenMessage<PolicyQualityRow> = /*@__PURE__*/
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 2);
 
 /**
  * @generated from message llmgw.evaluator.v1.EvaluateRequest
@@ -48,7 +141,7 @@ export type EvaluateRequest = Message<"llmgw.evaluator.v1.EvaluateRequest"> & {
  * Use `create(EvaluateRequestSchema)` to create a new message.
  */
 export const EvaluateRequestSchema: GenMessage<EvaluateRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 0);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 3);
 
 /**
  * @generated from message llmgw.evaluator.v1.EvaluateResponse
@@ -75,7 +168,7 @@ export type EvaluateResponse = Message<"llmgw.evaluator.v1.EvaluateResponse"> & 
  * Use `create(EvaluateResponseSchema)` to create a new message.
  */
 export const EvaluateResponseSchema: GenMessage<EvaluateResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 1);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 4);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetDowngradeReportRequest
@@ -92,7 +185,7 @@ export type GetDowngradeReportRequest = Message<"llmgw.evaluator.v1.GetDowngrade
  * Use `create(GetDowngradeReportRequestSchema)` to create a new message.
  */
 export const GetDowngradeReportRequestSchema: GenMessage<GetDowngradeReportRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 2);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 5);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetDowngradeReportResponse
@@ -109,7 +202,7 @@ export type GetDowngradeReportResponse = Message<"llmgw.evaluator.v1.GetDowngrad
  * Use `create(GetDowngradeReportResponseSchema)` to create a new message.
  */
 export const GetDowngradeReportResponseSchema: GenMessage<GetDowngradeReportResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 3);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 6);
 
 /**
  * @generated from message llmgw.evaluator.v1.DowngradeFinding
@@ -156,7 +249,7 @@ export type DowngradeFinding = Message<"llmgw.evaluator.v1.DowngradeFinding"> & 
  * Use `create(DowngradeFindingSchema)` to create a new message.
  */
 export const DowngradeFindingSchema: GenMessage<DowngradeFinding> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 4);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 7);
 
 /**
  * Scores answers (shadow tests) and reports where a cheaper model is safe.
@@ -179,6 +272,16 @@ export const EvaluatorService: GenService<{
     methodKind: "unary";
     input: typeof GetDowngradeReportRequestSchema;
     output: typeof GetDowngradeReportResponseSchema;
+  },
+  /**
+   * Shadow-test pass rates per routing policy arm since a time: a canary's measured quality.
+   *
+   * @generated from rpc llmgw.evaluator.v1.EvaluatorService.GetPolicyQuality
+   */
+  getPolicyQuality: {
+    methodKind: "unary";
+    input: typeof GetPolicyQualityRequestSchema;
+    output: typeof GetPolicyQualityResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_evaluator_v1_evaluator, 0);

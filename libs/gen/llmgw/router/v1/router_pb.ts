@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/router/v1/router.proto.
  */
 export const file_llmgw_router_v1_router: GenFile = /*@__PURE__*/
-  fileDesc("ChxsbG1ndy9yb3V0ZXIvdjEvcm91dGVyLnByb3RvEg9sbG1ndy5yb3V0ZXIudjEiEgoQR2V0UG9saWN5UmVxdWVzdCI8ChJBcHBseVBvbGljeVJlcXVlc3QSFgoOb3ZlcnJpZGVzX2pzb24YASABKAkSDgoGcmVhc29uGAIgASgJIjYKE1JldmVydFBvbGljeVJlcXVlc3QSDwoHdmVyc2lvbhgBIAEoAxIOCgZyZWFzb24YAiABKAkiQQoRR2V0UG9saWN5UmVzcG9uc2USLAoGcG9saWN5GAEgASgLMhwubGxtZ3cucm91dGVyLnYxLlBvbGljeVN0YXRlIkMKE0FwcGx5UG9saWN5UmVzcG9uc2USLAoGcG9saWN5GAEgASgLMhwubGxtZ3cucm91dGVyLnYxLlBvbGljeVN0YXRlIkQKFFJldmVydFBvbGljeVJlc3BvbnNlEiwKBnBvbGljeRgBIAEoCzIcLmxsbWd3LnJvdXRlci52MS5Qb2xpY3lTdGF0ZSKLAQoLUG9saWN5U3RhdGUSDwoHdmVyc2lvbhgBIAEoAxIWCg5vdmVycmlkZXNfanNvbhgCIAEoCRIOCgZyZWFzb24YAyABKAkSEgoKY2hhbmdlZF9hdBgEIAEoCRIvCgdoaXN0b3J5GAUgAygLMh4ubGxtZ3cucm91dGVyLnYxLlBvbGljeVZlcnNpb24iVwoNUG9saWN5VmVyc2lvbhIPCgd2ZXJzaW9uGAEgASgDEg4KBnJlYXNvbhgCIAEoCRISCgpjcmVhdGVkX2F0GAMgASgJEhEKCW92ZXJyaWRlcxgEIAEoBSKlAgoMUm91dGVSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSFwoPcmVxdWVzdGVkX21vZGVsGAIgASgJEiMKBHRpZXIYAyABKA4yFS5sbG1ndy5jb21tb24udjEuVGllchIQCghjYXRlZ29yeRgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSEgoKbWF4X3Rva2VucxgGIAEoBRIdChVyZXF1aXJlZF9jYXBhYmlsaXRpZXMYByADKAkSEgoKc2Vzc2lvbl9pZBgIIAEoCRIQCghzdHJhdGVneRgJIAEoCRIOCgZzdHJlYW0YCiABKAgSFAoMYnVkZ2V0X3N0YXRlGAsgASgJIoYCCg1Sb3V0ZVJlc3BvbnNlEi4KCmNhbmRpZGF0ZXMYASADKAsyGi5sbG1ndy5jb21tb24udjEuQ2FuZGlkYXRlEiMKBHRpZXIYAiABKA4yFS5sbG1ndy5jb21tb24udjEuVGllchIPCgdjYXNjYWRlGAMgASgIEi4KCmVzY2FsYXRpb24YBCADKAsyGi5sbG1ndy5jb21tb24udjEuQ2FuZGlkYXRlEg8KB3JlYXNvbnMYBSADKAkSFwoPcmVmZXJlbmNlX21vZGVsGAYgASgJEjUKEXNoYWRvd19jYW5kaWRhdGVzGAcgAygLMhoubGxtZ3cuY29tbW9uLnYxLkNhbmRpZGF0ZSITChFMaXN0TW9kZWxzUmVxdWVzdCJAChJMaXN0TW9kZWxzUmVzcG9uc2USKgoGbW9kZWxzGAEgAygLMhoubGxtZ3cucm91dGVyLnYxLk1vZGVsSW5mbyJmCglNb2RlbEluZm8SCgoCaWQYASABKAkSEAoIb3duZWRfYnkYAiABKAkSFgoOY29udGV4dF93aW5kb3cYAyABKAMSFAoMY2FwYWJpbGl0aWVzGAQgAygJEg0KBWFsaWFzGAUgASgIMrkDCg1Sb3V0ZXJTZXJ2aWNlEkYKBVJvdXRlEh0ubGxtZ3cucm91dGVyLnYxLlJvdXRlUmVxdWVzdBoeLmxsbWd3LnJvdXRlci52MS5Sb3V0ZVJlc3BvbnNlElUKCkxpc3RNb2RlbHMSIi5sbG1ndy5yb3V0ZXIudjEuTGlzdE1vZGVsc1JlcXVlc3QaIy5sbG1ndy5yb3V0ZXIudjEuTGlzdE1vZGVsc1Jlc3BvbnNlElIKCUdldFBvbGljeRIhLmxsbWd3LnJvdXRlci52MS5HZXRQb2xpY3lSZXF1ZXN0GiIubGxtZ3cucm91dGVyLnYxLkdldFBvbGljeVJlc3BvbnNlElgKC0FwcGx5UG9saWN5EiMubGxtZ3cucm91dGVyLnYxLkFwcGx5UG9saWN5UmVxdWVzdBokLmxsbWd3LnJvdXRlci52MS5BcHBseVBvbGljeVJlc3BvbnNlElsKDFJldmVydFBvbGljeRIkLmxsbWd3LnJvdXRlci52MS5SZXZlcnRQb2xpY3lSZXF1ZXN0GiUubGxtZ3cucm91dGVyLnYxLlJldmVydFBvbGljeVJlc3BvbnNlYgZwcm90bzM", [file_llmgw_common_v1_common]);
+  fileDesc("ChxsbG1ndy9yb3V0ZXIvdjEvcm91dGVyLnByb3RvEg9sbG1ndy5yb3V0ZXIudjEiEgoQR2V0UG9saWN5UmVxdWVzdCJSChJBcHBseVBvbGljeVJlcXVlc3QSFgoOb3ZlcnJpZGVzX2pzb24YASABKAkSDgoGcmVhc29uGAIgASgJEhQKDGNhbmFyeV9zaGFyZRgDIAEoASImChRQcm9tb3RlQ2FuYXJ5UmVxdWVzdBIOCgZyZWFzb24YASABKAkiRQoVUHJvbW90ZUNhbmFyeVJlc3BvbnNlEiwKBnBvbGljeRgBIAEoCzIcLmxsbWd3LnJvdXRlci52MS5Qb2xpY3lTdGF0ZSIjChFTdG9wQ2FuYXJ5UmVxdWVzdBIOCgZyZWFzb24YASABKAkiQgoSU3RvcENhbmFyeVJlc3BvbnNlEiwKBnBvbGljeRgBIAEoCzIcLmxsbWd3LnJvdXRlci52MS5Qb2xpY3lTdGF0ZSI2ChNSZXZlcnRQb2xpY3lSZXF1ZXN0Eg8KB3ZlcnNpb24YASABKAMSDgoGcmVhc29uGAIgASgJIkEKEUdldFBvbGljeVJlc3BvbnNlEiwKBnBvbGljeRgBIAEoCzIcLmxsbWd3LnJvdXRlci52MS5Qb2xpY3lTdGF0ZSJDChNBcHBseVBvbGljeVJlc3BvbnNlEiwKBnBvbGljeRgBIAEoCzIcLmxsbWd3LnJvdXRlci52MS5Qb2xpY3lTdGF0ZSJEChRSZXZlcnRQb2xpY3lSZXNwb25zZRIsCgZwb2xpY3kYASABKAsyHC5sbG1ndy5yb3V0ZXIudjEuUG9saWN5U3RhdGUiugEKC1BvbGljeVN0YXRlEg8KB3ZlcnNpb24YASABKAMSFgoOb3ZlcnJpZGVzX2pzb24YAiABKAkSDgoGcmVhc29uGAMgASgJEhIKCmNoYW5nZWRfYXQYBCABKAkSLwoHaGlzdG9yeRgFIAMoCzIeLmxsbWd3LnJvdXRlci52MS5Qb2xpY3lWZXJzaW9uEi0KBmNhbmFyeRgGIAEoCzIdLmxsbWd3LnJvdXRlci52MS5Qb2xpY3lDYW5hcnkiagoMUG9saWN5Q2FuYXJ5Eg8KB3ZlcnNpb24YASABKAMSDQoFc2hhcmUYAiABKAESFgoOb3ZlcnJpZGVzX2pzb24YAyABKAkSDgoGcmVhc29uGAQgASgJEhIKCnN0YXJ0ZWRfYXQYBSABKAkiVwoNUG9saWN5VmVyc2lvbhIPCgd2ZXJzaW9uGAEgASgDEg4KBnJlYXNvbhgCIAEoCRISCgpjcmVhdGVkX2F0GAMgASgJEhEKCW92ZXJyaWRlcxgEIAEoBSKlAgoMUm91dGVSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSFwoPcmVxdWVzdGVkX21vZGVsGAIgASgJEiMKBHRpZXIYAyABKA4yFS5sbG1ndy5jb21tb24udjEuVGllchIQCghjYXRlZ29yeRgEIAEoCRIUCgxpbnB1dF90b2tlbnMYBSABKAMSEgoKbWF4X3Rva2VucxgGIAEoBRIdChVyZXF1aXJlZF9jYXBhYmlsaXRpZXMYByADKAkSEgoKc2Vzc2lvbl9pZBgIIAEoCRIQCghzdHJhdGVneRgJIAEoCRIOCgZzdHJlYW0YCiABKAgSFAoMYnVkZ2V0X3N0YXRlGAsgASgJIswCCg1Sb3V0ZVJlc3BvbnNlEi4KCmNhbmRpZGF0ZXMYASADKAsyGi5sbG1ndy5jb21tb24udjEuQ2FuZGlkYXRlEiMKBHRpZXIYAiABKA4yFS5sbG1ndy5jb21tb24udjEuVGllchIPCgdjYXNjYWRlGAMgASgIEi4KCmVzY2FsYXRpb24YBCADKAsyGi5sbG1ndy5jb21tb24udjEuQ2FuZGlkYXRlEg8KB3JlYXNvbnMYBSADKAkSFwoPcmVmZXJlbmNlX21vZGVsGAYgASgJEjUKEXNoYWRvd19jYW5kaWRhdGVzGAcgAygLMhoubGxtZ3cuY29tbW9uLnYxLkNhbmRpZGF0ZRIWCg5wb2xpY3lfdmVyc2lvbhgIIAEoAxIVCg1wb2xpY3lfY2FuYXJ5GAkgASgIEhUKDXNoYWRvd191cHdhcmQYCiABKAgiEwoRTGlzdE1vZGVsc1JlcXVlc3QiQAoSTGlzdE1vZGVsc1Jlc3BvbnNlEioKBm1vZGVscxgBIAMoCzIaLmxsbWd3LnJvdXRlci52MS5Nb2RlbEluZm8iZgoJTW9kZWxJbmZvEgoKAmlkGAEgASgJEhAKCG93bmVkX2J5GAIgASgJEhYKDmNvbnRleHRfd2luZG93GAMgASgDEhQKDGNhcGFiaWxpdGllcxgEIAMoCRINCgVhbGlhcxgFIAEoCDLwBAoNUm91dGVyU2VydmljZRJGCgVSb3V0ZRIdLmxsbWd3LnJvdXRlci52MS5Sb3V0ZVJlcXVlc3QaHi5sbG1ndy5yb3V0ZXIudjEuUm91dGVSZXNwb25zZRJVCgpMaXN0TW9kZWxzEiIubGxtZ3cucm91dGVyLnYxLkxpc3RNb2RlbHNSZXF1ZXN0GiMubGxtZ3cucm91dGVyLnYxLkxpc3RNb2RlbHNSZXNwb25zZRJSCglHZXRQb2xpY3kSIS5sbG1ndy5yb3V0ZXIudjEuR2V0UG9saWN5UmVxdWVzdBoiLmxsbWd3LnJvdXRlci52MS5HZXRQb2xpY3lSZXNwb25zZRJYCgtBcHBseVBvbGljeRIjLmxsbWd3LnJvdXRlci52MS5BcHBseVBvbGljeVJlcXVlc3QaJC5sbG1ndy5yb3V0ZXIudjEuQXBwbHlQb2xpY3lSZXNwb25zZRJbCgxSZXZlcnRQb2xpY3kSJC5sbG1ndy5yb3V0ZXIudjEuUmV2ZXJ0UG9saWN5UmVxdWVzdBolLmxsbWd3LnJvdXRlci52MS5SZXZlcnRQb2xpY3lSZXNwb25zZRJeCg1Qcm9tb3RlQ2FuYXJ5EiUubGxtZ3cucm91dGVyLnYxLlByb21vdGVDYW5hcnlSZXF1ZXN0GiYubGxtZ3cucm91dGVyLnYxLlByb21vdGVDYW5hcnlSZXNwb25zZRJVCgpTdG9wQ2FuYXJ5EiIubGxtZ3cucm91dGVyLnYxLlN0b3BDYW5hcnlSZXF1ZXN0GiMubGxtZ3cucm91dGVyLnYxLlN0b3BDYW5hcnlSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
 
 /**
  * @generated from message llmgw.router.v1.GetPolicyRequest
@@ -44,6 +44,14 @@ export type ApplyPolicyRequest = Message<"llmgw.router.v1.ApplyPolicyRequest"> &
    * @generated from field: string reason = 2;
    */
   reason: string;
+
+  /**
+   * Above 0: the new version runs as a canary on this share of sessions (0..1) instead of going
+   * live; the live version keeps the rest until PromoteCanary or StopCanary.
+   *
+   * @generated from field: double canary_share = 3;
+   */
+  canaryShare: number;
 };
 
 /**
@@ -52,6 +60,74 @@ export type ApplyPolicyRequest = Message<"llmgw.router.v1.ApplyPolicyRequest"> &
  */
 export const ApplyPolicyRequestSchema: GenMessage<ApplyPolicyRequest> = /*@__PURE__*/
   messageDesc(file_llmgw_router_v1_router, 1);
+
+/**
+ * @generated from message llmgw.router.v1.PromoteCanaryRequest
+ */
+export type PromoteCanaryRequest = Message<"llmgw.router.v1.PromoteCanaryRequest"> & {
+  /**
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message llmgw.router.v1.PromoteCanaryRequest.
+ * Use `create(PromoteCanaryRequestSchema)` to create a new message.
+ */
+export const PromoteCanaryRequestSchema: GenMessage<PromoteCanaryRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 2);
+
+/**
+ * @generated from message llmgw.router.v1.PromoteCanaryResponse
+ */
+export type PromoteCanaryResponse = Message<"llmgw.router.v1.PromoteCanaryResponse"> & {
+  /**
+   * @generated from field: llmgw.router.v1.PolicyState policy = 1;
+   */
+  policy?: PolicyState | undefined;
+};
+
+/**
+ * Describes the message llmgw.router.v1.PromoteCanaryResponse.
+ * Use `create(PromoteCanaryResponseSchema)` to create a new message.
+ */
+export const PromoteCanaryResponseSchema: GenMessage<PromoteCanaryResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 3);
+
+/**
+ * @generated from message llmgw.router.v1.StopCanaryRequest
+ */
+export type StopCanaryRequest = Message<"llmgw.router.v1.StopCanaryRequest"> & {
+  /**
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message llmgw.router.v1.StopCanaryRequest.
+ * Use `create(StopCanaryRequestSchema)` to create a new message.
+ */
+export const StopCanaryRequestSchema: GenMessage<StopCanaryRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 4);
+
+/**
+ * @generated from message llmgw.router.v1.StopCanaryResponse
+ */
+export type StopCanaryResponse = Message<"llmgw.router.v1.StopCanaryResponse"> & {
+  /**
+   * @generated from field: llmgw.router.v1.PolicyState policy = 1;
+   */
+  policy?: PolicyState | undefined;
+};
+
+/**
+ * Describes the message llmgw.router.v1.StopCanaryResponse.
+ * Use `create(StopCanaryResponseSchema)` to create a new message.
+ */
+export const StopCanaryResponseSchema: GenMessage<StopCanaryResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 5);
 
 /**
  * @generated from message llmgw.router.v1.RevertPolicyRequest
@@ -73,7 +149,7 @@ export type RevertPolicyRequest = Message<"llmgw.router.v1.RevertPolicyRequest">
  * Use `create(RevertPolicyRequestSchema)` to create a new message.
  */
 export const RevertPolicyRequestSchema: GenMessage<RevertPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 2);
+  messageDesc(file_llmgw_router_v1_router, 6);
 
 /**
  * @generated from message llmgw.router.v1.GetPolicyResponse
@@ -90,7 +166,7 @@ export type GetPolicyResponse = Message<"llmgw.router.v1.GetPolicyResponse"> & {
  * Use `create(GetPolicyResponseSchema)` to create a new message.
  */
 export const GetPolicyResponseSchema: GenMessage<GetPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 3);
+  messageDesc(file_llmgw_router_v1_router, 7);
 
 /**
  * @generated from message llmgw.router.v1.ApplyPolicyResponse
@@ -107,7 +183,7 @@ export type ApplyPolicyResponse = Message<"llmgw.router.v1.ApplyPolicyResponse">
  * Use `create(ApplyPolicyResponseSchema)` to create a new message.
  */
 export const ApplyPolicyResponseSchema: GenMessage<ApplyPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 4);
+  messageDesc(file_llmgw_router_v1_router, 8);
 
 /**
  * @generated from message llmgw.router.v1.RevertPolicyResponse
@@ -124,7 +200,7 @@ export type RevertPolicyResponse = Message<"llmgw.router.v1.RevertPolicyResponse
  * Use `create(RevertPolicyResponseSchema)` to create a new message.
  */
 export const RevertPolicyResponseSchema: GenMessage<RevertPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 5);
+  messageDesc(file_llmgw_router_v1_router, 9);
 
 /**
  * @generated from message llmgw.router.v1.PolicyState
@@ -160,6 +236,13 @@ export type PolicyState = Message<"llmgw.router.v1.PolicyState"> & {
    * @generated from field: repeated llmgw.router.v1.PolicyVersion history = 5;
    */
   history: PolicyVersion[];
+
+  /**
+   * The version on trial, if any.
+   *
+   * @generated from field: llmgw.router.v1.PolicyCanary canary = 6;
+   */
+  canary?: PolicyCanary | undefined;
 };
 
 /**
@@ -167,7 +250,48 @@ export type PolicyState = Message<"llmgw.router.v1.PolicyState"> & {
  * Use `create(PolicyStateSchema)` to create a new message.
  */
 export const PolicyStateSchema: GenMessage<PolicyState> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 6);
+  messageDesc(file_llmgw_router_v1_router, 10);
+
+/**
+ * @generated from message llmgw.router.v1.PolicyCanary
+ */
+export type PolicyCanary = Message<"llmgw.router.v1.PolicyCanary"> & {
+  /**
+   * @generated from field: int64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * Share of sessions (per tenant, sticky per session) routed by the canary version.
+   *
+   * @generated from field: double share = 2;
+   */
+  share: number;
+
+  /**
+   * @generated from field: string overrides_json = 3;
+   */
+  overridesJson: string;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * RFC 3339.
+   *
+   * @generated from field: string started_at = 5;
+   */
+  startedAt: string;
+};
+
+/**
+ * Describes the message llmgw.router.v1.PolicyCanary.
+ * Use `create(PolicyCanarySchema)` to create a new message.
+ */
+export const PolicyCanarySchema: GenMessage<PolicyCanary> = /*@__PURE__*/
+  messageDesc(file_llmgw_router_v1_router, 11);
 
 /**
  * @generated from message llmgw.router.v1.PolicyVersion
@@ -199,7 +323,7 @@ export type PolicyVersion = Message<"llmgw.router.v1.PolicyVersion"> & {
  * Use `create(PolicyVersionSchema)` to create a new message.
  */
 export const PolicyVersionSchema: GenMessage<PolicyVersion> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 7);
+  messageDesc(file_llmgw_router_v1_router, 12);
 
 /**
  * @generated from message llmgw.router.v1.RouteRequest
@@ -276,7 +400,7 @@ export type RouteRequest = Message<"llmgw.router.v1.RouteRequest"> & {
  * Use `create(RouteRequestSchema)` to create a new message.
  */
 export const RouteRequestSchema: GenMessage<RouteRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 8);
+  messageDesc(file_llmgw_router_v1_router, 13);
 
 /**
  * @generated from message llmgw.router.v1.RouteResponse
@@ -327,6 +451,26 @@ export type RouteResponse = Message<"llmgw.router.v1.RouteResponse"> & {
    * @generated from field: repeated llmgw.common.v1.Candidate shadow_candidates = 7;
    */
   shadowCandidates: Candidate[];
+
+  /**
+   * The policy version that decided (0: configured overrides) and whether it was the canary arm.
+   *
+   * @generated from field: int64 policy_version = 8;
+   */
+  policyVersion: bigint;
+
+  /**
+   * @generated from field: bool policy_canary = 9;
+   */
+  policyCanary: boolean;
+
+  /**
+   * The shadow test checks the served answer against a stronger model (a canary's downgrade is
+   * replayed on the model the live policy would have used), not a cheaper one against the served.
+   *
+   * @generated from field: bool shadow_upward = 10;
+   */
+  shadowUpward: boolean;
 };
 
 /**
@@ -334,7 +478,7 @@ export type RouteResponse = Message<"llmgw.router.v1.RouteResponse"> & {
  * Use `create(RouteResponseSchema)` to create a new message.
  */
 export const RouteResponseSchema: GenMessage<RouteResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 9);
+  messageDesc(file_llmgw_router_v1_router, 14);
 
 /**
  * @generated from message llmgw.router.v1.ListModelsRequest
@@ -347,7 +491,7 @@ export type ListModelsRequest = Message<"llmgw.router.v1.ListModelsRequest"> & {
  * Use `create(ListModelsRequestSchema)` to create a new message.
  */
 export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 10);
+  messageDesc(file_llmgw_router_v1_router, 15);
 
 /**
  * @generated from message llmgw.router.v1.ListModelsResponse
@@ -364,7 +508,7 @@ export type ListModelsResponse = Message<"llmgw.router.v1.ListModelsResponse"> &
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 11);
+  messageDesc(file_llmgw_router_v1_router, 16);
 
 /**
  * @generated from message llmgw.router.v1.ModelInfo
@@ -403,7 +547,7 @@ export type ModelInfo = Message<"llmgw.router.v1.ModelInfo"> & {
  * Use `create(ModelInfoSchema)` to create a new message.
  */
 export const ModelInfoSchema: GenMessage<ModelInfo> = /*@__PURE__*/
-  messageDesc(file_llmgw_router_v1_router, 12);
+  messageDesc(file_llmgw_router_v1_router, 17);
 
 /**
  * Picks the cheapest capable model for a classified request.
@@ -458,6 +602,26 @@ export const RouterService: GenService<{
     methodKind: "unary";
     input: typeof RevertPolicyRequestSchema;
     output: typeof RevertPolicyResponseSchema;
+  },
+  /**
+   * Makes the canary version live for all traffic and ends the canary.
+   *
+   * @generated from rpc llmgw.router.v1.RouterService.PromoteCanary
+   */
+  promoteCanary: {
+    methodKind: "unary";
+    input: typeof PromoteCanaryRequestSchema;
+    output: typeof PromoteCanaryResponseSchema;
+  },
+  /**
+   * Ends the canary: all traffic on the live version again.
+   *
+   * @generated from rpc llmgw.router.v1.RouterService.StopCanary
+   */
+  stopCanary: {
+    methodKind: "unary";
+    input: typeof StopCanaryRequestSchema;
+    output: typeof StopCanaryResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_router_v1_router, 0);
