@@ -121,6 +121,24 @@ describe("toAnthropicRequest", () => {
     expect(r.messages[0]?.content).toEqual([{ type: "text", text: "question", cache_control: { type: "ephemeral" } }]);
   });
 
+  it("carries the Anthropic-only fields of the gateway's Messages API: top_k, tool cache_control, is_error, images in tool results", () => {
+    const png = "data:image/png;base64,iVBORw0KGgo=";
+    const tool = { type: "function", function: { name: "read", parameters: { type: "object", properties: {} } }, cache_control: { type: "ephemeral" } };
+    const messages = [
+      { role: "user", content: "read it" },
+      { role: "assistant", content: null, tool_calls: [{ id: "t1", type: "function", function: { name: "read", arguments: "{}" } }, { id: "t2", type: "function", function: { name: "read", arguments: "{}" } }] },
+      { role: "tool", tool_call_id: "t1", content: "no such file", is_error: true },
+      { role: "tool", tool_call_id: "t2", content: [{ type: "text", text: "a screenshot:" }, { type: "image_url", image_url: { url: png } }] },
+    ];
+    const r = toAnthropicRequest(base({ messages, tools: [tool], top_k: 7 } as unknown as Partial<ChatRequest>), "m", 10);
+    expect(r.top_k).toBe(7);
+    expect(r.tools?.[0]).toMatchObject({ name: "read", cache_control: { type: "ephemeral" } });
+    expect(r.messages[2]?.content).toEqual([
+      { type: "tool_result", tool_use_id: "t1", content: "no such file", is_error: true },
+      { type: "tool_result", tool_use_id: "t2", content: [{ type: "text", text: "a screenshot:" }, { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } }] },
+    ]);
+  });
+
   it.each([
     ["invalid tool arguments", base({ messages: [{ role: "assistant", content: null, tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{oops" } }] }] })],
     ["audio input", base({ messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "AAAA", format: "wav" } }] }] })],

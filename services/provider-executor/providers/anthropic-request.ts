@@ -20,7 +20,7 @@ type A = {
  * The SDK's params lack the sampling fields in this version, but the Messages API accepts them;
  * extra keys are sent as-is in the JSON body.
  */
-export type AnthropicRequest = A["Params"] & { temperature?: number; top_p?: number };
+export type AnthropicRequest = A["Params"] & { temperature?: number; top_p?: number; top_k?: number };
 
 type Turn = { role: "user" | "assistant"; content: A["Block"][] };
 
@@ -48,11 +48,9 @@ export function toAnthropicRequest(body: ChatRequest, upstreamModel: string, def
         push("assistant", assistantBlocks(m, i));
         break;
       case "tool": {
-        const result: A["ToolResult"] = {
-          type: "tool_result",
-          tool_use_id: m.tool_call_id,
-          content: typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join(""),
-        };
+        const result: A["ToolResult"] = { type: "tool_result", tool_use_id: m.tool_call_id, content: toolResultContent(m.content, i) };
+        // Anthropic-only fields a client of the gateway's Messages API sent (services/edge/anthropic/to-chat.ts).
+        if ((m as { is_error?: unknown }).is_error === true) result.is_error = true;
         const cc = cacheControlOf(m);
         if (cc) result.cache_control = cc;
         push("user", [result]);
@@ -73,6 +71,8 @@ export function toAnthropicRequest(body: ChatRequest, upstreamModel: string, def
   // OpenAI's range is 0..2, Anthropic's 0..1.
   if (body.temperature != null) out.temperature = Math.min(1, Math.max(0, body.temperature));
   if (body.top_p != null) out.top_p = body.top_p;
+  const topK: unknown = (body as { top_k?: unknown }).top_k;
+  if (typeof topK === "number") out.top_k = topK;
   if (body.user) out.metadata = { user_id: body.user };
   if (body.tools && body.tools.length > 0) {
     out.tools = body.tools.map(toTool);
@@ -135,6 +135,22 @@ function imageSource(url: string, param: string): A["Image"]["source"] {
   return { type: "url", url };
 }
 
+/**
+ * A tool message's content: text as one string, as before; with images (a tool that returns a
+ * screenshot, sent through the gateway's Messages API) as text and image blocks in order.
+ */
+function toolResultContent(content: OpenAI.Chat.ChatCompletionToolMessageParam["content"], i: number): string | Array<A["Text"] | A["Image"]> {
+  if (typeof content === "string") return content;
+  const parts = content as Array<OpenAI.Chat.ChatCompletionContentPartText | OpenAI.Chat.ChatCompletionContentPartImage>;
+  if (parts.every((p) => p.type === "text")) return parts.map((p) => (p.type === "text" ? p.text : "")).join("");
+  return parts.map((p, j) => {
+    const b: A["Text"] | A["Image"] = p.type === "text" ? { type: "text", text: p.text } : { type: "image", source: imageSource(p.image_url.url, `messages[${i}].content[${j}]`) };
+    const cc = cacheControlOf(p);
+    if (cc) b.cache_control = cc;
+    return b;
+  });
+}
+
 function assistantBlocks(m: OpenAI.Chat.ChatCompletionAssistantMessageParam, i: number): A["Block"][] {
   const blocks: A["Block"][] = [];
   if (typeof m.content === "string") {
@@ -168,6 +184,8 @@ function toTool(t: OpenAI.Chat.ChatCompletionTool, i: number): A["Tool"] {
     params && params.type === "object" ? { ...params, type: "object" } : { type: "object", properties: params?.properties ?? {} };
   const tool: A["Tool"] = { name: t.function.name, input_schema: schema };
   if (t.function.description) tool.description = t.function.description;
+  const cc = cacheControlOf(t);
+  if (cc) tool.cache_control = cc;
   return tool;
 }
 
