@@ -5,6 +5,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { createRegistry, rpcMetrics } from "#libs/metrics/registry.ts";
 import { rpcService } from "#libs/server/grpc-fast-path.ts";
 import { instrument } from "#libs/rpc/instrument.ts";
+import { withDependencyErrors } from "#libs/server/dependency-errors.ts";
 import type { ServiceName } from "#libs/rpc/service-clients.ts";
 import { startRpcService, type RunningRpcService } from "#libs/server/rpc-server.ts";
 import { buildRow, type BuiltServices, type ServiceContext } from "./table.ts";
@@ -27,7 +28,8 @@ export async function serveRow<N extends ServiceName>(
     ...(at.host ? { host: at.host } : {}),
     rpcPort: at.rpcPort,
     adminPort: at.adminPort,
-    services: [rpcService<DescService>(built.service, instrument<DescService>(built.service, built.impl as ServiceImpl<DescService>, rpcMetrics(registry), { logger, level: "info" }))],
+    // A failing database/Redis/broker answers Unavailable (503 at the edge), not Internal.
+    services: [rpcService<DescService>(built.service, instrument<DescService>(built.service, withDependencyErrors<DescService>(built.service, built.impl as ServiceImpl<DescService>), rpcMetrics(registry), { logger, level: "info" }))],
     ready: built.ready,
     shutdown: built.close,
     logger,

@@ -79,8 +79,16 @@ export class BudgetLimitRepo implements BudgetLimitSource {
     // Version first, rows second: a change landing in between leaves old version + new rows,
     // which the next reservation finds outdated and reloads (never new version + old rows).
     const version = this.known.get(tenantId) ?? (await this.readVersion(tenantId));
+    let rows: Row[];
+    try {
+      ({ rows } = await this.sql.query<Row>(`${SELECT} WHERE tenant_id = $1`, [tenantId]));
+    } catch (e) {
+      // Database unreachable or timed out: admission keeps the limits it read last (stale beats
+      // none, and none would refuse every request of the tenant); never read yet, the error stands.
+      if (hit) return hit;
+      throw e;
+    }
     this.known.delete(tenantId);
-    const { rows } = await this.sql.query<Row>(`${SELECT} WHERE tenant_id = $1`, [tenantId]);
     const entry = { at: Date.now(), rows, ...(version !== undefined ? { version } : {}) };
     this.cache.set(tenantId, entry);
     return entry;
