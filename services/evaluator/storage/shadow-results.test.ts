@@ -64,4 +64,30 @@ describe.each(["pg", "pglite"] as const)("ShadowResultStore (%s)", (kind) => {
     await store.release(day, "0.5");
     expect(await store.reserve(day, "0.5", "1")).toBe(true);
   });
+
+  it("keeps upward (canary) tests out of the downgrade evidence and reports pass rates per policy arm", async () => {
+    const t0 = new Date(Date.now() - 1000);
+    await store.record(row({ tenantId: "arms", policyVersion: 4 }), undefined);
+    await store.record(row({ tenantId: "arms", policyVersion: 4, ok: false }), undefined);
+    await store.record(row({ tenantId: "arms", policyVersion: 5, policyCanary: true, direction: "up", servedModel: "gpt-4o-mini", candidateModel: "gpt-4o" }), undefined);
+    expect((await store.report("arms")).map((f) => f.samples)).toEqual([2]);
+    expect((await store.since(t0)).every((r) => r.tenantId !== "arms" || r.servedModel === "gpt-4o")).toBe(true);
+    const q = await store.policyQuality(t0);
+    expect(q.find((x) => x.policyVersion === 4)).toMatchObject({ canary: false, direction: "down", tests: 2, passes: 1, passRate: 0.5 });
+    const up = q.find((x) => x.policyVersion === 5);
+    expect(up).toMatchObject({ canary: true, direction: "up", tests: 1, passes: 1 });
+    expect(up?.low).toBeGreaterThan(0);
+    expect(up?.high).toBe(1);
+  });
+
+  it("returns stored prompts of downward tests as training rows", async () => {
+    const t0 = new Date(Date.now() - 1000);
+    const input = { messages: [{ role: "user", content: "What is 2+2?" }], has_tools: false, json_mode: false };
+    await store.record(row({ tenantId: "train", input }), undefined);
+    await store.record(row({ tenantId: "train" }), undefined);
+    await store.record(row({ tenantId: "train", input, direction: "up", candidateModel: "gpt-4o" }), undefined);
+    const rows = await store.trainingRows(t0, "train");
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.input).toEqual(input);
+  });
 });
