@@ -15,6 +15,7 @@ import { registerBatchRoutes } from "./routes-batches.ts";
 import { registerPolicyRoutes } from "./routes-policy.ts";
 import { registerAnthropicRoutes } from "./routes-anthropic.ts";
 import { registerEmbeddingsRoutes } from "./routes-embeddings.ts";
+import { registerShadowRoutes } from "./routes-shadow.ts";
 import { cacheControlOf, headerValue, traceIdOfRequest } from "./request-meta.ts";
 import { registerTracing } from "./tracing-hooks.ts";
 import { validateChatRequest } from "./validate.ts";
@@ -158,6 +159,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
   registerPolicyRoutes(app, deps, authenticate);
   registerAnthropicRoutes(app, { deps, pipeline, authenticate, toError: (e) => toEdgeError(e, config.edge.body_limit_bytes) });
   registerEmbeddingsRoutes(app, deps, authenticate, outbox);
+  registerShadowRoutes(app, deps, authenticate);
 
   return {
     app,
