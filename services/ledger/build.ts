@@ -23,6 +23,8 @@ import { LedgerServiceImpl } from "./service.ts";
 export interface BudgetBackend {
   store: BudgetStore;
   versions?: LimitsVersions;
+  /** False while the store cannot admit anything (Redis down with budgets.outage_mode closed): not ready. */
+  canAdmit?(): boolean;
 }
 
 export interface LedgerBackends {
@@ -57,7 +59,7 @@ export async function buildLedgerService(ctx: BuildContext<LedgerBackends>): Pro
     service: LedgerService,
     impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql), limits),
     keys,
-    ready: () => reachable(db.sql),
+    ready: async () => (budget.canAdmit?.() ?? true) && (await reachable(db.sql)),
     close: async () => {
       await consumer.stop();
       await shadowCalls.stop();
