@@ -4,6 +4,7 @@ import { routingOverridesSchema } from "./routing-overrides.ts";
 import { z } from "zod";
 import { PROVIDER_TYPES, STRATEGIES, TIER_NAMES } from "./closed-sets.ts";
 import { budgetsSchema, dependenciesSchema } from "./resilience.ts";
+import { rateLimitsSchema } from "./rate-limits.ts";
 
 export const capabilitySchema = z.enum(["tools", "json_mode", "vision", "streaming"]);
 export type Capability = z.infer<typeof capabilitySchema>;
@@ -89,11 +90,6 @@ export const configSchema = z
             daily_cap_usd: z.number().min(0).default(5),
             // Tenants whose traffic is never replayed (data residency, PII).
             exclude_tenants: z.array(z.string()).default([]),
-          })
-          .strict()
-          .default({}),
-      })
-      .strict(),
             // Keep each tested prompt (roles and text) beside its verdict, so `train:router --shadow`
             // can learn from a tenant's own traffic. Off: verdicts only.
             store_inputs: z.boolean().default(true),
@@ -106,6 +102,11 @@ export const configSchema = z
         canary: z
           .object({
             shadow_rate: z.number().min(0).max(1).default(0.5),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict(),
     executor: z
       .object({
         attempt_timeout_ms: z.number().int().positive().default(60_000),
@@ -119,6 +120,8 @@ export const configSchema = z
     // Timeouts of calls to dependencies and budget admission during a Redis outage (resilience.ts).
     dependencies: dependenciesSchema.default({}),
     budgets: budgetsSchema.default({}),
+    // Default requests/tokens per minute and day for tenants and keys the admin API set none for.
+    rate_limits: rateLimitsSchema.default({}),
     services: z
       .object({
         classifier: serviceAddressSchema,

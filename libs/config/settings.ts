@@ -30,6 +30,8 @@ export interface Settings {
   dataDir: string;
   /** Admin key to create at first start (else one is generated and printed by `npm start`). */
   bootstrapApiKey?: string;
+  /** Bearer token Prometheus presents for the edge's /metrics (else only an admin API key opens it). */
+  metricsToken?: string;
   pricesFile?: string;
   cachePrefix: string;
   budgetPrefix: string;
@@ -118,6 +120,7 @@ export function readSettings(env: Env, config?: Pick<Config, "providers">): Sett
   const embUrl = str(env, "LLMGW_EMBEDDINGS_BASE_URL");
   const simulatorUrl = str(env, "LLMGW_SIMULATOR_URL");
   const apiKey = str(env, "LLMGW_API_KEY");
+  const metricsToken = str(env, "LLMGW_METRICS_TOKEN");
   const pricesFile = str(env, "LLMGW_PRICES_FILE");
   const databaseUrl = str(env, "LLMGW_DATABASE_URL") ?? str(env, "DATABASE_URL");
   return {
@@ -140,6 +143,7 @@ export function readSettings(env: Env, config?: Pick<Config, "providers">): Sett
     simulator: { latencyMs: num(env, "SIM_LATENCY_MS", 0), tokensPerSecond: num(env, "SIM_TPS", 0) },
     dataDir: str(env, "LLMGW_DATA_DIR") ?? "./data",
     ...(apiKey ? { bootstrapApiKey: apiKey } : {}),
+    ...(metricsToken ? { metricsToken } : {}),
     ...(pricesFile ? { pricesFile } : {}),
     cachePrefix: str(env, "LLMGW_CACHE_PREFIX") ?? "llmgw:cache",
     budgetPrefix: str(env, "LLMGW_BUDGET_PREFIX") ?? "llmgw:",

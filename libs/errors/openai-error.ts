@@ -24,6 +24,8 @@ export interface GatewayErrorInit {
   param?: string | null;
   /** Seconds the client should wait before retrying (sent as Retry-After). */
   retryAfterSec?: number;
+  /** Extra response headers that belong to this answer (x-ratelimit-* on a 429). */
+  headers?: Record<string, string>;
   cause?: unknown;
 }
 
@@ -33,6 +35,7 @@ export class GatewayError extends Error {
   readonly code: string | null;
   readonly param: string | null;
   readonly retryAfterSec: number | undefined;
+  readonly headers: Record<string, string> | undefined;
 
   constructor(init: GatewayErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -42,6 +45,7 @@ export class GatewayError extends Error {
     this.code = init.code ?? null;
     this.param = init.param ?? null;
     this.retryAfterSec = init.retryAfterSec;
+    this.headers = init.headers;
   }
 
   toBody(): OpenAIErrorBody {

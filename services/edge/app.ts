@@ -11,11 +11,12 @@ import type { EdgeDeps } from "./deps.ts";
 import { edgeMetrics } from "./metrics.ts";
 import { EventOutbox } from "./outbox.ts";
 import { registerAdminRoutes } from "./routes-admin.ts";
+import { metricsAccess } from "./metrics-access.ts";
+import { registerRateLimitRoutes } from "./routes-rate-limits.ts";
 import { registerBatchRoutes } from "./routes-batches.ts";
 import { registerPolicyRoutes } from "./routes-policy.ts";
 import { registerAnthropicRoutes } from "./routes-anthropic.ts";
 import { registerEmbeddingsRoutes } from "./routes-embeddings.ts";
-import { registerShadowRoutes } from "./routes-shadow.ts";
 import { cacheControlOf, headerValue, traceIdOfRequest } from "./request-meta.ts";
 import { registerTracing } from "./tracing-hooks.ts";
 import { validateChatRequest } from "./validate.ts";
@@ -91,7 +92,9 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     const ok = await deps.ready().catch(() => false);
     return reply.code(ok ? 200 : 503).send(ok ? "ready\n" : "not ready\n");
   });
-  app.get("/metrics", async (_req, reply) => {
+  const metricsGuard = metricsAccess(deps.metricsToken, (req: FastifyRequest) => authenticate(req));
+  app.get("/metrics", async (req, reply) => {
+    await metricsGuard(req);
     reply.header("content-type", deps.registry.contentType);
     return deps.registry.metrics();
   });
@@ -155,11 +158,11 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
   });
 
   registerAdminRoutes(app, deps, authenticate, (keyId) => auth.forgetKeyId(keyId));
+  registerRateLimitRoutes(app, deps, authenticate);
   registerBatchRoutes(app, deps, authenticate, outbox);
   registerPolicyRoutes(app, deps, authenticate);
   registerAnthropicRoutes(app, { deps, pipeline, authenticate, toError: (e) => toEdgeError(e, config.edge.body_limit_bytes) });
   registerEmbeddingsRoutes(app, deps, authenticate, outbox);
-  registerShadowRoutes(app, deps, authenticate);
 
   return {
     app,
@@ -177,6 +180,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
 function sendError(reply: FastifyReply, e: GatewayError, requestId: string): void {
   if (reply.sent || reply.raw.headersSent) return;
   if (e.retryAfterSec !== undefined) reply.header("retry-after", String(Math.max(0, Math.ceil(e.retryAfterSec))));
+  if (e.headers) reply.headers(e.headers);
   reply.header("x-llmgw-request-id", requestId);
   void reply.code(e.status).send(e.toBody());
 }

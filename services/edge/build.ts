@@ -4,6 +4,7 @@ import type { ServiceClients } from "#libs/rpc/service-clients.ts";
 import type { BuildContext } from "#libs/server/service-parts.ts";
 import { buildEdgeApp, type EdgeApp } from "./app.ts";
 import { tablePricing } from "./pricing.ts";
+import { followRevocations } from "./revocations.ts";
 
 export interface EdgeBackends {
   bus(client: string): Promise<EventBus>;
@@ -12,7 +13,7 @@ export interface EdgeBackends {
 
 export async function buildEdge(ctx: BuildContext<EdgeBackends, ServiceClients>): Promise<EdgeApp> {
   const events = await ctx.backends.bus("llmgw-edge");
-  return buildEdgeApp({
+  const edge = buildEdgeApp({
     config: ctx.config,
     clients: ctx.clients,
     events,
@@ -20,5 +21,8 @@ export async function buildEdge(ctx: BuildContext<EdgeBackends, ServiceClients>)
     logger: ctx.logger,
     registry: ctx.registry,
     ready: async () => ctx.backends.healthy(),
+    ...(ctx.settings.metricsToken ? { metricsToken: ctx.settings.metricsToken } : {}),
   });
+  followRevocations(events, edge.auth, ctx.logger);
+  return edge;
 }

@@ -11,6 +11,7 @@ import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import { cacheKeyOf, classify, lookupCache, prepare, release, reserve, reservedModels, route } from "./chat/steps.ts";
 import type { EdgeDeps } from "./deps.ts";
 import type { EdgeMetrics } from "./metrics.ts";
+import { rateLimitHeaders } from "./rate-limit-headers.ts";
 import type { EventOutbox } from "./outbox.ts";
 
 export type { ChatCall, ChatResult } from "./chat/record.ts";
@@ -67,7 +68,9 @@ export class ChatPipeline {
       }
     }
     try {
-      return call.body.stream === true ? await executeStreaming(deps, metrics, rec, this.finish) : await executeJson(deps, metrics, rec, this.finish);
+      const result = call.body.stream === true ? await executeStreaming(deps, metrics, rec, this.finish) : await executeJson(deps, metrics, rec, this.finish);
+      Object.assign(result.headers, rateLimitHeaders(rec.rateLimit));
+      return result;
     } catch (e) {
       // An RPC failure before any outcome: no RequestCompleted will settle the reservation.
       if (rec.reserved && !rec.finished) void release(deps, call.requestId);

@@ -32,6 +32,8 @@ export interface EdgeDeps {
   pricing: Pricing;
   logger: Logger;
   registry: Registry;
+  /** Opens the edge's /metrics besides an admin key (LLMGW_METRICS_TOKEN); unset = admin key only. */
+  metricsToken?: string;
   /** The edge's own readiness: its RPC peers and the bus. */
   ready: () => Promise<boolean>;
   random?: () => number;

@@ -18,13 +18,15 @@ import { ledgerMetrics } from "./consumer/ledger-metrics.ts";
 import { ShadowCallWriter } from "./storage/shadow-call-writer.ts";
 import { SpendReport } from "./storage/spend-report.ts";
 import { LedgerServiceImpl } from "./service.ts";
+import { AccessRpcs } from "./access-rpcs.ts";
+import { AdmissionLimits, RateLimitRepo } from "./storage/rate-limits.ts";
+import { RefusalRecorder } from "./storage/refusal-recorder.ts";
+import { broadcastOn, broadcastSubjects, encodeKeyRevoked } from "#libs/bus/broadcast.ts";
 
 /** A budget store; with `versions` (shared by replicas) a limit change applies at once on all of them. */
 export interface BudgetBackend {
   store: BudgetStore;
   versions?: LimitsVersions;
-  /** False while the store cannot admit anything (Redis down with budgets.outage_mode closed): not ready. */
-  canAdmit?(): boolean;
 }
 
 export interface LedgerBackends {
@@ -48,19 +50,29 @@ export async function buildLedgerService(ctx: BuildContext<LedgerBackends>): Pro
   // Limits are cached per replica; with versions a change bumps the tenant's version and every
   // reservation checks it, so the 5 s TTL only bounds staleness when the bump itself failed.
   const limits = new BudgetLimitRepo(db.sql, 5_000, budget.versions);
-  const budgets = new Budgets(observedBudgetStore(budget.store, ctx.registry), limits);
+  const rateLimits = new RateLimitRepo(db.sql, 5_000, budget.versions);
+  const budgets = new Budgets(observedBudgetStore(budget.store, ctx.registry), new AdmissionLimits(limits, rateLimits, ctx.config.rate_limits));
+  const refusals = new RefusalRecorder(db.sql, { logger: ctx.logger });
+  const revocations = broadcastOn(bus);
+  const revokedSubject = broadcastSubjects(bus.names).keyRevoked;
+  // Stored first (the truth); the announcement makes every edge drop the key at once. Lost, the
+  // edges' auth cache TTL still ends it.
+  const access = new AccessRpcs(rateLimits, refusals, (keyId) =>
+    revocations.announce(revokedSubject, encodeKeyRevoked(keyId)).catch((err: unknown) => ctx.logger.warn({ err: String(err), keyId }, "revocation not announced; edges follow within their auth cache TTL")),
+  );
   // The ledger settles each reservation with the cost it recorded: one price computation, no RPC per request.
-  const consumer = new LedgerConsumer({ bus, writer: new LedgerWriter(db.sql, ctx.prices), names: bus.names, logger: ctx.logger, settle: (id, usd) => budgets.settle(id, usd), onCommitted: ledgerMetrics(ctx.registry).committed });
+  const consumer = new LedgerConsumer({ bus, writer: new LedgerWriter(db.sql, ctx.prices), names: bus.names, logger: ctx.logger, settle: (id, usd, tokens) => budgets.settle(id, usd, tokens), onCommitted: ledgerMetrics(ctx.registry).committed });
   await consumer.start();
   const shadowCalls = new ShadowCallConsumer(bus, new ShadowCallWriter(db.sql, ctx.prices), ctx.logger);
   await shadowCalls.start();
   ctx.logger.info({ database: db.kind, budgets: budget.versions ? "shared" : "local" }, "ledger ready");
   return {
     service: LedgerService,
-    impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql), limits),
+    impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql), limits, access),
     keys,
-    ready: async () => (budget.canAdmit?.() ?? true) && (await reachable(db.sql)),
+    ready: () => reachable(db.sql),
     close: async () => {
+      await refusals.close();
       await consumer.stop();
       await shadowCalls.stop();
     },

@@ -6,6 +6,7 @@ import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import type { Budgets } from "./domain/budget.ts";
 import type { BudgetLimitRepo } from "./storage/budget-limits.ts";
 import type { KeyStore } from "./storage/key-store.ts";
+import type { AccessRpcs } from "./access-rpcs.ts";
 import { GROUP_BYS, type GroupBy, type SpendReport, type SpendRow } from "./storage/spend-report.ts";
 
 type Impl = ServiceImpl<typeof LedgerService>;
@@ -21,6 +22,8 @@ export class LedgerServiceImpl implements Impl {
     private readonly budgets: Budgets,
     private readonly spend: SpendReport,
     private readonly limits: BudgetLimitRepo,
+    /** Rate limits, refusal records, revocation announcements (absent in tests that do not need them). */
+    private readonly access?: AccessRpcs,
   ) {}
 
   async verifyKey(req: Parameters<Impl["verifyKey"]>[0]) {
@@ -49,13 +52,52 @@ export class LedgerServiceImpl implements Impl {
   }
 
   async revokeKey(req: Parameters<Impl["revokeKey"]>[0]) {
-    return { revoked: await this.keys.revoke(req.keyId) };
+    const revoked = await this.keys.revoke(req.keyId);
+    if (revoked) await this.access?.afterRevoke(req.keyId);
+    return { revoked };
   }
 
   async reserveBudget(req: Parameters<Impl["reserveBudget"]>[0]) {
     if (!req.reservationId) throw new ConnectError("reservation_id is required", Code.InvalidArgument);
     if (req.amountUsd && !USD.test(req.amountUsd)) throw new ConnectError("amount_usd must be a non-negative decimal USD string", Code.InvalidArgument);
-    return this.budgets.reserve({ reservationId: req.reservationId, tenantId: req.tenantId, keyId: req.keyId, amountUsd: req.amountUsd || "0" });
+    if (req.tokens < 0n) throw new ConnectError("tokens must not be negative", Code.InvalidArgument);
+    const r = { reservationId: req.reservationId, tenantId: req.tenantId, keyId: req.keyId, amountUsd: req.amountUsd || "0", tokens: Number(req.tokens) };
+    const res = await this.budgets.reserve(r);
+    this.access?.afterReserve(r, res);
+    const s = res.rateStatus;
+    return {
+      admitted: res.admitted,
+      state: res.state,
+      message: res.message,
+      rateLimited: res.rateLimited !== undefined,
+      ...(s
+        ? {
+            rateLimit: {
+              limitRequests: BigInt(s.limitRequests),
+              remainingRequests: BigInt(s.remainingRequests),
+              resetRequestsMs: BigInt(s.resetRequestsMs),
+              limitTokens: BigInt(s.limitTokens),
+              remainingTokens: BigInt(s.remainingTokens),
+              resetTokensMs: BigInt(s.resetTokensMs),
+              retryAfterMs: BigInt(res.rateLimited?.retryAfterMs ?? 0),
+              refusedBy: res.rateLimited?.refusedBy ?? "",
+            },
+          }
+        : {}),
+    };
+  }
+
+  setRateLimits(req: Parameters<Impl["setRateLimits"]>[0]) {
+    return this.accessOrFail().setRateLimits(req);
+  }
+
+  listRateLimits(req: Parameters<Impl["listRateLimits"]>[0]) {
+    return this.accessOrFail().listRateLimits(req);
+  }
+
+  private accessOrFail(): AccessRpcs {
+    if (!this.access) throw new ConnectError("rate limits are not configured on this ledger", Code.Unimplemented);
+    return this.access;
   }
 
   async settleBudget(req: Parameters<Impl["settleBudget"]>[0]) {

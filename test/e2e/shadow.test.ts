@@ -24,7 +24,8 @@ beforeAll(async () => {
 afterAll(() => gw.stop());
 
 async function counter(outcome: string): Promise<number> {
-  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  // /metrics on the edge's port opens to an admin key (or LLMGW_METRICS_TOKEN).
+  const text = await (await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${gw.adminKey}` } })).text();
   const m = new RegExp(`llmgw_shadow_tests_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`).exec(text);
   return m ? Number(m[1]) : 0;
 }

@@ -5,6 +5,7 @@ import type { CacheControl, CacheKeySchema, LookupResponse } from "#libs/gen/llm
 import type { ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
 import type { RequestContextSchema, Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import type { RouteResponse } from "#libs/gen/llmgw/router/v1/router_pb.ts";
+import type { RateLimitStatus } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import type { AuthContext } from "../auth.ts";
 import type { RunResult } from "../execution.ts";
 import type { RequestFacts } from "../messages.ts";
@@ -49,6 +50,8 @@ export interface ChatRecord {
   route?: RouteResponse;
   /** A budget reservation (id = request id) is held. */
   reserved: boolean;
+  /** The rate limits' status the reservation reported (x-ratelimit-* headers). */
+  rateLimit?: RateLimitStatus;
   /** The outcome went to the hooks (its RequestCompleted settles or releases the reservation). */
   finished?: boolean;
 }

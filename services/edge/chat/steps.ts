@@ -12,6 +12,7 @@ import { budgetFailure } from "./budget-outage.ts";
 import type { EdgeDeps } from "../deps.ts";
 import { requestFacts } from "../messages.ts";
 import type { EdgeMetrics } from "../metrics.ts";
+import { countRefusal, rateLimitError } from "../rate-limit-headers.ts";
 import type { ChatCall, ChatRecord } from "./record.ts";
 
 const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -109,7 +110,7 @@ export async function reserve(
   deps: EdgeDeps,
   metrics: EdgeMetrics,
   budgets: BudgetStates,
-  rec: Pick<ChatRecord, "call" | "promptTokens" | "facts">,
+  rec: Pick<ChatRecord, "call" | "promptTokens" | "facts" | "rateLimit">,
   models: { candidates: readonly string[]; escalation: readonly string[] },
 ): Promise<boolean> {
   const at = new Date();
@@ -120,7 +121,13 @@ export async function reserve(
   if (models.escalation.length > 0) worst = worst.plus(pricing.worstCaseUsd(models.escalation, tokens, max, at));
   const { call } = rec;
   try {
-    const res = await deps.clients.ledger.reserveBudget({ reservationId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, amountUsd: worst.toFixed() });
+    // The prompt estimate is also what token rate limits charge (the ledger corrects it with usage).
+    const res = await deps.clients.ledger.reserveBudget({ reservationId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, amountUsd: worst.toFixed(), tokens: BigInt(tokens) });
+    if (res.rateLimit) rec.rateLimit = res.rateLimit;
+    if (res.rateLimited) {
+      countRefusal(deps.registry, res.rateLimit?.refusedBy ?? "");
+      throw rateLimitError(res.message, res.rateLimit);
+    }
     budgets.set(budgetKey(rec), res.state);
     if (!res.admitted) throw errors.quotaExceeded(res.message || "Budget exhausted for this key or tenant.");
     return true;

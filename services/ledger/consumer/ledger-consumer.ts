@@ -30,7 +30,7 @@ export interface LedgerConsumerOptions {
    * Called after the commit for events whose edge reserved budget; idempotent (a second settle of
    * the same reservation finds nothing to do).
    */
-  settle?: (reservationId: string, actualUsd: string | undefined) => Promise<unknown>;
+  settle?: (reservationId: string, actualUsd: string | undefined, actualTokens?: number) => Promise<unknown>;
 }
 
 export const LEDGER_DURABLE = "ledger";
@@ -125,7 +125,7 @@ export class LedgerConsumer {
       results
         .filter((r) => r.event.budgetReserved)
         .map((r) =>
-          settle(r.requestId, r.event.httpStatus === 200 ? r.cost.costUsd : undefined).catch((err: unknown) =>
+          settle(r.requestId, r.event.httpStatus === 200 ? r.cost.costUsd : undefined, tokensUsed(r.event)).catch((err: unknown) =>
             this.o.logger?.warn({ err: String(err), requestId: r.requestId }, "budget settle failed; reservation expires by TTL"),
           ),
         ),
@@ -153,4 +153,14 @@ export class LedgerConsumer {
       }),
     );
   }
+}
+
+/** Tokens the request's billed provider calls used (input + output): what token rate limits charge. */
+export function tokensUsed(ev: RequestCompleted): number {
+  let n = 0;
+  for (const c of ev.calls) {
+    if (c.kind === "shadow" || !c.usage) continue;
+    n += Number(c.usage.inputTokens) + Number(c.usage.outputTokens);
+  }
+  return n;
 }

@@ -1,5 +1,6 @@
 import { Decimal } from "decimal.js";
 import type { BudgetState } from "#libs/config/closed-sets.ts";
+import { limitersFor, type RateCharge, type RateLimitValues, type RateRefusal, type RateStatus } from "./rate-limit.ts";
 
 export type { BudgetState } from "#libs/config/closed-sets.ts";
 
@@ -20,6 +21,8 @@ export interface ApplicableLimits {
    * the store refuses a reservation made with an outdated version, in its own atomic step.
    */
   version?: number;
+  /** Rate limits of the tenant and of the key (absent = none). */
+  rates?: { tenant?: RateLimitValues; key?: RateLimitValues };
 }
 
 export interface BudgetLimitSource {
@@ -57,14 +60,24 @@ export interface StoreReserveResult {
   staleVersion?: number;
   /** Each scope's counter after a new reservation (in the order of the scopes), when the store reports it. */
   counters?: number[];
+  /** Rate limits: the x-ratelimit-* status, and the refusal when one refused (then nothing was reserved). */
+  rate?: StoreRate;
+}
+
+export interface StoreRate {
+  status?: RateStatus;
+  refusal?: RateRefusal;
 }
 
 /** Atomic reservations across replicas (Redis) or in one process (memory): same contract. */
 export interface BudgetStore {
   /** `guard` (optional; the memory store has one process, hence no stale limits, and ignores it). */
-  reserve(reservationId: string, scopes: ScopeReservation[], amountNano: number, reservationTtlMs: number, guard?: LimitsGuard): Promise<StoreReserveResult>;
-  /** Replaces the reservation by the actual amount. False when the reservation is unknown. */
-  settle(reservationId: string, actualNano: number): Promise<boolean>;
+  reserve(reservationId: string, scopes: ScopeReservation[], amountNano: number, reservationTtlMs: number, guard?: LimitsGuard, rate?: RateCharge): Promise<StoreReserveResult>;
+  /**
+   * Replaces the reservation by the actual amount (and its token estimate by `actualTokens` on the
+   * token rate limits; undefined leaves the estimate). False when the reservation is unknown.
+   */
+  settle(reservationId: string, actualNano: number, actualTokens?: number): Promise<boolean>;
   release(reservationId: string): Promise<boolean>;
   /** Current spent + reserved on a counter (reports, tests). */
   current(counterKey: string): Promise<number>;
@@ -113,12 +126,17 @@ export interface ReserveRequest {
   keyId: string;
   /** Worst case (input tokens + max_tokens at the model's price), decimal USD. */
   amountUsd: string;
+  /** Prompt token estimate, charged to token rate limits. */
+  tokens?: number;
 }
 
 export interface ReserveResult {
   admitted: boolean;
   state: BudgetState;
   message: string;
+  /** Refused by a rate limit (not the budget). */
+  rateLimited?: RateRefusal;
+  rateStatus?: RateStatus;
 }
 
 /**
@@ -143,23 +161,36 @@ export class Budgets {
       const limits = await this.limits.limitsFor(r.tenantId, r.keyId);
       const now = this.opts.now?.() ?? new Date();
       const guard = limits.version !== undefined && attempt < 2 ? { tenantId: r.tenantId, version: limits.version } : undefined;
-      res = await this.store.reserve(r.reservationId, scopesFor(r.tenantId, r.keyId, limits, now), amount, ttl, guard);
+      const rate: RateCharge = { tokens: r.tokens ?? 0, limiters: limitersFor(r.tenantId, r.keyId, limits.rates ?? {}) };
+      res = await this.store.reserve(r.reservationId, scopesFor(r.tenantId, r.keyId, limits, now), amount, ttl, guard, rate);
       if (res.staleVersion === undefined) break;
       this.limits.outdated?.(r.tenantId, res.staleVersion);
     }
-    const message = res.admitted
-      ? res.state === "soft" ? "soft budget limit passed" : ""
-      : `hard budget limit reached (${res.scope ?? "budget"})`;
-    return { admitted: res.admitted, state: res.state, message };
+    const refusal = res.rate?.refusal;
+    const message = refusal
+      ? rateMessage(refusal)
+      : res.admitted
+        ? res.state === "soft" ? "soft budget limit passed" : ""
+        : `hard budget limit reached (${res.scope ?? "budget"})`;
+    return { admitted: res.admitted && !refusal, state: res.state, message, ...(refusal ? { rateLimited: refusal } : {}), ...(res.rate?.status ? { rateStatus: res.rate.status } : {}) };
   }
 
-  /** Empty/undefined actual releases the reservation (the request failed before costing). */
-  async settle(reservationId: string, actualUsd?: string): Promise<boolean> {
+  /**
+   * Empty/undefined actual releases the reservation (the request failed before costing; its token
+   * estimate is given back). `actualTokens` replaces the estimate on the token rate limits.
+   */
+  async settle(reservationId: string, actualUsd?: string, actualTokens?: number): Promise<boolean> {
     if (actualUsd === undefined || actualUsd === "") return this.store.release(reservationId);
-    return this.store.settle(reservationId, usdToNano(actualUsd));
+    return this.store.settle(reservationId, usdToNano(actualUsd), actualTokens);
   }
 
   release(reservationId: string): Promise<boolean> {
     return this.store.release(reservationId);
   }
+}
+
+function rateMessage(r: RateRefusal): string {
+  const [scope = "key", field = "requests_per_minute"] = r.refusedBy.split(":");
+  const what = field.replaceAll("_", " ");
+  return `Rate limit reached for this ${scope === "tenant" ? "tenant" : "key"} (${what}). Try again in ${Math.max(1, Math.ceil(r.retryAfterMs / 1000))} s.`;
 }

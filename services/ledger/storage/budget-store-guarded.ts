@@ -86,8 +86,9 @@ export class GuardedBudgetStore implements BudgetStore, LimitsVersions {
     return true;
   }
 
+  /** Nothing was used: the amount and the token estimate (rate limits) go back. */
   release(id: string): Promise<boolean> {
-    return this.settle(id, 0);
+    return this.settle(id, 0, 0);
   }
 
   current(counterKey: string): Promise<number> {

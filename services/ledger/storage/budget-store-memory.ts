@@ -1,10 +1,13 @@
-import type { BudgetState, BudgetStore, ScopeReservation, StoreReserveResult } from "../domain/budget.ts";
+import type { BudgetState, BudgetStore, LimitsGuard, ScopeReservation, StoreReserveResult } from "../domain/budget.ts";
+import type { RateCharge } from "../domain/rate-limit.ts";
+import { MemoryRateLimiter, type TokenCharge } from "./rate-limiter-memory.ts";
 
 interface Reservation {
   amount: number;
   keys: string[];
   expiresAt: number;
   swept: boolean;
+  tokens?: TokenCharge;
 }
 
 const TOMBSTONE_MS = 86_400_000;
@@ -13,12 +16,18 @@ const TOMBSTONE_MS = 86_400_000;
 export class MemoryBudgetStore implements BudgetStore {
   private readonly counters = new Map<string, number>();
   private readonly reservations = new Map<string, Reservation>();
+  private readonly rates: MemoryRateLimiter;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now) {
+    this.rates = new MemoryRateLimiter(now);
+  }
 
-  async reserve(id: string, scopes: ScopeReservation[], amount: number, ttlMs: number): Promise<StoreReserveResult> {
+  async reserve(id: string, scopes: ScopeReservation[], amount: number, ttlMs: number, _guard?: LimitsGuard, rate?: RateCharge): Promise<StoreReserveResult> {
     this.sweep();
     if (this.reservations.has(id)) return { admitted: true, state: "ok" };
+    // Rate limits first, as in the Redis script: a refused request reserves and charges nothing.
+    const rl = this.rates.check(rate);
+    if (rl.result?.refusal) return { admitted: false, state: "ok", rate: rl.result };
     let state: BudgetState = "ok";
     for (const s of scopes) {
       const cur = this.counters.get(s.counterKey) ?? 0;
@@ -26,20 +35,23 @@ export class MemoryBudgetStore implements BudgetStore {
       if (s.softNano !== null && cur + amount > s.softNano) state = "soft";
     }
     for (const s of scopes) this.counters.set(s.counterKey, (this.counters.get(s.counterKey) ?? 0) + amount);
-    this.reservations.set(id, { amount, keys: scopes.map((s) => s.counterKey), expiresAt: this.now() + ttlMs, swept: false });
-    return { admitted: true, state };
+    const tokens = rl.commit();
+    this.reservations.set(id, { amount, keys: scopes.map((s) => s.counterKey), expiresAt: this.now() + ttlMs, swept: false, ...(tokens ? { tokens } : {}) });
+    return { admitted: true, state, ...(rl.result ? { rate: rl.result } : {}) };
   }
 
-  async settle(id: string, actual: number): Promise<boolean> {
+  async settle(id: string, actual: number, actualTokens?: number): Promise<boolean> {
     const r = this.reservations.get(id);
     if (!r) return false;
+    this.rates.settle(r.tokens, actualTokens);
     for (const k of r.keys) this.counters.set(k, (this.counters.get(k) ?? 0) + actual - r.amount);
     this.reservations.delete(id);
     return true;
   }
 
+  /** Gives the amount back, and the token estimate on the token rate limits (nothing was used). */
   release(id: string): Promise<boolean> {
-    return this.settle(id, 0);
+    return this.settle(id, 0, 0);
   }
 
   async current(counterKey: string): Promise<number> {

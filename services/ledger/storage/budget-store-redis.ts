@@ -1,10 +1,15 @@
 import type { Redis } from "ioredis";
 import type { BudgetState, BudgetStore, LimitsGuard, LimitsVersions, ScopeReservation, StoreReserveResult } from "../domain/budget.ts";
+import type { RateCharge } from "../domain/rate-limit.ts";
+import { RATE_CHECK, RATE_COMMIT, RATE_SETTLE, rateArgs, rateResult } from "./rate-limit-lua.ts";
 
 // All keys share one hash tag so the scripts stay valid on Redis Cluster (one slot).
 // Reserve: sweep expired reservations, check the caller's limits are current (KEYS[3] holds the
 // tenant's limits version; ARGV[6] = the version they were read at, -1 = no check), check every
 // scope's hard limit, then reserve in all of them. Outdated limits reserve nothing: {2, '', version}.
+// Rate limits run first in the same script (GCRA, domain/rate-limit.ts), on the last m KEYS
+// (ARGV[#ARGV] = m): a request refused by a rate limit reserves nothing and charges no limiter,
+// {3, '', limiter name, retry-after ms, status}; an admitted one ends its answer with the status.
 const RESERVE = `
 local zset, hk, now, amount, expires, resPrefix, id = KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local seen = tonumber(ARGV[6])
@@ -27,7 +32,9 @@ if seen >= 0 then
   local v = tonumber(redis.call('GET', KEYS[3]) or '0')
   if v ~= seen then return {2, '', tostring(v)} end
 end
-local n = #KEYS - 3
+local m = tonumber(ARGV[#ARGV])
+local n = #KEYS - 3 - m
+${RATE_CHECK}
 local state = 'ok'
 for i = 1, n do
   local cur = tonumber(redis.call('GET', KEYS[i + 3]) or '0')
@@ -46,6 +53,8 @@ end
 redis.call('HSET', hk, 'amount', amount, 'keys', table.concat(list, '\\n'))
 redis.call('EXPIRE', hk, 3 * 86400)
 redis.call('ZADD', zset, expires, id)
+${RATE_COMMIT}
+if m > 0 then after[n + 1] = rinfo end
 return {1, state, '', unpack(after)}
 `;
 
@@ -54,6 +63,7 @@ return {1, state, '', unpack(after)}
 const SETTLE = `
 local zset, hk, actual, id = KEYS[1], KEYS[2], tonumber(ARGV[1]), ARGV[2]
 if redis.call('EXISTS', hk) == 0 then return 0 end
+${RATE_SETTLE}
 local amt = tonumber(redis.call('HGET', hk, 'amount') or '0')
 local keys = redis.call('HGET', hk, 'keys')
 local delta = actual - amt
@@ -90,28 +100,41 @@ export class RedisBudgetStore implements BudgetStore, LimitsVersions {
   counterKey = (k: string): string => `${this.p}c:${k}`;
   private versionKey = (tenantId: string): string => `${this.p}v:${tenantId}`;
 
-  async reserve(id: string, scopes: ScopeReservation[], amount: number, ttlMs: number, guard?: LimitsGuard): Promise<StoreReserveResult> {
+  async reserve(id: string, scopes: ScopeReservation[], amount: number, ttlMs: number, guard?: LimitsGuard, rate?: RateCharge): Promise<StoreReserveResult> {
     // Unguarded: KEYS[3] is a placeholder the script does not read (ARGV[6] = -1).
     const vk = guard ? this.versionKey(guard.tenantId) : this.zset();
-    const keys = [this.zset(), this.resKey(id), vk, ...scopes.map((s) => this.counterKey(s.counterKey))];
+    const rl = rateArgs(rate, this.rateKey, this.rateNow());
+    const keys = [this.zset(), this.resKey(id), vk, ...scopes.map((s) => this.counterKey(s.counterKey)), ...rl.keys];
     const args: Array<string | number> = [this.now(), amount, this.now() + ttlMs, `${this.p}res:`, id, guard?.version ?? -1];
     for (const s of scopes) args.push(s.hardNano ?? -1, s.softNano ?? -1, s.ttlSeconds);
-    const r = (await this.redis.eval(RESERVE, keys.length, ...keys, ...args)) as [number, string, string, ...number[]];
+    args.push(...rl.args);
+    const r = (await this.redis.eval(RESERVE, keys.length, ...keys, ...args)) as [number, string, string, ...Array<number | string>];
     if (r[0] === 2) return { admitted: false, state: "ok", staleVersion: Number(r[2]) };
+    const rateOut = rateResult(r, scopes.length);
+    if (r[0] === 3) return { admitted: false, state: "ok", rate: rateOut ?? {} };
     const scope = r[2] ? r[2].slice(this.counterKey("").length) : undefined;
     // A new reservation answers every counter's value after it: the replica's last known state for
     // budget admission during a Redis outage (outage_mode local).
-    const after = r.length > 3 ? (r.slice(3) as number[]).map(Number) : undefined;
-    return { admitted: r[0] === 1, state: r[1] as BudgetState, ...(scope ? { scope } : {}), ...(after ? { counters: after } : {}) };
+    const after = r.length > 3 ? r.slice(3, 3 + scopes.length).map(Number) : undefined;
+    return { admitted: r[0] === 1, state: r[1] as BudgetState, ...(scope ? { scope } : {}), ...(after ? { counters: after } : {}), ...(rateOut ? { rate: rateOut } : {}) };
   }
 
-  async settle(id: string, actual: number): Promise<boolean> {
-    const r = await this.redis.eval(SETTLE, 2, this.zset(), this.resKey(id), actual, id);
+  async settle(id: string, actual: number, actualTokens?: number): Promise<boolean> {
+    const r = await this.redis.eval(SETTLE, 2, this.zset(), this.resKey(id), actual, id, actualTokens ?? -1, this.rateNow());
     return r === 1;
   }
 
+  /** Gives the amount back, and the token estimate on the token rate limits (nothing was used). */
   release(id: string): Promise<boolean> {
-    return this.settle(id, 0);
+    return this.settle(id, 0, 0);
+  }
+
+  /** Rate-limit keys share the budget's hash tag: one script touches both (one Cluster slot). */
+  private rateKey = (k: string): string => `${this.p}${k}`;
+
+  /** Rate limits use Redis's clock (-1), one for every replica, unless a test injected a clock. */
+  private rateNow(): number {
+    return this.now === Date.now ? -1 : this.now();
   }
 
   async current(counterKey: string): Promise<number> {

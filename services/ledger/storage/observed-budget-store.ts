@@ -44,9 +44,10 @@ export function observedBudgetStore(store: BudgetStore, registry: Registry, opts
     }
   };
 
-  const reserve: BudgetStore["reserve"] = async (reservationId, scopes, amountNano, ttlMs, guard) => {
-    const res = await store.reserve(reservationId, scopes, amountNano, ttlMs, guard);
-    if (!res.admitted && res.staleVersion === undefined) {
+  const reserve: BudgetStore["reserve"] = async (reservationId, scopes, amountNano, ttlMs, guard, rate) => {
+    const res = await store.reserve(reservationId, scopes, amountNano, ttlMs, guard, rate);
+    // A rate-limit refusal is not a budget refusal (the edge counts those).
+    if (!res.admitted && res.staleVersion === undefined && !res.rate?.refusal) {
       const l = scopeLabels(res.scope ?? "");
       refusals.inc({ scope: l.scope, period: l.period });
     }

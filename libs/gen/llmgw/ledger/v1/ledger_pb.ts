@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/ledger/v1/ledger.proto.
  */
 export const file_llmgw_ledger_v1_ledger: GenFile = /*@__PURE__*/
-  fileDesc("ChxsbG1ndy9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9sbG1ndy5sZWRnZXIudjEiHwoQVmVyaWZ5S2V5UmVxdWVzdBILCgNrZXkYASABKAkiVAoRVmVyaWZ5S2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSDgoGa2V5X2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRINCgVhZG1pbhgEIAEoCCJPChBDcmVhdGVLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWFkbWluGAMgASgIEgsKA2tleRgEIAEoCSIwChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJIiQKD0xpc3RLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiOgoQTGlzdEtleXNSZXNwb25zZRImCgRrZXlzGAEgAygLMhgubGxtZ3cubGVkZ2VyLnYxLktleUluZm8ifgoHS2V5SW5mbxIOCgZrZXlfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSDQoFYWRtaW4YBCABKAgSDgoGcHJlZml4GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSDwoHcmV2b2tlZBgHIAEoCCIiChBSZXZva2VLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIkChFSZXZva2VLZXlSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIImUKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIOCgZrZXlfaWQYAyABKAkSEgoKYW1vdW50X3VzZBgEIAEoCSJJChVSZXNlcnZlQnVkZ2V0UmVzcG9uc2USEAoIYWRtaXR0ZWQYASABKAgSDQoFc3RhdGUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCSJBChNTZXR0bGVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhIKCmFjdHVhbF91c2QYAiABKAkiFgoUU2V0dGxlQnVkZ2V0UmVzcG9uc2UiRQoPR2V0U3BlbmRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRINCgVzaW5jZRgCIAEoCRIQCghncm91cF9ieRgDIAEoCSJlChBHZXRTcGVuZFJlc3BvbnNlEigKBXRvdGFsGAEgASgLMhkubGxtZ3cubGVkZ2VyLnYxLlNwZW5kUm93EicKBHJvd3MYAiADKAsyGS5sbG1ndy5sZWRnZXIudjEuU3BlbmRSb3ci2AEKCFNwZW5kUm93Eg0KBWdyb3VwGAEgASgJEhAKCHJlcXVlc3RzGAIgASgDEhAKCGNvc3RfdXNkGAMgASgJEhQKDGJhc2VsaW5lX3VzZBgEIAEoCRITCgtzYXZpbmdzX3VzZBgFIAEoCRIZChFjYWNoZV9zYXZpbmdzX3VzZBgGIAEoCRIbChNyb3V0aW5nX3NhdmluZ3NfdXNkGAcgASgJEhsKE2Nhc2NhZGVfc2F2aW5nc191c2QYCCABKAkSGQoRYmF0Y2hfc2F2aW5nc191c2QYCSABKAkiawoGQnVkZ2V0EhEKCXRlbmFudF9pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSDgoGcGVyaW9kGAMgASgJEhYKDnNvZnRfbGltaXRfdXNkGAQgASgJEhYKDmhhcmRfbGltaXRfdXNkGAUgASgJIjsKEFNldEJ1ZGdldFJlcXVlc3QSJwoGYnVkZ2V0GAEgASgLMhcubGxtZ3cubGVkZ2VyLnYxLkJ1ZGdldCITChFTZXRCdWRnZXRSZXNwb25zZSInChJMaXN0QnVkZ2V0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIj8KE0xpc3RCdWRnZXRzUmVzcG9uc2USKAoHYnVkZ2V0cxgBIAMoCzIXLmxsbWd3LmxlZGdlci52MS5CdWRnZXQymAYKDUxlZGdlclNlcnZpY2USUgoJVmVyaWZ5S2V5EiEubGxtZ3cubGVkZ2VyLnYxLlZlcmlmeUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuVmVyaWZ5S2V5UmVzcG9uc2USUgoJQ3JlYXRlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLkNyZWF0ZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuQ3JlYXRlS2V5UmVzcG9uc2USTwoITGlzdEtleXMSIC5sbG1ndy5sZWRnZXIudjEuTGlzdEtleXNSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkxpc3RLZXlzUmVzcG9uc2USUgoJUmV2b2tlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLlJldm9rZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuUmV2b2tlS2V5UmVzcG9uc2USXgoNUmVzZXJ2ZUJ1ZGdldBIlLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVxdWVzdBomLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVzcG9uc2USWwoMU2V0dGxlQnVkZ2V0EiQubGxtZ3cubGVkZ2VyLnYxLlNldHRsZUJ1ZGdldFJlcXVlc3QaJS5sbG1ndy5sZWRnZXIudjEuU2V0dGxlQnVkZ2V0UmVzcG9uc2USUgoJU2V0QnVkZ2V0EiEubGxtZ3cubGVkZ2VyLnYxLlNldEJ1ZGdldFJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuU2V0QnVkZ2V0UmVzcG9uc2USWAoLTGlzdEJ1ZGdldHMSIy5sbG1ndy5sZWRnZXIudjEuTGlzdEJ1ZGdldHNSZXF1ZXN0GiQubGxtZ3cubGVkZ2VyLnYxLkxpc3RCdWRnZXRzUmVzcG9uc2USTwoIR2V0U3BlbmQSIC5sbG1ndy5sZWRnZXIudjEuR2V0U3BlbmRSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkdldFNwZW5kUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChxsbG1ndy9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9sbG1ndy5sZWRnZXIudjEiHwoQVmVyaWZ5S2V5UmVxdWVzdBILCgNrZXkYASABKAkiVAoRVmVyaWZ5S2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSDgoGa2V5X2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRINCgVhZG1pbhgEIAEoCCJPChBDcmVhdGVLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWFkbWluGAMgASgIEgsKA2tleRgEIAEoCSIwChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJIiQKD0xpc3RLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiOgoQTGlzdEtleXNSZXNwb25zZRImCgRrZXlzGAEgAygLMhgubGxtZ3cubGVkZ2VyLnYxLktleUluZm8ifgoHS2V5SW5mbxIOCgZrZXlfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSDQoFYWRtaW4YBCABKAgSDgoGcHJlZml4GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSDwoHcmV2b2tlZBgHIAEoCCIiChBSZXZva2VLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIkChFSZXZva2VLZXlSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIInUKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIOCgZrZXlfaWQYAyABKAkSEgoKYW1vdW50X3VzZBgEIAEoCRIOCgZ0b2tlbnMYBSABKAMilQEKFVJlc2VydmVCdWRnZXRSZXNwb25zZRIQCghhZG1pdHRlZBgBIAEoCBINCgVzdGF0ZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEhQKDHJhdGVfbGltaXRlZBgEIAEoCBI0CgpyYXRlX2xpbWl0GAUgASgLMiAubGxtZ3cubGVkZ2VyLnYxLlJhdGVMaW1pdFN0YXR1cyLVAQoPUmF0ZUxpbWl0U3RhdHVzEhYKDmxpbWl0X3JlcXVlc3RzGAEgASgDEhoKEnJlbWFpbmluZ19yZXF1ZXN0cxgCIAEoAxIZChFyZXNldF9yZXF1ZXN0c19tcxgDIAEoAxIUCgxsaW1pdF90b2tlbnMYBCABKAMSGAoQcmVtYWluaW5nX3Rva2VucxgFIAEoAxIXCg9yZXNldF90b2tlbnNfbXMYBiABKAMSFgoOcmV0cnlfYWZ0ZXJfbXMYByABKAMSEgoKcmVmdXNlZF9ieRgIIAEoCSJBChNTZXR0bGVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhIKCmFjdHVhbF91c2QYAiABKAkiFgoUU2V0dGxlQnVkZ2V0UmVzcG9uc2UiRQoPR2V0U3BlbmRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRINCgVzaW5jZRgCIAEoCRIQCghncm91cF9ieRgDIAEoCSJlChBHZXRTcGVuZFJlc3BvbnNlEigKBXRvdGFsGAEgASgLMhkubGxtZ3cubGVkZ2VyLnYxLlNwZW5kUm93EicKBHJvd3MYAiADKAsyGS5sbG1ndy5sZWRnZXIudjEuU3BlbmRSb3ci2AEKCFNwZW5kUm93Eg0KBWdyb3VwGAEgASgJEhAKCHJlcXVlc3RzGAIgASgDEhAKCGNvc3RfdXNkGAMgASgJEhQKDGJhc2VsaW5lX3VzZBgEIAEoCRITCgtzYXZpbmdzX3VzZBgFIAEoCRIZChFjYWNoZV9zYXZpbmdzX3VzZBgGIAEoCRIbChNyb3V0aW5nX3NhdmluZ3NfdXNkGAcgASgJEhsKE2Nhc2NhZGVfc2F2aW5nc191c2QYCCABKAkSGQoRYmF0Y2hfc2F2aW5nc191c2QYCSABKAkiawoGQnVkZ2V0EhEKCXRlbmFudF9pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSDgoGcGVyaW9kGAMgASgJEhYKDnNvZnRfbGltaXRfdXNkGAQgASgJEhYKDmhhcmRfbGltaXRfdXNkGAUgASgJIjsKEFNldEJ1ZGdldFJlcXVlc3QSJwoGYnVkZ2V0GAEgASgLMhcubGxtZ3cubGVkZ2VyLnYxLkJ1ZGdldCITChFTZXRCdWRnZXRSZXNwb25zZSInChJMaXN0QnVkZ2V0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIj8KE0xpc3RCdWRnZXRzUmVzcG9uc2USKAoHYnVkZ2V0cxgBIAMoCzIXLmxsbWd3LmxlZGdlci52MS5CdWRnZXQigwIKClJhdGVMaW1pdHMSEQoJdGVuYW50X2lkGAEgASgJEg4KBmtleV9pZBgCIAEoCRIgChNyZXF1ZXN0c19wZXJfbWludXRlGAMgASgDSACIAQESHgoRdG9rZW5zX3Blcl9taW51dGUYBCABKANIAYgBARIdChByZXF1ZXN0c19wZXJfZGF5GAUgASgDSAKIAQESGwoOdG9rZW5zX3Blcl9kYXkYBiABKANIA4gBAUIWChRfcmVxdWVzdHNfcGVyX21pbnV0ZUIUChJfdG9rZW5zX3Blcl9taW51dGVCEwoRX3JlcXVlc3RzX3Blcl9kYXlCEQoPX3Rva2Vuc19wZXJfZGF5IkMKFFNldFJhdGVMaW1pdHNSZXF1ZXN0EisKBmxpbWl0cxgBIAEoCzIbLmxsbWd3LmxlZGdlci52MS5SYXRlTGltaXRzIhcKFVNldFJhdGVMaW1pdHNSZXNwb25zZSIqChVMaXN0UmF0ZUxpbWl0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkUKFkxpc3RSYXRlTGltaXRzUmVzcG9uc2USKwoGbGltaXRzGAEgAygLMhsubGxtZ3cubGVkZ2VyLnYxLlJhdGVMaW1pdHMy2wcKDUxlZGdlclNlcnZpY2USUgoJVmVyaWZ5S2V5EiEubGxtZ3cubGVkZ2VyLnYxLlZlcmlmeUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuVmVyaWZ5S2V5UmVzcG9uc2USUgoJQ3JlYXRlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLkNyZWF0ZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuQ3JlYXRlS2V5UmVzcG9uc2USTwoITGlzdEtleXMSIC5sbG1ndy5sZWRnZXIudjEuTGlzdEtleXNSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkxpc3RLZXlzUmVzcG9uc2USUgoJUmV2b2tlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLlJldm9rZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuUmV2b2tlS2V5UmVzcG9uc2USXgoNUmVzZXJ2ZUJ1ZGdldBIlLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVxdWVzdBomLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVzcG9uc2USWwoMU2V0dGxlQnVkZ2V0EiQubGxtZ3cubGVkZ2VyLnYxLlNldHRsZUJ1ZGdldFJlcXVlc3QaJS5sbG1ndy5sZWRnZXIudjEuU2V0dGxlQnVkZ2V0UmVzcG9uc2USUgoJU2V0QnVkZ2V0EiEubGxtZ3cubGVkZ2VyLnYxLlNldEJ1ZGdldFJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuU2V0QnVkZ2V0UmVzcG9uc2USWAoLTGlzdEJ1ZGdldHMSIy5sbG1ndy5sZWRnZXIudjEuTGlzdEJ1ZGdldHNSZXF1ZXN0GiQubGxtZ3cubGVkZ2VyLnYxLkxpc3RCdWRnZXRzUmVzcG9uc2USTwoIR2V0U3BlbmQSIC5sbG1ndy5sZWRnZXIudjEuR2V0U3BlbmRSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkdldFNwZW5kUmVzcG9uc2USXgoNU2V0UmF0ZUxpbWl0cxIlLmxsbWd3LmxlZGdlci52MS5TZXRSYXRlTGltaXRzUmVxdWVzdBomLmxsbWd3LmxlZGdlci52MS5TZXRSYXRlTGltaXRzUmVzcG9uc2USYQoOTGlzdFJhdGVMaW1pdHMSJi5sbG1ndy5sZWRnZXIudjEuTGlzdFJhdGVMaW1pdHNSZXF1ZXN0GicubGxtZ3cubGVkZ2VyLnYxLkxpc3RSYXRlTGltaXRzUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message llmgw.ledger.v1.VerifyKeyRequest
@@ -261,6 +261,13 @@ export type ReserveBudgetRequest = Message<"llmgw.ledger.v1.ReserveBudgetRequest
    * @generated from field: string amount_usd = 4;
    */
   amountUsd: string;
+
+  /**
+   * Prompt token estimate charged to token rate limits (corrected with actual usage on settle).
+   *
+   * @generated from field: int64 tokens = 5;
+   */
+  tokens: bigint;
 };
 
 /**
@@ -290,6 +297,20 @@ export type ReserveBudgetResponse = Message<"llmgw.ledger.v1.ReserveBudgetRespon
    * @generated from field: string message = 3;
    */
   message: string;
+
+  /**
+   * Not admitted because of a rate limit (not the budget): the edge answers 429 rate_limit_error.
+   *
+   * @generated from field: bool rate_limited = 4;
+   */
+  rateLimited: boolean;
+
+  /**
+   * The most constraining request and token limits that apply (unset: none applies).
+   *
+   * @generated from field: llmgw.ledger.v1.RateLimitStatus rate_limit = 5;
+   */
+  rateLimit?: RateLimitStatus | undefined;
 };
 
 /**
@@ -298,6 +319,68 @@ export type ReserveBudgetResponse = Message<"llmgw.ledger.v1.ReserveBudgetRespon
  */
 export const ReserveBudgetResponseSchema: GenMessage<ReserveBudgetResponse> = /*@__PURE__*/
   messageDesc(file_llmgw_ledger_v1_ledger, 10);
+
+/**
+ * OpenAI's x-ratelimit-* values: limit, what is left after this request, when it is full again.
+ *
+ * @generated from message llmgw.ledger.v1.RateLimitStatus
+ */
+export type RateLimitStatus = Message<"llmgw.ledger.v1.RateLimitStatus"> & {
+  /**
+   * 0 = no request limit applies.
+   *
+   * @generated from field: int64 limit_requests = 1;
+   */
+  limitRequests: bigint;
+
+  /**
+   * @generated from field: int64 remaining_requests = 2;
+   */
+  remainingRequests: bigint;
+
+  /**
+   * @generated from field: int64 reset_requests_ms = 3;
+   */
+  resetRequestsMs: bigint;
+
+  /**
+   * 0 = no token limit applies.
+   *
+   * @generated from field: int64 limit_tokens = 4;
+   */
+  limitTokens: bigint;
+
+  /**
+   * @generated from field: int64 remaining_tokens = 5;
+   */
+  remainingTokens: bigint;
+
+  /**
+   * @generated from field: int64 reset_tokens_ms = 6;
+   */
+  resetTokensMs: bigint;
+
+  /**
+   * When refused: how long until the request would fit.
+   *
+   * @generated from field: int64 retry_after_ms = 7;
+   */
+  retryAfterMs: bigint;
+
+  /**
+   * When refused: which limit, e.g. "key:tokens_per_minute".
+   *
+   * @generated from field: string refused_by = 8;
+   */
+  refusedBy: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.RateLimitStatus.
+ * Use `create(RateLimitStatusSchema)` to create a new message.
+ */
+export const RateLimitStatusSchema: GenMessage<RateLimitStatus> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 11);
 
 /**
  * @generated from message llmgw.ledger.v1.SettleBudgetRequest
@@ -321,7 +404,7 @@ export type SettleBudgetRequest = Message<"llmgw.ledger.v1.SettleBudgetRequest">
  * Use `create(SettleBudgetRequestSchema)` to create a new message.
  */
 export const SettleBudgetRequestSchema: GenMessage<SettleBudgetRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_ledger_v1_ledger, 11);
+  messageDesc(file_llmgw_ledger_v1_ledger, 12);
 
 /**
  * @generated from message llmgw.ledger.v1.SettleBudgetResponse
@@ -334,7 +417,7 @@ export type SettleBudgetResponse = Message<"llmgw.ledger.v1.SettleBudgetResponse
  * Use `create(SettleBudgetResponseSchema)` to create a new message.
  */
 export const SettleBudgetResponseSchema: GenMessage<SettleBudgetResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_ledger_v1_ledger, 12);
+  messageDesc(file_llmgw_ledger_v1_ledger, 13);
 
 /**
  * @generated from message llmgw.ledger.v1.GetSpendRequest
@@ -367,7 +450,7 @@ export type GetSpendRequest = Message<"llmgw.ledger.v1.GetSpendRequest"> & {
  * Use `create(GetSpendRequestSchema)` to create a new message.
  */
 export const GetSpendRequestSchema: GenMessage<GetSpendRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_ledger_v1_ledger, 13);
+  messageDesc(file_llmgw_ledger_v1_ledger, 14);
 
 /**
  * @generated from message llmgw.ledger.v1.GetSpendResponse
@@ -389,7 +472,7 @@ export type GetSpendResponse = Message<"llmgw.ledger.v1.GetSpendResponse"> & {
  * Use `create(GetSpendResponseSchema)` to create a new message.
  */
 export const GetSpendResponseSchema: GenMessage<GetSpendResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_ledger_v1_ledger, 14);
+  messageDesc(file_llmgw_ledger_v1_ledger, 15);
 
 /**
  * @generated from message llmgw.ledger.v1.SpendRow
@@ -448,7 +531,7 @@ export type SpendRow = Message<"llmgw.ledger.v1.SpendRow"> & {
  * Use `create(SpendRowSchema)` to create a new message.
  */
 export const SpendRowSchema: GenMessage<SpendRow> = /*@__PURE__*/
-  messageDesc(file_llmgw_ledger_v1_ledger, 15);
+  messageDesc(file_llmgw_ledger_v1_ledger, 16);
 
 /**
  * A spending limit for a tenant (key_id empty) or one key, per day or month.
@@ -491,7 +574,7 @@ export type Budget = Message<"llmgw.ledger.v1.Budget"> & {
  * Use `create(BudgetSchema)` to create a new message.
  */
 export const BudgetSchema: GenMessage<Budget> = /*@__PURE__*/
-  messageDesc(file_llmgw_ledger_v1_ledger, 16);
+  messageDesc(file_llmgw_ledger_v1_ledger, 17);
 
 /**
  * @generated from message llmgw.ledger.v1.SetBudgetRequest
@@ -508,7 +591,7 @@ export type SetBudgetRequest = Message<"llmgw.ledger.v1.SetBudgetRequest"> & {
  * Use `create(SetBudgetRequestSchema)` to create a new message.
  */
 export const SetBudgetRequestSchema: GenMessage<SetBudgetRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_ledger_v1_ledger, 17);
+  messageDesc(file_llmgw_ledger_v1_ledger, 18);
 
 /**
  * @generated from message llmgw.ledger.v1.SetBudgetResponse
@@ -521,7 +604,7 @@ export type SetBudgetResponse = Message<"llmgw.ledger.v1.SetBudgetResponse"> & {
  * Use `create(SetBudgetResponseSchema)` to create a new message.
  */
 export const SetBudgetResponseSchema: GenMessage<SetBudgetResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_ledger_v1_ledger, 18);
+  messageDesc(file_llmgw_ledger_v1_ledger, 19);
 
 /**
  * @generated from message llmgw.ledger.v1.ListBudgetsRequest
@@ -538,7 +621,7 @@ export type ListBudgetsRequest = Message<"llmgw.ledger.v1.ListBudgetsRequest"> &
  * Use `create(ListBudgetsRequestSchema)` to create a new message.
  */
 export const ListBudgetsRequestSchema: GenMessage<ListBudgetsRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_ledger_v1_ledger, 19);
+  messageDesc(file_llmgw_ledger_v1_ledger, 20);
 
 /**
  * @generated from message llmgw.ledger.v1.ListBudgetsResponse
@@ -555,7 +638,117 @@ export type ListBudgetsResponse = Message<"llmgw.ledger.v1.ListBudgetsResponse">
  * Use `create(ListBudgetsResponseSchema)` to create a new message.
  */
 export const ListBudgetsResponseSchema: GenMessage<ListBudgetsResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_ledger_v1_ledger, 20);
+  messageDesc(file_llmgw_ledger_v1_ledger, 21);
+
+/**
+ * Requests and tokens per minute and per day for a tenant (key_id empty) or one key; unset = no limit.
+ *
+ * @generated from message llmgw.ledger.v1.RateLimits
+ */
+export type RateLimits = Message<"llmgw.ledger.v1.RateLimits"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string key_id = 2;
+   */
+  keyId: string;
+
+  /**
+   * @generated from field: optional int64 requests_per_minute = 3;
+   */
+  requestsPerMinute?: bigint | undefined;
+
+  /**
+   * @generated from field: optional int64 tokens_per_minute = 4;
+   */
+  tokensPerMinute?: bigint | undefined;
+
+  /**
+   * @generated from field: optional int64 requests_per_day = 5;
+   */
+  requestsPerDay?: bigint | undefined;
+
+  /**
+   * @generated from field: optional int64 tokens_per_day = 6;
+   */
+  tokensPerDay?: bigint | undefined;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.RateLimits.
+ * Use `create(RateLimitsSchema)` to create a new message.
+ */
+export const RateLimitsSchema: GenMessage<RateLimits> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 22);
+
+/**
+ * @generated from message llmgw.ledger.v1.SetRateLimitsRequest
+ */
+export type SetRateLimitsRequest = Message<"llmgw.ledger.v1.SetRateLimitsRequest"> & {
+  /**
+   * @generated from field: llmgw.ledger.v1.RateLimits limits = 1;
+   */
+  limits?: RateLimits | undefined;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.SetRateLimitsRequest.
+ * Use `create(SetRateLimitsRequestSchema)` to create a new message.
+ */
+export const SetRateLimitsRequestSchema: GenMessage<SetRateLimitsRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 23);
+
+/**
+ * @generated from message llmgw.ledger.v1.SetRateLimitsResponse
+ */
+export type SetRateLimitsResponse = Message<"llmgw.ledger.v1.SetRateLimitsResponse"> & {
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.SetRateLimitsResponse.
+ * Use `create(SetRateLimitsResponseSchema)` to create a new message.
+ */
+export const SetRateLimitsResponseSchema: GenMessage<SetRateLimitsResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 24);
+
+/**
+ * @generated from message llmgw.ledger.v1.ListRateLimitsRequest
+ */
+export type ListRateLimitsRequest = Message<"llmgw.ledger.v1.ListRateLimitsRequest"> & {
+  /**
+   * Empty for all tenants.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.ListRateLimitsRequest.
+ * Use `create(ListRateLimitsRequestSchema)` to create a new message.
+ */
+export const ListRateLimitsRequestSchema: GenMessage<ListRateLimitsRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 25);
+
+/**
+ * @generated from message llmgw.ledger.v1.ListRateLimitsResponse
+ */
+export type ListRateLimitsResponse = Message<"llmgw.ledger.v1.ListRateLimitsResponse"> & {
+  /**
+   * @generated from field: repeated llmgw.ledger.v1.RateLimits limits = 1;
+   */
+  limits: RateLimits[];
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.ListRateLimitsResponse.
+ * Use `create(ListRateLimitsResponseSchema)` to create a new message.
+ */
+export const ListRateLimitsResponseSchema: GenMessage<ListRateLimitsResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 26);
 
 /**
  * Cost ledger, API keys and budgets (PostgreSQL; budgets atomic across replicas).
@@ -634,6 +827,24 @@ export const LedgerService: GenService<{
     methodKind: "unary";
     input: typeof GetSpendRequestSchema;
     output: typeof GetSpendResponseSchema;
+  },
+  /**
+   * Rate limits per tenant (key_id empty) or key; applied by ReserveBudget without a restart.
+   *
+   * @generated from rpc llmgw.ledger.v1.LedgerService.SetRateLimits
+   */
+  setRateLimits: {
+    methodKind: "unary";
+    input: typeof SetRateLimitsRequestSchema;
+    output: typeof SetRateLimitsResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.ListRateLimits
+   */
+  listRateLimits: {
+    methodKind: "unary";
+    input: typeof ListRateLimitsRequestSchema;
+    output: typeof ListRateLimitsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_ledger_v1_ledger, 0);

@@ -1,0 +1,67 @@
+// Admission refusals (a rate limit or a hard budget) recorded in the ledger's `admission_refusals`
+// table. Batched: a flood of refused requests costs one INSERT per interval, not one per request,
+// and the buffer is bounded (past it, refusals are only counted as dropped).
+import type { SqlClient } from "#libs/sql/sql-client.ts";
+
+export interface Refusal {
+  requestId: string;
+  tenantId: string;
+  keyId: string;
+  reason: "rate_limit" | "budget";
+  limitName: string;
+  retryAfterMs?: number;
+  at: Date;
+}
+
+export interface RefusalLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export class RefusalRecorder {
+  private buffer: Refusal[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  dropped = 0;
+
+  constructor(
+    private readonly sql: SqlClient,
+    private readonly opts: { intervalMs?: number; maxBuffered?: number; logger?: RefusalLogger } = {},
+  ) {}
+
+  record(r: Refusal): void {
+    if (this.buffer.length >= (this.opts.maxBuffered ?? 10_000)) {
+      this.dropped++;
+      return;
+    }
+    this.buffer.push(r);
+    this.timer ??= setTimeout(() => void this.flush(), this.opts.intervalMs ?? 200).unref();
+  }
+
+  /** Writes what is buffered (one statement); a failed write is logged and dropped, never retried forever. */
+  flush(): Promise<void> {
+    this.timer = undefined;
+    const batch = this.buffer;
+    this.buffer = [];
+    if (batch.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(async () => {
+      const params: unknown[] = [];
+      const values = batch.map((r, i) => {
+        params.push(r.requestId, r.tenantId, r.keyId, r.reason, r.limitName, r.retryAfterMs ?? null, r.at.toISOString());
+        const o = i * 7;
+        return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5}, $${o + 6}, $${o + 7}::timestamptz)`;
+      });
+      try {
+        await this.sql.query(`INSERT INTO admission_refusals (request_id, tenant_id, key_id, reason, limit_name, retry_after_ms, refused_at) VALUES ${values.join(", ")}`, params);
+      } catch (e) {
+        this.dropped += batch.length;
+        this.opts.logger?.warn({ err: e instanceof Error ? e.message : String(e), refusals: batch.length }, "admission refusals not recorded");
+      }
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await this.flush();
+  }
+}
