@@ -15,6 +15,7 @@ import { reachable, type SqlClient } from "#libs/sql/sql-client.ts";
 import { LEDGER_MIGRATIONS } from "./storage/migrations.ts";
 import { observedBudgetStore } from "./storage/observed-budget-store.ts";
 import { ledgerMetrics } from "./consumer/ledger-metrics.ts";
+import { unpricedCounter } from "#libs/pricing/index.ts";
 import { ShadowCallWriter } from "./storage/shadow-call-writer.ts";
 import { SpendReport } from "./storage/spend-report.ts";
 import { LedgerServiceImpl } from "./service.ts";
@@ -61,9 +62,11 @@ export async function buildLedgerService(ctx: BuildContext<LedgerBackends>): Pro
     revocations.announce(revokedSubject, encodeKeyRevoked(keyId)).catch((err: unknown) => ctx.logger.warn({ err: String(err), keyId }, "revocation not announced; edges follow within their auth cache TTL")),
   );
   // The ledger settles each reservation with the cost it recorded: one price computation, no RPC per request.
-  const consumer = new LedgerConsumer({ bus, writer: new LedgerWriter(db.sql, ctx.prices), names: bus.names, logger: ctx.logger, settle: (id, usd, tokens) => budgets.settle(id, usd, tokens), onCommitted: ledgerMetrics(ctx.registry).committed });
+  const consumer = new LedgerConsumer({ bus, writer: new LedgerWriter(db.sql, ctx.prices), names: bus.names, logger: ctx.logger, settle: (id, usd, tokens) => budgets.settle(id, usd, tokens), onCommitted: ledgerMetrics(ctx.registry).committed, registry: ctx.registry });
   await consumer.start();
-  const shadowCalls = new ShadowCallConsumer(bus, new ShadowCallWriter(db.sql, ctx.prices), ctx.logger);
+  const shadowCalls = new ShadowCallConsumer(bus, new ShadowCallWriter(db.sql, ctx.prices), ctx.logger, ctx.registry);
+  // On the service's registry from the start, so /metrics lists it before the first unpriced call.
+  unpricedCounter(ctx.registry);
   await shadowCalls.start();
   ctx.logger.info({ database: db.kind, budgets: budget.versions ? "shared" : "local" }, "ledger ready");
   return {

@@ -4,6 +4,7 @@ import type { BusMessage, BusSubscription, EventBus } from "#libs/bus/event-bus.
 import { subjects, type BusNames } from "#libs/bus/subjects.ts";
 import { recordUnpriced, type WarnLogger } from "#libs/pricing/metrics.ts";
 import { withBatchSpans } from "#libs/tracing/consumer-spans.ts";
+import type { Registry } from "prom-client";
 import type { LedgerWriter, WriteResult } from "../storage/ledger-writer.ts";
 
 export interface ConsumerLogger extends WarnLogger {
@@ -23,6 +24,8 @@ export interface LedgerConsumerOptions {
   nakDelayMs?: number;
   /** Publish CostRecorded after each commit (default true). */
   publishCostRecorded?: boolean;
+  /** Where unpriced calls are counted (the service's registry, so /metrics shows them). */
+  registry?: Registry;
   /** Called after each committed batch (metrics, tests). */
   onCommitted?: (results: WriteResult[]) => void;
   /**
@@ -99,7 +102,7 @@ export class LedgerConsumer {
 
     for (const r of results) {
       if (!r.inserted) continue;
-      for (const model of r.cost.unpricedModels) recordUnpriced(model, this.o.logger, undefined, { request_id: r.requestId });
+      for (const model of r.cost.unpricedModels) recordUnpriced(model, this.o.logger, this.o.registry, { request_id: r.requestId });
     }
 
     if (this.o.publishCostRecorded !== false) {

@@ -8,6 +8,7 @@ import { recordUnpriced } from "#libs/pricing/index.ts";
 import type { ShadowCallWriter } from "../storage/shadow-call-writer.ts";
 import type { ConsumerLogger } from "./ledger-consumer.ts";
 import { withConsumerSpan } from "#libs/tracing/consumer-spans.ts";
+import type { Registry } from "prom-client";
 
 export const SHADOW_DURABLE = "ledger-shadow";
 const MAX_WAIT_FOR_REQUEST = 30;
@@ -19,6 +20,7 @@ export class ShadowCallConsumer {
     private readonly bus: EventBus,
     private readonly writer: ShadowCallWriter,
     private readonly logger?: ConsumerLogger,
+    private readonly registry?: Registry,
   ) {}
 
   async start(): Promise<void> {
@@ -49,7 +51,7 @@ export class ShadowCallConsumer {
         } else m.nak(1_000);
         return;
       }
-      if (result === "inserted" && unpriced) recordUnpriced(ev.call.model, this.logger, undefined, { request_id: requestId });
+      if (result === "inserted" && unpriced) recordUnpriced(ev.call.model, this.logger, this.registry, { request_id: requestId });
       m.ack();
     } catch (err) {
       if (!requestId) {
