@@ -72,7 +72,8 @@ export function meshBackends(settings: Settings, logger: Logger, resilience: Res
         const store = new GuardedBudgetStore(new RedisBudgetStore(r, settings.budgetPrefix), budgetCfg, logger);
         await store.start();
         closers.push(() => store.stop());
-        return { store, versions: store };
+        // In open and local modes the ledger admits without Redis (degraded); closed admits nothing.
+        return { store, versions: store, canAdmit: () => store.available() || budgetCfg.outage_mode !== "closed" };
       })()),
     bus: (client) => {
       let b = buses.get(client);
