@@ -23,8 +23,8 @@ import type { EdgeDeps } from "./deps.ts";
 import { cacheControlOf, headerValue, traceIdOfRequest } from "./request-meta.ts";
 
 export interface AnthropicRouteDeps {
-  deps: EdgeDeps;
-  pipeline: ChatPipeline;
+  deps: Pick<EdgeDeps, "config" | "pricing" | "logger">;
+  pipeline: Pick<ChatPipeline, "handle">;
   authenticate: (req: FastifyRequest) => Promise<AuthContext>;
   /** The edge's one conversion of anything a route throws into a GatewayError. */
   toError: (err: unknown) => GatewayError;
@@ -110,7 +110,7 @@ function sendAnthropicError(reply: FastifyReply, e: GatewayError, requestId: str
  * nothing (a cache hit), else priced here from the provider's usage for the model that answered
  * (a stream is one call, never cascaded: the same usage and price the ledger bills).
  */
-function gatewayInfo(deps: EdgeDeps, requestId: string, model: string, headers: Record<string, string>, seen: ChatToAnthropicStream["seen"]): GatewayInfo {
+function gatewayInfo(deps: AnthropicRouteDeps["deps"], requestId: string, model: string, headers: Record<string, string>, seen: ChatToAnthropicStream["seen"]): GatewayInfo {
   let cost: string | null = headers["x-llmgw-cost-usd"] ?? null;
   if (cost === null && seen.usage) {
     const priced = deps.pricing.cost(model, toProtoUsage(fromOpenAIUsage(seen.usage)), new Date());

@@ -105,10 +105,26 @@ function validate<S extends z.ZodTypeAny>(schema: S, body: unknown): Parsed<z.in
   if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, error: errors.badRequest("Request body must be a JSON object.") };
   const r = schema.safeParse(body);
   if (r.success) return { ok: true, value: r.data as z.infer<S> };
-  const issue = r.error.issues[0];
+  const issue = deepest(r.error.issues[0]);
   // Anthropic names fields with dots ("messages.0.content.1.type").
   const param = issue ? issue.path.join(".") : "";
   const missing = issue?.code === "invalid_type" && issue.received === "undefined";
   const what = missing ? "Field required" : issue?.message ?? "is invalid";
   return { ok: false, error: errors.badRequest(`${param}: ${what}`, param || null, missing ? "missing_required_parameter" : "invalid_value") };
+}
+
+/**
+ * A union's own issue only says "invalid input" at the union (e.g. messages.0.content, string or
+ * blocks); the deepest issue among its branches names the field actually at fault.
+ */
+function deepest(issue: z.ZodIssue | undefined): z.ZodIssue | undefined {
+  if (issue?.code !== "invalid_union") return issue;
+  let best: z.ZodIssue | undefined;
+  for (const branch of issue.unionErrors) {
+    for (const i of branch.issues) {
+      const d = deepest(i);
+      if (d && (!best || d.path.length > best.path.length)) best = d;
+    }
+  }
+  return best ?? issue;
 }
