@@ -1,7 +1,7 @@
 // One chat request's trace, in both run modes, as a real OTLP/HTTP receiver sees it: a span for
-// every hop (edge, classifier, cache, router, budget, executor, the ledger's event consumer), one
-// trace id (the caller's traceparent honoured), every parent present, durations present, the GenAI
-// attributes on the edge's span, and the trace id in the response header.
+// every hop (edge, classifier, cache, router, budget, executor and its provider call, the ledger's
+// event consumer), one trace id (the caller's traceparent honoured), every parent present,
+// durations present, the GenAI attributes on the edge's span, and the trace id in the response header.
 import { randomBytes, randomUUID } from "node:crypto";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,6 +69,12 @@ describe.each(MODES)("traces of one request (%s)", (mode) => {
     for (const hop of HOPS.slice(1, 6)) expect(spans.find((s) => s.name === hop)?.parentSpanId, hop).toBe(edge?.spanId);
     // The ledger's consumer span continues the trace through the event (the edge published it inside its span).
     expect(spans.find((s) => s.name === "ledger record RequestCompleted")?.parentSpanId).toBe(edge?.spanId);
+
+    // The provider call itself: a GenAI client span under the executor's.
+    const execute = spans.find((s) => s.name === "llmgw.executor.v1.ExecutorService/Execute");
+    const call = spans.find((s) => s.name.startsWith("chat ") && s.parentSpanId === execute?.spanId);
+    expect(call?.attributes["gen_ai.provider.name"]).toBeTruthy();
+    expect(Number(call?.attributes["gen_ai.usage.output_tokens"])).toBeGreaterThan(0);
 
     for (const s of spans) {
       expect(s.startNs, s.name).toBeGreaterThan(0n);

@@ -16,6 +16,7 @@ import { resolveDeployments, type Deployment } from "./deployments.ts";
 import { OutputText, streamUsage } from "./estimate.ts";
 import { errorFromSkips } from "./final-error.ts";
 import { DeploymentGuard } from "./guard.ts";
+import { recordAttemptSpan } from "./attempt-span.ts";
 import { ExecutorMetrics } from "./metrics.ts";
 import { DEFAULT_BACKOFF, classifyFailure, retryDelayMs, type BackoffOptions } from "./retry-policy.ts";
 import type { AttemptRecord, AttemptStatus, DeploymentHealth, ExecEvent, ExecuteRequest } from "./types.ts";
@@ -316,6 +317,7 @@ export class ExecutorEngine {
     });
     this.metrics.attempt(dep.model, dep.providerId, status, latencyMs);
     if (usage) this.metrics.usage(dep.model, usage, dep.providerId);
+    recordAttemptSpan({ model: dep.model, provider: dep.providerId, startedAt: t0, latencyMs, usage, ...(error ? { error: { status: error.status, code: error.code ?? "" } } : {}) });
     if (error) this.o.logger?.warn({ requestId: run.req.requestId, model: dep.model, status: error.status, code: error.code }, "provider attempt failed");
   }
 
