@@ -12,6 +12,7 @@ import type { BusMessage, BusSubscription } from "#libs/bus/event-bus.ts";
 import { MemoryEventBus } from "#libs/bus/memory-bus.ts";
 import { subjects } from "#libs/bus/subjects.ts";
 import { loadConfig } from "#libs/config/load.ts";
+import type { BudgetOutageMode } from "#libs/config/resilience.ts";
 import { GatewayError } from "#libs/errors/openai-error.ts";
 import {
   CacheControl,
@@ -241,7 +242,7 @@ async function until(cond: () => boolean, ms = 1_000): Promise<void> {
   while (!cond() && Date.now() < deadline) await sleep(2);
 }
 
-async function harness(script: Partial<Script> = {}, hooks?: AfterAnswerHook[]): Promise<Harness> {
+async function harness(script: Partial<Script> = {}, hooks?: AfterAnswerHook[], outageMode?: BudgetOutageMode): Promise<Harness> {
   const s: Script = { ...defaultScript(), ...script };
   const calls: Calls = { classify: [], lookup: [], store: [], route: [], reserve: [], settle: [], execute: [] };
   const clients: EdgeClients = {
@@ -255,7 +256,8 @@ async function harness(script: Partial<Script> = {}, hooks?: AfterAnswerHook[]):
   const bus = new MemoryEventBus();
   const registry = new Registry();
   const logger = silentLogger();
-  const deps: EdgeDeps = { config, clients, events: bus, pricing, logger, registry, ready: async () => true };
+  const cfg = outageMode ? { ...config, budgets: { ...config.budgets, outage_mode: outageMode } } : config;
+  const deps: EdgeDeps = { config: cfg, clients, events: bus, pricing, logger, registry, ready: async () => true };
   const outbox = new EventOutbox(bus, logger, registry);
   const metrics = edgeMetrics(registry);
   const received: BusMessage[] = [];
@@ -710,8 +712,16 @@ describe("ChatPipeline: failures", () => {
     expect(h.calls.route.map((r) => r.budgetState)).toEqual(["ok", "soft"]);
   });
 
-  it("the ledger RPC failing admits the request (fail open, counted) without a reservation", async () => {
-    const h = await harness({ reserve: new ConnectError("ledger down", Code.Unavailable) });
+  it.each(["local", "closed"] as const)("the ledger RPC failing is a 503 with no execution under budgets.outage_mode %s (the default is local)", async (mode) => {
+    const h = await harness({ reserve: new ConnectError("ledger down", Code.Unavailable) }, undefined, mode);
+    const e = await rejection(h.pipeline.handle(chatCall()));
+    expect(e).toMatchObject({ status: 503, type: "service_unavailable", code: "service_unavailable" });
+    expect(h.calls.execute).toEqual([]);
+    expect(await counterValue(h.metrics.degraded, { dependency: "budget" })).toBe(1);
+  });
+
+  it("the ledger RPC failing admits the request under outage_mode open (counted) without a reservation", async () => {
+    const h = await harness({ reserve: new ConnectError("ledger down", Code.Unavailable) }, undefined, "open");
     const res = json(await h.pipeline.handle(chatCall()));
     expect(res.headers["x-llmgw-model"]).toBe("gpt-4o-mini");
     expect(h.calls.execute).toHaveLength(1);
