@@ -3,6 +3,7 @@
 import { routingOverridesSchema } from "./routing-overrides.ts";
 import { z } from "zod";
 import { PROVIDER_TYPES, STRATEGIES, TIER_NAMES } from "./closed-sets.ts";
+import { responsesSchema } from "./responses.ts";
 import { budgetsSchema, dependenciesSchema } from "./resilience.ts";
 import { rateLimitsSchema } from "./rate-limits.ts";
 
@@ -132,6 +133,8 @@ export const configSchema = z
         ledger: serviceAddressSchema,
       })
       .strict(),
+    // Stored Responses API answers (the ledger keeps them).
+    responses: responsesSchema.default({}),
     // Sections owned by one service each; validated by that service's own schema at start.
     cache: z.record(z.string(), z.unknown()).default({}),
     classifier: z.record(z.string(), z.unknown()).default({}),

@@ -19,6 +19,8 @@ import { unpricedCounter } from "#libs/pricing/index.ts";
 import { ShadowCallWriter } from "./storage/shadow-call-writer.ts";
 import { SpendReport } from "./storage/spend-report.ts";
 import { LedgerServiceImpl } from "./service.ts";
+import { ResponseRpcs } from "./response-rpcs.ts";
+import { purgeEvery, ResponseStore } from "./storage/response-store.ts";
 import { AccessRpcs } from "./access-rpcs.ts";
 import { AdmissionLimits, RateLimitRepo } from "./storage/rate-limits.ts";
 import { RefusalRecorder } from "./storage/refusal-recorder.ts";
@@ -68,13 +70,16 @@ export async function buildLedgerService(ctx: BuildContext<LedgerBackends>): Pro
   // On the service's registry from the start, so /metrics lists it before the first unpriced call.
   unpricedCounter(ctx.registry);
   await shadowCalls.start();
+  const responses = new ResponseStore(db.sql, ctx.config.responses.retention_seconds);
+  const stopPurge = purgeEvery(ctx.config.responses.purge_interval_seconds * 1000, () => responses.purge(new Date()), ctx.logger);
   ctx.logger.info({ database: db.kind, budgets: budget.versions ? "shared" : "local" }, "ledger ready");
   return {
     service: LedgerService,
-    impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql), limits, access),
+    impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql), limits, new ResponseRpcs(responses), access),
     keys,
     ready: () => reachable(db.sql),
     close: async () => {
+      stopPurge();
       await refusals.close();
       await consumer.stop();
       await shadowCalls.stop();

@@ -6,10 +6,12 @@ import { connectToOpenAI } from "#libs/errors/connect-to-openai.ts";
 import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import { Budgets } from "./domain/budget.ts";
 import { LedgerServiceImpl } from "./service.ts";
+import { ResponseRpcs } from "./response-rpcs.ts";
 import { BudgetLimitRepo } from "./storage/budget-limits.ts";
 import { MemoryBudgetStore } from "./storage/budget-store-memory.ts";
 import { KeyStore } from "./storage/key-store.ts";
 import { SpendReport } from "./storage/spend-report.ts";
+import { ResponseStore } from "./storage/response-store.ts";
 import { openTestDb, type TestDb } from "./storage/test-support.ts";
 
 describe("LedgerService bad input", () => {
@@ -19,7 +21,7 @@ describe("LedgerService bad input", () => {
   beforeAll(async () => {
     db = await openTestDb("pglite");
     const limits = new BudgetLimitRepo(db.sql);
-    const impl = new LedgerServiceImpl(new KeyStore(db.sql), new Budgets(new MemoryBudgetStore(), limits), new SpendReport(db.sql), limits);
+    const impl = new LedgerServiceImpl(new KeyStore(db.sql), new Budgets(new MemoryBudgetStore(), limits), new SpendReport(db.sql), limits, new ResponseRpcs(new ResponseStore(db.sql, 3600)));
     // Over a Connect transport, so metadata and codes travel as they do in the mesh.
     ledger = createClient(LedgerService, createRouterTransport((r) => r.service(LedgerService, impl)));
   });
@@ -41,6 +43,9 @@ describe("LedgerService bad input", () => {
     ["reserveBudget: amount not USD", () => ledger.reserveBudget({ reservationId: "r1", tenantId: "acme", keyId: "k", amountUsd: "lots" }), Code.InvalidArgument, null],
     ["settleBudget: amount not USD", () => ledger.settleBudget({ reservationId: "r1", actualUsd: "-1" }), Code.InvalidArgument, null],
     ["setBudget: bad period", () => ledger.setBudget({ budget: { tenantId: "acme", period: "year" } }), Code.InvalidArgument, null],
+    ["putResponse: no tenant", () => ledger.putResponse({ response: { id: "resp_1", inputJson: new TextEncoder().encode("[]"), responseJson: new TextEncoder().encode("{}") } }), Code.InvalidArgument, "tenant_id"],
+    ["putResponse: bad id", () => ledger.putResponse({ response: { id: "chatcmpl-1", tenantId: "acme" } }), Code.InvalidArgument, "id"],
+    ["putResponse: response not JSON", () => ledger.putResponse({ response: { id: "resp_1", tenantId: "acme", inputJson: new TextEncoder().encode("[]"), responseJson: new TextEncoder().encode("{oops") } }), Code.InvalidArgument, "response_json"],
   ] as const)("%s → %s", async (_name, call, code, param) => {
     const e = await rejection(call());
     expect(e.code).toBe(code);

@@ -6,6 +6,7 @@ import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import type { Budgets } from "./domain/budget.ts";
 import type { BudgetLimitRepo } from "./storage/budget-limits.ts";
 import type { KeyStore } from "./storage/key-store.ts";
+import type { ResponseRpcs } from "./response-rpcs.ts";
 import type { AccessRpcs } from "./access-rpcs.ts";
 import { GROUP_BYS, type GroupBy, type SpendReport, type SpendRow } from "./storage/spend-report.ts";
 
@@ -22,6 +23,7 @@ export class LedgerServiceImpl implements Impl {
     private readonly budgets: Budgets,
     private readonly spend: SpendReport,
     private readonly limits: BudgetLimitRepo,
+    private readonly responses: ResponseRpcs,
     /** Rate limits, refusal records, revocation announcements (absent in tests that do not need them). */
     private readonly access?: AccessRpcs,
   ) {}
@@ -120,6 +122,18 @@ export class LedgerServiceImpl implements Impl {
   async listBudgets(req: Parameters<Impl["listBudgets"]>[0]) {
     const rows = await this.limits.list(req.tenantId || undefined);
     return { budgets: rows.map((r) => ({ tenantId: r.tenantId, keyId: r.keyId, period: r.period, softLimitUsd: r.softUsd ?? "", hardLimitUsd: r.hardUsd ?? "" })) };
+  }
+
+  putResponse(req: Parameters<Impl["putResponse"]>[0]) {
+    return this.responses.put(req);
+  }
+
+  getResponse(req: Parameters<Impl["getResponse"]>[0]) {
+    return this.responses.get(req);
+  }
+
+  deleteResponse(req: Parameters<Impl["deleteResponse"]>[0]) {
+    return this.responses.delete(req);
   }
 
   async getSpend(req: Parameters<Impl["getSpend"]>[0]) {

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/ledger/v1/ledger.proto.
  */
 export const file_llmgw_ledger_v1_ledger: GenFile = /*@__PURE__*/
-  fileDesc("ChxsbG1ndy9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9sbG1ndy5sZWRnZXIudjEiHwoQVmVyaWZ5S2V5UmVxdWVzdBILCgNrZXkYASABKAkiVAoRVmVyaWZ5S2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSDgoGa2V5X2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRINCgVhZG1pbhgEIAEoCCJPChBDcmVhdGVLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWFkbWluGAMgASgIEgsKA2tleRgEIAEoCSIwChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJIiQKD0xpc3RLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiOgoQTGlzdEtleXNSZXNwb25zZRImCgRrZXlzGAEgAygLMhgubGxtZ3cubGVkZ2VyLnYxLktleUluZm8ifgoHS2V5SW5mbxIOCgZrZXlfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSDQoFYWRtaW4YBCABKAgSDgoGcHJlZml4GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSDwoHcmV2b2tlZBgHIAEoCCIiChBSZXZva2VLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIkChFSZXZva2VLZXlSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIInUKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIOCgZrZXlfaWQYAyABKAkSEgoKYW1vdW50X3VzZBgEIAEoCRIOCgZ0b2tlbnMYBSABKAMilQEKFVJlc2VydmVCdWRnZXRSZXNwb25zZRIQCghhZG1pdHRlZBgBIAEoCBINCgVzdGF0ZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEhQKDHJhdGVfbGltaXRlZBgEIAEoCBI0CgpyYXRlX2xpbWl0GAUgASgLMiAubGxtZ3cubGVkZ2VyLnYxLlJhdGVMaW1pdFN0YXR1cyLVAQoPUmF0ZUxpbWl0U3RhdHVzEhYKDmxpbWl0X3JlcXVlc3RzGAEgASgDEhoKEnJlbWFpbmluZ19yZXF1ZXN0cxgCIAEoAxIZChFyZXNldF9yZXF1ZXN0c19tcxgDIAEoAxIUCgxsaW1pdF90b2tlbnMYBCABKAMSGAoQcmVtYWluaW5nX3Rva2VucxgFIAEoAxIXCg9yZXNldF90b2tlbnNfbXMYBiABKAMSFgoOcmV0cnlfYWZ0ZXJfbXMYByABKAMSEgoKcmVmdXNlZF9ieRgIIAEoCSJBChNTZXR0bGVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhIKCmFjdHVhbF91c2QYAiABKAkiFgoUU2V0dGxlQnVkZ2V0UmVzcG9uc2UiRQoPR2V0U3BlbmRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRINCgVzaW5jZRgCIAEoCRIQCghncm91cF9ieRgDIAEoCSJlChBHZXRTcGVuZFJlc3BvbnNlEigKBXRvdGFsGAEgASgLMhkubGxtZ3cubGVkZ2VyLnYxLlNwZW5kUm93EicKBHJvd3MYAiADKAsyGS5sbG1ndy5sZWRnZXIudjEuU3BlbmRSb3ci2AEKCFNwZW5kUm93Eg0KBWdyb3VwGAEgASgJEhAKCHJlcXVlc3RzGAIgASgDEhAKCGNvc3RfdXNkGAMgASgJEhQKDGJhc2VsaW5lX3VzZBgEIAEoCRITCgtzYXZpbmdzX3VzZBgFIAEoCRIZChFjYWNoZV9zYXZpbmdzX3VzZBgGIAEoCRIbChNyb3V0aW5nX3NhdmluZ3NfdXNkGAcgASgJEhsKE2Nhc2NhZGVfc2F2aW5nc191c2QYCCABKAkSGQoRYmF0Y2hfc2F2aW5nc191c2QYCSABKAkiawoGQnVkZ2V0EhEKCXRlbmFudF9pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSDgoGcGVyaW9kGAMgASgJEhYKDnNvZnRfbGltaXRfdXNkGAQgASgJEhYKDmhhcmRfbGltaXRfdXNkGAUgASgJIjsKEFNldEJ1ZGdldFJlcXVlc3QSJwoGYnVkZ2V0GAEgASgLMhcubGxtZ3cubGVkZ2VyLnYxLkJ1ZGdldCITChFTZXRCdWRnZXRSZXNwb25zZSInChJMaXN0QnVkZ2V0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIj8KE0xpc3RCdWRnZXRzUmVzcG9uc2USKAoHYnVkZ2V0cxgBIAMoCzIXLmxsbWd3LmxlZGdlci52MS5CdWRnZXQigwIKClJhdGVMaW1pdHMSEQoJdGVuYW50X2lkGAEgASgJEg4KBmtleV9pZBgCIAEoCRIgChNyZXF1ZXN0c19wZXJfbWludXRlGAMgASgDSACIAQESHgoRdG9rZW5zX3Blcl9taW51dGUYBCABKANIAYgBARIdChByZXF1ZXN0c19wZXJfZGF5GAUgASgDSAKIAQESGwoOdG9rZW5zX3Blcl9kYXkYBiABKANIA4gBAUIWChRfcmVxdWVzdHNfcGVyX21pbnV0ZUIUChJfdG9rZW5zX3Blcl9taW51dGVCEwoRX3JlcXVlc3RzX3Blcl9kYXlCEQoPX3Rva2Vuc19wZXJfZGF5IkMKFFNldFJhdGVMaW1pdHNSZXF1ZXN0EisKBmxpbWl0cxgBIAEoCzIbLmxsbWd3LmxlZGdlci52MS5SYXRlTGltaXRzIhcKFVNldFJhdGVMaW1pdHNSZXNwb25zZSIqChVMaXN0UmF0ZUxpbWl0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkUKFkxpc3RSYXRlTGltaXRzUmVzcG9uc2USKwoGbGltaXRzGAEgAygLMhsubGxtZ3cubGVkZ2VyLnYxLlJhdGVMaW1pdHMy2wcKDUxlZGdlclNlcnZpY2USUgoJVmVyaWZ5S2V5EiEubGxtZ3cubGVkZ2VyLnYxLlZlcmlmeUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuVmVyaWZ5S2V5UmVzcG9uc2USUgoJQ3JlYXRlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLkNyZWF0ZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuQ3JlYXRlS2V5UmVzcG9uc2USTwoITGlzdEtleXMSIC5sbG1ndy5sZWRnZXIudjEuTGlzdEtleXNSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkxpc3RLZXlzUmVzcG9uc2USUgoJUmV2b2tlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLlJldm9rZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuUmV2b2tlS2V5UmVzcG9uc2USXgoNUmVzZXJ2ZUJ1ZGdldBIlLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVxdWVzdBomLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVzcG9uc2USWwoMU2V0dGxlQnVkZ2V0EiQubGxtZ3cubGVkZ2VyLnYxLlNldHRsZUJ1ZGdldFJlcXVlc3QaJS5sbG1ndy5sZWRnZXIudjEuU2V0dGxlQnVkZ2V0UmVzcG9uc2USUgoJU2V0QnVkZ2V0EiEubGxtZ3cubGVkZ2VyLnYxLlNldEJ1ZGdldFJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuU2V0QnVkZ2V0UmVzcG9uc2USWAoLTGlzdEJ1ZGdldHMSIy5sbG1ndy5sZWRnZXIudjEuTGlzdEJ1ZGdldHNSZXF1ZXN0GiQubGxtZ3cubGVkZ2VyLnYxLkxpc3RCdWRnZXRzUmVzcG9uc2USTwoIR2V0U3BlbmQSIC5sbG1ndy5sZWRnZXIudjEuR2V0U3BlbmRSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkdldFNwZW5kUmVzcG9uc2USXgoNU2V0UmF0ZUxpbWl0cxIlLmxsbWd3LmxlZGdlci52MS5TZXRSYXRlTGltaXRzUmVxdWVzdBomLmxsbWd3LmxlZGdlci52MS5TZXRSYXRlTGltaXRzUmVzcG9uc2USYQoOTGlzdFJhdGVMaW1pdHMSJi5sbG1ndy5sZWRnZXIudjEuTGlzdFJhdGVMaW1pdHNSZXF1ZXN0GicubGxtZ3cubGVkZ2VyLnYxLkxpc3RSYXRlTGltaXRzUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChxsbG1ndy9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9sbG1ndy5sZWRnZXIudjEiHwoQVmVyaWZ5S2V5UmVxdWVzdBILCgNrZXkYASABKAkiVAoRVmVyaWZ5S2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSDgoGa2V5X2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRINCgVhZG1pbhgEIAEoCCJPChBDcmVhdGVLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWFkbWluGAMgASgIEgsKA2tleRgEIAEoCSIwChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJIiQKD0xpc3RLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiOgoQTGlzdEtleXNSZXNwb25zZRImCgRrZXlzGAEgAygLMhgubGxtZ3cubGVkZ2VyLnYxLktleUluZm8ifgoHS2V5SW5mbxIOCgZrZXlfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSDQoFYWRtaW4YBCABKAgSDgoGcHJlZml4GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSDwoHcmV2b2tlZBgHIAEoCCIiChBSZXZva2VLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIkChFSZXZva2VLZXlSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIInUKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIOCgZrZXlfaWQYAyABKAkSEgoKYW1vdW50X3VzZBgEIAEoCRIOCgZ0b2tlbnMYBSABKAMilQEKFVJlc2VydmVCdWRnZXRSZXNwb25zZRIQCghhZG1pdHRlZBgBIAEoCBINCgVzdGF0ZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEhQKDHJhdGVfbGltaXRlZBgEIAEoCBI0CgpyYXRlX2xpbWl0GAUgASgLMiAubGxtZ3cubGVkZ2VyLnYxLlJhdGVMaW1pdFN0YXR1cyLVAQoPUmF0ZUxpbWl0U3RhdHVzEhYKDmxpbWl0X3JlcXVlc3RzGAEgASgDEhoKEnJlbWFpbmluZ19yZXF1ZXN0cxgCIAEoAxIZChFyZXNldF9yZXF1ZXN0c19tcxgDIAEoAxIUCgxsaW1pdF90b2tlbnMYBCABKAMSGAoQcmVtYWluaW5nX3Rva2VucxgFIAEoAxIXCg9yZXNldF90b2tlbnNfbXMYBiABKAMSFgoOcmV0cnlfYWZ0ZXJfbXMYByABKAMSEgoKcmVmdXNlZF9ieRgIIAEoCSJBChNTZXR0bGVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhIKCmFjdHVhbF91c2QYAiABKAkiFgoUU2V0dGxlQnVkZ2V0UmVzcG9uc2UiRQoPR2V0U3BlbmRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRINCgVzaW5jZRgCIAEoCRIQCghncm91cF9ieRgDIAEoCSJlChBHZXRTcGVuZFJlc3BvbnNlEigKBXRvdGFsGAEgASgLMhkubGxtZ3cubGVkZ2VyLnYxLlNwZW5kUm93EicKBHJvd3MYAiADKAsyGS5sbG1ndy5sZWRnZXIudjEuU3BlbmRSb3ci2AEKCFNwZW5kUm93Eg0KBWdyb3VwGAEgASgJEhAKCHJlcXVlc3RzGAIgASgDEhAKCGNvc3RfdXNkGAMgASgJEhQKDGJhc2VsaW5lX3VzZBgEIAEoCRITCgtzYXZpbmdzX3VzZBgFIAEoCRIZChFjYWNoZV9zYXZpbmdzX3VzZBgGIAEoCRIbChNyb3V0aW5nX3NhdmluZ3NfdXNkGAcgASgJEhsKE2Nhc2NhZGVfc2F2aW5nc191c2QYCCABKAkSGQoRYmF0Y2hfc2F2aW5nc191c2QYCSABKAkiawoGQnVkZ2V0EhEKCXRlbmFudF9pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSDgoGcGVyaW9kGAMgASgJEhYKDnNvZnRfbGltaXRfdXNkGAQgASgJEhYKDmhhcmRfbGltaXRfdXNkGAUgASgJIjsKEFNldEJ1ZGdldFJlcXVlc3QSJwoGYnVkZ2V0GAEgASgLMhcubGxtZ3cubGVkZ2VyLnYxLkJ1ZGdldCITChFTZXRCdWRnZXRSZXNwb25zZSInChJMaXN0QnVkZ2V0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIj8KE0xpc3RCdWRnZXRzUmVzcG9uc2USKAoHYnVkZ2V0cxgBIAMoCzIXLmxsbWd3LmxlZGdlci52MS5CdWRnZXQigwIKClJhdGVMaW1pdHMSEQoJdGVuYW50X2lkGAEgASgJEg4KBmtleV9pZBgCIAEoCRIgChNyZXF1ZXN0c19wZXJfbWludXRlGAMgASgDSACIAQESHgoRdG9rZW5zX3Blcl9taW51dGUYBCABKANIAYgBARIdChByZXF1ZXN0c19wZXJfZGF5GAUgASgDSAKIAQESGwoOdG9rZW5zX3Blcl9kYXkYBiABKANIA4gBAUIWChRfcmVxdWVzdHNfcGVyX21pbnV0ZUIUChJfdG9rZW5zX3Blcl9taW51dGVCEwoRX3JlcXVlc3RzX3Blcl9kYXlCEQoPX3Rva2Vuc19wZXJfZGF5IkMKFFNldFJhdGVMaW1pdHNSZXF1ZXN0EisKBmxpbWl0cxgBIAEoCzIbLmxsbWd3LmxlZGdlci52MS5SYXRlTGltaXRzIhcKFVNldFJhdGVMaW1pdHNSZXNwb25zZSIqChVMaXN0UmF0ZUxpbWl0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkUKFkxpc3RSYXRlTGltaXRzUmVzcG9uc2USKwoGbGltaXRzGAEgAygLMhsubGxtZ3cubGVkZ2VyLnYxLlJhdGVMaW1pdHMiwQEKDlN0b3JlZFJlc3BvbnNlEgoKAmlkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIcChRwcmV2aW91c19yZXNwb25zZV9pZBgDIAEoCRINCgVtb2RlbBgEIAEoCRIQCghwcm92aWRlchgFIAEoCRISCgppbnB1dF9qc29uGAYgASgMEhUKDXJlc3BvbnNlX2pzb24YByABKAwSEgoKY3JlYXRlZF9hdBgIIAEoCRISCgpleHBpcmVzX2F0GAkgASgJIkcKElB1dFJlc3BvbnNlUmVxdWVzdBIxCghyZXNwb25zZRgBIAEoCzIfLmxsbWd3LmxlZGdlci52MS5TdG9yZWRSZXNwb25zZSIpChNQdXRSZXNwb25zZVJlc3BvbnNlEhIKCmV4cGlyZXNfYXQYASABKAkiTAoSR2V0UmVzcG9uc2VSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIKCgJpZBgCIAEoCRIXCg9pbmNsdWRlX2hpc3RvcnkYAyABKAginQEKE0dldFJlc3BvbnNlUmVzcG9uc2USDQoFZm91bmQYASABKAgSMQoIcmVzcG9uc2UYAiABKAsyHy5sbG1ndy5sZWRnZXIudjEuU3RvcmVkUmVzcG9uc2USMAoHaGlzdG9yeRgDIAMoCzIfLmxsbWd3LmxlZGdlci52MS5TdG9yZWRSZXNwb25zZRISCgptaXNzaW5nX2lkGAQgASgJIjYKFURlbGV0ZVJlc3BvbnNlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSCgoCaWQYAiABKAkiKQoWRGVsZXRlUmVzcG9uc2VSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIMvIJCg1MZWRnZXJTZXJ2aWNlElIKCVZlcmlmeUtleRIhLmxsbWd3LmxlZGdlci52MS5WZXJpZnlLZXlSZXF1ZXN0GiIubGxtZ3cubGVkZ2VyLnYxLlZlcmlmeUtleVJlc3BvbnNlElIKCUNyZWF0ZUtleRIhLmxsbWd3LmxlZGdlci52MS5DcmVhdGVLZXlSZXF1ZXN0GiIubGxtZ3cubGVkZ2VyLnYxLkNyZWF0ZUtleVJlc3BvbnNlEk8KCExpc3RLZXlzEiAubGxtZ3cubGVkZ2VyLnYxLkxpc3RLZXlzUmVxdWVzdBohLmxsbWd3LmxlZGdlci52MS5MaXN0S2V5c1Jlc3BvbnNlElIKCVJldm9rZUtleRIhLmxsbWd3LmxlZGdlci52MS5SZXZva2VLZXlSZXF1ZXN0GiIubGxtZ3cubGVkZ2VyLnYxLlJldm9rZUtleVJlc3BvbnNlEl4KDVJlc2VydmVCdWRnZXQSJS5sbG1ndy5sZWRnZXIudjEuUmVzZXJ2ZUJ1ZGdldFJlcXVlc3QaJi5sbG1ndy5sZWRnZXIudjEuUmVzZXJ2ZUJ1ZGdldFJlc3BvbnNlElsKDFNldHRsZUJ1ZGdldBIkLmxsbWd3LmxlZGdlci52MS5TZXR0bGVCdWRnZXRSZXF1ZXN0GiUubGxtZ3cubGVkZ2VyLnYxLlNldHRsZUJ1ZGdldFJlc3BvbnNlElIKCVNldEJ1ZGdldBIhLmxsbWd3LmxlZGdlci52MS5TZXRCdWRnZXRSZXF1ZXN0GiIubGxtZ3cubGVkZ2VyLnYxLlNldEJ1ZGdldFJlc3BvbnNlElgKC0xpc3RCdWRnZXRzEiMubGxtZ3cubGVkZ2VyLnYxLkxpc3RCdWRnZXRzUmVxdWVzdBokLmxsbWd3LmxlZGdlci52MS5MaXN0QnVkZ2V0c1Jlc3BvbnNlEk8KCEdldFNwZW5kEiAubGxtZ3cubGVkZ2VyLnYxLkdldFNwZW5kUmVxdWVzdBohLmxsbWd3LmxlZGdlci52MS5HZXRTcGVuZFJlc3BvbnNlEl4KDVNldFJhdGVMaW1pdHMSJS5sbG1ndy5sZWRnZXIudjEuU2V0UmF0ZUxpbWl0c1JlcXVlc3QaJi5sbG1ndy5sZWRnZXIudjEuU2V0UmF0ZUxpbWl0c1Jlc3BvbnNlEmEKDkxpc3RSYXRlTGltaXRzEiYubGxtZ3cubGVkZ2VyLnYxLkxpc3RSYXRlTGltaXRzUmVxdWVzdBonLmxsbWd3LmxlZGdlci52MS5MaXN0UmF0ZUxpbWl0c1Jlc3BvbnNlElgKC1B1dFJlc3BvbnNlEiMubGxtZ3cubGVkZ2VyLnYxLlB1dFJlc3BvbnNlUmVxdWVzdBokLmxsbWd3LmxlZGdlci52MS5QdXRSZXNwb25zZVJlc3BvbnNlElgKC0dldFJlc3BvbnNlEiMubGxtZ3cubGVkZ2VyLnYxLkdldFJlc3BvbnNlUmVxdWVzdBokLmxsbWd3LmxlZGdlci52MS5HZXRSZXNwb25zZVJlc3BvbnNlEmEKDkRlbGV0ZVJlc3BvbnNlEiYubGxtZ3cubGVkZ2VyLnYxLkRlbGV0ZVJlc3BvbnNlUmVxdWVzdBonLmxsbWd3LmxlZGdlci52MS5EZWxldGVSZXNwb25zZVJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message llmgw.ledger.v1.VerifyKeyRequest
@@ -751,6 +751,217 @@ export const ListRateLimitsResponseSchema: GenMessage<ListRateLimitsResponse> = 
   messageDesc(file_llmgw_ledger_v1_ledger, 26);
 
 /**
+ * One stored Responses API answer.
+ *
+ * @generated from message llmgw.ledger.v1.StoredResponse
+ */
+export type StoredResponse = Message<"llmgw.ledger.v1.StoredResponse"> & {
+  /**
+   * "resp_...".
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string tenant_id = 2;
+   */
+  tenantId: string;
+
+  /**
+   * Empty for the first turn of a conversation.
+   *
+   * @generated from field: string previous_response_id = 3;
+   */
+  previousResponseId: string;
+
+  /**
+   * The model and provider that served it: a continuation is kept on them (warm prompt cache).
+   *
+   * @generated from field: string model = 4;
+   */
+  model: string;
+
+  /**
+   * @generated from field: string provider = 5;
+   */
+  provider: string;
+
+  /**
+   * This turn's input items (a Responses API input array, JSON), to rebuild the conversation.
+   *
+   * @generated from field: bytes input_json = 6;
+   */
+  inputJson: Uint8Array;
+
+  /**
+   * The Response object as returned to the client (JSON).
+   *
+   * @generated from field: bytes response_json = 7;
+   */
+  responseJson: Uint8Array;
+
+  /**
+   * RFC 3339, set by the ledger.
+   *
+   * @generated from field: string created_at = 8;
+   */
+  createdAt: string;
+
+  /**
+   * @generated from field: string expires_at = 9;
+   */
+  expiresAt: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.StoredResponse.
+ * Use `create(StoredResponseSchema)` to create a new message.
+ */
+export const StoredResponseSchema: GenMessage<StoredResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 27);
+
+/**
+ * @generated from message llmgw.ledger.v1.PutResponseRequest
+ */
+export type PutResponseRequest = Message<"llmgw.ledger.v1.PutResponseRequest"> & {
+  /**
+   * @generated from field: llmgw.ledger.v1.StoredResponse response = 1;
+   */
+  response?: StoredResponse | undefined;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.PutResponseRequest.
+ * Use `create(PutResponseRequestSchema)` to create a new message.
+ */
+export const PutResponseRequestSchema: GenMessage<PutResponseRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 28);
+
+/**
+ * @generated from message llmgw.ledger.v1.PutResponseResponse
+ */
+export type PutResponseResponse = Message<"llmgw.ledger.v1.PutResponseResponse"> & {
+  /**
+   * @generated from field: string expires_at = 1;
+   */
+  expiresAt: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.PutResponseResponse.
+ * Use `create(PutResponseResponseSchema)` to create a new message.
+ */
+export const PutResponseResponseSchema: GenMessage<PutResponseResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 29);
+
+/**
+ * @generated from message llmgw.ledger.v1.GetResponseRequest
+ */
+export type GetResponseRequest = Message<"llmgw.ledger.v1.GetResponseRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * Also return the earlier turns of its conversation.
+   *
+   * @generated from field: bool include_history = 3;
+   */
+  includeHistory: boolean;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.GetResponseRequest.
+ * Use `create(GetResponseRequestSchema)` to create a new message.
+ */
+export const GetResponseRequestSchema: GenMessage<GetResponseRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 30);
+
+/**
+ * @generated from message llmgw.ledger.v1.GetResponseResponse
+ */
+export type GetResponseResponse = Message<"llmgw.ledger.v1.GetResponseResponse"> & {
+  /**
+   * False when there is no such response for this tenant, or it expired.
+   *
+   * @generated from field: bool found = 1;
+   */
+  found: boolean;
+
+  /**
+   * @generated from field: llmgw.ledger.v1.StoredResponse response = 2;
+   */
+  response?: StoredResponse | undefined;
+
+  /**
+   * Earlier turns, oldest first, ending with the previous response of `response`.
+   *
+   * @generated from field: repeated llmgw.ledger.v1.StoredResponse history = 3;
+   */
+  history: StoredResponse[];
+
+  /**
+   * Set when an earlier turn of the chain is gone (deleted or expired): its id.
+   *
+   * @generated from field: string missing_id = 4;
+   */
+  missingId: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.GetResponseResponse.
+ * Use `create(GetResponseResponseSchema)` to create a new message.
+ */
+export const GetResponseResponseSchema: GenMessage<GetResponseResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 31);
+
+/**
+ * @generated from message llmgw.ledger.v1.DeleteResponseRequest
+ */
+export type DeleteResponseRequest = Message<"llmgw.ledger.v1.DeleteResponseRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.DeleteResponseRequest.
+ * Use `create(DeleteResponseRequestSchema)` to create a new message.
+ */
+export const DeleteResponseRequestSchema: GenMessage<DeleteResponseRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 32);
+
+/**
+ * @generated from message llmgw.ledger.v1.DeleteResponseResponse
+ */
+export type DeleteResponseResponse = Message<"llmgw.ledger.v1.DeleteResponseResponse"> & {
+  /**
+   * @generated from field: bool deleted = 1;
+   */
+  deleted: boolean;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.DeleteResponseResponse.
+ * Use `create(DeleteResponseResponseSchema)` to create a new message.
+ */
+export const DeleteResponseResponseSchema: GenMessage<DeleteResponseResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 33);
+
+/**
  * Cost ledger, API keys and budgets (PostgreSQL; budgets atomic across replicas).
  *
  * @generated from service llmgw.ledger.v1.LedgerService
@@ -845,6 +1056,33 @@ export const LedgerService: GenService<{
     methodKind: "unary";
     input: typeof ListRateLimitsRequestSchema;
     output: typeof ListRateLimitsResponseSchema;
+  },
+  /**
+   * Responses API objects kept per tenant for GET /v1/responses/{id} and previous_response_id, until
+   * their retention ends (config responses.retention_seconds).
+   *
+   * @generated from rpc llmgw.ledger.v1.LedgerService.PutResponse
+   */
+  putResponse: {
+    methodKind: "unary";
+    input: typeof PutResponseRequestSchema;
+    output: typeof PutResponseResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.GetResponse
+   */
+  getResponse: {
+    methodKind: "unary";
+    input: typeof GetResponseRequestSchema;
+    output: typeof GetResponseResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.DeleteResponse
+   */
+  deleteResponse: {
+    methodKind: "unary";
+    input: typeof DeleteResponseRequestSchema;
+    output: typeof DeleteResponseResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_ledger_v1_ledger, 0);
