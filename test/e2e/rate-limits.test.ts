@@ -203,6 +203,17 @@ describe("rate limits and /metrics access (embedded)", () => {
     expect(after.headers.get("x-ratelimit-limit-requests")).toBeNull();
   }, 60_000);
 
+  it("embeddings count against the same limits (a key's requests per minute)", async () => {
+    const tenant = `emb-e-${randomUUID().slice(0, 8)}`;
+    const { key, keyId } = await gw.clients.ledger.createKey({ tenantId: tenant, name: "e2e" });
+    expect((await admin(gw.url, gw.adminKey, "PUT", `/v1/llmgw/keys/${keyId}/limits`, { requests_per_minute: 1 })).status).toBe(200);
+    const embed = (input: string) =>
+      fetch(`${gw.url}/v1/embeddings`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "text-embedding-3-small", input }) });
+    expect((await embed("first")).status).toBe(200);
+    const refused = await embed("second");
+    expectRateLimited({ edge: 0, status: refused.status, headers: refused.headers, body: (await refused.json()) as Answer["body"] }, "requests", 1);
+  });
+
   it("bad limits are 400s naming the field; only an admin sets them; an unknown key is a 404", async () => {
     const key = await gw.createKey("emb-bad");
     const bad = async (body: unknown, param: string) => {

@@ -20,6 +20,7 @@ import type { CacheOutcome } from "../chat/record.ts";
 import { tokenBound, type EmbeddingsRequest } from "./validate.ts";
 import { toClient, toStored, type StoredEmbeddings } from "./vectors.ts";
 import type { EmbeddingsMetrics } from "./metrics.ts";
+import { countRefusal, rateLimitError } from "../rate-limit-headers.ts";
 
 export interface EmbeddingsCall {
   requestId: string;
@@ -148,9 +149,15 @@ export class EmbeddingsPipeline {
   /** Worst case = every input byte a token at the input rate (embeddings have no output). Throws 429 past a hard limit. */
   private async reserve(call: EmbeddingsCall, model: string): Promise<boolean> {
     const { deps } = this;
-    const worst = deps.pricing.worstCaseUsd([model], tokenBound(call.body.input), 0, new Date());
+    const bound = tokenBound(call.body.input);
+    const worst = deps.pricing.worstCaseUsd([model], bound, 0, new Date());
     try {
-      const res = await deps.clients.ledger.reserveBudget({ reservationId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, amountUsd: worst });
+      // The token bound is also what token rate limits charge (the ledger corrects it with usage).
+      const res = await deps.clients.ledger.reserveBudget({ reservationId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, amountUsd: worst, tokens: BigInt(bound) });
+      if (res.rateLimited) {
+        countRefusal(deps.registry, res.rateLimit?.refusedBy ?? "");
+        throw rateLimitError(res.message, res.rateLimit);
+      }
       if (!res.admitted) throw errors.quotaExceeded(res.message || "Budget exhausted for this key or tenant.");
       return true;
     } catch (e) {
