@@ -130,11 +130,13 @@ export function activeIds(): { trace_id: string; span_id: string } | undefined {
   return { trace_id: c.traceId, span_id: c.spanId };
 }
 
-const NO_FIELDS: Readonly<Record<string, never>> = Object.freeze({});
-
-/** pino mixin: trace_id and span_id of the active span on every log line written inside one. */
+/**
+ * pino mixin: trace_id and span_id of the active span on every log line written inside one. A fresh
+ * object each time: pino merges the line's own fields into it (a shared frozen one threw on every
+ * line with fields written outside a trace, e.g. the executor's start-up warning).
+ */
 export function traceLogFields(): object {
-  return activeIds() ?? NO_FIELDS;
+  return activeIds() ?? {};
 }
 
 export { context, trace, type Context, type Span };
