@@ -34,6 +34,8 @@ export interface Settings {
   metricsToken?: string;
   pricesFile?: string;
   cachePrefix: string;
+  /** Master key (64 hex digits or base64, >= 32 bytes) the cache derives per-tenant keys from to encrypt stored answers; absent: stored in clear. */
+  cacheMasterKey?: string;
   budgetPrefix: string;
   bus: BusNames;
   rpcClient: "grpc-js" | "connect";
@@ -65,6 +67,7 @@ export const SETTINGS_ENV = [
   "LLMGW_API_KEY",
   "LLMGW_PRICES_FILE",
   "LLMGW_CACHE_PREFIX",
+  "LLMGW_CACHE_MASTER_KEY",
   "LLMGW_BUDGET_PREFIX",
   "LLMGW_EVENTS_STREAM",
   "LLMGW_EVENTS_PREFIX",
@@ -146,6 +149,7 @@ export function readSettings(env: Env, config?: Pick<Config, "providers">): Sett
     ...(metricsToken ? { metricsToken } : {}),
     ...(pricesFile ? { pricesFile } : {}),
     cachePrefix: str(env, "LLMGW_CACHE_PREFIX") ?? "llmgw:cache",
+    ...(str(env, "LLMGW_CACHE_MASTER_KEY") ? { cacheMasterKey: str(env, "LLMGW_CACHE_MASTER_KEY") } : {}),
     budgetPrefix: str(env, "LLMGW_BUDGET_PREFIX") ?? "llmgw:",
     bus: { stream: str(env, "LLMGW_EVENTS_STREAM") ?? DEFAULT_BUS_NAMES.stream, prefix: str(env, "LLMGW_EVENTS_PREFIX") ?? DEFAULT_BUS_NAMES.prefix },
     rpcClient: rpc,

@@ -8,7 +8,11 @@ import { cacheConfigSchema } from "./domain/config.ts";
 import { CacheEngine } from "./domain/engine.ts";
 import { createLocalEmbedder } from "./domain/local-embedder.ts";
 import { registerCacheMetrics } from "./domain/metrics.ts";
+import { SifHybridEmbedder } from "./domain/sif-embedder.ts";
 import type { Embedder } from "./domain/types.ts";
+import { HitVerifier, loadShippedVerifierWeights } from "./domain/verifier/hit-verifier.ts";
+import { parseMasterKey, TenantCipher } from "./domain/privacy/tenant-cipher.ts";
+import { EncryptedExactStore } from "./store/encrypted-exact-store.ts";
 import type { ExactStore } from "./store/exact-store.ts";
 import { OpenAIEmbedder } from "./store/openai-embedder.ts";
 import type { VectorIndex } from "./store/vector-index.ts";
@@ -26,15 +30,23 @@ export function buildEmbedder(settings: Pick<Settings, "embeddings">): Embedder 
   return new OpenAIEmbedder({ baseURL: e.baseUrl, apiKey: e.apiKey, model: e.model, dim: e.dim });
 }
 
+/** The shipped verifier, for the local embedder it was trained with (none for a remote embedder). */
+export function buildVerifier(embedder: Embedder): HitVerifier | undefined {
+  return embedder instanceof SifHybridEmbedder ? new HitVerifier(loadShippedVerifierWeights(), embedder) : undefined;
+}
+
 export async function buildCacheService(ctx: BuildContext<CacheBackends>): Promise<BuiltService<typeof CacheService>> {
   const config = cacheConfigSchema.parse(ctx.config.cache ?? {});
   const embedder = buildEmbedder(ctx.settings);
-  const exact = ctx.backends.exactStore({ maxEntriesPerTenant: config.maxEntriesPerTenant });
+  const plain = ctx.backends.exactStore({ maxEntriesPerTenant: config.maxEntriesPerTenant });
+  // Answers at rest are sealed per tenant when a master key is configured.
+  const exact = ctx.settings.cacheMasterKey ? new EncryptedExactStore(plain, new TenantCipher(parseMasterKey(ctx.settings.cacheMasterKey))) : plain;
   const vectors = ctx.backends.vectorIndex({ dim: embedder.dim, embedderId: `${embedder.name}@${embedder.version}`, maxEntriesPerTenant: config.maxEntriesPerTenant });
   // The local embedder loads its word table (a second or two) on first use; pay it at start.
   if ("warm" in embedder && typeof embedder.warm === "function") embedder.warm();
-  const engine = new CacheEngine({ config, exact, vectors, embedder, metrics: registerCacheMetrics(ctx.registry), logger: ctx.logger });
-  ctx.logger.info({ exact: exact.kind, vectors: vectors.kind, embedder: engine.embedderId }, "cache ready");
+  const verifier = buildVerifier(embedder);
+  const engine = new CacheEngine({ config, exact, vectors, embedder, verifier, metrics: registerCacheMetrics(ctx.registry), logger: ctx.logger });
+  ctx.logger.info({ exact: exact.kind, vectors: vectors.kind, embedder: engine.embedderId, verifier: engine.verifierActive, encrypted: exact !== plain }, "cache ready");
   return {
     service: CacheService,
     impl: new CacheServiceImpl(engine),

@@ -57,7 +57,13 @@ export class CacheServiceImpl implements Impl {
 
   async invalidate(req: Parameters<Impl["invalidate"]>[0]) {
     if (!req.tenantId) throw new ConnectError("tenant_id is required", Code.InvalidArgument);
-    const removed = await this.engine.invalidate({ tenant: req.tenantId, namespace: req.namespace || undefined });
+    if (req.olderThanSeconds < 0n) throw new ConnectError("older_than_seconds must not be negative", Code.InvalidArgument);
+    const removed = await this.engine.invalidate({
+      tenant: req.tenantId,
+      ...(req.namespace ? { namespace: req.namespace } : {}),
+      ...(req.model ? { model: req.model } : {}),
+      ...(req.olderThanSeconds > 0n ? { olderThanMs: Number(req.olderThanSeconds) * 1000 } : {}),
+    });
     return { removed: BigInt(removed) };
   }
 }

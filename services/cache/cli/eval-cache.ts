@@ -20,6 +20,8 @@ import type { CacheRequest, Embedder } from "../domain/types.ts";
 import { InProcessVectorIndex } from "../store/inprocess-vector-index.ts";
 import { MemoryExactStore } from "../store/memory-exact-store.ts";
 import { scoreOutcomes, type CacheScores } from "./eval-metrics.ts";
+import { buildVerifier } from "../build.ts";
+import type { HitVerifier } from "../domain/verifier/hit-verifier.ts";
 
 interface Pair {
   id: string;
@@ -30,6 +32,7 @@ interface Pair {
 
 const CATEGORY = "default";
 const HARD_JACCARD = 0.5;
+const VERIFIER_SWEEP = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
 const SWEEP = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99];
 const CHECKS: GuardCheck[] = ["numbers", "negation", "entities", "quoted", "literal", "dates", "units", "comparison", "question", "person", "specificity", "swap", "order"];
 
@@ -47,9 +50,10 @@ function request(tenant: string, text: string): CacheRequest {
 }
 
 /** Runs every pair through a real engine; returns hit flags and the similarity the engine reported. */
-async function runEngine(pairs: Pair[], config: CacheConfig, embedder: Embedder): Promise<{ hit: boolean; sim: number; exact: boolean }[]> {
+async function runEngine(pairs: Pair[], config: CacheConfig, embedder: Embedder, verifier?: HitVerifier): Promise<{ hit: boolean; sim: number; exact: boolean }[]> {
   const engine = new CacheEngine({
     config,
+    ...(verifier ? { verifier } : {}),
     exact: new MemoryExactStore({ maxEntriesPerTenant: 10 }),
     vectors: new InProcessVectorIndex({ dim: embedder.dim, maxEntriesPerTenant: 10 }),
     embedder,
@@ -95,8 +99,10 @@ async function main(): Promise<void> {
   const longThreshold = thresholdFor(shipped, CATEGORY, true);
   const gopts = { structuralMaxWords: shipped.structuralMaxWords };
   // 1) shipped defaults through the engine, with and without the guard
-  const withGuard = await runEngine(pairs, shipped, embedder);
-  const noGuard = await runEngine(pairs, { ...shipped, precisionGuard: false }, embedder);
+  const verifier = buildVerifier(embedder);
+  const withGuard = await runEngine(pairs, shipped, embedder, verifier);
+  const noVerifier = await runEngine(pairs, { ...shipped, verifier: { ...shipped.verifier, enabled: false } }, embedder);
+  const noGuard = await runEngine(pairs, { ...shipped, precisionGuard: false, verifier: { ...shipped.verifier, enabled: false } }, embedder);
   // 2) raw similarity (threshold 0, no guard) through the engine, then the guard on the same pairs, for the sweep
   const raw = await runEngine(pairs, cacheConfigSchema.parse({ thresholds: { default: 0 }, longTextThresholds: { default: 0 }, precisionGuard: false }), embedder);
   const norm = pairs.map((p) => ({ a: normalizeText(p.a), b: normalizeText(p.b) }));
@@ -110,6 +116,14 @@ async function main(): Promise<void> {
     scoreOutcomes(pairs.map((p, i) => ({ same: p.same, hard: hard[i] ?? false, hit: hit(i) })));
   const defaults = score((i) => withGuard[i]?.hit ?? false);
   const defaultsNoGuard = score((i) => noGuard[i]?.hit ?? false);
+  const defaultsNoVerifier = score((i) => noVerifier[i]?.hit ?? false);
+  // The verifier's probability on the same candidates: a sweep of its threshold, served in union with
+  // the shipped threshold+guard decision (as the engine combines them).
+  const prob = verifier ? norm.map((p, i) => verifier.probability(p.b, p.a, raw[i]?.sim ?? 0)) : [];
+  const baseAccept = (i: number): boolean => exactHit[i] === true || ((raw[i]?.sim ?? 0) >= shippedThreshold(i) && (verdicts[i]?.ok ?? false));
+  const verifierSweep = verifier
+    ? VERIFIER_SWEEP.map((t) => ({ threshold: t, union: score((i) => baseAccept(i) || (prob[i] ?? 0) >= t), alone: score((i) => exactHit[i] === true || (prob[i] ?? 0) >= t) }))
+    : [];
   const sweep = SWEEP.map((t) => ({
     threshold: t,
     guard: score((i) => exactHit[i] || ((raw[i]?.sim ?? 0) >= t && (verdicts[i]?.ok ?? false))),
@@ -134,8 +148,9 @@ async function main(): Promise<void> {
   console.log(`embedder ${embedder.name}@${embedder.version}; one partition per pair (empty cache per pair); ${fmt(seconds, 1)} s`);
   const t1 = new Table({ style: { head: [], border: [] }, head });
   t1.push(
-    row(`shipped defaults (thr ${shortThreshold} <=${shipped.shortTextMaxWords}w .. ${longThreshold} >=${shipped.longTextMinWords}w, guard on)`, defaults),
-    row(`shipped thresholds, guard off`, defaultsNoGuard),
+    row(`shipped defaults (thr ${shortThreshold} <=${shipped.shortTextMaxWords}w .. ${longThreshold} >=${shipped.longTextMinWords}w, guard on, verifier ${verifier ? "on" : "n/a"})`, defaults),
+    row(`shipped thresholds + guard, verifier off`, defaultsNoVerifier),
+    row(`shipped thresholds, guard off, verifier off`, defaultsNoGuard),
   );
   const longShare = isLong.filter(Boolean).length / Math.max(1, pairs.length);
   console.log(`long texts (>= ${shipped.longTextMinWords} content words on the longer side): ${(longShare * 100).toFixed(1)}% of pairs`);
@@ -146,6 +161,12 @@ async function main(): Promise<void> {
     t2.push([String(s.threshold), fmt(s.guard.precision), fmt(s.guard.recall), fmt(s.guard.false_hit_rate, 4), fmt(s.guard.hard_false_hit_rate, 4), fmt(s.no_guard.precision), fmt(s.no_guard.recall), fmt(s.no_guard.false_hit_rate, 4)]);
   }
   console.log(t2.toString());
+  if (verifier) {
+    console.log(`hit verifier (${verifier.threshold} shipped): its probability threshold, in union with threshold+guard as the engine serves, and alone`);
+    const tv = new Table({ style: { head: [], border: [] }, head: ["p >=", "P union", "R union", "FHR union", "hard FHR union", "P alone", "R alone", "hard FHR alone"] });
+    for (const v of verifierSweep) tv.push([String(v.threshold), fmt(v.union.precision), fmt(v.union.recall), fmt(v.union.false_hit_rate, 4), fmt(v.union.hard_false_hit_rate, 4), fmt(v.alone.precision), fmt(v.alone.recall), fmt(v.alone.hard_false_hit_rate, 4)]);
+    console.log(tv.toString());
+  }
   console.log("ablation at shipped thresholds: guard with one check off; rejections counted for the first failing check");
   const t3 = new Table({ style: { head: [], border: [] }, head: ["guard without", "precision", "recall", "false-hit rate", "rejected same/different"] });
   for (const a of ablation) {
@@ -165,6 +186,8 @@ async function main(): Promise<void> {
       long_text_share: longShare,
       defaults,
       defaults_no_guard: defaultsNoGuard,
+      defaults_no_verifier: defaultsNoVerifier,
+      verifier: verifier ? { threshold: verifier.threshold, sweep: verifierSweep } : null,
       sweep,
       ablation,
       guard_rejections_at_default_threshold: rejected,

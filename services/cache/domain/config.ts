@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { privacyConfigSchema } from "./privacy/exclusion.ts";
 
 /** Per-category knob set; unknown categories fall back to `default`. */
 const thresholdsSchema = z.record(z.string(), z.number().min(0).max(1));
@@ -74,6 +75,21 @@ export const cacheConfigSchema = z
     storeBudgetMs: z.number().positive().default(20),
     /** Nearest neighbours fetched per semantic lookup before the guard picks the first acceptable one. */
     semanticTopK: z.number().int().min(1).max(50).default(5),
+    /** Requests that must never be cached (personal data, secrets): per-tenant detectors and regexes. */
+    privacy: privacyConfigSchema.default({}),
+    /**
+     * The learned hit verifier (verifier/hit-verifier.ts) decides semantic candidates when its weights
+     * match the embedder: on top of the length-aware threshold and guard, a candidate they reject is
+     * still served when the verifier's probability reaches its threshold (per category; the weights'
+     * own threshold otherwise).
+     */
+    verifier: z
+      .object({
+        enabled: z.boolean().default(true),
+        thresholds: z.record(z.string(), z.number().min(0).max(1)).default({}),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 

@@ -6,7 +6,9 @@ import { defaultCacheConfig, type CacheConfig } from "./config.ts";
 import { exactKey, lastUserText, namespaceOf, semanticPartition } from "./keys.ts";
 import type { CacheMetrics } from "./metrics.ts";
 import { decidePolicy } from "./policy.ts";
+import { ExclusionRules } from "./privacy/exclusion.ts";
 import { decideSemantic } from "./semantic-decision.ts";
+import type { HitVerifier } from "./verifier/hit-verifier.ts";
 import type { CachedAnswer, CacheRequest, Embedder, LookupResult, StoreResult } from "./types.ts";
 
 export interface CacheEngineDeps {
@@ -17,6 +19,8 @@ export interface CacheEngineDeps {
   embedder: Embedder;
   metrics?: CacheMetrics;
   logger?: WarnLogger;
+  /** Learned second opinion on semantic candidates; used only when trained for this embedder. */
+  verifier?: HitVerifier;
   /** Wall clock for TTLs (injected in tests). */
   now?: () => number;
 }
@@ -34,6 +38,8 @@ export class CacheEngine {
   private readonly metrics: CacheMetrics | undefined;
   private readonly burst: BurstLogger;
   private readonly now: () => number;
+  private readonly exclusion: ExclusionRules;
+  private readonly verifier: HitVerifier | undefined;
 
   constructor(deps: CacheEngineDeps) {
     this.config = deps.config ?? defaultCacheConfig;
@@ -43,6 +49,14 @@ export class CacheEngine {
     this.metrics = deps.metrics;
     this.burst = new BurstLogger(deps.logger);
     this.now = deps.now ?? Date.now;
+    this.exclusion = new ExclusionRules(this.config.privacy);
+    const v = deps.verifier;
+    this.verifier = v && this.config.verifier.enabled && v.embedderId === this.embedderId ? v : undefined;
+  }
+
+  /** Whether the learned verifier takes part in semantic decisions (its weights match this embedder). */
+  get verifierActive(): boolean {
+    return this.verifier !== undefined;
   }
 
   get embedderId(): string {
@@ -62,7 +76,23 @@ export class CacheEngine {
     return result;
   }
 
+  /** A request tripping a privacy rule is neither read nor written: `skip:private:<rule>`. */
+  private excluded(req: CacheRequest): string | undefined {
+    if (req.cacheControl === "off") return undefined;
+    const rule = this.exclusion.check(req.tenant, req.messages.map((m) => m.content));
+    return rule === undefined ? undefined : `private:${rule}`;
+  }
+
+  private decide(query: string, candidate: string, score: number, category: string): ReturnType<typeof decideSemantic> {
+    const d = decideSemantic(query, candidate, score, category, this.config);
+    if (d.accept || !this.verifier) return d;
+    const threshold = this.config.verifier.thresholds[category] ?? this.verifier.threshold;
+    return this.verifier.decide(query, candidate, score, threshold).accept ? { accept: true } : d;
+  }
+
   private async lookupInner(req: CacheRequest): Promise<LookupResult> {
+    const excluded = this.excluded(req);
+    if (excluded) return { hit: false, reason: `skip:${excluded}` };
     const policy = decidePolicy(req, this.config);
     if (!policy.lookupExact) return { hit: false, reason: `skip:${policy.reason ?? "policy"}` };
     const deadline = new Deadline(this.config.storeBudgetMs);
@@ -86,7 +116,7 @@ export class CacheEngine {
     let reason = "semantic-miss";
     const best = found.value[0]?.score;
     for (const match of found.value) {
-      const decision = decideSemantic(text, match.meta.text, match.score, req.category, this.config);
+      const decision = this.decide(text, match.meta.text, match.score, req.category);
       if (!decision.accept) {
         if (decision.reason !== "below-threshold") this.metrics?.guardRejections.inc({ check: decision.reason.slice(6) });
         if (reason === "semantic-miss") reason = decision.reason;
@@ -108,6 +138,8 @@ export class CacheEngine {
   }
 
   private async storeInner(req: CacheRequest, answer: CachedAnswer): Promise<StoreResult> {
+    const excluded = this.excluded(req);
+    if (excluded) return { stored: false, reason: excluded };
     const policy = decidePolicy(req, this.config);
     if (!policy.store) return { stored: false, reason: policy.reason ?? "policy" };
     const deadline = new Deadline(this.config.storeBudgetMs);
@@ -126,8 +158,19 @@ export class CacheEngine {
     return up.ok ? { stored: true } : { stored: true, reason: `exact-only:vector-index-${up.kind}` };
   }
 
-  /** Drops a tenant's entries (or one namespace); returns entries counted as dropped (see ExactStore.invalidate). */
-  async invalidate(opts: { tenant: string; namespace?: string }): Promise<number> {
+  /**
+   * Drops a tenant's entries (or one namespace); returns entries counted as dropped (see
+   * ExactStore.invalidate). With a model or an age, only the matching answers go (visited one by one);
+   * their vectors become orphans that the next lookup meeting them removes.
+   */
+  async invalidate(opts: { tenant: string; namespace?: string; model?: string; olderThanMs?: number }): Promise<number> {
+    if (opts.model !== undefined || opts.olderThanMs !== undefined) {
+      return this.exact.purge(opts.tenant, {
+        ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+        ...(opts.model !== undefined ? { model: opts.model } : {}),
+        ...(opts.olderThanMs !== undefined ? { createdBefore: this.now() - opts.olderThanMs } : {}),
+      });
+    }
     const [e, v] = await Promise.all([
       this.exact.invalidate(opts.tenant, opts.namespace),
       this.vectors ? this.vectors.invalidate(opts.tenant, opts.namespace) : Promise.resolve(0),

@@ -65,7 +65,7 @@ function questionShape(words: string[]): string {
   return `${wh}|${yesNo}`;
 }
 
-function contentSet(words: string[]): Set<string> {
+export function contentSet(words: string[]): Set<string> {
   const out = new Set<string>();
   // Numbers are the numbers check's business; here they would only double-count.
   for (const w of words) if (!STOPWORDS.has(w) && !FILLER.has(w) && !SECOND_PERSON.has(w) && !NUMBER_WORDS.has(w) && !/^\d+$/.test(w)) out.add(stem(w));
@@ -101,7 +101,7 @@ function fuzzyEqual(x: string, y: string): boolean {
   return inter / (tx.size + ty.size - inter) >= 0.5;
 }
 
-function unmatched(from: Set<string>, other: Set<string>): string[] {
+export function unmatched(from: Set<string>, other: Set<string>): string[] {
   const out: string[] = [];
   for (const w of from) {
     if (other.has(w)) continue;

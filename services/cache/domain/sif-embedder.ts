@@ -113,6 +113,24 @@ export class SifHybridEmbedder implements Embedder {
     return v;
   }
 
+  /**
+   * A known word's unit vector and SIF weight (the hit verifier aligns the words two texts do not
+   * share); undefined for a word outside the table.
+   */
+  word(raw: string): { vector: Float32Array; weight: number } | undefined {
+    const { table, weight } = this.prep();
+    let r = table.rankOf(raw);
+    if (r < 0) r = table.rankOf(stem(raw));
+    if (r < 0) return undefined;
+    const v = new Float32Array(table.dim);
+    table.addRow(r, 1, v);
+    let norm = 0;
+    for (let d = 0; d < v.length; d++) norm += (v[d] as number) ** 2;
+    norm = Math.sqrt(norm);
+    if (norm > 0) for (let d = 0; d < v.length; d++) v[d] = (v[d] as number) / norm;
+    return { vector: v, weight: weight[r] as number };
+  }
+
   private prep(): Prepared {
     if (this.prepared) return this.prepared;
     const table = this.o.loadVectors();

@@ -94,6 +94,34 @@ describe("MemoryExactStore specifics", () => {
   });
 });
 
+describe.each(stores)("ExactStore purge by model, age and namespace: %s", (_name, make) => {
+  const at = (model: string, createdAt: number): CachedAnswer => ({ completionJson: "{}", model, createdAt });
+
+  it("drops only the given model's answers", async () => {
+    const s = make();
+    await s.set("t", "ns", "a", at("m1", 10), 60_000);
+    await s.set("t", "ns", "b", at("m2", 10), 60_000);
+    await s.set("other", "ns", "a", at("m1", 10), 60_000);
+    expect(await s.purge("t", { model: "m1" })).toBe(1);
+    expect(await s.get("t", "ns", "a")).toBeUndefined();
+    expect(await s.get("t", "ns", "b")).toEqual(at("m2", 10));
+    expect(await s.get("other", "ns", "a")).toEqual(at("m1", 10));
+  });
+
+  it("drops answers created before a time, within one namespace when given", async () => {
+    const s = make();
+    await s.set("t", "n1", "old", at("m", 100), 60_000);
+    await s.set("t", "n1", "new", at("m", 300), 60_000);
+    await s.set("t", "n2", "old", at("m", 100), 60_000);
+    expect(await s.purge("t", { namespace: "n1", createdBefore: 200 })).toBe(1);
+    expect(await s.get("t", "n1", "old")).toBeUndefined();
+    expect(await s.get("t", "n1", "new")).toEqual(at("m", 300));
+    expect(await s.get("t", "n2", "old")).toEqual(at("m", 100));
+    expect(await s.purge("t", { model: "m", createdBefore: 200 })).toBe(1);
+    expect(await s.get("t", "n2", "old")).toBeUndefined();
+  });
+});
+
 describe("RedisExactStore specifics", () => {
   it("sets a PX TTL on entries", async () => {
     const p = `${prefix}:${randomUUID()}`;

@@ -13,6 +13,24 @@ export interface ExactStore {
    * count them cheaply, else 0 (the Redis store bumps a generation: O(1), old keys age out by TTL).
    */
   invalidate(tenant: string, namespace?: string): Promise<number>;
+  /**
+   * Deletes a tenant's entries that match every given field (answers of one model, answers stored
+   * before a time, optionally in one namespace) by visiting them; returns how many went.
+   */
+  purge(tenant: string, filter: PurgeFilter): Promise<number>;
+}
+
+export interface PurgeFilter {
+  namespace?: string;
+  model?: string;
+  /** Epoch ms: entries created before it go. */
+  createdBefore?: number;
+}
+
+export function purgeMatches(answer: CachedAnswer, filter: PurgeFilter): boolean {
+  if (filter.model !== undefined && answer.model !== filter.model) return false;
+  if (filter.createdBefore !== undefined && !(answer.createdAt < filter.createdBefore)) return false;
+  return true;
 }
 
 export function encodeAnswer(answer: CachedAnswer): string {

@@ -1,5 +1,5 @@
 import type { CachedAnswer } from "../domain/types.ts";
-import type { ExactStore } from "./exact-store.ts";
+import { purgeMatches, type ExactStore, type PurgeFilter } from "./exact-store.ts";
 
 interface Entry {
   namespace: string;
@@ -76,6 +76,19 @@ export class MemoryExactStore implements ExactStore {
     let n = 0;
     for (const [id, e] of map) {
       if (e.namespace === namespace) {
+        map.delete(id);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async purge(tenant: string, filter: PurgeFilter): Promise<number> {
+    const map = this.tenants.get(tenant);
+    if (!map) return 0;
+    let n = 0;
+    for (const [id, e] of map) {
+      if ((filter.namespace === undefined || e.namespace === filter.namespace) && purgeMatches(e.answer, filter)) {
         map.delete(id);
         n++;
       }

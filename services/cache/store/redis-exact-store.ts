@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { CachedAnswer } from "../domain/types.ts";
-import { decodeAnswer, encodeAnswer, type ExactStore } from "./exact-store.ts";
+import { decodeAnswer, encodeAnswer, purgeMatches, type ExactStore, type PurgeFilter } from "./exact-store.ts";
 
 /**
  * Redis exact store. Invalidation bumps a generation counter (per tenant, and per tenant+namespace)
@@ -76,5 +76,25 @@ export class RedisExactStore implements ExactStore {
   async invalidate(tenant: string, namespace?: string): Promise<number> {
     await this.redis.hincrby(this.genKey(tenant), namespace === undefined ? "_" : `n:${short(namespace)}`, 1);
     return 0;
+  }
+
+  /** SCANs the tenant's (or namespace's) entry keys, reads them in pages and deletes the matching ones. */
+  async purge(tenant: string, filter: PurgeFilter): Promise<number> {
+    const match = filter.namespace === undefined ? `${this.prefix}:{${short(tenant)}}:e:*` : `${this.entryPrefix(tenant, filter.namespace)}*`;
+    let n = 0;
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", match, "COUNT", 500);
+      cursor = next;
+      if (keys.length === 0) continue;
+      const values = await this.redis.mget(...keys);
+      const doomed = keys.filter((_, i) => {
+        const raw = values[i];
+        const answer = typeof raw === "string" ? decodeAnswer(raw) : undefined;
+        return answer !== undefined && purgeMatches(answer, filter);
+      });
+      if (doomed.length > 0) n += await this.redis.del(...doomed);
+    } while (cursor !== "0");
+    return n;
   }
 }
