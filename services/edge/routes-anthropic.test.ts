@@ -15,7 +15,9 @@ import { registerAnthropicRoutes } from "./routes-anthropic.ts";
 
 const config = loadConfig({ env: {} });
 const chunk = (delta: object, finish: string | null = null) => JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "claude-sonnet-4-5", choices: [{ index: 0, delta, finish_reason: finish }] });
-const usageChunk = JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "claude-sonnet-4-5", choices: [], usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 } });
+const info = { request_id: "r", model: "claude-sonnet-4-5", tier: "HIGH", cache: "miss", cost_usd: "0.0045", baseline_usd: "0.0045", savings_usd: "0", unpriced: false, route_reasons: [] };
+// The pipeline's last chunk: usage, and the gateway's figures in its `llmgw` field.
+const usageChunk = JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "claude-sonnet-4-5", choices: [], usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 }, llmgw: info });
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
@@ -28,7 +30,7 @@ async function serve(handle: (call: ChatCall) => Promise<ChatResult>): Promise<{
   app = Fastify();
   app.decorateRequest("llmgwStart", 0);
   registerAnthropicRoutes(app, {
-    deps: { config, logger: silentLogger(), pricing: { ...tablePricing(loadPriceTable()), cost: () => ({ usd: "0.0045", unpriced: false }) } },
+    deps: { config, logger: silentLogger(), pricing: tablePricing(loadPriceTable()) },
     pipeline: {
       handle: (call) => {
         calls.push(call);
@@ -77,7 +79,7 @@ describe("Anthropic routes", () => {
     expect(evs.at(-1)?.data).toEqual({ type: "error", error: { type: "timeout_error", message: "The provider stopped answering." } });
   });
 
-  it("prices a stream's final event from the provider's usage when no cost header went out", async () => {
+  it("moves the pipeline's figures from its last chunk to message_delta, with the provider's usage", async () => {
     const { post, calls } = await serve(async () => ({
       type: "stream",
       headers: { "x-llmgw-model": "claude-sonnet-4-5", "x-llmgw-tier": "HIGH", "x-llmgw-cache": "miss" },
@@ -89,7 +91,7 @@ describe("Anthropic routes", () => {
     }));
     const res = await post("/v1/messages", { ...body, stream: true, metadata: { user_id: "sess-1" } }, { "x-llmgw-cache": "off" });
     const delta = events(await res.text()).find((e) => e.event === "message_delta");
-    expect(delta?.data).toMatchObject({ usage: { input_tokens: 1000, output_tokens: 100 }, llmgw: { model: "claude-sonnet-4-5", tier: "HIGH", cache: "miss", cost_usd: "0.0045" } });
+    expect(delta?.data).toMatchObject({ delta: { stop_reason: "end_turn" }, usage: { input_tokens: 1000, output_tokens: 100 }, llmgw: info });
     // What the pipeline was handed: the translated body, the session and the cache directive.
     expect(calls[0]?.body).toMatchObject({ model: "claude-sonnet-4-5", stream: true, stream_options: { include_usage: true }, user: "sess-1" });
     expect(calls[0]?.sessionId).toBe("sess-1");

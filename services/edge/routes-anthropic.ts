@@ -6,8 +6,6 @@
 // anthropic-beta headers are accepted and ignored.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { GatewayError } from "#libs/errors/openai-error.ts";
-import { fromOpenAIUsage } from "#libs/pricing/usage-openai.ts";
-import { toProtoUsage } from "#libs/pricing/usage-types.ts";
 import { errors } from "#libs/errors/openai-error.ts";
 import { countRequestTokens } from "./anthropic/count-tokens.ts";
 import { toAnthropicError } from "./anthropic/errors.ts";
@@ -16,7 +14,7 @@ import { isKnownModel, resolveModel } from "./anthropic/model.ts";
 import { validateCountTokensRequest, validateMessagesRequest } from "./anthropic/request-schema.ts";
 import { ChatToAnthropicStream, sseFrame } from "./anthropic/stream.ts";
 import { toChatRequest } from "./anthropic/to-chat.ts";
-import type { GatewayInfo, StreamEvent } from "./anthropic/wire.ts";
+import type { StreamEvent } from "./anthropic/wire.ts";
 import type { AuthContext } from "./auth.ts";
 import type { ChatPipeline } from "./chat-pipeline.ts";
 import type { EdgeDeps } from "./deps.ts";
@@ -76,7 +74,7 @@ export function registerAnthropicRoutes(app: FastifyInstance, r: AnthropicRouteD
       const stream = new ChatToAnthropicStream(messageId(req.id), model, 0);
       try {
         for await (const data of result.chunks) await write(stream.push(data));
-        await write(stream.end(gatewayInfo(deps, req.id, model, result.headers, stream.seen)));
+        await write(stream.end());
       } catch (e) {
         deps.logger.warn({ err: e instanceof Error ? e.message : String(e), requestId: req.id }, "stream aborted");
         if (!res.destroyed) await write(stream.fail(toAnthropicError(r.toError(e)).body.error)).catch(() => undefined);
@@ -102,20 +100,4 @@ function sendAnthropicError(reply: FastifyReply, e: GatewayError, requestId: str
   reply.header("x-llmgw-request-id", requestId);
   reply.header("request-id", requestId);
   void reply.code(status).send(body);
-}
-
-/**
- * The gateway's figures for a stream's final event. The cost comes from the pipeline's own figures on
- * its usage chunk when it sends them (the `llmgw` field), from the cost header for an answer that cost
- * nothing (a cache hit), else priced here from the provider's usage for the model that answered
- * (a stream is one call, never cascaded: the same usage and price the ledger bills).
- */
-function gatewayInfo(deps: AnthropicRouteDeps["deps"], requestId: string, model: string, headers: Record<string, string>, seen: ChatToAnthropicStream["seen"]): GatewayInfo {
-  let cost: string | null = headers["x-llmgw-cost-usd"] ?? null;
-  if (cost === null && seen.usage) {
-    const priced = deps.pricing.cost(model, toProtoUsage(fromOpenAIUsage(seen.usage)), new Date());
-    cost = priced.unpriced ? null : priced.usd;
-  }
-  const info: GatewayInfo = { request_id: requestId, model, tier: headers["x-llmgw-tier"] ?? "", cache: headers["x-llmgw-cache"] ?? "", cost_usd: cost };
-  return seen.llmgw ? { ...info, ...seen.llmgw } : info;
 }

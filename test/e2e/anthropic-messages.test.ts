@@ -60,7 +60,9 @@ describe.each(MODES)("Anthropic Messages API (%s)", (mode) => {
     const { data, response } = await c.messages.create(params).withResponse();
     const requestId = response.headers.get("x-llmgw-request-id") ?? "";
     expect(requestId).not.toBe("");
-    billed.push(billedAs(requestId, data.model, data.usage, response.headers.get("x-llmgw-cost-usd")));
+    const hit = response.headers.get("x-llmgw-cache")?.startsWith("hit") === true;
+    // An answer from the gateway's cache costs nothing (its usage is the cached answer's).
+    billed.push(hit ? { requestId, model: data.model, pico: 0n } : billedAs(requestId, data.model, data.usage, response.headers.get("x-llmgw-cost-usd")));
     return { msg: data, headers: response.headers };
   }
 
@@ -88,6 +90,23 @@ describe.each(MODES)("Anthropic Messages API (%s)", (mode) => {
     expect(headers.get("x-llmgw-tier")).toMatch(/^(LOW|MEDIUM|HIGH|AGENTIC)$/);
     expect(headers.get("x-llmgw-cache")).toBe("miss");
     expect(Number(headers.get("x-llmgw-cost-usd"))).toBeGreaterThan(0);
+  });
+
+  it("the same question again is answered from the gateway's cache, at no cost", async () => {
+    const params = { model: "auto", max_tokens: 200, messages: [{ role: "user" as const, content: fresh("What is the capital of France?") }] };
+    const first = await create(params);
+    expect(first.headers.get("x-llmgw-cache")).toBe("miss");
+    // The answer is stored after it is sent: ask until the store has landed.
+    const again = await vi.waitFor(
+      async () => {
+        const r = await create(params);
+        if (r.headers.get("x-llmgw-cache") !== "hit-exact") throw new Error(`cache ${r.headers.get("x-llmgw-cache")}`);
+        return r;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(again.headers.get("x-llmgw-cost-usd")).toBe("0");
+    expect(again.msg.content).toEqual(first.msg.content);
   });
 
   it("messages.create with a named Claude model, and with its dated snapshot, is served by that model", async () => {

@@ -1,6 +1,7 @@
 import type OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { completionToChunks } from "#libs/openai/replay.ts";
+import type { GatewayInfo } from "../chat/gateway-info.ts";
 import { ChatToAnthropicStream, sseFrame } from "./stream.ts";
 import type { StreamEvent } from "./wire.ts";
 
@@ -13,11 +14,15 @@ const completion = (message: OpenAI.Chat.ChatCompletionMessage, finish: OpenAI.C
   usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, prompt_tokens_details: { cached_tokens: 2 } },
 });
 
+const INFO: GatewayInfo = { request_id: "r", model: "m", tier: "LOW", cache: "miss", cost_usd: "0.001", baseline_usd: "0.004", savings_usd: "0.003", unpriced: false, route_reasons: [] };
+
+/** The pipeline's stream for a completion: its last chunk carries the gateway's figures. */
 function run(c: OpenAI.Chat.ChatCompletion): StreamEvent[] {
   const s = new ChatToAnthropicStream("msg_1", "m", 0);
   const out: StreamEvent[] = [];
-  for (const chunk of completionToChunks(c, { includeUsage: true })) out.push(...s.push(JSON.stringify(chunk)));
-  out.push(...s.end({ request_id: "r", model: "m", tier: "LOW", cache: "miss", cost_usd: "0.001" }));
+  const chunks = completionToChunks(c, { includeUsage: true });
+  chunks.forEach((chunk, i) => out.push(...s.push(JSON.stringify(i === chunks.length - 1 ? { ...chunk, llmgw: INFO } : chunk))));
+  out.push(...s.end());
   return out;
 }
 
@@ -31,7 +36,7 @@ describe("ChatToAnthropicStream", () => {
       type: "message_delta",
       delta: { stop_reason: "end_turn", stop_sequence: null },
       usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 2, cache_creation_input_tokens: 0 },
-      llmgw: { request_id: "r", model: "m", tier: "LOW", cache: "miss", cost_usd: "0.001" },
+      llmgw: INFO,
     });
   });
 

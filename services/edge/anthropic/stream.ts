@@ -7,7 +7,8 @@ import type OpenAI from "openai";
 import type { OpenAIErrorBody } from "#libs/errors/openai-error.ts";
 import { anthropicErrorOfBody } from "./errors.ts";
 import { anthropicUsageOf, stopReasonOf } from "./from-chat.ts";
-import type { AnthropicUsage, GatewayInfo, StopReason, StreamEvent } from "./wire.ts";
+import type { GatewayInfo } from "../chat/gateway-info.ts";
+import type { AnthropicUsage, StopReason, StreamEvent } from "./wire.ts";
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
@@ -20,8 +21,8 @@ export class ChatToAnthropicStream {
   private blocks = 0;
   private stop: StopReason | null = null;
   private usage: AnthropicUsage | null = null;
-  /** The usage chunk as the pipeline sent it, and any gateway extension field on it (for the final figures). */
-  readonly seen: { usage?: OpenAI.CompletionUsage; llmgw?: Record<string, unknown> } = {};
+  /** The pipeline's figures (cost, baseline, savings...) from its last chunk, for message_delta. */
+  private info: GatewayInfo | null = null;
 
   constructor(
     private readonly id: string,
@@ -35,12 +36,9 @@ export class ChatToAnthropicStream {
     const parsed = JSON.parse(json) as Chunk | OpenAIErrorBody;
     if ("error" in parsed) return this.fail(anthropicErrorOfBody(parsed).error);
     const out = this.start();
-    if (parsed.usage) {
-      this.usage = anthropicUsageOf(parsed.usage);
-      this.seen.usage = parsed.usage;
-    }
-    const ext: unknown = (parsed as { llmgw?: unknown }).llmgw;
-    if (typeof ext === "object" && ext !== null) this.seen.llmgw = ext as Record<string, unknown>;
+    if (parsed.usage) this.usage = anthropicUsageOf(parsed.usage);
+    const info = (parsed as { llmgw?: GatewayInfo }).llmgw;
+    if (typeof info === "object" && info !== null) this.info = info;
     const choice = parsed.choices[0];
     if (!choice) return out;
     const d = choice.delta;
@@ -58,14 +56,17 @@ export class ChatToAnthropicStream {
     return out;
   }
 
-  /** The pipeline's stream ended: close the open block, report stop reason, usage and the gateway's figures. */
-  end(info?: GatewayInfo): StreamEvent[] {
+  /**
+   * The pipeline's stream ended: close the open block, report stop reason, usage and the gateway's
+   * figures (the pipeline's `llmgw` field, moved from its last chunk to message_delta).
+   */
+  end(): StreamEvent[] {
     if (this.ended) return [];
     const out = this.start();
     out.push(...this.closeBlock());
     this.ended = true;
     const usage = this.usage ?? { input_tokens: this.inputEstimate, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
-    out.push({ type: "message_delta", delta: { stop_reason: this.stop ?? "end_turn", stop_sequence: null }, usage, ...(info ? { llmgw: info } : {}) });
+    out.push({ type: "message_delta", delta: { stop_reason: this.stop ?? "end_turn", stop_sequence: null }, usage, ...(this.info ? { llmgw: this.info } : {}) });
     out.push({ type: "message_stop" });
     return out;
   }

@@ -1,5 +1,6 @@
 // The Anthropic Messages response shapes the edge writes (the subset of the API's fields that a
 // gateway in front of several providers can fill truthfully), plus the gateway's extension field.
+import type { GatewayInfo } from "../chat/gateway-info.ts";
 
 export type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "refusal";
 
@@ -21,17 +22,6 @@ export interface AnthropicMessage {
   stop_reason: StopReason | null;
   stop_sequence: string | null;
   usage: AnthropicUsage;
-}
-
-/** What the gateway knows about a call, on a stream's final message_delta (headers left before it was known). */
-export interface GatewayInfo {
-  request_id: string;
-  model: string;
-  tier: string;
-  cache: string;
-  /** Null when a model that answered has no price (the ledger records it as unpriced). */
-  cost_usd: string | null;
-  [extra: string]: unknown;
 }
 
 export type StreamEvent =
