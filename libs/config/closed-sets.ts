@@ -18,6 +18,14 @@ export type Strategy = (typeof STRATEGIES)[number];
 export const BUDGET_STATES = ["ok", "soft", "hard"] as const;
 export type BudgetState = (typeof BUDGET_STATES)[number];
 
+/**
+ * Dimensions of the ledger's spend report (GET /v1/llmgw/spend?group_by=, `npm run report`). The
+ * first six come from the daily rollup; the rest from the requests table (short windows: canary
+ * arms, hours, cache outcomes by category, routing mix, escalations, provider errors).
+ */
+export const SPEND_GROUPS = ["tenant", "key", "model", "tier", "category", "day", "policy", "hour", "cache", "cache_category", "tier_model", "route_outcome", "provider_status"] as const;
+export type SpendGroup = (typeof SPEND_GROUPS)[number];
+
 /** True when `value` is a member of `set` (narrows a string from the wire to the set's type). */
 export function isMember<T extends string>(set: readonly T[], value: string): value is T {
   return (set as readonly string[]).includes(value);

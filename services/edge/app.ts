@@ -15,6 +15,7 @@ import { metricsAccess } from "./metrics-access.ts";
 import { registerRateLimitRoutes } from "./routes-rate-limits.ts";
 import { registerBatchRoutes } from "./routes-batches.ts";
 import { registerPolicyRoutes } from "./routes-policy.ts";
+import { registerDashboardRoutes } from "./routes-dashboard.ts";
 import { registerResponsesRoutes } from "./routes-responses.ts";
 import { registerAnthropicRoutes } from "./routes-anthropic.ts";
 import { registerEmbeddingsRoutes } from "./routes-embeddings.ts";
@@ -162,6 +163,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
   registerRateLimitRoutes(app, deps, authenticate);
   registerBatchRoutes(app, deps, authenticate, outbox);
   registerPolicyRoutes(app, deps, authenticate);
+  registerDashboardRoutes(app, deps, authenticate);
   registerAnthropicRoutes(app, { deps, pipeline, authenticate, toError: (e) => toEdgeError(e, config.edge.body_limit_bytes) });
   registerResponsesRoutes(app, { deps, pipeline, authenticate });
   registerEmbeddingsRoutes(app, deps, authenticate, outbox);

@@ -1,12 +1,13 @@
 // Admin REST: keys (admin key only), spend reports (admin, or a tenant key for its own tenant),
 // cache invalidation. Policy lives here and in config, never in request headers.
+import { SPEND_GROUPS } from "#libs/config/closed-sets.ts";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { errors } from "#libs/errors/openai-error.ts";
 import { adminOnly, type AuthContext } from "./auth.ts";
 import { cacheInvalidationFilters } from "./cache-invalidation-input.ts";
 import type { EdgeDeps } from "./deps.ts";
 
-const GROUPS = new Set(["", "tenant", "key", "model", "tier", "category", "day"]);
+const GROUPS = new Set<string>(["", ...SPEND_GROUPS]);
 
 export function registerAdminRoutes(
   app: FastifyInstance,

@@ -6,6 +6,12 @@ import { answerView, requestView } from "./answer-view.ts";
 import type { FindingSource } from "./domain/downgrade.ts";
 import { scoreAnswer } from "./domain/score.ts";
 import type { PolicyQualityRow } from "./storage/shadow-results.ts";
+import { wilsonInterval } from "./domain/analysis/stats.ts";
+
+function intervalOf(passes: number, n: number): { low: number; high: number } {
+  const [low, high] = wilsonInterval(passes, n);
+  return { low, high };
+}
 
 type Impl = ServiceImpl<typeof EvaluatorService>;
 
@@ -47,6 +53,7 @@ export class EvaluatorServiceImpl implements Impl {
         samples: BigInt(f.samples),
         passRate: f.passRate,
         safe: f.safe,
+        ...intervalOf(f.passes, f.samples),
       })),
     };
   }

@@ -1,9 +1,10 @@
 import { Decimal } from "decimal.js";
+import { SPEND_GROUPS, type SpendGroup } from "#libs/config/closed-sets.ts";
 import { nextUtcMidnight } from "../domain/since.ts";
 import type { SqlClient } from "#libs/sql/sql-client.ts";
 
-export const GROUP_BYS = ["tenant", "key", "model", "tier", "category", "day", "policy"] as const;
-export type GroupBy = (typeof GROUP_BYS)[number];
+export const GROUP_BYS = SPEND_GROUPS;
+export type GroupBy = SpendGroup;
 
 export interface SpendQuery {
   tenantId?: string;
@@ -37,7 +38,9 @@ export interface SpendResult {
 const MONEY = ["cost_usd", "baseline_usd", "savings_usd", "cache_savings_usd", "routing_savings_usd", "cascade_savings_usd", "batch_savings_usd"] as const;
 const COUNTS = ["requests", "unpriced_requests", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens"] as const;
 
-type RollupGroupBy = Exclude<GroupBy, "policy">;
+/** Groups the daily rollup does not keep: read from the requests table alone (short windows). */
+const RAW_ONLY = ["policy", "hour", "cache", "cache_category", "tier_model", "route_outcome", "provider_status"] as const;
+type RollupGroupBy = Exclude<GroupBy, (typeof RAW_ONLY)[number]>;
 const ROLLUP_GROUP: Record<RollupGroupBy, string> = {
   tenant: "tenant_id", key: "key_id", model: "model", tier: "tier", category: "category", day: "day::text",
 };
@@ -45,6 +48,13 @@ const RAW_GROUP: Record<GroupBy, string> = {
   ...ROLLUP_GROUP, day: "((completed_at AT TIME ZONE 'UTC')::date)::text",
   // "<version>:live" or "<version>:canary": a canary's cost beside the live version's.
   policy: "policy_version::text || CASE WHEN policy_canary THEN ':canary' ELSE ':live' END",
+  // For the dashboard: spend over time, cache outcomes (by category), the routing mix, escalations, errors.
+  hour: "to_char(date_trunc('hour', completed_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:00:00\"Z\"')",
+  cache: "cache_outcome",
+  cache_category: "category || '|' || cache_outcome",
+  tier_model: "tier || '|' || model",
+  route_outcome: "CASE WHEN escalated THEN 'escalated' WHEN cascaded THEN 'cascade_verified' ELSE 'direct' END",
+  provider_status: "CASE WHEN provider = '' THEN 'none' ELSE provider END || '|' || CASE WHEN http_status >= 400 THEN 'error' ELSE 'ok' END",
 };
 
 const RAW_MEASURES = `1 AS requests, CASE WHEN unpriced THEN 1 ELSE 0 END AS unpriced_requests, input_tokens,
@@ -63,7 +73,7 @@ export class SpendReport {
   constructor(private readonly sql: SqlClient) {}
 
   async query(q: SpendQuery): Promise<SpendResult> {
-    if (q.groupBy === "policy") return this.queryRaw(q, RAW_GROUP.policy);
+    if (q.groupBy !== undefined && (RAW_ONLY as readonly string[]).includes(q.groupBy)) return this.queryRaw(q, RAW_GROUP[q.groupBy]);
     const groupBy = q.groupBy;
     const firstDay = nextUtcMidnight(q.since);
     const params: unknown[] = [firstDay.toISOString().slice(0, 10), q.since.toISOString(), firstDay.toISOString()];
@@ -72,7 +82,7 @@ export class SpendReport {
       params.push(q.tenantId);
       tenantFilter = ` AND tenant_id = $${params.length}`;
     }
-    const gRollup = groupBy ? ROLLUP_GROUP[groupBy] : "'all'";
+    const gRollup = groupBy ? ROLLUP_GROUP[groupBy as RollupGroupBy] : "'all'";
     const gRaw = groupBy ? RAW_GROUP[groupBy] : "'all'";
     const sql = `
 WITH src AS (
