@@ -147,4 +147,50 @@ describe("faults in the mesh: Redis, NATS and PostgreSQL cut and stalled under l
     const after = await client.chat.completions.create({ model: "auto", messages: user(fresh("Name a fruit.")), max_tokens: 8 });
     expect(after.choices[0]?.message.content).toBeTruthy();
   }, 120_000);
+
+  it("budgets across a Redis cut (outage_mode local, the default): a tenant with budget left is served, its hard limit is not passed", async () => {
+    const tenant = `faults-limited-${Date.now()}`;
+    const HARD_USD = 0.01;
+    const put = await fetch(`${gw.url}/v1/llmgw/budgets`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${gw.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ tenant_id: tenant, period: "day", hard_limit_usd: String(HARD_USD) }),
+    });
+    expect(put.status).toBe(200);
+    const limited = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey(tenant), maxRetries: 0, timeout: HANG_MS * 2, defaultHeaders: { "x-llmgw-cache": "off" } });
+    // Answers as long as max_tokens, so each costs about its worst-case reservation (~$0.002 on gpt-4o):
+    // admitting without a check (outage_mode open) would pass the limit several times over.
+    const ask = async (): Promise<{ status: number; id: string }> => {
+      try {
+        const { response } = await limited.chat.completions.create({ model: "gpt-4o", messages: user(fresh("Tell a long story. [sim:len=200]")), max_tokens: 200 }).withResponse();
+        return { status: response.status, id: response.headers.get("x-llmgw-request-id") ?? "" };
+      } catch (e) {
+        if (e instanceof OpenAI.APIError && e.status !== undefined) return { status: e.status, id: "" };
+        throw e;
+      }
+    };
+    const before = [await ask(), await ask()]; // the ledger replica learns the tenant's counters through Redis
+    expect(before.map((r) => r.status)).toEqual([200, 200]);
+    proxies.redis.cut();
+    const during: Array<{ status: number; id: string }> = [];
+    for (let i = 0; i < 12; i++) during.push(await ask());
+    proxies.redis.heal();
+    const statuses = during.map((r) => r.status);
+    console.info(`[faults e2e] limited tenant during the Redis cut: ${JSON.stringify(statuses)}`);
+    expect(statuses.filter((st) => st === 200).length).toBeGreaterThan(0); // budget left: served
+    expect(statuses.every((st) => st === 200 || st === 429 || st === 503)).toBe(true);
+    expect(statuses.filter((st) => st !== 200).length).toBeGreaterThan(0); // but not past the limit
+
+    const ids = [...before, ...during].filter((r) => r.status === 200).map((r) => r.id);
+    const ledger = await LedgerDb.open(gw.mesh?.ledgerSchema ?? "");
+    try {
+      await ledger.waitForRequests(ids, 30_000);
+      const spent = Number(await ledger.sumCost(ids));
+      console.info(`[faults e2e] limited tenant spent $${spent} of a $${HARD_USD} hard limit`);
+      // One ledger replica: within its share, which is all that remained; never past the limit.
+      expect(spent).toBeLessThanOrEqual(HARD_USD);
+    } finally {
+      await ledger.close();
+    }
+  }, 90_000);
 });
