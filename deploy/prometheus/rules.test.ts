@@ -79,7 +79,7 @@ describe("metrics named by the rules and the Grafana dashboard exist in the code
     exported = new Set<string>();
     for (const m of await gw.registry.getMetricsAsJSON()) {
       exported.add(m.name);
-      if (m.type === "histogram") for (const s of ["_bucket", "_sum", "_count"]) exported.add(m.name + s);
+      if (String(m.type) === "histogram") for (const s of ["_bucket", "_sum", "_count"]) exported.add(m.name + s);
     }
   }, 60_000);
 

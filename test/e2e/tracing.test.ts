@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { flushTracing } from "#libs/tracing/tracing.ts";
-import { MODES, startGateway, type Gateway } from "./harness.ts";
+import { MODES, startGateway, testConfig, type Gateway } from "./harness.ts";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./support/otlp-receiver.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,7 +29,13 @@ describe.each(MODES)("traces of one request (%s)", (mode) => {
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    gw = await startGateway(mode, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } });
+    gw = await startGateway(mode, {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+      // Every HIGH request shadow-tested: the trace goes on through the evaluator's replay.
+      config: testConfig((c) => {
+        c.routing.shadow = { ...c.routing.shadow, sample_rate: 1, tiers: ["HIGH"], candidates: 1, daily_cap_usd: 10 };
+      }),
+    });
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey("trace-co"), maxRetries: 0, timeout: 20_000 });
   }, 60_000);
 
@@ -93,5 +99,27 @@ describe.each(MODES)("traces of one request (%s)", (mode) => {
     expect(Number(a["gen_ai.usage.output_tokens"])).toBeGreaterThan(0);
     expect(Number(a["llmgw.cost_usd"])).toBeGreaterThan(0);
     expect(a["http.response.status_code"]).toBe(200);
+  }, 60_000);
+
+  it("a shadow test continues the trace: evaluator (from the event), its replay, the ledger's record of it", async () => {
+    const traceId = randomBytes(16).toString("hex");
+    const { response } = await client.chat.completions
+      .create(
+        { model: "auto", max_tokens: 50, messages: [{ role: "user", content: `Implement a thread-safe LRU cache in TypeScript with generics, explain the complexity step by step, and prove it is correct. (${randomUUID()})` }] },
+        { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`, "x-llmgw-cache": "off" } },
+      )
+      .withResponse();
+    expect(response.headers.get("x-llmgw-tier")).toBe("HIGH");
+    const find = (name: string) => receiver.spans.find((s) => s.traceId === traceId && s.name === name);
+    for (let i = 0; i < 150 && !find("ledger record ShadowEvaluated"); i++) {
+      await flushTracing();
+      if (!find("ledger record ShadowEvaluated")) await sleep(100);
+    }
+    const edge = find("POST /v1/chat/completions");
+    const evaluator = find("evaluator ShadowTestRequested");
+    expect(evaluator?.parentSpanId).toBe(edge?.spanId);
+    const replay = receiver.spans.filter((s) => s.traceId === traceId && s.name === "llmgw.executor.v1.ExecutorService/Execute" && s.parentSpanId === evaluator?.spanId);
+    expect(replay).toHaveLength(1);
+    expect(find("ledger record ShadowEvaluated")?.parentSpanId).toBe(evaluator?.spanId);
   }, 60_000);
 });
