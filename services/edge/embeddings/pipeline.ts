@@ -20,6 +20,7 @@ import type { CacheOutcome } from "../chat/record.ts";
 import { tokenBound, type EmbeddingsRequest } from "./validate.ts";
 import { toClient, toStored, type StoredEmbeddings } from "./vectors.ts";
 import type { EmbeddingsMetrics } from "./metrics.ts";
+import { budgetFailure } from "../chat/budget-outage.ts";
 import { countRefusal, rateLimitError } from "../rate-limit-headers.ts";
 
 export interface EmbeddingsCall {
@@ -163,7 +164,10 @@ export class EmbeddingsPipeline {
     } catch (e) {
       if (e instanceof GatewayError) throw e;
       this.metrics.degraded.inc({ dependency: "budget" });
-      deps.logger.warn({ err: errMsg(e), requestId: call.requestId }, "budget reservation failed; admitting");
+      // As for chat: budgets.outage_mode decides whether an unchecked request is admitted.
+      const refusal = budgetFailure(deps.config.budgets);
+      deps.logger.warn({ err: errMsg(e), requestId: call.requestId, mode: deps.config.budgets.outage_mode }, refusal ? "budget reservation failed; refusing" : "budget reservation failed; admitting");
+      if (refusal) throw refusal;
       return false;
     }
   }
