@@ -60,10 +60,14 @@ export function meshBackends(settings: Settings, logger: Logger, resilience: Res
     budgetStore: () =>
       (budgets ??= (async () => {
         // Admission must not wait on a Redis that is gone: no offline queue and a command timeout, past
-        // which budgets.outage_mode decides (GuardedBudgetStore). Redis must be up at start.
+        // which budgets.outage_mode decides (GuardedBudgetStore). A Redis still away after 5 s at start
+        // does not stop the ledger: it starts in outage mode and the store's probe brings Redis in later.
         const r = redis({ maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: budgetCfg.redis_timeout_ms });
-        await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(() => reject(new Error(`Redis not reachable for budgets at ${settings.redisUrl} within 5 s`)), 5_000);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            logger.warn({ redis: settings.redisUrl, mode: budgetCfg.outage_mode }, "Redis not reachable for budgets within 5 s; starting in outage mode");
+            resolve();
+          }, 5_000);
           r.once("ready", () => {
             clearTimeout(t);
             resolve();

@@ -28,10 +28,10 @@ const admin = new Redis(REDIS.toString());
 const opened: Array<{ store: GuardedBudgetStore; redis: Redis }> = [];
 
 /** One ledger replica: its own Redis connection through the proxy, as the mesh opens it. */
-async function replica(mode: BudgetOutageMode, minReplicas = 1): Promise<GuardedBudgetStore> {
+async function replica(mode: BudgetOutageMode, minReplicas = 1, waitReady = true): Promise<GuardedBudgetStore> {
   const redis = new Redis({ host: "127.0.0.1", port: proxy.port, maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: TIMEOUT_MS, retryStrategy: () => 50 });
   redis.on("error", () => undefined);
-  await new Promise<void>((r) => redis.once("ready", () => r()));
+  if (waitReady) await new Promise<void>((r) => redis.once("ready", () => r()));
   const store = new GuardedBudgetStore(new RedisBudgetStore(redis, prefix), { outage_mode: mode, outage_min_replicas: minReplicas, probe_after_ms: 100 }, silent, { heartbeatMs: 100 });
   await store.start();
   opened.push({ store, redis });
@@ -140,6 +140,20 @@ describe("budget store outage modes (real Redis through a fault proxy)", () => {
     proxy.heal();
     await until(() => store.available());
     expect(store.outage.journaled()).toBe(0);
+  });
+
+  it("a replica started while Redis is away starts in outage mode and joins Redis once it answers", async () => {
+    proxy.cut();
+    const store = await replica("local", 1, false);
+    expect(store.available()).toBe(false);
+    const t = tenant();
+    const unlimited = new Budgets(store, fixed({ tenant: {}, key: {} }));
+    const limited = new Budgets(store, fixed({ tenant: {}, key: { day: { hardUsd: "1" } } }));
+    expect(await outcome(unlimited, t, `${t}-0`, "0.01")).toBe("admitted");
+    expect(await outcome(limited, t, `${t}-1`, "0.01")).toBe("unavailable"); // never saw this budget
+    proxy.heal();
+    await until(() => store.available());
+    expect(await outcome(limited, t, `${t}-2`, "0.01")).toBe("admitted");
   });
 
   it("a reservation made before the outage and settled during it is settled in Redis on recovery", async () => {
