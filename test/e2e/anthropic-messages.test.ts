@@ -10,7 +10,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MODES, startGateway, type Gateway } from "./harness.ts";
 import { costPico, picoToUsd, RATES, usdToPico, type Tokens } from "./support-ledger/money.ts";
 
-type Usage = Anthropic.Messages.Usage | Anthropic.Messages.MessageDeltaUsage;
+/** The usage fields of a Message, a BetaMessage or a message_delta event. */
+interface Usage {
+  input_tokens?: number | null;
+  output_tokens: number;
+  cache_read_input_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+}
 
 /** Disjoint token kinds from an Anthropic usage object (its input_tokens already excludes cache reads and writes). */
 function tokensOf(u: Usage): Tokens {
@@ -235,15 +241,15 @@ describe.each(MODES)("Anthropic Messages API (%s)", (mode) => {
     expect(await unauth.json()).toMatchObject({ type: "error", error: { type: "authentication_error" } });
   });
 
-  it("Claude-Code-like: x-api-key, anthropic-beta, system blocks with cache_control, streamed; the prompt cache is written, then read", async () => {
-    const cc = new Anthropic({ baseURL: gw.url, apiKey: key, maxRetries: 0, timeout: 30_000, defaultHeaders: { "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14", "x-app": "cli" } });
+  it("Claude-Code-like: beta.messages (POST /v1/messages?beta=true), x-api-key, anthropic-beta, system blocks with cache_control, streamed; the prompt cache is written, then read", async () => {
+    const cc = new Anthropic({ baseURL: gw.url, apiKey: key, maxRetries: 0, timeout: 30_000, defaultHeaders: { "x-app": "cli" } });
     const system: Anthropic.Messages.TextBlockParam[] = [
       { type: "text", text: "You are Claude Code, Anthropic's official CLI for Claude." },
       { type: "text", text: longText(`repository ${tenant}`, 120), cache_control: { type: "ephemeral" } },
     ];
     const tools: Anthropic.Messages.Tool[] = [{ name: "Read", description: "Reads a file from the local filesystem", input_schema: { type: "object", properties: { file_path: { type: "string" } }, required: ["file_path"] } }];
     const turn = async (messages: Anthropic.Messages.MessageParam[]) => {
-      const stream = cc.messages.stream({ model: "claude-sonnet-4-5-20250929", max_tokens: 512, system, tools, messages, metadata: { user_id: "user_abc_session_1" } });
+      const stream = cc.beta.messages.stream({ model: "claude-sonnet-4-5-20250929", max_tokens: 512, system, tools, messages, metadata: { user_id: "user_abc_session_1" }, betas: ["claude-code-20250219", "interleaved-thinking-2025-05-14"] });
       const final = await stream.finalMessage();
       const { response } = await stream.withResponse();
       billed.push(billedAs(response.headers.get("x-llmgw-request-id") ?? "", final.model, final.usage, null));
