@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { errors } from "#libs/errors/openai-error.ts";
 import type { RateLimits } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
+import { parseSince } from "./routes-admin.ts";
 import { adminOnly, type AuthContext } from "./auth.ts";
 import type { EdgeDeps } from "./deps.ts";
 
@@ -79,6 +80,25 @@ export function registerRateLimitRoutes(app: FastifyInstance, deps: EdgeDeps, au
     const res = await ledger.listRateLimits({ tenantId: req.params.id });
     const own = res.limits.find((l) => l.keyId === "");
     return { ...toJson(own ?? { tenantId: req.params.id, keyId: "" }), keys: res.limits.filter((l) => l.keyId !== "").map(toJson) };
+  });
+
+  // Refused admissions as the ledger recorded them (an admin: any tenant; a tenant key: its own).
+  app.get<{ Querystring: { since?: unknown; tenant_id?: unknown; limit?: unknown } }>("/v1/llmgw/refusals", async (req) => {
+    const who = await authenticate(req);
+    for (const k of ["since", "tenant_id", "limit"] as const) {
+      if (req.query[k] !== undefined && typeof req.query[k] !== "string") throw errors.badRequest(`'${k}' must be given once.`, k);
+    }
+    const q = req.query as { since?: string; tenant_id?: string; limit?: string };
+    const since = parseSince(q.since ?? "24h");
+    if (!since) throw errors.badRequest("'since' must be an ISO-8601 time or a duration like 7d, 24h, 30m.", "since");
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw errors.badRequest("'limit' must be a whole number from 1 to 1000.", "limit");
+    const tenantId = who.admin ? (q.tenant_id ?? "") : who.tenantId;
+    const res = await ledger.listRefusals({ tenantId, since: since.toISOString(), limit });
+    return {
+      object: "list",
+      data: res.refusals.map((r) => ({ request_id: r.requestId, tenant_id: r.tenantId, key_id: r.keyId, reason: r.reason, limit: r.limitName, retry_after_ms: r.reason === "rate_limit" ? Number(r.retryAfterMs) : null, refused_at: r.refusedAt })),
+    };
   });
 
   app.get<{ Params: { id: string } }>("/v1/llmgw/keys/:id/limits", async (req) => {

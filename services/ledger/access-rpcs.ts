@@ -2,7 +2,7 @@
 // ReserveBudget), every refused admission recorded, and revocations announced to every edge.
 import { Code } from "@connectrpc/connect";
 import { serviceError } from "#libs/errors/connect-to-openai.ts";
-import type { ListRateLimitsRequest, RateLimits, SetRateLimitsRequest } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
+import type { ListRateLimitsRequest, ListRefusalsRequest, RateLimits, SetRateLimitsRequest } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import type { ReserveRequest, ReserveResult } from "./domain/budget.ts";
 import { RATE_FIELDS, type RateLimitRow } from "./domain/rate-limit.ts";
 import type { RateLimitRepo } from "./storage/rate-limits.ts";
@@ -43,6 +43,16 @@ export class AccessRpcs {
   async listRateLimits(req: ListRateLimitsRequest) {
     const rows = await this.repo.list(req.tenantId || undefined);
     return { limits: rows.map(toProto) };
+  }
+
+  async listRefusals(req: ListRefusalsRequest) {
+    const since = req.since ? new Date(req.since) : undefined;
+    if (since && Number.isNaN(since.getTime())) throw serviceError("since must be an ISO-8601 time", Code.InvalidArgument, { param: "since" });
+    if (req.limit < 0 || req.limit > 1000) throw serviceError("limit must be from 1 to 1000", Code.InvalidArgument, { param: "limit" });
+    const rows = await this.refusals.list({ ...(req.tenantId ? { tenantId: req.tenantId } : {}), ...(since ? { since } : {}), limit: req.limit || 100 });
+    return {
+      refusals: rows.map((r) => ({ requestId: r.requestId, tenantId: r.tenantId, keyId: r.keyId, reason: r.reason, limitName: r.limitName, retryAfterMs: BigInt(r.retryAfterMs ?? 0), refusedAt: r.at.toISOString() })),
+    };
   }
 
   /** Every refusal (rate limit or hard budget) goes to the ledger's table, batched. */

@@ -97,6 +97,10 @@ export class LedgerServiceImpl implements Impl {
     return this.accessOrFail().listRateLimits(req);
   }
 
+  listRefusals(req: Parameters<Impl["listRefusals"]>[0]) {
+    return this.accessOrFail().listRefusals(req);
+  }
+
   private accessOrFail(): AccessRpcs {
     if (!this.access) throw new ConnectError("rate limits are not configured on this ledger", Code.Unimplemented);
     return this.access;

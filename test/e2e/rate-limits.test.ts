@@ -193,6 +193,12 @@ describe("rate limits and /metrics access (embedded)", () => {
     expect((await admin(gw.url, key, "GET", `/v1/llmgw/tenants/${tenant}/limits`)).status).toBe(200);
     expect((await admin(gw.url, key, "GET", `/v1/llmgw/tenants/someone-else/limits`)).status).toBe(404);
 
+    // Recorded in the ledger: the admin sees both refusals, newest first; the tenant's key sees its own.
+    const listed = await admin(gw.url, gw.adminKey, "GET", `/v1/llmgw/refusals?tenant_id=${tenant}&since=1h`);
+    expect(listed.json.data).toEqual([1, 2].map(() => expect.objectContaining({ tenant_id: tenant, reason: "rate_limit", limit: "tenant:requests_per_minute" })));
+    expect((await admin(gw.url, key, "GET", `/v1/llmgw/refusals?tenant_id=someone-else`)).json.data).toHaveLength(2);
+    expect((await admin(gw.url, gw.adminKey, "GET", `/v1/llmgw/refusals?since=yesterday-ish`)).status).toBe(400);
+
     const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     expect(metrics).toMatch(/llmgw_rate_limit_refusals_total\{scope="tenant",limit="requests_per_minute"[^}]*\} 2$/m);
 

@@ -60,6 +60,24 @@ export class RefusalRecorder {
     return this.flushing;
   }
 
+  /** Newest first; what is still buffered is written first, so a refusal just made is listed. */
+  async list(q: { tenantId?: string; since?: Date; limit: number }): Promise<Refusal[]> {
+    await this.flush();
+    const params: unknown[] = [q.since ? q.since.toISOString() : "-infinity"];
+    let where = "refused_at >= $1::timestamptz";
+    if (q.tenantId) {
+      params.push(q.tenantId);
+      where += ` AND tenant_id = $${params.length}`;
+    }
+    params.push(q.limit);
+    const { rows } = await this.sql.query<{ request_id: string; tenant_id: string; key_id: string; reason: Refusal["reason"]; limit_name: string; retry_after_ms: string | null; refused_at: string }>(
+      `SELECT request_id, tenant_id, key_id, reason, limit_name, retry_after_ms::text, to_char(refused_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS refused_at
+       FROM admission_refusals WHERE ${where} ORDER BY refused_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({ requestId: r.request_id, tenantId: r.tenant_id, keyId: r.key_id, reason: r.reason, limitName: r.limit_name, ...(r.retry_after_ms !== null ? { retryAfterMs: Number(r.retry_after_ms) } : {}), at: new Date(r.refused_at) }));
+  }
+
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     await this.flush();
