@@ -236,6 +236,9 @@ describe.each(MODES)("Anthropic Messages API (%s)", (mode) => {
     const malformed = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-api-key": key, "content-type": "application/json" }, body: "{nope" });
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+    const huge = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-api-key": key, "content-type": "application/json" }, body: JSON.stringify({ ...noMax, max_tokens: 10, messages: [{ role: "user", content: "x".repeat(5 * 1024 * 1024) }] }) });
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ type: "error", error: { type: "request_too_large" } });
     const unauth = await fetch(`${gw.url}/v1/messages/count_tokens`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(unauth.status).toBe(401);
     expect(await unauth.json()).toMatchObject({ type: "error", error: { type: "authentication_error" } });
