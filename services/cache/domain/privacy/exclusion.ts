@@ -39,7 +39,13 @@ export const privacyConfigSchema = z
 export type PrivacyConfig = z.infer<typeof privacyConfigSchema>;
 
 /** Why a request was kept out of the cache: a detector's name or `pattern:<index>`. */
-export type ExclusionReason = Detector | `pattern:${number}`;
+export type ExclusionReason = Detector | `pattern:${number}` | "too_long_to_scan";
+
+/**
+ * Prompts longer than this (characters, all messages) are kept out of the cache unscanned: the detectors
+ * and the configured patterns stay within a bounded time per request, and what is not scanned is not stored.
+ */
+export const SCAN_CHARS = 32_768;
 
 interface Compiled {
   detectors: readonly Detector[];
@@ -61,6 +67,9 @@ export class ExclusionRules {
   /** The first rule `texts` trip for `tenant`, or undefined when the request may be cached. */
   check(tenant: string, texts: readonly string[]): ExclusionReason | undefined {
     const rules = this.perTenant.get(tenant) ?? this.defaults;
+    let chars = 0;
+    for (const text of texts) chars += text.length;
+    if (chars > SCAN_CHARS && (rules.detectors.length > 0 || rules.patterns.length > 0)) return "too_long_to_scan";
     for (const text of texts) {
       const i = rules.patterns.findIndex((p) => p.test(text));
       if (i >= 0) return `pattern:${i}`;
