@@ -3,6 +3,7 @@
 import { routingOverridesSchema } from "./routing-overrides.ts";
 import { z } from "zod";
 import { PROVIDER_TYPES, STRATEGIES, TIER_NAMES } from "./closed-sets.ts";
+import { limitsSchema } from "./limits.ts";
 import { responsesSchema } from "./responses.ts";
 import { budgetsSchema, dependenciesSchema } from "./resilience.ts";
 import { rateLimitsSchema } from "./rate-limits.ts";
@@ -60,6 +61,8 @@ export const configSchema = z
         request_timeout_ms: z.number().int().positive().default(120_000),
         // Model names that mean "let the gateway route".
         aliases: z.array(z.string().min(1)).default(["auto"]),
+        // Bounds on the work one request may ask for (limits.ts); each exceeded limit is a 400 naming it.
+        limits: limitsSchema.default({}),
       })
       .strict(),
     providers: z.record(z.string(), providerSchema),

@@ -15,6 +15,8 @@ import { metricsAccess } from "./metrics-access.ts";
 import { registerRateLimitRoutes } from "./routes-rate-limits.ts";
 import { registerBatchRoutes } from "./routes-batches.ts";
 import { registerPolicyRoutes } from "./routes-policy.ts";
+import { inputGuardOptions, registerInputGuards } from "./input-guards.ts";
+import { parseJsonBody } from "./json-body.ts";
 import { registerDashboardRoutes } from "./routes-dashboard.ts";
 import { registerResponsesRoutes } from "./routes-responses.ts";
 import { registerAnthropicRoutes } from "./routes-anthropic.ts";
@@ -48,6 +50,8 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     // Our own ids: they travel through every service and into the ledger.
     genReqId: () => randomUUID(),
     requestTimeout: config.edge.request_timeout_ms,
+    // Fastify's and Node's own early errors (bad URL, malformed HTTP, 431, 503 while draining) in our shape.
+    ...inputGuardOptions(),
   });
   const metrics = edgeMetrics(deps.registry);
   const outbox = new EventOutbox(deps.events, logger, deps.registry);
@@ -68,14 +72,16 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     logger.info({ requestId: req.id, method: req.method, path: req.url.split("?")[0], status: reply.statusCode, ms: Math.round((performance.now() - req.llmgwStart) * 1000) / 1000 }, "request");
   });
 
-  // Malformed JSON must be a 400 in the OpenAI shape, not Fastify's own body.
+  registerInputGuards(app, config.edge.limits, () => draining);
+
+  // Malformed JSON must be a 400 in the OpenAI shape, not Fastify's own body; depth, strings and keys within edge.limits.
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
     const text = typeof body === "string" ? body : body.toString("utf8");
     if (text.length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(errors.badRequest("We could not parse the JSON body of your request.", null, "invalid_json"), undefined);
+      done(null, parseJsonBody(text, config.edge.limits));
+    } catch (e) {
+      done(e instanceof GatewayError ? e : errors.badRequest("We could not parse the JSON body of your request.", null, "invalid_json"), undefined);
     }
   });
 

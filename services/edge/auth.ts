@@ -19,6 +19,9 @@ export function adminOnly<R>(authenticate: (req: R) => Promise<AuthContext>): (r
   };
 }
 
+/** Keys we issue are ~50 characters; anything this long is junk. */
+const MAX_KEY_CHARS = 256;
+
 interface Entry {
   auth: AuthContext | null;
   expires: number;
@@ -36,6 +39,8 @@ export class KeyAuthenticator {
   async authenticate(authorization: string | undefined, apiKeyHeader?: string): Promise<AuthContext> {
     const key = bearer(authorization) ?? apiKeyHeader?.trim();
     if (!key) throw errors.unauthorized("You didn't provide an API key. Pass it as 'Authorization: Bearer <key>'.");
+    // Longer than any key we issue: refused before it is cached (10,000 cached 16 KB junk keys were 160 MB).
+    if (key.length > MAX_KEY_CHARS) throw errors.unauthorized("Incorrect API key provided.");
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.expires > now) {

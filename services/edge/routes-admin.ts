@@ -6,6 +6,7 @@ import { errors } from "#libs/errors/openai-error.ts";
 import { adminOnly, type AuthContext } from "./auth.ts";
 import { cacheInvalidationFilters } from "./cache-invalidation-input.ts";
 import type { EdgeDeps } from "./deps.ts";
+import { checkSinceRange, parseUsd } from "./input-values.ts";
 
 const GROUPS = new Set<string>(["", ...SPEND_GROUPS]);
 
@@ -51,12 +52,7 @@ export function registerAdminRoutes(
     if (typeof b.tenant_id !== "string" || !b.tenant_id) throw errors.badRequest("'tenant_id' is required.", "tenant_id");
     if (b.key_id !== undefined && typeof b.key_id !== "string") throw errors.badRequest("'key_id' must be a string.", "key_id");
     if (b.period !== "day" && b.period !== "month") throw errors.badRequest("'period' must be 'day' or 'month'.", "period");
-    const usd = (v: unknown, name: string): string => {
-      if (v === undefined || v === null) return "";
-      const text = typeof v === "number" ? String(v) : v;
-      if (typeof text !== "string" || !/^\d+(\.\d+)?$/.test(text)) throw errors.badRequest(`'${name}' must be a non-negative amount in USD.`, name);
-      return text;
-    };
+    const usd = parseUsd;
     const budget = { tenantId: b.tenant_id, keyId: typeof b.key_id === "string" ? b.key_id : "", period: b.period, softLimitUsd: usd(b.soft_limit_usd, "soft_limit_usd"), hardLimitUsd: usd(b.hard_limit_usd, "hard_limit_usd") };
     await deps.clients.ledger.setBudget({ budget });
     return { tenant_id: budget.tenantId, key_id: budget.keyId || null, period: budget.period, soft_limit_usd: budget.softLimitUsd ? Number(budget.softLimitUsd) : null, hard_limit_usd: budget.hardLimitUsd ? Number(budget.hardLimitUsd) : null };
@@ -74,6 +70,7 @@ export function registerAdminRoutes(
     if (!GROUPS.has(groupBy)) throw errors.badRequest(`'group_by' must be one of ${[...GROUPS].filter(Boolean).join(", ")}.`, "group_by");
     const since = parseSince(req.query.since ?? "30d");
     if (!since) throw errors.badRequest("'since' must be an ISO-8601 time or a duration like 7d, 24h, 30m.", "since");
+    checkSinceRange(since);
     // A tenant key sees only its own tenant, whatever it asks for.
     const tenantId = who.admin ? (req.query.tenant_id ?? "") : who.tenantId;
     const res = await deps.clients.ledger.getSpend({ tenantId, since: since.toISOString(), groupBy });

@@ -1,0 +1,35 @@
+// Values the admin routes take from clients, checked before they reach PostgreSQL: amounts fit the
+// ledger's numeric(30,12) columns, times are real dates PostgreSQL can store and compare.
+import { errors } from "#libs/errors/openai-error.ts";
+
+/** Largest budget amount accepted (USD): far above any real budget, far below numeric(30,12)'s 10^18. */
+export const MAX_USD = 1_000_000_000;
+const MAX_DECIMALS = 12;
+
+/** A non-negative USD amount as a decimal string ("" when absent), or a 400 naming the field. */
+export function parseUsd(v: unknown, name: string): string {
+  if (v === undefined || v === null) return "";
+  const bad = () => errors.badRequest(`'${name}' must be a non-negative amount in USD, at most ${MAX_USD} with up to ${MAX_DECIMALS} decimals.`, name, "invalid_value");
+  let text: string;
+  if (typeof v === "number") {
+    if (!Number.isFinite(v) || v < 0 || v > MAX_USD) throw bad();
+    // Numbers print in exponent form below 1e-6; toFixed keeps them decimal.
+    text = v.toFixed(MAX_DECIMALS).replace(/\.?0+$/, "");
+  } else if (typeof v === "string") text = v.trim();
+  else throw bad();
+  const m = /^(\d{1,10})(?:\.(\d{1,12}))?$/.exec(text);
+  if (!m || Number(text) > MAX_USD) throw bad();
+  return text;
+}
+
+/** Earliest `since` accepted: before it the ledger holds nothing, and years past 9999 are not ISO dates PostgreSQL reads. */
+const EARLIEST = Date.UTC(2000, 0, 1);
+
+/** A `since` time within [2000-01-01, now + 1 day], or a 400 naming the field. */
+export function checkSinceRange(d: Date, name = "since", now = Date.now()): Date {
+  const t = d.getTime();
+  if (!Number.isFinite(t) || t < EARLIEST || t > now + 86_400_000) {
+    throw errors.badRequest(`'${name}' must be between 2000-01-01 and now.`, name, "invalid_value");
+  }
+  return d;
+}

@@ -1,0 +1,97 @@
+// The edge's JSON body parser, bounded: nesting is measured on the raw text before JSON.parse (a
+// recursive walk of 5,000-deep JSON overflowed the stack further on), prototype poisoning is refused
+// (secure-json-parse, Fastify's own parser), and every string and key is checked for what PostgreSQL
+// and providers cannot take (NUL, lone surrogates) and for length. Each failure is a 400 naming the field.
+import sjson from "secure-json-parse";
+import type { Limits } from "#libs/config/limits.ts";
+import { errors, type GatewayError } from "#libs/errors/openai-error.ts";
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** Deepest nesting of objects and arrays in JSON text, stopping once past `limit` (strings skipped). */
+export function jsonDepth(text: string, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === BACKSLASH) i++;
+        else if (d === QUOTE) break;
+      }
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  return max;
+}
+
+export type JsonLimits = Pick<Limits, "json_depth" | "string_chars">;
+
+/** Parses a JSON request body within the limits, or throws a 400 in the OpenAI shape. */
+export function parseJsonBody(text: string, limits: JsonLimits): unknown {
+  if (jsonDepth(text, limits.json_depth) > limits.json_depth) {
+    throw errors.badRequest(`JSON nesting exceeds the limit of ${limits.json_depth} levels (edge.limits.json_depth).`, null, "json_too_deep");
+  }
+  let value: unknown;
+  try {
+    value = sjson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
+  } catch (e) {
+    const poisoned = e instanceof SyntaxError && /prototype/i.test(e.message);
+    throw errors.badRequest(poisoned ? "The JSON body may not set '__proto__' or 'constructor.prototype'." : "We could not parse the JSON body of your request.", null, "invalid_json");
+  }
+  const bad = checkStrings(value, limits.string_chars, "");
+  if (bad) throw bad;
+  return value;
+}
+
+/**
+ * The first string or key (depth-first) that is too long, holds a NUL or is not well-formed UTF-16, as
+ * a 400 naming its field; recursion is safe because the depth was bounded before parsing.
+ */
+export function checkStrings(value: unknown, maxChars: number, path: string): GatewayError | undefined {
+  if (typeof value === "string") return checkString(value, maxChars, path);
+  if (typeof value !== "object" || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = checkStrings(value[i], maxChars, `${path}[${i}]`);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (!isCleanText(key)) return errors.badRequest(`A key in '${path || "the body"}' contains a NUL character or invalid Unicode (a lone surrogate).`, path || null, "invalid_characters");
+    const bad = checkStrings(v, maxChars, at);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+/** A 400 naming `field` when the text is too long, holds a NUL or a lone surrogate. */
+export function checkString(text: string, maxChars: number, field: string): GatewayError | undefined {
+  if (text.length > maxChars) return errors.badRequest(`'${field}' is ${text.length} characters long, over the limit of ${maxChars} (edge.limits.string_chars).`, field, "string_too_long");
+  if (!isCleanText(text)) return errors.badRequest(`'${field}' contains a NUL character or invalid Unicode (a lone surrogate).`, field, "invalid_characters");
+  return undefined;
+}
+
+/** No NUL (PostgreSQL text cannot hold one) and well-formed UTF-16 (a lone surrogate has no UTF-8). */
+export function isCleanText(text: string): boolean {
+  return !text.includes("\u0000") && text.isWellFormed();
+}
+
+declare global {
+  /** String.prototype.isWellFormed: in Node 20 (ES2024), past the project's TypeScript lib (ES2023). */
+  interface String {
+    isWellFormed(): boolean;
+  }
+}
