@@ -102,6 +102,7 @@ describe("kustomizations", () => {
   it("are exactly one base, the components and the overlays (no copies of manifests)", () => {
     expect(kustomizations.map((k) => rel(dirname(k)))).toEqual([
       "deploy/k8s/base",
+      "deploy/k8s/components/edge-sidecar",
       "deploy/k8s/components/infra",
       "deploy/k8s/components/monitoring",
       "deploy/k8s/components/qdrant",
@@ -137,6 +138,17 @@ describe("kustomizations", () => {
     expect(comps("prod")).not.toContain("../../components/simulator");
   });
 
+  it("the edge sidecar component runs the same edge as the base Deployment, bound to the pod's loopback", () => {
+    const [patch] = readYamlDocs(join(K8S, "components", "edge-sidecar", "edge-sidecar-patch.yaml"));
+    const sidecar = arr(at(patch, "spec", "template", "spec", "containers"))[0];
+    const edge = arr(at(baseObjects().find((o) => o.kind === "Deployment" && o.name === "edge")?.raw, "spec", "template", "spec", "containers"))[0];
+    expect(at(sidecar, "args")).toEqual(at(edge, "args"));
+    expect(at(sidecar, "envFrom")).toEqual(at(edge, "envFrom"));
+    expect(arr(at(sidecar, "env"))).toContainEqual({ name: "LLMGW_EDGE_HOST", value: "127.0.0.1" });
+    expect(at(sidecar, "readinessProbe", "httpGet", "path")).toBe("/readyz");
+    expect(at(sidecar, "securityContext", "readOnlyRootFilesystem")).toBe(true);
+  });
+
   it("the config ConfigMap is generated from deploy/config/*.yaml (one copy of the config)", () => {
     // Either the base generates it (needs --load-restrictor=LoadRestrictionsNone), or, once
     // deploy/config has its own kustomization.yaml, the base includes that as a resource.
@@ -155,9 +167,9 @@ describe("kustomizations", () => {
 });
 
 describe("manifests match the Kubernetes schemas (without kustomize)", () => {
-  // Base and component resources are whole objects; overlay patches are partial, so they are
-  // checked through the renders below.
-  const files = listFiles(K8S, [".yaml"]).filter((f) => !f.includes("/overlays/") && basename(f) !== "kustomization.yaml");
+  // Base and component resources are whole objects; patches (overlays', the sidecar component's) are
+  // partial, so they are checked through the renders below and their own tests.
+  const files = listFiles(K8S, [".yaml"]).filter((f) => !f.includes("/overlays/") && !basename(f).endsWith("-patch.yaml") && basename(f) !== "kustomization.yaml");
   it.each(files.map((f) => [rel(f), f]))("%s", async (_l, f) => {
     const problems = (await Promise.all(k8sObjects(readYamlDocs(f), rel(f)).map((o) => schemaProblem(o)))).filter((p) => p !== undefined);
     expect(problems).toEqual([]);
@@ -199,7 +211,11 @@ describe("base: one Deployment + Service per service", () => {
       expect(at(config, "services", s.configKey ?? "", "rpc_port")).toBe(s.rpc);
       expect(at(config, "services", s.configKey ?? "", "admin_port")).toBe(s.admin);
       // Clients dial the Service DNS name on the rpc port.
-      expect(envLiterals.get(s.addrEnv ?? "")).toBe(`${s.name}:${s.rpc}`);
+      // Clients dial the headless Service (every pod) on the rpc port and balance round robin.
+      expect(envLiterals.get(s.addrEnv ?? "")).toBe(`${s.name}-headless:${s.rpc}`);
+      const headless = find(objs, "Service", `${s.name}-headless`);
+      expect(at(headless?.raw, "spec", "clusterIP"), `${s.name}-headless`).toBe("None");
+      expect(at(headless?.raw, "spec", "selector")).toEqual({ "app.kubernetes.io/name": s.name });
       const grpcPort = arr(at(svc.raw, "spec", "ports")).find((p) => at(p, "name") === "grpc");
       expect(at(grpcPort, "appProtocol")).toBe("kubernetes.io/h2c");
     }
@@ -237,6 +253,33 @@ describe("base: one Deployment + Service per service", () => {
   it("has nothing but the seven services (+ their service account)", () => {
     const deployments = objs.filter((o) => o.kind === "Deployment").map((o) => o.name);
     expect(deployments.sort()).toEqual(SERVICES.map((s) => s.name).sort());
+  });
+
+  it("network policies close ingress by default and open exactly what each service serves", () => {
+    const policies = objs.filter((o) => o.kind === "NetworkPolicy");
+    const deny = policies.find((p) => p.name === "llmgw-default-deny-ingress");
+    expect(at(deny?.raw, "spec", "podSelector", "matchLabels")).toEqual({ "app.kubernetes.io/part-of": "llmgw" });
+    expect(at(deny?.raw, "spec", "ingress")).toBeUndefined();
+    const edge = policies.find((p) => at(p.raw, "spec", "podSelector", "matchLabels", "app.kubernetes.io/name") === "edge");
+    expect(arr(at(edge?.raw, "spec", "ingress")).flatMap((r) => arr(at(r, "ports")).map((p) => at(p, "port")))).toEqual(["http"]);
+    const grpc = policies.find((p) => at(p.raw, "spec", "podSelector", "matchLabels", "app.kubernetes.io/component") === "grpc");
+    for (const s of SERVICES.filter((x) => x.rpc !== undefined)) {
+      const dep = find(objs, "Deployment", s.name);
+      expect(at(dep?.raw, "spec", "template", "metadata", "labels", "app.kubernetes.io/component"), s.name).toBe("grpc");
+    }
+    const grpcRule = arr(at(grpc?.raw, "spec", "ingress")).find((r) => arr(at(r, "ports")).some((p) => at(p, "port") === "grpc"));
+    expect(arr(at(grpcRule, "from"))).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": "llmgw" } } }]);
+  });
+
+  it("the nightly analysis CronJob runs a bundled entrypoint and starts its patch as a canary", () => {
+    const job = find(objs, "CronJob", "nightly-analysis");
+    const c = arr(at(job?.raw, "spec", "jobTemplate", "spec", "template", "spec", "containers"))[0];
+    const args = arr(at(c, "args")).map(String);
+    expect(args[0]).toBe("services/evaluator/cli/analyze.ts");
+    expect(String(at(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as unknown, "scripts", "build"))).toContain(args[0]);
+    expect(args).toEqual(expect.arrayContaining(["--apply", "--canary"]));
+    expect(at(c, "securityContext", "readOnlyRootFilesystem")).toBe(true);
+    expect(at(job?.raw, "spec", "concurrencyPolicy")).toBe("Forbid");
   });
 
   it("env literals use names the gateway reads (ENV_OVERRIDES) for the service addresses", () => {

@@ -17,6 +17,11 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Transparent retries buffer every message per call; the callers own their retry policies.
   "grpc.enable_retries": 0,
   "grpc.service_config_disable_resolution": 1,
+  // Client-side balancing: one HTTP/2 connection per resolved address, calls spread round robin. With
+  // a headless Service (deploy/k8s/base/*-headless) the DNS name resolves to every pod, so a replica
+  // added by the HPA takes calls once the name is re-resolved (servers end connections after a while,
+  // rpc-server.ts). Behind a ClusterIP there is one address: the same as pick_first.
+  "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
 };
 
 // One grpc-js client (one channel, one HTTP/2 connection) per address, shared by every service's client.

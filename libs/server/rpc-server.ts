@@ -29,6 +29,9 @@ export interface RunningRpcService {
   stop(): Promise<void>;
 }
 
+/** How long a client connection lives before the server asks it to reconnect (±10% jitter). */
+export const MAX_CONNECTION_AGE_MS = 120_000;
+
 export async function startRpcService(spec: RpcServiceSpec): Promise<RunningRpcService> {
   const host = spec.host ?? "0.0.0.0";
   let draining = false;
@@ -39,7 +42,14 @@ export async function startRpcService(spec: RpcServiceSpec): Promise<RunningRpcS
   const sessions = new Set<http2.ServerHttp2Session>();
   rpc.on("session", (s) => {
     sessions.add(s);
-    s.on("close", () => sessions.delete(s));
+    // Connections are long-lived HTTP/2: end each after a while (GOAWAY; in-flight calls finish) so
+    // clients reconnect and re-resolve, and new replicas behind a headless Service get their share.
+    const age = setTimeout(() => s.close(), MAX_CONNECTION_AGE_MS * (0.9 + Math.random() * 0.2));
+    age.unref();
+    s.on("close", () => {
+      clearTimeout(age);
+      sessions.delete(s);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     rpc.once("error", reject);
