@@ -24,7 +24,7 @@ const conversation = {
   tool_choice: { type: "auto", disable_parallel_tool_use: true },
   messages: [
     { role: "user", content: [{ type: "text", text: "Look at this" }, { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } }] },
-    { role: "assistant", content: [{ type: "thinking", thinking: "hmm", signature: "s" }, { type: "text", text: "Reading." }, { type: "tool_use", id: "toolu_1", name: "Read", input: { path: "a.ts" } }] },
+    { role: "assistant", content: [{ type: "thinking", thinking: "hmm", signature: "s" }, { type: "text", text: "Reading." }, { type: "tool_use", id: "toolu_1", name: "Read", input: { path: "a.ts" }, cache_control: { type: "ephemeral" } }] },
     {
       role: "user",
       content: [
@@ -60,7 +60,7 @@ describe("toChatRequest", () => {
     expect(chat.messages).toEqual([
       { role: "system", content: [{ type: "text", text: "You are a coding agent." }, { type: "text", text: "Long project instructions.", cache_control: { type: "ephemeral" } }] },
       { role: "user", content: [{ type: "text", text: "Look at this" }, { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } }] },
-      { role: "assistant", content: "Reading.", tool_calls: [{ id: "toolu_1", type: "function", function: { name: "Read", arguments: '{"path":"a.ts"}' } }] },
+      { role: "assistant", content: "Reading.", tool_calls: [{ id: "toolu_1", type: "function", function: { name: "Read", arguments: '{"path":"a.ts"}' }, cache_control: { type: "ephemeral" } }] },
       { role: "tool", tool_call_id: "toolu_1", content: [{ type: "text", text: "file body" }, { type: "image_url", image_url: { url: "https://example.com/s.png" } }] },
       { role: "user", content: [{ type: "text", text: "Now fix it.", cache_control: { type: "ephemeral" } }] },
     ]);
@@ -77,9 +77,15 @@ describe("toChatRequest", () => {
     // The thinking block is dropped; everything else is the client's conversation, turn for turn.
     expect(upstream.messages).toEqual([
       conversation.messages[0],
-      { role: "assistant", content: [{ type: "text", text: "Reading." }, { type: "tool_use", id: "toolu_1", name: "Read", input: { path: "a.ts" } }] },
+      { role: "assistant", content: [{ type: "text", text: "Reading." }, { type: "tool_use", id: "toolu_1", name: "Read", input: { path: "a.ts" }, cache_control: { type: "ephemeral" } }] },
       { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: "file body" }, { type: "image", source: { type: "url", url: "https://example.com/s.png" } }] }, { type: "text", text: "Now fix it.", cache_control: { type: "ephemeral" } }] },
     ]);
+  });
+
+  it("keeps a breakpoint on an assistant's text through the executor's adapter", () => {
+    const req = parsed({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "hi" }, { role: "assistant", content: [{ type: "text", text: "Hello.", cache_control: { type: "ephemeral" } }] }, { role: "user", content: "go on" }] });
+    const upstream = toAnthropicRequest(toChatRequest(req, "m"), "m", 10);
+    expect(upstream.messages[1]).toEqual({ role: "assistant", content: [{ type: "text", text: "Hello.", cache_control: { type: "ephemeral" } }] });
   });
 
   it("maps every tool_choice", () => {

@@ -92,7 +92,7 @@ function assistantMessage(content: string | ContentBlock[]): ChatMessage {
   const calls: OpenAI.Chat.ChatCompletionMessageFunctionToolCall[] = [];
   for (const b of content) {
     if (b.type === "text") texts.push(textPart(b));
-    else if (b.type === "tool_use") calls.push({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } });
+    else if (b.type === "tool_use") calls.push(withCache({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } }, b.cache_control));
     // Thinking blocks are dropped: their signatures only verify on the model that wrote them.
   }
   const msg: OpenAI.Chat.ChatCompletionAssistantMessageParam = { role: "assistant", content: texts.some((t) => "cache_control" in t) ? texts : texts.map((t) => t.text).join("") };

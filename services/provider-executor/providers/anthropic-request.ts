@@ -158,12 +158,17 @@ function assistantBlocks(m: OpenAI.Chat.ChatCompletionAssistantMessageParam, i: 
   } else if (Array.isArray(m.content)) {
     for (const p of m.content) {
       const text = p.type === "text" ? p.text : p.refusal;
-      if (text.length > 0) blocks.push({ type: "text", text });
+      const cc = cacheControlOf(p);
+      if (text.length > 0) blocks.push(cc ? { type: "text", text, cache_control: cc } : { type: "text", text });
     }
   }
   (m.tool_calls ?? []).forEach((tc, j) => {
     if (tc.type !== "function") throw errors.badRequest("Custom tool calls are not supported for this model.", `messages[${i}].tool_calls[${j}]`);
-    blocks.push({ type: "tool_use", id: tc.id, name: tc.function.name, input: parseArguments(tc.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`) });
+    const block: Anthropic.Messages.ToolUseBlockParam = { type: "tool_use", id: tc.id, name: tc.function.name, input: parseArguments(tc.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`) };
+    // A breakpoint on a tool call (sent through the gateway's Messages API) stays on its tool_use block.
+    const cc = cacheControlOf(tc);
+    if (cc) block.cache_control = cc;
+    blocks.push(block);
   });
   return blocks;
 }
