@@ -29,8 +29,9 @@ export type BudgetsConfig = z.infer<typeof budgetsSchema>;
 export const dependenciesSchema = z
   .object({
     // PostgreSQL: server-side statement_timeout and the client's own query timeout (a stalled socket).
-    postgres_statement_timeout_ms: z.number().int().positive().default(5_000),
-    postgres_query_timeout_ms: z.number().int().positive().default(6_000),
+    // Below rpc_deadline_ms, so a service answers (with its stale-cache fallback or a 503) before its caller gives up.
+    postgres_statement_timeout_ms: z.number().int().positive().default(3_000),
+    postgres_query_timeout_ms: z.number().int().positive().default(4_000),
     postgres_connect_timeout_ms: z.number().int().positive().default(3_000),
     // Redis commands other than budgets (the exact cache has its own tighter store budget).
     redis_command_timeout_ms: z.number().int().positive().default(1_000),
