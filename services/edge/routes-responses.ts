@@ -123,7 +123,9 @@ async function sendEvents(reply: FastifyReply, headers: Record<string, string>, 
   res.writeHead(200, { ...headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
   try {
     for await (const e of events) {
-      if (!res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)) await new Promise((r) => res.once("drain", r));
+      // A client gone mid-stream never drains: stop writing (the request's abort signal ends the call).
+      if (res.destroyed) break;
+      if (!res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)) await new Promise((r) => (res.once("drain", r), res.once("close", r)));
     }
   } catch (e) {
     logger.warn({ err: e instanceof Error ? e.message : String(e), requestId }, "responses stream aborted");

@@ -3,8 +3,11 @@
 // gateway's cost on response.completed), a function-tool round trip through previous_response_id,
 // text.format json_schema, retrieve and delete, a continuation kept on the previous turn's model,
 // tenant isolation, bad input as 400s naming the param, and the ledger billing every call at the cost
-// computed here from the usage the client saw and prices typed by hand.
+// computed here from the usage the client saw and prices typed by hand. Then a client nobody here
+// wrote: the Vercel AI SDK's default OpenAI provider (createOpenAI()(model) speaks the Responses API).
 import { randomUUID } from "node:crypto";
+import { createOpenAI } from "@ai-sdk/openai";
+import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MODES, startGateway, type Gateway } from "./harness.ts";
@@ -30,6 +33,7 @@ function tokensOf(u: OpenAI.Responses.ResponseUsage): Tokens {
 describe.each(MODES)("Responses API through the openai SDK (%s)", (mode) => {
   let gw: Gateway;
   let client: OpenAI;
+  let clientKey: string;
   let other: OpenAI;
   /** A tenant of its own whose every call is billed, for the ledger check. */
   let billedClient: OpenAI;
@@ -43,7 +47,8 @@ describe.each(MODES)("Responses API through the openai SDK (%s)", (mode) => {
   beforeAll(async () => {
     gw = await startGateway(mode);
     const opts = { baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20_000 };
-    client = new OpenAI({ ...opts, apiKey: await gw.createKey(`resp-${randomUUID().slice(0, 8)}`) });
+    clientKey = await gw.createKey(`resp-${randomUUID().slice(0, 8)}`);
+    client = new OpenAI({ ...opts, apiKey: clientKey });
     other = new OpenAI({ ...opts, apiKey: await gw.createKey(`resp-other-${randomUUID().slice(0, 8)}`) });
     billedKey = await gw.createKey(`resp-billed-${randomUUID().slice(0, 8)}`);
     // Gateway caching off: every call reaches the provider and costs money.
@@ -72,7 +77,7 @@ describe.each(MODES)("Responses API through the openai SDK (%s)", (mode) => {
     expect(data.usage?.total_tokens).toBe((data.usage?.input_tokens ?? 0) + (data.usage?.output_tokens ?? 0));
     expect(data.created_at).toBeGreaterThan(0);
     // Not in the SDK's type, on OpenAI's wire object: store; the SDK's own convenience, not on the wire: output_text.
-    const raw = (await (await fetch(`${gw.url}/v1/responses/${data.id}`, { headers: { authorization: `Bearer ${client.apiKey}` } })).json()) as Record<string, unknown>;
+    const raw = (await (await fetch(`${gw.url}/v1/responses/${data.id}`, { headers: { authorization: `Bearer ${clientKey}` } })).json()) as Record<string, unknown>;
     expect(raw["store"]).toBe(true);
     expect(raw["output_text"]).toBeUndefined();
     expect(response.headers.get("x-llmgw-request-id")?.replaceAll("-", "")).toBe(data.id.slice(5));
@@ -202,6 +207,17 @@ describe.each(MODES)("Responses API through the openai SDK (%s)", (mode) => {
     expect(second.usage?.input_tokens).toBe(inline.usage?.input_tokens);
   });
 
+  it("an answer cut at the token limit is incomplete (max_output_tokens), plain and streamed", async () => {
+    const r = await client.responses.create({ model: "gpt-4o-mini", input: fresh("Tell me a long story [sim:truncate]") });
+    expect(r.status).toBe("incomplete");
+    expect(r.incomplete_details).toEqual({ reason: "max_output_tokens" });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const e of await client.responses.create({ model: "gpt-4o-mini", input: fresh("Tell me another long story [sim:truncate]"), stream: true })) events.push(e);
+    const last = events.at(-1);
+    expect(last?.type).toBe("response.incomplete");
+    expect(last?.type === "response.incomplete" && last.response.incomplete_details).toEqual({ reason: "max_output_tokens" });
+  });
+
   it("store: false is answered but not kept", async () => {
     const r = await client.responses.create({ model: "auto", input: fresh("Say hi."), store: false });
     expect(r.status).toBe("completed");
@@ -264,6 +280,62 @@ describe.each(MODES)("Responses API through the openai SDK (%s)", (mode) => {
     await expect(client.responses.retrieve("resp_nothere")).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     const bad = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "llmgw-not-a-key-0123456789", maxRetries: 0 });
     await expect(bad.responses.create({ model: "auto", input: "hi" })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+
+  describe("the Vercel AI SDK's default provider", () => {
+    /** The bodies the SDK posted, to see what it sends back for earlier steps. */
+    const sent: string[] = [];
+    const gateway = () =>
+      createOpenAI({
+        baseURL: `${gw.url}/v1`,
+        apiKey: clientKey,
+        fetch: async (url, init) => {
+          if (typeof init?.body === "string") sent.push(init.body);
+          return fetch(url, init);
+        },
+      });
+
+    it("generateText", async () => {
+      const r = await generateText({ model: gateway()("auto"), prompt: fresh("What is the capital of Spain?"), maxRetries: 0 });
+      expect(r.text.length).toBeGreaterThan(0);
+      expect(r.usage.inputTokens).toBeGreaterThan(0);
+      expect(r.response.id).toMatch(/^resp_/);
+    });
+
+    it("streamText", async () => {
+      const r = streamText({ model: gateway()("gpt-4o-mini"), prompt: fresh("Describe the sea in two sentences."), maxRetries: 0 });
+      let text = "";
+      for await (const t of r.textStream) text += t;
+      expect(text.length).toBeGreaterThan(0);
+      expect(await r.text).toBe(text);
+      expect((await r.usage).outputTokens).toBeGreaterThan(0);
+    });
+
+    it("a tool loop: the model calls the tool, gets its result, answers", async () => {
+      const calls: string[] = [];
+      const r = await generateText({
+        model: gateway()("gpt-4o-mini"),
+        prompt: fresh("What's the weather in Lisbon today?"),
+        maxRetries: 0,
+        tools: {
+          get_weather: tool({
+            description: "Get the current weather forecast for a city",
+            inputSchema: jsonSchema<{ city: string }>({ type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false }),
+            execute: async ({ city }) => {
+              calls.push(city);
+              return { city, forecast: "sunny, 24°C" };
+            },
+          }),
+        },
+        stopWhen: stepCountIs(3),
+      });
+      expect(calls).toHaveLength(1);
+      expect(r.steps.length).toBe(2);
+      expect(r.text.length).toBeGreaterThan(0);
+      // The second step sends the whole history back: the question, the function call and its output.
+      const second = JSON.parse(sent.at(-1) ?? "{}") as { input?: Array<{ type?: string; role?: string }> };
+      expect(second.input?.map((i) => i.type ?? i.role)).toEqual(["user", "function_call", "function_call_output"]);
+    });
   });
 
   it("the ledger has every billed call at the cost of the usage the client saw", async () => {

@@ -12,7 +12,8 @@ describe.each(["pglite", "pg"] as const)("ResponseStore on %s", (kind) => {
   beforeAll(async () => {
     db = await openTestDb(kind);
     store = new ResponseStore(db.sql, HOUR);
-  });
+    // PGlite's start and the migrations can take a while on a busy machine.
+  }, 180_000);
   afterAll(async () => {
     await db?.close();
   });
