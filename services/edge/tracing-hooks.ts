@@ -8,12 +8,16 @@ import { traceIdOfRequest } from "./request-meta.ts";
 import { requestSpan, setRequestSpan } from "./request-span.ts";
 
 export function registerTracing(app: FastifyInstance): void {
-  app.addHook("onRequest", (req, reply, done) => {
-    if (!tracingOn()) {
-      // Off: the id the ledger records for the request (the caller's trace id, else the request id).
+  // Decided when the edge is built (the composition starts tracing first): off, one small hook.
+  if (!tracingOn()) {
+    // The id the ledger records for the request (the caller's trace id, else the request id).
+    app.addHook("onRequest", (req, reply, done) => {
       reply.raw.setHeader("x-llmgw-trace-id", traceIdOfRequest(req));
-      return done();
-    }
+      done();
+    });
+    return;
+  }
+  app.addHook("onRequest", (req, reply, done) => {
     const route = req.routeOptions.url ?? req.url.split("?")[0] ?? "/";
     const span = gatewayTracer().startSpan(
       `${req.method} ${route}`,
