@@ -15,11 +15,12 @@ describe("token counting", () => {
     expect(est.tokens).toBeGreaterThanOrEqual(exact);
   });
 
-  it("tokenizes long prompts exactly", () => {
-    const long = "The quick brown fox jumps over the lazy dog. ".repeat(1000);
-    const est = countPromptTokens([long]);
+  it("tokenizes prompts over the byte bound exactly, within the character budget", () => {
+    const long = "The quick brown fox jumps over the lazy dog. ".repeat(300);
+    const est = countPromptTokens([long], 4_096);
     expect(est.exact).toBe(true);
     expect(est.tokens).toBe(countTokens(long) + 7);
+    expect(countPromptTokens([long.repeat(4)], 4_096).exact).toBe(false);
   });
 
   it("counts exactly within the character budget, estimates past it (never below 0.25 token per byte)", () => {
