@@ -1,0 +1,159 @@
+// Soak (issue #11 item 6): `npm start`'s embedded gateway (the compiled bundle, a fresh data dir) under
+// mixed traffic — ordinary chat completions and the fuzz test's hostile requests — for N minutes, its
+// resident set sampled over time: idle before, loaded, idle after. With --portkey (default), Portkey's
+// gateway runs beside it on the same simulator and gets the same ordinary traffic, sampled alike.
+//   npm run soak -- [--minutes 3] [--concurrency 8] [--hostile 0.3] [--every 15] [--no-portkey] [--seed N]
+// Prints one line per sample and a summary (MB). Not a test: figures depend on the machine.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startSimulator } from "#libs/simulator/server.ts";
+import { hostileRequest, Rng, routesOf, type Target } from "../e2e/support/hostile.ts";
+import { httpBytes, rawRequest } from "../e2e/support/raw-http.ts";
+import { freePort, processRssKb, spawnChild, stopChild, waitForLine, type Child } from "./procs.ts";
+import { PROVIDER_KEY } from "./targets.ts";
+
+const { values: opts } = parseArgs({
+  options: {
+    minutes: { type: "string", default: "3" },
+    concurrency: { type: "string", default: "8" },
+    hostile: { type: "string", default: "0.3" },
+    every: { type: "string", default: "15" },
+    idle: { type: "string", default: "20" },
+    seed: { type: "string", default: "282" },
+    "no-portkey": { type: "boolean", default: false },
+  },
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
+
+/** The routes the fuzz test aims at (the gateway's, as of this commit); the soak needs no Fastify instance. */
+const ROUTES = `
+├── /v1/models (GET)
+│   └── /:id (GET)
+├── /v1/chat/completions (POST)
+├── /v1/llmgw/keys (POST, GET)
+│   └── /:id (DELETE)
+├── /v1/llmgw/budgets (PUT, GET)
+├── /v1/llmgw/spend (GET)
+├── /v1/llmgw/cache/invalidate (POST)
+├── /v1/llmgw/policy (GET, POST)
+│   └── /revert (POST)
+├── /v1/files (POST)
+│   └── /:id (GET)
+│       └── /content (GET)
+├── /v1/batches (POST)
+│   └── /:id (GET)
+`;
+
+async function startGateway(): Promise<{ child: Child; url: string; key: string; dataDir: string }> {
+  const build = spawnSync("npm", ["run", "build", "--silent"], { stdio: "inherit" });
+  if (build.status !== 0) throw new Error("npm run build failed");
+  const dataDir = mkdtempSync(join(tmpdir(), "llmgw-soak-"));
+  const port = await freePort();
+  let url = "";
+  let key = "";
+  let ready: () => void = () => undefined;
+  const started = new Promise<void>((r) => (ready = r));
+  const child = spawnChild("gateway (npm start)", ["bin/llmgw.mjs", "services/embedded/main.ts"], { LLMGW_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn" }, (line) => {
+    url ||= /running \(embedded\) at (\S+)/.exec(line)?.[1] ?? "";
+    key ||= /admin API key \(shown once, store it now\): (\S+)/.exec(line)?.[1] ?? "";
+    if (url && key) ready();
+  });
+  const timeout = setTimeout(() => child.proc.kill(), 180_000);
+  await Promise.race([started, new Promise((_, reject) => child.proc.once("exit", () => reject(new Error(`gateway exited\n${child.stderrTail()}`))))]);
+  clearTimeout(timeout);
+  return { child, url, key, dataDir };
+}
+
+interface Sample {
+  phase: string;
+  t: number;
+  gateway: number;
+  portkey: number | undefined;
+  requests: number;
+  fiveXx: number;
+}
+
+const PROMPTS = ["What is the capital of France?", "Write a haiku about the sea.", "Explain TCP slow start in two sentences.", "Translate 'good morning' to Spanish.", "Summarize the plot of Hamlet."];
+
+async function main(): Promise<void> {
+  const minutes = Number(opts.minutes);
+  const concurrency = Number(opts.concurrency);
+  const hostileShare = Number(opts.hostile);
+  const sim = await startSimulator({ port: 0 });
+  const gw = await startGateway();
+  let portkey: Child | undefined;
+  let portkeyPort = 0;
+  if (!opts["no-portkey"]) {
+    portkeyPort = await freePort();
+    portkey = (await waitForLine("portkey", ["node_modules/@portkey-ai/gateway/build/start-server.js", `--port=${portkeyPort}`, "--headless"], {}, (l) => (l.includes("Ready for connections") ? true : undefined))).child;
+  }
+  const gwPort = Number(new URL(gw.url).port);
+  const created = await fetch(`${gw.url}/v1/llmgw/keys`, { method: "POST", headers: { authorization: `Bearer ${gw.key}`, "content-type": "application/json" }, body: JSON.stringify({ tenant_id: "soak" }) });
+  const tenantKey = ((await created.json()) as { key: string }).key;
+  const targets: Target[] = routesOf(ROUTES);
+  const rng = new Rng(Number(opts.seed));
+  const samples: Sample[] = [];
+  let requests = 0;
+  let fiveXx = 0;
+  const t0 = performance.now();
+  const sample = (phase: string): void => {
+    const s = { phase, t: Math.round((performance.now() - t0) / 1000), gateway: mb(processRssKb(gw.child.pid)), portkey: portkey ? mb(processRssKb(portkey.pid)) : undefined, requests, fiveXx };
+    samples.push(s);
+    console.log(`${String(s.t).padStart(5)} s  ${phase.padEnd(11)} llmgw ${String(s.gateway).padStart(6)} MB${s.portkey !== undefined ? `   portkey ${String(s.portkey).padStart(6)} MB` : ""}   requests ${requests}, 5xx ${fiveXx}`);
+  };
+  const idle = async (phase: string): Promise<void> => {
+    for (let waited = 0; waited < Number(opts.idle); waited += 5) {
+      await sleep(5_000);
+      sample(phase);
+    }
+  };
+
+  await idle("idle");
+  const until = performance.now() + minutes * 60_000;
+  const timer = setInterval(() => sample("loaded"), Number(opts.every) * 1000);
+  const chat = (i: number) => JSON.stringify({ model: i % 3 === 0 ? "auto" : "gpt-4o-mini", messages: [{ role: "user", content: `${PROMPTS[i % PROMPTS.length]} (${i % 40})` }], max_tokens: 64 });
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      for (let i = w; performance.now() < until; i += concurrency) {
+        if (rng.next() < hostileShare) {
+          const req = hostileRequest(rng, targets, { admin: gw.key, tenant: tenantKey }, ["auto", "gpt-4o-mini", "small-8k"]);
+          const res = await rawRequest(gwPort, req.bytes, 30_000);
+          if (res.status >= 500 || res.timedOut) fiveXx++;
+        } else {
+          const body = chat(i);
+          const res = await rawRequest(gwPort, httpBytes("POST", "/v1/chat/completions", [["Authorization", `Bearer ${tenantKey}`], ["Content-Type", "application/json"]], body), 30_000);
+          if (res.status >= 500 || res.timedOut) fiveXx++;
+          if (portkey) {
+            await rawRequest(portkeyPort, httpBytes("POST", "/v1/chat/completions", [["Authorization", `Bearer ${PROVIDER_KEY}`], ["Content-Type", "application/json"], ["x-portkey-provider", "openai"], ["x-portkey-custom-host", `${sim.url}/v1`]], body), 30_000);
+          }
+        }
+        requests++;
+      }
+    }),
+  );
+  clearInterval(timer);
+  sample("loaded");
+  await idle("idle after");
+
+  const of = (phase: string, k: "gateway" | "portkey"): number[] => samples.filter((s) => s.phase === phase).map((s) => s[k] ?? 0);
+  const loaded = of("loaded", "gateway");
+  const half = Math.floor(loaded.length / 2);
+  const avg = (xs: number[]): number => Math.round((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)) * 10) / 10;
+  console.log(`\nsummary (${minutes} min, ${requests} requests, ${Math.round(hostileShare * 100)}% hostile, ${fiveXx} x 5xx/hang):`);
+  console.log(`  llmgw    idle ${avg(of("idle", "gateway"))} MB, loaded first half ${avg(loaded.slice(0, half))} MB, second half ${avg(loaded.slice(half))} MB, max ${Math.max(...loaded)} MB, idle after ${avg(of("idle after", "gateway"))} MB`);
+  if (portkey) {
+    const pl = of("loaded", "portkey");
+    console.log(`  portkey  idle ${avg(of("idle", "portkey"))} MB, loaded first half ${avg(pl.slice(0, half))} MB, second half ${avg(pl.slice(half))} MB, max ${Math.max(...pl)} MB, idle after ${avg(of("idle after", "portkey"))} MB (ordinary traffic only)`);
+  }
+  await stopChild(gw.child);
+  if (portkey) await stopChild(portkey);
+  await sim.close();
+  rmSync(gw.dataDir, { recursive: true, force: true });
+}
+
+await main();
