@@ -80,6 +80,15 @@ describe("budget admission during a store outage", () => {
     expect(a.journaled()).toBe(0);
   });
 
+  it("a refusal at the hard limit is learned as a lower bound: the outage does not reopen a budget the store just refused", () => {
+    const a = new OutageAdmission({ mode: "local", minReplicas: 1 });
+    a.learn([limited(1_000)], [100]); // seen long ago
+    a.refused([limited(1_000)], limited(1_000).counterKey, 300); // the store: counter + 300 > 1000
+    expect(a.admit("r1", [limited(1_000)], 300)).toMatchObject({ admitted: false }); // 701 + 300 > 1000
+    expect(a.admit("r2", [limited(1_000)], 200)).toMatchObject({ admitted: true }); // at most 299 left: 200 fits
+    expect(a.admit("r3", [limited(1_000)], 100)).toMatchObject({ admitted: false });
+  });
+
   it("soft limit passed by the last state plus local spend: admitted with state soft", () => {
     const a = new OutageAdmission({ mode: "local", minReplicas: 1 });
     a.learn([limited(1_000, 500)], [450]);

@@ -61,6 +61,17 @@ export class OutageAdmission {
     });
   }
 
+  /**
+   * After the store refused a reservation at `counterKey`'s hard limit: its counter is above
+   * hard - amount, a lower bound worth keeping (the value itself is not returned on a refusal).
+   */
+  refused(scopes: readonly ScopeReservation[], counterKey: string, amountNano: number): void {
+    const s = scopes.find((x) => x.counterKey === counterKey);
+    if (!s || s.hardNano === null) return;
+    this.remember(counterKey, Math.max(this.known.get(counterKey) ?? 0, s.hardNano - amountNano + 1));
+    this.watch(counterKey);
+  }
+
   /** Heartbeat: replicas alive and fresh values of the limited counters. */
   observed(replicas: number, values: ReadonlyMap<string, number>): void {
     this.replicasSeen = Math.max(1, replicas);

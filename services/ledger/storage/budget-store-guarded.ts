@@ -63,6 +63,7 @@ export class GuardedBudgetStore implements BudgetStore, LimitsVersions {
       try {
         const r = await this.inner.reserve(...args);
         if (r.counters) this.outage.learn(scopes, r.counters);
+        else if (!r.admitted && r.scope) this.outage.refused(scopes, r.scope, amount);
         return r;
       } catch (e) {
         this.fail(e);
