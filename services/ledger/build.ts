@@ -30,6 +30,8 @@ import { broadcastOn, broadcastSubjects, encodeKeyRevoked } from "#libs/bus/broa
 export interface BudgetBackend {
   store: BudgetStore;
   versions?: LimitsVersions;
+  /** False while the store cannot admit anything (Redis down with budgets.outage_mode closed): not ready. */
+  canAdmit?(): boolean;
 }
 
 export interface LedgerBackends {
@@ -77,7 +79,7 @@ export async function buildLedgerService(ctx: BuildContext<LedgerBackends>): Pro
     service: LedgerService,
     impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql), limits, new ResponseRpcs(responses), access),
     keys,
-    ready: () => reachable(db.sql),
+    ready: async () => (budget.canAdmit?.() ?? true) && (await reachable(db.sql)),
     close: async () => {
       stopPurge();
       await refusals.close();
