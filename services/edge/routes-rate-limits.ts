@@ -90,7 +90,8 @@ export function registerRateLimitRoutes(app: FastifyInstance, deps: EdgeDeps, au
     }
     const q = req.query as { since?: string; tenant_id?: string; limit?: string };
     const since = parseSince(q.since ?? "24h");
-    if (!since) throw errors.badRequest("'since' must be an ISO-8601 time or a duration like 7d, 24h, 30m.", "since");
+    // Years PostgreSQL's timestamptz cannot hold are bad input, not a database error.
+    if (!since || since.getUTCFullYear() < 1 || since.getUTCFullYear() > 9999) throw errors.badRequest("'since' must be an ISO-8601 time or a duration like 7d, 24h, 30m.", "since");
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw errors.badRequest("'limit' must be a whole number from 1 to 1000.", "limit");
     const tenantId = who.admin ? (q.tenant_id ?? "") : who.tenantId;

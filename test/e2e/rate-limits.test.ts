@@ -71,7 +71,7 @@ describe("rate limits on two edge replicas (mesh)", () => {
     schema = meshes[0]!.ledgerSchema;
     db = new pg.Client({ connectionString: DATABASE_URL });
     await db.connect();
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     await db?.end();
@@ -171,7 +171,7 @@ describe("rate limits and /metrics access (embedded)", () => {
 
   beforeAll(async () => {
     gw = await startGateway("embedded", { env: { LLMGW_METRICS_TOKEN: METRICS_TOKEN } });
-  }, 60_000);
+  }, 120_000);
   afterAll(() => gw?.stop());
 
   it("a tenant's requests per minute: headers on every answer, then 429 with Retry-After, counted in /metrics", async () => {
@@ -197,7 +197,9 @@ describe("rate limits and /metrics access (embedded)", () => {
     const listed = await admin(gw.url, gw.adminKey, "GET", `/v1/llmgw/refusals?tenant_id=${tenant}&since=1h`);
     expect(listed.json.data).toEqual([1, 2].map(() => expect.objectContaining({ tenant_id: tenant, reason: "rate_limit", limit: "tenant:requests_per_minute" })));
     expect((await admin(gw.url, key, "GET", `/v1/llmgw/refusals?tenant_id=someone-else`)).json.data).toHaveLength(2);
-    expect((await admin(gw.url, gw.adminKey, "GET", `/v1/llmgw/refusals?since=yesterday-ish`)).status).toBe(400);
+    for (const q of ["since=yesterday-ish", "since=%2B275000-01-01T00:00:00Z", "since=1h&since=2h", "limit=0", "limit=abc"]) {
+      expect((await admin(gw.url, gw.adminKey, "GET", `/v1/llmgw/refusals?${q}`)).status, q).toBe(400);
+    }
 
     const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     expect(metrics).toMatch(/llmgw_rate_limit_refusals_total\{scope="tenant",limit="requests_per_minute"[^}]*\} 2$/m);
