@@ -37,6 +37,7 @@ COPY services/ledger/migrations ./services/ledger/migrations
 COPY services/router/migrations ./services/router/migrations
 COPY services/evaluator/migrations ./services/evaluator/migrations
 COPY services/edge/dashboard ./services/edge/dashboard
+COPY services/cache/domain/verifier/weights.json ./services/cache/domain/verifier/weights.json
 COPY deploy/config ./deploy/config
 RUN mkdir -p /app/data && chown node:node /app/data
 # `node` is uid/gid 1000 in the official image; the k8s manifests run as 1000 too.

@@ -115,30 +115,41 @@ function unary(ch: grpc.Client, path: string, ser: Serialize, de: Deserialize, d
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
     return new Promise((resolve, reject) => {
-      let onAbort: (() => void) | undefined;
       const md = metadataOf(opts);
       const co = callOptionsOf(opts, defaultTimeoutMs);
-      const call = withoutStackCapture(() =>
-        ch.makeUnaryRequest(path, ser, de, req, md, co, (err, res) => {
-          if (onAbort) signal?.removeEventListener("abort", onAbort);
-          if (err) reject(toConnectError(err, signal));
-          else resolve(res);
-        }),
-      );
-      if (signal) {
-        onAbort = () => call.cancel();
-        signal.addEventListener("abort", onAbort, { once: true });
-      }
-      if (opts?.onHeader) {
-        const onHeader = opts.onHeader;
-        call.on("metadata", (md: grpc.Metadata) => onHeader(headersOf(md)));
-      }
-      if (opts?.onTrailer) {
-        const onTrailer = opts.onTrailer;
-        call.on("status", (s: grpc.StatusObject) => onTrailer(headersOf(s.metadata)));
-      }
+      const start = (attempt: number): void => {
+        let onAbort: (() => void) | undefined;
+        const call = withoutStackCapture(() =>
+          ch.makeUnaryRequest(path, ser, de, req, md, co, (err, res) => {
+            if (onAbort) signal?.removeEventListener("abort", onAbort);
+            // A stream the server refused (it is draining: GOAWAY crossed our call) was never
+            // processed: send it again, once; round robin picks a replica that is still serving.
+            if (err && attempt === 0 && isRefusedStream(err) && !signal?.aborted) return start(1);
+            if (err) reject(toConnectError(err, signal));
+            else resolve(res);
+          }),
+        );
+        if (signal) {
+          onAbort = () => call.cancel();
+          signal.addEventListener("abort", onAbort, { once: true });
+        }
+        if (opts?.onHeader) {
+          const onHeader = opts.onHeader;
+          call.on("metadata", (md: grpc.Metadata) => onHeader(headersOf(md)));
+        }
+        if (opts?.onTrailer) {
+          const onTrailer = opts.onTrailer;
+          call.on("status", (s: grpc.StatusObject) => onTrailer(headersOf(s.metadata)));
+        }
+      };
+      start(0);
     });
   };
+}
+
+/** grpc-js's status for an HTTP/2 REFUSED_STREAM: the server did not start the call. */
+function isRefusedStream(err: grpc.ServiceError): boolean {
+  return err.code === grpc.status.UNAVAILABLE && err.details === "Stream refused by server";
 }
 
 function serverStream(ch: grpc.Client, path: string, ser: Serialize, de: Deserialize, defaultTimeoutMs: number | undefined) {

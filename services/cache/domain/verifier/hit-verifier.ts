@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { projectPath } from "#libs/config/project-root.ts";
 import { predictLogistic, type LogisticModel } from "./logistic.ts";
 import { FEATURE_NAMES, pairFeatures, type WordLookup } from "./pair-features.ts";
 
@@ -68,7 +69,7 @@ export function parseVerifierWeights(json: string): VerifierWeights {
   return weightsSchema.parse(JSON.parse(json));
 }
 
-/** The weights shipped beside this file. */
+/** The weights shipped beside this file (found from the project root: the bundles in dist/ run elsewhere). */
 export function loadShippedVerifierWeights(): VerifierWeights {
-  return parseVerifierWeights(readFileSync(new URL("./weights.json", import.meta.url), "utf8"));
+  return parseVerifierWeights(readFileSync(projectPath("services", "cache", "domain", "verifier", "weights.json"), "utf8"));
 }
