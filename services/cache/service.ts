@@ -55,6 +55,21 @@ export class CacheServiceImpl implements Impl {
     return { stored: r.stored, reason: r.reason ?? "" };
   }
 
+  async getEconomics() {
+    return {
+      categories: this.engine.economicsSnapshot().map((e) => ({
+        category: e.category,
+        semanticOn: e.semanticOn,
+        lookups: BigInt(e.lookups),
+        hits: BigInt(e.hits),
+        hitRate: e.hitRate,
+        breakEvenHitRate: e.breakEvenHitRate,
+        lookupMs: e.lookupMs,
+        switches: BigInt(e.switches),
+      })),
+    };
+  }
+
   async invalidate(req: Parameters<Impl["invalidate"]>[0]) {
     if (!req.tenantId) throw new ConnectError("tenant_id is required", Code.InvalidArgument);
     if (req.olderThanSeconds < 0n) throw new ConnectError("older_than_seconds must not be negative", Code.InvalidArgument);

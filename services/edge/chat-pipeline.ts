@@ -57,7 +57,8 @@ export class ChatPipeline {
       const lookup = await lookupCache(deps, metrics, rec);
       if (lookup) {
         rec.lookup = lookup;
-        rec.cacheOutcome = !lookup.hit ? "miss" : lookup.layer === "semantic" ? "hit_semantic" : "hit_exact";
+        // A request the cache's privacy rules keep out was never looked up: a bypass, not a miss.
+        rec.cacheOutcome = !lookup.hit ? (lookup.reason.startsWith("skip:private:") ? "bypass" : "miss") : lookup.layer === "semantic" ? "hit_semantic" : "hit_exact";
         if (lookup.hit) return answerFromCache(rec, this.finish, deps);
       }
       if (prepared.alias) {

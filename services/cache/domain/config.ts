@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { economicsConfigSchema } from "./economics.ts";
 import { privacyConfigSchema } from "./privacy/exclusion.ts";
 
 /** Per-category knob set; unknown categories fall back to `default`. */
@@ -77,6 +78,8 @@ export const cacheConfigSchema = z
     semanticTopK: z.number().int().min(1).max(50).default(5),
     /** Requests that must never be cached (personal data, secrets): per-tenant detectors and regexes. */
     privacy: privacyConfigSchema.default({}),
+    /** Per-category switch of the semantic layer on its measured hit rate against break-even. */
+    economics: economicsConfigSchema.default({}),
     /**
      * The learned hit verifier (verifier/hit-verifier.ts) decides semantic candidates when its weights
      * match the embedder: on top of the length-aware threshold and guard, a candidate they reject is

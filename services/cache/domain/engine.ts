@@ -6,6 +6,7 @@ import { defaultCacheConfig, type CacheConfig } from "./config.ts";
 import { exactKey, lastUserText, namespaceOf, semanticPartition } from "./keys.ts";
 import type { CacheMetrics } from "./metrics.ts";
 import { decidePolicy } from "./policy.ts";
+import { SemanticEconomics, type CategoryEconomics } from "./economics.ts";
 import { ExclusionRules } from "./privacy/exclusion.ts";
 import { decideSemantic } from "./semantic-decision.ts";
 import type { HitVerifier } from "./verifier/hit-verifier.ts";
@@ -40,6 +41,7 @@ export class CacheEngine {
   private readonly now: () => number;
   private readonly exclusion: ExclusionRules;
   private readonly verifier: HitVerifier | undefined;
+  private readonly economics: SemanticEconomics;
 
   constructor(deps: CacheEngineDeps) {
     this.config = deps.config ?? defaultCacheConfig;
@@ -50,6 +52,9 @@ export class CacheEngine {
     this.burst = new BurstLogger(deps.logger);
     this.now = deps.now ?? Date.now;
     this.exclusion = new ExclusionRules(this.config.privacy);
+    this.economics = new SemanticEconomics(this.config.economics, (e) =>
+      this.burst.warn({ category: e.category, semanticOn: e.semanticOn, hitRate: e.hitRate, breakEven: e.breakEvenHitRate }, "semantic cache layer switched for a category"),
+    );
     const v = deps.verifier;
     this.verifier = v && this.config.verifier.enabled && v.embedderId === this.embedderId ? v : undefined;
   }
@@ -102,13 +107,36 @@ export class CacheEngine {
     if (exact.ok && exact.value) return { hit: true, layer: "exact", similarity: 1, answer: exact.value };
     if (!exact.ok) return { hit: false, reason: `exact-store-${exact.kind}` };
     if (!policy.lookupSemantic || !this.vectors) return { hit: false, reason: "exact-miss" };
+    if (!this.economics.shouldLookup(req.category)) return { hit: false, reason: "semantic-off:economics" };
+    const t0 = performance.now();
+    const result = await this.lookupSemantic(req, ns, deadline, this.vectors);
+    // Store-side failures say nothing about whether the layer pays.
+    if (result.hit || !/^(exact-store|vector-index)-/.test(result.reason)) this.recordEconomics(req.category, result.hit, performance.now() - t0);
+    return result;
+  }
 
+  private recordEconomics(category: string, hit: boolean, ms: number): void {
+    this.economics.record(category, hit, ms);
+    const m = this.metrics;
+    if (!m) return;
+    const e = this.economics.snapshot().find((x) => x.category === category);
+    if (!e) return;
+    m.semanticOn.set({ category }, e.semanticOn ? 1 : 0);
+    m.semanticHitRate.set({ category }, e.hitRate);
+    m.semanticBreakEven.set({ category }, e.breakEvenHitRate);
+  }
+
+  /** Per category: whether the semantic layer is on, its hit rate and break-even (admin API). */
+  economicsSnapshot(): CategoryEconomics[] {
+    return this.economics.snapshot();
+  }
+
+  private async lookupSemantic(req: CacheRequest, ns: string, deadline: Deadline, vectors: VectorIndex): Promise<LookupResult> {
     const text = lastUserText(req);
     if (text === undefined) return { hit: false, reason: "exact-miss" };
     const [vector] = await this.embedder.embed([text]);
     if (!vector) return { hit: false, reason: "embed-failed" };
     const partition = semanticPartition(req, this.embedder);
-    const vectors = this.vectors;
     const found = await this.call(vectors, "search", deadline, () =>
       vectors.search(partition, vector, this.config.semanticTopK, this.now()),
     );

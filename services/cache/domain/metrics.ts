@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 export interface CacheMetrics {
   lookups: Counter<"layer" | "result">;
@@ -7,6 +7,10 @@ export interface CacheMetrics {
   guardRejections: Counter<"check">;
   lookupSeconds: Histogram<"result">;
   similarity: Histogram<"layer">;
+  /** Per category: 1 while the semantic layer pays (economics.ts), its measured hit rate and break-even. */
+  semanticOn: Gauge<"category">;
+  semanticHitRate: Gauge<"category">;
+  semanticBreakEven: Gauge<"category">;
 }
 
 /** Registers the cache metrics on the caller's registry (one registry per process or per test). */
@@ -51,5 +55,8 @@ export function registerCacheMetrics(registry: Registry): CacheMetrics {
       buckets: [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1],
       registers,
     }),
+    semanticOn: new Gauge({ name: "llmgw_cache_semantic_enabled", help: "1 while the semantic layer pays for the category, 0 while it is switched off (probes only)", labelNames: ["category"], registers }),
+    semanticHitRate: new Gauge({ name: "llmgw_cache_semantic_hit_rate", help: "Semantic hit rate over the category's recent semantic lookups", labelNames: ["category"], registers }),
+    semanticBreakEven: new Gauge({ name: "llmgw_cache_semantic_break_even_hit_rate", help: "Hit rate below which the category's semantic lookups cost more than they save", labelNames: ["category"], registers }),
   };
 }

@@ -176,13 +176,20 @@ export function answerFromCache(rec: ChatRecord, finish: Finish, deps?: EdgeDeps
   return { type: "json", headers, body: completion };
 }
 
+/** x-llmgw-cache; a request kept out by a privacy rule says so: `bypass-private` and which rule. */
+function cacheHeaders(rec: ChatRecord): Record<string, string> {
+  const reason = rec.lookup && !rec.lookup.hit ? rec.lookup.reason : "";
+  if (!reason.startsWith("skip:private:")) return { "x-llmgw-cache": rec.cacheOutcome };
+  return { "x-llmgw-cache": "bypass-private", "x-llmgw-cache-reason": reason.slice("skip:".length) };
+}
+
 function answerHeaders(rec: ChatRecord, model: string, overheadMs: number, extra: { costUsd?: string; unpriced?: boolean }): Record<string, string> {
   const route = rec.route;
   const h: Record<string, string> = {
     "x-llmgw-request-id": rec.call.requestId,
     "x-llmgw-model": model,
     "x-llmgw-tier": tierName(route?.tier || rec.cls.tier),
-    "x-llmgw-cache": rec.cacheOutcome,
+    ...cacheHeaders(rec),
     "x-llmgw-overhead-ms": overheadMs.toFixed(3),
     "x-llmgw-route-reasons": (route?.reasons ?? []).join("; ").replace(/[^\x20-\x7e]/g, "?").slice(0, 512),
   };

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/cache/v1/cache.proto.
  */
 export const file_llmgw_cache_v1_cache: GenFile = /*@__PURE__*/
-  fileDesc("ChpsbG1ndy9jYWNoZS92MS9jYWNoZS5wcm90bxIObGxtZ3cuY2FjaGUudjEi5QEKCENhY2hlS2V5EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSDQoFc2NvcGUYAiABKAkSLgoIbWVzc2FnZXMYAyADKAsyHC5sbG1ndy5jb21tb24udjEuQ2hhdE1lc3NhZ2USEwoLcGFyYW1zX2pzb24YBCABKAkSEAoIY2F0ZWdvcnkYBSABKAkSLQoHY29udHJvbBgGIAEoDjIcLmxsbWd3LmNhY2hlLnYxLkNhY2hlQ29udHJvbBISCgpleGFjdF9vbmx5GAcgASgIIjYKDUxvb2t1cFJlcXVlc3QSJQoDa2V5GAEgASgLMhgubGxtZ3cuY2FjaGUudjEuQ2FjaGVLZXkieAoOTG9va3VwUmVzcG9uc2USCwoDaGl0GAEgASgIEg0KBWxheWVyGAIgASgJEhIKCnNpbWlsYXJpdHkYAyABKAESFwoPY29tcGxldGlvbl9qc29uGAQgASgJEg0KBW1vZGVsGAUgASgJEg4KBnJlYXNvbhgGIAEoCSJdCgxTdG9yZVJlcXVlc3QSJQoDa2V5GAEgASgLMhgubGxtZ3cuY2FjaGUudjEuQ2FjaGVLZXkSFwoPY29tcGxldGlvbl9qc29uGAIgASgJEg0KBW1vZGVsGAMgASgJIi8KDVN0b3JlUmVzcG9uc2USDgoGc3RvcmVkGAEgASgIEg4KBnJlYXNvbhgCIAEoCSJkChFJbnZhbGlkYXRlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEg0KBW1vZGVsGAMgASgJEhoKEm9sZGVyX3RoYW5fc2Vjb25kcxgEIAEoAyIlChJJbnZhbGlkYXRlUmVzcG9uc2USDwoHcmVtb3ZlZBgBIAEoAyqWAQoMQ2FjaGVDb250cm9sEh0KGUNBQ0hFX0NPTlRST0xfVU5TUEVDSUZJRUQQABIZChVDQUNIRV9DT05UUk9MX0RFRkFVTFQQARIVChFDQUNIRV9DT05UUk9MX09GRhACEhkKFUNBQ0hFX0NPTlRST0xfUkVGUkVTSBADEhoKFkNBQ0hFX0NPTlRST0xfTk9fU1RPUkUQBDLyAQoMQ2FjaGVTZXJ2aWNlEkcKBkxvb2t1cBIdLmxsbWd3LmNhY2hlLnYxLkxvb2t1cFJlcXVlc3QaHi5sbG1ndy5jYWNoZS52MS5Mb29rdXBSZXNwb25zZRJECgVTdG9yZRIcLmxsbWd3LmNhY2hlLnYxLlN0b3JlUmVxdWVzdBodLmxsbWd3LmNhY2hlLnYxLlN0b3JlUmVzcG9uc2USUwoKSW52YWxpZGF0ZRIhLmxsbWd3LmNhY2hlLnYxLkludmFsaWRhdGVSZXF1ZXN0GiIubGxtZ3cuY2FjaGUudjEuSW52YWxpZGF0ZVJlc3BvbnNlYgZwcm90bzM", [file_llmgw_common_v1_common]);
+  fileDesc("ChpsbG1ndy9jYWNoZS92MS9jYWNoZS5wcm90bxIObGxtZ3cuY2FjaGUudjEi5QEKCENhY2hlS2V5EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSDQoFc2NvcGUYAiABKAkSLgoIbWVzc2FnZXMYAyADKAsyHC5sbG1ndy5jb21tb24udjEuQ2hhdE1lc3NhZ2USEwoLcGFyYW1zX2pzb24YBCABKAkSEAoIY2F0ZWdvcnkYBSABKAkSLQoHY29udHJvbBgGIAEoDjIcLmxsbWd3LmNhY2hlLnYxLkNhY2hlQ29udHJvbBISCgpleGFjdF9vbmx5GAcgASgIIjYKDUxvb2t1cFJlcXVlc3QSJQoDa2V5GAEgASgLMhgubGxtZ3cuY2FjaGUudjEuQ2FjaGVLZXkieAoOTG9va3VwUmVzcG9uc2USCwoDaGl0GAEgASgIEg0KBWxheWVyGAIgASgJEhIKCnNpbWlsYXJpdHkYAyABKAESFwoPY29tcGxldGlvbl9qc29uGAQgASgJEg0KBW1vZGVsGAUgASgJEg4KBnJlYXNvbhgGIAEoCSJdCgxTdG9yZVJlcXVlc3QSJQoDa2V5GAEgASgLMhgubGxtZ3cuY2FjaGUudjEuQ2FjaGVLZXkSFwoPY29tcGxldGlvbl9qc29uGAIgASgJEg0KBW1vZGVsGAMgASgJIi8KDVN0b3JlUmVzcG9uc2USDgoGc3RvcmVkGAEgASgIEg4KBnJlYXNvbhgCIAEoCSJkChFJbnZhbGlkYXRlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEg0KBW1vZGVsGAMgASgJEhoKEm9sZGVyX3RoYW5fc2Vjb25kcxgEIAEoAyIlChJJbnZhbGlkYXRlUmVzcG9uc2USDwoHcmVtb3ZlZBgBIAEoAyIVChNHZXRFY29ub21pY3NSZXF1ZXN0Iq0BChFDYXRlZ29yeUVjb25vbWljcxIQCghjYXRlZ29yeRgBIAEoCRITCgtzZW1hbnRpY19vbhgCIAEoCBIPCgdsb29rdXBzGAMgASgDEgwKBGhpdHMYBCABKAMSEAoIaGl0X3JhdGUYBSABKAESGwoTYnJlYWtfZXZlbl9oaXRfcmF0ZRgGIAEoARIRCglsb29rdXBfbXMYByABKAESEAoIc3dpdGNoZXMYCCABKAMiTQoUR2V0RWNvbm9taWNzUmVzcG9uc2USNQoKY2F0ZWdvcmllcxgBIAMoCzIhLmxsbWd3LmNhY2hlLnYxLkNhdGVnb3J5RWNvbm9taWNzKpYBCgxDYWNoZUNvbnRyb2wSHQoZQ0FDSEVfQ09OVFJPTF9VTlNQRUNJRklFRBAAEhkKFUNBQ0hFX0NPTlRST0xfREVGQVVMVBABEhUKEUNBQ0hFX0NPTlRST0xfT0ZGEAISGQoVQ0FDSEVfQ09OVFJPTF9SRUZSRVNIEAMSGgoWQ0FDSEVfQ09OVFJPTF9OT19TVE9SRRAEMs0CCgxDYWNoZVNlcnZpY2USRwoGTG9va3VwEh0ubGxtZ3cuY2FjaGUudjEuTG9va3VwUmVxdWVzdBoeLmxsbWd3LmNhY2hlLnYxLkxvb2t1cFJlc3BvbnNlEkQKBVN0b3JlEhwubGxtZ3cuY2FjaGUudjEuU3RvcmVSZXF1ZXN0Gh0ubGxtZ3cuY2FjaGUudjEuU3RvcmVSZXNwb25zZRJTCgpJbnZhbGlkYXRlEiEubGxtZ3cuY2FjaGUudjEuSW52YWxpZGF0ZVJlcXVlc3QaIi5sbG1ndy5jYWNoZS52MS5JbnZhbGlkYXRlUmVzcG9uc2USWQoMR2V0RWNvbm9taWNzEiMubGxtZ3cuY2FjaGUudjEuR2V0RWNvbm9taWNzUmVxdWVzdBokLmxsbWd3LmNhY2hlLnYxLkdldEVjb25vbWljc1Jlc3BvbnNlYgZwcm90bzM", [file_llmgw_common_v1_common]);
 
 /**
  * @generated from message llmgw.cache.v1.CacheKey
@@ -238,6 +238,88 @@ export const InvalidateResponseSchema: GenMessage<InvalidateResponse> = /*@__PUR
   messageDesc(file_llmgw_cache_v1_cache, 6);
 
 /**
+ * @generated from message llmgw.cache.v1.GetEconomicsRequest
+ */
+export type GetEconomicsRequest = Message<"llmgw.cache.v1.GetEconomicsRequest"> & {
+};
+
+/**
+ * Describes the message llmgw.cache.v1.GetEconomicsRequest.
+ * Use `create(GetEconomicsRequestSchema)` to create a new message.
+ */
+export const GetEconomicsRequestSchema: GenMessage<GetEconomicsRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_cache_v1_cache, 7);
+
+/**
+ * @generated from message llmgw.cache.v1.CategoryEconomics
+ */
+export type CategoryEconomics = Message<"llmgw.cache.v1.CategoryEconomics"> & {
+  /**
+   * @generated from field: string category = 1;
+   */
+  category: string;
+
+  /**
+   * @generated from field: bool semantic_on = 2;
+   */
+  semanticOn: boolean;
+
+  /**
+   * @generated from field: int64 lookups = 3;
+   */
+  lookups: bigint;
+
+  /**
+   * @generated from field: int64 hits = 4;
+   */
+  hits: bigint;
+
+  /**
+   * @generated from field: double hit_rate = 5;
+   */
+  hitRate: number;
+
+  /**
+   * @generated from field: double break_even_hit_rate = 6;
+   */
+  breakEvenHitRate: number;
+
+  /**
+   * @generated from field: double lookup_ms = 7;
+   */
+  lookupMs: number;
+
+  /**
+   * @generated from field: int64 switches = 8;
+   */
+  switches: bigint;
+};
+
+/**
+ * Describes the message llmgw.cache.v1.CategoryEconomics.
+ * Use `create(CategoryEconomicsSchema)` to create a new message.
+ */
+export const CategoryEconomicsSchema: GenMessage<CategoryEconomics> = /*@__PURE__*/
+  messageDesc(file_llmgw_cache_v1_cache, 8);
+
+/**
+ * @generated from message llmgw.cache.v1.GetEconomicsResponse
+ */
+export type GetEconomicsResponse = Message<"llmgw.cache.v1.GetEconomicsResponse"> & {
+  /**
+   * @generated from field: repeated llmgw.cache.v1.CategoryEconomics categories = 1;
+   */
+  categories: CategoryEconomics[];
+};
+
+/**
+ * Describes the message llmgw.cache.v1.GetEconomicsResponse.
+ * Use `create(GetEconomicsResponseSchema)` to create a new message.
+ */
+export const GetEconomicsResponseSchema: GenMessage<GetEconomicsResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_cache_v1_cache, 9);
+
+/**
  * @generated from enum llmgw.cache.v1.CacheControl
  */
 export enum CacheControl {
@@ -308,6 +390,16 @@ export const CacheService: GenService<{
     methodKind: "unary";
     input: typeof InvalidateRequestSchema;
     output: typeof InvalidateResponseSchema;
+  },
+  /**
+   * Per category: whether the semantic layer pays (its hit rate against break-even) on this replica.
+   *
+   * @generated from rpc llmgw.cache.v1.CacheService.GetEconomics
+   */
+  getEconomics: {
+    methodKind: "unary";
+    input: typeof GetEconomicsRequestSchema;
+    output: typeof GetEconomicsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_cache_v1_cache, 0);
