@@ -15,7 +15,7 @@ function blocks(): { tag: string; code: string }[] {
   return [...README.matchAll(/```ts([^\n]*)\n([\s\S]*?)```/g)].map((m) => ({ tag: (m[1] ?? "").trim(), code: m[2] ?? "" }));
 }
 
-const RESULTS = ["completion", "gateway", "haiku", "streamInfo", "embeddings", "embedInfo", "cancelled", "once", "created", "budgets", "spend", "savings", "dropped", "shadow", "acmeKeys"];
+const RESULTS = ["completion", "gateway", "haiku", "streamInfo", "response", "followUp", "respInfo", "embeddings", "embedInfo", "cancelled", "once", "created", "budgets", "spend", "savings", "dropped", "shadow", "acmeKeys"];
 
 type AsyncFn = (...args: unknown[]) => Promise<Record<string, unknown>>;
 const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => AsyncFn;
@@ -49,6 +49,9 @@ describe("README examples", () => {
     expect(r["gateway"]).toMatchObject({ cache: expect.stringMatching(/miss|hit_exact|hit_semantic|bypass/), tier: expect.any(String), costUsd: expect.any(String) });
     expect(String(r["haiku"]).length).toBeGreaterThan(0);
     expect(r["streamInfo"]).toMatchObject({ costUsd: expect.any(String), baselineUsd: expect.any(String), savingsUsd: expect.any(String) });
+    expect((r["response"] as { output_text: string }).output_text.length).toBeGreaterThan(0);
+    expect((r["followUp"] as { response: { output_text: string } }).response.output_text.length).toBeGreaterThan(0);
+    expect(r["respInfo"]).toMatchObject({ costUsd: expect.any(String), tier: expect.any(String) });
     expect((r["embeddings"] as { data: { embedding: number[] }[] }).data[0]?.embedding).toHaveLength(256);
     expect(r["embedInfo"]).toMatchObject({ model: "text-embedding-3-small", cache: "miss" });
     expect(r["cancelled"]).toBe(true);

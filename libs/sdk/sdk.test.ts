@@ -122,16 +122,21 @@ describe.each(MODES)("SDK (%s)", (mode) => {
     expect(Number(gateway.costUsd)).toBeGreaterThan(0);
   });
 
-  it("responses, when the edge serves /v1/responses", async () => {
-    try {
-      const { response, gateway } = await sdk.responses.create({ model: "auto", input: "Say hi." });
-      expect(response.output_text.length).toBeGreaterThan(0);
-      expect(gateway.model.length).toBeGreaterThan(0);
-    } catch (e) {
-      // Built in parallel (issue #10 item 1): until it lands the edge answers 404 for the route.
-      expect(e).toBeInstanceOf(NotFoundError);
-      expect((e as NotFoundError).message).toMatch(/Unknown route POST \/v1\/responses/);
-    }
+  it("responses: the Response and the gateway's info", async () => {
+    const { response, gateway } = await sdk.responses.create({ model: "auto", instructions: "Be brief.", input: "Say hi." }, { headers: { "x-llmgw-cache": "off" } });
+    expect(response.output_text.length).toBeGreaterThan(0);
+    expect(gateway.model).toBe(response.model);
+    expect(gateway.tier).toMatch(/LOW|MEDIUM|HIGH|AGENTIC/);
+    expect(Number(gateway.costUsd)).toBeGreaterThan(0);
+    const next = await sdk.responses.create({ model: "auto", previous_response_id: response.id, input: "Again, please." });
+    expect(next.response.output_text.length).toBeGreaterThan(0);
+
+    const stream = await sdk.responses.stream({ model: "gpt-4o-mini", input: "Name two colours." }, { headers: { "x-llmgw-cache": "off" } });
+    let text = "";
+    for await (const e of stream) if (e.type === "response.output_text.delta") text += e.delta;
+    expect(text.length).toBeGreaterThan(0);
+    expect(stream.gateway()).toMatchObject({ model: "gpt-4o-mini", costUsd: expect.any(String) });
+    expect(stream.gateway().baselineUsd).toBe(stream.gateway().costUsd);
   });
 
   it("errors are the openai classes, with the gateway's request id", async () => {

@@ -23,25 +23,29 @@ export interface WithGateway {
   gateway: GatewayInfo;
 }
 
-/** A chat stream: iterate its chunks; once it is over, `gateway()` has the cost from its last chunk. */
-export class ChatStream implements AsyncIterable<OpenAI.Chat.ChatCompletionChunk> {
+/**
+ * A stream of events: iterate it; once it is over, `gateway()` has the cost the gateway put in its
+ * last event (a chat stream's last chunk, a Responses stream's final response), since headers leave first.
+ */
+export class GatewayStream<E> implements AsyncIterable<E> {
   private info: GatewayInfo;
   private ended = false;
 
   constructor(
-    private readonly stream: AsyncIterable<OpenAI.Chat.ChatCompletionChunk>,
+    private readonly stream: AsyncIterable<E>,
     headers: Headers,
+    private readonly trailerOf: (event: E) => unknown,
     /** Cancels the stream (the gateway stops the provider call). */
     readonly controller: AbortController,
   ) {
     this.info = infoFromHeaders(headers);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<OpenAI.Chat.ChatCompletionChunk> {
-    for await (const chunk of this.stream) {
-      const trailer = (chunk as { llmgw?: unknown }).llmgw;
+  async *[Symbol.asyncIterator](): AsyncIterator<E> {
+    for await (const event of this.stream) {
+      const trailer = this.trailerOf(event);
       if (trailer !== undefined) this.info = withTrailer(this.info, trailer);
-      yield chunk;
+      yield event;
     }
     this.ended = true;
   }
@@ -50,6 +54,13 @@ export class ChatStream implements AsyncIterable<OpenAI.Chat.ChatCompletionChunk
   gateway(): GatewayInfo {
     return this.ended ? this.info : { ...this.info, costUsd: null, baselineUsd: null, savingsUsd: null };
   }
+}
+
+/** A chat stream (chunks); the cost rides on its last chunk. */
+export class ChatStream extends GatewayStream<OpenAI.Chat.ChatCompletionChunk> {
+  constructor(stream: AsyncIterable<OpenAI.Chat.ChatCompletionChunk>, headers: Headers, controller: AbortController) {
+    super(stream, headers, (c) => (c as { llmgw?: unknown }).llmgw, controller);
+  }
 
   /** Reads the whole stream: its text and the gateway info. */
   async finalText(): Promise<{ text: string; gateway: GatewayInfo }> {
@@ -57,6 +68,19 @@ export class ChatStream implements AsyncIterable<OpenAI.Chat.ChatCompletionChunk
     for await (const c of this) text += c.choices[0]?.delta.content ?? "";
     return { text, gateway: this.gateway() };
   }
+}
+
+/** A Responses stream (typed events); the cost rides on the final response (completed, incomplete or failed). */
+export class ResponseStream extends GatewayStream<OpenAI.Responses.ResponseStreamEvent> {
+  constructor(stream: AsyncIterable<OpenAI.Responses.ResponseStreamEvent>, headers: Headers, controller: AbortController) {
+    super(stream, headers, (e) => ("response" in e && e.type !== "response.created" && e.type !== "response.in_progress" ? (e.response as { llmgw?: unknown }).llmgw : undefined), controller);
+  }
+}
+
+/** The caller's signal, if any, and the stream's own controller. */
+function streamSignal(opts: CallOptions | undefined): { controller: AbortController; signal: AbortSignal } {
+  const controller = new AbortController();
+  return { controller, signal: opts?.signal ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal };
 }
 
 export class LlmgwClient {
@@ -77,8 +101,7 @@ export class LlmgwClient {
       return { completion: data, gateway: infoFromHeaders(response.headers) };
     },
     stream: async (params: Omit<OpenAI.Chat.ChatCompletionCreateParamsStreaming, "stream">, opts?: CallOptions): Promise<ChatStream> => {
-      const controller = new AbortController();
-      const signal = opts?.signal ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal;
+      const { controller, signal } = streamSignal(opts);
       const { data, response } = await this.openai.chat.completions.create({ ...params, stream: true }, { ...opts, signal }).withResponse();
       return new ChatStream(data, response.headers, controller);
     },
@@ -88,6 +111,11 @@ export class LlmgwClient {
     create: async (params: Omit<OpenAI.Responses.ResponseCreateParamsNonStreaming, "stream">, opts?: CallOptions): Promise<{ response: OpenAI.Responses.Response } & WithGateway> => {
       const { data, response } = await this.openai.responses.create({ ...params, stream: false }, opts).withResponse();
       return { response: data, gateway: infoFromHeaders(response.headers) };
+    },
+    stream: async (params: Omit<OpenAI.Responses.ResponseCreateParamsStreaming, "stream">, opts?: CallOptions): Promise<ResponseStream> => {
+      const { controller, signal } = streamSignal(opts);
+      const { data, response } = await this.openai.responses.create({ ...params, stream: true }, { ...opts, signal }).withResponse();
+      return new ResponseStream(data, response.headers, controller);
     },
   };
 
