@@ -1,5 +1,5 @@
 // The OpenAI Responses API on the edge: POST /v1/responses (plain and streamed), GET and DELETE
-// /v1/responses/{id}. Each request is translated to a chat request and run by the same pipeline as
+// /v1/responses/{id}, GET /v1/responses/{id}/input_items. Each request is translated to a chat request and run by the same pipeline as
 // /v1/chat/completions (classified, cached, routed, budgeted, billed), and its answer translated back
 // (services/edge/responses/). Responses are stored per tenant in the ledger's database; a
 // continuation (previous_response_id) is rebuilt from the stored chain and kept on the model that
@@ -13,6 +13,7 @@ import type { EdgeDeps } from "./deps.ts";
 import { requestFacts } from "./messages.ts";
 import { cacheControlOf, headerValue, traceIdOfRequest } from "./request-meta.ts";
 import { responseIdOf } from "./responses/ids.ts";
+import { listedItems, page, pageQuery } from "./responses/input-items.ts";
 import { validateResponsesRequest, type ResponsesRequest } from "./responses/request-schema.ts";
 import { responseNotFound, ResponseStoreClient, type Conversation } from "./responses/store.ts";
 import { responseEvents, type ResponseEvent } from "./responses/stream-events.ts";
@@ -92,6 +93,14 @@ export function registerResponsesRoutes(app: FastifyInstance, { deps, pipeline, 
     const found = await store.get(who.tenantId, req.params.id);
     if (!found) throw responseNotFound(req.params.id);
     return found;
+  });
+
+  app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>("/v1/responses/:id/input_items", async (req) => {
+    const who = await authenticate(req);
+    const q = pageQuery(req.query);
+    const items = await store.input(who.tenantId, req.params.id);
+    if (!items) throw responseNotFound(req.params.id);
+    return page(listedItems(req.params.id, items), q);
   });
 
   app.delete<{ Params: { id: string } }>("/v1/responses/:id", async (req) => {

@@ -185,12 +185,17 @@ describe.each(MODES)("Responses API through the openai SDK (%s)", (mode) => {
     expect(r.text?.format?.type).toBe("json_schema");
   });
 
-  it("retrieve returns the stored response; delete removes it", async () => {
+  it("retrieve returns the stored response, inputItems.list its input; delete removes it", async () => {
     const r = await client.responses.create({ model: "auto", input: fresh("Say hello.") });
     const got = await client.responses.retrieve(r.id);
     expect(got.id).toBe(r.id);
     expect(got.output_text).toBe(r.output_text);
     expect(got.usage).toEqual(r.usage);
+    const items = [];
+    for await (const item of client.responses.inputItems.list(r.id, { order: "asc" })) items.push(item);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ type: "message", role: "user" });
+    await expect(other.responses.inputItems.list(r.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     await client.responses.delete(r.id);
     await expect(client.responses.retrieve(r.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     await expect(client.responses.delete(r.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);

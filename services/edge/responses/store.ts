@@ -49,6 +49,12 @@ export class ResponseStoreClient {
     return r.found && r.response ? (JSON.parse(decoder.decode(r.response.responseJson)) as ResponseObject) : undefined;
   }
 
+  /** A stored turn's own input items; undefined when there is no such response for this tenant. */
+  async input(tenantId: string, id: string): Promise<InputItem[] | undefined> {
+    const r = await this.ledger.getResponse({ tenantId, id });
+    return r.found && r.response ? storedItems(r.response.id, r.response.inputJson) : undefined;
+  }
+
   async delete(tenantId: string, id: string): Promise<boolean> {
     return (await this.ledger.deleteResponse({ tenantId, id })).deleted;
   }
@@ -92,10 +98,13 @@ export class ResponseStoreClient {
 
 /** One stored turn as conversation items: what was asked, then what was answered. */
 function turnItems(r: StoredResponse): InputItem[] {
-  const input = inputItemsSchema.safeParse(JSON.parse(decoder.decode(r.inputJson)));
   const response = JSON.parse(decoder.decode(r.responseJson)) as { output?: unknown };
-  const output = inputItemsSchema.safeParse(response.output ?? []);
-  // Both were validated when stored; a row that no longer parses is a gateway fault, not the caller's.
-  if (!input.success || !output.success) throw errors.internal(`Stored response '${r.id}' could not be read.`);
-  return [...input.data, ...output.data];
+  return [...storedItems(r.id, r.inputJson), ...storedItems(r.id, encoder.encode(JSON.stringify(response.output ?? [])))];
+}
+
+function storedItems(id: string, json: Uint8Array): InputItem[] {
+  const items = inputItemsSchema.safeParse(JSON.parse(decoder.decode(json)));
+  // Validated when stored; a row that no longer parses is a gateway fault, not the caller's.
+  if (!items.success) throw errors.internal(`Stored response '${id}' could not be read.`);
+  return items.data;
 }
