@@ -81,7 +81,8 @@ describe("metrics named by the rules and the Grafana dashboard exist in the code
       exported.add(m.name);
       if (String(m.type) === "histogram") for (const s of ["_bucket", "_sum", "_count"]) exported.add(m.name + s);
     }
-  }, 60_000);
+    // Generous: a whole embedded gateway starts on a shared, busy machine.
+  }, 180_000);
 
   afterAll(async () => {
     await gw?.stop();

@@ -37,7 +37,8 @@ describe.each(MODES)("traces of one request (%s)", (mode) => {
       }),
     });
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey("trace-co"), maxRetries: 0, timeout: 20_000 });
-  }, 60_000);
+    // Generous: a whole gateway (a mesh: six servers) starts on a shared, busy machine.
+  }, 180_000);
 
   afterAll(async () => {
     await gw?.stop();
