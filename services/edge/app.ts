@@ -21,6 +21,7 @@ import { registerDashboardRoutes } from "./routes-dashboard.ts";
 import { registerResponsesRoutes } from "./routes-responses.ts";
 import { registerAnthropicRoutes } from "./routes-anthropic.ts";
 import { registerEmbeddingsRoutes } from "./routes-embeddings.ts";
+import { registerShadowRoutes } from "./routes-shadow.ts";
 import { registerCacheRoutes } from "./routes-cache.ts";
 import { cacheControlOf, headerValue, traceIdOfRequest } from "./request-meta.ts";
 import { registerTracing } from "./tracing-hooks.ts";
@@ -174,6 +175,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
   registerAnthropicRoutes(app, { deps, pipeline, authenticate, toError: (e) => toEdgeError(e, config.edge.body_limit_bytes) });
   registerResponsesRoutes(app, { deps, pipeline, authenticate });
   registerEmbeddingsRoutes(app, deps, authenticate, outbox);
+  registerShadowRoutes(app, deps, authenticate);
   registerCacheRoutes(app, deps, authenticate);
 
   return {
