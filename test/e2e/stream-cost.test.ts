@@ -73,7 +73,7 @@ describe.each(MODES)("stream cost in the last chunk (%s)", (mode) => {
     // A named model is its own baseline.
     expect(info?.baseline_usd).toBe(info?.cost_usd);
     expect(Number(info?.savings_usd)).toBe(0);
-    expect(await tenantCost(gw, client.apiKey, 1)).toBeCloseTo(Number(info?.cost_usd), 12);
+    expect(await tenantCost(gw, client.apiKey ?? "", 1)).toBeCloseTo(Number(info?.cost_usd), 12);
   }, 60_000);
 
   it("rides on the finish chunk without include_usage; the SDK's stream helper still assembles the answer", async () => {
