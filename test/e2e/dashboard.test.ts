@@ -91,10 +91,17 @@ describe.skipIf(!existsSync(CHROMIUM))("dashboard (embedded, headless Chromium)"
 
   it("an admin sees every panel drawn with data and no console error", async () => {
     const { page, errors } = await open(gw.adminKey, "dashboard-admin");
-    const panels = await page.$$eval("article.panel:not(.hidden)", (els) => els.map((e) => ({ name: (e as HTMLElement).dataset.panel, points: Number((e as HTMLElement).dataset.points ?? 0), drawn: (e.querySelector("canvas") as HTMLCanvasElement).width > 0 })));
+    const panels: { name: string | null; points: number; drawn: boolean }[] = [];
+    for (const panel of await page.locator("article.panel:not(.hidden)").all()) {
+      panels.push({
+        name: await panel.getAttribute("data-panel"),
+        points: Number((await panel.getAttribute("data-points")) ?? 0),
+        drawn: Number((await panel.locator("canvas").getAttribute("width")) ?? 0) > 0,
+      });
+    }
     expect(panels.map((p) => p.name).sort()).toEqual(["breakers", "budgets", "cache", "escalation", "providers", "routing", "savings", "shadow", "spend"]);
     for (const p of panels) {
-      expect(p.drawn, p.name).toBe(true);
+      expect(p.drawn, p.name ?? "panel").toBe(true);
       expect(p.points, `${p.name} has data`).toBeGreaterThan(0);
     }
     expect(await page.textContent("#kpi-hit")).toMatch(/%$/);
