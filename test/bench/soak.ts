@@ -63,7 +63,7 @@ async function startGateway(): Promise<{ child: Child; url: string; key: string;
     key ||= /admin API key \(shown once, store it now\): (\S+)/.exec(line)?.[1] ?? "";
     if (url && key) ready();
   });
-  const timeout = setTimeout(() => child.proc.kill(), 180_000);
+  const timeout = setTimeout(() => child.proc.kill(), 300_000);
   await Promise.race([started, new Promise((_, reject) => child.proc.once("exit", () => reject(new Error(`gateway exited\n${child.stderrTail()}`))))]);
   clearTimeout(timeout);
   return { child, url, key, dataDir };

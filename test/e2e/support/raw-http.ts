@@ -12,8 +12,11 @@ export interface RawResponse {
   ms: number;
 }
 
-/** Sends `request` (it should ask for `Connection: close`) and collects the whole answer. */
-export function rawRequest(port: number, request: Buffer | string, timeoutMs: number): Promise<RawResponse> {
+/**
+ * Sends `request` (it should ask for `Connection: close`) and collects the whole answer. With `halfClose`
+ * the socket's sending side is closed after the bytes, so a truncated request ends instead of waiting.
+ */
+export function rawRequest(port: number, request: Buffer | string, timeoutMs: number, halfClose = false): Promise<RawResponse> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -34,7 +37,8 @@ export function rawRequest(port: number, request: Buffer | string, timeoutMs: nu
     });
     socket.on("error", () => finish(false));
     socket.on("close", () => finish(false));
-    socket.write(request, () => undefined);
+    if (halfClose) socket.end(request);
+    else socket.write(request, () => undefined);
   });
 }
 
