@@ -73,6 +73,7 @@ function benchServices(): RpcServiceBinding[] {
     createBatch: unimplemented,
     getBatch: unimplemented,
     getBatchOutput: unimplemented,
+    embed: unimplemented,
   };
   return [rpcService(ClassifierService, classifier), rpcService(ExecutorService, executor)];
 }

@@ -80,7 +80,7 @@ beforeAll(async () => {
     // Every HIGH-tier answer is shadow-tested, so the mix has a shadow call in it.
     c.routing.shadow.sample_rate = 1;
     // A deployment the simulator serves but the price table does not know.
-    c.models[UNPRICED_MODEL] = { provider: "openai", upstream: "gpt-4o-mini", context_window: 128_000, max_output_tokens: 4096, capabilities: ["streaming"], latency_ms: 400, quality: 0.5, max_concurrency: 64 };
+    c.models[UNPRICED_MODEL] = { provider: "openai", upstream: "gpt-4o-mini", context_window: 128_000, max_output_tokens: 4096, capabilities: ["streaming"], latency_ms: 400, quality: 0.5, max_concurrency: 64, kind: "chat" };
   });
   [gw, oracle] = await Promise.all([startGateway("mesh", { config, logger: logs.logger }), startSimulator({ port: 0 })]);
   const mesh = must(gw.mesh, "mesh");
