@@ -100,6 +100,14 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   let requests = 0;
   let fiveXx = 0;
+  /** What the 5xx answers and hangs were (status and request), to tell overload refusals from bugs. */
+  const bad = new Map<string, number>();
+  const note = (status: number, timedOut: boolean, label: string): void => {
+    if (status < 500 && !timedOut) return;
+    fiveXx++;
+    const k = `${timedOut ? "hang" : status} ${label.slice(0, 100)}`;
+    bad.set(k, (bad.get(k) ?? 0) + 1);
+  };
   const t0 = performance.now();
   const sample = (phase: string): void => {
     const s = { phase, t: Math.round((performance.now() - t0) / 1000), gateway: mb(processRssKb(gw.child.pid)), portkey: portkey ? mb(processRssKb(portkey.pid)) : undefined, requests, fiveXx };
@@ -122,12 +130,12 @@ async function main(): Promise<void> {
       for (let i = w; performance.now() < until; i += concurrency) {
         if (rng.next() < hostileShare) {
           const req = hostileRequest(rng, targets, { admin: gw.key, tenant: tenantKey }, ["auto", "gpt-4o-mini", "small-8k"]);
-          const res = await rawRequest(gwPort, req.bytes, 30_000);
-          if (res.status >= 500 || res.timedOut) fiveXx++;
+          const res = await rawRequest(gwPort, req.bytes, 30_000, req.malformed);
+          note(res.status, res.timedOut, req.label);
         } else {
           const body = chat(i);
           const res = await rawRequest(gwPort, httpBytes("POST", "/v1/chat/completions", [["Authorization", `Bearer ${tenantKey}`], ["Content-Type", "application/json"]], body), 30_000);
-          if (res.status >= 500 || res.timedOut) fiveXx++;
+          note(res.status, res.timedOut, `chat ${res.body.toString("utf8").slice(0, 160)}`);
           if (portkey) {
             await rawRequest(portkeyPort, httpBytes("POST", "/v1/chat/completions", [["Authorization", `Bearer ${PROVIDER_KEY}`], ["Content-Type", "application/json"], ["x-portkey-provider", "openai"], ["x-portkey-custom-host", `${sim.url}/v1`]], body), 30_000);
           }
@@ -150,6 +158,7 @@ async function main(): Promise<void> {
     const pl = of("loaded", "portkey");
     console.log(`  portkey  idle ${avg(of("idle", "portkey"))} MB, loaded first half ${avg(pl.slice(0, half))} MB, second half ${avg(pl.slice(half))} MB, max ${Math.max(...pl)} MB, idle after ${avg(of("idle after", "portkey"))} MB (ordinary traffic only)`);
   }
+  for (const [k, n] of bad) console.log(`  ${n} x ${k}`);
   await stopChild(gw.child);
   if (portkey) await stopChild(portkey);
   await sim.close();
