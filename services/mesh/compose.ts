@@ -42,6 +42,8 @@ export interface Mesh {
   edge: EdgeApp;
   ledger: BuiltServices["ledger"];
   addresses: Record<string, string>;
+  /** Each service's admin server (/healthz, /readyz, /metrics): http://127.0.0.1:PORT. */
+  adminUrls: Record<string, string>;
   stop(): Promise<void>;
   /**
    * After stop: removes what this namespace left on the shared servers (schema, stream, keys).
@@ -71,6 +73,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   const ctx = { config, settings, logger, prices: loadPriceTable(settings.pricesFile), backends, clients };
   const stops: (() => Promise<void>)[] = [];
   const addresses: Record<string, string> = {};
+  const adminUrls: Record<string, string> = {};
   const built: Partial<BuiltServices> = {};
   for (const name of SERVICE_ORDER) {
     const served = await serveRow(name, ctx, { host: "127.0.0.1", rpcPort: 0, adminPort: 0, drainTimeoutMs: 2_000, defaultMetrics: false });
@@ -78,6 +81,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     const address = `127.0.0.1:${served.running.rpcPort}`;
     config.services[name] = { ...config.services[name], address, rpc_port: served.running.rpcPort, admin_port: served.running.adminPort };
     addresses[name] = address;
+    adminUrls[name] = `http://127.0.0.1:${served.running.adminPort}`;
     stops.push(served.running.stop);
   }
   const ledger = built.ledger;
@@ -97,6 +101,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     edge,
     ledger,
     addresses,
+    adminUrls,
     async stop() {
       await edge.drain(5_000);
       for (const stop of stops.reverse()) await stop().catch(() => undefined);

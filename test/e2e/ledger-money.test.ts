@@ -7,7 +7,6 @@
 // simulator: its answers and usage are deterministic, so it reports what the provider reported.
 import { randomUUID } from "node:crypto";
 import OpenAI from "openai";
-import { register } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
 import { capturingLogger, startGateway, testConfig, type Gateway } from "./harness.ts";
@@ -229,9 +228,10 @@ describe("ledger money, end to end through the mesh", () => {
   });
 
   it("an unpriced model raises the alarm (counter and warning), it is not costed at $0 silently", async () => {
-    const metric = register.getSingleMetric("llmgw_unpriced_calls_total");
-    const values = metric ? (await metric.get()).values : [];
-    expect(values.find((v) => v.labels.model === UNPRICED_MODEL)?.value ?? 0).toBeGreaterThanOrEqual(1);
+    // The ledger counts it on its own registry, served on its admin port's /metrics.
+    const metrics = await (await fetch(`${must(must(gw.mesh, "mesh").adminUrls.ledger, "ledger admin")}/metrics`)).text();
+    const line = metrics.split("\n").find((l) => l.startsWith("llmgw_unpriced_calls_total{") && l.includes(`model="${UNPRICED_MODEL}"`));
+    expect(Number(line?.split(" ").at(-1) ?? 0)).toBeGreaterThanOrEqual(1);
     const unpricedId = must(expected.find((e) => e.label === "unpriced"), "unpriced").requestId;
     const warned = logs.lines().filter((l) => l.model === UNPRICED_MODEL && l.request_id === unpricedId && String(l.msg).startsWith("unpriced model"));
     expect(warned.length).toBe(1);
