@@ -26,6 +26,7 @@ import { registerCacheRoutes } from "./routes-cache.ts";
 import { cacheControlOf, headerValue, traceIdOfRequest } from "./request-meta.ts";
 import { registerTracing } from "./tracing-hooks.ts";
 import { validateChatRequest } from "./validate.ts";
+import { writeSse } from "#libs/http/sse.ts";
 import { warmTokenizer } from "#libs/tokens/count.ts";
 
 export interface EdgeApp {
@@ -157,10 +158,12 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     const res = reply.raw;
     res.writeHead(200, { ...result.headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
     try {
+      let open = true;
       for await (const data of result.chunks) {
-        if (!res.write(`data: ${data}\n\n`)) await new Promise((r) => res.once("drain", r));
+        // A client gone mid-stream: stop (leaving the loop ends the call and frees its provider slot).
+        if (!(open = await writeSse(res, `data: ${data}\n\n`))) break;
       }
-      res.end("data: [DONE]\n\n");
+      res.end(open ? "data: [DONE]\n\n" : undefined);
     } catch (e) {
       logger.warn({ err: e instanceof Error ? e.message : String(e), requestId: req.id }, "stream aborted");
       res.end();

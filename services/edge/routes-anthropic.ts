@@ -4,6 +4,7 @@
 // the pipeline's chat request and the answer back (services/edge/anthropic/). Errors on these routes
 // are Anthropic-shaped, so the Anthropic SDK raises its own classes; anthropic-version and
 // anthropic-beta headers are accepted and ignored.
+import { writeSse } from "#libs/http/sse.ts";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { GatewayError } from "#libs/errors/openai-error.ts";
 import { errors } from "#libs/errors/openai-error.ts";
@@ -67,8 +68,9 @@ export function registerAnthropicRoutes(app: FastifyInstance, r: AnthropicRouteD
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { ...result.headers, "request-id": req.id, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+      // A client gone mid-stream throws out of the loop below, which ends the call and frees its provider slot.
       const write = async (events: StreamEvent[]): Promise<void> => {
-        for (const e of events) if (!res.write(sseFrame(e))) await new Promise((done) => res.once("drain", done));
+        for (const e of events) if (!(await writeSse(res, sseFrame(e)))) throw new Error("client disconnected");
       };
       const model = result.headers["x-llmgw-model"] || body.model;
       const stream = new ChatToAnthropicStream(messageId(req.id), model, 0);

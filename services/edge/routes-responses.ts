@@ -4,6 +4,7 @@
 // (services/edge/responses/). Responses are stored per tenant in the ledger's database; a
 // continuation (previous_response_id) is rebuilt from the stored chain and kept on the model that
 // served the previous turn, so its provider's prompt cache stays warm.
+import { writeSse } from "#libs/http/sse.ts";
 import type OpenAI from "openai";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { errors } from "#libs/errors/openai-error.ts";
@@ -132,9 +133,8 @@ async function sendEvents(reply: FastifyReply, headers: Record<string, string>, 
   res.writeHead(200, { ...headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
   try {
     for await (const e of events) {
-      // A client gone mid-stream never drains: stop writing (the request's abort signal ends the call).
-      if (res.destroyed) break;
-      if (!res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)) await new Promise((r) => (res.once("drain", r), res.once("close", r)));
+      // A client gone mid-stream: stop (leaving the loop ends the call and frees its provider slot).
+      if (!(await writeSse(res, `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`))) break;
     }
   } catch (e) {
     logger.warn({ err: e instanceof Error ? e.message : String(e), requestId }, "responses stream aborted");

@@ -1,0 +1,20 @@
+// One SSE frame onto a raw response, with back-pressure. A client that went away never drains: waiting
+// on 'drain' alone would suspend the stream for good, and with it the executor's provider call and its
+// concurrency slot (enough of them and a deployment stops answering). So 'close' ends the wait too.
+import type { ServerResponse } from "node:http";
+
+/** Writes `frame`; when the socket's buffer is full, waits until it drains. False once the client is gone. */
+export async function writeSse(res: ServerResponse, frame: string): Promise<boolean> {
+  if (res.destroyed || res.writableEnded) return false;
+  if (res.write(frame)) return true;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
+  });
+  return !res.destroyed;
+}
