@@ -1,6 +1,6 @@
 // The mesh as Kubernetes runs it, in local processes: each service started with its Deployment's
-// args, the llmgw-env ConfigMap's env, its container ports and its readiness probe (ports shifted by
-// one offset so the suite can run beside a local gateway), two router replicas behind one address
+// args, the llmgw-env ConfigMap's env, its container ports and its readiness probe (each port moved to
+// 20000 + port % 10000: beside a local gateway, and below the ephemeral range other tests' sockets use), two router replicas behind one address
 // list as a headless Service gives them. Under steady load one router replica gets SIGTERM (what a
 // rolling update or a node drain sends): it turns unready, finishes its calls and exits 0, and the
 // edge's round-robin client moves to the other replica: no request fails.
@@ -19,7 +19,8 @@ import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BASE = join(ROOT, "deploy", "k8s", "base");
-const OFFSET = 10_000;
+/** 50051 → 20051, 9101 → 29101, 8080 → 28080. */
+const local = (port: number): number => 20_000 + (port % 10_000);
 const SECOND_ROUTER = 100;
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -107,10 +108,10 @@ describe("mesh from the manifests: a router replica drains under load", () => {
     for (const w of ws) {
       if (w.name === "edge") continue;
       const s = obj(services[configKey[w.name] ?? w.name]);
-      s.rpc_port = (w.ports.grpc ?? 0) + OFFSET;
-      s.admin_port = (w.ports.admin ?? 0) + OFFSET;
+      s.rpc_port = local(w.ports.grpc ?? 0);
+      s.admin_port = local(w.ports.admin ?? 0);
     }
-    obj(config.edge).port = (ws.find((w) => w.name === "edge")?.ports.http ?? 0) + OFFSET;
+    obj(config.edge).port = local(ws.find((w) => w.name === "edge")?.ports.http ?? 0);
     const configPath = join(dir, "llmgw.yaml");
     writeFileSync(configPath, stringify(config));
     const router2 = structuredClone(config);
@@ -126,14 +127,14 @@ describe("mesh from the manifests: a router replica drains under load", () => {
     for (const [k, v] of Object.entries(envLiterals())) {
       const m = /^([a-z-]+)-headless:(\d+)$/.exec(v);
       if (m) {
-        const port = Number(m[2]) + OFFSET;
+        const port = local(Number(m[2]));
         env[k] = m[1] === "router" ? `ipv4:127.0.0.1:${port},127.0.0.1:${port + SECOND_ROUTER}` : `127.0.0.1:${port}`;
       } else env[k] = v.replace(/^\/app\//, `${ROOT}/`);
     }
     Object.assign(env, {
       LLMGW_CONFIG: configPath,
       LLMGW_DATA_DIR: join(dir, "data"),
-      PORT: String(Number(env.PORT) + OFFSET),
+      PORT: String(local(Number(env.PORT))),
       LLMGW_EDGE_HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
       // The Secret's part: infra URLs and an admin key, isolated by namespace on the shared servers.
@@ -155,7 +156,7 @@ describe("mesh from the manifests: a router replica drains under load", () => {
     for (const name of order) {
       const w = ws.find((x) => x.name === name);
       if (!w) throw new Error(`no Deployment ${name}`);
-      const port = (w.ports[w.readiness.port] ?? 0) + OFFSET;
+      const port = local(w.ports[w.readiness.port] ?? 0);
       spawnService(name, w.entry, env);
       await waitReady(name, `http://127.0.0.1:${port}${w.readiness.path}`);
       if (name === "router") {
