@@ -50,6 +50,19 @@ describe("MemoryEventBus", () => {
     await bus.close();
   });
 
+  it("retains only the last `retain` messages, oldest first, for a late durable", async () => {
+    const bus = new MemoryEventBus({ retain: 3 });
+    for (const x of ["1", "2", "3", "4", "5"]) await bus.publish("x.r", enc(x), `r${x}`);
+    const c = collector();
+    const sub = await bus.subscribe({ durable: "late-ring", filterSubject: "x.r" }, async (msgs) => {
+      for (const m of msgs) { c.push(dec(m.data)); m.ack(); }
+    });
+    await c.until(3);
+    await sub.stop();
+    expect(c.got).toEqual(["3", "4", "5"]);
+    await bus.close();
+  });
+
   it("a durable created later gets retained messages", async () => {
     const bus = new MemoryEventBus();
     await bus.publish("x.a", enc("early"), "e");

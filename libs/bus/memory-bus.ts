@@ -31,7 +31,13 @@ export interface MemoryBusOptions {
 export class MemoryEventBus implements EventBus {
   private readonly durables = new Map<string, Durable>();
   private readonly seen = new Map<string, number>();
-  private readonly retained: Stored[] = [];
+  // A ring of the last `retain` messages: a durable that subscribes after start-up (embedded services
+  // subscribe while the edge may already publish) still gets them. Bounded and O(1) per publish: it
+  // used to keep 100,000 messages (~5 KB each) and shift the array once full, which grew memory by
+  // hundreds of MB and slowed every publish under sustained load (npm run soak).
+  private readonly retained: (Stored | undefined)[];
+  private retainedNext = 0;
+  private retainedCount = 0;
   private readonly dupWindow: number;
   private readonly retain: number;
   private closed = false;
@@ -41,7 +47,8 @@ export class MemoryEventBus implements EventBus {
   constructor(opts: MemoryBusOptions = {}) {
     this.names = opts.names ?? DEFAULT_BUS_NAMES;
     this.dupWindow = opts.duplicateWindowMs ?? 120_000;
-    this.retain = opts.retain ?? 100_000;
+    this.retain = Math.max(0, opts.retain ?? 1_000);
+    this.retained = new Array<Stored | undefined>(this.retain);
   }
 
   async publish(subject: string, data: Uint8Array, msgId: string, carried?: Readonly<Record<string, string>>): Promise<void> {
@@ -53,8 +60,11 @@ export class MemoryEventBus implements EventBus {
     if (this.seen.size > 100_000) this.pruneSeen(now);
     const headers = carried ?? traceHeaders();
     const stored: Stored = headers ? { subject, data, deliveries: 0, headers } : { subject, data, deliveries: 0 };
-    this.retained.push(stored);
-    if (this.retained.length > this.retain) this.retained.shift();
+    if (this.retain > 0) {
+      this.retained[this.retainedNext] = stored;
+      this.retainedNext = (this.retainedNext + 1) % this.retain;
+      this.retainedCount = Math.min(this.retainedCount + 1, this.retain);
+    }
     for (const d of this.durables.values()) {
       if (subjectMatches(d.filter, subject)) this.enqueue(d, { ...stored });
     }
@@ -64,7 +74,10 @@ export class MemoryEventBus implements EventBus {
     let d = this.durables.get(opts.durable);
     if (!d) {
       d = { filter: opts.filterSubject, queue: [], wake: undefined, running: false };
-      for (const m of this.retained) if (subjectMatches(d.filter, m.subject)) d.queue.push({ ...m });
+      for (let i = 0; i < this.retainedCount; i++) {
+        const m = this.retained[(this.retainedNext - this.retainedCount + i + this.retain) % this.retain];
+        if (m && subjectMatches(d.filter, m.subject)) d.queue.push({ ...m });
+      }
       this.durables.set(opts.durable, d);
     }
     if (d.running) throw new Error(`durable ${opts.durable} already has a subscriber in this process`);
