@@ -14,7 +14,9 @@ import { MODES, startGateway, type Gateway } from "./harness.ts";
 import { costPico, picoToUsd, type Tokens } from "./support-ledger/money.ts";
 
 const HARD = "Prove step by step that the square root of 2 is irrational, then analyze why the proof works and compare it with a proof by infinite descent. Derive every step rigorously.";
-const fresh = (text: string) => `${text} (${randomUUID().slice(0, 8)})`;
+// Letters only: eight random hex digits can be all digits, which the cache's privacy detectors may take
+// for a phone number or an id (the request then bypasses the cache).
+const fresh = (text: string) => `${text} (run ${randomUUID().replace(/[^a-f]/g, "").padEnd(8, "x").slice(0, 8)})`;
 
 const WEATHER_TOOL: OpenAI.Responses.FunctionTool = {
   type: "function",
