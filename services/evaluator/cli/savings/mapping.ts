@@ -14,9 +14,9 @@ export interface SideMapping {
 
 export type RoutingSection = Pick<Config, "models" | "routing">;
 
-/** Every model the configuration names (models section first, then any tier entry not in it), in order. */
+/** Every chat model the configuration names (models section first, then any tier entry not in it), in order. Embedding models answer no prompt. */
 function configuredModels(cfg: RoutingSection): string[] {
-  const seen = new Set<string>(Object.keys(cfg.models));
+  const seen = new Set<string>(Object.entries(cfg.models).filter(([, m]) => m.kind !== "embedding").map(([id]) => id));
   for (const list of Object.values(cfg.routing.tiers)) for (const m of list ?? []) seen.add(m);
   return [...seen];
 }
