@@ -73,6 +73,8 @@ function benchServices(): RpcServiceBinding[] {
     createBatch: unimplemented,
     getBatch: unimplemented,
     getBatchOutput: unimplemented,
+    findBatch: unimplemented,
+    cancelBatch: unimplemented,
     embed: unimplemented,
   };
   return [rpcService(ClassifierService, classifier), rpcService(ExecutorService, executor)];

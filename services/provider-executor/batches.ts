@@ -13,7 +13,12 @@ export interface BatchCreateInput {
   inputJsonl: Uint8Array;
   endpoint: string;
   completionWindow: string;
+  /** Provider batch metadata (the gateway's idempotency key), found again by find(). */
+  metadata?: Readonly<Record<string, string>>;
 }
+
+/** How many provider batches find() reads (newest first) before giving up: recovery looks for recent ones. */
+const FIND_SCAN_LIMIT = 1_000;
 
 /** Sets every line's body.model to the deployment's upstream name; blank lines dropped. */
 export function upstreamJsonl(jsonl: string, upstreamModel: string): string {
@@ -50,7 +55,12 @@ export class ProviderBatches {
     const upload = await toFile(Buffer.from(content), "batch_input.jsonl");
     const file = await wrap(() => client.files.create({ file: upload, purpose: "batch" }));
     const batch = await wrap(() =>
-      client.batches.create({ input_file_id: file.id, endpoint: i.endpoint as OpenAI.BatchCreateParams["endpoint"], completion_window: i.completionWindow as OpenAI.BatchCreateParams["completion_window"] }),
+      client.batches.create({
+        input_file_id: file.id,
+        endpoint: i.endpoint as OpenAI.BatchCreateParams["endpoint"],
+        completion_window: i.completionWindow as OpenAI.BatchCreateParams["completion_window"],
+        ...(i.metadata && Object.keys(i.metadata).length > 0 ? { metadata: { ...i.metadata } } : {}),
+      }),
     );
     return { batchJson: encoder.encode(JSON.stringify(batch)), provider: dep.providerId };
   }
@@ -58,6 +68,25 @@ export class ProviderBatches {
   async get(model: string, providerBatchId: string): Promise<Uint8Array> {
     const { client } = this.clientFor(model);
     const batch = await wrap(() => client.batches.retrieve(providerBatchId));
+    return encoder.encode(JSON.stringify(batch));
+  }
+
+  /** The newest provider batch whose metadata[key] = value, if any (scans recent batches). */
+  async find(model: string, key: string, value: string): Promise<Uint8Array | undefined> {
+    const { client } = this.clientFor(model);
+    return wrap(async () => {
+      let seen = 0;
+      for await (const b of client.batches.list({ limit: 100 })) {
+        if (b.metadata?.[key] === value) return encoder.encode(JSON.stringify(b));
+        if (++seen >= FIND_SCAN_LIMIT) break;
+      }
+      return undefined;
+    });
+  }
+
+  async cancel(model: string, providerBatchId: string): Promise<Uint8Array> {
+    const { client } = this.clientFor(model);
+    const batch = await wrap(() => client.batches.cancel(providerBatchId));
     return encoder.encode(JSON.stringify(batch));
   }
 

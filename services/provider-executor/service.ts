@@ -48,11 +48,21 @@ export class ExecutorServiceImpl implements Impl {
   async createBatch(req: Parameters<Impl["createBatch"]>[0]) {
     // An empty batch is a caller mistake: say so now rather than upload nothing to the provider.
     if (decoder.decode(req.inputJsonl).trim().length === 0) throw new ConnectError("input_jsonl has no request lines", Code.InvalidArgument);
-    return this.batches.create({ model: req.model, inputJsonl: req.inputJsonl, endpoint: req.endpoint, completionWindow: req.completionWindow });
+    return this.batches.create({ model: req.model, inputJsonl: req.inputJsonl, endpoint: req.endpoint, completionWindow: req.completionWindow, metadata: req.metadata });
   }
 
   async getBatch(req: Parameters<Impl["getBatch"]>[0]) {
     return { batchJson: await this.batches.get(req.model, req.providerBatchId) };
+  }
+
+  async findBatch(req: Parameters<Impl["findBatch"]>[0]) {
+    if (!req.metadataKey) throw new ConnectError("metadata_key is required", Code.InvalidArgument);
+    const found = await this.batches.find(req.model, req.metadataKey, req.metadataValue);
+    return found ? { found: true, batchJson: found } : { found: false };
+  }
+
+  async cancelBatch(req: Parameters<Impl["cancelBatch"]>[0]) {
+    return { batchJson: await this.batches.cancel(req.model, req.providerBatchId) };
   }
 
   async getBatchOutput(req: Parameters<Impl["getBatchOutput"]>[0]) {

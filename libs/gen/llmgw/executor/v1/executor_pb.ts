@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/executor/v1/executor.proto.
  */
 export const file_llmgw_executor_v1_executor: GenFile = /*@__PURE__*/
-  fileDesc("CiBsbG1ndy9leGVjdXRvci92MS9leGVjdXRvci5wcm90bxIRbGxtZ3cuZXhlY3V0b3IudjEifwoMRW1iZWRSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSDQoFbW9kZWwYAiABKAkSFAoMcmVxdWVzdF9qc29uGAMgASgMEhgKEHRvdGFsX3RpbWVvdXRfbXMYBCABKAUigAEKDUVtYmVkUmVzcG9uc2USFQoNcmVzcG9uc2VfanNvbhgBIAEoDBIrCgdzdW1tYXJ5GAIgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuU3VtbWFyeRIrCgdmYWlsdXJlGAMgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuRmFpbHVyZSKXAQoSQ3JlYXRlQmF0Y2hSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSDQoFbW9kZWwYAiABKAkSEwoLaW5wdXRfanNvbmwYAyABKAwSEAoIZW5kcG9pbnQYBCABKAkSGQoRY29tcGxldGlvbl93aW5kb3cYBSABKAkiOwoTQ3JlYXRlQmF0Y2hSZXNwb25zZRISCgpiYXRjaF9qc29uGAEgASgMEhAKCHByb3ZpZGVyGAIgASgJIm0KD0dldEJhdGNoUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Eg0KBW1vZGVsGAIgASgJEhkKEXByb3ZpZGVyX2JhdGNoX2lkGAMgASgJIiYKEEdldEJhdGNoUmVzcG9uc2USEgoKYmF0Y2hfanNvbhgBIAEoDCJyChVHZXRCYXRjaE91dHB1dFJlcXVlc3QSMAoHY29udGV4dBgBIAEoCzIfLmxsbWd3LmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dBINCgVtb2RlbBgCIAEoCRIYChBwcm92aWRlcl9maWxlX2lkGAMgASgJIikKFkdldEJhdGNoT3V0cHV0UmVzcG9uc2USDwoHY29udGVudBgBIAEoDCISChBHZXRIZWFsdGhSZXF1ZXN0Ik0KEUdldEhlYWx0aFJlc3BvbnNlEjgKC2RlcGxveW1lbnRzGAEgAygLMiMubGxtZ3cuZXhlY3V0b3IudjEuRGVwbG95bWVudEhlYWx0aCJDChBEZXBsb3ltZW50SGVhbHRoEg0KBW1vZGVsGAEgASgJEg0KBXN0YXRlGAIgASgJEhEKCWluX2ZsaWdodBgDIAEoBSLDAQoORXhlY3V0ZVJlcXVlc3QSMAoHY29udGV4dBgBIAEoCzIfLmxsbWd3LmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dBIuCgpjYW5kaWRhdGVzGAIgAygLMhoubGxtZ3cuY29tbW9uLnYxLkNhbmRpZGF0ZRIUCgxyZXF1ZXN0X2pzb24YAyABKAwSDgoGc3RyZWFtGAQgASgIEhgKEHRvdGFsX3RpbWVvdXRfbXMYBSABKAUSDwoHcHVycG9zZRgGIAEoCSLYAQoPRXhlY3V0ZVJlc3BvbnNlEhQKCmNodW5rX2pzb24YASABKAxIABIZCg9jb21wbGV0aW9uX2pzb24YAiABKAxIABItCgdzdW1tYXJ5GAMgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuU3VtbWFyeUgAEi0KB2ZhaWx1cmUYBCABKAsyGi5sbG1ndy5leGVjdXRvci52MS5GYWlsdXJlSAASLQoHc3RhcnRlZBgFIAEoCzIaLmxsbWd3LmV4ZWN1dG9yLnYxLlN0YXJ0ZWRIAEIHCgVldmVudCIqCgdTdGFydGVkEg0KBW1vZGVsGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJIqoBCgdTdW1tYXJ5Eg0KBW1vZGVsGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEiUKBXVzYWdlGAMgASgLMhYubGxtZ3cuY29tbW9uLnYxLlVzYWdlEhUKDWZpbmlzaF9yZWFzb24YBCABKAkSLAoIYXR0ZW1wdHMYBSADKAsyGi5sbG1ndy5leGVjdXRvci52MS5BdHRlbXB0EhIKCmxhdGVuY3lfbXMYBiABKAMingEKB0F0dGVtcHQSDQoFbW9kZWwYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDgoGc3RhdHVzGAMgASgJEhMKC2h0dHBfc3RhdHVzGAQgASgFEhIKCmVycm9yX2NvZGUYBSABKAkSEgoKbGF0ZW5jeV9tcxgGIAEoAxIlCgV1c2FnZRgHIAEoCzIWLmxsbWd3LmNvbW1vbi52MS5Vc2FnZSKhAQoHRmFpbHVyZRITCgtodHRwX3N0YXR1cxgBIAEoBRIMCgR0eXBlGAIgASgJEgwKBGNvZGUYAyABKAkSDwoHbWVzc2FnZRgEIAEoCRINCgVwYXJhbRgFIAEoCRIXCg9yZXRyeV9hZnRlcl9zZWMYBiABKAUSLAoIYXR0ZW1wdHMYByADKAsyGi5sbG1ndy5leGVjdXRvci52MS5BdHRlbXB0MqMECg9FeGVjdXRvclNlcnZpY2USUgoHRXhlY3V0ZRIhLmxsbWd3LmV4ZWN1dG9yLnYxLkV4ZWN1dGVSZXF1ZXN0GiIubGxtZ3cuZXhlY3V0b3IudjEuRXhlY3V0ZVJlc3BvbnNlMAESVgoJR2V0SGVhbHRoEiMubGxtZ3cuZXhlY3V0b3IudjEuR2V0SGVhbHRoUmVxdWVzdBokLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEhlYWx0aFJlc3BvbnNlElwKC0NyZWF0ZUJhdGNoEiUubGxtZ3cuZXhlY3V0b3IudjEuQ3JlYXRlQmF0Y2hSZXF1ZXN0GiYubGxtZ3cuZXhlY3V0b3IudjEuQ3JlYXRlQmF0Y2hSZXNwb25zZRJTCghHZXRCYXRjaBIiLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEJhdGNoUmVxdWVzdBojLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEJhdGNoUmVzcG9uc2USZQoOR2V0QmF0Y2hPdXRwdXQSKC5sbG1ndy5leGVjdXRvci52MS5HZXRCYXRjaE91dHB1dFJlcXVlc3QaKS5sbG1ndy5leGVjdXRvci52MS5HZXRCYXRjaE91dHB1dFJlc3BvbnNlEkoKBUVtYmVkEh8ubGxtZ3cuZXhlY3V0b3IudjEuRW1iZWRSZXF1ZXN0GiAubGxtZ3cuZXhlY3V0b3IudjEuRW1iZWRSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+  fileDesc("CiBsbG1ndy9leGVjdXRvci92MS9leGVjdXRvci5wcm90bxIRbGxtZ3cuZXhlY3V0b3IudjEifwoMRW1iZWRSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSDQoFbW9kZWwYAiABKAkSFAoMcmVxdWVzdF9qc29uGAMgASgMEhgKEHRvdGFsX3RpbWVvdXRfbXMYBCABKAUigAEKDUVtYmVkUmVzcG9uc2USFQoNcmVzcG9uc2VfanNvbhgBIAEoDBIrCgdzdW1tYXJ5GAIgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuU3VtbWFyeRIrCgdmYWlsdXJlGAMgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuRmFpbHVyZSKPAgoSQ3JlYXRlQmF0Y2hSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSDQoFbW9kZWwYAiABKAkSEwoLaW5wdXRfanNvbmwYAyABKAwSEAoIZW5kcG9pbnQYBCABKAkSGQoRY29tcGxldGlvbl93aW5kb3cYBSABKAkSRQoIbWV0YWRhdGEYBiADKAsyMy5sbG1ndy5leGVjdXRvci52MS5DcmVhdGVCYXRjaFJlcXVlc3QuTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiOwoTQ3JlYXRlQmF0Y2hSZXNwb25zZRISCgpiYXRjaF9qc29uGAEgASgMEhAKCHByb3ZpZGVyGAIgASgJIm0KD0dldEJhdGNoUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Eg0KBW1vZGVsGAIgASgJEhkKEXByb3ZpZGVyX2JhdGNoX2lkGAMgASgJIiYKEEdldEJhdGNoUmVzcG9uc2USEgoKYmF0Y2hfanNvbhgBIAEoDCJyChVHZXRCYXRjaE91dHB1dFJlcXVlc3QSMAoHY29udGV4dBgBIAEoCzIfLmxsbWd3LmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dBINCgVtb2RlbBgCIAEoCRIYChBwcm92aWRlcl9maWxlX2lkGAMgASgJIikKFkdldEJhdGNoT3V0cHV0UmVzcG9uc2USDwoHY29udGVudBgBIAEoDCKBAQoQRmluZEJhdGNoUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Eg0KBW1vZGVsGAIgASgJEhQKDG1ldGFkYXRhX2tleRgDIAEoCRIWCg5tZXRhZGF0YV92YWx1ZRgEIAEoCSI2ChFGaW5kQmF0Y2hSZXNwb25zZRINCgVmb3VuZBgBIAEoCBISCgpiYXRjaF9qc29uGAIgASgMInAKEkNhbmNlbEJhdGNoUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Eg0KBW1vZGVsGAIgASgJEhkKEXByb3ZpZGVyX2JhdGNoX2lkGAMgASgJIikKE0NhbmNlbEJhdGNoUmVzcG9uc2USEgoKYmF0Y2hfanNvbhgBIAEoDCISChBHZXRIZWFsdGhSZXF1ZXN0Ik0KEUdldEhlYWx0aFJlc3BvbnNlEjgKC2RlcGxveW1lbnRzGAEgAygLMiMubGxtZ3cuZXhlY3V0b3IudjEuRGVwbG95bWVudEhlYWx0aCJDChBEZXBsb3ltZW50SGVhbHRoEg0KBW1vZGVsGAEgASgJEg0KBXN0YXRlGAIgASgJEhEKCWluX2ZsaWdodBgDIAEoBSLDAQoORXhlY3V0ZVJlcXVlc3QSMAoHY29udGV4dBgBIAEoCzIfLmxsbWd3LmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dBIuCgpjYW5kaWRhdGVzGAIgAygLMhoubGxtZ3cuY29tbW9uLnYxLkNhbmRpZGF0ZRIUCgxyZXF1ZXN0X2pzb24YAyABKAwSDgoGc3RyZWFtGAQgASgIEhgKEHRvdGFsX3RpbWVvdXRfbXMYBSABKAUSDwoHcHVycG9zZRgGIAEoCSLYAQoPRXhlY3V0ZVJlc3BvbnNlEhQKCmNodW5rX2pzb24YASABKAxIABIZCg9jb21wbGV0aW9uX2pzb24YAiABKAxIABItCgdzdW1tYXJ5GAMgASgLMhoubGxtZ3cuZXhlY3V0b3IudjEuU3VtbWFyeUgAEi0KB2ZhaWx1cmUYBCABKAsyGi5sbG1ndy5leGVjdXRvci52MS5GYWlsdXJlSAASLQoHc3RhcnRlZBgFIAEoCzIaLmxsbWd3LmV4ZWN1dG9yLnYxLlN0YXJ0ZWRIAEIHCgVldmVudCIqCgdTdGFydGVkEg0KBW1vZGVsGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJIqoBCgdTdW1tYXJ5Eg0KBW1vZGVsGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEiUKBXVzYWdlGAMgASgLMhYubGxtZ3cuY29tbW9uLnYxLlVzYWdlEhUKDWZpbmlzaF9yZWFzb24YBCABKAkSLAoIYXR0ZW1wdHMYBSADKAsyGi5sbG1ndy5leGVjdXRvci52MS5BdHRlbXB0EhIKCmxhdGVuY3lfbXMYBiABKAMingEKB0F0dGVtcHQSDQoFbW9kZWwYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDgoGc3RhdHVzGAMgASgJEhMKC2h0dHBfc3RhdHVzGAQgASgFEhIKCmVycm9yX2NvZGUYBSABKAkSEgoKbGF0ZW5jeV9tcxgGIAEoAxIlCgV1c2FnZRgHIAEoCzIWLmxsbWd3LmNvbW1vbi52MS5Vc2FnZSKhAQoHRmFpbHVyZRITCgtodHRwX3N0YXR1cxgBIAEoBRIMCgR0eXBlGAIgASgJEgwKBGNvZGUYAyABKAkSDwoHbWVzc2FnZRgEIAEoCRINCgVwYXJhbRgFIAEoCRIXCg9yZXRyeV9hZnRlcl9zZWMYBiABKAUSLAoIYXR0ZW1wdHMYByADKAsyGi5sbG1ndy5leGVjdXRvci52MS5BdHRlbXB0MtkFCg9FeGVjdXRvclNlcnZpY2USUgoHRXhlY3V0ZRIhLmxsbWd3LmV4ZWN1dG9yLnYxLkV4ZWN1dGVSZXF1ZXN0GiIubGxtZ3cuZXhlY3V0b3IudjEuRXhlY3V0ZVJlc3BvbnNlMAESVgoJR2V0SGVhbHRoEiMubGxtZ3cuZXhlY3V0b3IudjEuR2V0SGVhbHRoUmVxdWVzdBokLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEhlYWx0aFJlc3BvbnNlElwKC0NyZWF0ZUJhdGNoEiUubGxtZ3cuZXhlY3V0b3IudjEuQ3JlYXRlQmF0Y2hSZXF1ZXN0GiYubGxtZ3cuZXhlY3V0b3IudjEuQ3JlYXRlQmF0Y2hSZXNwb25zZRJTCghHZXRCYXRjaBIiLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEJhdGNoUmVxdWVzdBojLmxsbWd3LmV4ZWN1dG9yLnYxLkdldEJhdGNoUmVzcG9uc2USZQoOR2V0QmF0Y2hPdXRwdXQSKC5sbG1ndy5leGVjdXRvci52MS5HZXRCYXRjaE91dHB1dFJlcXVlc3QaKS5sbG1ndy5leGVjdXRvci52MS5HZXRCYXRjaE91dHB1dFJlc3BvbnNlElYKCUZpbmRCYXRjaBIjLmxsbWd3LmV4ZWN1dG9yLnYxLkZpbmRCYXRjaFJlcXVlc3QaJC5sbG1ndy5leGVjdXRvci52MS5GaW5kQmF0Y2hSZXNwb25zZRJcCgtDYW5jZWxCYXRjaBIlLmxsbWd3LmV4ZWN1dG9yLnYxLkNhbmNlbEJhdGNoUmVxdWVzdBomLmxsbWd3LmV4ZWN1dG9yLnYxLkNhbmNlbEJhdGNoUmVzcG9uc2USSgoFRW1iZWQSHy5sbG1ndy5leGVjdXRvci52MS5FbWJlZFJlcXVlc3QaIC5sbG1ndy5leGVjdXRvci52MS5FbWJlZFJlc3BvbnNlYgZwcm90bzM", [file_llmgw_common_v1_common]);
 
 /**
  * @generated from message llmgw.executor.v1.EmbedRequest
@@ -113,6 +113,13 @@ export type CreateBatchRequest = Message<"llmgw.executor.v1.CreateBatchRequest">
    * @generated from field: string completion_window = 5;
    */
   completionWindow: string;
+
+  /**
+   * Passed to the provider's batch metadata (e.g. llmgw_idempotency_key), for FindBatch.
+   *
+   * @generated from field: map<string, string> metadata = 6;
+   */
+  metadata: { [key: string]: string };
 };
 
 /**
@@ -235,6 +242,106 @@ export const GetBatchOutputResponseSchema: GenMessage<GetBatchOutputResponse> = 
   messageDesc(file_llmgw_executor_v1_executor, 7);
 
 /**
+ * @generated from message llmgw.executor.v1.FindBatchRequest
+ */
+export type FindBatchRequest = Message<"llmgw.executor.v1.FindBatchRequest"> & {
+  /**
+   * @generated from field: llmgw.common.v1.RequestContext context = 1;
+   */
+  context?: RequestContext | undefined;
+
+  /**
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * @generated from field: string metadata_key = 3;
+   */
+  metadataKey: string;
+
+  /**
+   * @generated from field: string metadata_value = 4;
+   */
+  metadataValue: string;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.FindBatchRequest.
+ * Use `create(FindBatchRequestSchema)` to create a new message.
+ */
+export const FindBatchRequestSchema: GenMessage<FindBatchRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 8);
+
+/**
+ * @generated from message llmgw.executor.v1.FindBatchResponse
+ */
+export type FindBatchResponse = Message<"llmgw.executor.v1.FindBatchResponse"> & {
+  /**
+   * @generated from field: bool found = 1;
+   */
+  found: boolean;
+
+  /**
+   * The provider's batch object (OpenAI JSON) when found.
+   *
+   * @generated from field: bytes batch_json = 2;
+   */
+  batchJson: Uint8Array;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.FindBatchResponse.
+ * Use `create(FindBatchResponseSchema)` to create a new message.
+ */
+export const FindBatchResponseSchema: GenMessage<FindBatchResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 9);
+
+/**
+ * @generated from message llmgw.executor.v1.CancelBatchRequest
+ */
+export type CancelBatchRequest = Message<"llmgw.executor.v1.CancelBatchRequest"> & {
+  /**
+   * @generated from field: llmgw.common.v1.RequestContext context = 1;
+   */
+  context?: RequestContext | undefined;
+
+  /**
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * @generated from field: string provider_batch_id = 3;
+   */
+  providerBatchId: string;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.CancelBatchRequest.
+ * Use `create(CancelBatchRequestSchema)` to create a new message.
+ */
+export const CancelBatchRequestSchema: GenMessage<CancelBatchRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 10);
+
+/**
+ * @generated from message llmgw.executor.v1.CancelBatchResponse
+ */
+export type CancelBatchResponse = Message<"llmgw.executor.v1.CancelBatchResponse"> & {
+  /**
+   * @generated from field: bytes batch_json = 1;
+   */
+  batchJson: Uint8Array;
+};
+
+/**
+ * Describes the message llmgw.executor.v1.CancelBatchResponse.
+ * Use `create(CancelBatchResponseSchema)` to create a new message.
+ */
+export const CancelBatchResponseSchema: GenMessage<CancelBatchResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_executor_v1_executor, 11);
+
+/**
  * @generated from message llmgw.executor.v1.GetHealthRequest
  */
 export type GetHealthRequest = Message<"llmgw.executor.v1.GetHealthRequest"> & {
@@ -245,7 +352,7 @@ export type GetHealthRequest = Message<"llmgw.executor.v1.GetHealthRequest"> & {
  * Use `create(GetHealthRequestSchema)` to create a new message.
  */
 export const GetHealthRequestSchema: GenMessage<GetHealthRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 8);
+  messageDesc(file_llmgw_executor_v1_executor, 12);
 
 /**
  * @generated from message llmgw.executor.v1.GetHealthResponse
@@ -262,7 +369,7 @@ export type GetHealthResponse = Message<"llmgw.executor.v1.GetHealthResponse"> &
  * Use `create(GetHealthResponseSchema)` to create a new message.
  */
 export const GetHealthResponseSchema: GenMessage<GetHealthResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 9);
+  messageDesc(file_llmgw_executor_v1_executor, 13);
 
 /**
  * @generated from message llmgw.executor.v1.DeploymentHealth
@@ -291,7 +398,7 @@ export type DeploymentHealth = Message<"llmgw.executor.v1.DeploymentHealth"> & {
  * Use `create(DeploymentHealthSchema)` to create a new message.
  */
 export const DeploymentHealthSchema: GenMessage<DeploymentHealth> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 10);
+  messageDesc(file_llmgw_executor_v1_executor, 14);
 
 /**
  * @generated from message llmgw.executor.v1.ExecuteRequest
@@ -341,7 +448,7 @@ export type ExecuteRequest = Message<"llmgw.executor.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 11);
+  messageDesc(file_llmgw_executor_v1_executor, 15);
 
 /**
  * @generated from message llmgw.executor.v1.ExecuteResponse
@@ -392,7 +499,7 @@ export type ExecuteResponse = Message<"llmgw.executor.v1.ExecuteResponse"> & {
  * Use `create(ExecuteResponseSchema)` to create a new message.
  */
 export const ExecuteResponseSchema: GenMessage<ExecuteResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 12);
+  messageDesc(file_llmgw_executor_v1_executor, 16);
 
 /**
  * The deployment that is about to stream, so the edge can name it in response headers.
@@ -416,7 +523,7 @@ export type Started = Message<"llmgw.executor.v1.Started"> & {
  * Use `create(StartedSchema)` to create a new message.
  */
 export const StartedSchema: GenMessage<Started> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 13);
+  messageDesc(file_llmgw_executor_v1_executor, 17);
 
 /**
  * What happened, for headers, the ledger and the router's health view.
@@ -460,7 +567,7 @@ export type Summary = Message<"llmgw.executor.v1.Summary"> & {
  * Use `create(SummarySchema)` to create a new message.
  */
 export const SummarySchema: GenMessage<Summary> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 14);
+  messageDesc(file_llmgw_executor_v1_executor, 18);
 
 /**
  * @generated from message llmgw.executor.v1.Attempt
@@ -509,7 +616,7 @@ export type Attempt = Message<"llmgw.executor.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 15);
+  messageDesc(file_llmgw_executor_v1_executor, 19);
 
 /**
  * An error already in the OpenAI shape, with the status the edge must answer.
@@ -558,7 +665,7 @@ export type Failure = Message<"llmgw.executor.v1.Failure"> & {
  * Use `create(FailureSchema)` to create a new message.
  */
 export const FailureSchema: GenMessage<Failure> = /*@__PURE__*/
-  messageDesc(file_llmgw_executor_v1_executor, 16);
+  messageDesc(file_llmgw_executor_v1_executor, 20);
 
 /**
  * Calls providers with retries, circuit breakers and fallbacks; streams what it gets.
@@ -618,6 +725,28 @@ export const ExecutorService: GenService<{
     methodKind: "unary";
     input: typeof GetBatchOutputRequestSchema;
     output: typeof GetBatchOutputResponseSchema;
+  },
+  /**
+   * The provider batch whose metadata holds key = value (e.g. the gateway's idempotency key), so a
+   * caller that crashed between asking for a batch and recording its id finds it instead of
+   * submitting it twice. found = false when none has it.
+   *
+   * @generated from rpc llmgw.executor.v1.ExecutorService.FindBatch
+   */
+  findBatch: {
+    methodKind: "unary";
+    input: typeof FindBatchRequestSchema;
+    output: typeof FindBatchResponseSchema;
+  },
+  /**
+   * Asks the provider to cancel a batch; returns its batch object (OpenAI JSON) after the request.
+   *
+   * @generated from rpc llmgw.executor.v1.ExecutorService.CancelBatch
+   */
+  cancelBatch: {
+    methodKind: "unary";
+    input: typeof CancelBatchRequestSchema;
+    output: typeof CancelBatchResponseSchema;
   },
   /**
    * Creates embeddings on the model's OpenAI-compatible provider, with the same retries, attempt
