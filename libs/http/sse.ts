@@ -18,3 +18,8 @@ export async function writeSse(res: ServerResponse, frame: string): Promise<bool
   });
   return !res.destroyed;
 }
+
+/** Takes the socket for an event stream: status 200 with the SSE headers and the caller's own. */
+export function openSse(res: ServerResponse, headers: Record<string, string>): void {
+  res.writeHead(200, { ...headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+}

@@ -23,10 +23,10 @@ import { registerAnthropicRoutes } from "./routes-anthropic.ts";
 import { registerEmbeddingsRoutes } from "./routes-embeddings.ts";
 import { registerShadowRoutes } from "./routes-shadow.ts";
 import { registerCacheRoutes } from "./routes-cache.ts";
-import { cacheControlOf, headerValue, traceIdOfRequest } from "./request-meta.ts";
+import { callBase, headerValue, sessionIdOf } from "./request-meta.ts";
 import { registerTracing } from "./tracing-hooks.ts";
 import { validateChatRequest } from "./validate.ts";
-import { writeSse } from "#libs/http/sse.ts";
+import { openSse, writeSse } from "#libs/http/sse.ts";
 import { warmTokenizer } from "#libs/tokens/count.ts";
 
 export interface EdgeApp {
@@ -134,21 +134,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     const who = await authenticate(req);
     const v = validateChatRequest(req.body);
     if (!v.ok) throw v.error;
-    const abort = new AbortController();
-    req.raw.on("close", () => {
-      if (!reply.raw.writableEnded) abort.abort();
-    });
-    const result = await pipeline.handle({
-      requestId: req.id,
-      traceId: traceIdOfRequest(req),
-      receivedAt: new Date(),
-      t0: req.llmgwStart,
-      auth: who,
-      body: v.value,
-      cacheControl: cacheControlOf(req),
-      sessionId: headerValue(req.headers["x-llmgw-session-id"]) ?? v.value.user ?? "",
-      signal: abort.signal,
-    });
+    const result = await pipeline.handle({ ...callBase(req, reply, who), body: v.value, sessionId: sessionIdOf(req, v.value.user) });
     if (result.type === "json") {
       reply.headers(result.headers);
       return result.body;
@@ -156,7 +142,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     // SSE: we own the socket from here on.
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { ...result.headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    openSse(res, result.headers);
     try {
       let open = true;
       for await (const data of result.chunks) {

@@ -1,6 +1,7 @@
 // What every API route reads from the request's headers besides the body: the cache directive, the
 // W3C trace id, single header values. Shared by the chat route and the routes built on the pipeline.
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { AuthContext } from "./auth.ts";
 import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import { spanTraceId } from "./request-span.ts";
 
@@ -26,4 +27,29 @@ export function traceIdOf(tp: string | undefined): string | undefined {
 /** The trace id of the request: its span's (tracing on), else its traceparent's, else the request id without dashes. */
 export function traceIdOfRequest(req: FastifyRequest): string {
   return spanTraceId(req) ?? traceIdOf(headerValue(req.headers.traceparent)) ?? req.id.replaceAll("-", "");
+}
+
+/** What every pipeline call takes from the request: ids, clocks, caller, cache directive, and a
+ * signal that aborts the provider call when the client goes away before the answer is written. */
+export interface CallBase {
+  requestId: string;
+  traceId: string;
+  receivedAt: Date;
+  t0: number;
+  auth: AuthContext;
+  cacheControl: CacheControl;
+  signal: AbortSignal;
+}
+
+export function callBase(req: FastifyRequest, reply: FastifyReply, auth: AuthContext): CallBase {
+  const abort = new AbortController();
+  req.raw.on("close", () => {
+    if (!reply.raw.writableEnded) abort.abort();
+  });
+  return { requestId: req.id, traceId: traceIdOfRequest(req), receivedAt: new Date(), t0: req.llmgwStart, auth, cacheControl: cacheControlOf(req), signal: abort.signal };
+}
+
+/** The session a request belongs to: the header, else the API's own user field, else none. */
+export function sessionIdOf(req: FastifyRequest, fallback: string | null | undefined): string {
+  return headerValue(req.headers["x-llmgw-session-id"]) ?? fallback ?? "";
 }

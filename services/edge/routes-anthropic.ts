@@ -4,7 +4,7 @@
 // the pipeline's chat request and the answer back (services/edge/anthropic/). Errors on these routes
 // are Anthropic-shaped, so the Anthropic SDK raises its own classes; anthropic-version and
 // anthropic-beta headers are accepted and ignored.
-import { writeSse } from "#libs/http/sse.ts";
+import { openSse, writeSse } from "#libs/http/sse.ts";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { GatewayError } from "#libs/errors/openai-error.ts";
 import { errors } from "#libs/errors/openai-error.ts";
@@ -19,7 +19,7 @@ import type { StreamEvent } from "./anthropic/wire.ts";
 import type { AuthContext } from "./auth.ts";
 import type { ChatPipeline } from "./chat-pipeline.ts";
 import type { EdgeDeps } from "./deps.ts";
-import { cacheControlOf, headerValue, traceIdOfRequest } from "./request-meta.ts";
+import { callBase, sessionIdOf } from "./request-meta.ts";
 
 export interface AnthropicRouteDeps {
   deps: Pick<EdgeDeps, "config" | "pricing" | "logger">;
@@ -45,21 +45,7 @@ export function registerAnthropicRoutes(app: FastifyInstance, r: AnthropicRouteD
       const v = validateMessagesRequest(req.body);
       if (!v.ok) throw v.error;
       const body = toChatRequest(v.value, resolveModel(deps, v.value.model));
-      const abort = new AbortController();
-      req.raw.on("close", () => {
-        if (!reply.raw.writableEnded) abort.abort();
-      });
-      const result = await pipeline.handle({
-        requestId: req.id,
-        traceId: traceIdOfRequest(req),
-        receivedAt: new Date(),
-        t0: req.llmgwStart,
-        auth: who,
-        body,
-        cacheControl: cacheControlOf(req),
-        sessionId: headerValue(req.headers["x-llmgw-session-id"]) ?? v.value.metadata?.user_id ?? "",
-        signal: abort.signal,
-      });
+      const result = await pipeline.handle({ ...callBase(req, reply, who), body, sessionId: sessionIdOf(req, v.value.metadata?.user_id) });
       if (result.type === "json") {
         reply.headers({ ...result.headers, "request-id": req.id });
         return toAnthropicMessage(result.body, req.id);
@@ -67,7 +53,7 @@ export function registerAnthropicRoutes(app: FastifyInstance, r: AnthropicRouteD
       // SSE: we own the socket from here on.
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, { ...result.headers, "request-id": req.id, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+      openSse(res, { ...result.headers, "request-id": req.id });
       // A client gone mid-stream throws out of the loop below, which ends the call and frees its provider slot.
       const write = async (events: StreamEvent[]): Promise<void> => {
         for (const e of events) if (!(await writeSse(res, sseFrame(e)))) throw new Error("client disconnected");

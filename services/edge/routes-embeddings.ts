@@ -6,7 +6,7 @@ import { embeddingsMetrics } from "./embeddings/metrics.ts";
 import { EmbeddingsPipeline } from "./embeddings/pipeline.ts";
 import { validateEmbeddingsRequest } from "./embeddings/validate.ts";
 import type { EventOutbox } from "./outbox.ts";
-import { cacheControlOf, traceIdOfRequest } from "./request-meta.ts";
+import { callBase } from "./request-meta.ts";
 
 export function registerEmbeddingsRoutes(app: FastifyInstance, deps: EdgeDeps, authenticate: (req: FastifyRequest) => Promise<AuthContext>, outbox: EventOutbox): void {
   const pipeline = new EmbeddingsPipeline(deps, outbox, embeddingsMetrics(deps.registry));
@@ -15,20 +15,7 @@ export function registerEmbeddingsRoutes(app: FastifyInstance, deps: EdgeDeps, a
     const who = await authenticate(req);
     const v = validateEmbeddingsRequest(req.body);
     if (!v.ok) throw v.error;
-    const abort = new AbortController();
-    req.raw.on("close", () => {
-      if (!reply.raw.writableEnded) abort.abort();
-    });
-    const result = await pipeline.handle({
-      requestId: req.id,
-      traceId: traceIdOfRequest(req),
-      receivedAt: new Date(),
-      t0: req.llmgwStart,
-      auth: who,
-      body: v.value,
-      cacheControl: cacheControlOf(req),
-      signal: abort.signal,
-    });
+    const result = await pipeline.handle({ ...callBase(req, reply, who), body: v.value });
     reply.headers(result.headers);
     return result.body;
   });

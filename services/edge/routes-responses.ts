@@ -4,7 +4,7 @@
 // (services/edge/responses/). Responses are stored per tenant in the ledger's database; a
 // continuation (previous_response_id) is rebuilt from the stored chain and kept on the model that
 // served the previous turn, so its provider's prompt cache stays warm.
-import { writeSse } from "#libs/http/sse.ts";
+import { openSse, writeSse } from "#libs/http/sse.ts";
 import type OpenAI from "openai";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { errors } from "#libs/errors/openai-error.ts";
@@ -12,7 +12,7 @@ import type { AuthContext } from "./auth.ts";
 import type { ChatPipeline } from "./chat-pipeline.ts";
 import type { EdgeDeps } from "./deps.ts";
 import { requestFacts } from "./messages.ts";
-import { cacheControlOf, headerValue, traceIdOfRequest } from "./request-meta.ts";
+import { callBase, sessionIdOf } from "./request-meta.ts";
 import { responseIdOf } from "./responses/ids.ts";
 import { listedItems, page, pageQuery } from "./responses/input-items.ts";
 import { validateResponsesRequest, type ResponsesRequest } from "./responses/request-schema.ts";
@@ -46,22 +46,8 @@ export function registerResponsesRoutes(app: FastifyInstance, { deps, pipeline, 
     // Input of nothing the models take (e.g. only reasoning items) leaves no message to send.
     if (!chat.ok) throw errors.badRequest("'input' holds no message or tool output to answer.", "input");
     const frame: ResponseFrame = { id: responseIdOf(req.id), createdAt: Math.floor(Date.now() / 1000), req: r, previousResponseId: r.previous_response_id ?? null, store: r.store !== false };
-    const abort = new AbortController();
-    req.raw.on("close", () => {
-      if (!reply.raw.writableEnded) abort.abort();
-    });
-    const result = await pipeline.handle({
-      requestId: req.id,
-      traceId: traceIdOfRequest(req),
-      receivedAt: new Date(),
-      t0: req.llmgwStart,
-      auth: who,
-      body: chat.value,
-      cacheControl: cacheControlOf(req),
-      // One conversation, one session: the router keeps its tier and provider across turns.
-      sessionId: headerValue(req.headers["x-llmgw-session-id"]) ?? r.user ?? prior?.rootId ?? "",
-      signal: abort.signal,
-    });
+    // One conversation, one session: the router keeps its tier and provider across turns.
+    const result = await pipeline.handle({ ...callBase(req, reply, who), body: chat.value, sessionId: sessionIdOf(req, r.user ?? prior?.rootId) });
     const save = async (response: ResponseObject): Promise<void> => {
       if (!frame.store) return;
       try {
@@ -130,7 +116,7 @@ function modelFor(config: EdgeDeps["config"], r: ResponsesRequest, prior: Conver
 async function sendEvents(reply: FastifyReply, headers: Record<string, string>, events: AsyncIterable<ResponseEvent>, logger: EdgeDeps["logger"], requestId: string): Promise<void> {
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, { ...headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+  openSse(res, headers);
   try {
     for await (const e of events) {
       // A client gone mid-stream: stop (leaving the loop ends the call and frees its provider slot).
