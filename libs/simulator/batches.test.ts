@@ -1,6 +1,6 @@
 import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator } from "./server.ts";
+import { simBatchLineFails, startSimulator, type Simulator } from "./server.ts";
 
 let sim: Simulator;
 let client: OpenAI;
@@ -80,5 +80,61 @@ describe("batches", () => {
 
   it("rejects an unknown input file", async () => {
     await expect(client.batches.create({ input_file_id: "file-missing", endpoint: "/v1/chat/completions", completion_window: "24h" })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+  });
+});
+
+describe("batches: delays, per-line failures, listing", () => {
+  const chatLine = (customId: string, content: string) => ({ custom_id: customId, method: "POST", url: "/v1/chat/completions", body: { model: "gpt-4o-mini", messages: [{ role: "user", content }] } });
+
+  async function submit(c: OpenAI, lines: object[], metadata?: Record<string, string>): Promise<OpenAI.Batch> {
+    const file = await c.files.create({ file: await toFile(Buffer.from(jsonl(lines)), "b.jsonl"), purpose: "batch" });
+    return c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h", ...(metadata ? { metadata } : {}) });
+  }
+
+  it("fails lines marked sim-fail, expires lines marked sim-expire (batch 'expired'), and fails a seeded share by custom_id", async () => {
+    const s = await startSimulator({ port: 22101, batchFailRate: 0.3, seed: 7 });
+    try {
+      const c = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "x", maxRetries: 0 });
+      const ids = Array.from({ length: 40 }, (_, i) => `line-${i}`);
+      const seeded = ids.filter((id) => simBatchLineFails(id, 0.3, 7));
+      expect(seeded.length).toBeGreaterThan(4);
+      expect(seeded.length).toBeLessThan(24);
+      const plain = await submit(c, ids.map((id) => chatLine(id, `question ${id}`)));
+      const done = await c.batches.retrieve(plain.id);
+      expect(done.status).toBe("completed");
+      expect(done.request_counts).toEqual({ total: 40, completed: 40 - seeded.length, failed: seeded.length });
+      const errs = (await (await c.files.content(done.error_file_id ?? "")).text()).trim().split("\n").map((l) => JSON.parse(l) as OutputLine);
+      expect(errs.map((e) => e.custom_id)).toEqual(seeded);
+      expect(errs[0]?.response.status_code).toBe(500);
+
+      const marked = await submit(c, [chatLine("ok-A", "fine"), chatLine("b", "please sim-fail this"), chatLine("c", "and sim-expire this one")].filter((l) => !simBatchLineFails(l.custom_id, 0.3, 7)));
+      const m = await c.batches.retrieve(marked.id);
+      expect(m.status).toBe("expired");
+      expect(m.expired_at).not.toBeNull();
+      const mErrs = (await (await c.files.content(m.error_file_id ?? "")).text()).trim().split("\n").map((l) => JSON.parse(l) as { custom_id: string; response: { status_code: number } | null; error: { code: string } | null });
+      expect(mErrs.map((e) => [e.custom_id, e.response?.status_code ?? null, e.error?.code ?? null])).toEqual([["b", 500, null], ["c", null, "batch_expired"]]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a batch's metadata sim_delay_ms overrides the simulator's delay; metadata round-trips and list pages find it", async () => {
+    const s = await startSimulator({ port: 22102 });
+    try {
+      const c = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "x", maxRetries: 0 });
+      const slow = await submit(c, [chatLine("a", "hi")], { sim_delay_ms: "60000", llmgw_key: "k-slow" });
+      for (let i = 0; i < 4; i++) await submit(c, [chatLine("a", `hi ${i}`)], { llmgw_key: `k-${i}` });
+      expect((await c.batches.retrieve(slow.id)).status).toBe("in_progress");
+
+      const seen: OpenAI.Batch[] = [];
+      for await (const b of c.batches.list({ limit: 2 })) seen.push(b);
+      expect(seen).toHaveLength(5);
+      expect(seen.map((b) => b.metadata?.["llmgw_key"])).toEqual(["k-3", "k-2", "k-1", "k-0", "k-slow"]);
+      expect(seen.find((b) => b.metadata?.["llmgw_key"] === "k-slow")?.id).toBe(slow.id);
+      const first = await c.batches.list({ limit: 2 });
+      expect(first.has_more).toBe(true);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -1,6 +1,8 @@
-// OpenAI Files + Batch API: upload JSONL, create a batch, poll it, download output/error JSONL.
-// A batch is processed lazily on the first retrieve after `batchDelayMs` (no timers), through the same handlers
-// as live requests, so answers, usage and [sim:*] markers match the synchronous API.
+// OpenAI Files + Batch API: upload JSONL, create a batch, poll it, list, cancel, download output/error JSONL.
+// A batch is processed lazily on the first retrieve after `batchDelayMs` (or its metadata's sim_delay_ms; no
+// timers), through the same handlers as live requests, so answers, usage and [sim:*] markers match the
+// synchronous API. Per-line failures and expiries: batch-lines.ts.
+import { FAILED_LINE_MESSAGE, lineFate, readyAt } from "./batch-lines.ts";
 import { createEmbeddings } from "./embeddings.ts";
 import { isRecord, nowSec, str, type JsonRecord } from "./json-util.ts";
 import { boundaryOf, parseMultipart } from "#libs/http/multipart.ts";
@@ -64,7 +66,7 @@ export function createBatch(state: SimState, body: JsonRecord): Outcome {
     completionWindow: str(body["completion_window"]) ?? "24h",
     metadata,
     createdAt: nowSec(),
-    readyAtMs: Date.now() + state.batchDelayMs,
+    readyAtMs: readyAt(state, metadata),
     cancelled: false,
   };
   state.batches.set(batch.id, batch);
@@ -83,6 +85,7 @@ function runBatch(state: SimState, batch: StoredBatch): void {
   const out: string[] = [];
   const errs: string[] = [];
   let total = 0;
+  let expired = false;
   for (const raw of input.split("\n")) {
     const text = raw.trim();
     if (text.length === 0) continue;
@@ -94,7 +97,20 @@ function runBatch(state: SimState, batch: StoredBatch): void {
       line = undefined;
     }
     const customId = isRecord(line) ? (str(line["custom_id"]) ?? null) : null;
-    const outcome: Outcome = isRecord(line) ? runLine(state, batch.endpoint, line) : errorOutcome("openai", { status: 400, message: "Invalid JSON line" });
+    const fate = lineFate(state, customId ?? "", text);
+    if (fate === "expire") {
+      expired = true;
+      // OpenAI's shape for a line the batch never ran: no response, an error with code batch_expired.
+      const message = "This request could not be executed before the completion window expired.";
+      errs.push(JSON.stringify({ id: state.nextId("batch_req_"), custom_id: customId, response: null, error: { code: "batch_expired", message } }));
+      continue;
+    }
+    const outcome: Outcome =
+      fate === "fail"
+        ? errorOutcome("openai", { status: 500, message: FAILED_LINE_MESSAGE })
+        : isRecord(line)
+          ? runLine(state, batch.endpoint, line)
+          : errorOutcome("openai", { status: 400, message: "Invalid JSON line" });
     const status = outcome.kind === "json" ? outcome.status : 504;
     const resBody: unknown = outcome.kind === "json" ? JSON.parse(outcome.body) : { error: { message: "Request timed out (simulated).", type: "server_error", param: null, code: "timeout" } };
     const record = JSON.stringify({ id: state.nextId("batch_req_"), custom_id: customId, response: { status_code: status, request_id: state.nextId("req_"), body: resBody }, error: null });
@@ -109,12 +125,13 @@ function runBatch(state: SimState, batch: StoredBatch): void {
     completed: out.length,
     failed: errs.length,
     completedAt: nowSec(),
+    expired,
   };
 }
 
 function batchObject(b: StoredBatch, status: string): JsonRecord {
   const r = b.result;
-  const done = status === "completed";
+  const done = status === "completed" || status === "expired";
   return {
     id: b.id,
     object: "batch",
@@ -131,7 +148,7 @@ function batchObject(b: StoredBatch, status: string): JsonRecord {
     finalizing_at: done ? (r?.completedAt ?? null) : null,
     completed_at: done ? (r?.completedAt ?? null) : null,
     failed_at: null,
-    expired_at: null,
+    expired_at: status === "expired" ? (r?.completedAt ?? null) : null,
     cancelling_at: b.cancelled ? b.createdAt : null,
     cancelled_at: b.cancelled ? b.createdAt : null,
     request_counts: { total: r?.total ?? 0, completed: r?.completed ?? 0, failed: r?.failed ?? 0 },
@@ -142,7 +159,8 @@ function batchObject(b: StoredBatch, status: string): JsonRecord {
 function currentStatus(state: SimState, b: StoredBatch): string {
   if (b.cancelled) return "cancelled";
   if (b.result === undefined && Date.now() >= b.readyAtMs) runBatch(state, b);
-  return b.result !== undefined ? "completed" : "in_progress";
+  if (b.result === undefined) return "in_progress";
+  return b.result.expired ? "expired" : "completed";
 }
 
 export function getBatch(state: SimState, id: string): Outcome {
@@ -157,7 +175,15 @@ export function cancelBatch(state: SimState, id: string): Outcome {
   return jsonOutcome(JSON.stringify(batchObject(b, currentStatus(state, b))));
 }
 
-export function listBatches(state: SimState): Outcome {
-  const data = [...state.batches.values()].reverse().map((b) => batchObject(b, currentStatus(state, b)));
-  return jsonOutcome(JSON.stringify({ object: "list", data, first_id: data[0]?.["id"] ?? null, last_id: data[data.length - 1]?.["id"] ?? null, has_more: false }));
+/** GET /v1/batches?after=&limit=: newest first, cursor = the last id of the previous page (limit 1..100, default 20). */
+export function listBatches(state: SimState, query: URLSearchParams = new URLSearchParams()): Outcome {
+  const all = [...state.batches.values()].reverse();
+  const after = query.get("after");
+  const start = after !== null ? all.findIndex((b) => b.id === after) + 1 : 0;
+  if (after !== null && start === 0) return notFound("batch", after);
+  const limitRaw = Number(query.get("limit") ?? "20");
+  const limit = Number.isInteger(limitRaw) ? Math.min(100, Math.max(1, limitRaw)) : 20;
+  const page = all.slice(start, start + limit);
+  const data = page.map((b) => batchObject(b, currentStatus(state, b)));
+  return jsonOutcome(JSON.stringify({ object: "list", data, first_id: data[0]?.["id"] ?? null, last_id: data[data.length - 1]?.["id"] ?? null, has_more: start + limit < all.length }));
 }

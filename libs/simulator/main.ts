@@ -1,5 +1,5 @@
 // Standalone simulator process: `npm run sim`. Config from env: SIM_PORT (9999), SIM_HOST, SIM_LATENCY_MS,
-// SIM_TPS, SIM_ERROR_RATE, SIM_SEED, SIM_BATCH_DELAY_MS. Replay mode (replay.ts): SIM_REPLAY_FILES, SIM_REPLAY_WEAK and
+// SIM_TPS, SIM_ERROR_RATE, SIM_SEED, SIM_BATCH_DELAY_MS, SIM_BATCH_FAIL_RATE. Replay mode (replay.ts): SIM_REPLAY_FILES, SIM_REPLAY_WEAK and
 // SIM_REPLAY_STRONG, comma-separated lists of JSONL files and of the models playing the weak and the strong side.
 import { startSimulator, type SimReplayOptions } from "./server.ts";
 
@@ -44,6 +44,7 @@ const sim = await startSimulator({
   errorRate: num("SIM_ERROR_RATE", 0),
   seed: num("SIM_SEED", 42),
   batchDelayMs: num("SIM_BATCH_DELAY_MS", 0),
+  batchFailRate: num("SIM_BATCH_FAIL_RATE", 0),
   ...(replay !== undefined ? { replay } : {}),
 });
 const replayInfo = sim.replay !== undefined ? { replay: { rows: sim.replay.rows.length, skipped: sim.replay.skipped, ...sim.replay.mapping } } : {};

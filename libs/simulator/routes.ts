@@ -1,4 +1,5 @@
 // Maps (method, path) to a handler. Side-effect free apart from the simulator state it is given.
+import { cancelMessageBatch, createMessageBatch, getMessageBatch, getMessageBatchResults, listMessageBatches } from "./anthropic-batches.ts";
 import { countMessageTokens, createMessage } from "./anthropic-messages.ts";
 import { cancelBatch, createBatch, getBatch, getFile, getFileContent, listBatches, uploadFile } from "./batches.ts";
 import { isEmbeddingModel } from "./catalogue.ts";
@@ -17,6 +18,10 @@ export interface RouteRequest {
   contentType: string | undefined;
   /** The client sent anthropic-version (selects Anthropic shapes on shared paths like /v1/models). */
   anthropic: boolean;
+  /** The query string (list pagination). */
+  query?: URLSearchParams;
+  /** This simulator's own URL as the client reached it (Anthropic's absolute results_url). */
+  baseUrl?: string;
 }
 
 /** Protocol whose error shape a path uses. */
@@ -75,8 +80,26 @@ function addFaults(state: SimState, r: RouteRequest): Outcome {
   });
 }
 
+/** Anthropic Message Batches: /v1/messages/batches[/:id[/results|/cancel]]. */
+function messageBatches(state: SimState, r: RouteRequest): Outcome | undefined {
+  const parts = r.path.split("/"); // ["", "v1", "messages", "batches", id?, sub?]
+  if (parts[2] !== "messages" || parts[3] !== "batches") return undefined;
+  const base = r.baseUrl ?? "http://127.0.0.1";
+  const id = parts[4] !== undefined ? decodeURIComponent(parts[4]) : undefined;
+  if (r.method === "POST" && id === undefined) return withJson(r, (b) => createMessageBatch(state, b, base));
+  if (r.method === "POST" && id !== undefined && parts[5] === "cancel" && parts.length === 6) return cancelMessageBatch(state, id, base);
+  if (r.method === "GET" && id === undefined) return listMessageBatches(state, r.query ?? new URLSearchParams(), base);
+  if (r.method === "GET" && id !== undefined && parts.length === 5) return getMessageBatch(state, id, base);
+  if (r.method === "GET" && id !== undefined && parts[5] === "results" && parts.length === 6) return getMessageBatchResults(state, id);
+  return undefined;
+}
+
 export function route(state: SimState, r: RouteRequest): Outcome {
   const { method, path } = r;
+  if (path.startsWith("/v1/messages/batches")) {
+    const o = messageBatches(state, r);
+    if (o !== undefined) return o;
+  }
   if (method === "POST") {
     switch (path) {
       case "/v1/chat/completions":
@@ -98,7 +121,7 @@ export function route(state: SimState, r: RouteRequest): Outcome {
     if (cancel?.[1] !== undefined) return cancelBatch(state, cancel[1]);
   } else if (method === "GET") {
     if (path === "/v1/models") return listModels(state, r.anthropic);
-    if (path === "/v1/batches") return listBatches(state);
+    if (path === "/v1/batches") return listBatches(state, r.query);
     if (path === "/_sim/stats") return jsonOutcome(JSON.stringify(state.stats()));
     if (path === "/healthz") return jsonOutcome('{"ok":true}');
     const parts = path.split("/");

@@ -4,7 +4,9 @@
 //
 // Endpoints: POST /v1/chat/completions, POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/embeddings,
 // GET /v1/models[/:id] (Anthropic shape when anthropic-version is sent), POST /v1/files, GET /v1/files/:id[/content],
-// POST /v1/batches, GET /v1/batches[/:id], POST /v1/batches/:id/cancel, and control: POST|DELETE /_sim/faults,
+// POST /v1/batches, GET /v1/batches[/:id], POST /v1/batches/:id/cancel (batches.ts), Anthropic Message Batches:
+// POST|GET /v1/messages/batches, GET /v1/messages/batches/:id[/results], POST .../:id/cancel (anthropic-batches.ts;
+// per-line failures and delays for both: batch-lines.ts), and control: POST|DELETE /_sim/faults,
 // GET /_sim/stats, GET /healthz.
 //
 // Markers in the last user message: [sim:429] [sim:500] [sim:503] [sim:timeout] [sim:truncate] [sim:refuse]
@@ -26,6 +28,7 @@ export type { SimFaultRule, SimModelSpec, SimReplayOptions, SimStats, Simulator,
 export { DEFAULT_MODELS } from "./catalogue.ts";
 export { SIM_HEDGE_PHRASE, SIM_REFUSAL } from "./answers.ts";
 export { HARD_DIFFICULTY } from "./markers.ts";
+export { BATCH_DELAY_METADATA, BATCH_EXPIRE_MARKER, BATCH_FAIL_MARKER, simBatchLineFails } from "./batch-lines.ts";
 
 const MAX_BODY_BYTES = 256 * 1024 * 1024;
 
@@ -141,9 +144,11 @@ function handle(io: Io, req: IncomingMessage, res: ServerResponse): void {
       return;
     }
     const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    const query = q >= 0 ? new URLSearchParams(url.slice(q + 1)) : undefined;
+    const baseUrl = `http://${req.headers.host ?? "127.0.0.1"}`;
     let outcome: Outcome;
     try {
-      outcome = route(io.state, { method, path, body, contentType: req.headers["content-type"], anthropic });
+      outcome = route(io.state, { method, path, body, contentType: req.headers["content-type"], anthropic, baseUrl, ...(query !== undefined ? { query } : {}) });
     } catch (err) {
       // A simulator bug must surface as a visible 500, not a hung client.
       const message = err instanceof Error ? err.message : String(err);
@@ -162,6 +167,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     opts.errorRate ?? 0,
     opts.seed ?? 42,
     opts.batchDelayMs ?? 0,
+    opts.batchFailRate ?? 0,
   );
   if (opts.replay !== undefined) {
     const replay = isReplay(opts.replay) ? opts.replay : loadReplay(opts.replay.files, opts.replay);

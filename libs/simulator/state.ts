@@ -24,7 +24,25 @@ export interface StoredBatch {
   readyAtMs: number;
   cancelled: boolean;
   /** Set once the batch has been processed. */
-  result?: { outputFileId: string | null; errorFileId: string | null; total: number; completed: number; failed: number; completedAt: number };
+  result?: { outputFileId: string | null; errorFileId: string | null; total: number; completed: number; failed: number; completedAt: number; expired: boolean };
+}
+
+/** One Anthropic Message Batch request, kept as sent until the batch is processed. */
+export interface StoredMessageBatchRequest {
+  customId: string;
+  params: Record<string, unknown>;
+}
+
+/** An Anthropic Message Batch (anthropic-batches.ts); results are JSONL lines once it has ended. */
+export interface StoredMessageBatch {
+  id: string;
+  requests: StoredMessageBatchRequest[];
+  createdAtMs: number;
+  readyAtMs: number;
+  cancelInitiatedAtMs: number | null;
+  endedAtMs: number | null;
+  counts: { processing: number; succeeded: number; errored: number; canceled: number; expired: number };
+  results: string[] | null;
 }
 
 export class SimState {
@@ -33,6 +51,7 @@ export class SimState {
   readonly prefixes = new PrefixStore();
   readonly files = new Map<string, StoredFile>();
   readonly batches = new Map<string, StoredBatch>();
+  readonly messageBatches = new Map<string, StoredMessageBatch>();
   requests = 0;
   /** Replay mode: recorded answers for known prompts (set by startSimulator). */
   replay: Replay | undefined;
@@ -48,8 +67,10 @@ export class SimState {
     readonly latencyMs: number,
     readonly tokensPerSecond: number,
     errorRate: number,
-    seed: number,
+    readonly seed: number,
     readonly batchDelayMs: number,
+    /** Seeded share of batch lines that fail (batch-lines.ts), on top of "sim-fail" markers. */
+    readonly batchFailRate = 0,
   ) {
     for (const m of models) this.models.set(m.id, m);
     this.faults = new FaultBook(errorRate, seed);

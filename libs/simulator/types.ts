@@ -33,6 +33,12 @@ export interface SimulatorOptions {
   seed?: number;
   /** Batches report "completed" once this long has passed since creation (default 0: on the first retrieve). */
   batchDelayMs?: number;
+  /**
+   * Share (0..1) of batch lines, OpenAI and Anthropic alike, that fail, chosen by a seeded hash of the line's
+   * custom_id (simBatchLineFails tells which); default 0. Lines containing "sim-fail" always fail and lines
+   * containing "sim-expire" always expire.
+   */
+  batchFailRate?: number;
   /** Replay mode (replay.ts): recorded benchmark answers for known prompts, from files or an already loaded Replay. */
   replay?: SimReplayOptions | Replay;
 }
