@@ -5,8 +5,10 @@ import { z } from "zod";
 import { PROVIDER_TYPES, STRATEGIES, TIER_NAMES } from "./closed-sets.ts";
 import { limitsSchema } from "./limits.ts";
 import { responsesSchema } from "./responses.ts";
+import { batchesSchema } from "./batches.ts";
 import { budgetsSchema, dependenciesSchema } from "./resilience.ts";
 import { rateLimitsSchema } from "./rate-limits.ts";
+import { liveQueueIssues, liveQueueSchema } from "./live-queue.ts";
 
 export const capabilitySchema = z.enum(["tools", "json_mode", "vision", "streaming"]);
 export type Capability = z.infer<typeof capabilitySchema>;
@@ -36,6 +38,8 @@ export const modelSchema = z
     // Quality rank used by the "quality" strategy (higher is better).
     quality: z.number().min(0).max(1).default(0.5),
     max_concurrency: z.number().int().positive().default(64),
+    // Bounded wait queue and optional micro-batching in front of max_concurrency (live-queue.ts); absent = off.
+    queue: liveQueueSchema.optional(),
     // "embedding": served on /v1/embeddings only, never routed to for chat (tiers may not name it).
     kind: z.enum(["chat", "embedding"]).default("chat"),
   })
@@ -138,6 +142,8 @@ export const configSchema = z
       .strict(),
     // Stored Responses API answers (the ledger keeps them).
     responses: responsesSchema.default({}),
+    // The Batches API's limits and its worker (edge).
+    batches: batchesSchema.default({}),
     // Sections owned by one service each; validated by that service's own schema at start.
     cache: z.record(z.string(), z.unknown()).default({}),
     classifier: z.record(z.string(), z.unknown()).default({}),
@@ -148,6 +154,7 @@ export const configSchema = z
       if (!cfg.providers[m.provider]) {
         ctx.addIssue({ code: "custom", path: ["models", id, "provider"], message: `unknown provider '${m.provider}'` });
       }
+      if (m.queue) for (const i of liveQueueIssues(m.queue, m.max_concurrency)) ctx.addIssue({ code: "custom", path: ["models", id, ...i.path], message: i.message });
     }
     for (const [tier, list] of Object.entries(cfg.routing.tiers)) {
       list.forEach((model, i) => {

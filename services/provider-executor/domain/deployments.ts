@@ -1,5 +1,6 @@
 // Model ids → deployments (provider, endpoint, key, limits) from config and env. Pure.
 import type { ProviderType } from "#libs/config/closed-sets.ts";
+import type { LiveQueueConfig } from "#libs/config/live-queue.ts";
 import type { Capability, Config } from "#libs/config/schema.ts";
 
 export interface Deployment {
@@ -14,6 +15,8 @@ export interface Deployment {
   maxOutputTokens: number;
   capabilities: ReadonlySet<Capability>;
   maxConcurrency: number;
+  /** Bounded live queue in front of maxConcurrency (models.<id>.queue); null = off. */
+  queue: LiveQueueConfig | null;
 }
 
 /** Key the SDKs send to a simulator (they refuse to start without one). */
@@ -42,6 +45,7 @@ export function resolveDeployments(
       maxOutputTokens: m.max_output_tokens,
       capabilities: new Set(m.capabilities),
       maxConcurrency: m.max_concurrency,
+      queue: m.queue ?? null,
     });
   }
   return out;

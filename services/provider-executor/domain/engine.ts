@@ -18,6 +18,8 @@ import { errorFromSkips } from "./final-error.ts";
 import { DeploymentGuard } from "./guard.ts";
 import { recordAttemptSpan } from "./attempt-span.ts";
 import { ExecutorMetrics } from "./metrics.ts";
+import type { Slot } from "./deployment-queue.ts";
+import { LiveQueues, queueRefusalError } from "./live-queues.ts";
 import { DEFAULT_BACKOFF, classifyFailure, retryDelayMs, type BackoffOptions } from "./retry-policy.ts";
 import type { AttemptRecord, AttemptStatus, DeploymentHealth, ExecEvent, ExecuteRequest } from "./types.ts";
 
@@ -48,7 +50,9 @@ type Outcome =
   /** Failed before any output: may be retried or failed over. */
   | { kind: "failed"; error: GatewayError }
   /** Cannot be retried: output already emitted, or the client is gone. */
-  | { kind: "fatal"; error: GatewayError };
+  | { kind: "fatal"; error: GatewayError }
+  /** Over the deployment's live-queue bound: not retried (that would queue again); another candidate may answer. */
+  | { kind: "refused"; error: GatewayError };
 
 interface RunState {
   req: ExecuteRequest;
@@ -64,6 +68,7 @@ export class ExecutorEngine {
   private readonly adapters = new Map<string, ProviderAdapter>();
   private readonly guards = new Map<string, DeploymentGuard>();
   private readonly metrics: ExecutorMetrics;
+  private readonly liveQueues: LiveQueues;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly backoff: BackoffOptions;
@@ -89,6 +94,7 @@ export class ExecutorEngine {
     }
     this.registry = o.registry ?? new Registry();
     this.metrics = new ExecutorMetrics(this.registry, () => this.health());
+    this.liveQueues = new LiveQueues(this.deployments.values(), this.registry);
   }
 
   /** Breaker state and load per configured model, for the router's health view. */
@@ -136,6 +142,10 @@ export class ExecutorEngine {
         const outcome: Outcome = yield* this.attempt(run, dep, adapter);
         if (outcome.kind === "done") return;
         if (outcome.kind === "skipped") continue candidates;
+        if (outcome.kind === "refused") {
+          lastError = outcome.error;
+          continue candidates;
+        }
         if (outcome.kind === "fatal") {
           yield { type: "failure", error: outcome.error, attempts: run.attempts };
           return;
@@ -164,8 +174,16 @@ export class ExecutorEngine {
     if (!guard) throw new Error(`no guard for ${dep.model}`); // constructed for every deployment
     const abort = attemptAbort(run.req.signal, run.deadlineAt, this.exec.attempt_timeout_ms, this.now);
     const t0 = this.now();
+    let slot: Slot | undefined;
     try {
-      const entered = await guard.enter(abort.signal);
+      const queue = this.liveQueues.get(dep.model);
+      const queued = queue ? await queue.acquire(abort.signal) : null;
+      if (queued && !queued.ok && queued.reason !== "cancelled") {
+        this.skip(run, dep.model, dep.providerId, "skipped_queue", queued.reason);
+        return { kind: "refused", error: queueRefusalError(dep.model, queued.reason, queued.retryAfterSec) };
+      }
+      if (queued?.ok) slot = queued.slot;
+      const entered = queued && !queued.ok ? ({ ok: false, reason: "cancelled" } as const) : await guard.enter(abort.signal);
       if (!entered.ok) {
         if (entered.reason === "cancelled") {
           const error = this.abortError(abort, dep);
@@ -256,6 +274,7 @@ export class ExecutorEngine {
       yield { type: "summary", summary: this.summary(run, dep, usage, finish) };
       return { kind: "done" };
     } finally {
+      slot?.release();
       abort.dispose();
     }
   }

@@ -25,7 +25,9 @@ export type AttemptStatus =
   | "skipped_concurrency"
   | "skipped_unknown_model"
   | "skipped_no_credentials"
-  | "skipped_deadline";
+  | "skipped_deadline"
+  /** Refused by the deployment's live queue (errorCode queue_full or wait_timeout): a 429 unless another candidate answers. */
+  | "skipped_queue";
 
 export interface AttemptRecord {
   model: string;
