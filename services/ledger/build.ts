@@ -22,6 +22,8 @@ import { LedgerServiceImpl } from "./service.ts";
 import { ResponseRpcs } from "./response-rpcs.ts";
 import { purgeEvery, ResponseStore } from "./storage/response-store.ts";
 import { AccessRpcs } from "./access-rpcs.ts";
+import { BatchRpcs } from "./batch-rpcs.ts";
+import { BatchStore } from "./storage/batch-store.ts";
 import { AdmissionLimits, RateLimitRepo } from "./storage/rate-limits.ts";
 import { RefusalRecorder } from "./storage/refusal-recorder.ts";
 import { broadcastOn, broadcastSubjects, encodeKeyRevoked } from "#libs/bus/broadcast.ts";
@@ -77,7 +79,7 @@ export async function buildLedgerService(ctx: BuildContext<LedgerBackends>): Pro
   ctx.logger.info({ database: db.kind, budgets: budget.versions ? "shared" : "local" }, "ledger ready");
   return {
     service: LedgerService,
-    impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql), limits, new ResponseRpcs(responses), access),
+    impl: new LedgerServiceImpl(keys, budgets, new SpendReport(db.sql), limits, new ResponseRpcs(responses), access, new BatchRpcs(new BatchStore(db.sql))),
     keys,
     ready: async () => (budget.canAdmit?.() ?? true) && (await reachable(db.sql)),
     close: async () => {

@@ -8,6 +8,7 @@ import type { BudgetLimitRepo } from "./storage/budget-limits.ts";
 import type { KeyStore } from "./storage/key-store.ts";
 import type { ResponseRpcs } from "./response-rpcs.ts";
 import type { AccessRpcs } from "./access-rpcs.ts";
+import type { BatchRpcs } from "./batch-rpcs.ts";
 import { GROUP_BYS, type GroupBy, type SpendReport, type SpendRow } from "./storage/spend-report.ts";
 
 type Impl = ServiceImpl<typeof LedgerService>;
@@ -26,7 +27,14 @@ export class LedgerServiceImpl implements Impl {
     private readonly responses: ResponseRpcs,
     /** Rate limits, refusal records, revocation announcements (absent in tests that do not need them). */
     private readonly access?: AccessRpcs,
+    /** The Batches API's state (absent in tests that do not need it). */
+    private readonly batches?: BatchRpcs,
   ) {}
+
+  private batchRpcs(): BatchRpcs {
+    if (!this.batches) throw new ConnectError("batches are not served by this ledger", Code.Unimplemented);
+    return this.batches;
+  }
 
   async verifyKey(req: Parameters<Impl["verifyKey"]>[0]) {
     if (!req.key) return { valid: false };
@@ -138,6 +146,58 @@ export class LedgerServiceImpl implements Impl {
 
   deleteResponse(req: Parameters<Impl["deleteResponse"]>[0]) {
     return this.responses.delete(req);
+  }
+
+  putBatchFile(req: Parameters<Impl["putBatchFile"]>[0]) {
+    return this.batchRpcs().putFile(req);
+  }
+
+  getBatchFile(req: Parameters<Impl["getBatchFile"]>[0]) {
+    return this.batchRpcs().getFile(req);
+  }
+
+  listBatchFiles(req: Parameters<Impl["listBatchFiles"]>[0]) {
+    return this.batchRpcs().listFiles(req);
+  }
+
+  deleteBatchFile(req: Parameters<Impl["deleteBatchFile"]>[0]) {
+    return this.batchRpcs().deleteFile(req);
+  }
+
+  createBatchJob(req: Parameters<Impl["createBatchJob"]>[0]) {
+    return this.batchRpcs().createJob(req);
+  }
+
+  getBatchJob(req: Parameters<Impl["getBatchJob"]>[0]) {
+    return this.batchRpcs().getJob(req);
+  }
+
+  listBatchJobs(req: Parameters<Impl["listBatchJobs"]>[0]) {
+    return this.batchRpcs().listJobs(req);
+  }
+
+  updateBatchJob(req: Parameters<Impl["updateBatchJob"]>[0]) {
+    return this.batchRpcs().updateJob(req);
+  }
+
+  getBatchLines(req: Parameters<Impl["getBatchLines"]>[0]) {
+    return this.batchRpcs().getLines(req);
+  }
+
+  updateBatchLines(req: Parameters<Impl["updateBatchLines"]>[0]) {
+    return this.batchRpcs().updateLines(req);
+  }
+
+  putSubBatch(req: Parameters<Impl["putSubBatch"]>[0]) {
+    return this.batchRpcs().putSubBatch(req);
+  }
+
+  listSubBatches(req: Parameters<Impl["listSubBatches"]>[0]) {
+    return this.batchRpcs().listSubBatches(req);
+  }
+
+  acquireLease(req: Parameters<Impl["acquireLease"]>[0]) {
+    return this.batchRpcs().lease(req);
   }
 
   async getSpend(req: Parameters<Impl["getSpend"]>[0]) {

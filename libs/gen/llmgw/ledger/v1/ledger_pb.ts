@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/ledger/v1/ledger.proto.
  */
 export const file_llmgw_ledger_v1_ledger: GenFile = /*@__PURE__*/
-  fileDesc("ChxsbG1ndy9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9sbG1ndy5sZWRnZXIudjEiHwoQVmVyaWZ5S2V5UmVxdWVzdBILCgNrZXkYASABKAkiVAoRVmVyaWZ5S2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSDgoGa2V5X2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRINCgVhZG1pbhgEIAEoCCJPChBDcmVhdGVLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWFkbWluGAMgASgIEgsKA2tleRgEIAEoCSIwChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJIiQKD0xpc3RLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiOgoQTGlzdEtleXNSZXNwb25zZRImCgRrZXlzGAEgAygLMhgubGxtZ3cubGVkZ2VyLnYxLktleUluZm8ifgoHS2V5SW5mbxIOCgZrZXlfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSDQoFYWRtaW4YBCABKAgSDgoGcHJlZml4GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSDwoHcmV2b2tlZBgHIAEoCCIiChBSZXZva2VLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIkChFSZXZva2VLZXlSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIInUKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIOCgZrZXlfaWQYAyABKAkSEgoKYW1vdW50X3VzZBgEIAEoCRIOCgZ0b2tlbnMYBSABKAMilQEKFVJlc2VydmVCdWRnZXRSZXNwb25zZRIQCghhZG1pdHRlZBgBIAEoCBINCgVzdGF0ZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEhQKDHJhdGVfbGltaXRlZBgEIAEoCBI0CgpyYXRlX2xpbWl0GAUgASgLMiAubGxtZ3cubGVkZ2VyLnYxLlJhdGVMaW1pdFN0YXR1cyLVAQoPUmF0ZUxpbWl0U3RhdHVzEhYKDmxpbWl0X3JlcXVlc3RzGAEgASgDEhoKEnJlbWFpbmluZ19yZXF1ZXN0cxgCIAEoAxIZChFyZXNldF9yZXF1ZXN0c19tcxgDIAEoAxIUCgxsaW1pdF90b2tlbnMYBCABKAMSGAoQcmVtYWluaW5nX3Rva2VucxgFIAEoAxIXCg9yZXNldF90b2tlbnNfbXMYBiABKAMSFgoOcmV0cnlfYWZ0ZXJfbXMYByABKAMSEgoKcmVmdXNlZF9ieRgIIAEoCSJBChNTZXR0bGVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhIKCmFjdHVhbF91c2QYAiABKAkiFgoUU2V0dGxlQnVkZ2V0UmVzcG9uc2UiRQoPR2V0U3BlbmRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRINCgVzaW5jZRgCIAEoCRIQCghncm91cF9ieRgDIAEoCSJlChBHZXRTcGVuZFJlc3BvbnNlEigKBXRvdGFsGAEgASgLMhkubGxtZ3cubGVkZ2VyLnYxLlNwZW5kUm93EicKBHJvd3MYAiADKAsyGS5sbG1ndy5sZWRnZXIudjEuU3BlbmRSb3ci2AEKCFNwZW5kUm93Eg0KBWdyb3VwGAEgASgJEhAKCHJlcXVlc3RzGAIgASgDEhAKCGNvc3RfdXNkGAMgASgJEhQKDGJhc2VsaW5lX3VzZBgEIAEoCRITCgtzYXZpbmdzX3VzZBgFIAEoCRIZChFjYWNoZV9zYXZpbmdzX3VzZBgGIAEoCRIbChNyb3V0aW5nX3NhdmluZ3NfdXNkGAcgASgJEhsKE2Nhc2NhZGVfc2F2aW5nc191c2QYCCABKAkSGQoRYmF0Y2hfc2F2aW5nc191c2QYCSABKAkiawoGQnVkZ2V0EhEKCXRlbmFudF9pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSDgoGcGVyaW9kGAMgASgJEhYKDnNvZnRfbGltaXRfdXNkGAQgASgJEhYKDmhhcmRfbGltaXRfdXNkGAUgASgJIjsKEFNldEJ1ZGdldFJlcXVlc3QSJwoGYnVkZ2V0GAEgASgLMhcubGxtZ3cubGVkZ2VyLnYxLkJ1ZGdldCITChFTZXRCdWRnZXRSZXNwb25zZSInChJMaXN0QnVkZ2V0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIj8KE0xpc3RCdWRnZXRzUmVzcG9uc2USKAoHYnVkZ2V0cxgBIAMoCzIXLmxsbWd3LmxlZGdlci52MS5CdWRnZXQigwIKClJhdGVMaW1pdHMSEQoJdGVuYW50X2lkGAEgASgJEg4KBmtleV9pZBgCIAEoCRIgChNyZXF1ZXN0c19wZXJfbWludXRlGAMgASgDSACIAQESHgoRdG9rZW5zX3Blcl9taW51dGUYBCABKANIAYgBARIdChByZXF1ZXN0c19wZXJfZGF5GAUgASgDSAKIAQESGwoOdG9rZW5zX3Blcl9kYXkYBiABKANIA4gBAUIWChRfcmVxdWVzdHNfcGVyX21pbnV0ZUIUChJfdG9rZW5zX3Blcl9taW51dGVCEwoRX3JlcXVlc3RzX3Blcl9kYXlCEQoPX3Rva2Vuc19wZXJfZGF5IkMKFFNldFJhdGVMaW1pdHNSZXF1ZXN0EisKBmxpbWl0cxgBIAEoCzIbLmxsbWd3LmxlZGdlci52MS5SYXRlTGltaXRzIhcKFVNldFJhdGVMaW1pdHNSZXNwb25zZSIqChVMaXN0UmF0ZUxpbWl0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkUKFkxpc3RSYXRlTGltaXRzUmVzcG9uc2USKwoGbGltaXRzGAEgAygLMhsubGxtZ3cubGVkZ2VyLnYxLlJhdGVMaW1pdHMiwQEKDlN0b3JlZFJlc3BvbnNlEgoKAmlkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIcChRwcmV2aW91c19yZXNwb25zZV9pZBgDIAEoCRINCgVtb2RlbBgEIAEoCRIQCghwcm92aWRlchgFIAEoCRISCgppbnB1dF9qc29uGAYgASgMEhUKDXJlc3BvbnNlX2pzb24YByABKAwSEgoKY3JlYXRlZF9hdBgIIAEoCRISCgpleHBpcmVzX2F0GAkgASgJIkcKElB1dFJlc3BvbnNlUmVxdWVzdBIxCghyZXNwb25zZRgBIAEoCzIfLmxsbWd3LmxlZGdlci52MS5TdG9yZWRSZXNwb25zZSIpChNQdXRSZXNwb25zZVJlc3BvbnNlEhIKCmV4cGlyZXNfYXQYASABKAkiTAoSR2V0UmVzcG9uc2VSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIKCgJpZBgCIAEoCRIXCg9pbmNsdWRlX2hpc3RvcnkYAyABKAginQEKE0dldFJlc3BvbnNlUmVzcG9uc2USDQoFZm91bmQYASABKAgSMQoIcmVzcG9uc2UYAiABKAsyHy5sbG1ndy5sZWRnZXIudjEuU3RvcmVkUmVzcG9uc2USMAoHaGlzdG9yeRgDIAMoCzIfLmxsbWd3LmxlZGdlci52MS5TdG9yZWRSZXNwb25zZRISCgptaXNzaW5nX2lkGAQgASgJIjYKFURlbGV0ZVJlc3BvbnNlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSCgoCaWQYAiABKAkiKQoWRGVsZXRlUmVzcG9uc2VSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIkYKE0xpc3RSZWZ1c2Fsc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg0KBXNpbmNlGAIgASgJEg0KBWxpbWl0GAMgASgFIpABCgdSZWZ1c2FsEhIKCnJlcXVlc3RfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEg4KBmtleV9pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkSEgoKbGltaXRfbmFtZRgFIAEoCRIWCg5yZXRyeV9hZnRlcl9tcxgGIAEoAxISCgpyZWZ1c2VkX2F0GAcgASgJIkIKFExpc3RSZWZ1c2Fsc1Jlc3BvbnNlEioKCHJlZnVzYWxzGAEgAygLMhgubGxtZ3cubGVkZ2VyLnYxLlJlZnVzYWwyzwoKDUxlZGdlclNlcnZpY2USUgoJVmVyaWZ5S2V5EiEubGxtZ3cubGVkZ2VyLnYxLlZlcmlmeUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuVmVyaWZ5S2V5UmVzcG9uc2USUgoJQ3JlYXRlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLkNyZWF0ZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuQ3JlYXRlS2V5UmVzcG9uc2USTwoITGlzdEtleXMSIC5sbG1ndy5sZWRnZXIudjEuTGlzdEtleXNSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkxpc3RLZXlzUmVzcG9uc2USUgoJUmV2b2tlS2V5EiEubGxtZ3cubGVkZ2VyLnYxLlJldm9rZUtleVJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuUmV2b2tlS2V5UmVzcG9uc2USXgoNUmVzZXJ2ZUJ1ZGdldBIlLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVxdWVzdBomLmxsbWd3LmxlZGdlci52MS5SZXNlcnZlQnVkZ2V0UmVzcG9uc2USWwoMU2V0dGxlQnVkZ2V0EiQubGxtZ3cubGVkZ2VyLnYxLlNldHRsZUJ1ZGdldFJlcXVlc3QaJS5sbG1ndy5sZWRnZXIudjEuU2V0dGxlQnVkZ2V0UmVzcG9uc2USUgoJU2V0QnVkZ2V0EiEubGxtZ3cubGVkZ2VyLnYxLlNldEJ1ZGdldFJlcXVlc3QaIi5sbG1ndy5sZWRnZXIudjEuU2V0QnVkZ2V0UmVzcG9uc2USWAoLTGlzdEJ1ZGdldHMSIy5sbG1ndy5sZWRnZXIudjEuTGlzdEJ1ZGdldHNSZXF1ZXN0GiQubGxtZ3cubGVkZ2VyLnYxLkxpc3RCdWRnZXRzUmVzcG9uc2USTwoIR2V0U3BlbmQSIC5sbG1ndy5sZWRnZXIudjEuR2V0U3BlbmRSZXF1ZXN0GiEubGxtZ3cubGVkZ2VyLnYxLkdldFNwZW5kUmVzcG9uc2USXgoNU2V0UmF0ZUxpbWl0cxIlLmxsbWd3LmxlZGdlci52MS5TZXRSYXRlTGltaXRzUmVxdWVzdBomLmxsbWd3LmxlZGdlci52MS5TZXRSYXRlTGltaXRzUmVzcG9uc2USYQoOTGlzdFJhdGVMaW1pdHMSJi5sbG1ndy5sZWRnZXIudjEuTGlzdFJhdGVMaW1pdHNSZXF1ZXN0GicubGxtZ3cubGVkZ2VyLnYxLkxpc3RSYXRlTGltaXRzUmVzcG9uc2USWwoMTGlzdFJlZnVzYWxzEiQubGxtZ3cubGVkZ2VyLnYxLkxpc3RSZWZ1c2Fsc1JlcXVlc3QaJS5sbG1ndy5sZWRnZXIudjEuTGlzdFJlZnVzYWxzUmVzcG9uc2USWAoLUHV0UmVzcG9uc2USIy5sbG1ndy5sZWRnZXIudjEuUHV0UmVzcG9uc2VSZXF1ZXN0GiQubGxtZ3cubGVkZ2VyLnYxLlB1dFJlc3BvbnNlUmVzcG9uc2USWAoLR2V0UmVzcG9uc2USIy5sbG1ndy5sZWRnZXIudjEuR2V0UmVzcG9uc2VSZXF1ZXN0GiQubGxtZ3cubGVkZ2VyLnYxLkdldFJlc3BvbnNlUmVzcG9uc2USYQoORGVsZXRlUmVzcG9uc2USJi5sbG1ndy5sZWRnZXIudjEuRGVsZXRlUmVzcG9uc2VSZXF1ZXN0GicubGxtZ3cubGVkZ2VyLnYxLkRlbGV0ZVJlc3BvbnNlUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChxsbG1ndy9sZWRnZXIvdjEvbGVkZ2VyLnByb3RvEg9sbG1ndy5sZWRnZXIudjEiHwoQVmVyaWZ5S2V5UmVxdWVzdBILCgNrZXkYASABKAkiVAoRVmVyaWZ5S2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSDgoGa2V5X2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRINCgVhZG1pbhgEIAEoCCJPChBDcmVhdGVLZXlSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWFkbWluGAMgASgIEgsKA2tleRgEIAEoCSIwChFDcmVhdGVLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJIiQKD0xpc3RLZXlzUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiOgoQTGlzdEtleXNSZXNwb25zZRImCgRrZXlzGAEgAygLMhgubGxtZ3cubGVkZ2VyLnYxLktleUluZm8ifgoHS2V5SW5mbxIOCgZrZXlfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSDQoFYWRtaW4YBCABKAgSDgoGcHJlZml4GAUgASgJEhIKCmNyZWF0ZWRfYXQYBiABKAkSDwoHcmV2b2tlZBgHIAEoCCIiChBSZXZva2VLZXlSZXF1ZXN0Eg4KBmtleV9pZBgBIAEoCSIkChFSZXZva2VLZXlSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIInUKFFJlc2VydmVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIOCgZrZXlfaWQYAyABKAkSEgoKYW1vdW50X3VzZBgEIAEoCRIOCgZ0b2tlbnMYBSABKAMilQEKFVJlc2VydmVCdWRnZXRSZXNwb25zZRIQCghhZG1pdHRlZBgBIAEoCBINCgVzdGF0ZRgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEhQKDHJhdGVfbGltaXRlZBgEIAEoCBI0CgpyYXRlX2xpbWl0GAUgASgLMiAubGxtZ3cubGVkZ2VyLnYxLlJhdGVMaW1pdFN0YXR1cyLVAQoPUmF0ZUxpbWl0U3RhdHVzEhYKDmxpbWl0X3JlcXVlc3RzGAEgASgDEhoKEnJlbWFpbmluZ19yZXF1ZXN0cxgCIAEoAxIZChFyZXNldF9yZXF1ZXN0c19tcxgDIAEoAxIUCgxsaW1pdF90b2tlbnMYBCABKAMSGAoQcmVtYWluaW5nX3Rva2VucxgFIAEoAxIXCg9yZXNldF90b2tlbnNfbXMYBiABKAMSFgoOcmV0cnlfYWZ0ZXJfbXMYByABKAMSEgoKcmVmdXNlZF9ieRgIIAEoCSJBChNTZXR0bGVCdWRnZXRSZXF1ZXN0EhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhIKCmFjdHVhbF91c2QYAiABKAkiFgoUU2V0dGxlQnVkZ2V0UmVzcG9uc2UiRQoPR2V0U3BlbmRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRINCgVzaW5jZRgCIAEoCRIQCghncm91cF9ieRgDIAEoCSJlChBHZXRTcGVuZFJlc3BvbnNlEigKBXRvdGFsGAEgASgLMhkubGxtZ3cubGVkZ2VyLnYxLlNwZW5kUm93EicKBHJvd3MYAiADKAsyGS5sbG1ndy5sZWRnZXIudjEuU3BlbmRSb3ci2AEKCFNwZW5kUm93Eg0KBWdyb3VwGAEgASgJEhAKCHJlcXVlc3RzGAIgASgDEhAKCGNvc3RfdXNkGAMgASgJEhQKDGJhc2VsaW5lX3VzZBgEIAEoCRITCgtzYXZpbmdzX3VzZBgFIAEoCRIZChFjYWNoZV9zYXZpbmdzX3VzZBgGIAEoCRIbChNyb3V0aW5nX3NhdmluZ3NfdXNkGAcgASgJEhsKE2Nhc2NhZGVfc2F2aW5nc191c2QYCCABKAkSGQoRYmF0Y2hfc2F2aW5nc191c2QYCSABKAkiawoGQnVkZ2V0EhEKCXRlbmFudF9pZBgBIAEoCRIOCgZrZXlfaWQYAiABKAkSDgoGcGVyaW9kGAMgASgJEhYKDnNvZnRfbGltaXRfdXNkGAQgASgJEhYKDmhhcmRfbGltaXRfdXNkGAUgASgJIjsKEFNldEJ1ZGdldFJlcXVlc3QSJwoGYnVkZ2V0GAEgASgLMhcubGxtZ3cubGVkZ2VyLnYxLkJ1ZGdldCITChFTZXRCdWRnZXRSZXNwb25zZSInChJMaXN0QnVkZ2V0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIj8KE0xpc3RCdWRnZXRzUmVzcG9uc2USKAoHYnVkZ2V0cxgBIAMoCzIXLmxsbWd3LmxlZGdlci52MS5CdWRnZXQigwIKClJhdGVMaW1pdHMSEQoJdGVuYW50X2lkGAEgASgJEg4KBmtleV9pZBgCIAEoCRIgChNyZXF1ZXN0c19wZXJfbWludXRlGAMgASgDSACIAQESHgoRdG9rZW5zX3Blcl9taW51dGUYBCABKANIAYgBARIdChByZXF1ZXN0c19wZXJfZGF5GAUgASgDSAKIAQESGwoOdG9rZW5zX3Blcl9kYXkYBiABKANIA4gBAUIWChRfcmVxdWVzdHNfcGVyX21pbnV0ZUIUChJfdG9rZW5zX3Blcl9taW51dGVCEwoRX3JlcXVlc3RzX3Blcl9kYXlCEQoPX3Rva2Vuc19wZXJfZGF5IkMKFFNldFJhdGVMaW1pdHNSZXF1ZXN0EisKBmxpbWl0cxgBIAEoCzIbLmxsbWd3LmxlZGdlci52MS5SYXRlTGltaXRzIhcKFVNldFJhdGVMaW1pdHNSZXNwb25zZSIqChVMaXN0UmF0ZUxpbWl0c1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIkUKFkxpc3RSYXRlTGltaXRzUmVzcG9uc2USKwoGbGltaXRzGAEgAygLMhsubGxtZ3cubGVkZ2VyLnYxLlJhdGVMaW1pdHMiwQEKDlN0b3JlZFJlc3BvbnNlEgoKAmlkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIcChRwcmV2aW91c19yZXNwb25zZV9pZBgDIAEoCRINCgVtb2RlbBgEIAEoCRIQCghwcm92aWRlchgFIAEoCRISCgppbnB1dF9qc29uGAYgASgMEhUKDXJlc3BvbnNlX2pzb24YByABKAwSEgoKY3JlYXRlZF9hdBgIIAEoCRISCgpleHBpcmVzX2F0GAkgASgJIkcKElB1dFJlc3BvbnNlUmVxdWVzdBIxCghyZXNwb25zZRgBIAEoCzIfLmxsbWd3LmxlZGdlci52MS5TdG9yZWRSZXNwb25zZSIpChNQdXRSZXNwb25zZVJlc3BvbnNlEhIKCmV4cGlyZXNfYXQYASABKAkiTAoSR2V0UmVzcG9uc2VSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIKCgJpZBgCIAEoCRIXCg9pbmNsdWRlX2hpc3RvcnkYAyABKAginQEKE0dldFJlc3BvbnNlUmVzcG9uc2USDQoFZm91bmQYASABKAgSMQoIcmVzcG9uc2UYAiABKAsyHy5sbG1ndy5sZWRnZXIudjEuU3RvcmVkUmVzcG9uc2USMAoHaGlzdG9yeRgDIAMoCzIfLmxsbWd3LmxlZGdlci52MS5TdG9yZWRSZXNwb25zZRISCgptaXNzaW5nX2lkGAQgASgJIjYKFURlbGV0ZVJlc3BvbnNlUmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkSCgoCaWQYAiABKAkiKQoWRGVsZXRlUmVzcG9uc2VSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIkYKE0xpc3RSZWZ1c2Fsc1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEg0KBXNpbmNlGAIgASgJEg0KBWxpbWl0GAMgASgFIpABCgdSZWZ1c2FsEhIKCnJlcXVlc3RfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEg4KBmtleV9pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkSEgoKbGltaXRfbmFtZRgFIAEoCRIWCg5yZXRyeV9hZnRlcl9tcxgGIAEoAxISCgpyZWZ1c2VkX2F0GAcgASgJIkIKFExpc3RSZWZ1c2Fsc1Jlc3BvbnNlEioKCHJlZnVzYWxzGAEgAygLMhgubGxtZ3cubGVkZ2VyLnYxLlJlZnVzYWwigQEKCUJhdGNoRmlsZRIKCgJpZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSEAoIZmlsZW5hbWUYAyABKAkSDwoHcHVycG9zZRgEIAEoCRINCgVieXRlcxgFIAEoAxISCgpjcmVhdGVkX2F0GAYgASgDEg8KB2NvbnRlbnQYByABKAwiPwoTUHV0QmF0Y2hGaWxlUmVxdWVzdBIoCgRmaWxlGAEgASgLMhoubGxtZ3cubGVkZ2VyLnYxLkJhdGNoRmlsZSJAChRQdXRCYXRjaEZpbGVSZXNwb25zZRIoCgRmaWxlGAEgASgLMhoubGxtZ3cubGVkZ2VyLnYxLkJhdGNoRmlsZSJNChNHZXRCYXRjaEZpbGVSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRIKCgJpZBgCIAEoCRIXCg9pbmNsdWRlX2NvbnRlbnQYAyABKAgiTwoUR2V0QmF0Y2hGaWxlUmVzcG9uc2USDQoFZm91bmQYASABKAgSKAoEZmlsZRgCIAEoCzIaLmxsbWd3LmxlZGdlci52MS5CYXRjaEZpbGUiWQoVTGlzdEJhdGNoRmlsZXNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRINCgVhZnRlchgCIAEoCRINCgVsaW1pdBgDIAEoBRIPCgdwdXJwb3NlGAQgASgJIlUKFkxpc3RCYXRjaEZpbGVzUmVzcG9uc2USKQoFZmlsZXMYASADKAsyGi5sbG1ndy5sZWRnZXIudjEuQmF0Y2hGaWxlEhAKCGhhc19tb3JlGAIgASgIIjcKFkRlbGV0ZUJhdGNoRmlsZVJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEgoKAmlkGAIgASgJIioKF0RlbGV0ZUJhdGNoRmlsZVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgi8QMKCEJhdGNoSm9iEgoKAmlkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRIOCgZrZXlfaWQYAyABKAkSFQoNaW5wdXRfZmlsZV9pZBgEIAEoCRIQCghlbmRwb2ludBgFIAEoCRIZChFjb21wbGV0aW9uX3dpbmRvdxgGIAEoCRIOCgZzdGF0dXMYByABKAkSFgoOb3V0cHV0X2ZpbGVfaWQYCCABKAkSFQoNZXJyb3JfZmlsZV9pZBgJIAEoCRINCgV0b3RhbBgKIAEoBRIRCgljb21wbGV0ZWQYCyABKAUSDgoGZmFpbGVkGAwgASgFEhIKCmNyZWF0ZWRfYXQYDSABKAMSFgoOaW5fcHJvZ3Jlc3NfYXQYDiABKAMSFQoNZmluYWxpemluZ19hdBgPIAEoAxIUCgxjb21wbGV0ZWRfYXQYECABKAMSEQoJZmFpbGVkX2F0GBEgASgDEhIKCmV4cGlyZWRfYXQYEiABKAMSFQoNY2FuY2VsbGluZ19hdBgTIAEoAxIUCgxjYW5jZWxsZWRfYXQYFCABKAMSEgoKZXhwaXJlc19hdBgVIAEoAxIVCg1tZXRhZGF0YV9qc29uGBYgASgJEhMKC2Vycm9yc19qc29uGBcgASgJEhQKDHJlc2VydmVkX3VzZBgYIAEoCSKgAgoJQmF0Y2hMaW5lEg0KBWluZGV4GAEgASgFEhEKCWN1c3RvbV9pZBgCIAEoCRIRCglib2R5X2pzb24YAyABKAwSDQoFc3RhdGUYBCABKAkSDQoFbW9kZWwYBSABKAkSEAoIcHJvdmlkZXIYBiABKAkSFQoNc3ViX2JhdGNoX2tleRgHIAEoCRITCgtyZXN1bHRfanNvbhgIIAEoDBITCgtzdGF0dXNfY29kZRgJIAEoBRISCgplcnJvcl9jb2RlGAogASgJEhAKCGNvc3RfdXNkGAsgASgJEg4KBmNhY2hlZBgMIAEoCBIXCg9yZXF1ZXN0ZWRfbW9kZWwYDSABKAkSEAoIY2F0ZWdvcnkYDiABKAkSDAoEdGllchgPIAEoBSJqChVDcmVhdGVCYXRjaEpvYlJlcXVlc3QSJgoDam9iGAEgASgLMhkubGxtZ3cubGVkZ2VyLnYxLkJhdGNoSm9iEikKBWxpbmVzGAIgAygLMhoubGxtZ3cubGVkZ2VyLnYxLkJhdGNoTGluZSJAChZDcmVhdGVCYXRjaEpvYlJlc3BvbnNlEiYKA2pvYhgBIAEoCzIZLmxsbWd3LmxlZGdlci52MS5CYXRjaEpvYiIzChJHZXRCYXRjaEpvYlJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEgoKAmlkGAIgASgJIkwKE0dldEJhdGNoSm9iUmVzcG9uc2USDQoFZm91bmQYASABKAgSJgoDam9iGAIgASgLMhkubGxtZ3cubGVkZ2VyLnYxLkJhdGNoSm9iIlwKFExpc3RCYXRjaEpvYnNSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCRINCgVhZnRlchgCIAEoCRINCgVsaW1pdBgDIAEoBRITCgthY3RpdmVfb25seRgEIAEoCCJSChVMaXN0QmF0Y2hKb2JzUmVzcG9uc2USJwoEam9icxgBIAMoCzIZLmxsbWd3LmxlZGdlci52MS5CYXRjaEpvYhIQCghoYXNfbW9yZRgCIAEoCCJaChVVcGRhdGVCYXRjaEpvYlJlcXVlc3QSJgoDam9iGAEgASgLMhkubGxtZ3cubGVkZ2VyLnYxLkJhdGNoSm9iEhkKEWV4cGVjdGVkX3N0YXR1c2VzGAIgAygJIlEKFlVwZGF0ZUJhdGNoSm9iUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoCBImCgNqb2IYAiABKAsyGS5sbG1ndy5sZWRnZXIudjEuQmF0Y2hKb2IiiQEKFEdldEJhdGNoTGluZXNSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEhIKCmZyb21faW5kZXgYAiABKAUSDQoFbGltaXQYAyABKAUSDgoGc3RhdGVzGAQgAygJEhQKDGluY2x1ZGVfYm9keRgFIAEoCBIWCg5pbmNsdWRlX3Jlc3VsdBgGIAEoCCJCChVHZXRCYXRjaExpbmVzUmVzcG9uc2USKQoFbGluZXMYASADKAsyGi5sbG1ndy5sZWRnZXIudjEuQmF0Y2hMaW5lIlYKF1VwZGF0ZUJhdGNoTGluZXNSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEikKBWxpbmVzGAIgAygLMhoubGxtZ3cubGVkZ2VyLnYxLkJhdGNoTGluZSIrChhVcGRhdGVCYXRjaExpbmVzUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoBSJ0CghTdWJCYXRjaBIQCghiYXRjaF9pZBgBIAEoCRILCgNrZXkYAiABKAkSDQoFbW9kZWwYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkSDQoFc3RhdGUYBSABKAkSGQoRcHJvdmlkZXJfYmF0Y2hfaWQYBiABKAkiQgoSUHV0U3ViQmF0Y2hSZXF1ZXN0EiwKCXN1Yl9iYXRjaBgBIAEoCzIZLmxsbWd3LmxlZGdlci52MS5TdWJCYXRjaCIVChNQdXRTdWJCYXRjaFJlc3BvbnNlIikKFUxpc3RTdWJCYXRjaGVzUmVxdWVzdBIQCghiYXRjaF9pZBgBIAEoCSJIChZMaXN0U3ViQmF0Y2hlc1Jlc3BvbnNlEi4KC3N1Yl9iYXRjaGVzGAEgAygLMhkubGxtZ3cubGVkZ2VyLnYxLlN1YkJhdGNoIlQKE0FjcXVpcmVMZWFzZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIOCgZob2xkZXIYAiABKAkSDgoGdHRsX21zGAMgASgFEg8KB3JlbGVhc2UYBCABKAgiOAoUQWNxdWlyZUxlYXNlUmVzcG9uc2USEAoIYWNxdWlyZWQYASABKAgSDgoGaG9sZGVyGAIgASgJMrUUCg1MZWRnZXJTZXJ2aWNlElIKCVZlcmlmeUtleRIhLmxsbWd3LmxlZGdlci52MS5WZXJpZnlLZXlSZXF1ZXN0GiIubGxtZ3cubGVkZ2VyLnYxLlZlcmlmeUtleVJlc3BvbnNlElIKCUNyZWF0ZUtleRIhLmxsbWd3LmxlZGdlci52MS5DcmVhdGVLZXlSZXF1ZXN0GiIubGxtZ3cubGVkZ2VyLnYxLkNyZWF0ZUtleVJlc3BvbnNlEk8KCExpc3RLZXlzEiAubGxtZ3cubGVkZ2VyLnYxLkxpc3RLZXlzUmVxdWVzdBohLmxsbWd3LmxlZGdlci52MS5MaXN0S2V5c1Jlc3BvbnNlElIKCVJldm9rZUtleRIhLmxsbWd3LmxlZGdlci52MS5SZXZva2VLZXlSZXF1ZXN0GiIubGxtZ3cubGVkZ2VyLnYxLlJldm9rZUtleVJlc3BvbnNlEl4KDVJlc2VydmVCdWRnZXQSJS5sbG1ndy5sZWRnZXIudjEuUmVzZXJ2ZUJ1ZGdldFJlcXVlc3QaJi5sbG1ndy5sZWRnZXIudjEuUmVzZXJ2ZUJ1ZGdldFJlc3BvbnNlElsKDFNldHRsZUJ1ZGdldBIkLmxsbWd3LmxlZGdlci52MS5TZXR0bGVCdWRnZXRSZXF1ZXN0GiUubGxtZ3cubGVkZ2VyLnYxLlNldHRsZUJ1ZGdldFJlc3BvbnNlElIKCVNldEJ1ZGdldBIhLmxsbWd3LmxlZGdlci52MS5TZXRCdWRnZXRSZXF1ZXN0GiIubGxtZ3cubGVkZ2VyLnYxLlNldEJ1ZGdldFJlc3BvbnNlElgKC0xpc3RCdWRnZXRzEiMubGxtZ3cubGVkZ2VyLnYxLkxpc3RCdWRnZXRzUmVxdWVzdBokLmxsbWd3LmxlZGdlci52MS5MaXN0QnVkZ2V0c1Jlc3BvbnNlEk8KCEdldFNwZW5kEiAubGxtZ3cubGVkZ2VyLnYxLkdldFNwZW5kUmVxdWVzdBohLmxsbWd3LmxlZGdlci52MS5HZXRTcGVuZFJlc3BvbnNlEl4KDVNldFJhdGVMaW1pdHMSJS5sbG1ndy5sZWRnZXIudjEuU2V0UmF0ZUxpbWl0c1JlcXVlc3QaJi5sbG1ndy5sZWRnZXIudjEuU2V0UmF0ZUxpbWl0c1Jlc3BvbnNlEmEKDkxpc3RSYXRlTGltaXRzEiYubGxtZ3cubGVkZ2VyLnYxLkxpc3RSYXRlTGltaXRzUmVxdWVzdBonLmxsbWd3LmxlZGdlci52MS5MaXN0UmF0ZUxpbWl0c1Jlc3BvbnNlElsKDExpc3RSZWZ1c2FscxIkLmxsbWd3LmxlZGdlci52MS5MaXN0UmVmdXNhbHNSZXF1ZXN0GiUubGxtZ3cubGVkZ2VyLnYxLkxpc3RSZWZ1c2Fsc1Jlc3BvbnNlElgKC1B1dFJlc3BvbnNlEiMubGxtZ3cubGVkZ2VyLnYxLlB1dFJlc3BvbnNlUmVxdWVzdBokLmxsbWd3LmxlZGdlci52MS5QdXRSZXNwb25zZVJlc3BvbnNlElgKC0dldFJlc3BvbnNlEiMubGxtZ3cubGVkZ2VyLnYxLkdldFJlc3BvbnNlUmVxdWVzdBokLmxsbWd3LmxlZGdlci52MS5HZXRSZXNwb25zZVJlc3BvbnNlEmEKDkRlbGV0ZVJlc3BvbnNlEiYubGxtZ3cubGVkZ2VyLnYxLkRlbGV0ZVJlc3BvbnNlUmVxdWVzdBonLmxsbWd3LmxlZGdlci52MS5EZWxldGVSZXNwb25zZVJlc3BvbnNlElsKDFB1dEJhdGNoRmlsZRIkLmxsbWd3LmxlZGdlci52MS5QdXRCYXRjaEZpbGVSZXF1ZXN0GiUubGxtZ3cubGVkZ2VyLnYxLlB1dEJhdGNoRmlsZVJlc3BvbnNlElsKDEdldEJhdGNoRmlsZRIkLmxsbWd3LmxlZGdlci52MS5HZXRCYXRjaEZpbGVSZXF1ZXN0GiUubGxtZ3cubGVkZ2VyLnYxLkdldEJhdGNoRmlsZVJlc3BvbnNlEmEKDkxpc3RCYXRjaEZpbGVzEiYubGxtZ3cubGVkZ2VyLnYxLkxpc3RCYXRjaEZpbGVzUmVxdWVzdBonLmxsbWd3LmxlZGdlci52MS5MaXN0QmF0Y2hGaWxlc1Jlc3BvbnNlEmQKD0RlbGV0ZUJhdGNoRmlsZRInLmxsbWd3LmxlZGdlci52MS5EZWxldGVCYXRjaEZpbGVSZXF1ZXN0GigubGxtZ3cubGVkZ2VyLnYxLkRlbGV0ZUJhdGNoRmlsZVJlc3BvbnNlEmEKDkNyZWF0ZUJhdGNoSm9iEiYubGxtZ3cubGVkZ2VyLnYxLkNyZWF0ZUJhdGNoSm9iUmVxdWVzdBonLmxsbWd3LmxlZGdlci52MS5DcmVhdGVCYXRjaEpvYlJlc3BvbnNlElgKC0dldEJhdGNoSm9iEiMubGxtZ3cubGVkZ2VyLnYxLkdldEJhdGNoSm9iUmVxdWVzdBokLmxsbWd3LmxlZGdlci52MS5HZXRCYXRjaEpvYlJlc3BvbnNlEl4KDUxpc3RCYXRjaEpvYnMSJS5sbG1ndy5sZWRnZXIudjEuTGlzdEJhdGNoSm9ic1JlcXVlc3QaJi5sbG1ndy5sZWRnZXIudjEuTGlzdEJhdGNoSm9ic1Jlc3BvbnNlEmEKDlVwZGF0ZUJhdGNoSm9iEiYubGxtZ3cubGVkZ2VyLnYxLlVwZGF0ZUJhdGNoSm9iUmVxdWVzdBonLmxsbWd3LmxlZGdlci52MS5VcGRhdGVCYXRjaEpvYlJlc3BvbnNlEl4KDUdldEJhdGNoTGluZXMSJS5sbG1ndy5sZWRnZXIudjEuR2V0QmF0Y2hMaW5lc1JlcXVlc3QaJi5sbG1ndy5sZWRnZXIudjEuR2V0QmF0Y2hMaW5lc1Jlc3BvbnNlEmcKEFVwZGF0ZUJhdGNoTGluZXMSKC5sbG1ndy5sZWRnZXIudjEuVXBkYXRlQmF0Y2hMaW5lc1JlcXVlc3QaKS5sbG1ndy5sZWRnZXIudjEuVXBkYXRlQmF0Y2hMaW5lc1Jlc3BvbnNlElgKC1B1dFN1YkJhdGNoEiMubGxtZ3cubGVkZ2VyLnYxLlB1dFN1YkJhdGNoUmVxdWVzdBokLmxsbWd3LmxlZGdlci52MS5QdXRTdWJCYXRjaFJlc3BvbnNlEmEKDkxpc3RTdWJCYXRjaGVzEiYubGxtZ3cubGVkZ2VyLnYxLkxpc3RTdWJCYXRjaGVzUmVxdWVzdBonLmxsbWd3LmxlZGdlci52MS5MaXN0U3ViQmF0Y2hlc1Jlc3BvbnNlElsKDEFjcXVpcmVMZWFzZRIkLmxsbWd3LmxlZGdlci52MS5BY3F1aXJlTGVhc2VSZXF1ZXN0GiUubGxtZ3cubGVkZ2VyLnYxLkFjcXVpcmVMZWFzZVJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message llmgw.ledger.v1.VerifyKeyRequest
@@ -1065,6 +1065,951 @@ export const ListRefusalsResponseSchema: GenMessage<ListRefusalsResponse> = /*@_
   messageDesc(file_llmgw_ledger_v1_ledger, 36);
 
 /**
+ * A Batches API file: an uploaded input (purpose "batch") or a batch's output/error (purpose "batch_output").
+ *
+ * @generated from message llmgw.ledger.v1.BatchFile
+ */
+export type BatchFile = Message<"llmgw.ledger.v1.BatchFile"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string tenant_id = 2;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string filename = 3;
+   */
+  filename: string;
+
+  /**
+   * @generated from field: string purpose = 4;
+   */
+  purpose: string;
+
+  /**
+   * @generated from field: int64 bytes = 5;
+   */
+  bytes: bigint;
+
+  /**
+   * Unix seconds.
+   *
+   * @generated from field: int64 created_at = 6;
+   */
+  createdAt: bigint;
+
+  /**
+   * Set only when asked for (GetBatchFile include_content) or on Put.
+   *
+   * @generated from field: bytes content = 7;
+   */
+  content: Uint8Array;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.BatchFile.
+ * Use `create(BatchFileSchema)` to create a new message.
+ */
+export const BatchFileSchema: GenMessage<BatchFile> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 37);
+
+/**
+ * @generated from message llmgw.ledger.v1.PutBatchFileRequest
+ */
+export type PutBatchFileRequest = Message<"llmgw.ledger.v1.PutBatchFileRequest"> & {
+  /**
+   * @generated from field: llmgw.ledger.v1.BatchFile file = 1;
+   */
+  file?: BatchFile | undefined;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.PutBatchFileRequest.
+ * Use `create(PutBatchFileRequestSchema)` to create a new message.
+ */
+export const PutBatchFileRequestSchema: GenMessage<PutBatchFileRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 38);
+
+/**
+ * @generated from message llmgw.ledger.v1.PutBatchFileResponse
+ */
+export type PutBatchFileResponse = Message<"llmgw.ledger.v1.PutBatchFileResponse"> & {
+  /**
+   * @generated from field: llmgw.ledger.v1.BatchFile file = 1;
+   */
+  file?: BatchFile | undefined;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.PutBatchFileResponse.
+ * Use `create(PutBatchFileResponseSchema)` to create a new message.
+ */
+export const PutBatchFileResponseSchema: GenMessage<PutBatchFileResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 39);
+
+/**
+ * @generated from message llmgw.ledger.v1.GetBatchFileRequest
+ */
+export type GetBatchFileRequest = Message<"llmgw.ledger.v1.GetBatchFileRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * @generated from field: bool include_content = 3;
+   */
+  includeContent: boolean;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.GetBatchFileRequest.
+ * Use `create(GetBatchFileRequestSchema)` to create a new message.
+ */
+export const GetBatchFileRequestSchema: GenMessage<GetBatchFileRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 40);
+
+/**
+ * @generated from message llmgw.ledger.v1.GetBatchFileResponse
+ */
+export type GetBatchFileResponse = Message<"llmgw.ledger.v1.GetBatchFileResponse"> & {
+  /**
+   * @generated from field: bool found = 1;
+   */
+  found: boolean;
+
+  /**
+   * @generated from field: llmgw.ledger.v1.BatchFile file = 2;
+   */
+  file?: BatchFile | undefined;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.GetBatchFileResponse.
+ * Use `create(GetBatchFileResponseSchema)` to create a new message.
+ */
+export const GetBatchFileResponseSchema: GenMessage<GetBatchFileResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 41);
+
+/**
+ * @generated from message llmgw.ledger.v1.ListBatchFilesRequest
+ */
+export type ListBatchFilesRequest = Message<"llmgw.ledger.v1.ListBatchFilesRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * Cursor: files after this id in the listing order (newest first).
+   *
+   * @generated from field: string after = 2;
+   */
+  after: string;
+
+  /**
+   * @generated from field: int32 limit = 3;
+   */
+  limit: number;
+
+  /**
+   * Empty = any.
+   *
+   * @generated from field: string purpose = 4;
+   */
+  purpose: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.ListBatchFilesRequest.
+ * Use `create(ListBatchFilesRequestSchema)` to create a new message.
+ */
+export const ListBatchFilesRequestSchema: GenMessage<ListBatchFilesRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 42);
+
+/**
+ * @generated from message llmgw.ledger.v1.ListBatchFilesResponse
+ */
+export type ListBatchFilesResponse = Message<"llmgw.ledger.v1.ListBatchFilesResponse"> & {
+  /**
+   * @generated from field: repeated llmgw.ledger.v1.BatchFile files = 1;
+   */
+  files: BatchFile[];
+
+  /**
+   * @generated from field: bool has_more = 2;
+   */
+  hasMore: boolean;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.ListBatchFilesResponse.
+ * Use `create(ListBatchFilesResponseSchema)` to create a new message.
+ */
+export const ListBatchFilesResponseSchema: GenMessage<ListBatchFilesResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 43);
+
+/**
+ * @generated from message llmgw.ledger.v1.DeleteBatchFileRequest
+ */
+export type DeleteBatchFileRequest = Message<"llmgw.ledger.v1.DeleteBatchFileRequest"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.DeleteBatchFileRequest.
+ * Use `create(DeleteBatchFileRequestSchema)` to create a new message.
+ */
+export const DeleteBatchFileRequestSchema: GenMessage<DeleteBatchFileRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 44);
+
+/**
+ * @generated from message llmgw.ledger.v1.DeleteBatchFileResponse
+ */
+export type DeleteBatchFileResponse = Message<"llmgw.ledger.v1.DeleteBatchFileResponse"> & {
+  /**
+   * @generated from field: bool deleted = 1;
+   */
+  deleted: boolean;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.DeleteBatchFileResponse.
+ * Use `create(DeleteBatchFileResponseSchema)` to create a new message.
+ */
+export const DeleteBatchFileResponseSchema: GenMessage<DeleteBatchFileResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 45);
+
+/**
+ * A gateway batch, with OpenAI's fields (times in unix seconds, 0 = unset).
+ *
+ * @generated from message llmgw.ledger.v1.BatchJob
+ */
+export type BatchJob = Message<"llmgw.ledger.v1.BatchJob"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string tenant_id = 2;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string key_id = 3;
+   */
+  keyId: string;
+
+  /**
+   * @generated from field: string input_file_id = 4;
+   */
+  inputFileId: string;
+
+  /**
+   * @generated from field: string endpoint = 5;
+   */
+  endpoint: string;
+
+  /**
+   * @generated from field: string completion_window = 6;
+   */
+  completionWindow: string;
+
+  /**
+   * validating, in_progress, finalizing, completed, failed, expired, cancelling, cancelled.
+   *
+   * @generated from field: string status = 7;
+   */
+  status: string;
+
+  /**
+   * @generated from field: string output_file_id = 8;
+   */
+  outputFileId: string;
+
+  /**
+   * @generated from field: string error_file_id = 9;
+   */
+  errorFileId: string;
+
+  /**
+   * Line counts, computed from the lines on every read.
+   *
+   * @generated from field: int32 total = 10;
+   */
+  total: number;
+
+  /**
+   * @generated from field: int32 completed = 11;
+   */
+  completed: number;
+
+  /**
+   * @generated from field: int32 failed = 12;
+   */
+  failed: number;
+
+  /**
+   * @generated from field: int64 created_at = 13;
+   */
+  createdAt: bigint;
+
+  /**
+   * @generated from field: int64 in_progress_at = 14;
+   */
+  inProgressAt: bigint;
+
+  /**
+   * @generated from field: int64 finalizing_at = 15;
+   */
+  finalizingAt: bigint;
+
+  /**
+   * @generated from field: int64 completed_at = 16;
+   */
+  completedAt: bigint;
+
+  /**
+   * @generated from field: int64 failed_at = 17;
+   */
+  failedAt: bigint;
+
+  /**
+   * @generated from field: int64 expired_at = 18;
+   */
+  expiredAt: bigint;
+
+  /**
+   * @generated from field: int64 cancelling_at = 19;
+   */
+  cancellingAt: bigint;
+
+  /**
+   * @generated from field: int64 cancelled_at = 20;
+   */
+  cancelledAt: bigint;
+
+  /**
+   * @generated from field: int64 expires_at = 21;
+   */
+  expiresAt: bigint;
+
+  /**
+   * The batch's metadata (JSON object or empty) and OpenAI "errors" object (JSON or empty).
+   *
+   * @generated from field: string metadata_json = 22;
+   */
+  metadataJson: string;
+
+  /**
+   * @generated from field: string errors_json = 23;
+   */
+  errorsJson: string;
+
+  /**
+   * Worst case reserved against the tenant's budget at creation (reservation id = batch id).
+   *
+   * @generated from field: string reserved_usd = 24;
+   */
+  reservedUsd: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.BatchJob.
+ * Use `create(BatchJobSchema)` to create a new message.
+ */
+export const BatchJobSchema: GenMessage<BatchJob> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 46);
+
+/**
+ * One request of a batch.
+ *
+ * @generated from message llmgw.ledger.v1.BatchLine
+ */
+export type BatchLine = Message<"llmgw.ledger.v1.BatchLine"> & {
+  /**
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * @generated from field: string custom_id = 2;
+   */
+  customId: string;
+
+  /**
+   * The chat request body as uploaded (JSON).
+   *
+   * @generated from field: bytes body_json = 3;
+   */
+  bodyJson: Uint8Array;
+
+  /**
+   * pending (not routed), routed, submitted, succeeded, failed.
+   *
+   * @generated from field: string state = 4;
+   */
+  state: string;
+
+  /**
+   * The model and provider chosen for it; sub_batch_key names its provider batch.
+   *
+   * @generated from field: string model = 5;
+   */
+  model: string;
+
+  /**
+   * @generated from field: string provider = 6;
+   */
+  provider: string;
+
+  /**
+   * @generated from field: string sub_batch_key = 7;
+   */
+  subBatchKey: string;
+
+  /**
+   * The OpenAI batch output line's response body (chat.completion JSON) or error body.
+   *
+   * @generated from field: bytes result_json = 8;
+   */
+  resultJson: Uint8Array;
+
+  /**
+   * @generated from field: int32 status_code = 9;
+   */
+  statusCode: number;
+
+  /**
+   * @generated from field: string error_code = 10;
+   */
+  errorCode: string;
+
+  /**
+   * USD as a decimal string; "0" for a cache hit.
+   *
+   * @generated from field: string cost_usd = 11;
+   */
+  costUsd: string;
+
+  /**
+   * Answered from the exact cache (not sent to a provider).
+   *
+   * @generated from field: bool cached = 12;
+   */
+  cached: boolean;
+
+  /**
+   * The requested model ("auto" or a concrete one) and the classifier's verdict, for accounting.
+   *
+   * @generated from field: string requested_model = 13;
+   */
+  requestedModel: string;
+
+  /**
+   * @generated from field: string category = 14;
+   */
+  category: string;
+
+  /**
+   * @generated from field: int32 tier = 15;
+   */
+  tier: number;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.BatchLine.
+ * Use `create(BatchLineSchema)` to create a new message.
+ */
+export const BatchLineSchema: GenMessage<BatchLine> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 47);
+
+/**
+ * @generated from message llmgw.ledger.v1.CreateBatchJobRequest
+ */
+export type CreateBatchJobRequest = Message<"llmgw.ledger.v1.CreateBatchJobRequest"> & {
+  /**
+   * @generated from field: llmgw.ledger.v1.BatchJob job = 1;
+   */
+  job?: BatchJob | undefined;
+
+  /**
+   * @generated from field: repeated llmgw.ledger.v1.BatchLine lines = 2;
+   */
+  lines: BatchLine[];
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.CreateBatchJobRequest.
+ * Use `create(CreateBatchJobRequestSchema)` to create a new message.
+ */
+export const CreateBatchJobRequestSchema: GenMessage<CreateBatchJobRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 48);
+
+/**
+ * @generated from message llmgw.ledger.v1.CreateBatchJobResponse
+ */
+export type CreateBatchJobResponse = Message<"llmgw.ledger.v1.CreateBatchJobResponse"> & {
+  /**
+   * @generated from field: llmgw.ledger.v1.BatchJob job = 1;
+   */
+  job?: BatchJob | undefined;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.CreateBatchJobResponse.
+ * Use `create(CreateBatchJobResponseSchema)` to create a new message.
+ */
+export const CreateBatchJobResponseSchema: GenMessage<CreateBatchJobResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 49);
+
+/**
+ * @generated from message llmgw.ledger.v1.GetBatchJobRequest
+ */
+export type GetBatchJobRequest = Message<"llmgw.ledger.v1.GetBatchJobRequest"> & {
+  /**
+   * Empty only for the gateway's own worker.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.GetBatchJobRequest.
+ * Use `create(GetBatchJobRequestSchema)` to create a new message.
+ */
+export const GetBatchJobRequestSchema: GenMessage<GetBatchJobRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 50);
+
+/**
+ * @generated from message llmgw.ledger.v1.GetBatchJobResponse
+ */
+export type GetBatchJobResponse = Message<"llmgw.ledger.v1.GetBatchJobResponse"> & {
+  /**
+   * @generated from field: bool found = 1;
+   */
+  found: boolean;
+
+  /**
+   * @generated from field: llmgw.ledger.v1.BatchJob job = 2;
+   */
+  job?: BatchJob | undefined;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.GetBatchJobResponse.
+ * Use `create(GetBatchJobResponseSchema)` to create a new message.
+ */
+export const GetBatchJobResponseSchema: GenMessage<GetBatchJobResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 51);
+
+/**
+ * @generated from message llmgw.ledger.v1.ListBatchJobsRequest
+ */
+export type ListBatchJobsRequest = Message<"llmgw.ledger.v1.ListBatchJobsRequest"> & {
+  /**
+   * Empty with active_only for the worker: every tenant's unfinished batches.
+   *
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * Cursor: batches after this id in the listing order (newest first).
+   *
+   * @generated from field: string after = 2;
+   */
+  after: string;
+
+  /**
+   * @generated from field: int32 limit = 3;
+   */
+  limit: number;
+
+  /**
+   * @generated from field: bool active_only = 4;
+   */
+  activeOnly: boolean;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.ListBatchJobsRequest.
+ * Use `create(ListBatchJobsRequestSchema)` to create a new message.
+ */
+export const ListBatchJobsRequestSchema: GenMessage<ListBatchJobsRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 52);
+
+/**
+ * @generated from message llmgw.ledger.v1.ListBatchJobsResponse
+ */
+export type ListBatchJobsResponse = Message<"llmgw.ledger.v1.ListBatchJobsResponse"> & {
+  /**
+   * @generated from field: repeated llmgw.ledger.v1.BatchJob jobs = 1;
+   */
+  jobs: BatchJob[];
+
+  /**
+   * @generated from field: bool has_more = 2;
+   */
+  hasMore: boolean;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.ListBatchJobsResponse.
+ * Use `create(ListBatchJobsResponseSchema)` to create a new message.
+ */
+export const ListBatchJobsResponseSchema: GenMessage<ListBatchJobsResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 53);
+
+/**
+ * @generated from message llmgw.ledger.v1.UpdateBatchJobRequest
+ */
+export type UpdateBatchJobRequest = Message<"llmgw.ledger.v1.UpdateBatchJobRequest"> & {
+  /**
+   * Status, file ids, time stamps and errors_json are written from it (counts are derived).
+   *
+   * @generated from field: llmgw.ledger.v1.BatchJob job = 1;
+   */
+  job?: BatchJob | undefined;
+
+  /**
+   * @generated from field: repeated string expected_statuses = 2;
+   */
+  expectedStatuses: string[];
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.UpdateBatchJobRequest.
+ * Use `create(UpdateBatchJobRequestSchema)` to create a new message.
+ */
+export const UpdateBatchJobRequestSchema: GenMessage<UpdateBatchJobRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 54);
+
+/**
+ * @generated from message llmgw.ledger.v1.UpdateBatchJobResponse
+ */
+export type UpdateBatchJobResponse = Message<"llmgw.ledger.v1.UpdateBatchJobResponse"> & {
+  /**
+   * @generated from field: bool updated = 1;
+   */
+  updated: boolean;
+
+  /**
+   * The stored batch after the call (changed or not).
+   *
+   * @generated from field: llmgw.ledger.v1.BatchJob job = 2;
+   */
+  job?: BatchJob | undefined;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.UpdateBatchJobResponse.
+ * Use `create(UpdateBatchJobResponseSchema)` to create a new message.
+ */
+export const UpdateBatchJobResponseSchema: GenMessage<UpdateBatchJobResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 55);
+
+/**
+ * @generated from message llmgw.ledger.v1.GetBatchLinesRequest
+ */
+export type GetBatchLinesRequest = Message<"llmgw.ledger.v1.GetBatchLinesRequest"> & {
+  /**
+   * @generated from field: string batch_id = 1;
+   */
+  batchId: string;
+
+  /**
+   * Lines with index >= from_index, in index order, at most limit (default 1000).
+   *
+   * @generated from field: int32 from_index = 2;
+   */
+  fromIndex: number;
+
+  /**
+   * @generated from field: int32 limit = 3;
+   */
+  limit: number;
+
+  /**
+   * Empty = any state.
+   *
+   * @generated from field: repeated string states = 4;
+   */
+  states: string[];
+
+  /**
+   * @generated from field: bool include_body = 5;
+   */
+  includeBody: boolean;
+
+  /**
+   * @generated from field: bool include_result = 6;
+   */
+  includeResult: boolean;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.GetBatchLinesRequest.
+ * Use `create(GetBatchLinesRequestSchema)` to create a new message.
+ */
+export const GetBatchLinesRequestSchema: GenMessage<GetBatchLinesRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 56);
+
+/**
+ * @generated from message llmgw.ledger.v1.GetBatchLinesResponse
+ */
+export type GetBatchLinesResponse = Message<"llmgw.ledger.v1.GetBatchLinesResponse"> & {
+  /**
+   * @generated from field: repeated llmgw.ledger.v1.BatchLine lines = 1;
+   */
+  lines: BatchLine[];
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.GetBatchLinesResponse.
+ * Use `create(GetBatchLinesResponseSchema)` to create a new message.
+ */
+export const GetBatchLinesResponseSchema: GenMessage<GetBatchLinesResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 57);
+
+/**
+ * @generated from message llmgw.ledger.v1.UpdateBatchLinesRequest
+ */
+export type UpdateBatchLinesRequest = Message<"llmgw.ledger.v1.UpdateBatchLinesRequest"> & {
+  /**
+   * @generated from field: string batch_id = 1;
+   */
+  batchId: string;
+
+  /**
+   * By index: state, model, provider, sub_batch_key, result, status, error code, cost, cached, category, tier.
+   *
+   * @generated from field: repeated llmgw.ledger.v1.BatchLine lines = 2;
+   */
+  lines: BatchLine[];
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.UpdateBatchLinesRequest.
+ * Use `create(UpdateBatchLinesRequestSchema)` to create a new message.
+ */
+export const UpdateBatchLinesRequestSchema: GenMessage<UpdateBatchLinesRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 58);
+
+/**
+ * @generated from message llmgw.ledger.v1.UpdateBatchLinesResponse
+ */
+export type UpdateBatchLinesResponse = Message<"llmgw.ledger.v1.UpdateBatchLinesResponse"> & {
+  /**
+   * Lines changed (those already final are left as they were).
+   *
+   * @generated from field: int32 updated = 1;
+   */
+  updated: number;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.UpdateBatchLinesResponse.
+ * Use `create(UpdateBatchLinesResponseSchema)` to create a new message.
+ */
+export const UpdateBatchLinesResponseSchema: GenMessage<UpdateBatchLinesResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 59);
+
+/**
+ * The part of a batch sent to one model's provider batch.
+ *
+ * @generated from message llmgw.ledger.v1.SubBatch
+ */
+export type SubBatch = Message<"llmgw.ledger.v1.SubBatch"> & {
+  /**
+   * @generated from field: string batch_id = 1;
+   */
+  batchId: string;
+
+  /**
+   * Deterministic (batch id + model): the idempotency key in the provider batch's metadata.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * @generated from field: string model = 3;
+   */
+  model: string;
+
+  /**
+   * @generated from field: string provider = 4;
+   */
+  provider: string;
+
+  /**
+   * submitting (recorded before the provider is asked), submitted, done, failed.
+   *
+   * @generated from field: string state = 5;
+   */
+  state: string;
+
+  /**
+   * @generated from field: string provider_batch_id = 6;
+   */
+  providerBatchId: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.SubBatch.
+ * Use `create(SubBatchSchema)` to create a new message.
+ */
+export const SubBatchSchema: GenMessage<SubBatch> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 60);
+
+/**
+ * @generated from message llmgw.ledger.v1.PutSubBatchRequest
+ */
+export type PutSubBatchRequest = Message<"llmgw.ledger.v1.PutSubBatchRequest"> & {
+  /**
+   * @generated from field: llmgw.ledger.v1.SubBatch sub_batch = 1;
+   */
+  subBatch?: SubBatch | undefined;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.PutSubBatchRequest.
+ * Use `create(PutSubBatchRequestSchema)` to create a new message.
+ */
+export const PutSubBatchRequestSchema: GenMessage<PutSubBatchRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 61);
+
+/**
+ * @generated from message llmgw.ledger.v1.PutSubBatchResponse
+ */
+export type PutSubBatchResponse = Message<"llmgw.ledger.v1.PutSubBatchResponse"> & {
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.PutSubBatchResponse.
+ * Use `create(PutSubBatchResponseSchema)` to create a new message.
+ */
+export const PutSubBatchResponseSchema: GenMessage<PutSubBatchResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 62);
+
+/**
+ * @generated from message llmgw.ledger.v1.ListSubBatchesRequest
+ */
+export type ListSubBatchesRequest = Message<"llmgw.ledger.v1.ListSubBatchesRequest"> & {
+  /**
+   * @generated from field: string batch_id = 1;
+   */
+  batchId: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.ListSubBatchesRequest.
+ * Use `create(ListSubBatchesRequestSchema)` to create a new message.
+ */
+export const ListSubBatchesRequestSchema: GenMessage<ListSubBatchesRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 63);
+
+/**
+ * @generated from message llmgw.ledger.v1.ListSubBatchesResponse
+ */
+export type ListSubBatchesResponse = Message<"llmgw.ledger.v1.ListSubBatchesResponse"> & {
+  /**
+   * @generated from field: repeated llmgw.ledger.v1.SubBatch sub_batches = 1;
+   */
+  subBatches: SubBatch[];
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.ListSubBatchesResponse.
+ * Use `create(ListSubBatchesResponseSchema)` to create a new message.
+ */
+export const ListSubBatchesResponseSchema: GenMessage<ListSubBatchesResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 64);
+
+/**
+ * @generated from message llmgw.ledger.v1.AcquireLeaseRequest
+ */
+export type AcquireLeaseRequest = Message<"llmgw.ledger.v1.AcquireLeaseRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string holder = 2;
+   */
+  holder: string;
+
+  /**
+   * @generated from field: int32 ttl_ms = 3;
+   */
+  ttlMs: number;
+
+  /**
+   * Give the lease up (if held by holder).
+   *
+   * @generated from field: bool release = 4;
+   */
+  release: boolean;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.AcquireLeaseRequest.
+ * Use `create(AcquireLeaseRequestSchema)` to create a new message.
+ */
+export const AcquireLeaseRequestSchema: GenMessage<AcquireLeaseRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 65);
+
+/**
+ * @generated from message llmgw.ledger.v1.AcquireLeaseResponse
+ */
+export type AcquireLeaseResponse = Message<"llmgw.ledger.v1.AcquireLeaseResponse"> & {
+  /**
+   * @generated from field: bool acquired = 1;
+   */
+  acquired: boolean;
+
+  /**
+   * The holder after the call.
+   *
+   * @generated from field: string holder = 2;
+   */
+  holder: string;
+};
+
+/**
+ * Describes the message llmgw.ledger.v1.AcquireLeaseResponse.
+ * Use `create(AcquireLeaseResponseSchema)` to create a new message.
+ */
+export const AcquireLeaseResponseSchema: GenMessage<AcquireLeaseResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_ledger_v1_ledger, 66);
+
+/**
  * Cost ledger, API keys and budgets (PostgreSQL; budgets atomic across replicas).
  *
  * @generated from service llmgw.ledger.v1.LedgerService
@@ -1196,6 +2141,122 @@ export const LedgerService: GenService<{
     methodKind: "unary";
     input: typeof DeleteResponseRequestSchema;
     output: typeof DeleteResponseResponseSchema;
+  },
+  /**
+   * The Batches API's durable state (docs/batches.md): files (content kept), batches, their lines
+   * (one row per request: route, state, result, cost), sub-batches (one per chosen model, with the
+   * provider batch id) and the lease that keeps one batch worker running across replicas.
+   *
+   * @generated from rpc llmgw.ledger.v1.LedgerService.PutBatchFile
+   */
+  putBatchFile: {
+    methodKind: "unary";
+    input: typeof PutBatchFileRequestSchema;
+    output: typeof PutBatchFileResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.GetBatchFile
+   */
+  getBatchFile: {
+    methodKind: "unary";
+    input: typeof GetBatchFileRequestSchema;
+    output: typeof GetBatchFileResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.ListBatchFiles
+   */
+  listBatchFiles: {
+    methodKind: "unary";
+    input: typeof ListBatchFilesRequestSchema;
+    output: typeof ListBatchFilesResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.DeleteBatchFile
+   */
+  deleteBatchFile: {
+    methodKind: "unary";
+    input: typeof DeleteBatchFileRequestSchema;
+    output: typeof DeleteBatchFileResponseSchema;
+  },
+  /**
+   * Creates a batch and all its lines in one transaction.
+   *
+   * @generated from rpc llmgw.ledger.v1.LedgerService.CreateBatchJob
+   */
+  createBatchJob: {
+    methodKind: "unary";
+    input: typeof CreateBatchJobRequestSchema;
+    output: typeof CreateBatchJobResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.GetBatchJob
+   */
+  getBatchJob: {
+    methodKind: "unary";
+    input: typeof GetBatchJobRequestSchema;
+    output: typeof GetBatchJobResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.ListBatchJobs
+   */
+  listBatchJobs: {
+    methodKind: "unary";
+    input: typeof ListBatchJobsRequestSchema;
+    output: typeof ListBatchJobsResponseSchema;
+  },
+  /**
+   * Compare-and-set on the status: applied only while the stored status is one of expected_statuses.
+   *
+   * @generated from rpc llmgw.ledger.v1.LedgerService.UpdateBatchJob
+   */
+  updateBatchJob: {
+    methodKind: "unary";
+    input: typeof UpdateBatchJobRequestSchema;
+    output: typeof UpdateBatchJobResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.GetBatchLines
+   */
+  getBatchLines: {
+    methodKind: "unary";
+    input: typeof GetBatchLinesRequestSchema;
+    output: typeof GetBatchLinesResponseSchema;
+  },
+  /**
+   * A line in a final state (succeeded, failed) is never changed again.
+   *
+   * @generated from rpc llmgw.ledger.v1.LedgerService.UpdateBatchLines
+   */
+  updateBatchLines: {
+    methodKind: "unary";
+    input: typeof UpdateBatchLinesRequestSchema;
+    output: typeof UpdateBatchLinesResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.PutSubBatch
+   */
+  putSubBatch: {
+    methodKind: "unary";
+    input: typeof PutSubBatchRequestSchema;
+    output: typeof PutSubBatchResponseSchema;
+  },
+  /**
+   * @generated from rpc llmgw.ledger.v1.LedgerService.ListSubBatches
+   */
+  listSubBatches: {
+    methodKind: "unary";
+    input: typeof ListSubBatchesRequestSchema;
+    output: typeof ListSubBatchesResponseSchema;
+  },
+  /**
+   * Acquires, renews (same holder) or steals (expired) a named lease; release gives it up.
+   *
+   * @generated from rpc llmgw.ledger.v1.LedgerService.AcquireLease
+   */
+  acquireLease: {
+    methodKind: "unary";
+    input: typeof AcquireLeaseRequestSchema;
+    output: typeof AcquireLeaseResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_ledger_v1_ledger, 0);
