@@ -4,19 +4,9 @@
 // and the cost equal to what the ledger then records for the request.
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GatewayTrailer as Llmgw } from "#libs/sdk/src/gateway-info.ts";
 import { MODES, startGateway, type Gateway } from "./harness.ts";
 
-interface Llmgw {
-  request_id: string;
-  model: string;
-  tier: string;
-  cache: string;
-  cost_usd: string;
-  baseline_usd: string;
-  savings_usd: string;
-  unpriced: boolean;
-  route_reasons: string[];
-}
 type Chunk = OpenAI.Chat.ChatCompletionChunk & { llmgw?: Llmgw };
 
 /** gpt-4o-mini list prices (USD per token), typed by hand. */

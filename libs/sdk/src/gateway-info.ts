@@ -23,15 +23,17 @@ export interface GatewayInfo {
   overheadMs: number | null;
 }
 
-/** The shape of a stream's `llmgw` field, as the gateway sends it. */
+/** The shape of a stream's `llmgw` field, as the gateway sends it (the edge builds it with this type). */
 export interface GatewayTrailer {
   request_id: string;
   model: string;
   tier: string;
+  /** "hit_exact", "hit_semantic", "miss" or "bypass". */
   cache: string;
   cost_usd: string;
   baseline_usd: string;
   savings_usd: string;
+  /** A model without a price took part: cost_usd is a lower bound. */
   unpriced: boolean;
   route_reasons: string[];
 }

@@ -4,23 +4,13 @@
 // stream's headers leave before its cost is known.
 import { Decimal } from "decimal.js";
 import type { Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import type { GatewayTrailer } from "#libs/sdk/src/gateway-info.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import type { EdgeDeps } from "../deps.ts";
 import type { ChatRecord } from "./record.ts";
 
-export interface GatewayInfo {
-  request_id: string;
-  model: string;
-  tier: string;
-  /** "hit_exact", "hit_semantic", "miss" or "bypass". */
-  cache: string;
-  cost_usd: string;
-  baseline_usd: string;
-  savings_usd: string;
-  /** A model without a price took part: cost_usd is a lower bound. */
-  unpriced: boolean;
-  route_reasons: string[];
-}
+/** The wire shape is the SDK's, so the two cannot drift: one definition of the `llmgw` field. */
+export type GatewayInfo = GatewayTrailer;
 
 /** The model whose price is the baseline: the router's reference for a routed request, else the named model. */
 export function baselineModelOf(deps: EdgeDeps, rec: Pick<ChatRecord, "alias" | "route" | "call">): string {
