@@ -17,6 +17,7 @@
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { vocabulary } from "./answers.ts";
+import { CHAT_PATHS, InFlightCounter } from "./in-flight.ts";
 import { DEFAULT_MODELS } from "./catalogue.ts";
 import type { JsonOutcome, Outcome, SseOutcome } from "./outcome.ts";
 import { isReplay, loadReplay } from "./replay.ts";
@@ -38,6 +39,7 @@ interface Io {
   latencyMs: number;
   tps: number;
   timers: Set<NodeJS.Timeout>;
+  inFlight: InFlightCounter;
 }
 
 function schedule(io: Io, res: ServerResponse, delayMs: number, fn: () => void): void {
@@ -132,6 +134,7 @@ function handle(io: Io, req: IncomingMessage, res: ServerResponse): void {
   const path = q >= 0 ? url.slice(0, q) : url;
   const method = req.method ?? "GET";
   const anthropic = req.headers["anthropic-version"] !== undefined || path.startsWith("/v1/messages");
+  if (CHAT_PATHS.has(path)) res.once("close", io.inFlight.enter());
   const chunks: Buffer[] = [];
   let size = 0;
   req.on("data", (c: Buffer) => {
@@ -177,7 +180,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
     state.replay = replay;
   }
-  const io: Io = { state, closing: false, latencyMs: state.latencyMs, tps: state.tokensPerSecond, timers: new Set() };
+  const io: Io = { state, closing: false, latencyMs: state.latencyMs, tps: state.tokensPerSecond, timers: new Set(), inFlight: new InFlightCounter() };
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => handle(io, req, res));
   server.headersTimeout = 60_000;
   // Own socket tracking: closeAllConnections() can miss a socket accepted just before close() whose request has
@@ -207,6 +210,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     addFault: (rule: SimFaultRule) => state.faults.add(rule),
     clearFaults: () => state.faults.clear(),
     stats: () => state.stats(),
+    inFlight: () => io.inFlight.stats(),
+    resetInFlightMax: () => io.inFlight.resetMax(),
     ...(state.replay !== undefined ? { replay: state.replay } : {}),
     close: () =>
       new Promise<void>((resolve) => {

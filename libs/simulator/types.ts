@@ -65,6 +65,9 @@ export interface Simulator {
   addFault(rule: SimFaultRule): void;
   clearFaults(): void;
   stats(): SimStats;
+  /** Chat calls being answered now and the most at once (in-flight.ts). */
+  inFlight(): { current: number; max: number };
+  resetInFlightMax(): void;
   /** The loaded replay data (replay mode only): rows, and correctnessOf for the answers served. */
   replay?: Replay;
   close(): Promise<void>;
