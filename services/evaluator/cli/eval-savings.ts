@@ -1,5 +1,5 @@
 // npm run eval:savings -- --data FILE [--data FILE ...] [--mode embedded|mesh] [--limit N] [--repeat-share R]
-//                          [--seed S] [--concurrency C] [--json OUT] [--plot OUT.svg] [--learn [--shadow-rate R]]
+//                          [--seed S] [--concurrency C] [--json OUT] [--plot OUT.svg] [--learn [--shadow-rate R] [--shadow-tiers T,T]]
 // A savings replay on recorded answers (issue #8, item 1). The simulator replays the router benchmark's recorded
 // weak/strong answers for the models the gateway's configuration puts on each side; the gateway, in the chosen mode
 // with the shipped default configuration (classifier, cache, router, cascade, budgets, ledger all running), answers
@@ -18,6 +18,7 @@ import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import OpenAI from "openai";
 import { createLogger, silentLogger, type Logger } from "#libs/log/logger.ts";
+import { TIER_NAMES, type TierName } from "#libs/config/closed-sets.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
 import type { ReplayRow, ReplaySide } from "#libs/simulator/replay.ts";
 import { startSimulator } from "#libs/simulator/server.ts";
@@ -27,7 +28,7 @@ import { analyzeShadowTests, overridesFromReport, overridesPatchYaml, renderMark
 import { attributeServed, type ServedSide } from "./savings/attribution.ts";
 import { applyPolicyYaml, createTenantKey, revertPolicy, shippedConfig, startGateway, waitForLedger, waitForShadowTests, type Mode, type RunningGateway } from "./savings/gateway.ts";
 import { cellLines, learnConfig, learnLine, resultsFromFindings, splitHalves } from "./savings/learn.ts";
-import { allWeakModel, sideMapping, STRONG_TIERS } from "./savings/mapping.ts";
+import { allWeakModel, sideMapping } from "./savings/mapping.ts";
 import { gatewayResult, randomAtCost, refItem, referenceResults, userTurns, withRetained, type LearnResultName, type RefItem, type SavingsResult } from "./savings/references.ts";
 import { buildReport, renderSvg, renderTable } from "./savings/report.ts";
 import { planRequests, selectRows, type Planned } from "./savings/workload.ts";
@@ -46,6 +47,7 @@ const program = new Command()
   .option("--log-level <level>", "gateway log level (logs go to stdout)", "silent")
   .option("--learn", "shadow-test the first half of the prompts, apply the analysis' overrides, replay the second half before/after")
   .option("--shadow-rate <r>", "with --learn: routing.shadow.sample_rate for the run", "1")
+  .option("--shadow-tiers <list>", "with --learn: routing.shadow.tiers for the run (every tier with a cheaper tier below it, by default)", "MEDIUM,HIGH,AGENTIC")
   .parse();
 
 const o = program.opts<{
@@ -60,6 +62,7 @@ const o = program.opts<{
   logLevel: string;
   learn?: boolean;
   shadowRate: string;
+  shadowTiers: string;
 }>();
 
 function num(v: string, name: string, min: number, max = Infinity, integer = false): number {
@@ -78,6 +81,10 @@ const concurrency = num(o.concurrency, "--concurrency", 1, 256, true);
 const learn = o.learn === true;
 const shadowRate = num(o.shadowRate, "--shadow-rate", 0, 1);
 if (learn && shadowRate === 0) throw new Error("--learn needs --shadow-rate > 0");
+const shadowTierList = o.shadowTiers.split(",").map((t) => t.trim()).filter((t) => t !== "");
+const isShadowTier = (t: string): t is TierName => t !== "LOW" && (TIER_NAMES as readonly string[]).includes(t);
+const shadowTiers = shadowTierList.filter(isShadowTier);
+if (shadowTiers.length !== shadowTierList.length || shadowTiers.length === 0) throw new Error(`--shadow-tiers: a comma-separated list of ${TIER_NAMES.filter((t) => t !== "LOW").join(", ")} (LOW has no cheaper tier), got ${o.shadowTiers}`);
 
 // --- Configuration: the side mapping and the reference models -------------------------------------------------
 const config = shippedConfig();
@@ -145,9 +152,10 @@ const evalTenants = { before: `eval-savings-${runId}-before`, after: `eval-savin
 let gatewayConfig = config;
 let gatewayChanges: string[] = [];
 if (learn) {
-  // Shadow sampling on for the run, in the tiers the router serves strong models from; the evaluation passes'
-  // tenants are excluded so their requests are measured, not shadow-tested.
-  const lc = learnConfig(config, { sampleRate: shadowRate, tiers: STRONG_TIERS, dailyCapUsd: 1_000, excludeTenants: [evalTenants.before, evalTenants.after] });
+  // Shadow sampling on for the run, by default in every tier that has a cheaper tier below it: with the shipped
+  // classifier most traffic is MEDIUM (cascade), so sampling HIGH alone leaves every cell below the analysis' minimum
+  // n. The evaluation passes' tenants are excluded so their requests are measured, not shadow-tested.
+  const lc = learnConfig(config, { sampleRate: shadowRate, tiers: shadowTiers, dailyCapUsd: 1_000, excludeTenants: [evalTenants.before, evalTenants.after] });
   gatewayConfig = lc.config;
   gatewayChanges = lc.changes;
   console.log(`--learn: shipped default config except:\n${lc.changes.map((c) => `  ${c}`).join("\n")}`);

@@ -144,9 +144,15 @@ describe("routing overrides", () => {
     expect(d.reasons.join("\n")).toMatch(/override qa\/HIGH -> small-8k not applied \(small-8k: context/);
   });
 
-  it("replaces the cascade where it applies", () => {
+  it("replaces the cascade when its model is one the cascade escalates to", () => {
     const d = route([{ category: "qa", tier: "MEDIUM", use: "gpt-4o", reason: "" }], { tier: "MEDIUM" });
     expect([d.candidates[0]?.id, d.cascade]).toEqual(["gpt-4o", false]);
+  });
+
+  it("keeps the cascade's check on a cheaper first model (its shadow tests only saw answers that passed it)", () => {
+    const d = route([{ category: "math", tier: "MEDIUM", instead_of: "gpt-4o-mini", use: "small-8k", reason: "" }], { tier: "MEDIUM", category: "math" });
+    expect([d.candidates[0]?.id, d.cascade, d.escalation[0]?.id]).toEqual(["small-8k", true, "gpt-4o"]);
+    expect(d.reasons.join("\n")).toContain("cascade: small-8k verified, escalates to gpt-4o");
   });
 
   it("config refuses two overrides for the same category, tier and served model", () => {

@@ -136,7 +136,10 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   let doCascade = cascade && escalation.length > 0 && candidates.length > 0;
 
   // A reviewed, shadow-tested exception for this category and tier puts its model first (the
-  // usual candidates stay as fallbacks); the evidence stands in for the cascade's check.
+  // usual candidates stay as fallbacks). In a cascade tier a cheaper model takes the cascade's first
+  // place and is still verified: its shadow tests were judged against answers that passed that check
+  // (an escalated answer is recorded under the model that served it), so they vouch for it only
+  // with the check kept. A model the cascade escalates to replaces the cascade.
   const served = candidates[0]?.id;
   const arm: PolicyArm = deps.arm?.(input.tenantId ?? "", input.sessionId, input.requestId ?? "") ?? { version: 0, canary: false, overrides: deps.overrides?.() ?? config.routing.overrides };
   let canaryDowngrade: ModelView | undefined;
@@ -147,7 +150,7 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
     if (m && capable(m, why)) {
       if (arm.canary) canaryDowngrade = candidates[0];
       candidates = [m, ...candidates.filter((c) => c.id !== m.id)];
-      doCascade = false;
+      if (escalation.some((e) => e.id === m.id)) doCascade = false;
       reasons.push(`${arm.canary ? `canary v${arm.version} ` : ""}override ${ov.category}/${ov.tier}: ${served} -> ${m.id}${ov.evidence ? ` (shadow-tested: ${ov.evidence.passes}/${ov.evidence.n} agreed)` : ""}`);
     } else {
       reasons.push(`override ${ov.category}/${ov.tier} -> ${ov.use} not applied (${why.join("; ") || "unknown model"})`);
