@@ -73,8 +73,8 @@ function storeMessageBatch(state: SimState, body: JsonRecord): Outcome | StoredM
   return b;
 }
 
-function errored(type: string, message: string): JsonRecord {
-  return { type: "errored", error: { type: "error", error: { type, message } } };
+function errored(state: SimState, type: string, message: string): JsonRecord {
+  return { type: "errored", error: { type: "error", error: { type, message }, request_id: state.nextId("req_") } };
 }
 
 /** Runs every request (or cancels them all when a cancel came first) and ends the batch. */
@@ -86,14 +86,14 @@ function runMessageBatch(state: SimState, b: StoredMessageBatch): void {
     const fate = b.cancelInitiatedAtMs !== null ? "cancel" : lineFate(state, r.customId, `${r.customId}\n${JSON.stringify(r.params)}`);
     if (fate === "cancel") result = { type: "canceled" };
     else if (fate === "expire") result = { type: "expired" };
-    else if (fate === "fail") result = errored("api_error", FAILED_LINE_MESSAGE);
+    else if (fate === "fail") result = errored(state, "api_error", FAILED_LINE_MESSAGE);
     else {
       const o = createMessage(state, r.params, false);
       if (o.kind === "json" && o.status === 200) result = { type: "succeeded", message: JSON.parse(o.body) as unknown };
       else if (o.kind === "json") {
         // The live handler's error body is already Anthropic's {type: "error", error: {...}}.
-        result = { type: "errored", error: JSON.parse(o.body) as unknown };
-      } else result = errored("api_error", "Request timed out (simulated).");
+        result = { type: "errored", error: { ...(JSON.parse(o.body) as JsonRecord), request_id: state.nextId("req_") } };
+      } else result = errored(state, "timeout_error", "Request timed out (simulated).");
     }
     const type = result["type"] as "succeeded" | "errored" | "canceled" | "expired";
     counts[type]++;
