@@ -6,6 +6,7 @@ import {
   type ConsumerConfig,
   type JetStreamManager,
   type StreamConfig,
+  DiscardPolicy,
 } from "nats";
 import { subjects, type BusNames } from "./subjects.ts";
 
@@ -30,6 +31,38 @@ export async function provisionStream(jsm: JetStreamManager, names: BusNames, op
     // Storage type cannot change on an existing stream; keep whatever it was created with.
     const { storage: _storage, ...mutable } = cfg;
     await jsm.streams.update(names.stream, mutable);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await jsm.streams.add(cfg);
+  }
+}
+
+/**
+ * The cache replicas' index feed: stores and invalidations of semantic entries, which every replica
+ * applies to its own index. Its own stream, outside the events stream's `<prefix>.>` subjects: it
+ * is read by ephemeral per-replica consumers, not the durables, and needs only a short history
+ * (a replica that starts rebuilds from Redis first and then follows from the stream's end).
+ */
+export function cacheIndexNames(names: BusNames): { stream: string; subject: (kind: string) => string; all: string } {
+  return { stream: `${names.stream}_CACHE_INDEX`, subject: (kind) => `${names.prefix}_cacheidx.${kind}`, all: `${names.prefix}_cacheidx.>` };
+}
+
+export async function provisionCacheIndexStream(jsm: JetStreamManager, names: BusNames): Promise<void> {
+  const n = cacheIndexNames(names);
+  const cfg: Partial<StreamConfig> = {
+    name: n.stream,
+    subjects: [n.all],
+    storage: StorageType.File,
+    // Long enough for a replica cut off by a broker blip to catch up; bounded so it cannot grow.
+    max_age: nanos(3_600_000),
+    max_bytes: 256 * 1024 * 1024,
+    discard: DiscardPolicy.Old,
+    duplicate_window: nanos(60_000),
+  };
+  try {
+    await jsm.streams.info(n.stream);
+    const { storage: _storage, ...mutable } = cfg;
+    await jsm.streams.update(n.stream, mutable);
   } catch (err) {
     if (!isNotFound(err)) throw err;
     await jsm.streams.add(cfg);

@@ -13,6 +13,7 @@ import type { Embedder } from "./domain/types.ts";
 import { HitVerifier, loadShippedVerifierWeights } from "./domain/verifier/hit-verifier.ts";
 import { parseMasterKey, TenantCipher } from "./domain/privacy/tenant-cipher.ts";
 import { EncryptedExactStore } from "./store/encrypted-exact-store.ts";
+import type { TextSeal } from "./store/semantic-entry.ts";
 import type { ExactStore } from "./store/exact-store.ts";
 import { OpenAIEmbedder } from "./store/openai-embedder.ts";
 import type { VectorIndex } from "./store/vector-index.ts";
@@ -21,7 +22,8 @@ import { CacheServiceImpl } from "./service.ts";
 /** The backends the cache uses; the composition root decides which implementations they are. */
 export interface CacheBackends {
   exactStore(opts: { maxEntriesPerTenant: number }): ExactStore;
-  vectorIndex(opts: { dim: number; embedderId: string; maxEntriesPerTenant: number }): VectorIndex;
+  /** `seal`: the tenant cipher when a master key is set (a shared index seals the entry text at rest). */
+  vectorIndex(opts: { dim: number; embedderId: string; maxEntriesPerTenant: number; seal?: TextSeal }): VectorIndex;
 }
 
 export function buildEmbedder(settings: Pick<Settings, "embeddings">): Embedder {
@@ -40,8 +42,11 @@ export async function buildCacheService(ctx: BuildContext<CacheBackends>): Promi
   const embedder = buildEmbedder(ctx.settings);
   const plain = ctx.backends.exactStore({ maxEntriesPerTenant: config.maxEntriesPerTenant });
   // Answers at rest are sealed per tenant when a master key is configured.
-  const exact = ctx.settings.cacheMasterKey ? new EncryptedExactStore(plain, new TenantCipher(parseMasterKey(ctx.settings.cacheMasterKey))) : plain;
-  const vectors = ctx.backends.vectorIndex({ dim: embedder.dim, embedderId: `${embedder.name}@${embedder.version}`, maxEntriesPerTenant: config.maxEntriesPerTenant });
+  const cipher = ctx.settings.cacheMasterKey ? new TenantCipher(parseMasterKey(ctx.settings.cacheMasterKey)) : undefined;
+  const exact = cipher ? new EncryptedExactStore(plain, cipher) : plain;
+  const vectors = ctx.backends.vectorIndex({ dim: embedder.dim, embedderId: `${embedder.name}@${embedder.version}`, maxEntriesPerTenant: config.maxEntriesPerTenant, ...(cipher ? { seal: cipher } : {}) });
+  // A shared index rebuilds from the persisted entries before the replica serves (it never fails the start).
+  await vectors.start?.();
   // The local embedder loads its word table (a second or two) on first use; pay it at start.
   if ("warm" in embedder && typeof embedder.warm === "function") embedder.warm();
   const verifier = buildVerifier(embedder);
@@ -52,6 +57,8 @@ export async function buildCacheService(ctx: BuildContext<CacheBackends>): Promi
     impl: new CacheServiceImpl(engine),
     // Cache outages degrade hit rate, not availability: the service stays ready without Redis.
     ready: async () => true,
-    close: async () => {},
+    close: async () => {
+      await vectors.close?.();
+    },
   };
 }

@@ -8,6 +8,11 @@ import type { EventBus } from "#libs/bus/event-bus.ts";
 import { DEFAULT_DATABASE_URL, type Settings } from "#libs/config/settings.ts";
 import type { Logger } from "#libs/log/logger.ts";
 import { RedisExactStore } from "#services/cache/store/redis-exact-store.ts";
+import { InProcessVectorIndex } from "#services/cache/store/inprocess-vector-index.ts";
+import { NatsIndexFeed } from "#services/cache/store/nats-index-feed.ts";
+import { RedisSemanticEntries } from "#services/cache/store/redis-semantic-entries.ts";
+import { SharedVectorIndex } from "#services/cache/store/shared-vector-index.ts";
+import { NatsEventBus } from "#libs/bus/nats-bus.ts";
 import type { BudgetBackend } from "#services/ledger/build.ts";
 import { GuardedBudgetStore } from "#services/ledger/storage/budget-store-guarded.ts";
 import { RedisBudgetStore } from "#services/ledger/storage/budget-store-redis.ts";
@@ -20,6 +25,13 @@ import { vectorIndexFor } from "./vector-index.ts";
 export interface Resilience {
   dependencies: DependenciesConfig;
   budgets: BudgetsConfig;
+}
+
+/** The NATS connection under a mesh bus (always a NatsEventBus here). */
+async function natsOf(bus: Promise<EventBus>) {
+  const b = await bus;
+  if (!(b instanceof NatsEventBus)) throw new Error("the mesh bus is not on NATS");
+  return b.connection;
 }
 
 export function meshBackends(settings: Settings, logger: Logger, resilience: Resilience = { dependencies: DEFAULT_DEPENDENCIES, budgets: DEFAULT_BUDGETS }): Backends {
@@ -38,11 +50,37 @@ export function meshBackends(settings: Settings, logger: Logger, resilience: Res
     return r;
   };
 
+  const bus = (client: string): Promise<EventBus> => {
+    let b = buses.get(client);
+    if (!b) {
+      b = connectNatsBus(settings.natsUrl, logger, client, settings.bus, { publishTimeoutMs: deps.nats_publish_timeout_ms }).then((n) => {
+        closers.push(n.close);
+        connected.push(n.connected);
+        return n;
+      });
+      buses.set(client, b);
+      // A broker away at the first connect: the next caller (the semantic index's retry) tries again.
+      b.catch(() => buses.delete(client));
+    }
+    return b.then((n) => n.bus);
+  };
+
   return {
     kind: "servers",
     // Never block requests on Redis: no offline queue, no retries per call (a miss, not an error).
     exactStore: () => new RedisExactStore(redis({ enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: deps.redis_command_timeout_ms }), settings.cachePrefix),
-    vectorIndex: (o) => vectorIndexFor(settings, o),
+    // Past one node's memory Qdrant; otherwise every replica's in-process index kept in step through
+    // Redis (entries, for rebuild) and a JetStream stream (stores and invalidations).
+    vectorIndex: (o) =>
+      settings.qdrant
+        ? vectorIndexFor(settings, o)
+        : new SharedVectorIndex({
+            local: new InProcessVectorIndex({ dim: o.dim, maxEntriesPerTenant: o.maxEntriesPerTenant }),
+            entries: new RedisSemanticEntries(redis({ maxRetriesPerRequest: 1, commandTimeout: 5_000 }), { prefix: settings.cachePrefix, maxEntriesPerTenant: o.maxEntriesPerTenant, ...(o.seal ? { seal: o.seal } : {}) }),
+            feed: new NatsIndexFeed(() => natsOf(bus("cache-index")), settings.bus, { publishTimeoutMs: deps.nats_publish_timeout_ms, ...(o.seal ? { seal: o.seal } : {}) }),
+            embedderId: o.embedderId,
+            logger: logger.child({ component: "semantic-index" }),
+          }),
     database: (set) =>
       migrated(
         set,
@@ -79,18 +117,7 @@ export function meshBackends(settings: Settings, logger: Logger, resilience: Res
         // In open and local modes the ledger admits without Redis (degraded); closed admits nothing.
         return { store, versions: store, canAdmit: () => store.available() || budgetCfg.outage_mode !== "closed" };
       })()),
-    bus: (client) => {
-      let b = buses.get(client);
-      if (!b) {
-        b = connectNatsBus(settings.natsUrl, logger, client, settings.bus, { publishTimeoutMs: deps.nats_publish_timeout_ms }).then((n) => {
-          closers.push(n.close);
-          connected.push(n.connected);
-          return n;
-        });
-        buses.set(client, b);
-      }
-      return b.then((n) => n.bus);
-    },
+    bus,
     healthy: () => connected.every((c) => c()),
     async close() {
       for (const c of closers.reverse()) await c().catch((e: unknown) => logger.warn({ err: String(e) }, "backend close failed"));

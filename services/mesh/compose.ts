@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { connect } from "nats";
 import pg from "pg";
+import { cacheIndexNames } from "#libs/bus/provision.ts";
 import type { BusNames } from "#libs/bus/subjects.ts";
 import { loadConfig } from "#libs/config/load.ts";
 import { rpcDeadlineMs } from "#libs/config/resilience.ts";
@@ -122,7 +123,9 @@ async function purgeNamespace(settings: Settings, ns: string): Promise<void> {
   }
   const nc = await connect({ servers: settings.natsUrl });
   try {
-    await (await nc.jetstreamManager()).streams.delete(settings.bus.stream).catch(() => false);
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(settings.bus.stream).catch(() => false);
+    await jsm.streams.delete(cacheIndexNames(settings.bus).stream).catch(() => false);
   } finally {
     await nc.close();
   }

@@ -181,23 +181,26 @@ export class CacheEngine {
     if (!vector) return { stored: true, reason: "embed-failed" };
     const vectors = this.vectors;
     const createdAt = this.now();
-    const meta = { id: key, text, createdAt, expiresAt: createdAt + policy.ttlMs };
+    const meta = { id: key, text, createdAt, expiresAt: createdAt + policy.ttlMs, model: answer.model };
     const up = await this.call(vectors, "upsert", deadline, () => vectors.upsert(semanticPartition(req, this.embedder), meta, vector));
     return up.ok ? { stored: true } : { stored: true, reason: `exact-only:vector-index-${up.kind}` };
   }
 
   /**
    * Drops a tenant's entries (or one namespace); returns entries counted as dropped (see
-   * ExactStore.invalidate). With a model or an age, only the matching answers go (visited one by one);
-   * their vectors become orphans that the next lookup meeting them removes.
+   * ExactStore.invalidate). With a model or an age, only the matching answers go (visited one by one),
+   * and their vectors with them where the index keeps the model (else they are orphans that the next
+   * lookup meeting them removes).
    */
   async invalidate(opts: { tenant: string; namespace?: string; model?: string; olderThanMs?: number }): Promise<number> {
     if (opts.model !== undefined || opts.olderThanMs !== undefined) {
-      return this.exact.purge(opts.tenant, {
+      const filter = {
         ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
         ...(opts.model !== undefined ? { model: opts.model } : {}),
         ...(opts.olderThanMs !== undefined ? { createdBefore: this.now() - opts.olderThanMs } : {}),
-      });
+      };
+      const [n] = await Promise.all([this.exact.purge(opts.tenant, filter), this.vectors?.purge?.(opts.tenant, filter)]);
+      return n;
     }
     const [e, v] = await Promise.all([
       this.exact.invalidate(opts.tenant, opts.namespace),

@@ -1,3 +1,5 @@
+import type { PurgeFilter } from "./exact-store.ts";
+import { metaMatches } from "./semantic-entry.ts";
 import type { VectorEntryMeta, VectorIndex, VectorMatch, VectorPartition } from "./vector-index.ts";
 
 /**
@@ -258,7 +260,25 @@ export class InProcessVectorIndex implements VectorIndex {
     if (part.size === 0) parts.delete(p.key);
   }
 
-  async invalidate(tenant: string, namespace?: string): Promise<number> {
+  async purge(tenant: string, filter: PurgeFilter): Promise<number> {
+    return this.purgeSync(tenant, filter);
+  }
+
+  /** Visits the tenant's entries (of one namespace when given) and drops those matching model / age. */
+  purgeSync(tenant: string, filter: PurgeFilter): number {
+    const parts = this.tenants.get(tenant);
+    if (!parts) return 0;
+    const doomed: [string, string][] = [];
+    for (const [key, part] of parts) {
+      if (filter.namespace !== undefined && part.namespace !== filter.namespace) continue;
+      for (const m of part.metas) if (metaMatches(m, filter)) doomed.push([key, m.id]);
+    }
+    for (const [key, id] of doomed) this.removeSync({ tenant, namespace: "", key }, id);
+    return doomed.length;
+  }
+
+  /** Synchronous invalidate (a replica applying another's invalidation). */
+  invalidateSync(tenant: string, namespace?: string): number {
     const parts = this.tenants.get(tenant);
     if (!parts) return 0;
     let dropped = 0;
@@ -274,5 +294,14 @@ export class InProcessVectorIndex implements VectorIndex {
       this.order.delete(tenant);
     }
     return dropped;
+  }
+
+  /** Synchronous remove, for the same reason. */
+  removeEntry(p: VectorPartition, id: string): void {
+    this.removeSync(p, id);
+  }
+
+  async invalidate(tenant: string, namespace?: string): Promise<number> {
+    return this.invalidateSync(tenant, namespace);
   }
 }

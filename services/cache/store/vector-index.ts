@@ -1,4 +1,5 @@
 /** Nearest-neighbour index contract shared by the in-process index and the Qdrant adapter. */
+import type { PurgeFilter } from "./exact-store.ts";
 
 export interface VectorPartition {
   tenant: string;
@@ -15,6 +16,8 @@ export interface VectorEntryMeta {
   text: string;
   createdAt: number;
   expiresAt: number;
+  /** Model of the stored answer, so invalidation by model reaches the vector too. */
+  model?: string;
 }
 
 export interface VectorMatch {
@@ -32,4 +35,10 @@ export interface VectorIndex {
   remove(partition: VectorPartition, id: string): Promise<void>;
   /** Drops a tenant's entries, or one namespace of them; returns how many were dropped. */
   invalidate(tenant: string, namespace?: string): Promise<number>;
+  /** Drops a tenant's entries matching a model / age / namespace filter (indexes that keep the model). */
+  purge?(tenant: string, filter: PurgeFilter): Promise<number>;
+  /** Loads what the index must hold before serving (a shared index rebuilding from its store). */
+  start?(): Promise<void>;
+  /** Stops following other replicas and flushes pending writes. */
+  close?(): Promise<void>;
 }
