@@ -74,6 +74,31 @@ describe("MemoryEventBus", () => {
     await sub.stop();
     expect(c.got).toEqual(["early"]);
   });
+  it("forgets message ids oldest first, past the dedup window or over maxSeen, and stays fast past 100,000 ids", async () => {
+    const bus = new MemoryEventBus({ duplicateWindowMs: 60_000, maxSeen: 1_000 });
+    for (let i = 0; i < 1_500; i++) await bus.publish("x.s", enc("."), `s${i}`);
+    expect(bus.seenCount).toBe(1_000);
+    // The newest 1,000 are still deduplicated, the oldest were forgotten.
+    const c = collector();
+    const sub = await bus.subscribe({ durable: "seen", filterSubject: "x.s" }, async (msgs) => {
+      for (const m of msgs) { c.push(dec(m.data)); m.ack(); }
+    });
+    await bus.publish("x.s", enc("dup"), "s1499");
+    await bus.publish("x.s", enc("again"), "s0");
+    await c.until(1);
+    await sub.stop();
+    expect(c.got.filter((x) => x !== ".")).toEqual(["again"]);
+    await bus.close();
+
+    // Default bound (100,000) with every id inside the 120 s window: the old prune scanned the whole map on
+    // every publish past 100,000 ids (~2 ms each: 50,000 more took ~100 s); now each publish is O(1).
+    const big = new MemoryEventBus({ retain: 0 });
+    const t0 = performance.now();
+    for (let i = 0; i < 150_000; i++) await big.publish("x.b", enc("."), `b${i}`);
+    expect(big.seenCount).toBe(100_000);
+    expect(performance.now() - t0).toBeLessThan(15_000);
+    await big.close();
+  }, 30_000);
 });
 
 describe("Batcher", () => {
