@@ -18,7 +18,6 @@ import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import OpenAI from "openai";
 import { createLogger, silentLogger, type Logger } from "#libs/log/logger.ts";
-import { TIER_NAMES, type TierName } from "#libs/config/closed-sets.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
 import type { ReplayRow, ReplaySide } from "#libs/simulator/replay.ts";
 import { startSimulator } from "#libs/simulator/server.ts";
@@ -27,7 +26,7 @@ import { needsStrong } from "#services/classifier/domain/tier.ts";
 import { analyzeShadowTests, overridesFromReport, overridesPatchYaml, renderMarkdown } from "#services/evaluator/domain/analysis/index.ts";
 import { attributeServed, type ServedSide } from "./savings/attribution.ts";
 import { applyPolicyYaml, createTenantKey, revertPolicy, shippedConfig, startGateway, waitForLedger, waitForShadowTests, type Mode, type RunningGateway } from "./savings/gateway.ts";
-import { cellLines, learnConfig, learnLine, resultsFromFindings, splitHalves } from "./savings/learn.ts";
+import { cellLines, learnConfig, learnLine, parseShadowTiers, resultsFromFindings, splitHalves } from "./savings/learn.ts";
 import { allWeakModel, sideMapping } from "./savings/mapping.ts";
 import { gatewayResult, randomAtCost, refItem, referenceResults, userTurns, withRetained, type LearnResultName, type RefItem, type SavingsResult } from "./savings/references.ts";
 import { buildReport, renderSvg, renderTable } from "./savings/report.ts";
@@ -81,10 +80,7 @@ const concurrency = num(o.concurrency, "--concurrency", 1, 256, true);
 const learn = o.learn === true;
 const shadowRate = num(o.shadowRate, "--shadow-rate", 0, 1);
 if (learn && shadowRate === 0) throw new Error("--learn needs --shadow-rate > 0");
-const shadowTierList = o.shadowTiers.split(",").map((t) => t.trim()).filter((t) => t !== "");
-const isShadowTier = (t: string): t is TierName => t !== "LOW" && (TIER_NAMES as readonly string[]).includes(t);
-const shadowTiers = shadowTierList.filter(isShadowTier);
-if (shadowTiers.length !== shadowTierList.length || shadowTiers.length === 0) throw new Error(`--shadow-tiers: a comma-separated list of ${TIER_NAMES.filter((t) => t !== "LOW").join(", ")} (LOW has no cheaper tier), got ${o.shadowTiers}`);
+const shadowTiers = parseShadowTiers(o.shadowTiers);
 
 // --- Configuration: the side mapping and the reference models -------------------------------------------------
 const config = shippedConfig();

@@ -1,6 +1,6 @@
 // The pure parts of `eval-savings --learn`: the seeded split of the prompts in two halves, the configuration the run
 // changes (shadow sampling on), the shadow-test results rebuilt from the evaluator's findings, and the report lines.
-import type { TierName } from "#libs/config/closed-sets.ts";
+import { TIER_NAMES, type TierName } from "#libs/config/closed-sets.ts";
 import type { Config } from "#libs/config/schema.ts";
 import { hashString } from "#libs/simulator/hash.ts";
 import type { AnalysisReport, ShadowTestResult } from "#services/evaluator/domain/analysis/index.ts";
@@ -17,6 +17,17 @@ export function splitHalves<R extends { rowId: string }>(rows: readonly R[], see
   const inLearn = new Set(keyed.slice(0, cut).map((k) => k.r.rowId));
   // Keep the incoming (seeded) order within each half.
   return { learn: rows.filter((r) => inLearn.has(r.rowId)), evaluate: rows.filter((r) => !inLearn.has(r.rowId)) };
+}
+
+/** Tiers a shadow test can sample: every tier with a cheaper tier below it (LOW has none). */
+export const SHADOW_TIERS: readonly TierName[] = TIER_NAMES.filter((t) => t !== "LOW");
+
+/** "MEDIUM,HIGH" → the tiers; throws on an unknown tier, on LOW, or on an empty list. */
+export function parseShadowTiers(list: string): TierName[] {
+  const names = list.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  const tiers = names.filter((t): t is TierName => (SHADOW_TIERS as readonly string[]).includes(t));
+  if (names.length === 0 || tiers.length !== names.length) throw new Error(`--shadow-tiers: a comma-separated list of ${SHADOW_TIERS.join(", ")} (LOW has no cheaper tier), got '${list}'`);
+  return [...new Set(tiers)];
 }
 
 export interface ShadowSettings {

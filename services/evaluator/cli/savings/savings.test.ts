@@ -5,7 +5,7 @@ import { loadConfig } from "#libs/config/load.ts";
 import { loadPriceTable, PriceTable } from "#libs/pricing/index.ts";
 import { answerText, buildReplay, choiceLetters, parseReplayJsonl, type ReplayRow } from "#libs/simulator/replay.ts";
 import { attributeServed } from "./attribution.ts";
-import { learnConfig, resultsFromFindings, splitHalves } from "./learn.ts";
+import { learnConfig, parseShadowTiers, resultsFromFindings, splitHalves } from "./learn.ts";
 import { allWeakModel, cheapestModel, sideMapping } from "./mapping.ts";
 import { callCostUsd, gatewayResult, mixResult, promptTokens, qualityValue, randomAtCost, referenceResults, refItem, RESULT_NAMES, userTurns, withRetained, type RefItem } from "./references.ts";
 import { buildReport, renderSvg, renderTable, ticks } from "./report.ts";
@@ -239,6 +239,12 @@ describe("--learn helpers", () => {
     expect(config.routing.shadow.exclude_tenants).toContain("t-before");
     expect(changes.some((c) => c.startsWith("routing.shadow.sample_rate:"))).toBe(true);
     expect(shipped.routing.shadow.sample_rate).not.toBe(1);
+  });
+  it("samples the tiers it is told to, never LOW (no cheaper tier to test on)", () => {
+    expect(parseShadowTiers("MEDIUM, HIGH,AGENTIC")).toEqual(["MEDIUM", "HIGH", "AGENTIC"]);
+    expect(() => parseShadowTiers("LOW,HIGH")).toThrow(/LOW has no cheaper tier/);
+    expect(() => parseShadowTiers("HIGHEST")).toThrow(/--shadow-tiers/);
+    expect(() => parseShadowTiers(" , ")).toThrow(/--shadow-tiers/);
   });
   it("rebuilds n results with round(rate × n) passes per cell", () => {
     const rs = resultsFromFindings([{ category: "math", tier: "HIGH", from: "gpt-4o", to: "gpt-4o-mini", samples: 7, passRate: 5 / 7 }], "t", new Date(0));
