@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractFeatures, guessLanguage, promptText } from "./features.ts";
+import { boundedPromptText, boundedText, extractFeatures, guessLanguage, promptText } from "./features.ts";
 import type { ClassifyInput } from "./types.ts";
 
 const user = (content: string, extra: Partial<ClassifyInput> = {}): ClassifyInput => ({
@@ -76,5 +76,20 @@ describe("guessLanguage", () => {
     ["12345", "und"],
   ])("%s → %s", (text, lang) => {
     expect(guessLanguage(text)).toBe(lang);
+  });
+});
+
+describe("boundedPromptText", () => {
+  it("is boundedText(promptText(input)) and its length, for short, long, empty and many-part prompts", () => {
+    const roles = ["user", "system", "assistant", "tool", "developer"] as const;
+    let seed = 7;
+    const rand = (n: number): number => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) % n;
+    const sizes = [0, 0, 1, 5, 3_000, 11_999, 12_000, 16_001, 40_000];
+    for (let trial = 0; trial < 300; trial++) {
+      const messages = Array.from({ length: 1 + rand(8) }, (_, i) => ({ role: roles[rand(roles.length)]!, content: String.fromCharCode(97 + (i % 26)).repeat(sizes[rand(sizes.length)]!) + (rand(2) ? "\n" : "") }));
+      const input: ClassifyInput = { messages, hasTools: false, jsonMode: false };
+      const full = promptText(input);
+      expect(boundedPromptText(input)).toEqual({ text: boundedText(full), chars: full.length });
+    }
   });
 });

@@ -11,6 +11,30 @@ export function boundedText(text: string): string {
   return text.slice(0, SCAN_HEAD) + "\n" + text.slice(text.length - SCAN_TAIL);
 }
 
+/**
+ * boundedText(promptText(input)) and promptText(input).length without building the whole prompt: slicing
+ * a 2 MB concatenation flattens it (a 2 MB copy on the event loop per use), here only head and tail are built.
+ */
+export function boundedPromptText(input: ClassifyInput): { text: string; chars: number } {
+  const parts: string[] = [];
+  for (const m of input.messages) {
+    if (m.role === "assistant" || m.role === "tool") continue;
+    // promptText puts no separator before the first non-empty part.
+    if (parts.length > 0 || m.content.length > 0) parts.push(m.content);
+  }
+  let chars = Math.max(0, parts.length - 1);
+  for (const p of parts) chars += p.length;
+  if (chars <= SCAN_HEAD + SCAN_TAIL) return { text: parts.join("\n"), chars };
+  let head = "";
+  for (let i = 0; i < parts.length && head.length < SCAN_HEAD; i++) head += (i > 0 ? "\n" : "") + (parts[i] as string).slice(0, SCAN_HEAD);
+  let tail = "";
+  for (let i = parts.length - 1; i >= 0 && tail.length < SCAN_TAIL; i--) {
+    const p = parts[i] as string;
+    tail = (i > 0 ? "\n" : "") + p.slice(Math.max(0, p.length - SCAN_TAIL)) + tail;
+  }
+  return { text: head.slice(0, SCAN_HEAD) + "\n" + tail.slice(tail.length - SCAN_TAIL), chars };
+}
+
 /** The text the model is asked about: user/system/developer content; the last user turn matters most. */
 export function promptText(input: ClassifyInput): string {
   let out = "";
@@ -116,8 +140,7 @@ function countWords(text: string): number {
 }
 
 export function extractFeatures(input: ClassifyInput): Features {
-  const full = promptText(input);
-  const text = boundedText(full);
+  const { text, chars } = boundedPromptText(input);
   const last = lastUserText(input);
   let turns = 0;
   let hasSystem = false;
@@ -125,7 +148,6 @@ export function extractFeatures(input: ClassifyInput): Features {
     if (m.role === "user") turns++;
     else if (m.role === "system" || m.role === "developer") hasSystem = true;
   }
-  const chars = full.length;
   return {
     chars,
     approxTokens: Math.ceil(chars / 4),
