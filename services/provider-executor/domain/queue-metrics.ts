@@ -36,7 +36,7 @@ export class QueueMetrics {
       name: "llmgw_executor_queue_wait_seconds",
       help: "Time a request waited for a slot in a live queue, by outcome (admitted, wait_timeout).",
       labelNames: ["model", "outcome"],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30],
       registers: [registry],
     });
     this.refusals = new Counter({
