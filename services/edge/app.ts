@@ -158,7 +158,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
 
   registerAdminRoutes(app, deps, authenticate, (keyId) => auth.forgetKeyId(keyId));
   registerRateLimitRoutes(app, deps, authenticate);
-  registerBatchRoutes(app, deps, authenticate, outbox);
+  registerBatchRoutes(app, deps, authenticate);
   registerPolicyRoutes(app, deps, authenticate);
   registerDashboardRoutes(app, deps, authenticate);
   registerAnthropicRoutes(app, { deps, pipeline, authenticate, toError: (e) => toEdgeError(e, config.edge.body_limit_bytes) });

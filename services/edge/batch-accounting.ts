@@ -1,53 +1,61 @@
-// One RequestCompleted per batch output line, flagged batch with one call of kind "batch", so the
-// ledger prices it with the model's batch discount. Request ids derive from batch id + custom_id:
-// republishing (a second fetch, a restart of accounting) is deduplicated by the bus and the ledger.
+// One RequestCompleted per succeeded batch line. Sent lines carry one call of kind "batch" (the
+// ledger prices it at the model's batch price and reports the discount as batch savings); lines
+// answered from the exact cache carry no call (0 provider cost, cache savings). The request id and
+// bus message id are the batch id + line index: a republish after a restart or redelivery is
+// deduplicated by the bus and by the ledger (one row per request id).
 import { create, toBinary } from "@bufbuild/protobuf";
-import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import type { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { RequestCompletedSchema } from "#libs/gen/llmgw/events/v1/events_pb.ts";
-import { toProtoUsage } from "#libs/pricing/usage-types.ts";
-import type { BatchOutputLine } from "./batch-input.ts";
-import type { StoredBatch } from "./batch-store.ts";
+import { toProtoUsage, type UsageCounts } from "#libs/pricing/usage-types.ts";
 
-export function batchRequestId(batchId: string, customId: string): string {
-  return `${batchId}:${customId}`;
+export function batchLineRequestId(batchId: string, index: number): string {
+  return `${batchId}:${index}`;
 }
 
-export function batchLineCompletedBytes(b: StoredBatch, line: BatchOutputLine, baselineModel: string, completedAt: Date): { requestId: string; data: Uint8Array } {
-  const requestId = batchRequestId(b.id, line.customId);
-  const usage = line.usage ? toProtoUsage(line.usage) : undefined;
+export interface BatchLineFacts {
+  batchId: string;
+  index: number;
+  tenantId: string;
+  keyId: string;
+  createdAt: Date;
+  requestedModel: string;
+  baselineModel: string;
+  model: string;
+  provider: string;
+  tier: Tier;
+  category: string;
+  cached: boolean;
+  usage: UsageCounts | null;
+}
+
+export function batchLineCompletedBytes(f: BatchLineFacts, completedAt: Date): { requestId: string; data: Uint8Array } {
+  const requestId = batchLineRequestId(f.batchId, f.index);
+  const usage = f.usage ? toProtoUsage(f.usage) : undefined;
   const msg = create(RequestCompletedSchema, {
-    context: { requestId, tenantId: b.tenantId, keyId: b.keyId, traceId: "" },
-    receivedAt: b.createdAt.toISOString(),
+    context: { requestId, tenantId: f.tenantId, keyId: f.keyId, traceId: "" },
+    receivedAt: f.createdAt.toISOString(),
     completedAt: completedAt.toISOString(),
-    requestedModel: b.requestedModel,
-    tier: Tier.UNSPECIFIED,
-    category: "",
+    requestedModel: f.requestedModel,
+    tier: f.tier,
+    category: f.category,
     confidence: 0,
-    model: b.model,
-    provider: b.provider,
-    cacheOutcome: "bypass",
+    model: f.model,
+    provider: f.provider,
+    cacheOutcome: f.cached ? "hit_exact" : "miss",
     cascaded: false,
     escalated: false,
-    httpStatus: line.status,
-    errorCode: line.errorCode,
-    latencyMs: BigInt(Math.max(0, completedAt.getTime() - b.createdAt.getTime())),
+    httpStatus: 200,
+    errorCode: "",
+    latencyMs: BigInt(Math.max(0, completedAt.getTime() - f.createdAt.getTime())),
     overheadMs: 0,
     stream: false,
     batch: true,
-    baselineModel,
-    calls: [
-      {
-        callId: `${requestId}:0`,
-        kind: "batch",
-        model: b.model,
-        provider: b.provider,
-        status: line.status === 200 ? "ok" : "error",
-        errorCode: line.errorCode,
-        latencyMs: 0n,
-        usage,
-        startedAt: b.createdAt.toISOString(),
-      },
-    ],
+    baselineModel: f.baselineModel,
+    // The batch's reservation is settled once, by the batch worker, not per line.
+    budgetReserved: false,
+    calls: f.cached
+      ? []
+      : [{ callId: `${requestId}:0`, kind: "batch", model: f.model, provider: f.provider, status: "ok", errorCode: "", latencyMs: 0n, usage, startedAt: f.createdAt.toISOString() }],
     answerUsage: usage,
   });
   return { requestId, data: toBinary(RequestCompletedSchema, msg) };

@@ -8,6 +8,8 @@ export const BATCH_ENDPOINT = "/v1/chat/completions";
 
 export interface BatchInputLine {
   customId: string;
+  /** 1-based line number in the file, for errors that name it. */
+  line: number;
   body: Record<string, unknown> & { model: string; messages: unknown[] };
 }
 
@@ -15,17 +17,21 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; error: GatewayErro
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Every line must be a chat completion request naming the same model (checked by the caller against config). */
-export function parseBatchInput(jsonl: string): Parsed<{ model: string; lines: BatchInputLine[] }> {
-  const bad = (n: number, why: string): Parsed<never> => ({ ok: false, error: errors.badRequest(`Invalid batch input file, line ${n}: ${why}`, "input_file_id", "invalid_batch_input") });
+/**
+ * Every line must be a chat completion request; lines may name different models ("auto" included:
+ * each line is routed on its own). Checked at upload, so a bad file is a 400 naming its line (param
+ * "file"); the caller checks the models against config.
+ */
+export function parseBatchInput(jsonl: string, maxLines = Number.POSITIVE_INFINITY, param = "file"): Parsed<{ lines: BatchInputLine[] }> {
+  const bad = (n: number, why: string): Parsed<never> => ({ ok: false, error: errors.badRequest(`Invalid batch input file, line ${n}: ${why}`, param, "invalid_batch_input") });
   const lines: BatchInputLine[] = [];
   const seen = new Set<string>();
-  let model: string | undefined;
   let n = 0;
   for (const raw of jsonl.split("\n")) {
     n++;
     const text = raw.trim();
     if (text.length === 0) continue;
+    if (lines.length >= maxLines) return bad(n, `the file has more than ${maxLines} requests (the limit).`);
     let v: unknown;
     try {
       v = JSON.parse(text);
@@ -35,6 +41,7 @@ export function parseBatchInput(jsonl: string): Parsed<{ model: string; lines: B
     if (!isObj(v)) return bad(n, "not a JSON object.");
     const customId = v["custom_id"];
     if (typeof customId !== "string" || customId.length === 0) return bad(n, "'custom_id' must be a non-empty string.");
+    if (customId.length > 512) return bad(n, "'custom_id' is longer than 512 characters.");
     if (seen.has(customId)) return bad(n, `duplicate custom_id '${customId}'.`);
     seen.add(customId);
     if (v["method"] !== "POST") return bad(n, "'method' must be \"POST\".");
@@ -44,17 +51,10 @@ export function parseBatchInput(jsonl: string): Parsed<{ model: string; lines: B
     if (typeof body["model"] !== "string" || body["model"].length === 0) return bad(n, "'body.model' must be a non-empty string.");
     if (!Array.isArray(body["messages"]) || body["messages"].length === 0) return bad(n, "'body.messages' must be a non-empty array.");
     if (body["stream"] === true) return bad(n, "'body.stream' is not supported in a batch.");
-    if (model === undefined) model = body["model"];
-    else if (body["model"] !== model) return bad(n, `every line must name the same model ('${model}', not '${body["model"]}').`);
-    lines.push({ customId, body: body as BatchInputLine["body"] });
+    lines.push({ customId, line: n, body: body as BatchInputLine["body"] });
   }
-  if (model === undefined || lines.length === 0) return { ok: false, error: errors.badRequest("The batch input file has no requests.", "input_file_id", "invalid_batch_input") };
-  return { ok: true, value: { model, lines } };
-}
-
-/** Lines rewritten to one concrete model (after "auto" was resolved). */
-export function batchJsonl(lines: readonly BatchInputLine[], model: string): string {
-  return lines.map((l) => JSON.stringify({ custom_id: l.customId, method: "POST", url: BATCH_ENDPOINT, body: { ...l.body, model } })).join("\n") + "\n";
+  if (lines.length === 0) return { ok: false, error: errors.badRequest("The batch input file has no requests.", param, "invalid_batch_input") };
+  return { ok: true, value: { lines } };
 }
 
 export interface BatchOutputLine {
@@ -62,6 +62,8 @@ export interface BatchOutputLine {
   status: number;
   usage: UsageCounts | null;
   errorCode: string;
+  /** The response body (a chat.completion, or an error object) or the line's own error. */
+  body: unknown;
 }
 
 const count = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : 0);
@@ -89,7 +91,7 @@ export function parseBatchOutput(jsonl: string): { lines: BatchOutputLine[]; ski
     const u = body && isObj(body["usage"]) ? body["usage"] : undefined;
     const status = typeof res?.["status_code"] === "number" ? res["status_code"] : 500;
     const err = body && isObj(body["error"]) ? body["error"] : isObj(v["error"]) ? v["error"] : undefined;
-    lines.push({ customId: v["custom_id"], status, usage: u ? fromOpenAIUsageJson(u) : null, errorCode: status === 200 ? "" : typeof err?.["code"] === "string" ? err["code"] : "batch_request_failed" });
+    lines.push({ customId: v["custom_id"], status, usage: u ? fromOpenAIUsageJson(u) : null, errorCode: status === 200 ? "" : typeof err?.["code"] === "string" ? err["code"] : "batch_request_failed", body: body ?? (err ? { error: err } : null) });
   }
   return { lines, skipped };
 }

@@ -1,13 +1,13 @@
-// The batch queue as metrics: batches submitted through the gateway and not yet finished and
-// accounted, and how long the oldest has waited (read at scrape time from the batch store).
+// The batch queue as metrics: batches not yet finished, and how long the oldest has waited (as the
+// batch worker saw them on its last pass; only the replica holding the worker lease reports them).
 import { Gauge, type Registry } from "prom-client";
-import type { BatchStore } from "./batch-store.ts";
+import type { BatchWorker } from "./batch-worker.ts";
 
-export function registerBatchMetrics(registry: Registry, store: Pick<BatchStore, "waiting">, now: () => number = Date.now): void {
+export function registerBatchMetrics(registry: Registry, store: Pick<BatchWorker, "waiting">, now: () => number = Date.now): void {
   if (registry.getSingleMetric("llmgw_batch_queue_waiting")) return;
   new Gauge({
     name: "llmgw_batch_queue_waiting",
-    help: "Batches submitted and not yet finished and accounted",
+    help: "Batches not yet finished (validating, in progress, finalizing or cancelling)",
     registers: [registry],
     collect() {
       this.set(store.waiting().count);

@@ -18,7 +18,8 @@ export interface EventPublisher {
 
 /** Prices for response headers and budget reservations; the ledger remains the source of truth. */
 export interface Pricing {
-  cost(model: string, usage: Usage, at: Date): { usd: string; unpriced: boolean };
+  /** batch: at the model's batch price (its batch discount off). */
+  cost(model: string, usage: Usage, at: Date, opts?: { batch?: boolean }): { usd: string; unpriced: boolean };
   /** Worst case of input + max output tokens over the given models, in USD. */
   worstCaseUsd(models: readonly string[], inputTokens: number, maxOutputTokens: number, at: Date): string;
   /** The price table's canonical id of a model or a dated snapshot of it (unknown ids unchanged). */

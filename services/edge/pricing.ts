@@ -6,8 +6,8 @@ import type { Pricing } from "./deps.ts";
 
 export function tablePricing(table: PriceTable): Pricing {
   return {
-    cost(model, u: Usage, at) {
-      const r = computeCost(table, fromProtoUsage(u), model, at);
+    cost(model, u: Usage, at, opts) {
+      const r = computeCost(table, fromProtoUsage(u), model, at, { batch: opts?.batch === true });
       return r.unpriced ? { usd: "0", unpriced: true } : { usd: r.costUsd, unpriced: false };
     },
     worstCaseUsd(models, inputTokens, maxOutputTokens, at) {

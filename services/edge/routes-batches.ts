@@ -1,46 +1,47 @@
-// OpenAI-compatible Files + Batches on the edge (chat completions, OpenAI-type providers): a batch is
-// forwarded whole to the provider's own Batch API through the executor, so its batch discount applies.
-// Ids are the gateway's (tenant-scoped, in memory: see batch-store.ts); spend is published per output
-// line once the batch is seen completed or its output is fetched.
+// OpenAI-compatible Files + Batches on the edge. Files, batches and every line live in the ledger
+// (PostgreSQL / PGlite), so a restart loses nothing; the batch worker (batch-worker.ts) routes each
+// line like a live request, answers what it can from the exact cache, submits the rest to the chosen
+// providers' batch APIs and assembles the output. Every id is tenant-scoped: another tenant's is a 404.
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Decimal } from "decimal.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { subjects } from "#libs/bus/subjects.ts";
+import type OpenAI from "openai";
 import { errors, GatewayError } from "#libs/errors/openai-error.ts";
 import { boundaryOf, parseMultipart } from "#libs/http/multipart.ts";
+import type { BatchJob } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
+import { countPromptTokens } from "#libs/tokens/count.ts";
 import type { AuthContext } from "./auth.ts";
-import { batchLineCompletedBytes } from "./batch-accounting.ts";
-import { BATCH_ENDPOINT, batchJsonl, parseBatchInput, parseBatchOutput } from "./batch-input.ts";
-import { BatchStore, type StoredBatch, type StoredFile } from "./batch-store.ts";
+import { BATCH_ENDPOINT, parseBatchInput, type BatchInputLine } from "./batch-input.ts";
+import { batchCapable } from "./batch-route-line.ts";
+import { batchObject, fileObject, listPage } from "./batch-objects.ts";
+import { BatchWorker } from "./batch-worker.ts";
 import { registerBatchMetrics } from "./batch-metrics.ts";
 import type { EdgeDeps } from "./deps.ts";
 import { requestFacts } from "./messages.ts";
-import type { EventOutbox } from "./outbox.ts";
+import { countRefusal, rateLimitError } from "./rate-limit-headers.ts";
+import { budgetFailure } from "./chat/budget-outage.ts";
 
 type JsonObject = Record<string, unknown>;
+type Query = Record<string, unknown>;
+const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function registerBatchRoutes(app: FastifyInstance, deps: EdgeDeps, authenticate: (req: FastifyRequest) => Promise<AuthContext>, outbox: EventOutbox, store = new BatchStore()): void {
+const CANCELLABLE = ["validating", "in_progress"];
+const MAX_METADATA_KEYS = 16;
+
+export function registerBatchRoutes(app: FastifyInstance, deps: EdgeDeps, authenticate: (req: FastifyRequest) => Promise<AuthContext>): BatchWorker {
   const { config, clients } = deps;
-  const requestCompleted = subjects(deps.events.names).requestCompleted;
-  registerBatchMetrics(deps.registry, store);
+  const limits = config.batches;
+  const ledger = clients.ledger;
+  const worker = new BatchWorker(deps);
+  registerBatchMetrics(deps.registry, worker);
+  if (limits.worker) {
+    app.addHook("onReady", async () => worker.start());
+    app.addHook("onClose", async () => worker.stop());
+  }
 
-  // Uploads arrive as multipart; the SDKs send one small form per file.
-  app.addContentTypeParser("multipart/form-data", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
-
-  const fileObject = (f: StoredFile) => ({
-    id: f.id,
-    object: "file",
-    bytes: f.kind === "input" ? f.content.length : 0,
-    created_at: f.createdAt,
-    filename: f.kind === "input" ? f.filename : "batch_output.jsonl",
-    purpose: f.purpose,
-    status: "processed",
-    status_details: null,
-    expires_at: null,
-  });
-
-  const ctxOf = (who: AuthContext) => ({ requestId: randomUUID(), tenantId: who.tenantId, keyId: who.keyId, traceId: "" });
+  // Uploads arrive as multipart, up to the batch file limit (above the JSON body limit), plus the form's own bytes.
+  app.addContentTypeParser("multipart/form-data", { parseAs: "buffer", bodyLimit: limits.max_file_bytes + 64 * 1024 }, (_req, body, done) => done(null, body));
 
   app.post("/v1/files", async (req) => {
     const who = await authenticate(req);
@@ -51,29 +52,46 @@ export function registerBatchRoutes(app: FastifyInstance, deps: EdgeDeps, authen
     const purpose = parts.find((p) => p.name === "purpose")?.data.toString("utf8");
     if (file === undefined) throw errors.badRequest("Missing required parameter: 'file'.", "file");
     if (purpose !== "batch") throw errors.badRequest(`'purpose' must be "batch" (got ${purpose === undefined ? "nothing" : `'${purpose}'`}).`, "purpose");
-    const f = store.addInputFile({ tenantId: who.tenantId, filename: file.filename ?? "upload.jsonl", purpose, content: Buffer.from(file.data) });
-    return fileObject(f);
+    if (file.data.length > limits.max_file_bytes) throw errors.badRequest(`The file is ${file.data.length} bytes; the limit is ${limits.max_file_bytes}.`, "file", "file_too_large");
+    const parsed = parseBatchInput(file.data.toString("utf8"), limits.max_lines, "file");
+    if (!parsed.ok) throw parsed.error;
+    for (const l of parsed.value.lines) checkModel(l);
+    const res = await ledger.putBatchFile({
+      file: { id: `file-llmgw-${randomUUID()}`, tenantId: who.tenantId, filename: file.filename ?? "upload.jsonl", purpose, createdAt: BigInt(nowSec()), content: new Uint8Array(file.data) },
+    });
+    if (!res.file) throw errors.internal();
+    return fileObject(res.file);
+  });
+
+  app.get<{ Querystring: Query }>("/v1/files", async (req) => {
+    const who = await authenticate(req);
+    const { after, limit } = pageQuery(req.query, 1_000, 1_000);
+    const purpose = req.query["purpose"];
+    if (purpose !== undefined && typeof purpose !== "string") throw errors.badRequest("'purpose' must be a string.", "purpose", "invalid_value");
+    const res = await ledger.listBatchFiles({ tenantId: who.tenantId, after, limit, purpose: purpose ?? "" });
+    return listPage(res.files.map(fileObject), res.hasMore);
   });
 
   app.get<{ Params: { id: string } }>("/v1/files/:id", async (req) => {
     const who = await authenticate(req);
-    const f = store.file(req.params.id, who.tenantId);
-    if (!f) throw fileNotFound(req.params.id);
-    return fileObject(f);
+    const res = await ledger.getBatchFile({ tenantId: who.tenantId, id: req.params.id });
+    if (!res.file) throw fileNotFound(req.params.id);
+    return fileObject(res.file);
   });
 
   app.get<{ Params: { id: string } }>("/v1/files/:id/content", async (req, reply) => {
     const who = await authenticate(req);
-    const f = store.file(req.params.id, who.tenantId);
-    if (!f) throw fileNotFound(req.params.id);
+    const res = await ledger.getBatchFile({ tenantId: who.tenantId, id: req.params.id, includeContent: true });
+    if (!res.file) throw fileNotFound(req.params.id);
     reply.header("content-type", "application/octet-stream");
-    if (f.kind === "input") return f.content;
-    const b = store.batch(f.batchId, who.tenantId);
-    if (!b) throw fileNotFound(req.params.id);
-    const content = await viaExecutor(() => clients.executor.getBatchOutput({ context: ctxOf(who), model: b.model, providerFileId: f.providerFileId }));
-    // First fetch of an output accounts for its lines (idempotent per batch id + custom_id).
-    if (!b.accounted) await account(b, who, [decoder.decode(content.content)]);
-    return Buffer.from(content.content);
+    return Buffer.from(res.file.content);
+  });
+
+  app.delete<{ Params: { id: string } }>("/v1/files/:id", async (req) => {
+    const who = await authenticate(req);
+    const res = await ledger.deleteBatchFile({ tenantId: who.tenantId, id: req.params.id });
+    if (!res.deleted) throw fileNotFound(req.params.id);
+    return { id: req.params.id, object: "file", deleted: true };
   });
 
   app.post<{ Body: unknown }>("/v1/batches", async (req) => {
@@ -83,82 +101,112 @@ export function registerBatchRoutes(app: FastifyInstance, deps: EdgeDeps, authen
     if (typeof inputFileId !== "string" || inputFileId.length === 0) throw errors.badRequest("Missing required parameter: 'input_file_id'.", "input_file_id");
     if (body["endpoint"] !== BATCH_ENDPOINT) throw errors.badRequest(`'endpoint' must be "${BATCH_ENDPOINT}" (the only endpoint the gateway batches).`, "endpoint");
     if (body["completion_window"] !== "24h") throw errors.badRequest("'completion_window' must be \"24h\".", "completion_window");
-    const f = store.file(inputFileId, who.tenantId);
-    if (!f) throw new GatewayError({ status: 404, message: `No file found with id '${inputFileId}'.`, type: "invalid_request_error", param: "input_file_id", code: "not_found" });
-    if (f.kind !== "input") throw errors.badRequest("'input_file_id' must name an uploaded batch input file.", "input_file_id");
-    const parsed = parseBatchInput(f.content.toString("utf8"));
+    const metadata = checkMetadata(body["metadata"]);
+    const f = await ledger.getBatchFile({ tenantId: who.tenantId, id: inputFileId, includeContent: true });
+    if (!f.file) throw new GatewayError({ status: 404, message: `No file found with id '${inputFileId}'.`, type: "invalid_request_error", param: "input_file_id", code: "not_found" });
+    if (f.file.purpose !== "batch") throw errors.badRequest("'input_file_id' must name an uploaded batch input file.", "input_file_id");
+    const parsed = parseBatchInput(decoder.decode(f.file.content), limits.max_lines, "input_file_id");
     if (!parsed.ok) throw parsed.error;
-    const requested = parsed.value.model;
-    const ctx = ctxOf(who);
-    const model = config.edge.aliases.includes(requested) ? await resolveAlias(requested, parsed.value.lines[0]?.body, ctx) : requested;
-    const modelCfg = config.models[model];
-    if (!modelCfg) throw errors.badRequest(`The batch names model '${model}', which does not exist.`, "input_file_id", "model_not_found");
-    if (config.providers[modelCfg.provider]?.type !== "openai") throw errors.badRequest(`Batches are supported for OpenAI-type providers only; '${model}' is served by '${modelCfg.provider}'.`, "input_file_id", "unsupported_model");
-    const created = await viaExecutor(() =>
-      clients.executor.createBatch({ context: ctx, model, inputJsonl: new TextEncoder().encode(batchJsonl(parsed.value.lines, model)), endpoint: BATCH_ENDPOINT, completionWindow: "24h" }),
-    );
-    const providerBatch = parseObj(created.batchJson);
-    const providerBatchId = providerBatch["id"];
-    if (typeof providerBatchId !== "string") throw errors.badGateway("The provider returned a batch without an id.");
-    const b = store.addBatch({ tenantId: who.tenantId, keyId: who.keyId, requestedModel: requested, model, provider: created.provider, providerBatchId, inputFileId, createdAt: new Date() });
-    return batchObject(b, providerBatch);
+    for (const l of parsed.value.lines) checkModel(l, "input_file_id");
+
+    const id = `batch_llmgw_${randomUUID().replaceAll("-", "")}`;
+    const reserved = await reserveWorstCase(id, who, parsed.value.lines);
+    const now = nowSec();
+    try {
+      const res = await ledger.createBatchJob({
+        job: { id, tenantId: who.tenantId, keyId: who.keyId, inputFileId, endpoint: BATCH_ENDPOINT, completionWindow: "24h", status: "validating", createdAt: BigInt(now), expiresAt: BigInt(now + limits.expiry_seconds), metadataJson: metadata, reservedUsd: reserved },
+        lines: parsed.value.lines.map((l, index) => ({ index, customId: l.customId, bodyJson: encoder.encode(JSON.stringify(l.body)), requestedModel: l.body.model })),
+      });
+      if (!res.job) throw errors.internal();
+      worker.wake();
+      return batchObject(res.job);
+    } catch (e) {
+      if (reserved) await ledger.settleBudget({ reservationId: id, actualUsd: "" }).catch(() => undefined);
+      throw e;
+    }
+  });
+
+  app.get<{ Querystring: Query }>("/v1/batches", async (req) => {
+    const who = await authenticate(req);
+    const { after, limit } = pageQuery(req.query, 100, 20);
+    const res = await ledger.listBatchJobs({ tenantId: who.tenantId, after, limit });
+    return listPage(res.jobs.map(batchObject), res.hasMore);
   });
 
   app.get<{ Params: { id: string } }>("/v1/batches/:id", async (req) => {
     const who = await authenticate(req);
-    const b = store.batch(req.params.id, who.tenantId);
-    if (!b) throw errors.notFound(`No batch found with id '${req.params.id}'.`);
-    const res = await viaExecutor(() => clients.executor.getBatch({ context: ctxOf(who), model: b.model, providerBatchId: b.providerBatchId }));
-    const providerBatch = parseObj(res.batchJson);
-    if (providerBatch["status"] === "completed" && !b.accounted) {
-      const contents: string[] = [];
-      for (const key of ["output_file_id", "error_file_id"] as const) {
-        const fid = providerBatch[key];
-        if (typeof fid !== "string") continue;
-        const out = await viaExecutor(() => clients.executor.getBatchOutput({ context: ctxOf(who), model: b.model, providerFileId: fid }));
-        contents.push(decoder.decode(out.content));
-      }
-      await account(b, who, contents);
-    }
-    return batchObject(b, providerBatch);
+    return batchObject(await job(who, req.params.id));
   });
 
-  /** The provider's batch object under gateway ids. */
-  function batchObject(b: StoredBatch, p: JsonObject): JsonObject {
-    const mapFile = (v: unknown) => (typeof v === "string" ? store.outputFileId(b, v) : null);
-    return { ...p, id: b.id, input_file_id: b.inputFileId, output_file_id: mapFile(p["output_file_id"]), error_file_id: mapFile(p["error_file_id"]), model: b.model };
-  }
-
-  async function account(b: StoredBatch, _who: AuthContext, contents: string[]): Promise<void> {
-    b.accounted = true;
-    const baseline = config.edge.aliases.includes(b.requestedModel) ? config.routing.reference_model : b.requestedModel;
-    const now = new Date();
-    let skipped = 0;
-    for (const c of contents) {
-      const parsed = parseBatchOutput(c);
-      skipped += parsed.skipped;
-      for (const line of parsed.lines) {
-        const ev = batchLineCompletedBytes(b, line, baseline, now);
-        outbox.publish(requestCompleted, ev.data, ev.requestId);
-      }
+  app.post<{ Params: { id: string } }>("/v1/batches/:id/cancel", async (req) => {
+    const who = await authenticate(req);
+    const j = await job(who, req.params.id);
+    if (j.status === "cancelling" || j.status === "cancelled") return batchObject(j);
+    const res = await ledger.updateBatchJob({ job: { id: j.id, status: "cancelling", cancellingAt: BigInt(nowSec()) }, expectedStatuses: CANCELLABLE });
+    if (!res.updated) {
+      const now = res.job ?? j;
+      if (now.status === "cancelling" || now.status === "cancelled") return batchObject(now);
+      throw new GatewayError({ status: 409, message: `Batch '${j.id}' is ${now.status} and can no longer be cancelled.`, type: "invalid_request_error", code: "batch_not_cancellable" });
     }
-    if (skipped > 0) deps.logger.warn({ batchId: b.id, skipped }, "batch output lines could not be parsed and were not accounted");
+    worker.wake();
+    return batchObject(res.job ?? j);
+  });
+
+  async function job(who: AuthContext, id: string): Promise<BatchJob> {
+    const res = await ledger.getBatchJob({ tenantId: who.tenantId, id });
+    if (!res.job) throw errors.notFound(`No batch found with id '${id}'.`);
+    return res.job;
   }
 
-  /** "auto" (or another alias) → one concrete OpenAI-type model, routed once from the first line. */
-  async function resolveAlias(alias: string, first: JsonObject | undefined, ctx: ReturnType<typeof ctxOf>): Promise<string> {
-    if (!first) throw errors.badRequest("The batch input file has no requests.", "input_file_id");
-    // The first line was validated as a chat request (model + messages) by parseBatchInput.
-    const facts = requestFacts(first as unknown as Parameters<typeof requestFacts>[0], 1024);
-    const cls = await clients.classifier.classify({ context: ctx, messages: facts.messages, hasTools: facts.hasTools, jsonMode: facts.jsonMode, maxTokens: facts.maxTokens });
-    const route = await clients.router.route({ context: ctx, requestedModel: alias, tier: cls.tier, category: cls.category, maxTokens: facts.maxTokens, requiredCapabilities: facts.capabilities, stream: false });
-    const pick = [...route.candidates, ...route.escalation].find((c) => {
-      const m = config.models[c.model];
-      return m !== undefined && config.providers[m.provider]?.type === "openai";
-    });
-    if (!pick) throw errors.badRequest(`'${alias}' routed to no OpenAI-type model; batches need one. Name a concrete model.`, "input_file_id", "unsupported_model");
-    return pick.model;
+  function checkModel(l: BatchInputLine, param = "file"): void {
+    const m = l.body.model;
+    if (config.edge.aliases.includes(m)) return;
+    const bad = (why: string, code: string) => errors.badRequest(`Invalid batch input file, line ${l.line}: ${why}`, param, code);
+    if (!config.models[m]) throw bad(`the model '${m}' does not exist.`, "model_not_found");
+    if (!batchCapable(deps, m)) throw bad(`'${m}' is served by a provider without a batch API.`, "unsupported_model");
   }
+
+  /**
+   * The whole batch's worst case, reserved under the batch id: each line's prompt at full input price
+   * plus max_tokens of output on the dearest model it may land on (its own, or for "auto" any
+   * batch-capable chat model). Settled by the worker with the real cost when the batch ends.
+   */
+  async function reserveWorstCase(id: string, who: AuthContext, lines: readonly BatchInputLine[]): Promise<string> {
+    const at = new Date();
+    const autoModels = Object.keys(config.models).filter((m) => batchCapable(deps, m));
+    let worst = new Decimal(0);
+    let tokens = 0;
+    for (const l of lines) {
+      const body = l.body as unknown as OpenAI.Chat.ChatCompletionCreateParams;
+      const facts = requestFacts(body, config.models[body.model]?.max_output_tokens ?? 1024);
+      const t = countPromptTokens(facts.texts).tokens;
+      tokens += t;
+      const models = config.edge.aliases.includes(body.model) ? autoModels : [body.model];
+      worst = worst.plus(deps.pricing.worstCaseUsd(models, t, facts.maxTokens, at));
+    }
+    let res;
+    try {
+      res = await ledger.reserveBudget({ reservationId: id, tenantId: who.tenantId, keyId: who.keyId, amountUsd: worst.toFixed(), tokens: BigInt(tokens) });
+    } catch (e) {
+      // The budget store's outage: the same rule as live traffic (budgets.outage_mode).
+      const refusal = budgetFailure(config.budgets);
+      if (refusal) throw refusal;
+      deps.logger.warn({ err: e instanceof Error ? e.message : String(e), batchId: id }, "batch budget reservation failed; admitting");
+      return "";
+    }
+    if (res.rateLimited) {
+      countRefusal(deps.registry, res.rateLimit?.refusedBy ?? "");
+      throw rateLimitError(res.message, res.rateLimit);
+    }
+    if (!res.admitted) throw errors.quotaExceeded(`${res.message || "Budget exhausted for this key or tenant."} The batch's worst case is $${worst.toFixed(6)}.`);
+    return worst.toFixed();
+  }
+
+  return worker;
+}
+
+function nowSec(): number {
+  return Math.floor(Date.now() / 1000);
 }
 
 function fileNotFound(id: string): GatewayError {
@@ -169,29 +217,26 @@ function isObj(v: unknown): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function parseObj(bytes: Uint8Array): JsonObject {
-  let v: unknown;
-  try {
-    v = JSON.parse(decoder.decode(bytes));
-  } catch {
-    throw errors.badGateway("The provider returned an unreadable batch object.");
+/** OpenAI's cursor paging: `after` an id of the previous page, `limit` 1..max. */
+function pageQuery(q: Query, max: number, dflt: number): { after: string; limit: number } {
+  const after = q["after"];
+  if (after !== undefined && (typeof after !== "string" || after.length === 0)) throw errors.badRequest("'after' must be an id from a previous page.", "after", "invalid_value");
+  const raw = q["limit"];
+  let limit = dflt;
+  if (raw !== undefined) {
+    limit = typeof raw === "string" && /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isInteger(limit) || limit < 1 || limit > max) throw errors.badRequest(`'limit' must be an integer from 1 to ${max}.`, "limit", "invalid_value");
   }
-  if (!isObj(v)) throw errors.badGateway("The provider returned an unreadable batch object.");
-  return v;
+  return { after: after ?? "", limit };
 }
 
-/**
- * Executor failures take the shared Connect → OpenAI mapping in the edge's error handler, with one
- * exception: the executor reports the provider's own 401/403 as PermissionDenied/Unauthenticated, and
- * that is the provider refusing the gateway's credentials, not the caller's: a 502 that says no more.
- */
-async function viaExecutor<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (e instanceof ConnectError && (e.code === Code.PermissionDenied || e.code === Code.Unauthenticated)) {
-      throw errors.badGateway("The provider refused the gateway's credentials for the Batch API.", "upstream_auth_error");
-    }
-    throw e;
-  }
+/** OpenAI's metadata: up to 16 string pairs (keys ≤ 64 characters, values ≤ 512). */
+function checkMetadata(v: unknown): string {
+  if (v === undefined || v === null) return "";
+  const bad = () => errors.badRequest(`'metadata' must be an object of at most ${MAX_METADATA_KEYS} string values (keys up to 64 characters, values up to 512).`, "metadata", "invalid_value");
+  if (!isObj(v)) throw bad();
+  const entries = Object.entries(v);
+  if (entries.length > MAX_METADATA_KEYS) throw bad();
+  for (const [k, val] of entries) if (k.length > 64 || typeof val !== "string" || val.length > 512) throw bad();
+  return JSON.stringify(v);
 }

@@ -1,41 +1,53 @@
-// The edge's Files + Batches API with the official openai SDK, in both run modes: a JSONL batch goes
-// to the provider's (simulated) Batch API through the executor, the output comes back under gateway
-// ids, and the ledger records one batch call per line at the model's batch discount.
+// The edge's Files + Batches API with the official openai SDK, in both run modes: files and batches
+// in the ledger's database, each line routed on its own (named models kept, "auto" routed), provider
+// batches through the executor, output in input order, failed lines in the error file, each
+// succeeded line billed once at the batch price; list paging, cancel, tenant isolation, errors.
 import { randomUUID } from "node:crypto";
 import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { MODES, startGateway, type Gateway } from "./harness.ts";
+import { MODES, startGateway, testConfig, type Gateway } from "./harness.ts";
 import { LedgerDb } from "./support-ledger/ledger-db.ts";
 
 // gpt-4o-mini list prices per million tokens and its batch discount (deploy/config/prices.yaml).
 const PRICE = { input: 0.15, output: 0.6, discount: 0.5 };
 
-function line(customId: string, model: string, text: string): string {
+export function batchLine(customId: string, model: string, text: string): string {
   return JSON.stringify({ custom_id: customId, method: "POST", url: "/v1/chat/completions", body: { model, messages: [{ role: "user", content: text }], max_tokens: 50 } });
 }
 
-interface OutputLine {
+export interface OutputLine {
   custom_id: string;
-  response: { status_code: number; body: { model: string; usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens?: number } } } };
+  response: { status_code: number; body: { model: string; usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens?: number } } } } | null;
+  error: { code: string; message: string } | null;
 }
 
-async function runBatch(client: OpenAI, jsonl: string): Promise<{ batch: OpenAI.Batch; lines: OutputLine[] }> {
-  const file = await client.files.create({ file: await toFile(Buffer.from(jsonl), "in.jsonl"), purpose: "batch" });
-  expect(file.id).toMatch(/^file-llmgw-/);
-  const created = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
-  expect(created.id).toMatch(/^batch_llmgw_/);
-  expect(created.input_file_id).toBe(file.id);
-  // The simulator completes a batch on its first retrieve after batchDelayMs (0 here).
-  const batch = await vi.waitFor(async () => {
-    const b = await client.batches.retrieve(created.id);
-    if (b.status !== "completed") throw new Error(`batch still ${b.status}`);
+export const jsonl = (text: string): OutputLine[] => text.split("\n").filter((l) => l.trim().length > 0).map((l) => JSON.parse(l) as OutputLine);
+
+export async function waitForStatus(client: OpenAI, id: string, done: (s: string) => boolean, timeout = 20_000): Promise<OpenAI.Batch> {
+  return vi.waitFor(async () => {
+    const b = await client.batches.retrieve(id);
+    if (!done(b.status)) throw new Error(`batch still ${b.status}`);
     return b;
-  }, { timeout: 10_000, interval: 50 });
-  expect(batch.output_file_id).toMatch(/^file-llmgw-/);
-  const text = await (await client.files.content(batch.output_file_id ?? "")).text();
-  const lines = text.split("\n").filter((l) => l.trim().length > 0).map((l) => JSON.parse(l) as OutputLine);
-  return { batch, lines };
+  }, { timeout, interval: 100 });
 }
+
+async function expectError(p: Promise<unknown>, status: number, param?: string): Promise<InstanceType<typeof OpenAI.APIError>> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(OpenAI.APIError);
+  const ae = e as InstanceType<typeof OpenAI.APIError>;
+  expect(ae.status).toBe(status);
+  expect(typeof (ae.error as { message?: unknown } | undefined)?.message).toBe("string");
+  if (param !== undefined) expect(ae.param).toBe(param);
+  return ae;
+}
+
+/** Fast polling for tests; the simulator holds each provider batch `delayMs` before it completes. */
+export const batchTestConfig = () =>
+  testConfig((c) => {
+    c.batches.poll_min_ms = 50;
+    c.batches.poll_max_ms = 200;
+    c.batches.lease_ttl_ms = 3_000;
+  });
 
 describe.each(MODES)("batches (%s)", (mode) => {
   let gw: Gateway;
@@ -44,29 +56,47 @@ describe.each(MODES)("batches (%s)", (mode) => {
   let key: string;
 
   beforeAll(async () => {
-    gw = await startGateway(mode);
+    gw = await startGateway(mode, { config: batchTestConfig(), sim: { batchDelayMs: 300 } });
     tenant = `batch-${randomUUID().slice(0, 8)}`;
     key = await gw.createKey(tenant);
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
-  }, 30_000);
+  }, 180_000);
 
   afterAll(async () => {
     await gw?.stop();
   });
 
-  it("round trip: output lines match custom_ids; the ledger records batch calls at the discount", async () => {
-    const ids = ["a-1", "a-2", "a-3"];
-    const jsonl = ids.map((id, i) => line(id, "gpt-4o-mini", `Question ${i}: what is ${i} plus ${i}?`)).join("\n");
-    const { batch, lines } = await runBatch(client, jsonl);
-    expect(batch.request_counts?.completed).toBe(3);
-    expect(lines.map((l) => l.custom_id).sort()).toEqual(ids);
-    for (const l of lines) expect(l.response.status_code).toBe(200);
+  it("round trip: named and auto lines, output in input order, failed line in the error file, one ledger row per success at batch price", async () => {
+    const lines = [
+      batchLine("a-1", "gpt-4o-mini", "Question one: what is 1 plus 1?"),
+      batchLine("a-2", "auto", "Say hello politely."),
+      batchLine("a-3", "gpt-4o-mini", "This one fails: sim-fail"),
+      batchLine("a-4", "gpt-4o-mini", "Question four: what is 4 plus 4?"),
+    ];
+    const file = await client.files.create({ file: await toFile(Buffer.from(lines.join("\n")), "in.jsonl"), purpose: "batch" });
+    expect(file).toMatchObject({ object: "file", purpose: "batch", filename: "in.jsonl" });
+    expect(file.id).toMatch(/^file-llmgw-/);
+    expect((await client.files.retrieve(file.id)).bytes).toBe(Buffer.byteLength(lines.join("\n")));
+    expect(await (await client.files.content(file.id)).text()).toBe(lines.join("\n"));
 
-    const expectedUsd = lines.reduce((s, l) => {
-      const u = l.response.body.usage;
-      return s + ((u.prompt_tokens * PRICE.input + u.completion_tokens * PRICE.output) / 1e6) * (1 - PRICE.discount);
+    const created = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h", metadata: { job: "nightly" } });
+    expect(created).toMatchObject({ object: "batch", status: "validating", input_file_id: file.id, completion_window: "24h", metadata: { job: "nightly" }, request_counts: { total: 4, completed: 0, failed: 0 } });
+    const batch = await waitForStatus(client, created.id, (s) => s === "completed");
+    expect(batch.request_counts).toEqual({ total: 4, completed: 3, failed: 1 });
+    expect(batch.completed_at).toBeGreaterThan(0);
+
+    const out = jsonl(await (await client.files.content(batch.output_file_id ?? "")).text());
+    expect(out.map((l) => l.custom_id)).toEqual(["a-1", "a-2", "a-4"]);
+    for (const l of out) expect(l.response?.status_code).toBe(200);
+    expect(out[0]?.response?.body.model).toBe("gpt-4o-mini");
+    const errs = jsonl(await (await client.files.content(batch.error_file_id ?? "")).text());
+    expect(errs.map((l) => [l.custom_id, l.response?.status_code])).toEqual([["a-3", 500]]);
+
+    const named = out.filter((l) => l.custom_id !== "a-2");
+    const expectedNamed = named.reduce((s, l) => {
+      const u = l.response?.body.usage;
+      return u ? s + ((u.prompt_tokens * PRICE.input + u.completion_tokens * PRICE.output) / 1e6) * (1 - PRICE.discount) : s;
     }, 0);
-    expect(expectedUsd).toBeGreaterThan(0);
     const spend = await vi.waitFor(async () => {
       const res = await fetch(`${gw.url}/v1/llmgw/spend?since=1h&group_by=model`, { headers: { authorization: `Bearer ${key}` } });
       const body = (await res.json()) as { total: { requests: number; cost_usd: number; savings: { batch_usd: number } } };
@@ -74,61 +104,82 @@ describe.each(MODES)("batches (%s)", (mode) => {
       return body.total;
     }, { timeout: 15_000, interval: 100 });
     expect(spend.requests).toBe(3);
-    expect(spend.cost_usd).toBeCloseTo(expectedUsd, 9);
-    // Half price: the batch saving equals what was paid.
-    expect(spend.savings.batch_usd).toBeCloseTo(expectedUsd, 9);
-
-    // Fetching the output again publishes nothing new (request ids derive from batch id + custom_id).
-    await client.files.content(batch.output_file_id ?? "");
+    expect(spend.savings.batch_usd).toBeGreaterThan(0);
 
     if (gw.mesh) {
       const db = await LedgerDb.open(gw.mesh.ledgerSchema);
       try {
-        const reqIds = ids.map((id) => `${batch.id}:${id}`);
-        const calls = await db.waitForCalls(reqIds, (c) => c.kind === "batch", 3);
-        expect(calls.map((c) => c.model)).toEqual(["gpt-4o-mini", "gpt-4o-mini", "gpt-4o-mini"]);
-        const rows = await db.requests(reqIds);
-        expect(rows).toHaveLength(3);
-        expect(Number(await db.sumCost(reqIds))).toBeCloseTo(expectedUsd, 9);
+        const ids = [0, 1, 2, 3].map((i) => `${batch.id}:${i}`);
+        const rows = await db.waitForRequests([ids[0] ?? "", ids[1] ?? "", ids[3] ?? ""]);
+        expect(rows.map((r) => r.request_id).sort()).toEqual([ids[0], ids[1], ids[3]].sort());
+        const calls = await db.calls(ids);
+        expect(calls.every((c) => c.kind === "batch")).toBe(true);
+        expect(Number(await db.sumCost([ids[0] ?? "", ids[3] ?? ""]))).toBeCloseTo(expectedNamed, 9);
       } finally {
         await db.close();
       }
     }
-  }, 30_000);
+  }, 60_000);
 
-  it('"auto" is resolved once to a concrete OpenAI-type model', async () => {
-    const jsonl = [line("x", "auto", "Say hello."), line("y", "auto", "Say goodbye.")].join("\n");
-    const { batch, lines } = await runBatch(client, jsonl);
-    expect(batch.model).not.toBe("auto");
-    expect(lines.map((l) => l.custom_id).sort()).toEqual(["x", "y"]);
-  }, 30_000);
+  it("lists batches and files with cursor paging, newest first", async () => {
+    const t = `${tenant}-list`;
+    const c = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey(t), maxRetries: 0 });
+    const file = await c.files.create({ file: await toFile(Buffer.from(batchLine("x", "gpt-4o-mini", "hi")), "in.jsonl"), purpose: "batch" });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" })).id);
+    const p1 = await c.batches.list({ limit: 2 });
+    expect(p1.data.map((b) => b.id)).toEqual([ids[2], ids[1]]);
+    expect(p1.hasNextPage()).toBe(true);
+    const p2 = await p1.getNextPage();
+    expect(p2.data.map((b) => b.id)).toEqual([ids[0]]);
+    expect(p2.hasNextPage()).toBe(false);
+    const raw = (await (await fetch(`${gw.url}/v1/batches?limit=2`, { headers: { authorization: `Bearer ${c.apiKey}` } })).json()) as { first_id: string; last_id: string; has_more: boolean };
+    expect(raw).toMatchObject({ first_id: ids[2], last_id: ids[1], has_more: true });
+    const files = await c.files.list();
+    expect(files.data.map((f) => f.id)).toContain(file.id);
+    await expectError(c.batches.list({ limit: 0 }), 400, "limit");
+  }, 60_000);
 
-  it("errors are OpenAI-shaped: bad params 400 with param, unknown ids 404, mixed models 400, no key 401", async () => {
-    const bad = async (p: Promise<unknown>, status: number, param?: string) => {
-      const e = await p.then(() => undefined, (err: unknown) => err);
-      expect(e).toBeInstanceOf(OpenAI.APIError);
-      const ae = e as InstanceType<typeof OpenAI.APIError>;
-      expect(ae.status).toBe(status);
-      expect(typeof (ae.error as { message?: unknown } | undefined)?.message).toBe("string");
-      if (param !== undefined) expect(ae.param).toBe(param);
-    };
-    const file = await client.files.create({ file: await toFile(Buffer.from(line("1", "gpt-4o-mini", "hi")), "in.jsonl"), purpose: "batch" });
-    await bad(client.files.create({ file: await toFile(Buffer.from("{}"), "in.jsonl"), purpose: "fine-tune" }), 400, "purpose");
-    await bad(client.batches.create({ input_file_id: file.id, endpoint: "/v1/embeddings", completion_window: "24h" }), 400, "endpoint");
-    await bad(client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "1h" as "24h" }), 400, "completion_window");
-    await bad(client.batches.create({ input_file_id: "file-nope", endpoint: "/v1/chat/completions", completion_window: "24h" }), 404, "input_file_id");
-    await bad(client.batches.retrieve("batch_nope"), 404);
-    await bad(client.files.content("file-nope"), 404);
+  it("cancel: a running batch ends cancelled, its unfinished lines in the error file", async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from([batchLine("c-1", "gpt-4o-mini", "one"), batchLine("c-2", "gpt-4o-mini", "two")].join("\n")), "in.jsonl"), purpose: "batch" });
+    const created = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    const cancelling = await client.batches.cancel(created.id);
+    expect(["cancelling", "cancelled"]).toContain(cancelling.status);
+    const b = await waitForStatus(client, created.id, (s) => s === "cancelled");
+    expect(b.cancelled_at).toBeGreaterThan(0);
+    expect(b.request_counts?.failed).toBe(2);
+    const errs = jsonl(await (await client.files.content(b.error_file_id ?? "")).text());
+    expect(errs.map((l) => [l.custom_id, l.error?.code ?? l.response?.status_code])).toEqual([["c-1", "batch_cancelled"], ["c-2", "batch_cancelled"]]);
+    // A finished batch cannot be cancelled again into anything else.
+    expect((await client.batches.cancel(created.id)).status).toBe("cancelled");
+  }, 60_000);
 
-    const mixed = await client.files.create({ file: await toFile(Buffer.from([line("1", "gpt-4o-mini", "hi"), line("2", "gpt-4o", "hi")].join("\n")), "in.jsonl"), purpose: "batch" });
-    await bad(client.batches.create({ input_file_id: mixed.id, endpoint: "/v1/chat/completions", completion_window: "24h" }), 400, "input_file_id");
-    const anthropic = await client.files.create({ file: await toFile(Buffer.from(line("1", "claude-sonnet-4-5", "hi")), "in.jsonl"), purpose: "batch" });
-    await bad(client.batches.create({ input_file_id: anthropic.id, endpoint: "/v1/chat/completions", completion_window: "24h" }), 400, "input_file_id");
-
-    // Another tenant cannot see this tenant's file.
+  it("tenant isolation and OpenAI-shaped errors", async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from(batchLine("1", "gpt-4o-mini", "hi")), "in.jsonl"), purpose: "batch" });
+    const created = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
     const other = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey(`${tenant}-other`), maxRetries: 0 });
-    await bad(other.files.content(file.id), 404);
+    await expectError(other.files.retrieve(file.id), 404);
+    await expectError(other.files.content(file.id), 404);
+    await expectError(other.files.delete(file.id), 404);
+    await expectError(other.batches.retrieve(created.id), 404);
+    await expectError(other.batches.cancel(created.id), 404);
+    await expectError(other.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" }), 404, "input_file_id");
+    expect((await other.batches.list()).data).toEqual([]);
+
+    await expectError(client.files.create({ file: await toFile(Buffer.from("{}"), "in.jsonl"), purpose: "fine-tune" }), 400, "purpose");
+    const badLine = await expectError(client.files.create({ file: await toFile(Buffer.from(`${batchLine("1", "gpt-4o-mini", "hi")}\n{not json`), "in.jsonl"), purpose: "batch" }), 400, "file");
+    expect(badLine.message).toContain("line 2");
+    const unknown = await expectError(client.files.create({ file: await toFile(Buffer.from(batchLine("1", "no-such-model", "hi")), "in.jsonl"), purpose: "batch" }), 400, "file");
+    expect(unknown.message).toContain("line 1");
+    await expectError(client.batches.create({ input_file_id: file.id, endpoint: "/v1/embeddings", completion_window: "24h" }), 400, "endpoint");
+    await expectError(client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "1h" as "24h" }), 400, "completion_window");
+    await expectError(client.batches.create({ input_file_id: "file-nope", endpoint: "/v1/chat/completions", completion_window: "24h" }), 404, "input_file_id");
+    await expectError(client.batches.retrieve("batch_nope"), 404);
+    await expectError(client.files.content("file-nope"), 404);
+
+    expect(await client.files.delete(file.id)).toMatchObject({ id: file.id, deleted: true });
+    await expectError(client.files.retrieve(file.id), 404);
     const anon = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "llmgw-not-a-key", maxRetries: 0 });
-    await bad(anon.batches.retrieve("batch_nope"), 401);
-  }, 30_000);
+    await expectError(anon.batches.retrieve("batch_nope"), 401);
+  }, 60_000);
 });
