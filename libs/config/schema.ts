@@ -22,6 +22,9 @@ export const providerSchema = z
     api_key_env: z.string().min(1),
     // With no key in env, use the bundled simulator instead (embedded demo, tests).
     simulate_without_key: z.boolean().default(true),
+    // The provider has a batch API (OpenAI Batch, Anthropic Message Batches) the executor can submit to; a
+    // self-hosted OpenAI-compatible server usually has none (set false: its batch lines must run live).
+    batch_api: z.boolean().default(true),
   })
   .strict();
 export type ProviderConfig = z.infer<typeof providerSchema>;

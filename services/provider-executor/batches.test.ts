@@ -1,4 +1,6 @@
+import Anthropic from "@anthropic-ai/sdk";
 import { Code, ConnectError } from "@connectrpc/connect";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
 import { ProviderBatches, upstreamJsonl } from "./batches.ts";
@@ -110,11 +112,12 @@ describe("ProviderBatches on an Anthropic deployment (Message Batches via @anthr
   it("refuses a line Anthropic cannot take, naming it, before calling the provider; maps provider 404s", async () => {
     const d = deps(sim.url);
     const batches = new ProviderBatches((m) => d.get(m));
-    const before = sim.stats().requests;
+    const anthropic = new Anthropic({ baseURL: sim.url, apiKey: "x", maxRetries: 0 });
+    const before = (await anthropic.messages.batches.list({ limit: 1000 })).data.length;
     const bad = JSON.stringify({ custom_id: "e1", method: "POST", url: "/v1/embeddings", body: { model: "x", input: "hi" } });
     await expect(batches.create({ model: "claude-fast", inputJsonl: enc.encode(`${chatLine("ok", "q")}\n${bad}`), endpoint: "/v1/chat/completions", completionWindow: "24h" })).rejects.toThrow(/line 2 \(custom_id 'e1'\)/);
     await expect(batches.create({ model: "claude-fast", inputJsonl: enc.encode(chatLine("ok", "q")), endpoint: "/v1/embeddings", completionWindow: "24h" })).rejects.toMatchObject({ code: Code.InvalidArgument });
-    expect(sim.stats().requests).toBe(before);
+    expect((await anthropic.messages.batches.list({ limit: 1000 })).data.length).toBe(before);
     await expect(batches.get("claude-fast", "msgbatch_missing")).rejects.toMatchObject({ code: Code.NotFound });
   });
 });
@@ -132,5 +135,16 @@ describe("ProviderBatches on an OpenAI deployment", () => {
     expect(found && obj(found).id).toBe(target.id);
     expect(await batches.find("gpt-cheap", "llmgw_key", "never-made")).toBeUndefined();
     expect(obj(await batches.cancel("gpt-cheap", target.id)).status).toBe("cancelled");
+  });
+});
+
+describe("ProviderBatches on a provider without a batch API (batch_api: false)", () => {
+  it("refuses with FailedPrecondition before calling the provider, so the caller runs those lines live", async () => {
+    const d = new Map([["local-small", { ...deployment("local-small", "openai", sim.url, "gpt-4o-mini"), batchApi: false }]]);
+    const batches = new ProviderBatches((m) => d.get(m));
+    const openai = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: "x", maxRetries: 0 });
+    const before = (await openai.batches.list({ limit: 100 })).data.length;
+    await expect(batches.create({ model: "local-small", inputJsonl: enc.encode(chatLine("a", "q")), endpoint: "/v1/chat/completions", completionWindow: "24h" })).rejects.toMatchObject({ code: Code.FailedPrecondition });
+    expect((await openai.batches.list({ limit: 100 })).data.length).toBe(before);
   });
 });

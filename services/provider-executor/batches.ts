@@ -59,6 +59,7 @@ export class ProviderBatches {
   private apiFor(model: string): { api: ProviderBatchApi; dep: Readonly<Deployment> } {
     const dep = this.deployment(model);
     if (!dep) throw new ConnectError(`unknown model '${model}'`, Code.NotFound);
+    if (dep.batchApi === false) throw new ConnectError(`provider '${dep.providerId}' has no batch API (batch_api: false): run model '${model}' lines live`, Code.FailedPrecondition);
     const factory = BATCH_APIS[dep.providerType];
     if (factory === undefined) throw new ConnectError(`model '${model}' is on a '${dep.providerType}' provider, which has no batch API`, Code.FailedPrecondition);
     if (dep.apiKey === null) throw new ConnectError(`provider '${dep.providerId}' has no API key`, Code.FailedPrecondition);

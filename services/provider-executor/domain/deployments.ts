@@ -17,6 +17,8 @@ export interface Deployment {
   maxConcurrency: number;
   /** Bounded live queue in front of maxConcurrency (models.<id>.queue); null = off. */
   queue: LiveQueueConfig | null;
+  /** false: the provider has no batch API (providers.<id>.batch_api); absent = it has one. */
+  batchApi?: boolean;
 }
 
 /** Key the SDKs send to a simulator (they refuse to start without one). */
@@ -46,6 +48,7 @@ export function resolveDeployments(
       capabilities: new Set(m.capabilities),
       maxConcurrency: m.max_concurrency,
       queue: m.queue ?? null,
+      batchApi: p.batch_api,
     });
   }
   return out;
