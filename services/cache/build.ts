@@ -13,6 +13,7 @@ import type { Embedder } from "./domain/types.ts";
 import { HitVerifier, loadShippedVerifierWeights } from "./domain/verifier/hit-verifier.ts";
 import { parseMasterKey, TenantCipher } from "./domain/privacy/tenant-cipher.ts";
 import { EncryptedExactStore } from "./store/encrypted-exact-store.ts";
+import { registerIndexMetrics } from "./store/index-metrics.ts";
 import type { TextSeal } from "./store/semantic-entry.ts";
 import type { ExactStore } from "./store/exact-store.ts";
 import { OpenAIEmbedder } from "./store/openai-embedder.ts";
@@ -47,6 +48,7 @@ export async function buildCacheService(ctx: BuildContext<CacheBackends>): Promi
   const vectors = ctx.backends.vectorIndex({ dim: embedder.dim, embedderId: `${embedder.name}@${embedder.version}`, maxEntriesPerTenant: config.maxEntriesPerTenant, ...(cipher ? { seal: cipher } : {}) });
   // A shared index rebuilds from the persisted entries before the replica serves (it never fails the start).
   await vectors.start?.();
+  registerIndexMetrics(ctx.registry, vectors);
   // The local embedder loads its word table (a second or two) on first use; pay it at start.
   if ("warm" in embedder && typeof embedder.warm === "function") embedder.warm();
   const verifier = buildVerifier(embedder);

@@ -7,8 +7,8 @@ import { decodeEntry, encodeEntry, type SemanticEntry, type TextSeal } from "./s
 /**
  * Semantic entries in Redis beside the exact layer: one key per entry (the encoded entry, PX TTL of
  * its answer) and one sorted set per tenant (entry ids by creation time) that lists them for rebuild
- * and bounds them: past `maxEntriesPerTenant` the oldest go, in the same script that adds. All of a
- * tenant's keys share the `{tenantHash}` hash tag (one cluster slot), as the exact store's do.
+ * and bounds them: past `maxEntriesPerTenant` the oldest go, in the same script that adds; and one
+ * set of the tenants that have entries, which a rebuild walks. All of a tenant's keys share the `{tenantHash}` hash tag (one cluster slot), as the exact store's do.
  */
 const PUT_SCRIPT = `
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
@@ -39,6 +39,10 @@ export class RedisSemanticEntries implements SemanticEntryStore {
     return `${this.o.prefix ?? "llmgw:cache"}:sv`;
   }
 
+  private get tenantsKey(): string {
+    return `${this.prefix}:tenants`;
+  }
+
   private setKey(tenant: string): string {
     return `${this.prefix}:{${short(tenant)}}:z`;
   }
@@ -52,7 +56,11 @@ export class RedisSemanticEntries implements SemanticEntryStore {
     const t = entry.partition.tenant;
     const bytes = Buffer.from(encodeEntry(entry, this.o.seal));
     const max = this.o.maxEntriesPerTenant ?? 1_000_000_000;
-    await this.redis.eval(PUT_SCRIPT, 2, this.setKey(t), this.entryPrefix(t) + entry.meta.id, bytes, Math.max(1, Math.round(ttlMs)), entry.meta.createdAt, entry.meta.id, max, this.entryPrefix(t));
+    await Promise.all([
+      this.redis.eval(PUT_SCRIPT, 2, this.setKey(t), this.entryPrefix(t) + entry.meta.id, bytes, Math.max(1, Math.round(ttlMs)), entry.meta.createdAt, entry.meta.id, max, this.entryPrefix(t)),
+      // The tenants with entries, so a rebuild never SCANs the whole keyspace (exact answers, budgets...).
+      this.redis.sadd(this.tenantsKey, short(t)),
+    ]);
   }
 
   async remove(tenant: string, id: string): Promise<void> {
@@ -78,45 +86,40 @@ export class RedisSemanticEntries implements SemanticEntryStore {
   async load(visit: (entry: SemanticEntry) => void): Promise<number> {
     let n = 0;
     const now = (this.o.now ?? Date.now)();
-    let cursor = "0";
-    const seen = new Set<string>();
-    do {
-      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${this.prefix}:{*}:z`, "COUNT", PAGE);
-      cursor = next;
-      for (const setKey of keys) {
-        // SCAN may return a key twice.
-        if (seen.has(setKey)) continue;
-        seen.add(setKey);
-        const entryPrefix = setKey.slice(0, -1) + "v:";
-        await this.pagesOf(setKey, entryPrefix, async (ids, values) => {
-          const gone: string[] = [];
-          values.forEach((raw, i) => {
-            const entry = raw ? decodeEntry(raw, this.o.seal) : undefined;
-            if (!raw) gone.push(ids[i] as string);
-            else if (entry && entry.meta.expiresAt > now) {
-              visit(entry);
-              n++;
-            }
-          });
-          // Members whose entry aged out (TTL) leave the set.
-          if (gone.length > 0) await this.redis.zrem(setKey, ...gone);
+    for (const h of await this.redis.smembers(this.tenantsKey)) {
+      const setKey = `${this.prefix}:{${h}}:z`;
+      const entryPrefix = `${this.prefix}:{${h}}:v:`;
+      const listed = await this.pagesOf(setKey, entryPrefix, async (ids, values) => {
+        const gone: string[] = [];
+        values.forEach((raw, i) => {
+          const entry = raw ? decodeEntry(raw, this.o.seal) : undefined;
+          if (!raw) gone.push(ids[i] as string);
+          else if (entry && entry.meta.expiresAt > now) {
+            visit(entry);
+            n++;
+          }
         });
-      }
-    } while (cursor !== "0");
+        // Members whose entry aged out (TTL) leave the set.
+        if (gone.length > 0) await this.redis.zrem(setKey, ...gone);
+      });
+      // A tenant whose entries all aged out leaves the list (its next store adds it back).
+      if (listed === 0) await this.redis.srem(this.tenantsKey, h);
+    }
     return n;
   }
 
-  private pages(tenant: string, fn: (ids: string[], values: (Buffer | null)[]) => Promise<void>): Promise<void> {
+  private pages(tenant: string, fn: (ids: string[], values: (Buffer | null)[]) => Promise<void>): Promise<number> {
     return this.pagesOf(this.setKey(tenant), this.entryPrefix(tenant), fn);
   }
 
   /** The set's members oldest first, PAGE at a time, with their entries' bytes. */
-  private async pagesOf(setKey: string, entryPrefix: string, fn: (ids: string[], values: (Buffer | null)[]) => Promise<void>): Promise<void> {
+  private async pagesOf(setKey: string, entryPrefix: string, fn: (ids: string[], values: (Buffer | null)[]) => Promise<void>): Promise<number> {
     const ids = await this.redis.zrange(setKey, 0, -1);
     for (let i = 0; i < ids.length; i += PAGE) {
       const page = ids.slice(i, i + PAGE);
       const values = await this.redis.mgetBuffer(...page.map((id) => entryPrefix + id));
       await fn(page, values);
     }
+    return ids.length;
   }
 }

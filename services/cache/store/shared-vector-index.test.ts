@@ -167,6 +167,32 @@ describe("SharedVectorIndex: replicas in step through the feed, rebuilt from the
     expect((await ids(c, P(), unit(1))).sort()).toEqual(["e2", "e3", "e4"]);
   });
 
+  it("an entry store away at start is loaded again later", async () => {
+    const inner = new MemorySemanticEntries();
+    const w0 = world(inner);
+    const a = w0.replica();
+    await a.start();
+    await a.upsert(P(), meta("x"), unit(1));
+    await a.flush();
+    let failures = 1;
+    const flaky: SemanticEntryStore = {
+      kind: "flaky",
+      put: (e, ttl) => inner.put(e, ttl),
+      remove: (t, id) => inner.remove(t, id),
+      drop: (t, f) => inner.drop(t, f),
+      load: async (visit) => {
+        if (failures-- > 0) throw new Error("redis away");
+        return inner.load(visit);
+      },
+    };
+    const b = new SharedVectorIndex({ local: new InProcessVectorIndex({ dim: DIM }), entries: flaky, feed: w0.feed, embedderId: EMBEDDER, retryMs: 10 });
+    await b.start();
+    expect(await ids(b, P(), unit(1))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await ids(b, P(), unit(1))).toEqual(["x"]);
+    await b.close();
+  });
+
   it("a feed that cannot be followed does not stop the replica: it serves its own entries", async () => {
     const entries = new MemorySemanticEntries();
     const index = new SharedVectorIndex({

@@ -65,6 +65,10 @@ export class SharedVectorIndex implements VectorIndex {
     this.background("store", () => Promise.all([this.o.entries.put(entry, meta.expiresAt - this.now()), this.o.feed.publish({ kind: "store", entry })]));
   }
 
+  size(): number {
+    return this.o.local.size();
+  }
+
   async search(partition: VectorPartition, vector: Float32Array, k: number, now: number): Promise<VectorMatch[]> {
     return this.o.local.searchSync(partition, vector, k, now);
   }
@@ -135,11 +139,30 @@ export class SharedVectorIndex implements VectorIndex {
     try {
       this.stats.loaded += await this.o.entries.load((entry) => this.safeApply({ kind: "store", entry }));
     } catch (err) {
-      this.o.logger?.warn({ err: errText(err) }, "semantic entries could not be loaded; the index holds what the feed brings");
+      this.o.logger?.warn({ err: errText(err), retryMs: this.retryMs }, "semantic entries could not be loaded; the index holds what the feed brings until a reload succeeds");
+      this.reloadLater();
     }
     for (const ev of held) this.safeApply(ev);
     live = true;
     this.o.logger?.info({ loaded: this.stats.loaded, held: held.length, ms: Math.round(performance.now() - t0), entries: this.o.local.size() }, "semantic index rebuilt");
+  }
+
+  /**
+   * Loads the persisted entries again (Redis was away at start). Loading is idempotent; an entry the
+   * feed removed meanwhile may come back as an orphan, which the engine drops when it meets it.
+   */
+  private reloadLater(): void {
+    if (this.closed) return;
+    this.retry = setTimeout(() => {
+      this.o.entries.load((entry) => this.safeApply({ kind: "store", entry })).then(
+        (n) => {
+          this.stats.loaded += n;
+          this.o.logger?.info({ loaded: n }, "semantic entries reloaded");
+        },
+        () => this.reloadLater(),
+      );
+    }, this.retryMs);
+    this.retry.unref();
   }
 
   /** Stops following and lets the writes in flight finish. */

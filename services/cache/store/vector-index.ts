@@ -37,6 +37,8 @@ export interface VectorIndex {
   invalidate(tenant: string, namespace?: string): Promise<number>;
   /** Drops a tenant's entries matching a model / age / namespace filter (indexes that keep the model). */
   purge?(tenant: string, filter: PurgeFilter): Promise<number>;
+  /** Entries held in this process (in-process indexes), for the index-size gauge. */
+  size?(): number;
   /** Loads what the index must hold before serving (a shared index rebuilding from its store). */
   start?(): Promise<void>;
   /** Stops following other replicas and flushes pending writes. */
