@@ -49,7 +49,7 @@ describe("Anthropic Message Batches", () => {
     expect(d.error.error.type).toBe("api_error");
   });
 
-  it("stays in_progress until the delay, cancels (canceling, then ended with every request canceled), refuses results before the end", async () => {
+  it("stays in_progress until the delay, cancels (canceling, then ended with every request canceled), refuses results before the end; deletes only ended batches", async () => {
     const slow = await startSimulator({ port: 22112, batchDelayMs: 60_000 });
     try {
       const c = new Anthropic({ baseURL: slow.url, apiKey: "x", maxRetries: 0 });
@@ -64,6 +64,10 @@ describe("Anthropic Message Batches", () => {
       expect(ended.request_counts).toEqual({ processing: 0, succeeded: 0, errored: 0, canceled: 2, expired: 0 });
       expect((await results(c, b.id)).map((r) => r.result.type)).toEqual(["canceled", "canceled"]);
       await expect(c.messages.batches.cancel(b.id)).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+      expect(await c.messages.batches.delete(b.id)).toEqual({ id: b.id, type: "message_batch_deleted" });
+      await expect(c.messages.batches.retrieve(b.id)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+      const running = await c.messages.batches.create({ requests: [request("z", "q")] });
+      await expect(c.messages.batches.delete(running.id)).rejects.toBeInstanceOf(Anthropic.BadRequestError);
     } finally {
       await slow.close();
     }

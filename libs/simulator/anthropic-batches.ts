@@ -1,5 +1,5 @@
 // Anthropic Message Batches API: POST /v1/messages/batches, GET /v1/messages/batches[/:id[/results]],
-// POST /v1/messages/batches/:id/cancel, in Anthropic's wire format (what @anthropic-ai/sdk's messages.batches
+// POST /v1/messages/batches/:id/cancel, DELETE /v1/messages/batches/:id, in Anthropic's wire format (what @anthropic-ai/sdk's messages.batches
 // expects). Like the OpenAI batches, a batch is processed lazily on the first read after the simulator's
 // batchDelayMs (no timers), each request through the live Messages handler; per-line fates: batch-lines.ts.
 import { createMessage } from "./anthropic-messages.ts";
@@ -153,4 +153,13 @@ export function listMessageBatches(state: SimState, query: URLSearchParams, base
   const page = beforeId !== null && afterId === null ? all.slice(Math.max(0, all.length - limit)) : all.slice(0, limit);
   const data = page.map((b) => batchObject(current(state, b), baseUrl));
   return jsonOutcome(JSON.stringify({ data, has_more: page.length < all.length, first_id: page[0]?.id ?? null, last_id: page[page.length - 1]?.id ?? null }));
+}
+
+/** DELETE /v1/messages/batches/:id: only an ended batch can go (a running one must be canceled first). */
+export function deleteMessageBatch(state: SimState, id: string): Outcome {
+  const b = state.messageBatches.get(id);
+  if (b === undefined) return notFound(id);
+  if (current(state, b).endedAtMs === null) return invalid(`Batch ${id} is still processing; cancel it before deleting it.`);
+  state.messageBatches.delete(id);
+  return jsonOutcome(JSON.stringify({ id, type: "message_batch_deleted" }));
 }

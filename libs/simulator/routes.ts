@@ -1,5 +1,5 @@
 // Maps (method, path) to a handler. Side-effect free apart from the simulator state it is given.
-import { cancelMessageBatch, createMessageBatch, getMessageBatch, getMessageBatchResults, listMessageBatches } from "./anthropic-batches.ts";
+import { cancelMessageBatch, createMessageBatch, deleteMessageBatch, getMessageBatch, getMessageBatchResults, listMessageBatches } from "./anthropic-batches.ts";
 import { countMessageTokens, createMessage } from "./anthropic-messages.ts";
 import { cancelBatch, createBatch, getBatch, getFile, getFileContent, listBatches, uploadFile } from "./batches.ts";
 import { isEmbeddingModel } from "./catalogue.ts";
@@ -91,6 +91,7 @@ function messageBatches(state: SimState, r: RouteRequest): Outcome | undefined {
   if (r.method === "GET" && id === undefined) return listMessageBatches(state, r.query ?? new URLSearchParams(), base);
   if (r.method === "GET" && id !== undefined && parts.length === 5) return getMessageBatch(state, id, base);
   if (r.method === "GET" && id !== undefined && parts[5] === "results" && parts.length === 6) return getMessageBatchResults(state, id);
+  if (r.method === "DELETE" && id !== undefined && parts.length === 5) return deleteMessageBatch(state, id);
   return undefined;
 }
 

@@ -5,7 +5,7 @@
 // Endpoints: POST /v1/chat/completions, POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/embeddings,
 // GET /v1/models[/:id] (Anthropic shape when anthropic-version is sent), POST /v1/files, GET /v1/files/:id[/content],
 // POST /v1/batches, GET /v1/batches[/:id], POST /v1/batches/:id/cancel (batches.ts), Anthropic Message Batches:
-// POST|GET /v1/messages/batches, GET /v1/messages/batches/:id[/results], POST .../:id/cancel (anthropic-batches.ts;
+// POST|GET /v1/messages/batches, GET|DELETE /v1/messages/batches/:id, GET .../:id/results, POST .../:id/cancel (anthropic-batches.ts;
 // per-line failures and delays for both: batch-lines.ts), and control: POST|DELETE /_sim/faults,
 // GET /_sim/stats, GET /healthz.
 //
