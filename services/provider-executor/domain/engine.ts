@@ -173,7 +173,7 @@ export class ExecutorEngine {
     const guard = this.guards.get(dep.model);
     if (!guard) throw new Error(`no guard for ${dep.model}`); // constructed for every deployment
     const abort = attemptAbort(run.req.signal, run.deadlineAt, this.exec.attempt_timeout_ms, this.now);
-    const t0 = this.now();
+    let t0 = this.now();
     let slot: Slot | undefined;
     try {
       const queue = this.liveQueues.get(dep.model);
@@ -182,7 +182,10 @@ export class ExecutorEngine {
         this.skip(run, dep.model, dep.providerId, "skipped_queue", queued.reason);
         return { kind: "refused", error: queueRefusalError(dep.model, queued.reason, queued.retryAfterSec) };
       }
-      if (queued?.ok) slot = queued.slot;
+      if (queued?.ok) {
+        slot = queued.slot;
+        t0 = this.now(); // the attempt's latency is the provider's; the wait has its own histogram
+      }
       const entered = queued && !queued.ok ? ({ ok: false, reason: "cancelled" } as const) : await guard.enter(abort.signal);
       if (!entered.ok) {
         if (entered.reason === "cancelled") {
