@@ -85,16 +85,17 @@ describe("Anthropic results → OpenAI output lines", () => {
     content: [{ type: "text", text: "hello", citations: null }],
     stop_reason: "max_tokens",
     stop_sequence: null,
-    usage: { input_tokens: 10, output_tokens: 3, cache_creation_input_tokens: 0, cache_read_input_tokens: 4, server_tool_use: null, service_tier: null },
+    usage: { input_tokens: 10, output_tokens: 3, cache_creation_input_tokens: 2, cache_read_input_tokens: 4, server_tool_use: null, service_tier: null },
   } as unknown as Anthropic.Messages.Message;
 
-  it("succeeded → 200 with a chat.completion (gateway model, finish_reason, usage incl. cached tokens), original custom_id", () => {
+  it("succeeded → 200 with a chat.completion (gateway model, finish_reason, usage with cache reads and writes), original custom_id", () => {
     const t = fromAnthropicResult({ custom_id: toAnthropicCustomId("my id"), result: { type: "succeeded", message } }, "batch_req_1", "gw-model", 1700000000);
     expect(t.ok).toBe(true);
-    const out = JSON.parse(t.line) as { id: string; custom_id: string; response: { status_code: number; request_id: string; body: { object: string; model: string; created: number; choices: { message: { content: string }; finish_reason: string }[]; usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details: { cached_tokens: number } } } }; error: null };
+    const out = JSON.parse(t.line) as { id: string; custom_id: string; response: { status_code: number; request_id: string; body: { object: string; model: string; created: number; choices: { message: { content: string }; finish_reason: string }[]; usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details: { cached_tokens: number; cache_write_tokens: number } } } }; error: null };
     expect(out).toMatchObject({ id: "batch_req_1", custom_id: "my id", error: null, response: { status_code: 200, request_id: "msg_1" } });
     expect(out.response.body).toMatchObject({ object: "chat.completion", model: "gw-model", created: 1700000000, choices: [{ message: { content: "hello" }, finish_reason: "length" }] });
-    expect(out.response.body.usage).toMatchObject({ prompt_tokens: 14, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 4 } });
+    // Cache reads and writes stay distinguishable, so the line is billed at cache prices.
+    expect(out.response.body.usage).toMatchObject({ prompt_tokens: 16, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 4, cache_write_tokens: 2 } });
   });
 
   it("errored → the provider's status with an OpenAI error body; canceled / expired → OpenAI's batch_cancelled / batch_expired", () => {
