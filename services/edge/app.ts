@@ -16,7 +16,7 @@ import { registerRateLimitRoutes } from "./routes-rate-limits.ts";
 import { registerBatchRoutes } from "./routes-batches.ts";
 import { registerPolicyRoutes } from "./routes-policy.ts";
 import { inputGuardOptions, registerInputGuards } from "./input-guards.ts";
-import { parseJsonBody } from "./json-body.ts";
+import { parseJsonBodyYielding } from "./json-body.ts";
 import { registerDashboardRoutes } from "./routes-dashboard.ts";
 import { registerResponsesRoutes } from "./routes-responses.ts";
 import { registerAnthropicRoutes } from "./routes-anthropic.ts";
@@ -59,7 +59,8 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
   const metrics = edgeMetrics(deps.registry);
   const outbox = new EventOutbox(deps.events, logger, deps.registry);
   const auth = new KeyAuthenticator(deps.clients.ledger);
-  const pipeline = new ChatPipeline(deps, outbox, metrics);
+  // After-answer hooks run once the answer is on its way (setImmediate follows the response write).
+  const pipeline = new ChatPipeline(deps, outbox, metrics, undefined, { defer: setImmediate });
   let draining = false;
 
   app.decorateRequest("llmgwStart", 0);
@@ -78,14 +79,12 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
   registerInputGuards(app, config.edge.limits, () => draining);
 
   // Malformed JSON must be a 400 in the OpenAI shape, not Fastify's own body; depth, strings and keys within edge.limits.
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
-    const text = typeof body === "string" ? body : body.toString("utf8");
-    if (text.length === 0) return done(null, undefined);
-    try {
-      done(null, parseJsonBody(text, config.edge.limits));
-    } catch (e) {
-      done(e instanceof GatewayError ? e : errors.badRequest("We could not parse the JSON body of your request.", null, "invalid_json"), undefined);
-    }
+  // Read as a Buffer: a large body is decoded, depth-checked and parsed in separate event-loop turns.
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
+    parseJsonBodyYielding(body, config.edge.limits).then(
+      (value) => done(null, value),
+      (e: unknown) => done(e instanceof GatewayError ? e : errors.badRequest("We could not parse the JSON body of your request.", null, "invalid_json"), undefined),
+    );
   });
 
   app.setErrorHandler((err, req, reply) => {

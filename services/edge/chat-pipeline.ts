@@ -22,15 +22,20 @@ export class ChatPipeline {
   private readonly hooks: AfterAnswerHook[];
   private readonly finish: Finish;
 
+  /**
+   * `opts.defer` runs the after-answer hooks later: the edge passes setImmediate, so the answer is
+   * written to the client before the bookkeeping (metrics, cache store, RequestCompleted encoding and
+   * publish, shadow sampling) runs. Without it the hooks run before handle() returns (unit tests).
+   */
   constructor(
     private readonly deps: EdgeDeps,
     outbox: EventOutbox,
     private readonly metrics: EdgeMetrics,
     hooks?: AfterAnswerHook[],
+    opts: { defer?: (run: () => void) => void } = {},
   ) {
     this.hooks = hooks ?? chatHooks({ deps, outbox, metrics });
-    this.finish = (rec, out) => {
-      rec.finished = true;
+    const runHooks = (rec: ChatRecord, out: Parameters<Finish>[1]): void => {
       for (const hook of this.hooks) {
         try {
           hook(rec, out);
@@ -38,6 +43,12 @@ export class ChatPipeline {
           deps.logger.error({ err: e instanceof Error ? e.message : String(e), requestId: rec.call.requestId }, "after-answer hook failed");
         }
       }
+    };
+    const defer = opts.defer;
+    this.finish = (rec, out) => {
+      rec.finished = true;
+      if (defer) defer(() => runHooks(rec, out));
+      else runHooks(rec, out);
     };
   }
 
