@@ -5,31 +5,12 @@
 import { randomUUID } from "node:crypto";
 import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { MODES, startGateway, testConfig, type Gateway } from "./harness.ts";
+import { MODES, startGateway, type Gateway } from "./harness.ts";
+import { batchLine, batchTestConfig, jsonl, waitForStatus } from "./support/batches.ts";
 import { LedgerDb } from "./support-ledger/ledger-db.ts";
 
 // gpt-4o-mini list prices per million tokens and its batch discount (deploy/config/prices.yaml).
 const PRICE = { input: 0.15, output: 0.6, discount: 0.5 };
-
-export function batchLine(customId: string, model: string, text: string): string {
-  return JSON.stringify({ custom_id: customId, method: "POST", url: "/v1/chat/completions", body: { model, messages: [{ role: "user", content: text }], max_tokens: 50 } });
-}
-
-export interface OutputLine {
-  custom_id: string;
-  response: { status_code: number; body: { model: string; usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens?: number } } } } | null;
-  error: { code: string; message: string } | null;
-}
-
-export const jsonl = (text: string): OutputLine[] => text.split("\n").filter((l) => l.trim().length > 0).map((l) => JSON.parse(l) as OutputLine);
-
-export async function waitForStatus(client: OpenAI, id: string, done: (s: string) => boolean, timeout = 20_000): Promise<OpenAI.Batch> {
-  return vi.waitFor(async () => {
-    const b = await client.batches.retrieve(id);
-    if (!done(b.status)) throw new Error(`batch still ${b.status}`);
-    return b;
-  }, { timeout, interval: 100 });
-}
 
 async function expectError(p: Promise<unknown>, status: number, param?: string): Promise<InstanceType<typeof OpenAI.APIError>> {
   const e = await p.then(() => undefined, (err: unknown) => err);
@@ -40,14 +21,6 @@ async function expectError(p: Promise<unknown>, status: number, param?: string):
   if (param !== undefined) expect(ae.param).toBe(param);
   return ae;
 }
-
-/** Fast polling for tests; the simulator holds each provider batch `delayMs` before it completes. */
-export const batchTestConfig = () =>
-  testConfig((c) => {
-    c.batches.poll_min_ms = 50;
-    c.batches.poll_max_ms = 200;
-    c.batches.lease_ttl_ms = 3_000;
-  });
 
 describe.each(MODES)("batches (%s)", (mode) => {
   let gw: Gateway;

@@ -1,0 +1,154 @@
+// Issue #12's done-when, embedded mode: a 1,000-line batch (named and "auto" lines, some answered by
+// the exact cache from earlier live requests, some failing at the provider) submitted with the openai
+// SDK; the whole gateway is closed while the provider batches run and rebuilt on the same PGlite data
+// directory. Every line comes back exactly once in input order, the error file holds exactly the failed
+// lines, no provider batch is created twice, and the ledger has exactly one row per succeeded line,
+// priced at the batch price (cached lines at 0 provider cost).
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import OpenAI, { toFile } from "openai";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { silentLogger } from "#libs/log/logger.ts";
+import { computeCost, fromOpenAIUsageJson, loadPriceTable } from "#libs/pricing/index.ts";
+import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
+import { startEmbedded, type Embedded } from "#services/embedded/compose.ts";
+import { IDEMPOTENCY_KEY } from "#services/edge/batch-worker.ts";
+import { batchLine, batchTestConfig, jsonl, waitForStatus } from "./support/batches.ts";
+
+const ADMIN = "llmgw-durable-admin-key-0123456789";
+const LINES = 1_000;
+const MODELS = ["gpt-4o-mini", "auto", "gpt-4.1-nano", "auto", "claude-3-5-haiku-latest"];
+const cachedLine = (i: number) => i % 50 === 7;
+const failingLine = (i: number) => i % 40 === 3;
+const text = (i: number) => `Batch durability question number ${i}: name a colour${failingLine(i) ? " sim-fail" : ""}.`;
+
+describe("batches survive a restart (embedded, 1,000 lines)", () => {
+  let sim: Simulator;
+  let dir: string;
+  let gw: Embedded | undefined;
+  const start = () => startEmbedded({ port: 0, host: "127.0.0.1", dataDir: dir, simulatorUrl: sim.url, config: batchTestConfig(), env: { LLMGW_API_KEY: ADMIN }, logger: silentLogger() });
+
+  beforeAll(async () => {
+    // Provider batches take 4 s: long enough to restart the gateway while they run.
+    sim = await startSimulator({ port: 0, batchDelayMs: 4_000 });
+    dir = await mkdtemp(join(tmpdir(), "llmgw-batches-"));
+  }, 60_000);
+
+  afterAll(async () => {
+    await gw?.stop();
+    await sim?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("every line back exactly once, in order, billed once at batch price", async () => {
+    gw = await start();
+    const key = (await gw.clients.ledger.createKey({ tenantId: "durable-tenant", name: "e2e" })).key;
+    const client = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 2 });
+    let c = client(gw.url);
+
+    // Earlier live requests, identical to some batch lines: the batch answers those from the cache.
+    const cachedIdx = Array.from({ length: LINES }, (_, i) => i).filter((i) => cachedLine(i) && !failingLine(i));
+    for (const i of cachedIdx) {
+      const model = MODELS[i % MODELS.length] ?? "auto";
+      // refresh: stored as its own exact entry, not answered by a similar earlier prompt (semantic layer).
+      await c.chat.completions.create({ model, messages: [{ role: "user", content: text(i) }], max_tokens: 50 }, { headers: { "x-llmgw-cache": "refresh" } });
+    }
+    // The cache stores after the answer, and only what its rules allow (per category): the lines the
+    // batch must answer from the cache are those a live repeat gets as an exact hit.
+    const probe = async (i: number) => {
+      const { response } = await c.chat.completions.create({ model: MODELS[i % MODELS.length] ?? "auto", messages: [{ role: "user", content: text(i) }], max_tokens: 50 }).withResponse();
+      return response.headers.get("x-llmgw-cache");
+    };
+    await vi.waitFor(async () => {
+      if ((await probe(cachedIdx.at(-1) ?? 0)) === null) throw new Error("no cache header");
+    }, { timeout: 10_000, interval: 100 });
+    const exactHits: number[] = [];
+    for (const i of cachedIdx) if ((await probe(i)) === "hit-exact") exactHits.push(i);
+    expect(exactHits.length).toBeGreaterThanOrEqual(5);
+
+    const input = Array.from({ length: LINES }, (_, i) => batchLine(`req-${i}`, MODELS[i % MODELS.length] ?? "auto", text(i))).join("\n");
+    const file = await c.files.create({ file: await toFile(Buffer.from(input), "big.jsonl"), purpose: "batch" });
+    const created = await c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    expect(created.request_counts?.total).toBe(LINES);
+
+    // Wait until every line is routed and every sub-batch is at the provider, then restart mid-batch.
+    const running = await vi.waitFor(async () => {
+      const subs = (await gw!.clients.ledger.listSubBatches({ batchId: created.id })).subBatches;
+      const b = await c.batches.retrieve(created.id);
+      if (b.status !== "in_progress" || subs.length === 0 || subs.some((s) => s.state !== "submitted")) throw new Error(`batch ${b.status}, sub-batches ${subs.map((s) => s.state).join(",")}`);
+      return { b, subs };
+    }, { timeout: 30_000, interval: 100 });
+    expect(running.b.status).toBe("in_progress");
+    await gw.stop();
+    gw = undefined;
+    gw = await start();
+    c = client(gw.url);
+
+    const done = await waitForStatus(c, created.id, (s) => s === "completed", 40_000);
+    const failing = Array.from({ length: LINES }, (_, i) => i).filter(failingLine);
+    expect(done.request_counts).toEqual({ total: LINES, completed: LINES - failing.length, failed: failing.length });
+
+    const out = jsonl(await (await c.files.content(done.output_file_id ?? "")).text());
+    const errs = jsonl(await (await c.files.content(done.error_file_id ?? "")).text());
+    const succeeded = Array.from({ length: LINES }, (_, i) => i).filter((i) => !failingLine(i));
+    expect(out.map((l) => l.custom_id)).toEqual(succeeded.map((i) => `req-${i}`));
+    expect(errs.map((l) => l.custom_id)).toEqual(failing.map((i) => `req-${i}`));
+    for (const l of out) expect(l.response?.status_code).toBe(200);
+    for (const l of errs) expect(l.response?.status_code).toBe(500);
+
+    // One provider batch per sub-batch key: none submitted twice across the restart.
+    const provider = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: "sim", maxRetries: 0 });
+    const keys: string[] = [];
+    for await (const pb of provider.batches.list({ limit: 100 })) {
+      const k = pb.metadata?.[IDEMPOTENCY_KEY];
+      if (k?.startsWith(`${created.id}:`)) keys.push(k);
+    }
+    const openaiSubs = running.subs.filter((s) => !s.model.startsWith("claude")).map((s) => s.key);
+    expect(keys.sort()).toEqual(openaiSubs.sort());
+
+    // Let the ledger take every event, then read it directly.
+    await vi.waitFor(async () => {
+      const res = await fetch(`${gw!.url}/v1/llmgw/spend?since=1h`, { headers: { authorization: `Bearer ${key}` } });
+      const body = (await res.json()) as { total: { requests: number } };
+      if (body.total.requests < succeeded.length) throw new Error(`ledger has ${body.total.requests}`);
+    }, { timeout: 20_000, interval: 200 });
+    await gw.stop();
+    gw = undefined;
+
+    const db = new PGlite(join(dir, "ledger"));
+    try {
+      const rows = (await db.query<{ request_id: string; model: string; cost_usd: string; cache_outcome: string; batch: boolean }>(`SELECT request_id, model, cost_usd::text, cache_outcome, batch FROM requests WHERE request_id LIKE $1`, [`${created.id}:%`])).rows;
+      expect(rows.length).toBe(succeeded.length);
+      expect(new Set(rows.map((r) => r.request_id)).size).toBe(rows.length);
+      expect(rows.map((r) => Number(r.request_id.split(":")[1])).sort((a, b) => a - b)).toEqual(succeeded);
+      expect(rows.every((r) => r.batch)).toBe(true);
+      const cachedRows = rows.filter((r) => r.cache_outcome === "hit_exact");
+      expect(cachedRows.map((r) => Number(r.request_id.split(":")[1])).sort((a, b) => a - b)).toEqual(exactHits);
+      for (const r of cachedRows) expect(Number(r.cost_usd)).toBe(0);
+
+      // Each sent line costs its usage at the batch price of the model that answered it.
+      const prices = loadPriceTable();
+      const byId = new Map(rows.map((r) => [r.request_id, r]));
+      const at = new Date();
+      let checked = 0;
+      for (const l of out) {
+        const idx = Number(l.custom_id.slice(4));
+        if (exactHits.includes(idx)) continue;
+        const row = byId.get(`${created.id}:${idx}`);
+        const body = l.response?.body;
+        if (!row || !body) throw new Error(`no row or body for ${l.custom_id}`);
+        const want = computeCost(prices, fromOpenAIUsageJson(body.usage), row.model, at, { batch: true });
+        expect(want.unpriced).toBe(false);
+        expect(Number(row.cost_usd)).toBeCloseTo(Number(want.costUsd), 12);
+        checked++;
+      }
+      expect(checked).toBe(succeeded.length - exactHits.length);
+      const calls = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM calls WHERE request_id LIKE $1 AND kind = 'batch'`, [`${created.id}:%`])).rows[0]?.n;
+      expect(calls).toBe(succeeded.length - exactHits.length);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+});
