@@ -73,6 +73,13 @@ describe("Anthropic Message Batches", () => {
     }
   });
 
+  it("a sim-batch-delay=MS marker in any request delays that batch only", async () => {
+    const slow = await client.messages.batches.create({ requests: [request("a", "q"), request("b", "hold sim-batch-delay=60000 please")] });
+    const fast = await client.messages.batches.create({ requests: [request("a", "q")] });
+    expect((await client.messages.batches.retrieve(slow.id)).processing_status).toBe("in_progress");
+    expect((await client.messages.batches.retrieve(fast.id)).processing_status).toBe("ended");
+  });
+
   it("fails the seeded share of custom_ids, the same ones the OpenAI batches fail", async () => {
     const s = await startSimulator({ port: 22113, batchFailRate: 0.25, seed: 3 });
     try {

@@ -63,7 +63,7 @@ function storeMessageBatch(state: SimState, body: JsonRecord): Outcome | StoredM
     id: state.nextId("msgbatch_"),
     requests: stored,
     createdAtMs: now,
-    readyAtMs: readyAt(state, undefined),
+    readyAtMs: readyAt(state, undefined, JSON.stringify(body["requests"])),
     cancelInitiatedAtMs: null,
     endedAtMs: null,
     counts: { processing: stored.length, succeeded: 0, errored: 0, canceled: 0, expired: 0 },

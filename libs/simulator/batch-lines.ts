@@ -28,10 +28,28 @@ export function lineFate(state: SimState, customId: string, text: string): LineF
 
 export const FAILED_LINE_MESSAGE = "The request failed while processing the batch (simulated).";
 
-/** When a batch created now is ready: the per-batch override (ms, from metadata) or the simulator's delay. */
-export function readyAt(state: SimState, metadata: unknown): number {
+/**
+ * "sim-batch-delay=MS" in any line delays the whole batch (the longest one wins): works through any caller
+ * that passes lines on untouched, for Anthropic too, whose batches have no metadata.
+ */
+export const BATCH_DELAY_MARKER = "sim-batch-delay=";
+const DELAY_MARKER_RE = /sim-batch-delay=(\d+)/g;
+
+/** The longest "sim-batch-delay=MS" in the batch's text, or undefined. */
+export function delayFromLines(text: string): number | undefined {
+  if (!text.includes(BATCH_DELAY_MARKER)) return undefined;
+  let max: number | undefined;
+  for (const m of text.matchAll(DELAY_MARKER_RE)) max = Math.max(max ?? 0, Number(m[1]));
+  return max;
+}
+
+/**
+ * When a batch created now is ready: a delay marker in its lines, else its metadata's sim_delay_ms (OpenAI),
+ * else the simulator's batchDelayMs.
+ */
+export function readyAt(state: SimState, metadata: unknown, linesText = ""): number {
   const raw = isRecord(metadata) ? (metadata as JsonRecord)[BATCH_DELAY_METADATA] : undefined;
   const override = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : Number.NaN;
-  const delay = Number.isFinite(override) && override >= 0 ? override : state.batchDelayMs;
+  const delay = delayFromLines(linesText) ?? (Number.isFinite(override) && override >= 0 ? override : state.batchDelayMs);
   return Date.now() + delay;
 }

@@ -118,18 +118,20 @@ describe("batches: delays, per-line failures, listing", () => {
     }
   });
 
-  it("a batch's metadata sim_delay_ms overrides the simulator's delay; metadata round-trips and list pages find it", async () => {
+  it("a batch's metadata sim_delay_ms or a sim-batch-delay=MS line overrides the simulator's delay; metadata round-trips and list pages find it", async () => {
     const s = await startSimulator({ port: 22102 });
     try {
       const c = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "x", maxRetries: 0 });
       const slow = await submit(c, [chatLine("a", "hi")], { sim_delay_ms: "60000", llmgw_key: "k-slow" });
       for (let i = 0; i < 4; i++) await submit(c, [chatLine("a", `hi ${i}`)], { llmgw_key: `k-${i}` });
       expect((await c.batches.retrieve(slow.id)).status).toBe("in_progress");
+      const marked = await submit(c, [chatLine("m", "wait sim-batch-delay=60000")]);
+      expect((await c.batches.retrieve(marked.id)).status).toBe("in_progress");
 
       const seen: OpenAI.Batch[] = [];
       for await (const b of c.batches.list({ limit: 2 })) seen.push(b);
-      expect(seen).toHaveLength(5);
-      expect(seen.map((b) => b.metadata?.["llmgw_key"])).toEqual(["k-3", "k-2", "k-1", "k-0", "k-slow"]);
+      expect(seen).toHaveLength(6);
+      expect(seen.map((b) => b.metadata?.["llmgw_key"])).toEqual([undefined, "k-3", "k-2", "k-1", "k-0", "k-slow"]);
       expect(seen.find((b) => b.metadata?.["llmgw_key"] === "k-slow")?.id).toBe(slow.id);
       const first = await c.batches.list({ limit: 2 });
       expect(first.has_more).toBe(true);

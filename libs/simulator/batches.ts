@@ -66,7 +66,7 @@ export function createBatch(state: SimState, body: JsonRecord): Outcome {
     completionWindow: str(body["completion_window"]) ?? "24h",
     metadata,
     createdAt: nowSec(),
-    readyAtMs: readyAt(state, metadata),
+    readyAtMs: readyAt(state, metadata, state.files.get(inputFileId)?.content.toString("utf8")),
     cancelled: false,
   };
   state.batches.set(batch.id, batch);

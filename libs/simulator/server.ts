@@ -29,7 +29,7 @@ export type { SimFaultRule, SimModelSpec, SimReplayOptions, SimStats, Simulator,
 export { DEFAULT_MODELS } from "./catalogue.ts";
 export { SIM_HEDGE_PHRASE, SIM_REFUSAL } from "./answers.ts";
 export { HARD_DIFFICULTY } from "./markers.ts";
-export { BATCH_DELAY_METADATA, BATCH_EXPIRE_MARKER, BATCH_FAIL_MARKER, simBatchLineFails } from "./batch-lines.ts";
+export { BATCH_DELAY_MARKER, BATCH_DELAY_METADATA, BATCH_EXPIRE_MARKER, BATCH_FAIL_MARKER, simBatchLineFails } from "./batch-lines.ts";
 
 const MAX_BODY_BYTES = 256 * 1024 * 1024;
 
