@@ -177,6 +177,13 @@ async function main(): Promise<void> {
       queue_rejections_metric: rejected,
       queue_rejections_by_reason: byReason,
       server_in_flight_max: gw.sim.inFlight().max,
+      // Micro-batch waves (with --batch): how many went by size and by age, and their mean size.
+      waves: batch
+        ? {
+            ...Object.fromEntries(lines(text, "llmgw_executor_queue_flushes_total", { model: MODEL }).map(([l, v]) => [l.get("trigger"), v])),
+            mean_size: Number(((lines(text, "llmgw_executor_queue_flush_size_sum", { model: MODEL })[0]?.[1] ?? 0) / Math.max(1, lines(text, "llmgw_executor_queue_flush_size_count", { model: MODEL })[0]?.[1] ?? 0)).toFixed(2)),
+          }
+        : null,
       queue_depth_max_sampled: depthMax,
       queue_wait_ms: { p50: Number((histogramQuantile(measured, 0.5) * 1000).toFixed(1)), p99: Number((histogramQuantile(measured, 0.99) * 1000).toFixed(1)) },
       answered_latency_ms: { p50: Number(percentile(okMs, 50).toFixed(1)), p99: Number(percentile(okMs, 99).toFixed(1)) },
