@@ -2,7 +2,7 @@
 // A batch is processed lazily on the first retrieve after `batchDelayMs` (or its metadata's sim_delay_ms; no
 // timers), through the same handlers as live requests, so answers, usage and [sim:*] markers match the
 // synchronous API. Per-line failures and expiries: batch-lines.ts.
-import { FAILED_LINE_MESSAGE, lineFate, readyAt } from "./batch-lines.ts";
+import { BATCH_DELAY_MARKER, FAILED_LINE_MESSAGE, lineFate, readyAt } from "./batch-lines.ts";
 import { createEmbeddings } from "./embeddings.ts";
 import { isRecord, nowSec, str, type JsonRecord } from "./json-util.ts";
 import { boundaryOf, parseMultipart } from "#libs/http/multipart.ts";
@@ -49,6 +49,11 @@ export function getFileContent(state: SimState, id: string): Outcome {
   return { kind: "json", status: 200, body: f.content.toString("utf8"), contentType: "application/octet-stream", outputTokens: 0, extraDelayMs: 0 };
 }
 
+/** The input file's text when it holds a delay marker (decoding a large file only when it matters). */
+function delayMarkerText(f: StoredFile | undefined): string {
+  return f !== undefined && f.content.includes(BATCH_DELAY_MARKER) ? f.content.toString("utf8") : "";
+}
+
 export function createBatch(state: SimState, body: JsonRecord): Outcome {
   const inputFileId = str(body["input_file_id"]);
   const endpoint = str(body["endpoint"]);
@@ -66,7 +71,7 @@ export function createBatch(state: SimState, body: JsonRecord): Outcome {
     completionWindow: str(body["completion_window"]) ?? "24h",
     metadata,
     createdAt: nowSec(),
-    readyAtMs: readyAt(state, metadata, state.files.get(inputFileId)?.content.toString("utf8")),
+    readyAtMs: readyAt(state, metadata, delayMarkerText(state.files.get(inputFileId))),
     cancelled: false,
   };
   state.batches.set(batch.id, batch);
