@@ -236,7 +236,8 @@ describe("ExecutorService batches", () => {
       client.createBatch({ model: "gpt-4o-mini", inputJsonl: input, endpoint: "/v1/chat/completions", completionWindow: "24h", ...over });
 
     expect(await rpcCode(create({ model: "no-such-model" }))).toBe(Code.NotFound);
-    expect(await rpcCode(create({ model: "claude-sonnet-4-5" }))).toBe(Code.InvalidArgument);
+    // Anthropic models batch through Message Batches (providers/anthropic-batches.ts), chat lines only.
+    expect(await rpcCode(create({ model: "claude-sonnet-4-5", endpoint: "/v1/embeddings" }))).toBe(Code.InvalidArgument);
     expect(await rpcCode(create({ inputJsonl: encoder.encode("{not json\n") }))).toBe(Code.InvalidArgument);
     expect(await rpcCode(create({ inputJsonl: encoder.encode("[1]\n42\n") }))).toBe(Code.InvalidArgument);
     expect(await rpcCode(create({ endpoint: "/v1/images" }))).toBe(Code.InvalidArgument);
@@ -249,6 +250,7 @@ describe("ExecutorService batches", () => {
     expect(await rpcCode(client.getBatch({ model: "gpt-4o-mini", providerBatchId: "batch_nope" }))).toBe(Code.NotFound);
     expect(await rpcCode(client.getBatch({ model: "no-such-model", providerBatchId: "batch_nope" }))).toBe(Code.NotFound);
     expect(await rpcCode(client.getBatchOutput({ model: "gpt-4o-mini", providerFileId: "file-nope" }))).toBe(Code.NotFound);
-    expect(await rpcCode(client.getBatchOutput({ model: "claude-sonnet-4-5", providerFileId: "file-nope" }))).toBe(Code.InvalidArgument);
+    // An Anthropic batch's files are "<msgbatch id>:output|errors"; anything else names no file.
+    expect(await rpcCode(client.getBatchOutput({ model: "claude-sonnet-4-5", providerFileId: "file-nope" }))).toBe(Code.NotFound);
   });
 });
