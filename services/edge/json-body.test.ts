@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "#libs/errors/openai-error.ts";
-import { jsonDepth, parseJsonBody } from "./json-body.ts";
+import { jsonDepth, parseJsonBody, parseJsonBodyYielding, YIELD_BYTES } from "./json-body.ts";
 
 const limits = { json_depth: 8, string_chars: 100 };
 
@@ -43,5 +43,34 @@ describe("parseJsonBody", () => {
     expect(refusal('{"__proto__":{"admin":true}}').code).toBe("invalid_json");
     expect(refusal('{"constructor":{"prototype":{"x":1}}}').code).toBe("invalid_json");
     expect(refusal('{"a":').code).toBe("invalid_json");
+  });
+});
+
+describe("parseJsonBodyYielding", () => {
+  const wide = { json_depth: 8, string_chars: 10 * YIELD_BYTES };
+  const refusedWith = (p: Promise<unknown>) => p.then(() => "accepted", (e: unknown) => (e instanceof GatewayError ? e.code : String(e)));
+
+  it("answers as parseJsonBody does, from a Buffer or a string", async () => {
+    const big = JSON.stringify({ messages: [{ role: "user", content: "z".repeat(YIELD_BYTES) }] });
+    for (const text of ['{"a":[1,2]}', big]) {
+      expect(await parseJsonBodyYielding(Buffer.from(text), wide)).toEqual(parseJsonBody(text, wide));
+      expect(await parseJsonBodyYielding(text, wide)).toEqual(parseJsonBody(text, wide));
+    }
+    expect(await parseJsonBodyYielding(Buffer.alloc(0), wide)).toBeUndefined();
+    expect(await refusedWith(parseJsonBodyYielding(`${"[".repeat(9)}${" ".repeat(YIELD_BYTES)}${"]".repeat(9)}`, wide))).toBe("json_too_deep");
+    expect(await refusedWith(parseJsonBodyYielding(Buffer.from(`{"a":"${"z".repeat(YIELD_BYTES)}`), wide))).toBe("invalid_json");
+    expect(await refusedWith(parseJsonBodyYielding(Buffer.from(JSON.stringify({ a: "z".repeat(10 * YIELD_BYTES + 1) })), wide))).toBe("string_too_long");
+  });
+
+  it("lets other work run between its steps for a large body, not for a small one", async () => {
+    const ranBetween = async (text: string): Promise<boolean> => {
+      let ran = false;
+      const parsed = parseJsonBodyYielding(Buffer.from(text), wide);
+      setImmediate(() => (ran = true));
+      await parsed;
+      return ran;
+    };
+    expect(await ranBetween(JSON.stringify({ a: "z".repeat(YIELD_BYTES) }))).toBe(true);
+    expect(await ranBetween('{"a":1}')).toBe(false);
   });
 });
