@@ -17,11 +17,11 @@ afterAll(async () => {
   await sim.close();
 });
 
-function engine(queue: Record<string, unknown>): ExecutorEngine {
+function engine(queue: Record<string, unknown>, maxConcurrency = 1): ExecutorEngine {
   const config = loadConfig({
     env: {},
     patch: (raw) => {
-      Object.assign((raw["models"] as Record<string, Record<string, unknown>>)["small-8k"]!, { max_concurrency: 1, queue });
+      Object.assign((raw["models"] as Record<string, Record<string, unknown>>)["small-8k"]!, { max_concurrency: maxConcurrency, queue });
     },
   });
   return new ExecutorEngine({ config, env: {}, providerBaseUrlOverride: (id) => (id === "anthropic" ? sim.url : `${sim.url}/v1`), registry: new Registry() });
@@ -69,5 +69,13 @@ describe("engine with a live queue", () => {
     expect(waiter.error.status).toBe(429);
     expect(waiter.error.message).toMatch(/no slot came free within its maximum wait/);
     expect(waiter.attempts[0]).toMatchObject({ status: "skipped_queue", errorCode: "wait_timeout" });
+  });
+
+  it("micro-batch waves reach the provider whole: the bulkhead behind the queue refuses none of a wave", async () => {
+    const e = engine({ max_queue: 40, batch: { max_size: 20, max_age_ms: 50 } }, 20);
+    sim.resetInFlightMax();
+    const out = await Promise.all(Array.from({ length: 40 }, (_, i) => run(e, ["small-8k"], i)));
+    expect(out.map((ev) => ev.type)).toEqual(Array.from({ length: 40 }, () => "summary"));
+    expect(sim.inFlight().max).toBe(20);
   });
 });

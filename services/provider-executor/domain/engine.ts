@@ -87,7 +87,9 @@ export class ExecutorEngine {
           failureThreshold: this.exec.breaker_failures,
           halfOpenAfterMs: this.exec.breaker_half_open_after_ms,
           maxConcurrency: dep.maxConcurrency,
-          queueSize: o.bulkheadQueueSize ?? Math.min(16, dep.maxConcurrency),
+          // Behind a live queue the bulkhead only sees admitted calls, but frees its slots a few microtasks
+          // after the queue does: room for a whole released wave keeps that lag from refusing one.
+          queueSize: o.bulkheadQueueSize ?? (dep.queue ? dep.maxConcurrency : Math.min(16, dep.maxConcurrency)),
           countsAsFailure: (e) => isGatewayError(e) && classifyFailure(e).breaker,
         }),
       );
