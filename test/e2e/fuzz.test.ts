@@ -14,7 +14,8 @@ const CONCURRENCY = 12;
 const HANG_MS = 60_000;
 const HEALTHZ_BUDGET_MS = 100;
 /**
- * The 100 ms bound is measured and printed, but asserted only as "no freeze": the probe shares its event
+ * The 100 ms bound under a 2 MB prompt is asserted in healthz-2mb.test.ts (a fresh gateway process, its
+ * event-loop CPU per turn measured directly). Here it is measured and printed, but asserted only as "no freeze": the probe shares its event
  * loop with the load generator, the simulator and (embedded) the gateway, on a shared 2-core machine at
  * load ~15-20, where about half of the probes take over 100 ms with nothing blocking (max 0.7-1.7 s seen;
  * before the bounded tokenizer and privacy scans one prompt froze the process for 15-60 s).
