@@ -3,7 +3,9 @@
 // resident set sampled over time: idle before, loaded, idle after. With --portkey (default), Portkey's
 // gateway runs beside it on the same simulator and gets the same ordinary traffic, sampled alike.
 //   npm run soak -- [--minutes 3] [--concurrency 8] [--hostile 0.3] [--every 15] [--no-portkey] [--seed N]
-// Prints one line per sample and a summary (MB). Not a test: figures depend on the machine.
+//                   [--gateway-node-options="--cpu-prof --cpu-prof-dir=/tmp/p"] (extra node flags for the gateway only)
+// Prints one line per sample (RSS, requests, req/s since the last sample) and a summary (MB, req/s first vs
+// last minute). Not a test: figures depend on the machine.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,6 +26,7 @@ const { values: opts } = parseArgs({
     idle: { type: "string", default: "20" },
     seed: { type: "string", default: "282" },
     "no-portkey": { type: "boolean", default: false },
+    "gateway-node-options": { type: "string", default: "" },
   },
 });
 
@@ -58,7 +61,8 @@ async function startGateway(): Promise<{ child: Child; url: string; key: string;
   let key = "";
   let ready: () => void = () => undefined;
   const started = new Promise<void>((r) => (ready = r));
-  const child = spawnChild("gateway (npm start)", ["bin/llmgw.mjs", "services/embedded/main.ts"], { LLMGW_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn" }, (line) => {
+  const nodeOptions = opts["gateway-node-options"].split(" ").filter(Boolean);
+  const child = spawnChild("gateway (npm start)", [...nodeOptions, "bin/llmgw.mjs", "services/embedded/main.ts"], { LLMGW_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn" }, (line) => {
     url ||= /running \(embedded\) at (\S+)/.exec(line)?.[1] ?? "";
     key ||= /admin API key \(shown once, store it now\): (\S+)/.exec(line)?.[1] ?? "";
     if (url && key) ready();
@@ -76,6 +80,25 @@ interface Sample {
   portkey: number | undefined;
   requests: number;
   fiveXx: number;
+  /** Requests per second since the previous sample. */
+  rps: number;
+  /** The gateway's own view (prom-client default metrics), MB: V8 heap used and external (ArrayBuffers, WASM memory). */
+  heap: number | undefined;
+  external: number | undefined;
+}
+
+/** V8 heap used and external memory (MB) from the gateway's /metrics (admin key), undefined if unreadable. */
+async function gatewayMemory(url: string, adminKey: string): Promise<{ heap: number | undefined; external: number | undefined }> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${adminKey}` }, signal: AbortSignal.timeout(5_000) })).text();
+    const read = (name: string): number | undefined => {
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
+      return m ? Math.round(Number(m[1]) / 104_857.6) / 10 : undefined;
+    };
+    return { heap: read("nodejs_heap_size_used_bytes"), external: read("nodejs_external_memory_bytes") };
+  } catch {
+    return { heap: undefined, external: undefined };
+  }
 }
 
 const PROMPTS = ["What is the capital of France?", "Write a haiku about the sea.", "Explain TCP slow start in two sentences.", "Translate 'good morning' to Spanish.", "Summarize the plot of Hamlet."];
@@ -109,21 +132,27 @@ async function main(): Promise<void> {
     bad.set(k, (bad.get(k) ?? 0) + 1);
   };
   const t0 = performance.now();
-  const sample = (phase: string): void => {
-    const s = { phase, t: Math.round((performance.now() - t0) / 1000), gateway: mb(processRssKb(gw.child.pid)), portkey: portkey ? mb(processRssKb(portkey.pid)) : undefined, requests, fiveXx };
+  let last = { at: performance.now(), requests: 0 };
+  const sample = async (phase: string): Promise<void> => {
+    const mem = await gatewayMemory(gw.url, gw.key);
+    const now = performance.now();
+    const rps = Math.round(((requests - last.requests) * 1000) / Math.max(1, now - last.at));
+    last = { at: now, requests };
+    const s = { phase, t: Math.round((now - t0) / 1000), gateway: mb(processRssKb(gw.child.pid)), portkey: portkey ? mb(processRssKb(portkey.pid)) : undefined, requests, fiveXx, rps, ...mem };
     samples.push(s);
-    console.log(`${String(s.t).padStart(5)} s  ${phase.padEnd(11)} llmgw ${String(s.gateway).padStart(6)} MB${s.portkey !== undefined ? `   portkey ${String(s.portkey).padStart(6)} MB` : ""}   requests ${requests}, 5xx ${fiveXx}`);
+    console.log(`${String(s.t).padStart(5)} s  ${phase.padEnd(11)} llmgw ${String(s.gateway).padStart(6)} MB${s.portkey !== undefined ? `   portkey ${String(s.portkey).padStart(6)} MB` : ""}   requests ${requests} (${rps} req/s), 5xx ${fiveXx}   heap ${s.heap ?? "?"} MB, external ${s.external ?? "?"} MB`);
   };
   const idle = async (phase: string): Promise<void> => {
     for (let waited = 0; waited < Number(opts.idle); waited += 5) {
       await sleep(5_000);
-      sample(phase);
+      await sample(phase);
     }
   };
 
   await idle("idle");
+  last = { at: performance.now(), requests };
   const until = performance.now() + minutes * 60_000;
-  const timer = setInterval(() => sample("loaded"), Number(opts.every) * 1000);
+  const timer = setInterval(() => void sample("loaded"), Number(opts.every) * 1000);
   const chat = (i: number) => JSON.stringify({ model: i % 3 === 0 ? "auto" : "gpt-4o-mini", messages: [{ role: "user", content: `${PROMPTS[i % PROMPTS.length]} (${i % 40})` }], max_tokens: 64 });
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
@@ -145,7 +174,7 @@ async function main(): Promise<void> {
     }),
   );
   clearInterval(timer);
-  sample("loaded");
+  await sample("loaded");
   await idle("idle after");
 
   const of = (phase: string, k: "gateway" | "portkey"): number[] => samples.filter((s) => s.phase === phase).map((s) => s[k] ?? 0);
@@ -157,6 +186,17 @@ async function main(): Promise<void> {
   if (portkey) {
     const pl = of("loaded", "portkey");
     console.log(`  portkey  idle ${avg(of("idle", "portkey"))} MB, loaded first half ${avg(pl.slice(0, half))} MB, second half ${avg(pl.slice(half))} MB, max ${Math.max(...pl)} MB, idle after ${avg(of("idle after", "portkey"))} MB (ordinary traffic only)`);
+  }
+  const mem = (k: "heap" | "external", xs: Sample[]): string => xs.map((x) => x[k] ?? "?").join(" ");
+  console.log(`  llmgw    V8 heap used per sample (MB): ${mem("heap", samples)}`);
+  console.log(`  llmgw    external per sample (MB): ${mem("external", samples)}`);
+  // Throughput over time: the first and last minute of load (or all of it when shorter), from the samples' counts.
+  const loadedSamples = samples.filter((s) => s.phase === "loaded");
+  if (loadedSamples.length >= 2) {
+    const perMinute = Math.max(1, Math.round(60 / Number(opts.every)));
+    const first = loadedSamples.slice(0, perMinute);
+    const lastMin = loadedSamples.slice(-perMinute);
+    console.log(`  req/s    first minute ${avg(first.map((s) => s.rps))}, last minute ${avg(lastMin.map((s) => s.rps))} (per sample: ${loadedSamples.map((s) => s.rps).join(" ")})`);
   }
   for (const [k, n] of bad) console.log(`  ${n} x ${k}`);
   await stopChild(gw.child);
