@@ -43,7 +43,9 @@ type LineUpdate = Partial<Pick<BatchLine, "index" | "state" | "model" | "provide
 
 export class BatchWorker {
   readonly holder = `edge-${randomUUID()}`;
-  private stopped = true;
+  private started = false;
+  /** Set by stop(): a pass in progress ends at its next step. */
+  private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<void> | undefined;
   private intervalMs: number;
@@ -55,8 +57,8 @@ export class BatchWorker {
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
+    if (this.started) return;
+    this.started = true;
     this.schedule(0);
   }
 
@@ -72,7 +74,7 @@ export class BatchWorker {
   /** New work (a batch created or cancelled here): poll soon. */
   wake(): void {
     this.intervalMs = this.deps.config.batches.poll_min_ms;
-    if (!this.stopped && this.current === undefined) this.schedule(0);
+    if (this.started && !this.stopped && this.current === undefined) this.schedule(0);
   }
 
   /** Unfinished batches seen on the last pass (this replica holds the lease), oldest first. */

@@ -14,7 +14,9 @@ import { silentLogger } from "#libs/log/logger.ts";
 import { computeCost, fromOpenAIUsageJson, loadPriceTable } from "#libs/pricing/index.ts";
 import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
 import { startEmbedded, type Embedded } from "#services/embedded/compose.ts";
-import { IDEMPOTENCY_KEY } from "#services/edge/batch-worker.ts";
+import { Registry } from "prom-client";
+import { BatchWorker, IDEMPOTENCY_KEY } from "#services/edge/batch-worker.ts";
+import { tablePricing } from "#services/edge/pricing.ts";
 import { batchLine, batchTestConfig, jsonl, waitForStatus } from "./support/batches.ts";
 
 const ADMIN = "llmgw-durable-admin-key-0123456789";
@@ -43,7 +45,14 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
   });
 
   it("every line back exactly once, in order, billed once at batch price", async () => {
+    let t = performance.now();
+    const phase = (what: string) => {
+      const now = performance.now();
+      console.log(`batches-durable: ${what} ${Math.round(now - t)} ms`);
+      t = now;
+    };
     gw = await start();
+    phase("start");
     const key = (await gw.clients.ledger.createKey({ tenantId: "durable-tenant", name: "e2e" })).key;
     const client = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 2 });
     let c = client(gw.url);
@@ -68,10 +77,12 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
     for (const i of cachedIdx) if ((await probe(i)) === "hit-exact") exactHits.push(i);
     expect(exactHits.length).toBeGreaterThanOrEqual(5);
 
+    phase("live requests and cache probes");
     const input = Array.from({ length: LINES }, (_, i) => batchLine(`req-${i}`, MODELS[i % MODELS.length] ?? "auto", text(i))).join("\n");
     const file = await c.files.create({ file: await toFile(Buffer.from(input), "big.jsonl"), purpose: "batch" });
     const created = await c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
     expect(created.request_counts?.total).toBe(LINES);
+    phase("upload and create");
 
     // Wait until every line is routed and every sub-batch is at the provider, then restart mid-batch.
     const running = await vi.waitFor(async () => {
@@ -81,12 +92,15 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
       return { b, subs };
     }, { timeout: 30_000, interval: 100 });
     expect(running.b.status).toBe("in_progress");
+    phase("route 1,000 lines and submit");
     await gw.stop();
     gw = undefined;
     gw = await start();
     c = client(gw.url);
+    phase("restart");
 
     const done = await waitForStatus(c, created.id, (s) => s === "completed", 40_000);
+    phase("provider batches done, collected, assembled");
     const failing = Array.from({ length: LINES }, (_, i) => i).filter(failingLine);
     expect(done.request_counts).toEqual({ total: LINES, completed: LINES - failing.length, failed: failing.length });
 
@@ -117,6 +131,7 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
     await gw.stop();
     gw = undefined;
 
+    phase("ledger caught up, stop");
     const db = new PGlite(join(dir, "ledger"));
     try {
       const rows = (await db.query<{ request_id: string; model: string; cost_usd: string; cache_outcome: string; batch: boolean }>(`SELECT request_id, model, cost_usd::text, cache_outcome, batch FROM requests WHERE request_id LIKE $1`, [`${created.id}:%`])).rows;
@@ -149,6 +164,47 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
       expect(calls).toBe(succeeded.length - exactHits.length);
     } finally {
       await db.close();
+    }
+  }, 120_000);
+
+  it("a sub-batch left 'submitting' by a crash is found at the provider by its key, not submitted again", async () => {
+    // The worker is off in this gateway: the test plays the crashed worker, then runs a fresh one by hand.
+    const config = batchTestConfig();
+    config.batches.worker = false;
+    const e = await startEmbedded({ port: 0, host: "127.0.0.1", dataDir: "memory", simulatorUrl: sim.url, config, env: { LLMGW_API_KEY: ADMIN }, logger: silentLogger() });
+    try {
+      const key = (await e.clients.ledger.createKey({ tenantId: "crash-tenant", name: "e2e" })).key;
+      const c = new OpenAI({ baseURL: `${e.url}/v1`, apiKey: key, maxRetries: 0 });
+      const lines = [0, 1, 2].map((i) => batchLine(`k-${i}`, "gpt-4o-mini", `Crash recovery question ${i}.`));
+      const file = await c.files.create({ file: await toFile(Buffer.from(lines.join("\n")), "in.jsonl"), purpose: "batch" });
+      const b = await c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+
+      // What a worker did before it died: lines routed, the sub-batch recorded "submitting", the
+      // provider batch created under the key, and nothing recorded after that.
+      const subKey = `${b.id}:gpt-4o-mini`;
+      await e.clients.ledger.updateBatchLines({ batchId: b.id, lines: [0, 1, 2].map((index) => ({ index, state: "routed", model: "gpt-4o-mini", provider: "openai", subBatchKey: subKey })) });
+      await e.clients.ledger.updateBatchJob({ job: { id: b.id, status: "in_progress", inProgressAt: BigInt(Math.floor(Date.now() / 1000)) }, expectedStatuses: ["validating"] });
+      await e.clients.ledger.putSubBatch({ subBatch: { batchId: b.id, key: subKey, model: "gpt-4o-mini", provider: "openai", state: "submitting" } });
+      const providerJsonl = [0, 1, 2].map((i) => JSON.stringify({ custom_id: `l${i}`, method: "POST", url: "/v1/chat/completions", body: { model: "gpt-4o-mini", messages: [{ role: "user", content: `Crash recovery question ${i}.` }], max_tokens: 50 } })).join("\n");
+      const ctx = { requestId: "crashed", tenantId: "crash-tenant", keyId: "", traceId: "" };
+      await e.clients.executor.createBatch({ context: ctx, model: "gpt-4o-mini", inputJsonl: new TextEncoder().encode(providerJsonl), endpoint: "/v1/chat/completions", completionWindow: "24h", metadata: { [IDEMPOTENCY_KEY]: subKey } });
+
+      const worker = new BatchWorker({ config, clients: e.clients, events: e.bus, pricing: tablePricing(loadPriceTable()), logger: silentLogger(), registry: new Registry(), ready: async () => true });
+      const done = await vi.waitFor(async () => {
+        await worker.tick();
+        const now = await c.batches.retrieve(b.id);
+        if (now.status !== "completed") throw new Error(`batch ${now.status}`);
+        return now;
+      }, { timeout: 20_000, interval: 200 });
+      await worker.stop();
+      expect(done.request_counts).toEqual({ total: 3, completed: 3, failed: 0 });
+      expect(jsonl(await (await c.files.content(done.output_file_id ?? "")).text()).map((l) => l.custom_id)).toEqual(["k-0", "k-1", "k-2"]);
+      const provider = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: "sim", maxRetries: 0 });
+      let copies = 0;
+      for await (const pb of provider.batches.list({ limit: 100 })) if (pb.metadata?.[IDEMPOTENCY_KEY] === subKey) copies++;
+      expect(copies).toBe(1);
+    } finally {
+      await e.stop();
     }
   }, 120_000);
 });
