@@ -89,6 +89,8 @@ interface Row {
   cpu: Map<number, { target: number; infra: number; loadgen: number; simCalls: number }>;
   /** Peak summed RSS of the target's processes per concurrency, MB. */
   rss: Map<number, number>;
+  /** CPU µs per named process (targets with pidNames) per concurrency, summed over slots. */
+  cpuByProc: Map<number, Record<string, number>>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -177,7 +179,7 @@ async function main(): Promise<void> {
           continue;
         }
         log(`checked ${t.target} (${t.variant}, ${model}): 200, ${note}`);
-        rows.push({ t, model, client, warmed: new Set(), samples: new Map(), cpu: new Map(), rss: new Map() });
+        rows.push({ t, model, client, warmed: new Set(), samples: new Map(), cpu: new Map(), rss: new Map(), cpuByProc: new Map() });
       }
     }
 
@@ -216,7 +218,13 @@ async function main(): Promise<void> {
           const infra0 = cpuSnapshot(infraPids);
           const cpu0 = cpuSnapshot(pids);
           const res = await row.client.run({ ...spec, durationMs: slotMs });
-          const cpuTarget = cpuDeltaUs(cpu0, cpuSnapshot(targetPids(row.t)));
+          const cpu1 = cpuSnapshot(targetPids(row.t));
+          const cpuTarget = cpuDeltaUs(cpu0, cpu1);
+          if (row.t.pidNames) {
+            const by = row.cpuByProc.get(c) ?? {};
+            for (const [pid, name] of row.t.pidNames) by[name] = (by[name] ?? 0) + cpuDeltaUs(new Map([[pid, cpu0.get(pid) ?? 0]]), new Map([[pid, cpu1.get(pid) ?? 0]]));
+            row.cpuByProc.set(c, by);
+          }
           // Backends that started during the slot count from 0.
           const cpuInfra = cpuDeltaUs(infra0, cpuSnapshot(pidsNamed(INFRA_PROCESS_NAMES)));
           const calls = (await simCalls(simUrl)) - calls0;
@@ -242,6 +250,8 @@ async function main(): Promise<void> {
         const cpu = row.cpu.get(c);
         if (cpu && merged.ok > 0) {
           if (row.t.pids.length) run.target_cpu_us_per_req = cpu.target / run.requests;
+          const by = row.cpuByProc.get(c);
+          if (by) run.target_cpu_us_per_req_by_process = Object.fromEntries(Object.entries(by).map(([n, us]) => [n, us / run.requests]));
           run.infra_cpu_us_per_req = cpu.infra / run.requests;
           run.loadgen_cpu_us_per_req = cpu.loadgen / run.requests;
           run.sim_calls_per_req = cpu.simCalls / merged.ok;

@@ -31,6 +31,13 @@ export function printRuns(runs: readonly Run[]): void {
     ]);
   }
   console.log(t.toString());
+  // Where a multi-process target's CPU goes: one line per row, heaviest process first.
+  for (const r of runs) {
+    const by = r.target_cpu_us_per_req_by_process;
+    if (!by) continue;
+    const parts = Object.entries(by).sort((a, b) => b[1] - a[1]).map(([n, us]) => `${n} ${us.toFixed(0)}`);
+    console.log(`${r.target}/${r.variant}/${r.model} c=${r.concurrency} CPU µs/req by process: ${parts.join(", ")}`);
+  }
 }
 
 export function printRatios(ratios: readonly Ratio[]): void {

@@ -27,6 +27,8 @@ export interface Run {
   added_p50_ms?: number;
   /** CPU the target's own processes (all of them, e.g. the 7 of mesh/processes) spent per request, microseconds. Excludes the simulator and the PostgreSQL/Redis/NATS servers. */
   target_cpu_us_per_req?: number;
+  /** The same per process, by name (edge, ledger, ...), for targets of several processes (mesh/processes): where the mesh's CPU goes. */
+  target_cpu_us_per_req_by_process?: Record<string, number>;
   /** CPU of the PostgreSQL, Redis and NATS server processes during the measured slots, per request, microseconds (machine-wide: includes anyone else using them). */
   infra_cpu_us_per_req?: number;
   /** Peak of the target's summed resident set (VmRSS, sampled every 100 ms) during this row's warm-up and measured slots, MB. */

@@ -25,6 +25,8 @@ export interface Target {
   cacheHits?: boolean;
   /** max_tokens of the request when it must differ from the shared body's 64. */
   maxTokens?: number;
+  /** Names of the target's processes, when it has several (mesh/processes): their CPU is also reported per process. */
+  pidNames?: ReadonlyMap<number, string>;
   /** The gateway process, when the target is one process (for profiling signals). */
   child?: Child;
   stop(): Promise<void>;
@@ -289,6 +291,7 @@ export async function meshProcessesTarget(simUrl: string): Promise<Target> {
     headers: gatewayHeaders(key),
     models: ["gpt-4o-mini"],
     pids: children.map((c) => c.pid),
+    pidNames: new Map(children.map((c) => [c.pid, c.name])),
     stop: cleanup,
   };
 }
