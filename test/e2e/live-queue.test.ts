@@ -4,6 +4,7 @@
 // than 2 at once, the queue never holds more than 4, every other request is a 429 in OpenAI's shape with
 // Retry-After, and the executor's metrics count exactly those refusals.
 import { randomUUID } from "node:crypto";
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODES, startGateway, testConfig, type Gateway } from "./harness.ts";
@@ -34,6 +35,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 describe.each(MODES)("live queue for a self-hosted deployment (%s)", (mode) => {
   let gw: Gateway;
   let client: OpenAI;
+  let anthropic: Anthropic;
 
   beforeAll(async () => {
     const config = testConfig((c) => {
@@ -45,7 +47,9 @@ describe.each(MODES)("live queue for a self-hosted deployment (%s)", (mode) => {
     // 300 ms per answer: the burst arrives long before the first two answers free their slots.
     gw = await startGateway(mode, { config, sim: { latencyMs: 300 }, env: { LLMGW_METRICS_TOKEN: METRICS_TOKEN } });
     // No SDK retries: the test wants to see each 429 (the SDK would honour Retry-After and try again).
-    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey(`lq-${randomUUID().slice(0, 8)}`), maxRetries: 0, timeout: 30_000, defaultHeaders: { "x-llmgw-cache": "off" } });
+    const key = await gw.createKey(`lq-${randomUUID().slice(0, 8)}`);
+    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0, timeout: 30_000, defaultHeaders: { "x-llmgw-cache": "off" } });
+    anthropic = new Anthropic({ baseURL: gw.url, apiKey: key, maxRetries: 0, timeout: 30_000, defaultHeaders: { "x-llmgw-cache": "off" } });
   }, 120_000);
 
   afterAll(async () => {
@@ -112,4 +116,21 @@ describe.each(MODES)("live queue for a self-hosted deployment (%s)", (mode) => {
     expect(sample(text, "llmgw_executor_queue_limit", { model: MODEL, bound: "queue" })).toBe(4);
     expect(sample(text, "llmgw_executor_in_flight", { model: MODEL })).toBe(0);
   }, 60_000);
+
+  it("on the Anthropic route a refusal is Anthropic's rate_limit_error with Retry-After", async () => {
+    // Fill the 2 slots and the 4 places, then one more Messages request.
+    const fill = Array.from({ length: 6 }, (_, i) => client.chat.completions.create({ model: MODEL, max_tokens: 10, messages: [{ role: "user", content: `Fill the queue ${i}.` }] }));
+    // Wait (bounded) until the queue is full, however slowly the machine lets them arrive.
+    for (let i = 0; i < 200 && sample(await executorMetrics(gw), "llmgw_executor_queue_depth", { model: MODEL }) !== 4; i++) await new Promise((r) => setTimeout(r, 10));
+    const over = await anthropic.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: "user", content: "One too many." }] }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await Promise.all(fill);
+    expect(over).toBeInstanceOf(Anthropic.RateLimitError);
+    const err = over as InstanceType<typeof Anthropic.RateLimitError>;
+    expect(err.error).toMatchObject({ type: "error", error: { type: "rate_limit_error", message: expect.stringMatching(/at capacity/) } });
+    expect(Number(err.headers?.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  }, 30_000);
 });
+
