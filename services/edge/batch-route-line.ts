@@ -10,7 +10,7 @@ import { canonicalParams } from "./chat/steps.ts";
 import type { EdgeDeps } from "./deps.ts";
 import { requestFacts } from "./messages.ts";
 
-/** Provider types whose batch API the executor speaks (OpenAI Batch; Anthropic Message Batches). */
+/** Provider types whose batch API the executor speaks (OpenAI Batch; Anthropic Message Batches), unless batch_api: false. */
 export const BATCH_PROVIDER_TYPES: ReadonlySet<string> = new Set(["openai", "anthropic"]);
 
 export type LineRoute =
@@ -20,7 +20,8 @@ export type LineRoute =
 
 export function batchCapable(deps: Pick<EdgeDeps, "config">, model: string): boolean {
   const m = deps.config.models[model];
-  return m !== undefined && m.kind !== "embedding" && BATCH_PROVIDER_TYPES.has(deps.config.providers[m.provider]?.type ?? "");
+  const p = m ? deps.config.providers[m.provider] : undefined;
+  return m !== undefined && m.kind !== "embedding" && p !== undefined && p.batch_api && BATCH_PROVIDER_TYPES.has(p.type);
 }
 
 export async function routeBatchLine(deps: EdgeDeps, ctx: { requestId: string; tenantId: string; keyId: string }, bodyJson: string): Promise<LineRoute> {

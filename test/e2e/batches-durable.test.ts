@@ -196,6 +196,10 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
         if (now.status !== "completed") throw new Error(`batch ${now.status}`);
         return now;
       }, { timeout: 20_000, interval: 200 });
+      // Exactly one worker across replicas: a second one finds the lease held and does nothing.
+      const other = new BatchWorker({ config, clients: e.clients, events: e.bus, pricing: tablePricing(loadPriceTable()), logger: silentLogger(), registry: new Registry(), ready: async () => true });
+      expect(await other.tick()).toBe(false);
+      expect(other.waiting().count).toBe(0);
       await worker.stop();
       expect(done.request_counts).toEqual({ total: 3, completed: 3, failed: 0 });
       expect(jsonl(await (await c.files.content(done.output_file_id ?? "")).text()).map((l) => l.custom_id)).toEqual(["k-0", "k-1", "k-2"]);

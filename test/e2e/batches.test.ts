@@ -127,6 +127,29 @@ describe.each(MODES)("batches (%s)", (mode) => {
     expect((await client.batches.cancel(created.id)).status).toBe("cancelled");
   }, 60_000);
 
+  it("budget: the whole batch's worst case is reserved at creation (429 over a hard limit) and settled to its cost at the end", async () => {
+    const t = `${tenant}-budget`;
+    const res = await fetch(`${gw.url}/v1/llmgw/budgets`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${gw.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ tenant_id: t, period: "day", hard_limit_usd: "0.009" }),
+    });
+    expect(res.status).toBe(200);
+    const c = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey(t), maxRetries: 0 });
+    // gpt-4o, max_tokens 50: a worst case of ~$0.000525 a line, ~$0.00525 for ten.
+    const upload = async (n: number, tag: string) =>
+      (await c.files.create({ file: await toFile(Buffer.from(Array.from({ length: n }, (_, i) => batchLine(`${tag}-${i}`, "gpt-4o", `Budget question ${tag} ${i}.`)).join("\n")), "in.jsonl"), purpose: "batch" })).id;
+    const create = async (fileId: string) => c.batches.create({ input_file_id: fileId, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    const tooBig = await expectError(create(await upload(100, "big")), 429);
+    expect(tooBig.code).toBe("insufficient_quota");
+    expect((await c.batches.list()).data).toEqual([]);
+    const a = await create(await upload(10, "a"));
+    await waitForStatus(c, a.id, (s) => s === "completed");
+    // Still holding A's worst case, B's would pass the limit; A was settled to its (batch-price) cost.
+    const b = await create(await upload(10, "b"));
+    expect(b.status).toBe("validating");
+  }, 60_000);
+
   it("tenant isolation and OpenAI-shaped errors", async () => {
     const file = await client.files.create({ file: await toFile(Buffer.from(batchLine("1", "gpt-4o-mini", "hi")), "in.jsonl"), purpose: "batch" });
     const created = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
