@@ -24,7 +24,7 @@ import { CacheServiceImpl } from "./service.ts";
 export interface CacheBackends {
   exactStore(opts: { maxEntriesPerTenant: number }): ExactStore;
   /** `seal`: the tenant cipher when a master key is set (a shared index seals the entry text at rest). */
-  vectorIndex(opts: { dim: number; embedderId: string; maxEntriesPerTenant: number; seal?: TextSeal }): VectorIndex;
+  vectorIndex(opts: { dim: number; embedderId: string; maxEntriesPerTenant: number; compact?: boolean; seal?: TextSeal }): VectorIndex;
 }
 
 export function buildEmbedder(settings: Pick<Settings, "embeddings">): Embedder {
@@ -45,7 +45,7 @@ export async function buildCacheService(ctx: BuildContext<CacheBackends>): Promi
   // Answers at rest are sealed per tenant when a master key is configured.
   const cipher = ctx.settings.cacheMasterKey ? new TenantCipher(parseMasterKey(ctx.settings.cacheMasterKey)) : undefined;
   const exact = cipher ? new EncryptedExactStore(plain, cipher) : plain;
-  const vectors = ctx.backends.vectorIndex({ dim: embedder.dim, embedderId: `${embedder.name}@${embedder.version}`, maxEntriesPerTenant: config.maxEntriesPerTenant, ...(cipher ? { seal: cipher } : {}) });
+  const vectors = ctx.backends.vectorIndex({ dim: embedder.dim, embedderId: `${embedder.name}@${embedder.version}`, maxEntriesPerTenant: config.maxEntriesPerTenant, compact: config.indexLayout === "int8", ...(cipher ? { seal: cipher } : {}) });
   // A shared index rebuilds from the persisted entries before the replica serves (it never fails the start).
   await vectors.start?.();
   registerIndexMetrics(ctx.registry, vectors);

@@ -75,7 +75,7 @@ export function meshBackends(settings: Settings, logger: Logger, resilience: Res
       settings.qdrant
         ? vectorIndexFor(settings, o)
         : new SharedVectorIndex({
-            local: new InProcessVectorIndex({ dim: o.dim, maxEntriesPerTenant: o.maxEntriesPerTenant }),
+            local: new InProcessVectorIndex({ dim: o.dim, maxEntriesPerTenant: o.maxEntriesPerTenant, ...(o.compact ? { compact: true } : {}) }),
             entries: new RedisSemanticEntries(redis({ maxRetriesPerRequest: 1, commandTimeout: 5_000 }), { prefix: settings.cachePrefix, maxEntriesPerTenant: o.maxEntriesPerTenant, ...(o.seal ? { seal: o.seal } : {}) }),
             feed: new NatsIndexFeed(() => natsOf(bus("cache-index")), settings.bus, { publishTimeoutMs: deps.nats_publish_timeout_ms, ...(o.seal ? { seal: o.seal } : {}) }),
             embedderId: o.embedderId,

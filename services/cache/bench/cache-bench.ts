@@ -39,12 +39,17 @@ function pct(sorted: number[], p: number): number {
 }
 
 interface Row {
+  /** float32 rows + float sketch, or int8 rows + 256-bit sign codes (compact-partition.ts). */
+  layout: "float32" | "int8";
   entries: number;
   partitions: number;
   insert_p50_us: number;
   insert_p99_us: number;
   lookup_p50_ms: number;
   lookup_p99_ms: number;
+  /** CPU time of this process per lookup: on a shared, overloaded machine wall time mostly measures waiting for a core. */
+  lookup_cpu_p50_ms: number;
+  lookup_cpu_p99_ms: number;
   heap_delta_mb: number;
   rss_delta_mb: number;
   bytes_per_entry: number;
@@ -57,11 +62,11 @@ function gc(): void {
   if (g) g();
 }
 
-function runIndex(entries: number, partitions: number, dim: number, lookups: number): Row {
+function runIndex(entries: number, partitions: number, dim: number, lookups: number, compact: boolean): Row {
   gc();
   const heap0 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const rss0 = process.memoryUsage().rss;
-  const ix = new InProcessVectorIndex({ dim });
+  const ix = new InProcessVectorIndex({ dim, compact });
   const next = rng(42);
   const insertTimes: number[] = [];
   // A pool of random unit vectors, each row = pool vector rotated by a per-entry offset and sign
@@ -88,6 +93,7 @@ function runIndex(entries: number, partitions: number, dim: number, lookups: num
   const heapDelta = mem.heapUsed + mem.arrayBuffers - heap0;
   const rssDelta = mem.rss - rss0;
   const lookupTimes: number[] = [];
+  const cpuTimes: number[] = [];
   let planted = 0;
   for (let i = 0; i < lookups; i++) {
     // Query = a stored row plus noise (cosine ~0.5 to it): a paraphrase whose neighbour must be found.
@@ -102,20 +108,27 @@ function runIndex(entries: number, partitions: number, dim: number, lookups: num
     n = Math.sqrt(n);
     for (let d = 0; d < dim; d++) q[d] = (q[d] as number) / n;
     const p = { tenant: `t${target % partitions}`, namespace: "bench", key: "k" };
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const res = ix.searchSync(p, q, 5, 0);
     lookupTimes.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuTimes.push((c.user + c.system) / 1000);
     if (res[0]?.meta.id === `e${target}`) planted++;
   }
   insertTimes.sort((a, b) => a - b);
   lookupTimes.sort((a, b) => a - b);
+  cpuTimes.sort((a, b) => a - b);
   return {
+    layout: compact ? "int8" : "float32",
     entries,
     partitions,
     insert_p50_us: pct(insertTimes, 0.5),
     insert_p99_us: pct(insertTimes, 0.99),
     lookup_p50_ms: pct(lookupTimes, 0.5),
     lookup_p99_ms: pct(lookupTimes, 0.99),
+    lookup_cpu_p50_ms: pct(cpuTimes, 0.5),
+    lookup_cpu_p99_ms: pct(cpuTimes, 0.99),
     heap_delta_mb: heapDelta / 2 ** 20,
     rss_delta_mb: rssDelta / 2 ** 20,
     bytes_per_entry: heapDelta / entries,
@@ -182,9 +195,10 @@ async function main(): Promise<void> {
   const program = new Command()
     .option("--json <out>", "write results as JSON")
     .option("--sizes <list>", "entry counts", "10000,100000,1000000")
-    .option("--lookups <n>", "lookups per size", (v) => Number.parseInt(v, 10), 200);
+    .option("--lookups <n>", "lookups per size", (v) => Number.parseInt(v, 10), 200)
+    .option("--layouts <list>", "index layouts: float32, int8", "float32,int8");
   program.parse();
-  const o = program.opts<{ json?: string; sizes: string; lookups: number }>();
+  const o = program.opts<{ json?: string; sizes: string; lookups: number; layouts: string }>();
   // The shipped local embedder first (its table load is measured on a fresh heap), the lexical one for reference.
   const shipped = createLocalEmbedder();
   const dim = shipped.dim;
@@ -196,19 +210,20 @@ async function main(): Promise<void> {
   }
   const rows: Row[] = [];
   for (const n of o.sizes.split(",").map(Number)) {
-    for (const partitions of [1, 1000]) {
-      // Brute-force scans of one huge partition are slow: fewer lookups there keep the run short.
-      const r = runIndex(n, partitions, dim, o.lookups);
-      rows.push(r);
-      console.log(`  done ${n} entries / ${partitions} partitions`);
+    for (const layout of o.layouts.split(",")) {
+      for (const partitions of [1, 1000]) {
+        const r = runIndex(n, partitions, dim, o.lookups, layout === "int8");
+        rows.push(r);
+        console.log(`  done ${layout} ${n} entries / ${partitions} partitions`);
+      }
     }
   }
   const t = new Table({
     style: { head: [], border: [] },
-    head: ["entries", "partitions", "insert p50 µs", "insert p99 µs", "lookup p50 ms", "lookup p99 ms", "heap+buffers Δ MB", "RSS Δ MB", "bytes/entry", "planted recall@1"],
+    head: ["layout", "entries", "partitions", "insert p50 µs", "insert p99 µs", "lookup p50 ms", "lookup p99 ms", "cpu p50 ms", "cpu p99 ms", "heap+buffers Δ MB", "RSS Δ MB", "bytes/entry", "planted recall@1"],
   });
   for (const r of rows) {
-    t.push([r.entries, r.partitions, r.insert_p50_us.toFixed(2), r.insert_p99_us.toFixed(2), r.lookup_p50_ms.toFixed(3), r.lookup_p99_ms.toFixed(3), r.heap_delta_mb.toFixed(0), r.rss_delta_mb.toFixed(0), r.bytes_per_entry.toFixed(0), r.planted_recall_at_1.toFixed(3)].map(String));
+    t.push([r.layout, r.entries, r.partitions, r.insert_p50_us.toFixed(2), r.insert_p99_us.toFixed(2), r.lookup_p50_ms.toFixed(3), r.lookup_p99_ms.toFixed(3), r.lookup_cpu_p50_ms.toFixed(3), r.lookup_cpu_p99_ms.toFixed(3), r.heap_delta_mb.toFixed(0), r.rss_delta_mb.toFixed(0), r.bytes_per_entry.toFixed(0), r.planted_recall_at_1.toFixed(3)].map(String));
   }
   console.log(t.toString());
   if (o.json) writeFileSync(o.json, `${JSON.stringify({ dim, embedder: embedders[0], embedders, index: rows, node: process.version }, null, 2)}\n`);

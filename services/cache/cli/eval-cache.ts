@@ -50,12 +50,15 @@ function request(tenant: string, text: string): CacheRequest {
 }
 
 /** Runs every pair through a real engine; returns hit flags and the similarity the engine reported. */
+/** Index rows as float32 or int8 (compact-partition.ts): `--layout`, to see what the compact form costs in decisions. */
+let compactIndex = false;
+
 async function runEngine(pairs: Pair[], config: CacheConfig, embedder: Embedder, verifier?: HitVerifier): Promise<{ hit: boolean; sim: number; exact: boolean }[]> {
   const engine = new CacheEngine({
     config,
     ...(verifier ? { verifier } : {}),
     exact: new MemoryExactStore({ maxEntriesPerTenant: 10 }),
-    vectors: new InProcessVectorIndex({ dim: embedder.dim, maxEntriesPerTenant: 10 }),
+    vectors: new InProcessVectorIndex({ dim: embedder.dim, maxEntriesPerTenant: 10, compact: compactIndex }),
     embedder,
   });
   const out: { hit: boolean; sim: number; exact: boolean }[] = [];
@@ -85,9 +88,12 @@ async function main(): Promise<void> {
     .option("--limit <n>", "first N pairs only", (v) => Number.parseInt(v, 10))
     .option("--embedder <kind>", "local (shipped: SIF word vectors + lexical) or hashed (lexical only, for comparison)", "local")
     .option("--half <0|1>", "only pairs with crc32(id) % 2 equal to this (held-out split)", (v) => Number.parseInt(v, 10))
-    .option("--config <json>", "cache config overrides as JSON (validated by cacheConfigSchema), to evaluate other settings");
+    .option("--config <json>", "cache config overrides as JSON (validated by cacheConfigSchema), to evaluate other settings")
+    .option("--layout <float32|int8>", "vector index rows", "float32");
   program.parse();
-  const opts = program.opts<{ data: string; json?: string; limit?: number; config?: string; half?: number; embedder: string }>();
+  const opts = program.opts<{ data: string; json?: string; limit?: number; config?: string; half?: number; embedder: string; layout: string }>();
+  if (opts.layout !== "float32" && opts.layout !== "int8") throw new Error(`--layout: float32 or int8, not ${opts.layout}`);
+  compactIndex = opts.layout === "int8";
   const pairs = readPairs(opts.data, opts.limit, opts.half);
   if (opts.embedder !== "local" && opts.embedder !== "hashed") throw new Error(`--embedder: local or hashed, not ${opts.embedder}`);
   const embedder: Embedder = opts.embedder === "hashed" ? new HashedNgramEmbedder() : createLocalEmbedder();

@@ -72,6 +72,12 @@ export const cacheConfigSchema = z
     }),
     /** Bound per tenant in each store that can enforce it; oldest (LRU) entries are evicted first. */
     maxEntriesPerTenant: z.number().int().positive().default(100_000),
+    /**
+     * Rows of the in-process semantic index: int8 with a 256-bit sign code per row (store/compact-partition.ts:
+     * ~1.1 kB per entry instead of ~3.9 kB, and a Hamming pre-scan instead of a float one in large
+     * partitions; cosines within ~0.002 of float32), or float32.
+     */
+    indexLayout: z.enum(["int8", "float32"]).default("int8"),
     /** Total wall-clock a lookup or store may spend on store I/O (Redis, Qdrant) before it gives up. */
     storeBudgetMs: z.number().positive().default(20),
     /** Nearest neighbours fetched per semantic lookup before the guard picks the first acceptable one. */

@@ -1,4 +1,5 @@
 import type { PurgeFilter } from "./exact-store.ts";
+import { codePlan, CompactPartition, type CodePlan } from "./compact-partition.ts";
 import { metaMatches } from "./semantic-entry.ts";
 import type { VectorEntryMeta, VectorIndex, VectorMatch, VectorPartition } from "./vector-index.ts";
 
@@ -177,6 +178,8 @@ export interface InProcessVectorIndexOptions {
   twoStageMinRows?: number;
   /** Rows re-scored exactly after the sketch pre-scan. */
   rerank?: number;
+  /** int8 rows + 256-bit sign codes (compact-partition.ts) instead of float32 rows + float sketch. */
+  compact?: boolean;
 }
 
 export class InProcessVectorIndex implements VectorIndex {
@@ -185,7 +188,7 @@ export class InProcessVectorIndex implements VectorIndex {
   private readonly dim: number;
   private readonly maxPerTenant: number;
   /** tenant -> partition key -> partition */
-  private readonly tenants = new Map<string, Map<string, Partition>>();
+  private readonly tenants = new Map<string, Map<string, Partition | CompactPartition>>();
   /** tenant -> entry id -> partition key, in insertion (LRU) order for eviction. */
   private readonly order = new Map<string, Map<string, string>>();
 
@@ -195,7 +198,9 @@ export class InProcessVectorIndex implements VectorIndex {
     this.twoStageMinRows = options.twoStageMinRows ?? 8192;
     this.rerank = options.rerank ?? 256;
     this.plan = sketchPlan(this.dim);
+    this.codes = options.compact ? codePlan(this.dim) : undefined;
   }
+  private readonly codes: CodePlan | undefined;
   private readonly twoStageMinRows: number;
   private readonly rerank: number;
   private readonly plan: SketchPlan;
@@ -225,7 +230,10 @@ export class InProcessVectorIndex implements VectorIndex {
     const prevKey = order.get(meta.id);
     if (prevKey !== undefined && prevKey !== p.key) this.removeSync({ ...p, key: prevKey }, meta.id);
     let part = parts.get(p.key);
-    if (!part) parts.set(p.key, (part = new Partition(this.dim, p.namespace, this.plan, this.twoStageMinRows, this.rerank)));
+    if (!part) {
+      part = this.codes ? new CompactPartition(this.dim, p.namespace, this.codes, this.twoStageMinRows, this.rerank) : new Partition(this.dim, p.namespace, this.plan, this.twoStageMinRows, this.rerank);
+      parts.set(p.key, part);
+    }
     part.upsert(meta, vector);
     order.delete(meta.id);
     order.set(meta.id, p.key);
