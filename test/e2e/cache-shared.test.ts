@@ -72,6 +72,13 @@ async function indexEntries(r: Replica): Promise<number> {
   return m ? Number(m[1]) : -1;
 }
 
+/** Stores this replica failed to persist or publish, or dropped (none expected with Redis and NATS up). */
+async function unshared(r: Replica): Promise<number> {
+  const text = await (await fetch(r.metricsUrl)).text();
+  const counts = [...text.matchAll(/^llmgw_cache_semantic_index_unshared_writes\{[^}]*\} (\d+)/gm)].map((m) => Number(m[1]));
+  return counts.length === 2 ? counts.reduce((x, y) => x + y, 0) : -1;
+}
+
 async function until<T>(probe: () => Promise<T | undefined>, ms = 10_000): Promise<T | undefined> {
   const end = Date.now() + ms;
   for (;;) {
@@ -117,6 +124,7 @@ describe("semantic cache shared by two mesh replicas (Redis + JetStream)", () =>
     expect(onB?.completionJson).toBe(ANSWER);
     expect(await indexEntries(a)).toBe(1);
     expect(await indexEntries(b)).toBe(1);
+    expect(await unshared(a)).toBe(0);
 
     // Restart both (new processes' worth of connections and indexes, same Redis and stream).
     await Promise.all([a.stop(), b.stop()]);

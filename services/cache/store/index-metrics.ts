@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from "prom-client";
+import { SharedVectorIndex } from "./shared-vector-index.ts";
 import type { VectorIndex } from "./vector-index.ts";
 
 /**
@@ -14,6 +15,19 @@ export function registerIndexMetrics(registry: Registry, index: VectorIndex): vo
     registers: [registry],
     collect() {
       this.set(size());
+    },
+  });
+  if (!(index instanceof SharedVectorIndex)) return;
+  const stats = index.stats;
+  // Counts kept by the index itself, read at scrape time (a gauge of a monotonic count).
+  new Gauge({
+    name: "llmgw_cache_semantic_index_unshared_writes",
+    help: "Semantic stores or removals this replica could not persist or publish (failed) or had no room to try (dropped): other replicas and restarts miss them",
+    labelNames: ["result"],
+    registers: [registry],
+    collect() {
+      this.set({ result: "failed" }, stats.failedWrites);
+      this.set({ result: "dropped" }, stats.droppedWrites);
     },
   });
 }
