@@ -21,5 +21,7 @@ export async function writeSse(res: ServerResponse, frame: string): Promise<bool
 
 /** Takes the socket for an event stream: status 200 with the SSE headers and the caller's own. */
 export function openSse(res: ServerResponse, headers: Record<string, string>): void {
-  res.writeHead(200, { ...headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+  // No "connection" header: Node sets keep-alive itself and, when the client sent "Connection: close", closes
+  // the socket after the stream; forcing keep-alive left such clients waiting for a close that never came.
+  res.writeHead(200, { ...headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" });
 }
