@@ -241,6 +241,32 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
       await e.stop();
     }
   }, 120_000);
+
+  it("a batch not finished within its completion window expires: provider batch cancelled, its lines in the error file", async () => {
+    const config = batchTestConfig();
+    config.batches.expiry_seconds = 3;
+    const e = await startEmbedded({ port: 0, host: "127.0.0.1", dataDir: "memory", simulatorUrl: sim.url, config, env: { LLMGW_API_KEY: ADMIN }, logger: silentLogger() });
+    try {
+      const key = (await e.clients.ledger.createKey({ tenantId: "expiry-tenant", name: "e2e" })).key;
+      const c = new OpenAI({ baseURL: `${e.url}/v1`, apiKey: key, maxRetries: 0 });
+      const file = await c.files.create({ file: await toFile(Buffer.from([0, 1].map((i) => batchLine(`x-${i}`, "gpt-4o-mini", `Expiry question ${i}.`)).join("\n")), "in.jsonl"), purpose: "batch" });
+      const b = await c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+      // The simulator holds provider batches 4 s from their submission; the window here is 3 s from creation.
+      const done = await waitForStatus(c, b.id, (s) => s === "expired", 15_000);
+      expect(done.expired_at).toBeGreaterThan(0);
+      expect(done.request_counts).toEqual({ total: 2, completed: 0, failed: 2 });
+      const errs = jsonl(await (await c.files.content(done.error_file_id ?? "")).text());
+      expect(errs.map((l) => [l.custom_id, l.error?.code])).toEqual([["x-0", "batch_expired"], ["x-1", "batch_expired"]]);
+      const provider = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: "sim", maxRetries: 0 });
+      const mine: string[] = [];
+      for await (const pb of provider.batches.list({ limit: 100 })) if (pb.metadata?.[IDEMPOTENCY_KEY]?.startsWith(`${b.id}:`)) mine.push(pb.status);
+      // Submitted before the window closed (unless the machine was too slow to route two lines in 3 s), then cancelled.
+      expect(mine.length).toBeLessThanOrEqual(1);
+      for (const status of mine) expect(status).toBe("cancelled");
+    } finally {
+      await e.stop();
+    }
+  }, 120_000);
 });
 
 describe("batches survive a restart of the whole mesh (edge, executor and ledger; 1,000 lines)", () => {
