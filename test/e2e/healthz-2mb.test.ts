@@ -6,8 +6,8 @@
 //
 // Two bounds. CPU, always: no turn of the gateway's event loop may take 100 ms of the main thread's CPU
 // while the 2 MB requests are processed (machine load stretches wall time, not CPU time). Wall clock:
-// /healthz and the loop delay under 100 ms, asserted in a window where the machine had spare CPU (load
-// average under the CPU count, idle probes under QUIET_MS); a shared 2-core machine at load 15 deschedules
+// /healthz and the loop delay under 100 ms, asserted in a window where the machine was not overloaded (load
+// average under twice the CPU count, idle probes under QUIET_MS); a shared 2-core machine at load 15 deschedules
 // any process for 100+ ms with nothing blocking. Windows are retried (ATTEMPTS) and every figure printed.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
@@ -149,11 +149,12 @@ describe("a pathological 2 MB prompt in a fresh gateway process", () => {
     const windows: (Window & { quiet: boolean })[] = [];
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       // The machine's own noise first: its load average and the same probes with nothing to do. A wall-clock
-      // bound means nothing when more processes want CPU than there are CPUs (each then runs a fraction of
-      // the time: 20 ms of work takes 100+ ms) or an idle loop already waits QUIET_MS to be scheduled.
+      // bound means nothing when over twice as many processes want CPU as there are CPUs (each then runs under
+      // half the time: at load 13-18 on 2 CPUs, 20-30 ms of work took 100-190 ms) or an idle loop already
+      // waits QUIET_MS to be scheduled.
       const baseline = await measure(() => new Promise((r) => setTimeout(r, 500)));
       const load = loadavg()[0] ?? 0;
-      const quiet = load < availableParallelism() && Math.max(...baseline.healthz) < QUIET_MS && baseline.loop.maxMs < QUIET_MS;
+      const quiet = load < 2 * availableParallelism() && Math.max(...baseline.healthz) < QUIET_MS && baseline.loop.maxMs < QUIET_MS;
       const { result: statuses, healthz, loop } = await measure(send);
       windows.push({ statuses, healthz, loop, quiet });
       console.log(`attempt ${attempt + 1}: load average ${load.toFixed(1)} on ${availableParallelism()} CPUs; baseline (idle) ${figures(baseline.healthz, baseline.loop)}${quiet ? "" : " -> machine too busy for a wall-clock bound"}`);
@@ -171,11 +172,11 @@ describe("a pathological 2 MB prompt in a fresh gateway process", () => {
       if (quiet && loop.maxMs < BUDGET_MS && Math.max(...healthz) < BUDGET_MS) break;
     }
     // Wall clock (catches what CPU does not, e.g. synchronous I/O): in a window whose idle baseline was
-    // quiet (load average under the CPU count, idle probes fast), /healthz and the loop delay stay under
+    // quiet (load average under twice the CPU count, idle probes fast), /healthz and the loop delay stay under
     // 100 ms. Not asserted (a warning says so) when no window was: then only the CPU bound above holds.
     const quietOnes = windows.filter((w) => w.quiet);
     if (quietOnes.length === 0) {
-      console.warn(`wall-clock 100 ms bound NOT asserted: no window in ${ATTEMPTS} had spare CPU (load average under the CPU count, idle probes under ${QUIET_MS} ms); the CPU bound was asserted`);
+      console.warn(`wall-clock 100 ms bound NOT asserted: no window in ${ATTEMPTS} was quiet (load average under twice the CPU count, idle probes under ${QUIET_MS} ms); the CPU bound was asserted`);
       return;
     }
     const best = quietOnes.reduce((a, b) => (Math.max(a.loop.maxMs, ...a.healthz) <= Math.max(b.loop.maxMs, ...b.healthz) ? a : b));
