@@ -242,7 +242,7 @@ async function until(cond: () => boolean, ms = 1_000): Promise<void> {
   while (!cond() && Date.now() < deadline) await sleep(2);
 }
 
-async function harness(script: Partial<Script> = {}, hooks?: AfterAnswerHook[], outageMode?: BudgetOutageMode): Promise<Harness> {
+async function harness(script: Partial<Script> = {}, hooks?: AfterAnswerHook[], outageMode?: BudgetOutageMode, defer?: (run: () => void) => void): Promise<Harness> {
   const s: Script = { ...defaultScript(), ...script };
   const calls: Calls = { classify: [], lookup: [], store: [], route: [], reserve: [], settle: [], execute: [] };
   const clients: EdgeClients = {
@@ -278,7 +278,7 @@ async function harness(script: Partial<Script> = {}, hooks?: AfterAnswerHook[], 
     return received;
   };
   return {
-    pipeline: new ChatPipeline(deps, outbox, metrics, hooks),
+    pipeline: new ChatPipeline(deps, outbox, metrics, hooks, defer ? { defer } : {}),
     calls,
     metrics,
     outbox,
@@ -784,6 +784,18 @@ describe("ChatPipeline: custom hooks", () => {
     const res = json(await h.pipeline.handle(chatCall()));
     expect(res.headers["x-llmgw-model"]).toBe("gpt-4o-mini");
     expect(ran).toEqual(["gpt-4o-mini"]);
+  });
+
+  it("with `defer` (the edge passes setImmediate) the hooks run when the deferred callback does, after the answer", async () => {
+    const later: (() => void)[] = [];
+    const seen: string[] = [];
+    const h = await harness({}, [(rec, out) => seen.push(`${out.model}:${String(rec.finished)}`)], undefined, (run) => later.push(run));
+    const res = json(await h.pipeline.handle(chatCall()));
+    expect(res.headers["x-llmgw-model"]).toBe("gpt-4o-mini");
+    // Answered, hooks not run yet: one callback waits.
+    expect(seen).toEqual([]);
+    one(later)();
+    expect(seen).toEqual(["gpt-4o-mini:true"]);
   });
 });
 
