@@ -17,6 +17,9 @@ export const batchesSchema = z
     expiry_seconds: z.number().int().positive().default(86_400),
     // Lines classified, routed and looked up in the cache side by side.
     route_concurrency: z.number().int().positive().default(16),
+    // Lines whose model's provider has no batch API (e.g. a self-hosted server) run as ordinary calls
+    // through the executor, at most this many at a time per batch worker: a trickle beside live traffic.
+    live_concurrency: z.number().int().positive().default(2),
     // Gateway-wide off switch for the worker (an edge that only serves the API, e.g. in a test).
     worker: z.boolean().default(true),
   })

@@ -1,5 +1,6 @@
 // One RequestCompleted per succeeded batch line. Sent lines carry one call of kind "batch" (the
-// ledger prices it at the model's batch price and reports the discount as batch savings); lines
+// ledger prices it at the model's batch price and reports the discount as batch savings), lines run
+// live (no provider batch API) one of kind "primary" at the live price; lines
 // answered from the exact cache carry no call (0 provider cost, cache savings). The request id and
 // bus message id are the batch id + line index: a republish after a restart or redelivery is
 // deduplicated by the bus and by the ledger (one row per request id).
@@ -25,6 +26,8 @@ export interface BatchLineFacts {
   tier: Tier;
   category: string;
   cached: boolean;
+  /** Run as an ordinary call (the provider has no batch API): live price, no batch discount. */
+  live?: boolean;
   usage: UsageCounts | null;
 }
 
@@ -49,13 +52,14 @@ export function batchLineCompletedBytes(f: BatchLineFacts, completedAt: Date): {
     latencyMs: BigInt(Math.max(0, completedAt.getTime() - f.createdAt.getTime())),
     overheadMs: 0,
     stream: false,
-    batch: true,
+    // The ledger prices a batch request at the batch price; a live-run line pays the live price.
+    batch: f.live !== true,
     baselineModel: f.baselineModel,
     // The batch's reservation is settled once, by the batch worker, not per line.
     budgetReserved: false,
     calls: f.cached
       ? []
-      : [{ callId: `${requestId}:0`, kind: "batch", model: f.model, provider: f.provider, status: "ok", errorCode: "", latencyMs: 0n, usage, startedAt: f.createdAt.toISOString() }],
+      : [{ callId: `${requestId}:0`, kind: f.live ? "primary" : "batch", model: f.model, provider: f.provider, status: "ok", errorCode: "", latencyMs: 0n, usage, startedAt: f.createdAt.toISOString() }],
     answerUsage: usage,
   });
   return { requestId, data: toBinary(RequestCompletedSchema, msg) };

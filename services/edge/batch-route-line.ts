@@ -1,6 +1,7 @@
 // One batch line through the live pipeline's first steps: classify, exact-cache lookup, route. A
 // line answered by the exact cache is not sent; any other gets one concrete model whose provider has
-// a batch API (a named model is kept; "auto" takes the first such candidate the router ranks).
+// a batch API (a named model is kept; "auto" takes the first such candidate the router ranks). A
+// line no batch-capable model can serve is routed "live": the worker runs it as an ordinary call.
 import type OpenAI from "openai";
 import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
@@ -15,7 +16,7 @@ export const BATCH_PROVIDER_TYPES: ReadonlySet<string> = new Set(["openai", "ant
 
 export type LineRoute =
   | { kind: "cached"; tier: Tier; category: string; model: string; completionJson: string }
-  | { kind: "routed"; tier: Tier; category: string; model: string; provider: string }
+  | { kind: "routed"; tier: Tier; category: string; model: string; provider: string; live: boolean }
   | { kind: "refused"; tier: Tier; category: string; code: string; message: string };
 
 export function batchCapable(deps: Pick<EdgeDeps, "config">, model: string): boolean {
@@ -55,12 +56,12 @@ export async function routeBatchLine(deps: EdgeDeps, ctx: { requestId: string; t
     requiredCapabilities: facts.capabilities,
     stream: false,
   });
-  const pick = alias ? [...r.candidates, ...r.escalation].find((c) => batchCapable(deps, c.model))?.model : r.candidates.some((c) => c.model === body.model) ? body.model : undefined;
+  const ranked = [...r.candidates, ...r.escalation];
+  const pick = alias ? (ranked.find((c) => batchCapable(deps, c.model)) ?? ranked[0])?.model : r.candidates.some((c) => c.model === body.model) ? body.model : undefined;
   if (pick === undefined) {
-    const why = alias ? `'${body.model}' routed to no model with a provider batch API` : `'${body.model}' cannot serve this request (${r.reasons.join("; ") || "context window or capabilities"})`;
+    const why = alias ? `'${body.model}' routed to no model` : `'${body.model}' cannot serve this request (${r.reasons.join("; ") || "context window or capabilities"})`;
     return { kind: "refused", ...base, code: alias ? "unsupported_model" : "no_capable_model", message: why };
   }
-  if (!batchCapable(deps, pick)) return { kind: "refused", ...base, code: "unsupported_model", message: `'${pick}' is served by a provider without a batch API.` };
   const provider = deps.config.models[pick]?.provider ?? "";
-  return { kind: "routed", ...base, model: pick, provider };
+  return { kind: "routed", ...base, model: pick, provider, live: !batchCapable(deps, pick) };
 }

@@ -15,12 +15,15 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Decimal } from "decimal.js";
 import { subjects } from "#libs/bus/subjects.ts";
+import { create } from "@bufbuild/protobuf";
+import { CandidateSchema } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import type { BatchJob, BatchLine, SubBatch } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import { fromOpenAIUsageJson } from "#libs/pricing/usage-openai.ts";
 import { toProtoUsage, type UsageCounts } from "#libs/pricing/usage-types.ts";
-import { batchLineCompletedBytes } from "./batch-accounting.ts";
+import { batchLineCompletedBytes, batchLineRequestId } from "./batch-accounting.ts";
 import { BATCH_ENDPOINT, parseBatchOutput, type BatchOutputLine } from "./batch-input.ts";
 import { routeBatchLine } from "./batch-route-line.ts";
+import { runNonStreaming } from "./execution.ts";
 import type { EdgeDeps } from "./deps.ts";
 
 export const LEASE_NAME = "batch-worker";
@@ -191,7 +194,7 @@ export class BatchWorker {
     if (r.kind === "refused") {
       return { update: { ...base, state: "failed", statusCode: 400, errorCode: r.code, resultJson: json({ error: { message: r.message, type: "invalid_request_error", param: "model", code: r.code } }) } };
     }
-    if (r.kind === "routed") return { update: { ...base, state: "routed", model: r.model, provider: r.provider, subBatchKey: `${j.id}:${r.model}` } };
+    if (r.kind === "routed") return { update: { ...base, state: "routed", model: r.model, provider: r.provider, subBatchKey: r.live ? liveKey(j.id, r.model) : `${j.id}:${r.model}` } };
     let usage: UsageCounts | null = null;
     try {
       usage = usageOf(JSON.parse(r.completionJson));
@@ -213,7 +216,8 @@ export class BatchWorker {
     for (const [key, lines] of groups) {
       const first = lines[0];
       if (!first) continue;
-      await this.submit(j, key, first.model, first.provider, lines, subs.get(key));
+      if (isLiveKey(key)) await this.runLive(j, lines);
+      else await this.submit(j, key, first.model, first.provider, lines, subs.get(key));
       changed = true;
     }
     for (const sub of (await this.ledger().listSubBatches({ batchId: j.id })).subBatches) {
@@ -229,6 +233,44 @@ export class BatchWorker {
       return true;
     }
     return changed;
+  }
+
+  /**
+   * Lines whose provider has no batch API, run as ordinary calls (purpose "batch") a few at a time.
+   * They stay "routed" until their result is recorded: after a crash an unrecorded line runs again
+   * (at least once at the provider) but is billed once, since its event id is the line's.
+   */
+  private async runLive(j: BatchJob, lines: BatchLine[]): Promise<void> {
+    const { live_concurrency, route_concurrency } = this.deps.config.batches;
+    const chunk = Math.max(1, live_concurrency) * 4;
+    for (let i = 0; i < lines.length; i += chunk) {
+      if (this.stopped || !(await this.renew())) return;
+      const now = await this.ledger().getBatchJob({ id: j.id });
+      if (now.job?.status !== "in_progress") return;
+      const done = await mapLimit(lines.slice(i, i + chunk), Math.min(live_concurrency, route_concurrency), (l) => this.runLiveLine(j, l));
+      await this.publish(j, done.flatMap((d) => (d.billing ? [d.billing] : [])));
+      await this.ledger().updateBatchLines({ batchId: j.id, lines: done.map((d) => d.update) });
+    }
+  }
+
+  private async runLiveLine(j: BatchJob, l: BatchLine): Promise<{ update: LineUpdate; billing?: Billing }> {
+    const m = this.deps.config.models[l.model];
+    const candidate = { model: l.model, provider: l.provider, upstreamModel: m?.upstream ?? l.model, contextWindow: BigInt(m?.context_window ?? 0) };
+    const body = { ...parseJson(l.bodyJson), model: l.model, stream: false };
+    const context = { requestId: batchLineRequestId(j.id, l.index), tenantId: j.tenantId, keyId: j.keyId, traceId: "" };
+    const r = await runNonStreaming(this.deps.clients, { context, candidates: [create(CandidateSchema, candidate)], requestJson: json(body), stream: false, purpose: "batch" });
+    if (r.completion) {
+      const usage = usageOf(r.completion);
+      const cost = usage ? this.deps.pricing.cost(l.model, toProtoUsage(usage), new Date()).usd : "0";
+      return {
+        update: { index: l.index, state: "succeeded", statusCode: 200, costUsd: cost, resultJson: json(r.completion) },
+        billing: { line: l, usage, cached: false, live: true },
+      };
+    }
+    const f = r.failure;
+    const status = f?.httpStatus || 502;
+    const body2 = { error: { message: f?.message || "The provider failed.", type: f?.type || "server_error", param: f?.param || null, code: f?.code || null } };
+    return { update: { index: l.index, state: "failed", statusCode: status, errorCode: f?.code || "provider_error", resultJson: json(body2) } };
   }
 
   /**
@@ -399,7 +441,7 @@ export class BatchWorker {
     const createdAt = new Date(Number(j.createdAt) * 1000);
     await mapLimit(billing, 32, async (b) => {
       const ev = batchLineCompletedBytes(
-        { batchId: j.id, index: b.line.index, tenantId: j.tenantId, keyId: j.keyId, createdAt, requestedModel: b.line.requestedModel, baselineModel: baseline(b.line.requestedModel), model: b.line.model, provider: b.line.provider, tier: b.line.tier, category: b.line.category, cached: b.cached, usage: b.usage },
+        { batchId: j.id, index: b.line.index, tenantId: j.tenantId, keyId: j.keyId, createdAt, requestedModel: b.line.requestedModel, baselineModel: baseline(b.line.requestedModel), model: b.line.model, provider: b.line.provider, tier: b.line.tier, category: b.line.category, cached: b.cached, live: b.live === true, usage: b.usage },
         at,
       );
       await this.deps.events.publish(subject, ev.data, ev.requestId);
@@ -411,6 +453,16 @@ interface Billing {
   line: Pick<BatchLine, "index" | "requestedModel" | "model" | "provider" | "tier" | "category">;
   usage: UsageCounts | null;
   cached: boolean;
+  live?: boolean;
+}
+
+/** Sub-batch key of a batch's lines that run live on `model` (no provider batch is created for it). */
+function liveKey(batchId: string, model: string): string {
+  return `${batchId}:live:${model}`;
+}
+
+function isLiveKey(key: string): boolean {
+  return key.includes(":live:");
 }
 
 function usageOf(completion: unknown): UsageCounts | null {

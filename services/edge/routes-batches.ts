@@ -12,7 +12,6 @@ import type { BatchJob } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import { countPromptTokens } from "#libs/tokens/count.ts";
 import type { AuthContext } from "./auth.ts";
 import { BATCH_ENDPOINT, parseBatchInput, type BatchInputLine } from "./batch-input.ts";
-import { batchCapable } from "./batch-route-line.ts";
 import { batchObject, fileObject, listPage } from "./batch-objects.ts";
 import { BatchWorker } from "./batch-worker.ts";
 import { registerBatchMetrics } from "./batch-metrics.ts";
@@ -163,17 +162,18 @@ export function registerBatchRoutes(app: FastifyInstance, deps: EdgeDeps, authen
     if (config.edge.aliases.includes(m)) return;
     const bad = (why: string, code: string) => errors.badRequest(`Invalid batch input file, line ${l.line}: ${why}`, param, code);
     if (!config.models[m]) throw bad(`the model '${m}' does not exist.`, "model_not_found");
-    if (!batchCapable(deps, m)) throw bad(`'${m}' is served by a provider without a batch API.`, "unsupported_model");
+    // A provider without a batch API is fine: the worker runs those lines as ordinary calls.
+    if (config.models[m]?.kind === "embedding") throw bad(`'${m}' is an embedding model; batch lines go to ${BATCH_ENDPOINT}.`, "unsupported_model");
   }
 
   /**
    * The whole batch's worst case, reserved under the batch id: each line's prompt at full input price
-   * plus max_tokens of output on the dearest model it may land on (its own, or for "auto" any
-   * batch-capable chat model). Settled by the worker with the real cost when the batch ends.
+   * plus max_tokens of output on the dearest model it may land on (its own, or for "auto" any chat
+   * model: one without a batch API runs live). Settled by the worker with the real cost when the batch ends.
    */
   async function reserveWorstCase(id: string, who: AuthContext, lines: readonly BatchInputLine[]): Promise<string> {
     const at = new Date();
-    const autoModels = Object.keys(config.models).filter((m) => batchCapable(deps, m));
+    const autoModels = Object.keys(config.models).filter((m) => config.models[m]?.kind !== "embedding");
     let worst = new Decimal(0);
     let tokens = 0;
     for (const l of lines) {

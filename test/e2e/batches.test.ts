@@ -29,7 +29,11 @@ describe.each(MODES)("batches (%s)", (mode) => {
   let key: string;
 
   beforeAll(async () => {
-    gw = await startGateway(mode, { config: batchTestConfig(), sim: { batchDelayMs: 300 } });
+    const config = batchTestConfig();
+    // small-8k's provider gets no batch API here: its lines must run live, at the live price.
+    const local = config.providers["local"];
+    if (local) local.batch_api = false;
+    gw = await startGateway(mode, { config, sim: { batchDelayMs: 300 } });
     tenant = `batch-${randomUUID().slice(0, 8)}`;
     key = await gw.createKey(tenant);
     client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
@@ -92,6 +96,34 @@ describe.each(MODES)("batches (%s)", (mode) => {
         await db.close();
       }
     }
+  }, 60_000);
+
+  it("a line whose provider has no batch API runs live through the executor, billed once at the live price", async () => {
+    const liveClient = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey(`${tenant}-live`), maxRetries: 0 });
+    const lines = [batchLine("l-1", "small-8k", "Live line one: name a colour."), batchLine("l-2", "gpt-4o-mini", "Batched line two: name a fruit."), batchLine("l-3", "small-8k", "Live line three: name a city.")];
+    const file = await liveClient.files.create({ file: await toFile(Buffer.from(lines.join("\n")), "in.jsonl"), purpose: "batch" });
+    const created = await liveClient.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    const batch = await waitForStatus(liveClient, created.id, (s) => s === "completed");
+    expect(batch.request_counts).toEqual({ total: 3, completed: 3, failed: 0 });
+    const out = jsonl(await (await liveClient.files.content(batch.output_file_id ?? "")).text());
+    expect(out.map((l) => [l.custom_id, l.response?.body.model])).toEqual([["l-1", "small-8k"], ["l-2", "gpt-4o-mini"], ["l-3", "small-8k"]]);
+
+    // small-8k: $0.05 / $0.20 per million tokens, no batch discount for a line run live.
+    const liveUsd = out.filter((l) => l.response?.body.model === "small-8k").reduce((s, l) => {
+      const u = l.response?.body.usage;
+      return u ? s + (u.prompt_tokens * 0.05 + u.completion_tokens * 0.2) / 1e6 : s;
+    }, 0);
+    const rows = await vi.waitFor(async () => {
+      const res = await fetch(`${gw.url}/v1/llmgw/spend?since=1h&group_by=model`, { headers: { authorization: `Bearer ${liveClient.apiKey}` } });
+      const body = (await res.json()) as { total: { requests: number }; rows: { model: string; requests: number; cost_usd: number; savings: { batch_usd: number } }[] };
+      if (body.total.requests < 3) throw new Error(`ledger has ${body.total.requests} requests`);
+      return body.rows;
+    }, { timeout: 15_000, interval: 100 });
+    const small = rows.find((r) => r.model === "small-8k");
+    expect(small?.requests).toBe(2);
+    expect(small?.cost_usd).toBeCloseTo(liveUsd, 9);
+    expect(small?.savings.batch_usd).toBe(0);
+    expect(rows.find((r) => r.model === "gpt-4o-mini")?.savings.batch_usd).toBeGreaterThan(0);
   }, 60_000);
 
   it("lists batches and files with cursor paging, newest first", async () => {
