@@ -49,7 +49,25 @@ describe("ratios", () => {
     expect(byName["embedded added p50 vs direct (ms)"]?.value).toBeCloseTo(0.25);
     expect(byName["embedded added p50 vs direct (ms)"]?.met).toBe(true);
     expect(byName["mesh (in-process) rps / portkey rps"]?.value).toBe(1.5);
+    expect(byName["mesh (in-process) rps / portkey rps"]?.met).toBeUndefined();
     expect(byName["mesh (processes) rps / portkey rps"]).toBeUndefined();
+  });
+
+  it("holds the mesh as processes to 0.6x Portkey and 2 ms added at c=1, embedded to 2x", () => {
+    const runs = withAddedLatency([
+      run("direct", 1, 5000, 0.1),
+      run("embedded", 1, 2000, 0.5),
+      run("mesh", 1, 300, 2.6, { variant: "processes" }),
+      run("embedded", 32, 1900, 8),
+      run("portkey", 32, 1000, 20),
+      run("mesh", 32, 650, 15, { variant: "processes" }),
+    ]);
+    const byName = Object.fromEntries(projectRatios(runs, 32).map((r) => [r.name, r]));
+    expect(byName["embedded rps / portkey rps"]?.met).toBe(false);
+    expect(byName["embedded added p50 vs direct (ms)"]?.met).toBe(false);
+    expect(byName["mesh (processes) rps / portkey rps"]?.met).toBe(true);
+    expect(byName["mesh (processes) added p50 vs direct (ms)"]?.value).toBeCloseTo(2.5);
+    expect(byName["mesh (processes) added p50 vs direct (ms)"]?.met).toBe(false);
   });
 });
 

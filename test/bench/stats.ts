@@ -163,7 +163,11 @@ export function compareWithReferences(runs: readonly Run[], concurrency: number)
 /** The embedded row the project's targets are about: silent logger, in-memory PGlite, cache off. */
 export const EMBEDDED_VARIANT = "one process";
 
-/** The project's targets: embedded >= 3x Portkey, embedded added p50 at c=1 < 0.3 ms, mesh > 1x Portkey. */
+/**
+ * The hot-path issue's done-when: embedded >= 2x Portkey's req/s at high concurrency and added p50 <= 0.3 ms
+ * at c=1; the mesh as processes >= 0.6x Portkey and added p50 <= 2 ms at c=1. (Worked toward: embedded 4x,
+ * the mesh above Portkey; the CPU ratio is shown beside them, the only figure immune to the shared cores.)
+ */
 export function projectRatios(runs: readonly Run[], highConcurrency: number): Ratio[] {
   const out: Ratio[] = [];
   const pk = find(runs, "portkey", undefined, highConcurrency);
@@ -171,18 +175,23 @@ export function projectRatios(runs: readonly Run[], highConcurrency: number): Ra
   const thr = (a: Run | undefined, b: Run | undefined): number | undefined => (a && b && b.rps > 0 ? a.rps / b.rps : undefined);
   const cpu = (a: Run | undefined, b: Run | undefined): number | undefined =>
     a?.target_cpu_us_per_req && b?.target_cpu_us_per_req ? b.target_cpu_us_per_req / a.target_cpu_us_per_req : undefined;
+  const atLeast = (v: number | undefined, goal: number) => (v === undefined ? undefined : v >= goal);
+  const atMost = (v: number | undefined, goal: number) => (v === undefined ? undefined : v <= goal);
   const v = thr(emb, pk);
-  out.push({ name: "embedded rps / portkey rps", value: v, target: ">= 3", met: v === undefined ? undefined : v >= 3, basis: `measured req/s, c=${highConcurrency}` });
+  out.push({ name: "embedded rps / portkey rps", value: v, target: ">= 2 (toward 4)", met: atLeast(v, 2), basis: `measured req/s, c=${highConcurrency}` });
   const vc = cpu(emb, pk);
-  out.push({ name: "portkey CPU/req / embedded CPU/req", value: vc, target: ">= 3", met: vc === undefined ? undefined : vc >= 3, basis: "gateway process CPU per request (capacity per core; immune to the shared 2 cores)" });
-  const e1 = find(runs, "embedded", EMBEDDED_VARIANT, 1);
-  const added = e1?.added_p50_ms;
-  out.push({ name: "embedded added p50 vs direct (ms)", value: added, target: "< 0.3", met: added === undefined ? undefined : added < 0.3, basis: "p50 difference, c=1" });
+  out.push({ name: "portkey CPU/req / embedded CPU/req", value: vc, target: ">= 2 (toward 4)", met: atLeast(vc, 2), basis: "gateway process CPU per request (capacity per core; immune to the shared 2 cores)" });
+  const added = find(runs, "embedded", EMBEDDED_VARIANT, 1)?.added_p50_ms;
+  out.push({ name: "embedded added p50 vs direct (ms)", value: added, target: "<= 0.3", met: atMost(added, 0.3), basis: "p50 difference, c=1" });
   for (const variant of ["in-process", "processes"]) {
     const m = find(runs, "mesh", variant, highConcurrency);
     if (!m) continue;
     const mv = thr(m, pk);
-    out.push({ name: `mesh (${variant}) rps / portkey rps`, value: mv, target: "> 1", met: mv === undefined ? undefined : mv > 1, basis: `measured req/s, c=${highConcurrency}` });
+    // The done-when is about the mesh as processes; the in-process row is shown for comparison.
+    const goal = variant === "processes" ? ">= 0.6 (toward > 1)" : "n/a (reference)";
+    out.push({ name: `mesh (${variant}) rps / portkey rps`, value: mv, target: goal, met: variant === "processes" ? atLeast(mv, 0.6) : undefined, basis: `measured req/s, c=${highConcurrency}` });
   }
+  const m1 = find(runs, "mesh", "processes", 1)?.added_p50_ms;
+  if (m1 !== undefined) out.push({ name: "mesh (processes) added p50 vs direct (ms)", value: m1, target: "<= 2", met: atMost(m1, 2), basis: "p50 difference, c=1" });
   return out;
 }
