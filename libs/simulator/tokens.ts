@@ -5,8 +5,15 @@ import { hashString } from "./hash.ts";
 
 let encoder: TokenEncoder | undefined;
 
+/**
+ * The shared encoder with special tokens' text ("<|endoftext|>") counted as ordinary text, as the providers
+ * treat message content: a prompt containing it is answered, never a 500 (js-tiktoken's default encode throws).
+ */
 export function getEncoder(): TokenEncoder {
-  encoder ??= sharedEncoder();
+  if (encoder === undefined) {
+    const bpe = sharedEncoder();
+    encoder = { encode: (text) => bpe.encodeOrdinary(text), decode: (tokens) => bpe.decode(tokens) };
+  }
   return encoder;
 }
 
