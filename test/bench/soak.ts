@@ -101,6 +101,19 @@ async function gatewayMemory(url: string, adminKey: string): Promise<{ heap: num
   }
 }
 
+/**
+ * What a 5xx answer says: its error code and message (OpenAI's or Anthropic's shape), so a provider's own
+ * failure (code upstream_*, the provider's message quoted) is told apart from the gateway's at a glance.
+ */
+function errorOf(body: Buffer): string {
+  try {
+    const e = (JSON.parse(body.toString("utf8")) as { error?: { code?: unknown; type?: unknown; message?: unknown } }).error;
+    return `[${String(e?.code ?? e?.type ?? "?")}] ${String(e?.message ?? "").slice(0, 160)}`;
+  } catch {
+    return `(not JSON) ${body.toString("utf8").slice(0, 80)}`;
+  }
+}
+
 const PROMPTS = ["What is the capital of France?", "Write a haiku about the sea.", "Explain TCP slow start in two sentences.", "Translate 'good morning' to Spanish.", "Summarize the plot of Hamlet."];
 
 async function main(): Promise<void> {
@@ -125,10 +138,10 @@ async function main(): Promise<void> {
   let fiveXx = 0;
   /** What the 5xx answers and hangs were (status and request), to tell overload refusals from bugs. */
   const bad = new Map<string, number>();
-  const note = (status: number, timedOut: boolean, label: string): void => {
+  const note = (status: number, timedOut: boolean, label: string, body?: Buffer): void => {
     if (status < 500 && !timedOut) return;
     fiveXx++;
-    const k = `${timedOut ? "hang" : status} ${label.slice(0, 100)}`;
+    const k = `${timedOut ? "hang" : status} ${label.slice(0, 100)}${body ? ` => ${errorOf(body)}` : ""}`;
     bad.set(k, (bad.get(k) ?? 0) + 1);
   };
   const t0 = performance.now();
@@ -161,7 +174,7 @@ async function main(): Promise<void> {
         if (rng.next() < hostileShare) {
           const req = hostileRequest(rng, targets, { admin: gw.key, tenant: tenantKey }, ["auto", "gpt-4o-mini", "small-8k"]);
           const res = await rawRequest(gwPort, req.bytes, 30_000, req.malformed);
-          note(res.status, res.timedOut, req.label);
+          note(res.status, res.timedOut, req.label, res.body);
         } else {
           const body = chat(i);
           const res = await rawRequest(gwPort, httpBytes("POST", "/v1/chat/completions", [["Authorization", `Bearer ${tenantKey}`], ["Content-Type", "application/json"]], body), 30_000);
