@@ -4,7 +4,7 @@
 // Stateless: the caller keeps the gateway id → provider id mapping and names the model on every call.
 import { ConnectError, Code } from "@connectrpc/connect";
 import type { Deployment } from "./domain/deployments.ts";
-import type { ProviderBatchApi } from "./providers/batch-api.ts";
+import type { BatchFindHint, ProviderBatchApi } from "./providers/batch-api.ts";
 import { BATCH_APIS } from "./providers/batch-apis.ts";
 
 export { upstreamJsonl } from "./providers/openai-batches.ts";
@@ -48,8 +48,15 @@ export class ProviderBatches {
 
   /** The provider batch whose metadata[key] = value; undefined when none (Unimplemented on providers without metadata). */
   async find(model: string, key: string, value: string): Promise<Uint8Array | undefined> {
-    const b = await this.apiFor(model).api.find(key, value);
-    return b === undefined ? undefined : bytes(b);
+    const b = await this.lookup(model, key, value);
+    if (b === "pending") throw new ConnectError("a candidate batch is still running: ask again later", Code.Unavailable);
+    return b;
+  }
+
+  /** find, and on providers without metadata the batch whose custom_ids carry the hint's prefix ("pending": cannot tell yet). */
+  async lookup(model: string, key: string, value: string, hint?: BatchFindHint): Promise<Uint8Array | "pending" | undefined> {
+    const b = await this.apiFor(model).api.find(key, value, hint);
+    return b === undefined || b === "pending" ? b : bytes(b);
   }
 
   async cancel(model: string, providerBatchId: string): Promise<Uint8Array> {

@@ -57,7 +57,8 @@ export class ExecutorServiceImpl implements Impl {
 
   async findBatch(req: Parameters<Impl["findBatch"]>[0]) {
     if (!req.metadataKey) throw new ConnectError("metadata_key is required", Code.InvalidArgument);
-    const found = await this.batches.find(req.model, req.metadataKey, req.metadataValue);
+    const found = await this.batches.lookup(req.model, req.metadataKey, req.metadataValue, { customIdPrefix: req.customIdPrefix, createdAfterSec: Number(req.createdAfter) });
+    if (found === "pending") return { found: false, pending: true };
     return found ? { found: true, batchJson: found } : { found: false };
   }
 

@@ -3,10 +3,17 @@
 // The output "files" are the batch's results split by outcome, named <batch id>:output and <batch id>:errors.
 import Anthropic from "@anthropic-ai/sdk";
 import { ConnectError, Code } from "@connectrpc/connect";
-import { CHAT_ENDPOINT, fromAnthropicResult, parseResultsFileId, toAnthropicBatchRequests, toOpenAIBatch } from "./anthropic-batch-translate.ts";
+import { findByCustomIdPrefix } from "./anthropic-batch-find.ts";
+import { CHAT_ENDPOINT, fromAnthropicCustomId, fromAnthropicResult, parseResultsFileId, toAnthropicBatchRequests, toOpenAIBatch } from "./anthropic-batch-translate.ts";
 import { wrapProviderCall, type BatchApiInit, type ProviderBatchApi } from "./batch-api.ts";
 
 const encoder = new TextEncoder();
+/**
+ * How far FindBatch looks back (past the 24 h window) and how many batches it checks: each ended candidate
+ * costs a results read, so the caller's created_after keeps the scan short. Past the count it cannot tell.
+ */
+const FIND_MAX_AGE_SEC = 7 * 86_400;
+const FIND_MAX_SCANNED = 500;
 
 export function createAnthropicBatchApi(o: BatchApiInit): ProviderBatchApi {
   // Platform fetch: results arrive as a streamed JSONL body and this path is rare.
@@ -40,9 +47,25 @@ export function createAnthropicBatchApi(o: BatchApiInit): ProviderBatchApi {
         return encoder.encode(lines.length > 0 ? `${lines.join("\n")}\n` : "");
       });
     },
-    async find() {
-      // The Message Batches API has no batch metadata to search by; a caller must not take "none" for an answer.
-      throw new ConnectError(`Anthropic Message Batches carry no metadata: a batch of model '${o.dep.model}' cannot be found by key`, Code.Unimplemented);
+    async find(_key, _value, hint) {
+      // The Message Batches API has no batch metadata to search by: without a custom_id prefix a caller must
+      // not take "none" for an answer.
+      if (!hint?.customIdPrefix) throw new ConnectError(`Anthropic Message Batches carry no metadata: a batch of model '${o.dep.model}' cannot be found by key`, Code.Unimplemented);
+      const createdAfterSec = Math.max(hint.createdAfterSec, Math.floor(Date.now() / 1000) - FIND_MAX_AGE_SEC);
+      const out = await call(async () =>
+        findByCustomIdPrefix({
+          batches: client.messages.batches.list({ limit: 100 }),
+          firstCustomId: async (id) => {
+            for await (const r of await client.messages.batches.results(id)) return fromAnthropicCustomId(r.custom_id);
+            return undefined;
+          },
+          prefix: hint.customIdPrefix,
+          createdAfterSec,
+          maxScanned: FIND_MAX_SCANNED,
+        }),
+      );
+      if (out.kind === "too_many") throw new ConnectError(`more than ${FIND_MAX_SCANNED} Anthropic batches since ${createdAfterSec}: cannot tell whether one is ours`, Code.Unimplemented);
+      return out.kind === "found" ? toOpenAIBatch(out.batch) : out.kind === "pending" ? "pending" : undefined;
     },
     async cancel(id) {
       return toOpenAIBatch(await call(() => client.messages.batches.cancel(id)));

@@ -16,13 +16,24 @@ export interface BatchCreate {
   metadata: Record<string, string>;
 }
 
+export interface BatchFindHint {
+  /** Every custom_id of the wanted batch starts with it ("" = unknown). */
+  customIdPrefix: string;
+  /** Unix seconds: the wanted batch was created no earlier (0 = unknown). */
+  createdAfterSec: number;
+}
+
 export interface ProviderBatchApi {
   create(i: BatchCreate): Promise<OpenAIBatchJson>;
   get(providerBatchId: string): Promise<OpenAIBatchJson>;
   /** The content of an output_file_id / error_file_id the batch object named: OpenAI batch output JSONL. */
   output(providerFileId: string): Promise<Uint8Array>;
-  /** The newest batch whose metadata[key] = value, or undefined. Unimplemented where the provider keeps none. */
-  find(key: string, value: string): Promise<OpenAIBatchJson | undefined>;
+  /**
+   * The newest batch whose metadata[key] = value, or undefined. Providers without metadata (Anthropic)
+   * match on hint.customIdPrefix instead, answer "pending" while a candidate batch is still running, and
+   * Unimplemented without a prefix.
+   */
+  find(key: string, value: string, hint?: BatchFindHint): Promise<OpenAIBatchJson | "pending" | undefined>;
   cancel(providerBatchId: string): Promise<OpenAIBatchJson>;
 }
 
