@@ -23,6 +23,7 @@ import { toProtoUsage, type UsageCounts } from "#libs/pricing/usage-types.ts";
 import { batchLineCompletedBytes, batchLineRequestId } from "./batch-accounting.ts";
 import { BATCH_ENDPOINT, parseBatchOutput, type BatchOutputLine } from "./batch-input.ts";
 import { routeBatchLine } from "./batch-route-line.ts";
+import { indexOfProviderCustomId, providerCustomId, providerCustomIdPrefix } from "./batch-custom-id.ts";
 import { runNonStreaming } from "./execution.ts";
 import type { EdgeDeps } from "./deps.ts";
 
@@ -37,9 +38,10 @@ const decoder = new TextDecoder();
 const nowSec = () => Math.floor(Date.now() / 1000);
 const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** Provider custom ids are the gateway's line index (safe for every provider's custom_id rules). */
-const providerCustomId = (index: number) => `l${index}`;
-const indexOfProviderCustomId = (id: string): number | undefined => (/^l\d{1,9}$/.test(id) ? Number(id.slice(1)) : undefined);
+/** FindBatch's answer when a provider batch that may be ours is still running: wait, do not resubmit. */
+const PENDING = Symbol("pending");
+/** Provider and gateway clocks differ: a batch created this long before its job is still a candidate. */
+const FIND_CLOCK_SKEW_SEC = 600;
 
 type FinalStatus = "completed" | "cancelled" | "expired";
 type LineUpdate = Partial<Pick<BatchLine, "index" | "state" | "model" | "provider" | "subBatchKey" | "category" | "tier" | "statusCode" | "errorCode" | "costUsd" | "cached">> & { index: number; resultJson?: Uint8Array };
@@ -217,7 +219,7 @@ export class BatchWorker {
       const first = lines[0];
       if (!first) continue;
       if (isLiveKey(key)) await this.runLive(j, lines);
-      else await this.submit(j, key, first.model, first.provider, lines, subs.get(key));
+      else if (!(await this.submit(j, key, first.model, first.provider, lines, subs.get(key)))) continue;
       changed = true;
     }
     for (const sub of (await this.ledger().listSubBatches({ batchId: j.id })).subBatches) {
@@ -276,12 +278,17 @@ export class BatchWorker {
   /**
    * One provider batch per sub-batch key, at most once: "submitting" is recorded first; a sub-batch
    * found in "submitting" (a crash between asking and recording) is looked up by its key first.
+   * false: nothing changed (the lookup is pending: a provider batch that may be ours is still running).
    */
-  private async submit(j: BatchJob, key: string, model: string, provider: string, lines: BatchLine[], sub: SubBatch | undefined): Promise<void> {
+  private async submit(j: BatchJob, key: string, model: string, provider: string, lines: BatchLine[], sub: SubBatch | undefined): Promise<boolean> {
     let providerBatchId = sub?.providerBatchId ?? "";
     if (!providerBatchId) {
       if (sub?.state === "submitting") {
         const found = await this.find(j, model, key);
+        if (found === PENDING) {
+          this.deps.logger.info({ batchId: j.id, key }, "sub-batch left submitting: a provider batch that may be ours is still running; asking again later");
+          return false;
+        }
         if (found === undefined) {
           // The provider cannot look batches up (e.g. Anthropic Message Batches have no metadata): rather
           // than risk running and billing these lines twice, they fail as of unknown submission.
@@ -290,7 +297,7 @@ export class BatchWorker {
           await this.ledger().updateBatchLines({ batchId: j.id, lines: lines.map((l) => ({ index: l.index, state: "failed", errorCode: code, resultJson: json({ error: { code, message } }) })) });
           await this.ledger().putSubBatch({ subBatch: { batchId: j.id, key, model, provider, state: "failed" } });
           this.deps.logger.error({ batchId: j.id, key, lines: lines.length }, "sub-batch submission unknown after a restart and the provider cannot find batches by key: its lines failed");
-          return;
+          return true;
         }
         providerBatchId = found;
       } else {
@@ -298,7 +305,7 @@ export class BatchWorker {
       }
     }
     if (!providerBatchId) {
-      const jsonl = lines.map((l) => JSON.stringify({ custom_id: providerCustomId(l.index), method: "POST", url: BATCH_ENDPOINT, body: { ...parseJson(l.bodyJson), model } })).join("\n") + "\n";
+      const jsonl = lines.map((l) => JSON.stringify({ custom_id: providerCustomId(key, l.index), method: "POST", url: BATCH_ENDPOINT, body: { ...parseJson(l.bodyJson), model } })).join("\n") + "\n";
       const created = await this.deps.clients.executor.createBatch({ context: ctx(j), model, inputJsonl: encoder.encode(jsonl), endpoint: BATCH_ENDPOINT, completionWindow: "24h", metadata: { [IDEMPOTENCY_KEY]: key } });
       providerBatchId = String(parseJson(created.batchJson)["id"] ?? "");
       if (!providerBatchId) throw new Error("the provider returned a batch without an id");
@@ -307,12 +314,19 @@ export class BatchWorker {
     }
     await this.ledger().putSubBatch({ subBatch: { batchId: j.id, key, model, provider, state: "submitted", providerBatchId } });
     await this.ledger().updateBatchLines({ batchId: j.id, lines: lines.map((l) => ({ index: l.index, state: "submitted" })) });
+    return true;
   }
 
-  /** The provider batch id created under this key ("" when none was), or undefined when the provider cannot tell. */
-  private async find(j: BatchJob, model: string, key: string): Promise<string | undefined> {
+  /**
+   * The provider batch id created under this key ("" when none was), PENDING when a batch that may be it
+   * is still running, or undefined when the provider cannot tell. The key rides in the metadata (OpenAI)
+   * and in every custom_id's prefix (Anthropic, which has no metadata).
+   */
+  private async find(j: BatchJob, model: string, key: string): Promise<string | typeof PENDING | undefined> {
     try {
-      const found = await this.deps.clients.executor.findBatch({ context: ctx(j), model, metadataKey: IDEMPOTENCY_KEY, metadataValue: key });
+      const createdAfter = j.createdAt > 0n ? j.createdAt - BigInt(FIND_CLOCK_SKEW_SEC) : 0n;
+      const found = await this.deps.clients.executor.findBatch({ context: ctx(j), model, metadataKey: IDEMPOTENCY_KEY, metadataValue: key, customIdPrefix: providerCustomIdPrefix(key), createdAfter });
+      if (found.pending) return PENDING;
       return found.found ? String(parseJson(found.batchJson)["id"] ?? "") : "";
     } catch (e) {
       if (e instanceof ConnectError && e.code === Code.Unimplemented) return undefined;
@@ -328,7 +342,7 @@ export class BatchWorker {
       if (typeof fid !== "string" || fid.length === 0) continue;
       const out = await this.deps.clients.executor.getBatchOutput({ context: ctx(j), model: sub.model, providerFileId: fid });
       for (const line of parseBatchOutput(decoder.decode(out.content)).lines) {
-        const idx = indexOfProviderCustomId(line.customId);
+        const idx = indexOfProviderCustomId(line.customId, sub.key);
         if (idx !== undefined) byIndex.set(idx, line);
       }
     }
@@ -361,7 +375,12 @@ export class BatchWorker {
     for (const sub of subs) {
       if (sub.state === "submitting") {
         // Asked for, never recorded: find it to cancel it; not found means it was never created.
-        const id = (await this.find(j, sub.model, sub.key)) ?? "";
+        const found = await this.find(j, sub.model, sub.key);
+        if (found === PENDING) {
+          waiting = true;
+          continue;
+        }
+        const id = found ?? "";
         await this.ledger().putSubBatch({ subBatch: { ...sub, state: id ? "submitted" : "done", providerBatchId: id } });
         if (id) waiting = true;
         continue;
@@ -424,6 +443,9 @@ export class BatchWorker {
     // Every success billed again under its same id before the batch is final: a no-op for lines the
     // ledger has, and the bill for any whose event was lost (an embedded bus dies with its process).
     await this.publish(j, all.filter((l) => l.state === "succeeded").map((l) => ({ line: l, usage: usageOf(parseJsonOrNull(l.resultJson)), cached: l.cached })));
+    // Embedded: those events live only in this process until the ledger takes them; once the batch is
+    // final nothing republishes them, so a kill right after would lose the bills (JetStream: a no-op).
+    if (this.deps.events.flush && !(await this.deps.events.flush())) throw new Error("the ledger has not taken the batch's bills yet");
     const res = await this.ledger().updateBatchJob({ job: { id: j.id, status: final, outputFileId, errorFileId, ...times }, expectedStatuses: from });
     if (res.updated && j.reservedUsd) {
       // The worst case reserved at creation becomes what the succeeded lines cost (batch price).
