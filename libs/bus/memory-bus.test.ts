@@ -74,6 +74,32 @@ describe("MemoryEventBus", () => {
     await sub.stop();
     expect(c.got).toEqual(["early"]);
   });
+  it("flush() resolves once consumers have settled what was published, and reports a consumer that does not", async () => {
+    const bus = new MemoryEventBus();
+    const acked: string[] = [];
+    let stall = false;
+    const sub = await bus.subscribe({ durable: "slow", filterSubject: "x.>", maxWaitMs: 1 }, async (msgs: BusMessage[]) => {
+      // A ledger-like consumer: each batch takes a while to commit before it is acked.
+      await new Promise((r) => setTimeout(r, 30));
+      for (const m of msgs) {
+        if (stall) continue;
+        acked.push(dec(m.data));
+        m.ack();
+      }
+    });
+    for (let i = 0; i < 5; i++) await bus.publish("x.y", enc(`m${i}`), `id-${i}`);
+    expect(acked).toEqual([]);
+    expect(await bus.flush(2_000)).toBe(true);
+    expect(acked).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+    stall = true;
+    await bus.publish("x.y", enc("stuck"), "id-stuck");
+    expect(await bus.flush(100)).toBe(false);
+    await sub.stop();
+    // A stopped consumer is not waited for (its messages wait for its next start).
+    expect(await bus.flush(100)).toBe(true);
+    await bus.close();
+  });
+
   it("forgets message ids oldest first, past the dedup window or over maxSeen, and stays fast past 100,000 ids", async () => {
     const bus = new MemoryEventBus({ duplicateWindowMs: 60_000, maxSeen: 1_000 });
     for (let i = 0; i < 1_500; i++) await bus.publish("x.s", enc("."), `s${i}`);

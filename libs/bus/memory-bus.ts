@@ -14,6 +14,8 @@ interface Durable {
   queue: Stored[];
   wake: (() => void) | undefined;
   running: boolean;
+  /** A batch is with the handler, not yet settled. */
+  busy: boolean;
 }
 
 export interface MemoryBusOptions {
@@ -77,7 +79,7 @@ export class MemoryEventBus implements EventBus {
   async subscribe(opts: SubscribeOptions, handler: BatchHandler): Promise<BusSubscription> {
     let d = this.durables.get(opts.durable);
     if (!d) {
-      d = { filter: opts.filterSubject, queue: [], wake: undefined, running: false };
+      d = { filter: opts.filterSubject, queue: [], wake: undefined, running: false, busy: false };
       for (let i = 0; i < this.retainedCount; i++) {
         const m = this.retained[(this.retainedNext - this.retainedCount + i + this.retain) % this.retain];
         if (m && subjectMatches(d.filter, m.subject)) d.queue.push({ ...m });
@@ -139,15 +141,34 @@ export class MemoryEventBus implements EventBus {
           },
         };
       });
+      d.busy = true;
       try {
         await handler(msgs);
       } catch {
         // handled below: whatever the handler left unsettled is redelivered
+      } finally {
+        d.busy = false;
       }
       batch.forEach((m, i) => {
         if (!settled[i]) this.enqueue(d, m);
       });
     }
+  }
+
+  /**
+   * Resolves true once every running consumer has settled all it was given so far (false after
+   * timeoutMs). A JetStream publish is durable when acked; here a message lives only in this process
+   * until consumed, so a caller about to record "billed" (a batch turning final) waits for this first.
+   * A message nak'ed with a delay is out of the queue meanwhile and not waited for.
+   */
+  async flush(timeoutMs = 10_000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    const pending = () => [...this.durables.values()].some((d) => d.running && (d.queue.length > 0 || d.busy));
+    while (pending()) {
+      if (Date.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
   }
 
   /** Number of message ids held for dedup (bounded by maxSeen). */

@@ -14,6 +14,8 @@ export type EdgeClients = ServiceClients;
 export interface EventPublisher {
   readonly names: BusNames;
   publish(subject: string, data: Uint8Array, msgId: string, headers?: Readonly<Record<string, string>>): Promise<void>;
+  /** In-process bus only: waits until its consumers have taken what was published (see MemoryEventBus). */
+  flush?(timeoutMs?: number): Promise<boolean>;
 }
 
 /** Prices for response headers and budget reservations; the ledger remains the source of truth. */
