@@ -100,7 +100,7 @@ async function scenario(sim: Simulator, n: number, tenantId: string, start: () =
       const unsent = (await gw!.clients.ledger.getBatchLines({ batchId: created.id, states: ["routed"], limit: 1 })).lines.length;
       if (b.status !== "in_progress" || subs.length === 0 || unsent > 0 || subs.some((s) => s.state !== "submitted")) throw new Error(`batch ${b.status}, sub-batches ${subs.map((s) => s.state).join(",")}, unsent ${unsent}`);
       return { b, subs };
-    }, { timeout: 30_000, interval: 100 });
+    }, { timeout: 90_000, interval: 100 });
     expect(running.b.status).toBe("in_progress");
     phase("route lines and submit");
     await gw.stop();
@@ -109,7 +109,7 @@ async function scenario(sim: Simulator, n: number, tenantId: string, start: () =
     c = client(gw.url);
     phase("restart");
 
-    const done = await waitForStatus(c, created.id, (s) => s === "completed", 40_000);
+    const done = await waitForStatus(c, created.id, (s) => s === "completed", 60_000);
     phase("provider batches done, collected, assembled");
     const failing = Array.from({ length: n }, (_, i) => i).filter(failingLine);
     expect(done.request_counts).toEqual({ total: n, completed: n - failing.length, failed: failing.length });
@@ -213,7 +213,7 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
     } finally {
       await stopOnFailure();
     }
-  }, 120_000);
+  }, 240_000);
 
   it("a sub-batch left 'submitting' by a crash is found at the provider by its key, not submitted again", async () => {
     // The worker is off in this gateway: the test plays the crashed worker, then runs a fresh one by hand.
@@ -233,6 +233,7 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
       await e.clients.ledger.updateBatchLines({ batchId: b.id, lines: [0, 1, 2].map((index) => ({ index, state: "routed", model: "gpt-4o-mini", provider: "openai", subBatchKey: subKey })) });
       await e.clients.ledger.updateBatchJob({ job: { id: b.id, status: "in_progress", inProgressAt: BigInt(Math.floor(Date.now() / 1000)) }, expectedStatuses: ["validating"] });
       await e.clients.ledger.putSubBatch({ subBatch: { batchId: b.id, key: subKey, model: "gpt-4o-mini", provider: "openai", state: "submitting" } });
+      // Plain `l<index>` ids, as the worker wrote them before the sub-batch tag: batches in flight still parse.
       const providerJsonl = [0, 1, 2].map((i) => JSON.stringify({ custom_id: `l${i}`, method: "POST", url: "/v1/chat/completions", body: { model: "gpt-4o-mini", messages: [{ role: "user", content: `Crash recovery question ${i}.` }], max_tokens: 50 } })).join("\n");
       const ctx = { requestId: "crashed", tenantId: "crash-tenant", keyId: "", traceId: "" };
       await e.clients.executor.createBatch({ context: ctx, model: "gpt-4o-mini", inputJsonl: new TextEncoder().encode(providerJsonl), endpoint: "/v1/chat/completions", completionWindow: "24h", metadata: { [IDEMPOTENCY_KEY]: subKey } });
@@ -314,6 +315,43 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
     }
   }, 60_000);
 
+  it("Anthropic: a sub-batch left 'submitting' whose provider batch was never created is submitted once the candidates have ended", async () => {
+    const config = batchTestConfig();
+    config.batches.worker = false;
+    const e = await startEmbedded({ port: 0, host: "127.0.0.1", dataDir: "memory", simulatorUrl: sim.url, config, env: { LLMGW_API_KEY: ADMIN }, logger: silentLogger() });
+    const model = "claude-3-5-haiku-latest";
+    try {
+      const key = (await e.clients.ledger.createKey({ tenantId: "crash-anthropic-2", name: "e2e" })).key;
+      const c = new OpenAI({ baseURL: `${e.url}/v1`, apiKey: key, maxRetries: 0 });
+      const lines = [0, 1].map((i) => batchLine(`n-${i}`, model, `Never submitted question ${i}.`));
+      const file = await c.files.create({ file: await toFile(Buffer.from(lines.join("\n")), "in.jsonl"), purpose: "batch" });
+      const b = await c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+      const subKey = `${b.id}:${model}`;
+      await e.clients.ledger.updateBatchLines({ batchId: b.id, lines: [0, 1].map((index) => ({ index, state: "routed", model, provider: "anthropic", subBatchKey: subKey })) });
+      await e.clients.ledger.updateBatchJob({ job: { id: b.id, status: "in_progress", inProgressAt: BigInt(Math.floor(Date.now() / 1000)) }, expectedStatuses: ["validating"] });
+      await e.clients.ledger.putSubBatch({ subBatch: { batchId: b.id, key: subKey, model, provider: "anthropic", state: "submitting" } });
+      const worker = new BatchWorker({ config, clients: e.clients, events: e.bus, pricing: tablePricing(loadPriceTable()), logger: silentLogger(), registry: new Registry(), ready: async () => true });
+      const done = await vi.waitFor(async () => {
+        await worker.tick();
+        const now = await c.batches.retrieve(b.id);
+        if (now.status !== "completed") throw new Error(`batch ${now.status}`);
+        return now;
+      }, { timeout: 30_000, interval: 200 });
+      await worker.stop();
+      expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+      const provider = new Anthropic({ baseURL: sim.url, apiKey: "sim", maxRetries: 0 });
+      const prefix = providerCustomIdPrefix(subKey);
+      let copies = 0;
+      for await (const pb of provider.messages.batches.list({ limit: 100 })) {
+        if (pb.processing_status !== "ended") continue;
+        for await (const r of await provider.messages.batches.results(pb.id)) if (r.custom_id.startsWith(prefix)) copies++;
+      }
+      expect(copies).toBe(2);
+    } finally {
+      await e.stop();
+    }
+  }, 60_000);
+
   it("a batch not finished within its completion window expires: provider batch cancelled, its lines in the error file", async () => {
     const config = batchTestConfig();
     config.batches.expiry_seconds = 3;
@@ -375,5 +413,5 @@ describe("batches survive a restart of the whole mesh (edge, executor and ledger
     } finally {
       await stopOnFailure();
     }
-  }, 180_000);
+  }, 240_000);
 });
