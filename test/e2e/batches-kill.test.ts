@@ -9,8 +9,9 @@
 // one provider batch per sub-batch key holding each line once, and one ledger row per succeeded line at
 // the batch price, read from the PGlite files after a clean stop.
 //
-// Slow on purpose: five process starts (PGlite initdb on the first); measured 148 s at load average ~9
-// on 2 CPUs, nearly all of it the starts (41 s the first, 19-24 s each restart).
+// Five process starts (PGlite initdb on the first) are nearly all of its time: measured 44 s at load
+// average ~8 on 2 CPUs (13 s the first start, 6-7 s each restart) and 148 s at another moment of the same
+// load (41 s, 19-24 s): hence the 240 s timeout.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
