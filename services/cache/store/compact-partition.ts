@@ -81,6 +81,8 @@ function writeCode(plan: CodePlan, v: Float32Array, out: Int32Array, base: numbe
   }
 }
 
+// The same four-accumulator loop as inprocess-vector-index.ts's dotAt, kept apart on purpose: one
+// function fed both Int8Array and Float32Array rows turns polymorphic in V8 and slows both scans.
 function dotI8(rows: Int8Array, base: number, q: Float32Array, dim: number): number {
   let s0 = 0;
   let s1 = 0;
