@@ -9,6 +9,8 @@ import { z } from "zod";
  * - `open`: admit and count locally, pushed to Redis on recovery (unbounded over a hard limit);
  * - `local`: each ledger replica admits against its share (remaining / replicas) of what it last saw
  *   remaining, counts locally and pushes on recovery; a scope it never saw with a hard limit refuses.
+ * Rate limits follow the same mode: in `local` each replica enforces limit / replicas of each
+ * (ledger/storage/rate-limiter-outage.ts), `open` admits past that share and counts it.
  */
 export const BUDGET_OUTAGE_MODES = ["closed", "open", "local"] as const;
 export type BudgetOutageMode = (typeof BUDGET_OUTAGE_MODES)[number];

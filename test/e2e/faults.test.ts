@@ -193,4 +193,39 @@ describe("faults in the mesh: Redis, NATS and PostgreSQL cut and stalled under l
       await ledger.close();
     }
   }, 90_000);
+
+  it("rate limits across a Redis cut (outage_mode local): the one ledger replica keeps a tenant's requests per minute, refusing as usual", async () => {
+    const tenant = `faults-rpm-${Date.now()}`;
+    const N = 3;
+    const asAdmin = { authorization: `Bearer ${gw.adminKey}`, "content-type": "application/json" };
+    const put = await fetch(`${gw.url}/v1/llmgw/tenants/${tenant}/limits`, { method: "PUT", headers: asAdmin, body: JSON.stringify({ requests_per_minute: N }) });
+    expect(put.status).toBe(200);
+    const key = await gw.createKey(tenant);
+    const chat = () =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "x-llmgw-cache": "off" },
+        body: JSON.stringify({ model: "gpt-4o-mini", max_tokens: 8, messages: user(fresh("Name a fruit.")) }),
+      });
+    proxies.redis.cut();
+    const answers: Response[] = [];
+    for (let i = 0; i < N + 2; i++) answers.push(await chat());
+    proxies.redis.heal();
+    // One ledger replica: its share is the whole limit, counted from the start of the outage.
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429, 429]);
+    for (const a of answers.slice(N)) {
+      expect(Number(a.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(a.headers.get("x-ratelimit-limit-requests")).toBe(String(N));
+      expect(a.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+      expect(await a.json()).toMatchObject({ error: { type: "rate_limit_error", code: "rate_limit_exceeded" } });
+    }
+    // Recorded like any refusal (the ledger's table is in PostgreSQL, which stayed up).
+    let recorded: unknown[] = [];
+    for (let i = 0; i < 100 && recorded.length < 2; i++) {
+      const r = await fetch(`${gw.url}/v1/llmgw/refusals?tenant_id=${tenant}&since=1h`, { headers: asAdmin });
+      recorded = ((await r.json()) as { data: unknown[] }).data;
+      if (recorded.length < 2) await sleep(100);
+    }
+    expect(recorded).toEqual([1, 2].map(() => expect.objectContaining({ reason: "rate_limit", limit: "tenant:requests_per_minute" })));
+  }, 30_000);
 });

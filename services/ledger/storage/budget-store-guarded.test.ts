@@ -44,6 +44,8 @@ beforeAll(async () => {
 afterEach(async () => {
   proxy.heal();
   for (const o of opened.splice(0)) {
+    // Back up before it stops, so it leaves the heartbeat: the next test's replicas count only themselves.
+    await until(() => o.store.available(), 2_000).catch(() => undefined);
     await o.store.stop();
     o.redis.disconnect();
   }
@@ -169,5 +171,91 @@ describe("budget store outage modes (real Redis through a fault proxy)", () => {
     await until(() => store.available());
     const counter = scopesFor(t, "k", limits, new Date())[1]?.counterKey ?? "";
     expect(await store.current(counter)).toBe(usdToNano("0.125"));
+  });
+});
+
+describe("rate limits while Redis is away (real Redis through a fault proxy)", () => {
+  const perMinute = (n: number, kind: "requests_per_minute" | "tokens_per_minute" = "requests_per_minute") => fixed({ tenant: {}, key: {}, rates: { key: { [kind]: n } } });
+  const go = (b: Budgets, t: string, id: string, tokens = 10) => b.reserve({ reservationId: id, tenantId: t, keyId: "k", amountUsd: "0", tokens });
+
+  it("local: two replicas with N requests a minute admit at most N together (each its share, N / 2); back up, the Redis limiter decides again", async () => {
+    const [s1, s2] = [await replica("local"), await replica("local")];
+    const N = 7;
+    const replicas = [new Budgets(s1, perMinute(N)), new Budgets(s2, perMinute(N))];
+    const t = tenant();
+    await until(() => s1.outage.replicas() === 2 && s2.outage.replicas() === 2);
+    proxy.cut();
+    const admitted: [number, number] = [0, 0];
+    const refused = [];
+    for (let i = 0; i < 30; i++) {
+      const r = await go(replicas[i % 2] as Budgets, t, `${t}-down${i}`);
+      if (r.admitted) admitted[i % 2 === 0 ? 0 : 1]++;
+      else refused.push(r);
+    }
+    expect(s1.available() || s2.available()).toBe(false);
+    expect(admitted[0] + admitted[1]).toBeLessThanOrEqual(N);
+    for (const a of admitted) expect(a).toBe(Math.floor(N / 2)); // the share's burst; at most ceil(N / 2)
+    // The refusals are the usual ones: a rate limit, when to retry (one share interval, 2 × 60 s / N), the headers' status.
+    expect(refused).toHaveLength(30 - 2 * Math.floor(N / 2));
+    for (const r of refused) {
+      expect(r.rateLimited?.refusedBy).toBe("key:requests_per_minute");
+      expect(r.rateLimited?.retryAfterMs).toBeGreaterThan(0);
+      expect(r.rateLimited?.retryAfterMs).toBeLessThanOrEqual(Math.ceil((2 * 60_000) / N));
+      expect(r.rateStatus).toMatchObject({ limitRequests: N, remainingRequests: 0 });
+      expect(r.message).toMatch(/Rate limit reached for this key \(requests per minute\)/);
+    }
+    proxy.heal();
+    await until(() => s1.available() && s2.available());
+    // Through Redis again: exactly N across both (its limiter did not see the local admissions).
+    const after = await Promise.all(Array.from({ length: 20 }, (_, i) => go(replicas[i % 2] as Budgets, t, `${t}-after${i}`)));
+    expect(after.filter((r) => r.admitted)).toHaveLength(N);
+  });
+
+  it("the replica count is at least outage_min_replicas: one replica seen, 3 assumed, a third of the limit", async () => {
+    const store = await replica("local", 3);
+    const b = new Budgets(store, perMinute(6));
+    const t = tenant();
+    proxy.cut();
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push((await go(b, t, `${t}-${i}`)).admitted);
+    expect(results).toEqual([true, true, false, false, false, false]);
+  });
+
+  it("local: a token estimate is charged to the share and replaced by the actual tokens at settlement", async () => {
+    const store = await replica("local");
+    const b = new Budgets(store, perMinute(1000, "tokens_per_minute"));
+    const t = tenant();
+    proxy.cut();
+    expect((await go(b, t, `${t}-a`, 600)).admitted).toBe(true);
+    expect((await go(b, t, `${t}-b`, 600)).rateLimited?.refusedBy).toBe("key:tokens_per_minute");
+    await b.settle(`${t}-a`, "0.0001", 100);
+    const c = await go(b, t, `${t}-c`, 600);
+    expect(c.admitted).toBe(true);
+    expect(c.rateStatus).toMatchObject({ limitTokens: 1000, remainingTokens: 300 });
+    // A retried reservation id is not charged twice.
+    expect((await go(b, t, `${t}-c`, 600)).admitted).toBe(true);
+    expect((await go(b, t, `${t}-d`, 300)).admitted).toBe(true);
+  });
+
+  it("open: admits past the limit while Redis is cut, and counts what passed the share", async () => {
+    const store = await replica("open");
+    const b = new Budgets(store, perMinute(3));
+    const t = tenant();
+    proxy.cut();
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => go(b, t, `${t}-${i}`)));
+    expect(results.every((r) => r.admitted)).toBe(true);
+    expect(store.outageRates.admittedOverShare()).toBe(7);
+    proxy.heal();
+    await until(() => store.available());
+  });
+
+  it("closed: refuses with Unavailable (503), not a rate limit, while Redis is cut", async () => {
+    const store = await replica("closed");
+    const b = new Budgets(store, perMinute(3));
+    const t = tenant();
+    proxy.cut();
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await outcome(b, t, `${t}-${i}`, "0"));
+    expect(results.every((r) => r === "unavailable")).toBe(true);
   });
 });

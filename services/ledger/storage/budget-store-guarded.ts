@@ -3,6 +3,7 @@
 // (domain/outage-admission.ts) instead of each waiting out a timeout on a stalled Redis. A background
 // probe brings it back: it pushes what was admitted locally, then lets requests reach Redis again.
 // A heartbeat while up keeps the replica count and the limited counters fresh for the `local` share.
+// Rate limits are enforced in the outage too, against this replica's share (rate-limiter-outage.ts).
 import { randomUUID } from "node:crypto";
 import { Code } from "@connectrpc/connect";
 import type { BudgetsConfig } from "#libs/config/resilience.ts";
@@ -10,6 +11,7 @@ import { serviceError } from "#libs/errors/connect-to-openai.ts";
 import type { BudgetStore, LimitsVersions, StoreReserveResult } from "../domain/budget.ts";
 import { isRefusal, OutageAdmission, type JournalEntry } from "../domain/outage-admission.ts";
 import type { RedisBudgetStore } from "./budget-store-redis.ts";
+import { OutageRateLimiter } from "./rate-limiter-outage.ts";
 
 export interface GuardLogger {
   warn(obj: object, msg: string): void;
@@ -22,6 +24,7 @@ const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(
 
 export class GuardedBudgetStore implements BudgetStore, LimitsVersions {
   readonly outage: OutageAdmission;
+  readonly outageRates: OutageRateLimiter;
   readonly replicaId = randomUUID();
   private down = false;
   private probe: NodeJS.Timeout | undefined;
@@ -35,6 +38,7 @@ export class GuardedBudgetStore implements BudgetStore, LimitsVersions {
     private readonly opts: { heartbeatMs?: number } = {},
   ) {
     this.outage = new OutageAdmission({ mode: cfg.outage_mode, minReplicas: cfg.outage_min_replicas });
+    this.outageRates = new OutageRateLimiter(cfg.outage_mode);
   }
 
   /** Starts the heartbeat (replica count, fresh counters); the first beat runs now. */
@@ -58,7 +62,7 @@ export class GuardedBudgetStore implements BudgetStore, LimitsVersions {
 
   // Arguments pass through whole, so what the Redis store takes besides the budget (rate limits) reaches it.
   async reserve(...args: Parameters<RedisBudgetStore["reserve"]>): Promise<StoreReserveResult> {
-    const [id, scopes, amount] = args;
+    const [id, scopes, amount, , , rate] = args;
     if (!this.down) {
       try {
         const r = await this.inner.reserve(...args);
@@ -69,13 +73,18 @@ export class GuardedBudgetStore implements BudgetStore, LimitsVersions {
         this.fail(e);
       }
     }
+    // As in the Redis script: rate limits first (a refusal reserves nothing), charged only once the
+    // budget admits. `closed` skips them: the budget refuses everything with a 503.
+    const rl = this.outage.mode === "closed" ? undefined : this.outageRates.check(id, rate, this.outage.replicas());
+    if (rl?.result?.refusal) return { admitted: false, state: "ok", rate: rl.result };
     const v = this.outage.admit(id, scopes, amount);
     if (isRefusal(v)) throw serviceError(v.unavailable, Code.Unavailable, { retryAfterSec: 1 });
-    return v;
+    if (v.admitted) rl?.commit();
+    return rl?.result ? { ...v, rate: rl.result } : v;
   }
 
   async settle(...args: Parameters<RedisBudgetStore["settle"]>): Promise<boolean> {
-    const [id, actual] = args;
+    const [id, actual, actualTokens] = args;
     if (!this.down) {
       try {
         return await this.inner.settle(...args);
@@ -84,6 +93,7 @@ export class GuardedBudgetStore implements BudgetStore, LimitsVersions {
       }
     }
     this.outage.settle(id, actual);
+    this.outageRates.settle(id, actualTokens);
     return true;
   }
 
@@ -146,8 +156,9 @@ export class GuardedBudgetStore implements BudgetStore, LimitsVersions {
           this.outage.pushed({ reservationId: id });
         }
       }
+      this.outageRates.recovered();
       this.down = false;
-      this.logger.info({}, "budget store reachable again; local admissions pushed");
+      this.logger.info({ admittedOverRateShare: this.outageRates.admittedOverShare() }, "budget store reachable again; local admissions pushed");
     } catch (e) {
       this.logger.warn({ err: errMsg(e) }, "budget store still unreachable");
       this.scheduleProbe();
