@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { codePlan, CompactPartition } from "./compact-partition.ts";
 import { InProcessVectorIndex } from "./inprocess-vector-index.ts";
 
 const DIM = 612;
@@ -82,5 +83,36 @@ describe("compact (int8 + sign code) index layout", () => {
     ix.upsertSync(P, meta("c"), a);
     expect(ix.size()).toBe(1);
     expect(ix.searchSync(P, a, 1, 0)[0]?.score).toBeGreaterThan(0.99);
+  });
+
+  it("large partitions move to WebAssembly memory and rank as the JavaScript kernels do, through growth and removal", () => {
+    const next = rng(21);
+    const dim = 100;
+    const unit = (): Float32Array => {
+      const v = new Float32Array(dim).map(() => next() - 0.5);
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const plan = codePlan(dim);
+    const simd = new CompactPartition(dim, "ns", plan, 1_000, 64);
+    const js = new CompactPartition(dim, "ns", plan, 1_000, 64, false);
+    const rows = Array.from({ length: 3_000 }, unit);
+    rows.forEach((r, i) => {
+      simd.upsert(meta(`e${i}`), r);
+      js.upsert(meta(`e${i}`), r);
+    });
+    for (let i = 0; i < 3_000; i += 7) {
+      simd.remove(`e${i}`);
+      js.remove(`e${i}`);
+    }
+    expect(simd.usesArena).toBe(true);
+    expect(js.usesArena).toBe(false);
+    for (let t = 1; t < 60; t++) {
+      const q = rows[(t * 37) % rows.length] as Float32Array;
+      const a = simd.search(q, 5, 0).matches;
+      const b = js.search(q, 5, 0).matches;
+      expect(a.map((m) => m.meta.id)).toEqual(b.map((m) => m.meta.id));
+      a.forEach((m, i) => expect(Math.abs(m.score - (b[i]?.score ?? 0))).toBeLessThan(1e-4));
+    }
   });
 });

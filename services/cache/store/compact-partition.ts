@@ -1,25 +1,19 @@
+import { CODE_BITS, CODE_WORDS, hammingScanJs } from "./hamming-scan.ts";
+import { PICK_MAX, RowArena } from "./row-arena.ts";
 import type { VectorEntryMeta, VectorMatch } from "./vector-index.ts";
 
 /**
  * A partition of the in-process index in compact form: each row is int8 (scaled by its own largest
  * component, one float32 scale per row) plus a 256-bit sign code (SimHash: the signs of 256 fixed
  * random projections, see codePlan). 612 dims take 612 + 4 + 32 bytes instead of 2,448 (float32) + 256 (the
- * float sketch). Large partitions are pre-scanned on the codes (Hamming distance by XOR and a 16-bit
- * popcount table, ~4 integer operations per 32 bits, no float work), the closest `rerank` rows are then
- * scored on their int8 rows against the float query. Quantisation error on a cosine is about
- * max|v| / 254 per dimension, ~0.001 overall for unit vectors of this size: well inside the gaps the
- * cache's thresholds are chosen on. Hamming distance over 256 bits estimates the angle with a standard
+ * float sketch). Large partitions are pre-scanned on the codes (Hamming distance by XOR and popcount, no
+ * float work), the closest `rerank` rows are then scored on their int8 rows against the query. Their rows
+ * and codes live in WebAssembly memory (row-arena.ts) where SIMD kernels do both steps (the query in
+ * int16 for the re-rank: ~1e-5 relative error); JavaScript kernels are the fallback. Quantisation error
+ * on a cosine is about max|v| / 254 per dimension, ~0.001 overall for unit vectors of this size: well
+ * inside the gaps the cache's thresholds are chosen on. Hamming distance over 256 bits estimates the angle with a standard
  * deviation of ~6 degrees, so neighbours above cosine ~0.5 stay in the top `rerank` at 100k rows.
  */
-export const CODE_BITS = 256;
-const CODE_WORDS = CODE_BITS / 32;
-
-/** Bits set in every 16-bit value. */
-const POP16 = (() => {
-  const t = new Uint8Array(1 << 16);
-  for (let i = 1; i < t.length; i++) t[i] = (t[i >> 1] as number) + (i & 1);
-  return t;
-})();
 
 /**
  * The projections, fixed by a seed (every replica computes the same codes): a randomised Hadamard
@@ -113,14 +107,26 @@ function pushTop(scores: number[], rows: number[], k: number, score: number, row
   }
 }
 
+/**
+ * Scratch of the pre-scan, shared by all partitions (a search runs to its end synchronously): the
+ * JavaScript kernel's distances, histogram and query code, and the rows picked for the re-rank.
+ */
+const scratch = {
+  dist: new Uint16Array(0),
+  hist: new Uint32Array(CODE_BITS + 1),
+  qc: new Int32Array(CODE_WORDS),
+  picked: new Int32Array(0),
+};
+
 export class CompactPartition {
+  /** Rows and codes: plain arrays while small, views on `arena` once the partition can be pre-scanned. */
   rows: Int8Array;
-  scales: Float32Array;
   codes: Int32Array;
+  scales: Float32Array;
   metas: VectorEntryMeta[] = [];
   rowOf = new Map<string, number>();
-  /** Hamming distances of the last pre-scan (reused between lookups). */
-  private dist = new Uint16Array(0);
+  /** WebAssembly home of the rows and codes of a partition large enough to be pre-scanned. */
+  private arena: RowArena | undefined;
 
   constructor(
     readonly dim: number,
@@ -128,6 +134,8 @@ export class CompactPartition {
     private readonly plan: CodePlan,
     private readonly twoStageMinRows: number,
     private readonly rerank: number,
+    /** False: plain arrays and the JavaScript kernels even where WebAssembly SIMD runs (tests, benchmark). */
+    private readonly wasmKernels = true,
   ) {
     this.rows = new Int8Array(dim * 8);
     this.scales = new Float32Array(8);
@@ -138,18 +146,27 @@ export class CompactPartition {
     return this.metas.length;
   }
 
+  /** True when the rows and codes live in WebAssembly memory (for tests). */
+  get usesArena(): boolean {
+    return this.arena !== undefined;
+  }
+
   private grow(n: number): void {
     if (n <= this.scales.length) return;
     const cap = Math.max(n, Math.ceil(this.scales.length * 1.5));
-    const rows = new Int8Array(cap * this.dim);
-    rows.set(this.rows);
-    this.rows = rows;
+    const used = this.metas.length;
     const scales = new Float32Array(cap);
     scales.set(this.scales);
     this.scales = scales;
-    const codes = new Int32Array(cap * CODE_WORDS);
-    codes.set(this.codes);
+    // An arena from the capacity at which the partition can reach the pre-scan size, so it is in place by then.
+    const arena = this.wasmKernels && cap >= this.twoStageMinRows ? RowArena.create(this.dim, cap) : undefined;
+    const rows = arena ? arena.rows : new Int8Array(cap * this.dim);
+    rows.set(this.rows.subarray(0, used * this.dim));
+    this.rows = rows;
+    const codes = arena ? arena.codes : new Int32Array(cap * CODE_WORDS);
+    codes.set(this.codes.subarray(0, used * CODE_WORDS));
     this.codes = codes;
+    this.arena = arena;
   }
 
   upsert(meta: VectorEntryMeta, vector: Float32Array): boolean {
@@ -193,43 +210,45 @@ export class CompactPartition {
     return dotI8(this.rows, row * this.dim, q, this.dim) * (this.scales[row] as number);
   }
 
-  /** Rows whose code is among the `want` closest to the query's (ties at the cut-off included up to `want`). */
-  private prescan(q: Float32Array, want: number): number[] {
+  /**
+   * Rows whose code is among the `want` closest to the query's (ties at the cut-off included up to
+   * `want`), in the arena's `picked` or else `scratch.picked`; returns how many.
+   */
+  private prescan(q: Float32Array, want: number, arena: RowArena | undefined): number {
     const n = this.metas.length;
-    const qc = new Int32Array(CODE_WORDS);
-    writeCode(this.plan, q, qc, 0);
-    if (this.dist.length < n) this.dist = new Uint16Array(this.scales.length);
-    const dist = this.dist;
-    const hist = new Uint32Array(CODE_BITS + 1);
-    const codes = this.codes;
-    const q0 = qc[0] as number, q1 = qc[1] as number, q2 = qc[2] as number, q3 = qc[3] as number;
-    const q4 = qc[4] as number, q5 = qc[5] as number, q6 = qc[6] as number, q7 = qc[7] as number;
-    for (let r = 0, b = 0; r < n; r++, b += CODE_WORDS) {
-      const x0 = (codes[b] as number) ^ q0, x1 = (codes[b + 1] as number) ^ q1, x2 = (codes[b + 2] as number) ^ q2, x3 = (codes[b + 3] as number) ^ q3;
-      const x4 = (codes[b + 4] as number) ^ q4, x5 = (codes[b + 5] as number) ^ q5, x6 = (codes[b + 6] as number) ^ q6, x7 = (codes[b + 7] as number) ^ q7;
-      const d =
-        (POP16[x0 & 0xffff] as number) + (POP16[x0 >>> 16] as number) + (POP16[x1 & 0xffff] as number) + (POP16[x1 >>> 16] as number) +
-        (POP16[x2 & 0xffff] as number) + (POP16[x2 >>> 16] as number) + (POP16[x3 & 0xffff] as number) + (POP16[x3 >>> 16] as number) +
-        (POP16[x4 & 0xffff] as number) + (POP16[x4 >>> 16] as number) + (POP16[x5 & 0xffff] as number) + (POP16[x5 >>> 16] as number) +
-        (POP16[x6 & 0xffff] as number) + (POP16[x6 >>> 16] as number) + (POP16[x7 & 0xffff] as number) + (POP16[x7 >>> 16] as number);
-      dist[r] = d;
-      hist[d] = (hist[d] as number) + 1;
+    let dist: Uint16Array;
+    let hist: Uint32Array;
+    if (arena) {
+      writeCode(this.plan, q, arena.q, 0);
+      arena.scan(n);
+      dist = arena.dist;
+      hist = arena.hist;
+    } else {
+      writeCode(this.plan, q, scratch.qc, 0);
+      if (scratch.dist.length < n) scratch.dist = new Uint16Array(this.scales.length);
+      dist = scratch.dist;
+      hist = scratch.hist;
+      hist.fill(0);
+      hammingScanJs(this.codes, n, scratch.qc, dist, hist);
     }
     let cut = 0;
     let below = 0;
     while (cut < CODE_BITS && below + (hist[cut] as number) < want) below += hist[cut++] as number;
     // Rows strictly below the cut-off all go; rows at it fill what is left.
     let atCut = want - below;
-    const out: number[] = [];
+    if (arena) return arena.pick(n, cut, atCut);
+    if (scratch.picked.length < want) scratch.picked = new Int32Array(want);
+    const picked = scratch.picked;
+    let m = 0;
     for (let r = 0; r < n; r++) {
       const d = dist[r] as number;
-      if (d < cut) out.push(r);
+      if (d < cut) picked[m++] = r;
       else if (d === cut && atCut > 0) {
-        out.push(r);
+        picked[m++] = r;
         atCut--;
       }
     }
-    return out;
+    return m;
   }
 
   search(q: Float32Array, k: number, now: number): { matches: VectorMatch[]; expired: string[] } {
@@ -237,15 +256,30 @@ export class CompactPartition {
     const expired: string[] = [];
     const scores: number[] = [];
     const rows: number[] = [];
-    const consider = (row: number): void => {
-      const meta = this.metas[row] as VectorEntryMeta;
-      const s = this.score(row, q);
+    const consider = (row: number, s: number): void => {
       if (scores.length === k && s <= (scores[k - 1] as number)) return;
+      const meta = this.metas[row] as VectorEntryMeta;
       if (meta.expiresAt <= now) expired.push(meta.id);
       else pushTop(scores, rows, k, s, row);
     };
-    if (n < this.twoStageMinRows) for (let r = 0; r < n; r++) consider(r);
-    else for (const r of this.prescan(q, Math.max(this.rerank, k * 8))) consider(r);
+    const want = Math.max(this.rerank, k * 8);
+    const arena = this.arena !== undefined && want <= PICK_MAX ? this.arena : undefined;
+    if (n < this.twoStageMinRows) for (let r = 0; r < n; r++) consider(r, this.score(r, q));
+    else if (arena) {
+      const m = this.prescan(q, want, arena);
+      const qScale = arena.setQuery(q);
+      const picked = arena.picked;
+      for (let i = 0; i < m; i++) {
+        const r = picked[i] as number;
+        consider(r, arena.dot(r) * (this.scales[r] as number) * qScale);
+      }
+    } else {
+      const m = this.prescan(q, want, undefined);
+      for (let i = 0; i < m; i++) {
+        const r = scratch.picked[i] as number;
+        consider(r, this.score(r, q));
+      }
+    }
     return { matches: rows.map((r, i) => ({ meta: this.metas[r] as VectorEntryMeta, score: scores[i] as number })), expired };
   }
 }

@@ -180,6 +180,8 @@ export interface InProcessVectorIndexOptions {
   rerank?: number;
   /** int8 rows + 256-bit sign codes (compact-partition.ts) instead of float32 rows + float sketch. */
   compact?: boolean;
+  /** Compact layout: large partitions in WebAssembly memory with SIMD kernels (default true; false: JavaScript kernels). */
+  wasmKernels?: boolean;
 }
 
 export class InProcessVectorIndex implements VectorIndex {
@@ -199,8 +201,10 @@ export class InProcessVectorIndex implements VectorIndex {
     this.rerank = options.rerank ?? 256;
     this.plan = sketchPlan(this.dim);
     this.codes = options.compact ? codePlan(this.dim) : undefined;
+    this.wasmKernels = options.wasmKernels ?? true;
   }
   private readonly codes: CodePlan | undefined;
+  private readonly wasmKernels: boolean;
   private readonly twoStageMinRows: number;
   private readonly rerank: number;
   private readonly plan: SketchPlan;
@@ -231,7 +235,7 @@ export class InProcessVectorIndex implements VectorIndex {
     if (prevKey !== undefined && prevKey !== p.key) this.removeSync({ ...p, key: prevKey }, meta.id);
     let part = parts.get(p.key);
     if (!part) {
-      part = this.codes ? new CompactPartition(this.dim, p.namespace, this.codes, this.twoStageMinRows, this.rerank) : new Partition(this.dim, p.namespace, this.plan, this.twoStageMinRows, this.rerank);
+      part = this.codes ? new CompactPartition(this.dim, p.namespace, this.codes, this.twoStageMinRows, this.rerank, this.wasmKernels) : new Partition(this.dim, p.namespace, this.plan, this.twoStageMinRows, this.rerank);
       parts.set(p.key, part);
     }
     part.upsert(meta, vector);
