@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { applyHeapPolicy } from "./heap-policy.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const entry = process.argv[2] ?? "services/embedded/main.ts";
@@ -14,4 +15,5 @@ if (!existsSync(compiled)) {
   process.exit(2);
 }
 process.argv.splice(2, 1);
+applyHeapPolicy();
 await import(pathToFileURL(compiled).href);

@@ -6,6 +6,7 @@
 import { createLogger, silentLogger } from "#libs/log/logger.ts";
 import { startEmbedded } from "#services/embedded/compose.ts";
 import { installProfilerSignal } from "./profiler-signal.ts";
+import { applyHeapPolicy } from "../../bin/heap-policy.mjs";
 
 const simulatorUrl = process.env.BENCH_SIM_URL;
 const key = process.env.BENCH_KEY;
@@ -13,6 +14,9 @@ if (!simulatorUrl || !key) throw new Error("BENCH_SIM_URL and BENCH_KEY are requ
 const defaults = process.env.BENCH_DEFAULTS === "1";
 const dataDir = defaults ? process.env.BENCH_DATA_DIR : "memory";
 if (!dataDir) throw new Error("BENCH_DATA_DIR is required with BENCH_DEFAULTS=1");
+
+// As bin/llmgw.mjs runs every production process; BENCH_NO_HEAP_POLICY=1 keeps V8's default (A/B).
+if (process.env.BENCH_NO_HEAP_POLICY !== "1") applyHeapPolicy();
 
 const gw = await startEmbedded({
   port: 0,

@@ -261,7 +261,9 @@ export async function meshProcessesTarget(simUrl: string): Promise<Target> {
   };
   // As `npm run mesh` and the image run them: the compiled bundles (npm run build), no TypeScript loader.
   execFileSync("npm", ["run", "build"], { stdio: "ignore" });
-  const compiled = (main: string): string[] => ["bin/llmgw.mjs", main];
+  // BENCH_MESH_NODE_ARGS: extra node flags for every mesh process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
+  const nodeArgs = (process.env.BENCH_MESH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const compiled = (main: string): string[] => [...nodeArgs, "bin/llmgw.mjs", main];
   try {
     // The ledger first and alone: it migrates the fresh database and provisions the stream.
     const ledger = MESH_SERVICES.find((s) => s.name === "ledger");

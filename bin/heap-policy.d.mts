@@ -1,0 +1,2 @@
+export declare const HEAP_FLAGS: readonly string[];
+export declare function applyHeapPolicy(): void;
