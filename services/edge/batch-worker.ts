@@ -243,13 +243,13 @@ export class BatchWorker {
    * (at least once at the provider) but is billed once, since its event id is the line's.
    */
   private async runLive(j: BatchJob, lines: BatchLine[]): Promise<void> {
-    const { live_concurrency, route_concurrency } = this.deps.config.batches;
-    const chunk = Math.max(1, live_concurrency) * 4;
+    const { live_concurrency } = this.deps.config.batches;
+    const chunk = live_concurrency * 4;
     for (let i = 0; i < lines.length; i += chunk) {
       if (this.stopped || !(await this.renew())) return;
       const now = await this.ledger().getBatchJob({ id: j.id });
       if (now.job?.status !== "in_progress") return;
-      const done = await mapLimit(lines.slice(i, i + chunk), Math.min(live_concurrency, route_concurrency), (l) => this.runLiveLine(j, l));
+      const done = await mapLimit(lines.slice(i, i + chunk), live_concurrency, (l) => this.runLiveLine(j, l));
       await this.publish(j, done.flatMap((d) => (d.billing ? [d.billing] : [])));
       await this.ledger().updateBatchLines({ batchId: j.id, lines: done.map((d) => d.update) });
     }
