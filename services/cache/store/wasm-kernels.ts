@@ -199,11 +199,11 @@ function moduleBytes(): Uint8Array {
 
 let compiled: WasmModule | null | undefined;
 
-/** The compiled kernels, or null where WebAssembly SIMD is unavailable (LLMGW_CACHE_WASM=0 forces that). */
+/** The compiled kernels, or null where WebAssembly SIMD is unavailable (the index's `wasmKernels: false` skips them). */
 export function kernelsModule(): WasmModule | null {
   if (compiled === undefined) {
     try {
-      compiled = !wasm || process.env["LLMGW_CACHE_WASM"] === "0" ? null : new wasm.Module(moduleBytes());
+      compiled = !wasm ? null : new wasm.Module(moduleBytes());
     } catch {
       compiled = null;
     }
