@@ -1,6 +1,6 @@
 // The REST edge as a pure function of its dependencies: OpenAI-compatible routes, admin routes,
 // health and metrics. main.ts (mesh) and the embedded composition both call buildEdgeApp.
-import { randomUUID } from "node:crypto";
+import { newRequestId } from "#libs/http/request-id.ts";
 import { ConnectError } from "@connectrpc/connect";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { connectToOpenAI } from "#libs/errors/connect-to-openai.ts";
@@ -51,7 +51,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     bodyLimit: config.edge.body_limit_bytes,
     logger: false,
     // Our own ids: they travel through every service and into the ledger.
-    genReqId: () => randomUUID(),
+    genReqId: newRequestId,
     requestTimeout: config.edge.request_timeout_ms,
     // Fastify's and Node's own early errors (bad URL, malformed HTTP, 431, 503 while draining) in our shape.
     ...inputGuardOptions(),
