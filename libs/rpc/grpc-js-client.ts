@@ -1,6 +1,6 @@
 // Mesh mode client on @grpc/grpc-js: the Connect `Client<S>` shape (callers don't change), but the
 // wire work is done by grpc-js, which costs measurably less CPU per unary call than the Connect
-// transport on Node (see ../shared/DESIGN.md). Servers stay Connect-ES; they speak gRPC.
+// transport on Node (libs/rpc/client-bench.ts measures both). Servers stay Connect-ES; they speak gRPC.
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";

@@ -8,7 +8,7 @@ import { choiceLetters, loadReplay, parseReplayJsonl, type Replay, type ReplaySi
 import { startSimulator, type Simulator } from "./server.ts";
 import { getEncoder } from "./tokens.ts";
 
-// Inline fixtures in the benchmark files' formats (tests never read ../shared).
+// Inline fixtures in the benchmark files' formats (tests never read the benchmark data).
 const GSM = [
   {
     id: "g1",

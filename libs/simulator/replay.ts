@@ -1,5 +1,6 @@
 // Replay mode: recorded benchmark answers served by the simulator, so a routing decision has a measurable quality
-// consequence. Input is JSONL in the format of ../shared/benchmarks/router/*.jsonl (RouteLLM's weak/strong pairs):
+// consequence. Input is RouteLLM's router-benchmark JSONL (lm-sys/RouteLLM: each prompt with the weak and strong
+// models' results), one row a line:
 //   GSM8K   {"id","dataset","category","prompt","weak_correct","strong_correct","weak_response","strong_response"}
 //   MMLU    {"id","dataset","category","prompt","weak_correct","strong_correct"}            (no answer text)
 //   MT-Bench {"id","category","turn","turns","weak_score","strong_score",...}              (scores only)

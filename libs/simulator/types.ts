@@ -44,7 +44,7 @@ export interface SimulatorOptions {
 }
 
 export interface SimReplayOptions {
-  /** JSONL files in the format of ../shared/benchmarks/router/*.jsonl. */
+  /** RouteLLM router-benchmark JSONL files (GSM8K, MMLU, MT-Bench rows; formats in replay.ts). */
   files: string[];
   /** Models that answer with the recorded "weak" answers. */
   weakModels: string[];

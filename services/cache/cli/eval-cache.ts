@@ -1,8 +1,9 @@
 /**
- * Semantic-cache evaluation on labelled question pairs ({"id","a","b","same"} JSONL).
+ * Semantic-cache evaluation on labelled question pairs ({"id","a","b","same"} JSONL: Quora Question Pairs as
+ * packaged by GPTCache's benchmark, or GPTCache's paraphrase mock data).
  * Each pair is evaluated independently: `a` is stored under its own tenant (a fresh partition per pair,
  * equivalent to an empty cache per pair), then `b` is looked up through the real CacheEngine.
- *   npm run eval:cache -- --data ../shared/benchmarks/cache/qqp-dev.jsonl [--json OUT] [--limit N] [--half 0|1]
+ *   npm run eval:cache -- --data qqp-dev.jsonl [--json OUT] [--limit N] [--half 0|1]
  * --half keeps the pairs whose crc32(id) parity is 0 or 1: tune on one half, report the other.
  */
 import { readFileSync, writeFileSync } from "node:fs";

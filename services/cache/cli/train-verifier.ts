@@ -1,8 +1,10 @@
 /**
  * Trains the semantic cache's hit verifier on labelled question pairs of the DEV split only, and writes
  * its weights (a small JSON shipped with the cache) plus the operating threshold.
- *   npm run train:cache-verifier -- --data ../shared/benchmarks/cache/qqp-dev.jsonl \
- *     --paraphrases ../shared/benchmarks/cache/gptcache-paraphrases.jsonl --out services/cache/domain/verifier/weights.json
+ *   npm run train:cache-verifier -- --data qqp-dev.jsonl --paraphrases gptcache-paraphrases.jsonl \
+ *     --out services/cache/domain/verifier/weights.json
+ * Input: {"id","a","b","same"} JSONL pairs. --data: Quora Question Pairs as packaged by GPTCache's benchmark
+ * (dev split); --paraphrases: GPTCache's paraphrase mock data (all same: true).
  * Pairs with crc32(id) % 2 === 0 train the model; the other half picks nothing and is only reported,
  * so the printed held-out figures are honest. The threshold is the lowest probability at which the
  * training half's precision stays at or above --target-precision (then checked on the held-out half).

@@ -31,7 +31,7 @@ export function writeJson(path: string, value: unknown): number {
   return Buffer.byteLength(text);
 }
 
-/** Dataset name from a benchmark path: "../shared/benchmarks/router/gsm8k-dev.jsonl" → "gsm8k-dev". */
+/** Dataset name from a benchmark path: "data/gsm8k-dev.jsonl" → "gsm8k-dev". */
 export function datasetName(path: string): string {
   const base = path.split("/").pop() ?? path;
   return base.replace(/\.jsonl$/, "");

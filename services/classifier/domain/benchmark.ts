@@ -1,4 +1,4 @@
-// Parsing of router benchmark rows (../shared/benchmarks/router/*.jsonl) into a common shape.
+// Parsing of RouteLLM router-benchmark JSONL rows (GSM8K, MMLU, MT-Bench; lm-sys/RouteLLM) into a common shape.
 // Quality is normalised to 0..1: correctness for GSM8K/MMLU, judge score / 10 for MT-Bench.
 import type { ClassifyInput } from "./types.ts";
 

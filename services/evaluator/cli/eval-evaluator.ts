@@ -30,7 +30,7 @@ import { scorerMetrics, thresholdSweep, type ScoredItem, type ScorerMetrics } fr
 const program = new Command()
   .name("eval-evaluator")
   .description("Measure the evaluator's scorers against labelled cheap answers (router benchmark JSONL with both answers)")
-  .requiredOption("--data <file>", "benchmark JSONL (e.g. ../shared/benchmarks/router/gsm8k-dev.jsonl)")
+  .requiredOption("--data <file>", "RouteLLM router-benchmark JSONL with both answers (GSM8K rows, e.g. gsm8k-dev.jsonl)")
   .option("--json <out>", "write the JSON report here")
   .option("--limit <n>", "only the first n rows")
   .option("--rule <rule>", `combined-verdict rule: ${COMBINE_RULES.join(" | ")}`, "all")

@@ -35,7 +35,7 @@ import { planRequests, selectRows, type Planned } from "./savings/workload.ts";
 const program = new Command()
   .name("eval-savings")
   .description("Savings replay: the gateway (shipped default config) on recorded router-benchmark answers, cost from its ledger, quality from the recorded correctness")
-  .option("--data <file>", "router benchmark JSONL (repeatable), e.g. ../shared/benchmarks/router/gsm8k-dev.jsonl", (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option("--data <file>", "RouteLLM router-benchmark JSONL, GSM8K, MMLU or MT-Bench rows (repeatable), e.g. gsm8k-dev.jsonl", (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option("--mode <mode>", "embedded | mesh (mesh needs local PostgreSQL, Redis and NATS)", "embedded")
   .option("--limit <n>", "ask n rows, split evenly over the files (seeded sample)")
   .option("--repeat-share <r>", "ask this share of the rows a second time, after the first pass (cache)", "0")

@@ -1,5 +1,5 @@
 // Pure parts of the savings replay: the side mapping from configuration, the reference lines, the attribution of a
-// served answer, the request plan and the report's shape. Inline rows only (no ../shared).
+// served answer, the request plan and the report's shape. Inline rows only (no benchmark files).
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "#libs/config/load.ts";
 import { loadPriceTable, PriceTable } from "#libs/pricing/index.ts";
