@@ -73,7 +73,7 @@ async function startGateway(): Promise<{ child: Child; url: string; key: string;
   return { child, url, key, dataDir };
 }
 
-interface Sample {
+interface Sample extends GatewayMemory {
   phase: string;
   t: number;
   gateway: number;
@@ -82,22 +82,33 @@ interface Sample {
   fiveXx: number;
   /** Requests per second since the previous sample. */
   rps: number;
-  /** The gateway's own view (prom-client default metrics), MB: V8 heap used and external (ArrayBuffers, WASM memory). */
-  heap: number | undefined;
-  external: number | undefined;
 }
 
 /** V8 heap used and external memory (MB) from the gateway's /metrics (admin key), undefined if unreadable. */
-async function gatewayMemory(url: string, adminKey: string): Promise<{ heap: number | undefined; external: number | undefined }> {
+/** The gateway's own view (prom-client default metrics), MB. */
+interface GatewayMemory {
+  /** V8 heap used. */
+  heap: number | undefined;
+  /** V8's committed heap (heapTotal): what the heap holds resident, used or not. */
+  heapTotal: number | undefined;
+  /** ArrayBuffers and WebAssembly memory. */
+  external: number | undefined;
+  /** Committed size per V8 heap space (MB), to tell which space a rise of heapTotal is in. */
+  spaces: Record<string, number>;
+}
+
+async function gatewayMemory(url: string, adminKey: string): Promise<GatewayMemory> {
   try {
     const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${adminKey}` }, signal: AbortSignal.timeout(5_000) })).text();
     const read = (name: string): number | undefined => {
       const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
       return m ? Math.round(Number(m[1]) / 104_857.6) / 10 : undefined;
     };
-    return { heap: read("nodejs_heap_size_used_bytes"), external: read("nodejs_external_memory_bytes") };
+    const spaces: Record<string, number> = {};
+    for (const m of text.matchAll(/^nodejs_heap_space_size_total_bytes\{[^}]*space="([^"]+)"[^}]*\} (\S+)$/gm)) spaces[m[1] as string] = Math.round(Number(m[2]) / 104_857.6) / 10;
+    return { heap: read("nodejs_heap_size_used_bytes"), heapTotal: read("nodejs_heap_size_total_bytes"), external: read("nodejs_external_memory_bytes"), spaces };
   } catch {
-    return { heap: undefined, external: undefined };
+    return { heap: undefined, heapTotal: undefined, external: undefined, spaces: {} };
   }
 }
 
@@ -153,7 +164,7 @@ async function main(): Promise<void> {
     last = { at: now, requests };
     const s = { phase, t: Math.round((now - t0) / 1000), gateway: mb(processRssKb(gw.child.pid)), portkey: portkey ? mb(processRssKb(portkey.pid)) : undefined, requests, fiveXx, rps, ...mem };
     samples.push(s);
-    console.log(`${String(s.t).padStart(5)} s  ${phase.padEnd(11)} llmgw ${String(s.gateway).padStart(6)} MB${s.portkey !== undefined ? `   portkey ${String(s.portkey).padStart(6)} MB` : ""}   requests ${requests} (${rps} req/s), 5xx ${fiveXx}   heap ${s.heap ?? "?"} MB, external ${s.external ?? "?"} MB`);
+    console.log(`${String(s.t).padStart(5)} s  ${phase.padEnd(11)} llmgw ${String(s.gateway).padStart(6)} MB${s.portkey !== undefined ? `   portkey ${String(s.portkey).padStart(6)} MB` : ""}   requests ${requests} (${rps} req/s), 5xx ${fiveXx}   heap ${s.heap ?? "?"} of ${s.heapTotal ?? "?"} MB, external ${s.external ?? "?"} MB`);
   };
   const idle = async (phase: string): Promise<void> => {
     for (let waited = 0; waited < Number(opts.idle); waited += 5) {
@@ -201,8 +212,15 @@ async function main(): Promise<void> {
     const pl = of("loaded", "portkey");
     console.log(`  portkey  idle ${avg(of("idle", "portkey"))} MB, loaded first half ${avg(pl.slice(0, half))} MB, second half ${avg(pl.slice(half))} MB, max ${Math.max(...pl)} MB, idle after ${avg(of("idle after", "portkey"))} MB (ordinary traffic only)`);
   }
-  const mem = (k: "heap" | "external", xs: Sample[]): string => xs.map((x) => x[k] ?? "?").join(" ");
+  const mem = (k: "heap" | "heapTotal" | "external", xs: Sample[]): string => xs.map((x) => x[k] ?? "?").join(" ");
   console.log(`  llmgw    V8 heap used per sample (MB): ${mem("heap", samples)}`);
+  console.log(`  llmgw    V8 heap committed per sample (MB): ${mem("heapTotal", samples)}`);
+  const firstLoaded = samples.find((x) => x.phase === "loaded");
+  const lastSample = samples[samples.length - 1];
+  if (firstLoaded && lastSample) {
+    const names = Object.keys(lastSample.spaces);
+    console.log(`  llmgw    V8 committed by space, first loaded sample -> last (MB): ${names.map((n) => `${n} ${firstLoaded.spaces[n] ?? "?"} -> ${lastSample.spaces[n]}`).join(", ")}`);
+  }
   console.log(`  llmgw    external per sample (MB): ${mem("external", samples)}`);
   // Throughput over time: the first and last minute of load (or all of it when shorter), from the samples' counts.
   const loadedSamples = samples.filter((s) => s.phase === "loaded");
