@@ -191,6 +191,49 @@ async function scenario(sim: Simulator, n: number, tenantId: string, start: () =
     }
 }
 
+type Embedded = Awaited<ReturnType<typeof startEmbedded>>;
+
+/** An embedded gateway on in-memory state, for the tests that play a crashed worker. */
+const startInMemory = (sim: Simulator, config: ReturnType<typeof batchTestConfig>): Promise<Embedded> =>
+  startEmbedded({ port: 0, host: "127.0.0.1", dataDir: "memory", simulatorUrl: sim.url, config, env: { LLMGW_API_KEY: ADMIN }, logger: silentLogger() });
+
+/** A new tenant's OpenAI client, and a batch of `lines` (JSONL lines) submitted through it. */
+async function submitBatch(e: Embedded, tenantId: string, lines: string[]): Promise<{ c: OpenAI; b: OpenAI.Batches.Batch }> {
+  const key = (await e.clients.ledger.createKey({ tenantId, name: "e2e" })).key;
+  const c = new OpenAI({ baseURL: `${e.url}/v1`, apiKey: key, maxRetries: 0 });
+  const file = await c.files.create({ file: await toFile(Buffer.from(lines.join("\n")), "in.jsonl"), purpose: "batch" });
+  return { c, b: await c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" }) };
+}
+
+/**
+ * What a worker did before it died: the batch's first `n` lines routed to `model`, the batch in
+ * progress, its sub-batch recorded "submitting", and nothing recorded after that. Returns the sub-batch key.
+ */
+async function crashedSubBatch(e: Embedded, batchId: string, model: string, provider: string, n: number): Promise<string> {
+  const subKey = `${batchId}:${model}`;
+  const indexes = Array.from({ length: n }, (_, i) => i);
+  await e.clients.ledger.updateBatchLines({ batchId, lines: indexes.map((index) => ({ index, state: "routed", model, provider, subBatchKey: subKey })) });
+  await e.clients.ledger.updateBatchJob({ job: { id: batchId, status: "in_progress", inProgressAt: BigInt(Math.floor(Date.now() / 1000)) }, expectedStatuses: ["validating"] });
+  await e.clients.ledger.putSubBatch({ subBatch: { batchId, key: subKey, model, provider, state: "submitting" } });
+  return subKey;
+}
+
+/** A batch worker run by hand (the gateway's own is off in these tests). */
+const handWorker = (config: ReturnType<typeof batchTestConfig>, e: Embedded): BatchWorker =>
+  new BatchWorker({ config, clients: e.clients, events: e.bus, pricing: tablePricing(loadPriceTable()), logger: silentLogger(), registry: new Registry(), ready: async () => true });
+
+/** Ticks the worker until the batch is completed. */
+const tickUntilCompleted = (worker: BatchWorker, c: OpenAI, batchId: string, timeout: number): Promise<OpenAI.Batches.Batch> =>
+  vi.waitFor(
+    async () => {
+      await worker.tick();
+      const now = await c.batches.retrieve(batchId);
+      if (now.status !== "completed") throw new Error(`batch ${now.status}`);
+      return now;
+    },
+    { timeout, interval: 200 },
+  );
+
 describe("batches survive a restart (embedded, 1,000 lines)", () => {
   let sim: Simulator;
   let dir: string;
@@ -219,34 +262,21 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
     // The worker is off in this gateway: the test plays the crashed worker, then runs a fresh one by hand.
     const config = batchTestConfig();
     config.batches.worker = false;
-    const e = await startEmbedded({ port: 0, host: "127.0.0.1", dataDir: "memory", simulatorUrl: sim.url, config, env: { LLMGW_API_KEY: ADMIN }, logger: silentLogger() });
+    const e = await startInMemory(sim, config);
     try {
-      const key = (await e.clients.ledger.createKey({ tenantId: "crash-tenant", name: "e2e" })).key;
-      const c = new OpenAI({ baseURL: `${e.url}/v1`, apiKey: key, maxRetries: 0 });
-      const lines = [0, 1, 2].map((i) => batchLine(`k-${i}`, "gpt-4o-mini", `Crash recovery question ${i}.`));
-      const file = await c.files.create({ file: await toFile(Buffer.from(lines.join("\n")), "in.jsonl"), purpose: "batch" });
-      const b = await c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+      const { c, b } = await submitBatch(e, "crash-tenant", [0, 1, 2].map((i) => batchLine(`k-${i}`, "gpt-4o-mini", `Crash recovery question ${i}.`)));
 
-      // What a worker did before it died: lines routed, the sub-batch recorded "submitting", the
-      // provider batch created under the key, and nothing recorded after that.
-      const subKey = `${b.id}:gpt-4o-mini`;
-      await e.clients.ledger.updateBatchLines({ batchId: b.id, lines: [0, 1, 2].map((index) => ({ index, state: "routed", model: "gpt-4o-mini", provider: "openai", subBatchKey: subKey })) });
-      await e.clients.ledger.updateBatchJob({ job: { id: b.id, status: "in_progress", inProgressAt: BigInt(Math.floor(Date.now() / 1000)) }, expectedStatuses: ["validating"] });
-      await e.clients.ledger.putSubBatch({ subBatch: { batchId: b.id, key: subKey, model: "gpt-4o-mini", provider: "openai", state: "submitting" } });
+      // The crashed worker's state, and the provider batch it had created under the sub-batch key.
+      const subKey = await crashedSubBatch(e, b.id, "gpt-4o-mini", "openai", 3);
       // Plain `l<index>` ids, as the worker wrote them before the sub-batch tag: batches in flight still parse.
       const providerJsonl = [0, 1, 2].map((i) => JSON.stringify({ custom_id: `l${i}`, method: "POST", url: "/v1/chat/completions", body: { model: "gpt-4o-mini", messages: [{ role: "user", content: `Crash recovery question ${i}.` }], max_tokens: 50 } })).join("\n");
       const ctx = { requestId: "crashed", tenantId: "crash-tenant", keyId: "", traceId: "" };
       await e.clients.executor.createBatch({ context: ctx, model: "gpt-4o-mini", inputJsonl: new TextEncoder().encode(providerJsonl), endpoint: "/v1/chat/completions", completionWindow: "24h", metadata: { [IDEMPOTENCY_KEY]: subKey } });
 
-      const worker = new BatchWorker({ config, clients: e.clients, events: e.bus, pricing: tablePricing(loadPriceTable()), logger: silentLogger(), registry: new Registry(), ready: async () => true });
-      const done = await vi.waitFor(async () => {
-        await worker.tick();
-        const now = await c.batches.retrieve(b.id);
-        if (now.status !== "completed") throw new Error(`batch ${now.status}`);
-        return now;
-      }, { timeout: 20_000, interval: 200 });
+      const worker = handWorker(config, e);
+      const done = await tickUntilCompleted(worker, c, b.id, 20_000);
       // Exactly one worker across replicas: a second one finds the lease held and does nothing.
-      const other = new BatchWorker({ config, clients: e.clients, events: e.bus, pricing: tablePricing(loadPriceTable()), logger: silentLogger(), registry: new Registry(), ready: async () => true });
+      const other = handWorker(config, e);
       expect(await other.tick()).toBe(false);
       expect(other.waiting().count).toBe(0);
       await worker.stop();
@@ -264,20 +294,13 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
   it("Anthropic (no batch metadata): a sub-batch left 'submitting' is recognised by its custom_id prefix once the provider batch ends, and adopted", async () => {
     const config = batchTestConfig();
     config.batches.worker = false;
-    const e = await startEmbedded({ port: 0, host: "127.0.0.1", dataDir: "memory", simulatorUrl: sim.url, config, env: { LLMGW_API_KEY: ADMIN }, logger: silentLogger() });
+    const e = await startInMemory(sim, config);
     const model = "claude-3-5-haiku-latest";
     try {
-      const key = (await e.clients.ledger.createKey({ tenantId: "crash-anthropic", name: "e2e" })).key;
-      const c = new OpenAI({ baseURL: `${e.url}/v1`, apiKey: key, maxRetries: 0 });
-      const lines = [0, 1, 2].map((i) => batchLine(`a-${i}`, model, `Anthropic crash recovery question ${i}.`));
-      const file = await c.files.create({ file: await toFile(Buffer.from(lines.join("\n")), "in.jsonl"), purpose: "batch" });
-      const b = await c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+      const { c, b } = await submitBatch(e, "crash-anthropic", [0, 1, 2].map((i) => batchLine(`a-${i}`, model, `Anthropic crash recovery question ${i}.`)));
 
       // The crashed worker's state, as in the OpenAI case; the provider batch carries the key only in its custom_ids.
-      const subKey = `${b.id}:${model}`;
-      await e.clients.ledger.updateBatchLines({ batchId: b.id, lines: [0, 1, 2].map((index) => ({ index, state: "routed", model, provider: "anthropic", subBatchKey: subKey })) });
-      await e.clients.ledger.updateBatchJob({ job: { id: b.id, status: "in_progress", inProgressAt: BigInt(Math.floor(Date.now() / 1000)) }, expectedStatuses: ["validating"] });
-      await e.clients.ledger.putSubBatch({ subBatch: { batchId: b.id, key: subKey, model, provider: "anthropic", state: "submitting" } });
+      const subKey = await crashedSubBatch(e, b.id, model, "anthropic", 3);
       const ctx = { requestId: "crashed", tenantId: "crash-anthropic", keyId: "", traceId: "" };
       const providerJsonl = (ids: string[]) => new TextEncoder().encode(ids.map((id, i) => JSON.stringify({ custom_id: id, method: "POST", url: "/v1/chat/completions", body: { model, messages: [{ role: "user", content: `Anthropic crash recovery question ${i}.` }], max_tokens: 50 } })).join("\n"));
       const ours = await e.clients.executor.createBatch({ context: ctx, model, inputJsonl: providerJsonl([0, 1, 2].map((i) => providerCustomId(subKey, i))), endpoint: "/v1/chat/completions", completionWindow: "24h" });
@@ -285,18 +308,13 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
       // Someone else's batch, newer: scanned first, and not ours.
       await e.clients.executor.createBatch({ context: ctx, model, inputJsonl: providerJsonl(["other-0", "other-1"]), endpoint: "/v1/chat/completions", completionWindow: "24h" });
 
-      const worker = new BatchWorker({ config, clients: e.clients, events: e.bus, pricing: tablePricing(loadPriceTable()), logger: silentLogger(), registry: new Registry(), ready: async () => true });
+      const worker = handWorker(config, e);
       // While the provider batch runs (4 s) the lookup is pending: the sub-batch waits, its lines neither fail nor go again.
       await worker.tick();
       const waiting = await e.clients.ledger.listSubBatches({ batchId: b.id });
       expect(waiting.subBatches.map((s) => [s.state, s.providerBatchId])).toEqual([["submitting", ""]]);
       expect((await c.batches.retrieve(b.id)).status).toBe("in_progress");
-      const done = await vi.waitFor(async () => {
-        await worker.tick();
-        const now = await c.batches.retrieve(b.id);
-        if (now.status !== "completed") throw new Error(`batch ${now.status}`);
-        return now;
-      }, { timeout: 20_000, interval: 200 });
+      const done = await tickUntilCompleted(worker, c, b.id, 20_000);
       await worker.stop();
       expect((await e.clients.ledger.listSubBatches({ batchId: b.id })).subBatches.map((s) => s.providerBatchId)).toEqual([oursId]);
       expect(done.request_counts).toEqual({ total: 3, completed: 3, failed: 0 });
@@ -318,25 +336,13 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
   it("Anthropic: a sub-batch left 'submitting' whose provider batch was never created is submitted once the candidates have ended", async () => {
     const config = batchTestConfig();
     config.batches.worker = false;
-    const e = await startEmbedded({ port: 0, host: "127.0.0.1", dataDir: "memory", simulatorUrl: sim.url, config, env: { LLMGW_API_KEY: ADMIN }, logger: silentLogger() });
+    const e = await startInMemory(sim, config);
     const model = "claude-3-5-haiku-latest";
     try {
-      const key = (await e.clients.ledger.createKey({ tenantId: "crash-anthropic-2", name: "e2e" })).key;
-      const c = new OpenAI({ baseURL: `${e.url}/v1`, apiKey: key, maxRetries: 0 });
-      const lines = [0, 1].map((i) => batchLine(`n-${i}`, model, `Never submitted question ${i}.`));
-      const file = await c.files.create({ file: await toFile(Buffer.from(lines.join("\n")), "in.jsonl"), purpose: "batch" });
-      const b = await c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
-      const subKey = `${b.id}:${model}`;
-      await e.clients.ledger.updateBatchLines({ batchId: b.id, lines: [0, 1].map((index) => ({ index, state: "routed", model, provider: "anthropic", subBatchKey: subKey })) });
-      await e.clients.ledger.updateBatchJob({ job: { id: b.id, status: "in_progress", inProgressAt: BigInt(Math.floor(Date.now() / 1000)) }, expectedStatuses: ["validating"] });
-      await e.clients.ledger.putSubBatch({ subBatch: { batchId: b.id, key: subKey, model, provider: "anthropic", state: "submitting" } });
-      const worker = new BatchWorker({ config, clients: e.clients, events: e.bus, pricing: tablePricing(loadPriceTable()), logger: silentLogger(), registry: new Registry(), ready: async () => true });
-      const done = await vi.waitFor(async () => {
-        await worker.tick();
-        const now = await c.batches.retrieve(b.id);
-        if (now.status !== "completed") throw new Error(`batch ${now.status}`);
-        return now;
-      }, { timeout: 30_000, interval: 200 });
+      const { c, b } = await submitBatch(e, "crash-anthropic-2", [0, 1].map((i) => batchLine(`n-${i}`, model, `Never submitted question ${i}.`)));
+      const subKey = await crashedSubBatch(e, b.id, model, "anthropic", 2);
+      const worker = handWorker(config, e);
+      const done = await tickUntilCompleted(worker, c, b.id, 30_000);
       await worker.stop();
       expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
       const provider = new Anthropic({ baseURL: sim.url, apiKey: "sim", maxRetries: 0 });
@@ -355,12 +361,9 @@ describe("batches survive a restart (embedded, 1,000 lines)", () => {
   it("a batch not finished within its completion window expires: provider batch cancelled, its lines in the error file", async () => {
     const config = batchTestConfig();
     config.batches.expiry_seconds = 3;
-    const e = await startEmbedded({ port: 0, host: "127.0.0.1", dataDir: "memory", simulatorUrl: sim.url, config, env: { LLMGW_API_KEY: ADMIN }, logger: silentLogger() });
+    const e = await startInMemory(sim, config);
     try {
-      const key = (await e.clients.ledger.createKey({ tenantId: "expiry-tenant", name: "e2e" })).key;
-      const c = new OpenAI({ baseURL: `${e.url}/v1`, apiKey: key, maxRetries: 0 });
-      const file = await c.files.create({ file: await toFile(Buffer.from([0, 1].map((i) => batchLine(`x-${i}`, "gpt-4o-mini", `Expiry question ${i}.`)).join("\n")), "in.jsonl"), purpose: "batch" });
-      const b = await c.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+      const { c, b } = await submitBatch(e, "expiry-tenant", [0, 1].map((i) => batchLine(`x-${i}`, "gpt-4o-mini", `Expiry question ${i}.`)));
       // The simulator holds provider batches 4 s from their submission; the window here is 3 s from creation.
       const done = await waitForStatus(c, b.id, (s) => s === "expired", 15_000);
       expect(done.expired_at).toBeGreaterThan(0);
