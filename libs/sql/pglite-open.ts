@@ -4,10 +4,11 @@
 //    all of it at start, so it is 128 MB of resident memory for a ledger that is a few MB at rest.
 //    PGLITE_SHARED_BUFFERS is enough for the embedded ledger's working set; PGlite's data directory is
 //    on disk (the OS page cache holds what does not fit).
-//  - First start: initdb runs in a second, throwaway PGlite instance plus the initdb WASM module; inside
-//    this process their ~450 MB (WASM memories, compiled code) would stay resident until a major GC,
-//    which an idle server may never run, and ~100 MB stays even after one (allocator fragmentation).
-//    It runs in a child process instead, which gives all of it back when it exits.
+//  - A new database: initdb runs in a second, throwaway PGlite instance plus the initdb WASM module;
+//    inside this process their ~450 MB (WASM memories, compiled code) would stay resident until a major
+//    GC, which an idle server may never run, and ~100 MB stays even after one (allocator
+//    fragmentation). So it runs in a child process: for a directory, initdb itself; for memory, once
+//    per machine, making a template that every later in-memory database loads (pglite-template.ts).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
+import { discardTemplate, templateBytes } from "./pglite-template.ts";
 
 /** shared_buffers of the embedded ledger (resident from start, so kept small). */
 export const PGLITE_SHARED_BUFFERS = "8MB";
@@ -72,15 +74,28 @@ export function initPgliteDir(dir: string): Promise<void> {
 }
 
 /**
- * A ready PGlite: on disk in `dir`, or in memory when `dir` is undefined. A new directory is
- * initialized by a child process first (or here, if that fails: the same database, more memory).
+ * A ready PGlite: on disk in `dir`, or in memory when `dir` is undefined. A new directory is initialized
+ * by a child process first (or here, if that fails: the same database, more memory). A new in-memory
+ * database is loaded from the machine's template (or, failing that, initialized here). Loading the
+ * template into a directory would be faster, but the extraction's buffers (~110 MB) stay resident.
  */
 export async function openPglite(dir: string | undefined): Promise<PGlite> {
   keepWasmBaseline();
   const startParams = pgliteStartParams();
-  if (dir === undefined) return PGlite.create({ startParams });
+  if (dir === undefined) return (await fromTemplate(startParams)) ?? PGlite.create({ startParams });
   if (!existsSync(join(dir, "PG_VERSION"))) {
     await initPgliteDir(dir).catch(() => undefined);
   }
   return PGlite.create(dir, { startParams });
+}
+
+async function fromTemplate(startParams: string[]): Promise<PGlite | undefined> {
+  const bytes = await templateBytes(startParams, WASM_BASELINE_FLAGS);
+  if (!bytes) return undefined;
+  try {
+    return await PGlite.create({ startParams, loadDataDir: new Blob([bytes]) });
+  } catch {
+    discardTemplate(startParams); // a damaged template: the next fresh database makes a new one
+    return undefined;
+  }
 }

@@ -1,0 +1,39 @@
+import { PGlite } from "@electric-sql/pglite";
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { openPglite, pgliteStartParams, WASM_BASELINE_FLAGS } from "./pglite-open.ts";
+import { discardTemplate, templateBytes, templatePath } from "./pglite-template.ts";
+
+// Start parameters of our own, so that this file's template is not the one other tests share.
+const params = [...pgliteStartParams(), "-c", `application_name=template-test-${process.pid}`];
+afterAll(() => discardTemplate(params));
+
+describe("PGlite template", () => {
+  it("is made once by a child process, then read, and loads as a working database", async () => {
+    discardTemplate(params);
+    const first = await templateBytes(params, WASM_BASELINE_FLAGS);
+    expect(first?.byteLength).toBeGreaterThan(500_000);
+    const made = statSync(templatePath(params)).mtimeMs;
+    const again = await templateBytes(params, WASM_BASELINE_FLAGS);
+    expect(statSync(templatePath(params)).mtimeMs).toBe(made);
+    expect(again?.equals(first as Buffer)).toBe(true);
+    const db = await PGlite.create({ startParams: params, loadDataDir: new Blob([again as Buffer]) });
+    await db.query("CREATE TABLE t (x int)");
+    await db.query("INSERT INTO t VALUES (7)");
+    expect((await db.query<{ x: number }>("SELECT x FROM t")).rows).toEqual([{ x: 7 }]);
+    expect((await db.query<{ application_name: string }>("SHOW application_name")).rows[0]?.application_name).toBe(params.at(-1)?.split("=")[1]);
+    await db.close();
+  }, 120_000);
+
+  it("a damaged shared template is replaced, and the database still opens", async () => {
+    const shared = templatePath(pgliteStartParams());
+    writeFileSync(shared, "not a tar file");
+    const db = await openPglite(undefined);
+    expect((await db.query<{ one: number }>("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    await db.close();
+    expect(existsSync(shared)).toBe(false); // discarded; the next fresh database makes it again
+    const next = await openPglite(undefined);
+    await next.close();
+    expect(statSync(shared).size).toBeGreaterThan(500_000);
+  }, 120_000);
+});

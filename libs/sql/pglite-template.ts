@@ -1,0 +1,92 @@
+// A fresh PGlite database without running initdb in this process. initdb is the expensive part of a new
+// PGlite (1.5-4 s, and ~450 MB of WASM memory and compiled code that stays resident until a major GC):
+// it runs once per machine, in a child process that dumps the new data directory as a gzipped tar file (4.5 MB)
+// into the OS temp directory. Every later fresh database (each in-memory gateway, each test) loads that
+// file instead (~0.5 s). Gzipped rather than plain (40 MB): PGlite keeps the loaded file in memory. The file's name carries PGlite's version and the start parameters, so an upgrade or
+// another setting makes a new one; a file that fails to load is removed and made again.
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync, renameSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const require = createRequire(import.meta.url);
+
+/** PGlite's package version (part of the template's identity). */
+function pgliteVersion(): string {
+  const entry = require.resolve("@electric-sql/pglite");
+  // The package root is the nearest folder above the entry holding package.json with this name.
+  for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "@electric-sql/pglite" && pkg.version) return pkg.version;
+    } catch {
+      // no package.json at this level
+    }
+  }
+  return "unknown";
+}
+
+/** Where the template for these start parameters lives. */
+export function templatePath(startParams: readonly string[], root: string = tmpdir()): string {
+  const id = createHash("sha256").update(pgliteVersion()).update("\0").update(startParams.join("\0")).digest("hex").slice(0, 16);
+  return join(root, `llmgw-pglite-template-${id}.tar.gz`);
+}
+
+// Plain JS (no tsx needed): initdb in memory, then the data directory as a gzipped tar.
+const DUMP_SCRIPT = `
+import { writeFileSync } from "node:fs";
+const [pglite, out, params] = process.argv.slice(1);
+const { PGlite } = await import(pglite);
+const db = await PGlite.create({ startParams: JSON.parse(params) });
+const blob = await db.dumpDataDir("gzip");
+writeFileSync(out, Buffer.from(await blob.arrayBuffer()));
+await db.close();
+`;
+
+/** Writes the template in a child process; concurrent writers each write their own file, then rename. */
+export function makeTemplate(path: string, startParams: readonly string[], nodeFlags: readonly string[]): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Date.now()}.partial`;
+  return new Promise<void>((resolve, reject) => {
+    const pglite = pathToFileURL(require.resolve("@electric-sql/pglite")).href;
+    const args = [...nodeFlags, "--input-type=module", "-e", DUMP_SCRIPT, pglite, tmp, JSON.stringify(startParams)];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4_000);
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      if (code !== 0) return reject(new Error(`PGlite template dump failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
+      try {
+        renameSync(tmp, path); // atomic: readers see the whole file or none
+        resolve();
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  }).finally(() => rmSync(tmp, { force: true }));
+}
+
+/** The template's bytes, made first if missing; undefined if it cannot be made (the caller runs initdb). */
+export async function templateBytes(startParams: readonly string[], nodeFlags: readonly string[]): Promise<Buffer | undefined> {
+  const path = templatePath(startParams);
+  try {
+    return readFileSync(path);
+  } catch {
+    // not made yet on this machine
+  }
+  try {
+    await makeTemplate(path, startParams, nodeFlags);
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes a template that failed to load, so that the next fresh database makes it again. */
+export function discardTemplate(startParams: readonly string[]): void {
+  rmSync(templatePath(startParams), { force: true });
+}
