@@ -8,6 +8,7 @@ import { connect } from "nats";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { parse, stringify } from "yaml";
+import { entryArgs } from "./compiled-entry.ts";
 import { EMBEDDED_VARIANT, type Run } from "./stats.ts";
 import { freePort, jsonLine, stopChild, waitForLine, waitHttpOk, spawnChild, type Child } from "./procs.ts";
 
@@ -63,7 +64,7 @@ export function directTarget(simUrl: string): Target {
 
 async function startEmbeddedChild(name: string, simUrl: string, env: Record<string, string>): Promise<{ child: Child; value: Ready }> {
   const key = `llmgw-bench-${randomUUID().replaceAll("-", "")}`;
-  return waitForLine(name, ["--import", "tsx", "test/bench/serve-embedded.ts"], { ...env, BENCH_SIM_URL: simUrl, BENCH_KEY: key }, (l) => jsonLine(l, isEmbeddedReady));
+  return waitForLine(name, entryArgs("test/bench/serve-embedded.ts", env), { ...env, BENCH_SIM_URL: simUrl, BENCH_KEY: key }, (l) => jsonLine(l, isEmbeddedReady));
 }
 
 /** The embedded gateway as the overhead figures measure it: silent logger, PGlite in memory, cache off per request. */
@@ -142,7 +143,7 @@ export async function cacheHitTarget(simUrl: string): Promise<Target> {
  * simulator, status and content-type back (bare-proxy.ts).
  */
 export async function bareTarget(simUrl: string): Promise<Target> {
-  const { child, value } = await waitForLine("bare", ["--import", "tsx", "test/bench/bare-proxy.ts"], { BENCH_SIM_URL: simUrl }, (l) =>
+  const { child, value } = await waitForLine("bare", entryArgs("test/bench/bare-proxy.ts", {}), { BENCH_SIM_URL: simUrl }, (l) =>
     jsonLine(l, (v): v is { url: string } => typeof v === "object" && v !== null && typeof (v as { url?: unknown }).url === "string"),
   );
   return {
@@ -159,7 +160,7 @@ export async function bareTarget(simUrl: string): Promise<Target> {
 }
 
 export async function meshInProcessTarget(simUrl: string, withAuto: boolean, extraEnv: Record<string, string> = {}): Promise<Target> {
-  const { child, value } = await waitForLine("mesh", ["--import", "tsx", "test/bench/serve-mesh.ts"], { ...extraEnv, BENCH_SIM_URL: simUrl }, (l) => jsonLine(l, isReady));
+  const { child, value } = await waitForLine("mesh", entryArgs("test/bench/serve-mesh.ts", extraEnv), { ...extraEnv, BENCH_SIM_URL: simUrl }, (l) => jsonLine(l, isReady));
   return {
     target: "mesh",
     variant: "in-process",
