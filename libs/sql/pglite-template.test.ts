@@ -1,5 +1,5 @@
 import { PGlite } from "@electric-sql/pglite";
-import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { openPglite, pgliteStartParams, WASM_BASELINE_FLAGS } from "./pglite-open.ts";
 import { discardTemplate, templateBytes, templatePath } from "./pglite-template.ts";
@@ -31,7 +31,8 @@ describe("PGlite template", () => {
     const db = await openPglite(undefined);
     expect((await db.query<{ one: number }>("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     await db.close();
-    expect(existsSync(shared)).toBe(false); // discarded; the next fresh database makes it again
+    // Discarded (not asserted: a test file running in parallel may already have made it again); the
+    // next fresh database makes a valid one.
     const next = await openPglite(undefined);
     await next.close();
     expect(statSync(shared).size).toBeGreaterThan(500_000);
