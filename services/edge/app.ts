@@ -7,6 +7,7 @@ import { connectToOpenAI } from "#libs/errors/connect-to-openai.ts";
 import { errors, GatewayError, isGatewayError } from "#libs/errors/openai-error.ts";
 import { KeyAuthenticator, type AuthContext } from "./auth.ts";
 import { ChatPipeline } from "./chat-pipeline.ts";
+import { answerBytes } from "./chat/execute.ts";
 import type { EdgeDeps } from "./deps.ts";
 import { edgeMetrics } from "./metrics.ts";
 import { EventOutbox } from "./outbox.ts";
@@ -28,6 +29,9 @@ import { registerTracing } from "./tracing-hooks.ts";
 import { validateChatRequest } from "./validate.ts";
 import { openSse, writeSse } from "#libs/http/sse.ts";
 import { warmTokenizer } from "#libs/tokens/count.ts";
+
+/** The content type Fastify gives a serialized object: the answer's bytes go out under the same one. */
+const JSON_UTF8 = "application/json; charset=utf-8";
 
 export interface EdgeApp {
   app: FastifyInstance;
@@ -136,6 +140,9 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     const result = await pipeline.handle({ ...callBase(req, reply, who), body: v.value, sessionId: sessionIdOf(req, v.value.user) });
     if (result.type === "json") {
       reply.headers(result.headers);
+      // The executor's bytes of the answer when we have them: no second JSON.stringify of it here.
+      const bytes = answerBytes(result.body);
+      if (bytes) return reply.type(JSON_UTF8).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return result.body;
     }
     // SSE: we own the socket from here on.

@@ -36,6 +36,7 @@ import { RouterService, type RouteRequest, type RouteResponseSchema } from "#lib
 import { silentLogger } from "#libs/log/logger.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
 import { ChatPipeline, type ChatCall, type ChatResult } from "./chat-pipeline.ts";
+import { answerBytes } from "./chat/execute.ts";
 import type { AfterAnswerHook } from "./chat/hooks.ts";
 import type { ChatOutcome, ChatRecord } from "./chat/record.ts";
 import type { EdgeClients, EdgeDeps } from "./deps.ts";
@@ -586,6 +587,14 @@ describe("ChatPipeline: cascade", () => {
     ]);
     expect(ev.answerUsage).toMatchObject({ inputTokens: 1000n, outputTokens: 500n });
     expect(await counterValue(h.metrics.escalations, { from: "gpt-4o-mini", to: "gpt-4o" })).toBe(1);
+  });
+
+  it("the bytes the route sends are the served answer's JSON (the escalation's, not the first call's)", async () => {
+    const h = await harness({ route: cascadeRoute(), executions: [answered(completion("gpt-4o-mini", "The answer", "length")), answered(GPT4O)] });
+    const res = json(await h.pipeline.handle(chatCall({ max_tokens: 100 })));
+    const bytes = answerBytes(res.body);
+    expect(bytes && decoder.decode(bytes)).toBe(JSON.stringify(res.body));
+    expect(res.body.choices[0]?.message.content).toBe("The answer is 4.");
   });
 
   it("an escalation that fails serves the first answer and records it with its own usage", async () => {

@@ -9,6 +9,8 @@ import type { EdgeClients } from "./deps.ts";
 
 export interface RunResult {
   completion?: OpenAI.Chat.ChatCompletion;
+  /** The executor's JSON of `completion`, as received: the JSON answer goes out as these bytes. */
+  completionJson?: Uint8Array;
   summary?: Summary;
   failure?: Failure;
   attempts: Attempt[];
@@ -51,6 +53,7 @@ function collect(out: RunResult, ev: ExecuteResponse): void {
   switch (ev.event.case) {
     case "completionJson":
       out.completion = JSON.parse(decoder.decode(ev.event.value)) as OpenAI.Chat.ChatCompletion;
+      out.completionJson = ev.event.value;
       break;
     case "summary":
       out.summary = ev.event.value;

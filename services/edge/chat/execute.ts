@@ -19,6 +19,16 @@ export type Finish = (rec: ChatRecord, out: ChatOutcome) => void;
 
 const encoder = new TextEncoder();
 
+/**
+ * A JSON answer's body as bytes, when we hold them: the executor's completion JSON, which is what
+ * serializing the parsed completion again would give (JSON.stringify of JSON.parse of JSON.stringify
+ * output is the same text). The chat route sends these instead of serializing the answer a second time.
+ */
+const answerJson = new WeakMap<object, Uint8Array>();
+export function answerBytes(body: object): Uint8Array | undefined {
+  return answerJson.get(body);
+}
+
 export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: ChatRecord, finish: Finish): Promise<ChatResult> {
   const { call, ctx } = rec;
   const route = rec.route;
@@ -46,7 +56,8 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
       }
     }
   }
-  const providerMs = runs.reduce((s, r) => s + Number(r.summary?.latencyMs ?? 0n), 0);
+  let providerMs = 0;
+  for (const r of runs) providerMs += Number(r.summary?.latencyMs ?? 0n);
   const totalMs = performance.now() - call.t0;
   // Overhead = everything that is not provider time: our hops, classification, cache, routing.
   const overheadMs = Math.max(0, totalMs - providerMs);
@@ -67,12 +78,18 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
     finish(rec, { ...base, status: err.status, errorCode: err.code ?? "" });
     throw err;
   }
-  const { usd, unpriced } = attemptsCost(deps.pricing, runs.flatMap((r) => r.attempts), new Date());
+  const { usd, unpriced } = attemptsCost(deps.pricing, runs.length === 1 ? first.attempts : runs.flatMap((r) => r.attempts), new Date());
   const completion = final.completion;
-  const headers = answerHeaders(rec, base.model, overheadMs, { costUsd: usd.toFixed(), unpriced });
-  Object.assign(headers, savingsHeaders(gatewayInfo(deps, rec, { model: base.model, costUsd: usd.toFixed(), unpriced, ...(final.summary.usage ? { answerUsage: final.summary.usage } : {}) })));
-  finish(rec, { ...base, status: 200, errorCode: "", costUsd: usd.toFixed(), completion });
+  const costUsd = usd.toFixed();
+  const answerUsage = final.summary.usage;
+  const headers = answerHeaders(rec, base.model, overheadMs, { costUsd, unpriced });
+  Object.assign(headers, savingsHeaders(gatewayInfo(deps, rec, answerUsage ? { model: base.model, costUsd, unpriced, answerUsage } : { model: base.model, costUsd, unpriced })));
+  const outcome: ChatOutcome = { runs, escalated, overheadMs, totalMs, stream: false, model: base.model, provider: base.provider, status: 200, errorCode: "", costUsd, completion };
+  if (answerUsage) outcome.answerUsage = answerUsage;
+  finish(rec, outcome);
   metrics.overhead.observe({ stream: "false" }, overheadMs / 1000);
+  // Nothing changes the completion from here on (the hooks only read it).
+  if (final.completionJson) answerJson.set(completion, final.completionJson);
   return { type: "json", headers, body: completion };
 }
 
@@ -183,6 +200,17 @@ function cacheHeaders(rec: ChatRecord): Record<string, string> {
   return { "x-llmgw-cache": "bypass-private", "x-llmgw-cache-reason": reason.slice("skip:".length) };
 }
 
+const NOT_PRINTABLE = /[^\x20-\x7e]/;
+const NOT_PRINTABLE_G = /[^\x20-\x7e]/g;
+
+/** Route reasons as a header value: printable ASCII (others become "?"), at most 512 characters. */
+function reasonsHeader(reasons: readonly string[]): string {
+  const text = reasons.length === 1 ? (reasons[0] as string) : reasons.join("; ");
+  // Reasons are ASCII nearly always: test once rather than run a global replace on every request.
+  const safe = NOT_PRINTABLE.test(text) ? text.replace(NOT_PRINTABLE_G, "?") : text;
+  return safe.length > 512 ? safe.slice(0, 512) : safe;
+}
+
 function answerHeaders(rec: ChatRecord, model: string, overheadMs: number, extra: { costUsd?: string; unpriced?: boolean }): Record<string, string> {
   const route = rec.route;
   const h: Record<string, string> = {
@@ -191,7 +219,7 @@ function answerHeaders(rec: ChatRecord, model: string, overheadMs: number, extra
     "x-llmgw-tier": tierName(route?.tier || rec.cls.tier),
     ...cacheHeaders(rec),
     "x-llmgw-overhead-ms": overheadMs.toFixed(3),
-    "x-llmgw-route-reasons": (route?.reasons ?? []).join("; ").replace(/[^\x20-\x7e]/g, "?").slice(0, 512),
+    "x-llmgw-route-reasons": reasonsHeader(route?.reasons ?? []),
   };
   if (extra.costUsd !== undefined) h["x-llmgw-cost-usd"] = extra.unpriced ? `${extra.costUsd}+unpriced` : extra.costUsd;
   return h;
