@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { boundedPromptText, boundedText, extractFeatures, guessLanguage, promptText } from "./features.ts";
+import { boundedPromptText, boundedText, extractFeatures, featuresAndText, guessLanguage, lastUserText, promptText } from "./features.ts";
 import type { ClassifyInput } from "./types.ts";
 
 const user = (content: string, extra: Partial<ClassifyInput> = {}): ClassifyInput => ({
@@ -74,8 +74,21 @@ describe("guessLanguage", () => {
     ["こんにちは、お元気ですか？", "ja"],
     ["Привет, как дела?", "ru"],
     ["12345", "und"],
+    // Few script characters among Latin ones: the script scan runs but does not decide.
+    ["Translate 'привет' into English please, what does it mean?", "en"],
+    ["Ελληνικά and the rest in English words that are of this sentence", "en"],
   ])("%s → %s", (text, lang) => {
     expect(guessLanguage(text)).toBe(lang);
+  });
+});
+
+describe("featuresAndText", () => {
+  it("is extractFeatures with the bounded prompt and last user turn", () => {
+    const input: ClassifyInput = { messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "x".repeat(20_000) }, { role: "assistant", content: "ok" }, { role: "user", content: "Now explain why." }], hasTools: false, jsonMode: false };
+    const r = featuresAndText(input);
+    expect(r.features).toEqual(extractFeatures(input));
+    expect(r.text).toBe(boundedText(promptText(input)));
+    expect(r.last).toBe(boundedText(lastUserText(input)));
   });
 });
 

@@ -114,13 +114,19 @@ function mostMatches(tests: [string, RegExp][], sample: string, cap: number, fal
   return { lang, count };
 }
 
+/** Every range in SCRIPT_TESTS lies within this one. */
+const ANY_SCRIPT = /[\u0370-\ud7af]/;
+
 export function guessLanguage(text: string): string {
   const sample = text.length > 2000 ? text.slice(0, 2000) : text;
-  const nonSpace = sample.replace(/\s+/g, "").length || 1;
-  const script = mostMatches(SCRIPT_TESTS, sample, 2000, "");
-  // Kana present → Japanese even if Han dominates.
-  if (script.lang === "zh" && countMatches(SCRIPT_TESTS[1]![1], sample, 5) > 0) script.lang = "ja";
-  if (script.count / nonSpace > 0.2) return script.lang;
+  // Most prompts hold no character of those scripts: then every script count is 0, skip the nine scans.
+  if (ANY_SCRIPT.test(sample)) {
+    const nonSpace = sample.replace(/\s+/g, "").length || 1;
+    const script = mostMatches(SCRIPT_TESTS, sample, 2000, "");
+    // Kana present → Japanese even if Han dominates.
+    if (script.lang === "zh" && countMatches(SCRIPT_TESTS[1]![1], sample, 5) > 0) script.lang = "ja";
+    if (script.count / nonSpace > 0.2) return script.lang;
+  }
   const words = mostMatches(STOPWORDS, sample, 500, "und");
   if (words.count >= 1) return words.lang;
   // Plain Latin letters with no stop-word evidence: most traffic is English.
@@ -140,15 +146,24 @@ function countWords(text: string): number {
 }
 
 export function extractFeatures(input: ClassifyInput): Features {
+  return featuresAndText(input).features;
+}
+
+/**
+ * The features with the texts they were read from (the bounded prompt and last user turn), for a
+ * caller that needs those texts too and should not build them a second time.
+ */
+export function featuresAndText(input: ClassifyInput): { features: Features; text: string; last: string } {
   const { text, chars } = boundedPromptText(input);
   const last = lastUserText(input);
+  const lastBounded = boundedText(last);
   let turns = 0;
   let hasSystem = false;
   for (const m of input.messages) {
     if (m.role === "user") turns++;
     else if (m.role === "system" || m.role === "developer") hasSystem = true;
   }
-  return {
+  const features: Features = {
     chars,
     approxTokens: Math.ceil(chars / 4),
     turns,
@@ -160,12 +175,13 @@ export function extractFeatures(input: ClassifyInput): Features {
     language: guessLanguage(text),
     questionCount: countMatches(QUESTION_G, text),
     lastUserChars: last.length,
-    words: countWords(boundedText(last)),
+    words: countWords(lastBounded),
     numberCount: countMatches(NUMBER_G, text),
     multipleChoice: countMatches(MC_OPTION_G, text, 10) >= 3,
     constraintMarkers: countMatches(CONSTRAINT_G, text),
-    followUp: turns > 1 && FOLLOW_UP.test(boundedText(last)),
+    followUp: turns > 1 && FOLLOW_UP.test(lastBounded),
     hasSystem,
     maxTokens: input.maxTokens ?? 0,
   };
+  return { features, text, last: lastBounded };
 }

@@ -1,7 +1,7 @@
 // Sparse feature vectors for the learned router: hashed word uni/bi-grams and character n-grams
 // of the prompt (L2-normalised) plus dense rule features appended after the hash space.
 import { detectCategory } from "./category.ts";
-import { boundedPromptText, boundedText, extractFeatures, lastUserText } from "./features.ts";
+import { featuresAndText } from "./features.ts";
 import { ruleLogit, type RuleWeights } from "./rules.ts";
 import { CATEGORIES, type Category, type ClassifyInput, type Features } from "./types.ts";
 
@@ -88,9 +88,7 @@ export function tokenize(text: string): string[] {
 }
 
 export function featurize(input: ClassifyInput, cfg: FeatureConfig): Featurized {
-  const features = extractFeatures(input);
-  const text = boundedPromptText(input).text;
-  const last = boundedText(lastUserText(input));
+  const { features, text, last } = featuresAndText(input);
   const cat = detectCategory(last, text, features);
   const { z } = ruleLogit(features, cat.category, cfg.ruleWeights);
 

@@ -1,7 +1,7 @@
 // Rule-based classifier: hand-set weights over extracted features give a logit for
 // P(strong needed); thresholds (sweepable) map it to a tier. No training, microseconds per call.
 import { detectCategory } from "./category.ts";
-import { extractFeatures, lastUserText, boundedText, boundedPromptText } from "./features.ts";
+import { featuresAndText } from "./features.ts";
 import { decisionConfidence, sigmoid, tierFor } from "./tier.ts";
 import type { Category, Classification, ClassifyInput, Classifier, Features, TierThresholds } from "./types.ts";
 
@@ -66,9 +66,7 @@ export class RulesClassifier implements Classifier {
   }
 
   classify(input: ClassifyInput): Classification {
-    const features = extractFeatures(input);
-    const last = boundedText(lastUserText(input));
-    const full = boundedPromptText(input).text;
+    const { features, text: full, last } = featuresAndText(input);
     const cat = detectCategory(last, full, features);
     const { z, reasons } = ruleLogit(features, cat.category, this.weights);
     const p = sigmoid(z);
