@@ -1,5 +1,6 @@
 // One prom-client registry per service, with RED metrics for every RPC method.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { bindCounter, bindHistogram, ChildCache, type BoundCounter, type BoundHistogram } from "./bound.ts";
 
 export { Registry };
 
@@ -33,19 +34,16 @@ export function rpcMetrics(registry: Registry): RpcMetrics {
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [registry],
   });
-  // Labelled children are looked up once per (method, code): prom-client's label handling per call
-  // showed up in the hot path's profile.
-  const totals = new Map<string, Counter.Internal>();
-  const durations = new Map<string, Histogram.Internal<"method">>();
+  // Labelled children are bound once per (method, code): prom-client's label handling per call
+  // showed up in the hot path's profile. One entry per method holds its duration and its counters.
+  const byMethod = new ChildCache<{ duration: BoundHistogram; totals: Map<string, BoundCounter> }>();
   const m: RpcMetrics = {
     observe(method, code, seconds) {
-      const key = `${method}\u0000${code}`;
-      let t = totals.get(key);
-      if (!t) totals.set(key, (t = total.labels({ method, code })));
+      const e = byMethod.get(method) ?? byMethod.set(method, { duration: bindHistogram(duration, { method }), totals: new Map() });
+      let t = e.totals.get(code);
+      if (!t) e.totals.set(code, (t = bindCounter(total, { method, code })));
       t.inc();
-      let d = durations.get(method);
-      if (!d) durations.set(method, (d = duration.labels({ method })));
-      d.observe(seconds);
+      e.duration.observe(seconds);
     },
   };
   rpcMetricsByRegistry.set(registry, m);

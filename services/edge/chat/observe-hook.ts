@@ -3,6 +3,7 @@
 // cascade), and the GenAI attributes of the request's span when tracing is on.
 import type { Registry } from "prom-client";
 import { Counter } from "prom-client";
+import { bindCounter, bindHistogram, ChildCache, type BoundCounter, type BoundHistogram } from "#libs/metrics/bound.ts";
 import { genAiServerMetrics, type GenAiServerMetrics } from "#libs/metrics/genai.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import { annotateGenAiSpan } from "./genai-span.ts";
@@ -10,6 +11,13 @@ import type { ChatOutcome, ChatRecord } from "./record.ts";
 
 interface ObserveMetrics extends GenAiServerMetrics {
   decisions: Counter<"tier" | "model" | "reason" | "cascade">;
+}
+
+/** The GenAI series of one (provider, requested model, answering model), bound once (libs/metrics/bound.ts). */
+interface GenAiChildren {
+  duration: Map<string, BoundHistogram>;
+  ttft: BoundHistogram;
+  tpot: BoundHistogram;
 }
 
 // One set per registry: a registry refuses a second metric of the same name (tests build many pipelines).
@@ -50,20 +58,37 @@ export function decisionReason(reasons: readonly string[]): string {
 
 export function observeHook(registry: Registry): (rec: ChatRecord, out: ChatOutcome) => void {
   const m = metricsFor(registry);
+  // Per hook, not per registry: the caches only hold bindings, the series live in the registry.
+  const genAi = new ChildCache<GenAiChildren>();
+  const decisions = new ChildCache<BoundCounter>();
+  const genAiOf = (provider: string, requestModel: string, responseModel: string): GenAiChildren => {
+    const key = `${provider}\u0000${requestModel}\u0000${responseModel}`;
+    const hit = genAi.get(key);
+    if (hit) return hit;
+    const labels = { gen_ai_operation_name: "chat", gen_ai_provider_name: provider, gen_ai_request_model: requestModel, gen_ai_response_model: responseModel };
+    return genAi.set(key, { duration: new Map(), ttft: bindHistogram(m.timeToFirstToken, labels), tpot: bindHistogram(m.timePerOutputToken, labels) });
+  };
   return (rec, out) => {
     annotateGenAiSpan(rec, out);
-    const labels = { gen_ai_operation_name: "chat", gen_ai_provider_name: out.provider, gen_ai_request_model: rec.call.body.model, gen_ai_response_model: out.model };
+    const c = genAiOf(out.provider, rec.call.body.model, out.model);
     const ok = out.status === 200;
-    m.requestDuration.observe({ ...labels, error_type: ok ? "" : out.errorCode || String(out.status) }, out.totalMs / 1000);
+    const errorType = ok ? "" : out.errorCode || String(out.status);
+    let duration = c.duration.get(errorType);
+    if (!duration) {
+      const labels = { gen_ai_operation_name: "chat", gen_ai_provider_name: out.provider, gen_ai_request_model: rec.call.body.model, gen_ai_response_model: out.model, error_type: errorType };
+      c.duration.set(errorType, (duration = bindHistogram(m.requestDuration, labels)));
+    }
+    duration.observe(out.totalMs / 1000);
     if (ok && out.stream && out.firstTokenMs !== undefined) {
-      m.timeToFirstToken.observe(labels, out.firstTokenMs / 1000);
+      c.ttft.observe(out.firstTokenMs / 1000);
       const tokens = out.answerUsage ? Number(out.answerUsage.outputTokens) : (out.completion?.usage?.completion_tokens ?? 0);
-      if (tokens > 1) m.timePerOutputToken.observe(labels, Math.max(0, out.totalMs - out.firstTokenMs) / 1000 / (tokens - 1));
+      if (tokens > 1) c.tpot.observe(Math.max(0, out.totalMs - out.firstTokenMs) / 1000 / (tokens - 1));
     }
     const route = rec.route;
     if (route) {
-      const cascade = route.cascade && !out.stream;
-      m.decisions.inc({ tier: tierName(route.tier), model: route.candidates[0]?.model ?? "", reason: decisionReason(route.reasons), cascade: String(cascade) });
+      const labels = { tier: tierName(route.tier), model: route.candidates[0]?.model ?? "", reason: decisionReason(route.reasons), cascade: String(route.cascade && !out.stream) };
+      const key = `${labels.tier}\u0000${labels.model}\u0000${labels.reason}\u0000${labels.cascade}`;
+      (decisions.get(key) ?? decisions.set(key, bindCounter(m.decisions, labels))).inc();
     }
   };
 }

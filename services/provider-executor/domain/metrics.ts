@@ -1,16 +1,37 @@
 // Executor metrics on the registry the process owns.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { bindCounter, bindHistogram, ChildCache, type BoundCounter, type BoundHistogram } from "#libs/metrics/bound.ts";
 import { genAiClientTokenUsage, type GenAiTokenUsage } from "#libs/metrics/genai.ts";
 import type { Usage } from "../providers/types.ts";
 import type { AttemptStatus, DeploymentHealth } from "./types.ts";
 
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
+/** The disjoint token kinds of llmgw_executor_tokens_total, in Usage's terms. */
+const TOKEN_KINDS = [
+  ["input", "inputTokens"],
+  ["cached_input", "cachedInputTokens"],
+  ["cache_write_5m", "cacheWrite5mTokens"],
+  ["cache_write_1h", "cacheWrite1hTokens"],
+  ["output", "outputTokens"],
+  ["reasoning", "reasoningTokens"],
+] as const satisfies readonly (readonly [string, keyof Usage])[];
+
+/** One deployment's (model, provider) series, bound once: see libs/metrics/bound.ts. */
+interface Children {
+  attempts: Map<AttemptStatus, BoundCounter>;
+  latency: Map<AttemptStatus, BoundHistogram>;
+  tokens: BoundCounter[];
+  genAiInput: BoundHistogram;
+  genAiOutput: BoundHistogram;
+}
+
 export class ExecutorMetrics {
   private readonly attempts: Counter<"model" | "provider" | "outcome">;
   private readonly latency: Histogram<"model" | "provider" | "outcome">;
   private readonly tokens: Counter<"model" | "kind">;
   private readonly genAiTokens: GenAiTokenUsage;
+  private readonly children = new ChildCache<Children>();
 
   constructor(registry: Registry, health: () => DeploymentHealth[]) {
     this.attempts = new Counter({
@@ -53,25 +74,39 @@ export class ExecutorMetrics {
     });
   }
 
+  private childrenOf(model: string, provider: string): Children {
+    const key = `${model}\u0000${provider}`;
+    const hit = this.children.get(key);
+    if (hit) return hit;
+    const labels = { gen_ai_operation_name: "chat", gen_ai_provider_name: provider, gen_ai_request_model: model, gen_ai_response_model: model };
+    return this.children.set(key, {
+      attempts: new Map(),
+      latency: new Map(),
+      tokens: TOKEN_KINDS.map(([kind]) => bindCounter(this.tokens, { model, kind })),
+      genAiInput: bindHistogram(this.genAiTokens, { ...labels, gen_ai_token_type: "input" }),
+      genAiOutput: bindHistogram(this.genAiTokens, { ...labels, gen_ai_token_type: "output" }),
+    });
+  }
+
   attempt(model: string, provider: string, outcome: AttemptStatus, latencyMs: number): void {
-    this.attempts.inc({ model, provider, outcome });
-    if (!outcome.startsWith("skipped")) this.latency.observe({ model, provider, outcome }, latencyMs / 1000);
+    const c = this.childrenOf(model, provider);
+    let n = c.attempts.get(outcome);
+    if (!n) c.attempts.set(outcome, (n = bindCounter(this.attempts, { model, provider, outcome })));
+    n.inc();
+    if (outcome.startsWith("skipped")) return;
+    let h = c.latency.get(outcome);
+    if (!h) c.latency.set(outcome, (h = bindHistogram(this.latency, { model, provider, outcome })));
+    h.observe(latencyMs / 1000);
   }
 
   usage(model: string, u: Usage, provider = ""): void {
-    const kinds: [string, number][] = [
-      ["input", u.inputTokens],
-      ["cached_input", u.cachedInputTokens],
-      ["cache_write_5m", u.cacheWrite5mTokens],
-      ["cache_write_1h", u.cacheWrite1hTokens],
-      ["output", u.outputTokens],
-      ["reasoning", u.reasoningTokens],
-    ];
-    for (const [kind, n] of kinds) if (n > 0) this.tokens.inc({ model, kind }, n);
+    const c = this.childrenOf(model, provider);
+    for (let i = 0; i < TOKEN_KINDS.length; i++) {
+      const n = u[TOKEN_KINDS[i]![1]];
+      if (n > 0) c.tokens[i]!.inc(n);
+    }
     // The convention's two token types: input counts the disjoint cached and cache-write kinds; output already includes reasoning.
-    const input = u.inputTokens + u.cachedInputTokens + u.cacheWrite5mTokens + u.cacheWrite1hTokens;
-    const labels = { gen_ai_operation_name: "chat", gen_ai_provider_name: provider, gen_ai_request_model: model, gen_ai_response_model: model };
-    this.genAiTokens.observe({ ...labels, gen_ai_token_type: "input" }, input);
-    this.genAiTokens.observe({ ...labels, gen_ai_token_type: "output" }, u.outputTokens);
+    c.genAiInput.observe(u.inputTokens + u.cachedInputTokens + u.cacheWrite5mTokens + u.cacheWrite1hTokens);
+    c.genAiOutput.observe(u.outputTokens);
   }
 }
