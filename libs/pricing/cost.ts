@@ -1,5 +1,6 @@
 import { Decimal } from "decimal.js";
-import type { PriceTable, ModelPrice } from "./price-table.ts";
+import { isTokenCount, picoToUsd } from "./money.ts";
+import { picoRates, type PriceTable, type ModelPrice } from "./price-table.ts";
 import type { UsageCounts } from "./usage-types.ts";
 
 const PER = new Decimal(1_000_000);
@@ -32,6 +33,33 @@ export function costWithPrice(u: UsageCounts, p: ModelPrice, opts: CostOptions =
   return perMillion.div(PER).toDecimalPlaces(MONEY_SCALE, Decimal.ROUND_HALF_EVEN);
 }
 
+/**
+ * costWithPrice without a batch discount, in pico-USD (an integer), from the table's integer rates:
+ * exactly the same amount, with no rounding to do since a rate of at most 6 decimals per 1M tokens is
+ * a whole number of pico-USD per token. Undefined when that does not hold (a price not from a loaded
+ * table, a rate with more decimals, a fractional or negative count, a sum past 2^53): use costWithPrice.
+ */
+export function costPico(u: UsageCounts, p: ModelPrice): number | undefined {
+  const r = picoRates(p);
+  if (!r) return undefined;
+  if (!(isTokenCount(u.inputTokens) && isTokenCount(u.cachedInputTokens) && isTokenCount(u.cacheWrite5mTokens) &&
+    isTokenCount(u.cacheWrite1hTokens) && isTokenCount(u.outputTokens) && isTokenCount(u.reasoningTokens))) return undefined;
+  const reasoning = Math.min(u.reasoningTokens, u.outputTokens);
+  const n = r.input * u.inputTokens + r.cachedInput * u.cachedInputTokens + r.cacheWrite5m * u.cacheWrite5mTokens +
+    r.cacheWrite1h * u.cacheWrite1hTokens + r.output * (u.outputTokens - reasoning) + r.reasoning * reasoning;
+  // Every term is a non-negative integer: a sum that is still safe was exact all the way
+  // (a term or partial sum past 2^53 can only round to 2^53 or more).
+  return n <= Number.MAX_SAFE_INTEGER ? n : undefined;
+}
+
+/** worstCaseCost of one price in pico-USD; undefined when not exact as a double (use worstCaseCost). */
+export function worstCasePico(p: ModelPrice, promptTokens: number, maxOutputTokens: number): number | undefined {
+  const r = picoRates(p);
+  if (!r || !isTokenCount(promptTokens) || !isTokenCount(maxOutputTokens)) return undefined;
+  const n = r.input * promptTokens + Math.max(r.output, r.reasoning) * maxOutputTokens;
+  return n <= Number.MAX_SAFE_INTEGER ? n : undefined;
+}
+
 /** computeCost(usage, model, at, {batch}) → exact decimal string, or unpriced (never a silent 0). */
 export function computeCost(
   table: PriceTable,
@@ -42,6 +70,8 @@ export function computeCost(
 ): CostResult {
   const price = table.priceAt(model, at);
   if (!price) return { unpriced: true, costUsd: null };
+  const pico = opts.batch ? undefined : costPico(u, price);
+  if (pico !== undefined) return { unpriced: false, costUsd: picoToUsd(pico), price };
   return { unpriced: false, costUsd: costWithPrice(u, price, opts).toFixed(), price };
 }
 
@@ -58,6 +88,8 @@ export function worstCaseCost(
 ): CostResult {
   const price = table.priceAt(model, at);
   if (!price) return { unpriced: true, costUsd: null };
+  const pico = worstCasePico(price, promptTokens, maxOutputTokens);
+  if (pico !== undefined) return { unpriced: false, costUsd: picoToUsd(pico), price };
   const outRate = Decimal.max(price.output, price.reasoning);
   const d = price.input.mul(promptTokens).plus(outRate.mul(maxOutputTokens)).div(PER).toDecimalPlaces(MONEY_SCALE, Decimal.ROUND_UP);
   return { unpriced: false, costUsd: d.toFixed(), price };

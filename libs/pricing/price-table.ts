@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { Decimal } from "decimal.js";
 import { parse } from "yaml";
 import { z } from "zod";
+import { ratePerTokenPico } from "./money.ts";
 
 /** Rates in USD per 1M tokens, exact decimals. */
 export interface ModelPrice {
@@ -17,6 +18,40 @@ export interface ModelPrice {
   reasoning: Decimal;
   /** Fraction taken off a batch call (0.5 = half price). */
   batchDiscount: Decimal;
+}
+
+/** A price's rates in pico-USD per token (integers), for exact cost without decimal.js. */
+export interface PicoRates {
+  input: number;
+  cachedInput: number;
+  cacheWrite5m: number;
+  cacheWrite1h: number;
+  output: number;
+  reasoning: number;
+}
+
+/**
+ * Rates of the prices a table loaded, converted once at load. Keyed by the price object itself, so a
+ * ModelPrice made or copied elsewhere has no entry and is costed with decimal.js, never with stale rates.
+ */
+const picoByPrice = new WeakMap<ModelPrice, PicoRates>();
+
+/** The integer rates of a price from a loaded table; undefined when a rate has more than 6 decimals. */
+export function picoRates(p: ModelPrice): PicoRates | undefined {
+  return picoByPrice.get(p);
+}
+
+function toPicoRates(p: ModelPrice): PicoRates | undefined {
+  const input = ratePerTokenPico(p.input);
+  const cachedInput = ratePerTokenPico(p.cachedInput);
+  const cacheWrite5m = ratePerTokenPico(p.cacheWrite5m);
+  const cacheWrite1h = ratePerTokenPico(p.cacheWrite1h);
+  const output = ratePerTokenPico(p.output);
+  const reasoning = ratePerTokenPico(p.reasoning);
+  if (input === undefined || cachedInput === undefined || cacheWrite5m === undefined || cacheWrite1h === undefined || output === undefined || reasoning === undefined) {
+    return undefined;
+  }
+  return { input, cachedInput, cacheWrite5m, cacheWrite1h, output, reasoning };
 }
 
 // YAML numbers arrive as JS numbers; String(0.15) === "0.15", so the decimal stays exact.
@@ -100,6 +135,10 @@ export class PriceTable {
           batchDiscount: v.batch_discount ?? new Decimal(0),
         }))
         .sort((a, b) => a.effectiveFrom.getTime() - b.effectiveFrom.getTime());
+      for (const v of versions) {
+        const pico = toPicoRates(v);
+        if (pico) picoByPrice.set(v, pico);
+      }
       for (const id of [model, ...spec.aliases]) {
         if (table.byModel.has(id)) throw new Error(`invalid price table: model id "${id}" defined twice`);
         table.byModel.set(id, versions);

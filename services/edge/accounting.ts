@@ -4,14 +4,28 @@ import { Decimal } from "decimal.js";
 import type { RequestContextSchema, Tier, Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import type { Attempt } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { RequestCompletedSchema, type ProviderCallSchema } from "#libs/gen/llmgw/events/v1/events_pb.ts";
+import { isExactPico, picoToUsd, usdToPico } from "#libs/pricing/money.ts";
 import { addUsage, fromProtoUsage, toProtoUsage, ZERO_USAGE } from "#libs/pricing/usage-types.ts";
 import type { Pricing } from "./deps.ts";
 import type { RunResult } from "./execution.ts";
 
 
+/** An exact USD amount; toFixed() writes it as Decimal#toFixed() does. */
+export interface ExactUsd {
+  toFixed(): string;
+}
+
 export interface CallCost {
-  usd: Decimal;
+  usd: ExactUsd;
   unpriced: boolean;
+}
+
+/** An amount already written out: what the integer path gives, with no Decimal to build. */
+class UsdText implements ExactUsd {
+  constructor(private readonly text: string) {}
+  toFixed(): string {
+    return this.text;
+  }
 }
 
 /** Provider calls of a request, in order, as the ledger records them. */
@@ -37,7 +51,26 @@ export function providerCalls(requestId: string, runs: RunResult[], startedAt: s
   return calls;
 }
 
+/**
+ * What the request's calls cost. Summed as pico-USD integers (libs/pricing/money.ts), which is exact
+ * for these amounts and builds no Decimal; decimal.js only when an amount falls outside that range.
+ */
 export function attemptsCost(pricing: Pricing, attempts: Attempt[], at: Date): CallCost {
+  let pico = 0;
+  let unpriced = false;
+  for (const a of attempts) {
+    if (!a.usage || a.status.startsWith("skipped")) continue;
+    const c = pricing.cost(a.model, a.usage, at);
+    const n = usdToPico(c.usd);
+    if (n === undefined) return attemptsCostDecimal(pricing, attempts, at);
+    pico += n;
+    if (!isExactPico(pico)) return attemptsCostDecimal(pricing, attempts, at);
+    unpriced ||= c.unpriced;
+  }
+  return { usd: new UsdText(picoToUsd(pico)), unpriced };
+}
+
+function attemptsCostDecimal(pricing: Pricing, attempts: Attempt[], at: Date): CallCost {
   let usd = new Decimal(0);
   let unpriced = false;
   for (const a of attempts) {

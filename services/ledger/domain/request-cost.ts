@@ -1,7 +1,8 @@
 import { Decimal } from "decimal.js";
 import type { RequestCompleted } from "#libs/gen/llmgw/events/v1/events_pb.ts";
-import { costWithPrice, MONEY_SCALE } from "#libs/pricing/cost.ts";
-import type { PriceTable } from "#libs/pricing/price-table.ts";
+import { costPico, costWithPrice, MONEY_SCALE } from "#libs/pricing/cost.ts";
+import { isExactPico, picoToUsd } from "#libs/pricing/money.ts";
+import type { ModelPrice, PriceTable } from "#libs/pricing/price-table.ts";
 import { addUsage, fromProtoUsage, ZERO_USAGE, type UsageCounts } from "#libs/pricing/usage-types.ts";
 
 export const CALL_KINDS = ["primary", "retry", "fallback", "cascade_first", "escalation", "shadow", "batch"] as const;
@@ -38,8 +39,38 @@ export interface RequestCost {
   calls: CallCost[];
 }
 
+/**
+ * The arithmetic a request's cost is computed in. Pico-USD integers (libs/pricing/money.ts) are exact
+ * for every amount within ±$9,007 and build no Decimal; they give up (undefined) on a batch-discounted
+ * call, whose rounding they do not do, or on an amount out of their range, and decimal.js takes over.
+ */
+interface Arith<T> {
+  zero: T;
+  /** One call's cost, or undefined when this arithmetic cannot state it exactly. */
+  cost(u: UsageCounts, p: ModelPrice, batch: boolean): T | undefined;
+  plus(a: T, b: T): T | undefined;
+  minus(a: T, b: T): T | undefined;
+  /** The amount at the ledger's scale, as a string. */
+  text(a: T): string;
+}
+
+const picoArith: Arith<number> = {
+  zero: 0,
+  cost: (u, p, batch) => (batch ? undefined : costPico(u, p)),
+  // Both operands are exact integers: the result is exact exactly when it is still a safe integer.
+  plus: (a, b) => (isExactPico(a + b) ? a + b : undefined),
+  minus: (a, b) => (isExactPico(a - b) ? a - b : undefined),
+  text: picoToUsd,
+};
+
 const ZERO = new Decimal(0);
-const money = (d: Decimal): string => d.toDecimalPlaces(MONEY_SCALE).toFixed();
+const decimalArith: Arith<Decimal> = {
+  zero: ZERO,
+  cost: (u, p, batch) => costWithPrice(u, p, { batch }),
+  plus: (a, b) => a.plus(b),
+  minus: (a, b) => a.minus(b),
+  text: (d) => d.toDecimalPlaces(MONEY_SCALE).toFixed(),
+};
 
 function callKind(kind: string): CallKind {
   return (CALL_KINDS as readonly string[]).includes(kind) ? (kind as CallKind) : "primary";
@@ -58,14 +89,27 @@ function priceTime(iso: string, fallback: Date): Date {
  * Savings may be negative (an escalation paid twice, a pricier fallback): that is measured too.
  */
 export function costRequest(ev: RequestCompleted, prices: PriceTable): RequestCost {
+  return costRequestIn(picoArith, ev, prices) ?? costRequestDecimal(ev, prices);
+}
+
+/**
+ * costRequest in decimal.js only (it states every amount, so it never gives up): the fallback, and
+ * the reference the integer form is tested against.
+ */
+export function costRequestDecimal(ev: RequestCompleted, prices: PriceTable): RequestCost {
+  return costRequestIn(decimalArith, ev, prices) as RequestCost;
+}
+
+function costRequestIn<T>(A: Arith<T>, ev: RequestCompleted, prices: PriceTable): RequestCost | undefined {
   const requestId = ev.context?.requestId ?? "";
   const completedAt = priceTime(ev.completedAt, new Date());
   const unpricedModels = new Set<string>();
-  let cost = ZERO;
-  let undiscounted = ZERO;
+  let cost: T | undefined = A.zero;
+  let undiscounted: T | undefined = A.zero;
   let unpriced = false;
   let billedUsage: UsageCounts = { ...ZERO_USAGE };
-  const calls: CallCost[] = ev.calls.map((c) => {
+  const calls: CallCost[] = [];
+  for (const c of ev.calls) {
     const kind = callKind(c.kind);
     const billed = kind !== "shadow";
     const usage = fromProtoUsage(c.usage);
@@ -74,51 +118,59 @@ export function costRequest(ev: RequestCompleted, prices: PriceTable): RequestCo
     const price = prices.priceAt(c.model, at);
     let costUsd: string | null = null;
     if (price) {
-      const d = costWithPrice(usage, price, { batch });
-      costUsd = d.toFixed();
+      const d = A.cost(usage, price, batch);
+      if (d === undefined) return undefined;
+      costUsd = A.text(d);
       if (billed) {
-        cost = cost.plus(d);
-        undiscounted = undiscounted.plus(batch ? costWithPrice(usage, price) : d);
+        const full = batch ? A.cost(usage, price, false) : d;
+        if (full === undefined) return undefined;
+        cost = A.plus(cost, d);
+        undiscounted = A.plus(undiscounted, full);
+        if (cost === undefined || undiscounted === undefined) return undefined;
       }
     } else {
       unpricedModels.add(c.model);
       if (billed) unpriced = true;
     }
     if (billed) billedUsage = addUsage(billedUsage, usage);
-    return { callId: c.callId, kind, billed, model: c.model, usage, costUsd, unpriced: !price };
-  });
-
-  const answer = fromProtoUsage(ev.answerUsage);
-  let baseline = cost;
-  if (ev.baselineModel) {
-    const bp = prices.priceAt(ev.baselineModel, completedAt);
-    if (bp) baseline = costWithPrice(answer, bp);
-    else unpricedModels.add(ev.baselineModel);
+    calls.push({ callId: c.callId, kind, billed, model: c.model, usage, costUsd, unpriced: !price });
   }
 
-  let cacheS = ZERO, routingS = ZERO, cascadeS = ZERO, batchS = ZERO;
-  let savings = ZERO;
+  const answer = fromProtoUsage(ev.answerUsage);
+  let baseline: T | undefined = cost;
+  if (ev.baselineModel) {
+    const bp = prices.priceAt(ev.baselineModel, completedAt);
+    if (bp) baseline = A.cost(answer, bp, false);
+    else unpricedModels.add(ev.baselineModel);
+  }
+  if (baseline === undefined) return undefined;
+
+  let cacheS: T | undefined = A.zero, routingS: T | undefined = A.zero, cascadeS: T | undefined = A.zero, batchS: T | undefined = A.zero;
+  let savings: T | undefined = A.zero;
   if (!unpriced) {
-    savings = baseline.minus(cost);
+    savings = A.minus(baseline, cost);
+    if (savings === undefined) return undefined;
     if (ev.cacheOutcome.startsWith("hit")) {
       cacheS = savings;
     } else {
-      batchS = undiscounted.minus(cost);
-      const rest = savings.minus(batchS);
+      batchS = A.minus(undiscounted, cost);
+      if (batchS === undefined) return undefined;
+      const rest = A.minus(savings, batchS);
       if (ev.cascaded) cascadeS = rest;
       else routingS = rest;
     }
   }
+  if (cascadeS === undefined || routingS === undefined) return undefined;
 
   return {
     requestId,
-    costUsd: money(cost),
-    baselineUsd: money(baseline),
-    savingsUsd: money(savings),
-    cacheSavingsUsd: money(cacheS),
-    routingSavingsUsd: money(routingS),
-    cascadeSavingsUsd: money(cascadeS),
-    batchSavingsUsd: money(batchS),
+    costUsd: A.text(cost),
+    baselineUsd: A.text(baseline),
+    savingsUsd: A.text(savings),
+    cacheSavingsUsd: A.text(cacheS),
+    routingSavingsUsd: A.text(routingS),
+    cascadeSavingsUsd: A.text(cascadeS),
+    batchSavingsUsd: A.text(batchS),
     unpriced,
     unpricedModels: [...unpricedModels],
     billedUsage,
