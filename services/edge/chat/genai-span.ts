@@ -2,10 +2,12 @@
 // answered, tokens and cost — what Langfuse and other GenAI trace views read.
 import { trace } from "@opentelemetry/api";
 import { tierName } from "#libs/rpc/tier.ts";
+import { tracingOn } from "#libs/tracing/tracing.ts";
 import { sumUsage } from "../accounting.ts";
 import type { ChatOutcome, ChatRecord } from "./record.ts";
 
 export function annotateGenAiSpan(rec: ChatRecord, out: ChatOutcome): void {
+  if (!tracingOn()) return; // no provider: no span to annotate, and not even the lookup
   const span = trace.getActiveSpan();
   if (!span?.isRecording()) return;
   let input = 0;

@@ -7,6 +7,7 @@ import { Registry } from "prom-client";
 import type { Config } from "#libs/config/schema.ts";
 import { GatewayError, errors, isGatewayError } from "#libs/errors/openai-error.ts";
 import { countTokens } from "#libs/tokens/count.ts";
+import { tracingOn } from "#libs/tracing/tracing.ts";
 import { ADAPTERS } from "../providers/factory.ts";
 import { countPromptTokens } from "../providers/tokens.ts";
 import type { CallOptions, ChatChunk, ProviderAdapter, Usage } from "../providers/types.ts";
@@ -341,7 +342,8 @@ export class ExecutorEngine {
     });
     this.metrics.attempt(dep.model, dep.providerId, status, latencyMs);
     if (usage) this.metrics.usage(dep.model, usage, dep.providerId);
-    recordAttemptSpan({ model: dep.model, provider: dep.providerId, startedAt: t0, latencyMs, usage, ...(error ? { error: { status: error.status, code: error.code ?? "" } } : {}) });
+    // Tracing off (the usual case): not even the facts object.
+    if (tracingOn()) recordAttemptSpan({ model: dep.model, provider: dep.providerId, startedAt: t0, latencyMs, usage, ...(error ? { error: { status: error.status, code: error.code ?? "" } } : {}) });
     if (error) this.o.logger?.warn({ requestId: run.req.requestId, model: dep.model, status: error.status, code: error.code }, "provider attempt failed");
   }
 
