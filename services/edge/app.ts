@@ -141,7 +141,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     if (result.type === "json") {
       reply.headers(result.headers);
       // The executor's bytes of the answer when we have them: no second JSON.stringify of it here.
-      const bytes = answerBytes(result.body);
+      const bytes = answerBytes(result);
       if (bytes) return reply.type(JSON_UTF8).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return result.body;
     }

@@ -592,7 +592,7 @@ describe("ChatPipeline: cascade", () => {
   it("the bytes the route sends are the served answer's JSON (the escalation's, not the first call's)", async () => {
     const h = await harness({ route: cascadeRoute(), executions: [answered(completion("gpt-4o-mini", "The answer", "length")), answered(GPT4O)] });
     const res = json(await h.pipeline.handle(chatCall({ max_tokens: 100 })));
-    const bytes = answerBytes(res.body);
+    const bytes = answerBytes(res);
     expect(bytes && decoder.decode(bytes)).toBe(JSON.stringify(res.body));
     expect(res.body.choices[0]?.message.content).toBe("The answer is 4.");
   });

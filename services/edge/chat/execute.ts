@@ -20,13 +20,13 @@ export type Finish = (rec: ChatRecord, out: ChatOutcome) => void;
 const encoder = new TextEncoder();
 
 /**
- * A JSON answer's body as bytes, when we hold them: the executor's completion JSON, which is what
- * serializing the parsed completion again would give (JSON.stringify of JSON.parse of JSON.stringify
- * output is the same text). The chat route sends these instead of serializing the answer a second time.
+ * A JSON answer can carry its body as bytes: the executor's completion JSON, which is what serializing
+ * the parsed completion again would give (JSON.stringify of JSON.parse of JSON.stringify output is
+ * the same text). The chat route sends these instead of serializing the answer a second time.
  */
-const answerJson = new WeakMap<object, Uint8Array>();
-export function answerBytes(body: object): Uint8Array | undefined {
-  return answerJson.get(body);
+type JsonAnswer = Extract<ChatResult, { type: "json" }> & { bodyJson?: Uint8Array };
+export function answerBytes(result: ChatResult): Uint8Array | undefined {
+  return result.type === "json" ? (result as JsonAnswer).bodyJson : undefined;
 }
 
 export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: ChatRecord, finish: Finish): Promise<ChatResult> {
@@ -89,8 +89,9 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
   finish(rec, outcome);
   metrics.overhead.observe({ stream: "false" }, overheadMs / 1000);
   // Nothing changes the completion from here on (the hooks only read it).
-  if (final.completionJson) answerJson.set(completion, final.completionJson);
-  return { type: "json", headers, body: completion };
+  const answer: JsonAnswer = { type: "json", headers, body: completion };
+  if (final.completionJson) answer.bodyJson = final.completionJson;
+  return answer;
 }
 
 function verify(rec: ChatRecord, completion: OpenAI.Chat.ChatCompletion): { ok: boolean; failures: string[] } {

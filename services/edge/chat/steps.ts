@@ -32,6 +32,8 @@ export function prepare(deps: EdgeDeps, call: ChatCall): Omit<ChatRecord, "cls" 
     alias,
     facts,
     promptTokens: () => (tokens ??= countPromptTokens(facts.texts, exactAbove(deps.config)).tokens),
+    // Written by a reservation made beside routing: a field from the start, not a shape change then.
+    rateLimit: undefined,
   };
 }
 
