@@ -159,12 +159,14 @@ export function reservedModels(r: NonNullable<ChatRecord["route"]>): { candidate
 
 const budgetKey = (rec: Pick<ChatRecord, "call">): string => `${rec.call.auth.tenantId}/${rec.call.auth.keyId}`;
 
+const ANSWER_PARAMS = new Set(["frequency_penalty", "logit_bias", "max_completion_tokens", "max_tokens", "n", "presence_penalty", "reasoning_effort", "response_format", "seed", "stop", "temperature", "tool_choice", "tools", "top_p"]);
+
 /** Everything besides the messages that changes the answer, with stable key order. */
 export function canonicalParams(body: ChatCall["body"]): string {
   const src = body as unknown as Record<string, unknown>;
-  const keys = ["frequency_penalty", "logit_bias", "max_completion_tokens", "max_tokens", "n", "presence_penalty", "reasoning_effort", "response_format", "seed", "stop", "temperature", "tool_choice", "tools", "top_p"];
   const out: Record<string, unknown> = {};
-  for (const k of keys) if (src[k] !== undefined && src[k] !== null) out[k] = src[k];
+  // The body's few keys against the set, rather than fourteen lookups of mostly absent keys (stableStringify sorts).
+  for (const k in src) if (ANSWER_PARAMS.has(k) && src[k] !== undefined && src[k] !== null) out[k] = src[k];
   return stableStringify(out);
 }
 
