@@ -39,6 +39,14 @@ describe("parseJsonBody", () => {
     expect(parseJsonBody('{"ok":"😀 é \\ud83d\\ude00"}', limits)).toEqual({ ok: "😀 é 😀" });
   });
 
+  it("names the first bad string depth-first, past clean strings, numbers and nulls before it", () => {
+    expect(refusal(`[1,"ok",null,["x",{"deep":["${"z".repeat(101)}"]}]]`).param).toBe("[3][1].deep[0]");
+    expect(refusal('{"a":"ok","b":[true,{"c":"x\\u0000"}],"d":"\\ud800"}').param).toBe("b[1].c");
+    expect(refusal('[{"k":1},{"k\\ud800":1}]').param).toBe("[1]");
+    expect(refusal('{"top\\u0000":"x"}').param).toBe(null);
+    expect(parseJsonBody('{"a":["x",1,null,{"b":"y"}],"c":2}', limits)).toEqual({ a: ["x", 1, null, { b: "y" }], c: 2 });
+  });
+
   it("refuses prototype poisoning and malformed JSON as 400s", () => {
     expect(refusal('{"__proto__":{"admin":true}}').code).toBe("invalid_json");
     expect(refusal('{"constructor":{"prototype":{"x":1}}}').code).toBe("invalid_json");

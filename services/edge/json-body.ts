@@ -85,18 +85,31 @@ export function checkStrings(value: unknown, maxChars: number, path: string): Ga
   if (typeof value !== "object" || value === null) return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const bad = checkStrings(value[i], maxChars, `${path}[${i}]`);
+      const v: unknown = value[i];
+      if (!needsVisit(v, maxChars)) continue;
+      const bad = checkStrings(v, maxChars, `${path}[${i}]`);
       if (bad) return bad;
     }
     return undefined;
   }
-  for (const [key, v] of Object.entries(value)) {
-    const at = path ? `${path}.${key}` : key;
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
     if (!isCleanText(key)) return errors.badRequest(`A key in '${path || "the body"}' contains a NUL character or invalid Unicode (a lone surrogate).`, path || null, "invalid_characters");
-    const bad = checkStrings(v, maxChars, at);
+    const v = obj[key];
+    if (!needsVisit(v, maxChars)) continue;
+    const bad = checkStrings(v, maxChars, path ? `${path}.${key}` : key);
     if (bad) return bad;
   }
   return undefined;
+}
+
+/**
+ * A nested object or array, or a string that fails checkString: what checkStrings must visit with
+ * its path. Clean strings and other values are passed over without building a path for them.
+ */
+function needsVisit(v: unknown, maxChars: number): boolean {
+  if (typeof v === "string") return v.length > maxChars || !isCleanText(v);
+  return typeof v === "object" && v !== null;
 }
 
 /** A 400 naming `field` when the text is too long, holds a NUL or a lone surrogate. */
