@@ -125,6 +125,27 @@ describe("MemoryEventBus", () => {
     expect(performance.now() - t0).toBeLessThan(15_000);
     await big.close();
   }, 30_000);
+
+  it("an id published again is kept from its latest time: its older entry forgets nothing", async () => {
+    const bus = new MemoryEventBus({ duplicateWindowMs: 60_000, maxSeen: 3 });
+    await bus.publish("x.r", enc("."), "a");
+    await bus.publish("x.r", enc("."), "b");
+    await bus.publish("x.r", enc("."), "a"); // a duplicate: dropped, "a" stays remembered
+    await bus.publish("x.r", enc("."), "c");
+    expect(bus.seenCount).toBe(3);
+    await bus.publish("x.r", enc("."), "d"); // over maxSeen: the oldest, "a", goes
+    expect(bus.seenCount).toBe(3);
+    const c = collector();
+    const sub = await bus.subscribe({ durable: "r", filterSubject: "x.r" }, async (msgs) => {
+      for (const m of msgs) { c.push(dec(m.data)); m.ack(); }
+    });
+    await bus.publish("x.r", enc("d again"), "d");
+    await bus.publish("x.r", enc("a again"), "a");
+    await c.until(1);
+    await sub.stop();
+    expect(c.got.filter((x) => x !== ".")).toEqual(["a again"]);
+    await bus.close();
+  });
 });
 
 describe("Batcher", () => {
