@@ -76,6 +76,8 @@ export function bindHistogram<T extends string>(h: Histogram<T>, labels: LabelVa
   checkNames(internals.sortedLabelNames, frozen);
   const hash = seriesHash(internals.sortedLabelNames, frozen);
   const bounds = internals.upperBounds;
+  // The buckets' property names, as prom-client's `bucketValues[bound]` converts them on every call.
+  const keys = bounds.map(String);
   return {
     observe(value) {
       const series = internals.hashMap[hash];
@@ -83,10 +85,11 @@ export function bindHistogram<T extends string>(h: Histogram<T>, labels: LabelVa
       if (series === undefined || !Number.isFinite(value)) return h.observe(frozen, value);
       series.sum += value;
       series.count += 1;
-      for (const bound of bounds) {
-        if (value <= bound) {
-          const n = series.bucketValues[bound];
-          if (n !== undefined) series.bucketValues[bound] = n + 1;
+      for (let i = 0; i < bounds.length; i++) {
+        if (value <= bounds[i]!) {
+          const key = keys[i]!;
+          const n = series.bucketValues[key];
+          if (n !== undefined) series.bucketValues[key] = n + 1;
           break;
         }
       }

@@ -31,7 +31,7 @@ export class ExecutorMetrics {
   private readonly latency: Histogram<"model" | "provider" | "outcome">;
   private readonly tokens: Counter<"model" | "kind">;
   private readonly genAiTokens: GenAiTokenUsage;
-  private readonly children = new ChildCache<Children>();
+  private readonly children = new ChildCache<Map<string, Children>>();
 
   constructor(registry: Registry, health: () => DeploymentHealth[]) {
     this.attempts = new Counter({
@@ -75,17 +75,20 @@ export class ExecutorMetrics {
   }
 
   private childrenOf(model: string, provider: string): Children {
-    const key = `${model}\u0000${provider}`;
-    const hit = this.children.get(key);
+    // By model, then provider: lookups with the deployment's own strings, no key built per call.
+    const byProvider = this.children.get(model) ?? this.children.set(model, new Map());
+    const hit = byProvider.get(provider);
     if (hit) return hit;
     const labels = { gen_ai_operation_name: "chat", gen_ai_provider_name: provider, gen_ai_request_model: model, gen_ai_response_model: model };
-    return this.children.set(key, {
+    const made: Children = {
       attempts: new Map(),
       latency: new Map(),
       tokens: TOKEN_KINDS.map(([kind]) => bindCounter(this.tokens, { model, kind })),
       genAiInput: bindHistogram(this.genAiTokens, { ...labels, gen_ai_token_type: "input" }),
       genAiOutput: bindHistogram(this.genAiTokens, { ...labels, gen_ai_token_type: "output" }),
-    });
+    };
+    byProvider.set(provider, made);
+    return made;
   }
 
   attempt(model: string, provider: string, outcome: AttemptStatus, latencyMs: number): void {
