@@ -109,7 +109,7 @@ describe("fastParse (the hand-written path)", () => {
     };
     let accepted = 0;
     let rejected = 0;
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 8_000; i++) {
       const body: Record<string, unknown> = {};
       // Random key order, random subset of fields, sometimes missing model or messages.
       const keys = Object.keys(field).filter((k) => k !== "__proto__" && r() < 0.3);
@@ -130,8 +130,10 @@ describe("fastParse (the hand-written path)", () => {
         expect(same(fast, slow.data), JSON.stringify(body)).toBe(true);
       } else if (!slow.success) rejected++;
     }
-    expect(accepted).toBeGreaterThan(3000);
-    expect(rejected).toBeGreaterThan(3000);
+    expect(accepted).toBeGreaterThan(1500);
+    expect(rejected).toBeGreaterThan(1500);
+    // And no body zod accepts was left to zod: the fast path covers the schema (a looser schema would show here).
+    expect(accepted + rejected).toBe(8_000);
   });
 
   it("copies what zod copies and passes unknown values through as they are", () => {
