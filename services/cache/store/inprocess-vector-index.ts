@@ -1,3 +1,4 @@
+import { LruMap } from "#libs/collections/lru-map.ts";
 import type { PurgeFilter } from "./exact-store.ts";
 import { codePlan, CompactPartition, type CodePlan } from "./compact-partition.ts";
 import { metaMatches } from "./semantic-entry.ts";
@@ -10,7 +11,7 @@ import type { VectorEntryMeta, VectorIndex, VectorMatch, VectorPartition } from 
  * row (8x fewer multiply-adds at dim 512), then the best `rerank` rows are scored exactly: the sketch
  * keeps inner products in expectation (error ~1/sqrt(64)), and a cache only cares about neighbours far
  * above the ~0 similarity of unrelated texts, which the first stage does not lose.
- * Per-tenant bound with oldest-first eviction through an insertion-ordered Map (LRU on upsert).
+ * Per-tenant bound with oldest-first eviction through an LruMap (LRU on upsert, O(1) per eviction).
  */
 const SKETCH_DIM = 64;
 
@@ -191,8 +192,8 @@ export class InProcessVectorIndex implements VectorIndex {
   private readonly maxPerTenant: number;
   /** tenant -> partition key -> partition */
   private readonly tenants = new Map<string, Map<string, Partition | CompactPartition>>();
-  /** tenant -> entry id -> partition key, in insertion (LRU) order for eviction. */
-  private readonly order = new Map<string, Map<string, string>>();
+  /** tenant -> entry id -> partition key, in upsert (LRU) order for eviction. */
+  private readonly order = new Map<string, LruMap<string, string>>();
 
   constructor(options: InProcessVectorIndexOptions) {
     this.dim = options.dim;
@@ -230,8 +231,8 @@ export class InProcessVectorIndex implements VectorIndex {
     let parts = this.tenants.get(p.tenant);
     if (!parts) this.tenants.set(p.tenant, (parts = new Map()));
     let order = this.order.get(p.tenant);
-    if (!order) this.order.set(p.tenant, (order = new Map()));
-    const prevKey = order.get(meta.id);
+    if (!order) this.order.set(p.tenant, (order = this.tenantOrder(p.tenant)));
+    const prevKey = order.peek(meta.id);
     if (prevKey !== undefined && prevKey !== p.key) this.removeSync({ ...p, key: prevKey }, meta.id);
     let part = parts.get(p.key);
     if (!part) {
@@ -239,13 +240,12 @@ export class InProcessVectorIndex implements VectorIndex {
       parts.set(p.key, part);
     }
     part.upsert(meta, vector);
-    order.delete(meta.id);
     order.set(meta.id, p.key);
-    while (order.size > this.maxPerTenant) {
-      const oldest = order.keys().next();
-      if (oldest.done) break;
-      this.removeSync({ tenant: p.tenant, namespace: "", key: order.get(oldest.value) as string }, oldest.value);
-    }
+  }
+
+  /** A tenant's order: an entry evicted from it over the bound leaves its partition too. */
+  private tenantOrder(tenant: string): LruMap<string, string> {
+    return new LruMap({ max: this.maxPerTenant, onEvict: (id, key) => this.removeSync({ tenant, namespace: "", key }, id) });
   }
 
   async search(p: VectorPartition, vector: Float32Array, k: number, now: number): Promise<VectorMatch[]> {

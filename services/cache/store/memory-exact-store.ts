@@ -1,3 +1,4 @@
+import { LruMap } from "#libs/collections/lru-map.ts";
 import type { CachedAnswer } from "../domain/types.ts";
 import { purgeMatches, type ExactStore, type PurgeFilter } from "./exact-store.ts";
 
@@ -13,11 +14,11 @@ export interface MemoryExactStoreOptions {
   now?: () => number;
 }
 
-/** Bounded LRU per tenant with TTL; Map insertion order is the recency order. */
+/** Bounded LRU per tenant with TTL (LruMap: O(1) eviction, where the oldest key of a Map was not). */
 export class MemoryExactStore implements ExactStore {
   readonly kind = "memory";
   readonly local = true;
-  private readonly tenants = new Map<string, Map<string, Entry>>();
+  private readonly tenants = new Map<string, LruMap<string, Entry>>();
   private readonly max: number;
   private readonly now: () => number;
 
@@ -42,24 +43,18 @@ export class MemoryExactStore implements ExactStore {
     const id = this.id(namespace, key);
     const e = map?.get(id);
     if (!map || !e) return undefined;
-    map.delete(id);
-    if (e.expiresAt <= this.now()) return undefined;
-    map.set(id, e);
+    if (e.expiresAt <= this.now()) {
+      map.delete(id);
+      return undefined;
+    }
     return e.answer;
   }
 
   async set(tenant: string, namespace: string, key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
     if (ttlMs <= 0) return;
     let map = this.tenants.get(tenant);
-    if (!map) this.tenants.set(tenant, (map = new Map()));
-    const id = this.id(namespace, key);
-    map.delete(id);
-    map.set(id, { namespace, answer, expiresAt: this.now() + ttlMs });
-    while (map.size > this.max) {
-      const oldest = map.keys().next();
-      if (oldest.done) break;
-      map.delete(oldest.value);
-    }
+    if (!map) this.tenants.set(tenant, (map = new LruMap({ max: this.max })));
+    map.set(this.id(namespace, key), { namespace, answer, expiresAt: this.now() + ttlMs });
   }
 
   async delete(tenant: string, namespace: string, key: string): Promise<void> {

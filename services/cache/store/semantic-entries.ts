@@ -1,5 +1,6 @@
 // Where semantic entries live durably, so a replica that starts (or restarts) rebuilds its index from
 // them: Redis in the mesh (beside the exact layer), memory in tests. Bounded per tenant, oldest first.
+import { LruMap } from "#libs/collections/lru-map.ts";
 import type { PurgeFilter } from "./exact-store.ts";
 import { decodeEntry, encodeEntry, metaMatches, type SemanticEntry, type TextSeal } from "./semantic-entry.ts";
 
@@ -21,8 +22,8 @@ export function filterMatches(entry: Pick<SemanticEntry, "partition" | "meta">, 
 /** In-process store of encoded entries (the same bytes Redis holds), for tests of the shared index. */
 export class MemorySemanticEntries implements SemanticEntryStore {
   readonly kind = "memory";
-  /** tenant -> id -> bytes and expiry, in insertion order (oldest first). */
-  private readonly tenants = new Map<string, Map<string, { bytes: Uint8Array; expiresAt: number }>>();
+  /** tenant -> id -> bytes and expiry, least recently put first. */
+  private readonly tenants = new Map<string, LruMap<string, { bytes: Uint8Array; expiresAt: number }>>();
 
   constructor(private readonly o: { maxEntriesPerTenant?: number; seal?: TextSeal; now?: () => number } = {}) {}
 
@@ -34,11 +35,8 @@ export class MemorySemanticEntries implements SemanticEntryStore {
   async put(entry: SemanticEntry, ttlMs: number): Promise<void> {
     const t = entry.partition.tenant;
     let m = this.tenants.get(t);
-    if (!m) this.tenants.set(t, (m = new Map()));
-    m.delete(entry.meta.id);
+    if (!m) this.tenants.set(t, (m = new LruMap({ max: this.o.maxEntriesPerTenant ?? Number.POSITIVE_INFINITY })));
     m.set(entry.meta.id, { bytes: encodeEntry(entry, this.o.seal), expiresAt: this.now() + ttlMs });
-    const max = this.o.maxEntriesPerTenant ?? Number.POSITIVE_INFINITY;
-    while (m.size > max) m.delete(m.keys().next().value as string);
   }
 
   async remove(tenant: string, id: string): Promise<void> {
