@@ -95,3 +95,32 @@ describe("budget admission during a store outage", () => {
     expect(a.admit("r1", [limited(1_000, 500)], 100)).toEqual({ admitted: true, state: "soft" });
   });
 });
+
+describe("outage admission memory bounds", () => {
+  const hard = (counterKey: string): ScopeReservation => ({ counterKey, hardNano: 1_000, softNano: null, ttlSeconds: 60 });
+
+  it("forgets the least recently learned counter past maxCounters, and stops watching it", () => {
+    const a = new OutageAdmission({ mode: "local", minReplicas: 1, maxCounters: 2 });
+    a.learn([hard("x")], [100]);
+    a.learn([hard("y")], [100]);
+    a.learn([hard("x")], [200]); // learned again: "y" is now the oldest
+    a.learn([hard("z")], [100]);
+    expect(a.watchedCounters()).toEqual(["x", "z"]);
+    expect(isRefusal(a.admit("r1", [hard("y")], 1))).toBe(true); // unknown again
+    expect(a.admit("r2", [hard("x")], 1)).toMatchObject({ admitted: true });
+    a.observed(1, new Map([["x", 300]])); // a heartbeat refreshes "x": "z" goes next
+    a.learn([hard("w")], [100]);
+    expect(a.watchedCounters()).toEqual(["x", "w"]);
+    expect(isRefusal(a.admit("r3", [hard("z")], 1))).toBe(true);
+  });
+
+  it("watches at most 10,000 limited counters, the most recently learned", () => {
+    const a = new OutageAdmission({ mode: "local", minReplicas: 1 });
+    for (let i = 0; i < 10_005; i++) a.learn([hard(`c${i}`)], [0]);
+    const w = a.watchedCounters();
+    expect(w).toHaveLength(10_000);
+    expect(w[0]).toBe("c5");
+    expect(w.at(-1)).toBe("c10004");
+    expect(a.admit("r1", [hard("c0")], 1)).toMatchObject({ admitted: true }); // still known, just not watched
+  });
+});

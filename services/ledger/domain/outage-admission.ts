@@ -4,6 +4,7 @@
 // the sum under the limit as of the last state seen; the reservations below fit their share whole, so
 // no replica passes it. What it admits is journaled and pushed to the store when it is back ("settles
 // later"). `open` journals without a check; `closed` admits nothing.
+import { LruMap } from "#libs/collections/lru-map.ts";
 import type { BudgetOutageMode } from "#libs/config/resilience.ts";
 import type { BudgetState, ScopeReservation, StoreReserveResult } from "./budget.ts";
 
@@ -34,10 +35,13 @@ export interface OutageAdmissionOptions {
 }
 
 export class OutageAdmission {
-  /** Counter value (nano-USD, spent + reserved) last seen in the store, by counter key. */
-  private readonly known = new Map<string, number>();
+  /**
+   * Counter value (nano-USD, spent + reserved) last seen in the store, by counter key; the least recently
+   * learned counter goes first, from `limited` too.
+   */
+  private readonly known: LruMap<string, number>;
   /** Counters with a hard limit, re-read on each heartbeat so the last state stays fresh. */
-  private readonly limited = new Map<string, true>();
+  private readonly limited: LruMap<string, true>;
   /** Admitted locally since the outage began, by counter key. */
   private readonly used = new Map<string, number>();
   private readonly journal = new Map<string, JournalEntry>();
@@ -45,7 +49,11 @@ export class OutageAdmission {
   private readonly settles = new Map<string, number>();
   private replicasSeen = 1;
 
-  constructor(private readonly o: OutageAdmissionOptions) {}
+  constructor(private readonly o: OutageAdmissionOptions) {
+    const max = o.maxCounters ?? 100_000;
+    this.limited = new LruMap({ max: Math.min(10_000, max) });
+    this.known = new LruMap({ max, onEvict: (key) => this.limited.delete(key) });
+  }
 
   get mode(): BudgetOutageMode {
     return this.o.mode;
@@ -68,7 +76,7 @@ export class OutageAdmission {
   refused(scopes: readonly ScopeReservation[], counterKey: string, amountNano: number): void {
     const s = scopes.find((x) => x.counterKey === counterKey);
     if (!s || s.hardNano === null) return;
-    this.remember(counterKey, Math.max(this.known.get(counterKey) ?? 0, s.hardNano - amountNano + 1));
+    this.remember(counterKey, Math.max(this.known.peek(counterKey) ?? 0, s.hardNano - amountNano + 1));
     this.watch(counterKey);
   }
 
@@ -96,7 +104,7 @@ export class OutageAdmission {
       const n = this.replicas();
       for (const s of scopes) {
         if (s.hardNano === null && s.softNano === null) continue;
-        const seen = this.known.get(s.counterKey);
+        const seen = this.known.peek(s.counterKey);
         if (seen === undefined) {
           if (s.hardNano !== null) return { unavailable: "Budget store unavailable and this budget's state is unknown to this replica." };
           continue;
@@ -147,25 +155,10 @@ export class OutageAdmission {
   }
 
   private remember(key: string, value: number): void {
-    this.known.delete(key);
     this.known.set(key, value);
-    const max = this.o.maxCounters ?? 100_000;
-    while (this.known.size > max) {
-      const oldest = this.known.keys().next().value;
-      if (oldest === undefined) break;
-      this.known.delete(oldest);
-      this.limited.delete(oldest);
-    }
   }
 
   private watch(key: string): void {
-    this.limited.delete(key);
     this.limited.set(key, true);
-    const max = Math.min(10_000, this.o.maxCounters ?? 100_000);
-    while (this.limited.size > max) {
-      const oldest = this.limited.keys().next().value;
-      if (oldest === undefined) break;
-      this.limited.delete(oldest);
-    }
   }
 }

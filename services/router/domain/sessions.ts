@@ -1,5 +1,6 @@
 // Conversation stickiness: within a session the tier only moves up, and the provider stays the same
 // while its prompt cache is warm (providers cache prefixes for ~5 minutes).
+import { LruMap } from "#libs/collections/lru-map.ts";
 import { TIER_NAMES, type TierName } from "#libs/rpc/tier.ts";
 
 export interface SessionState {
@@ -10,16 +11,19 @@ export interface SessionState {
 }
 
 export class SessionStore {
-  private readonly sessions = new Map<string, SessionState>();
+  // Oldest recorded first. At least one: a record is always kept, as when the bound was checked before it.
+  private readonly sessions: LruMap<string, SessionState>;
 
   constructor(
     private readonly opts: { ttlMs: number; warmCacheMs: number; maxSessions: number } = { ttlMs: 6 * 3_600_000, warmCacheMs: 5 * 60_000, maxSessions: 100_000 },
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.sessions = new LruMap({ max: Math.max(1, opts.maxSessions) });
+  }
 
   get(id: string): SessionState | undefined {
     if (!id) return undefined;
-    const s = this.sessions.get(id);
+    const s = this.sessions.peek(id);
     if (!s) return undefined;
     if (this.now() - s.lastAt > this.opts.ttlMs) {
       this.sessions.delete(id);
@@ -34,12 +38,7 @@ export class SessionStore {
 
   record(id: string, tier: TierName, provider: string, model: string): void {
     if (!id) return;
-    if (this.sessions.size >= this.opts.maxSessions && !this.sessions.has(id)) {
-      // Drop the oldest entry (Map keeps insertion order; refreshed entries are re-inserted).
-      const oldest = this.sessions.keys().next().value;
-      if (oldest !== undefined) this.sessions.delete(oldest);
-    }
-    this.sessions.delete(id);
+    // Over the bound, the least recently recorded session goes.
     this.sessions.set(id, { tier, provider, model, lastAt: this.now() });
   }
 }
