@@ -4,17 +4,8 @@ import { describe, expect, it } from "vitest";
 import { computeCost, costPico, costWithPrice, MONEY_SCALE, worstCaseCost, worstCasePico } from "./cost.ts";
 import { loadPriceTable, picoRates, PriceTable, type ModelPrice } from "./price-table.ts";
 import { usage, type UsageCounts } from "./usage-types.ts";
+import { createRng } from "#libs/random/rng.ts";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Token counts from 0 to past the range where the integer path must give up. */
 function count(r: () => number): number {
@@ -51,7 +42,7 @@ describe("cost in pico-USD", () => {
   });
 
   it("computeCost and worstCaseCost give decimal.js's strings for random usage of every price", () => {
-    const r = rng(1);
+    const r = createRng(1);
     let fast = 0;
     for (let i = 0; i < 20_000; i++) {
       const p = prices[i % prices.length] as ModelPrice;

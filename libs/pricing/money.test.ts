@@ -1,22 +1,12 @@
 import { Decimal } from "decimal.js";
 import { describe, expect, it } from "vitest";
 import { addUsd, maxUsd, picoToUsd, ratePerTokenPico, subUsd, usdToPico } from "./money.ts";
+import { createRng } from "#libs/random/rng.ts";
 
-/** A small deterministic PRNG (mulberry32), so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Pico amounts across every magnitude up to 2^53 - 1, both signs, zero and round numbers included. */
 function amounts(n: number): number[] {
-  const r = rng(42);
+  const r = createRng(42);
   const out = [0, 1, -1, 10, 1_000_000_000_000, -1_000_000_000_000, 999_999_999_999, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 150_000, 450_000_000];
   for (let i = 0; i < n; i++) {
     const digits = 1 + Math.floor(r() * 16);
@@ -52,7 +42,7 @@ describe("pico-USD money", () => {
   it("adds, subtracts and compares as decimal.js does, inside and outside the exact range", () => {
     const xs = amounts(2_000).map(picoToUsd);
     xs.push("12345678.123456789012", "0.0000000000001", "1e-20");
-    const r = rng(7);
+    const r = createRng(7);
     for (let i = 0; i < 5_000; i++) {
       const a = xs[Math.floor(r() * xs.length)] ?? "0";
       const b = xs[Math.floor(r() * xs.length)] ?? "0";

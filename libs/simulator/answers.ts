@@ -1,6 +1,7 @@
 // Deterministic answer text. Answers are built from words that are single o200k tokens, so an answer of N
 // pieces is exactly N completion tokens without tokenizing it on the hot path.
-import { createRng, hashString } from "./hash.ts";
+import { createRng } from "#libs/random/rng.ts";
+import { hashString } from "./hash.ts";
 import { getEncoder, tokenPieces } from "./tokens.ts";
 
 /** Opening of every low-quality answer (weak model on a hard prompt); evaluators and tests can look for it. */

@@ -1,5 +1,5 @@
 // Count-limited fault rules plus a seeded random error rate.
-import { createRng } from "./hash.ts";
+import { createRng } from "#libs/random/rng.ts";
 import type { SimFaultRule } from "./types.ts";
 
 const STATUSES = new Set([429, 500, 503, 400]);

@@ -29,14 +29,3 @@ export function combineHash(a: number, b: number): number {
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
-
-/** mulberry32: tiny seeded PRNG returning floats in [0, 1). */
-export function createRng(seed: number): () => number {
-  let a = (seed >>> 0) ^ Math.floor(seed / 4294967296);
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -12,6 +12,7 @@ import { compareWithReferences, cpuDeltaUs, mergeSamples, projectRatios, simCall
 import { bareTarget, cacheHitTarget, directTarget, embeddedDefaultsTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
 import { printProfile, profileGateway } from "./profile-run.ts";
 import { printComparisons, printRatios, printRuns } from "./report.ts";
+import { createRng } from "#libs/random/rng.ts";
 
 const ALL_TARGETS = ["direct", "bare", "embedded", "embedded-defaults", "cache-hit", "mesh", "mesh-procs", "portkey"] as const;
 type TargetName = (typeof ALL_TARGETS)[number];
@@ -64,16 +65,6 @@ const bodyFor = (model: string, maxTokens?: number): string => {
   return maxTokens === undefined ? body : body.replace('"max_tokens":64', `"max_tokens":${maxTokens}`);
 };
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function simCalls(simUrl: string): Promise<number> {
   const r = await fetch(`${simUrl}/_sim/stats`);
@@ -194,7 +185,7 @@ async function main(): Promise<void> {
       log(`${t.target}/${t.variant}: idle RSS ${idleRss.get(t)?.toFixed(1)} MB (${pids.map((p) => `${processName(p)} ${(processRssKb(p) / 1024).toFixed(1)}`).join(", ")})`);
     }
 
-    const random = rng(Number(opts.seed));
+    const random = createRng(Number(opts.seed));
     const slotMs = durationMs / rounds;
     const total = rows.length * concurrencies.length * rounds;
     let done = 0;

@@ -7,6 +7,7 @@ import { dot, featurize, totalSize, type FeatureConfig, type SparseVector } from
 import { DEFAULT_RULE_WEIGHTS } from "./rules.ts";
 import { sigmoid } from "./tier.ts";
 import type { ClassifyInput } from "./types.ts";
+import { createRng } from "#libs/random/rng.ts";
 
 export interface TrainExample {
   id: string;
@@ -47,16 +48,7 @@ export interface LogRegModel {
 }
 
 /** Deterministic PRNG (mulberry32) so training is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = createRng;
 
 function shuffled(n: number, rand: () => number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);

@@ -4,17 +4,8 @@ import { describe, expect, it } from "vitest";
 import { RequestCompletedSchema, type RequestCompleted } from "#libs/gen/llmgw/events/v1/events_pb.ts";
 import { loadPriceTable } from "#libs/pricing/price-table.ts";
 import { CALL_KINDS, costRequest, costRequestDecimal } from "./request-cost.ts";
+import { createRng } from "#libs/random/rng.ts";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const prices = loadPriceTable();
 const MODELS = [...prices.models(), "sim-unpriced"];
@@ -48,7 +39,7 @@ function randomEvent(r: () => number, i: number): RequestCompleted {
 
 describe("costRequest", () => {
   it("equals the decimal.js computation on random requests (calls, kinds, batch, cache, baselines, unpriced)", () => {
-    const r = rng(3);
+    const r = createRng(3);
     for (let i = 0; i < 5_000; i++) {
       const ev = randomEvent(r, i);
       expect(costRequest(ev, prices), `event ${i}`).toEqual(costRequestDecimal(ev, prices));

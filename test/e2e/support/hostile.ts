@@ -1,20 +1,14 @@
 // Hostile requests for the fuzz test, generated from a seeded PRNG so a failure replays: wrong types
 // everywhere, deep JSON, huge strings, NUL bytes, lone surrogates, giant numbers, duplicate and broken
 // query parameters, long URLs, many headers, wrong content types and malformed HTTP.
+import { createRng } from "#libs/random/rng.ts";
 import { httpBytes } from "./raw-http.ts";
 
-/** mulberry32: small, fast, good enough to pick cases; the same seed gives the same run. */
+/** Picks cases from mulberry32: the same seed gives the same run. */
 export class Rng {
-  private s: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    this.next = createRng(seed);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

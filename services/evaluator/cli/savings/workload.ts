@@ -1,5 +1,5 @@
 // The requests of a run: which rows, in which order, and which are asked again. Seeded, so a run is repeatable. Pure.
-import { createRng } from "#libs/simulator/hash.ts";
+import { createRng } from "#libs/random/rng.ts";
 
 export interface Planned<R> {
   row: R;

@@ -5,18 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { analysisParamsSchema, analyzeShadowTests, testCells, type AnalysisParams, type CellCounts, type ShadowTestResult } from "./analyze.ts";
 import { NOW, T0 } from "./fixtures.test-helpers.ts";
+import { createRng } from "#libs/random/rng.ts";
 
-/** mulberry32: a small seeded PRNG, uniform on [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function binomial(n: number, p: number, u: () => number): number {
   let k = 0;
@@ -33,7 +23,7 @@ const SIZES = Array.from({ length: CATEGORIES }, (_, i) => 30 + ((i * 37) % 271)
 
 /** Share of simulated nights with at least one "downgrade" when every cell's true rate is `rate`. */
 function falseAlarmShare(rate: number, params: AnalysisParams, decide: (cells: CellCounts[]) => boolean[], seed: number): number {
-  const u = rng(seed);
+  const u = createRng(seed);
   let nights = 0;
   for (let r = 0; r < RUNS; r++) {
     const cells = SIZES.map((n) => ({ n, passes: binomial(n, rate, u) }));
@@ -68,7 +58,7 @@ describe(`noise sweep: ${CATEGORIES} categories, ${RUNS} seeded nights, no cell 
   });
 
   it("and the corrected procedure still finds cells that are truly better, given enough tests (power check)", () => {
-    const u = rng(4);
+    const u = createRng(4);
     const p = params();
     // Even cells truly at 97%, the others at the margin. Holm over 57 cells needs p < 0.05/57 for the
     // first rejection, which 30/30 (p = 0.042) can never reach: with perfect agreement a cell needs
@@ -98,7 +88,7 @@ describe(`noise sweep: ${CATEGORIES} categories, ${RUNS} seeded nights, no cell 
   });
 
   it("analyzeShadowTests decides a simulated night exactly as testCells does", () => {
-    const u = rng(5);
+    const u = createRng(5);
     const p = params();
     const counts = SIZES.map((n) => ({ n, passes: binomial(n, 0.95, u) }));
     const results: ShadowTestResult[] = counts.flatMap((c, i) =>
