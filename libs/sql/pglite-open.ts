@@ -9,13 +9,11 @@
 //    GC, which an idle server may never run, and ~100 MB stays even after one (allocator
 //    fragmentation). So it runs in a child process: for a directory, initdb itself; for memory, once
 //    per machine, making a template that every later in-memory database loads (pglite-template.ts).
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
+import { runPgliteScript } from "./pglite-child.ts";
 import { discardTemplate, templateBytes } from "./pglite-template.ts";
 
 /** shared_buffers of the embedded ledger (resident from start, so kept small). */
@@ -56,21 +54,7 @@ await db.close();
  * and part of its heap behind in this process); resolves once the directory holds a database.
  */
 export function initPgliteDir(dir: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // The package's CommonJS entry, resolved from here (the child's working directory may be anywhere).
-    const pglite = pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")).href;
-    const args = [...WASM_BASELINE_FLAGS, "--input-type=module", "-e", INIT_SCRIPT, pglite, dir, JSON.stringify(pgliteStartParams())];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4_000);
-    });
-    child.once("error", reject);
-    child.once("exit", (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`PGlite initdb in ${dir} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
-    });
-  });
+  return runPgliteScript(`PGlite initdb in ${dir}`, INIT_SCRIPT, [dir, JSON.stringify(pgliteStartParams())], WASM_BASELINE_FLAGS);
 }
 
 /**

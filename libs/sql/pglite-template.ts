@@ -4,13 +4,12 @@
 // into the OS temp directory. Every later fresh database (each in-memory gateway, each test) loads that
 // file instead (~0.5 s). Gzipped rather than plain (40 MB): PGlite keeps the loaded file in memory. The file's name carries PGlite's version and the start parameters, so an upgrade or
 // another setting makes a new one; a file that fails to load is removed and made again.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { runPgliteScript } from "./pglite-child.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -47,27 +46,14 @@ await db.close();
 `;
 
 /** Writes the template in a child process; concurrent writers each write their own file, then rename. */
-export function makeTemplate(path: string, startParams: readonly string[], nodeFlags: readonly string[]): Promise<void> {
+export async function makeTemplate(path: string, startParams: readonly string[], nodeFlags: readonly string[]): Promise<void> {
   const tmp = `${path}.${process.pid}.${Date.now()}.partial`;
-  return new Promise<void>((resolve, reject) => {
-    const pglite = pathToFileURL(require.resolve("@electric-sql/pglite")).href;
-    const args = [...nodeFlags, "--input-type=module", "-e", DUMP_SCRIPT, pglite, tmp, JSON.stringify(startParams)];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4_000);
-    });
-    child.once("error", reject);
-    child.once("exit", (code, signal) => {
-      if (code !== 0) return reject(new Error(`PGlite template dump failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
-      try {
-        renameSync(tmp, path); // atomic: readers see the whole file or none
-        resolve();
-      } catch (err) {
-        reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-  }).finally(() => rmSync(tmp, { force: true }));
+  try {
+    await runPgliteScript("PGlite template dump", DUMP_SCRIPT, [tmp, JSON.stringify(startParams)], nodeFlags);
+    renameSync(tmp, path); // atomic: readers see the whole file or none
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 /** The template's bytes, made first if missing; undefined if it cannot be made (the caller runs initdb). */
