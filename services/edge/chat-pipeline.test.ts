@@ -416,6 +416,19 @@ describe("ChatPipeline: a routed JSON request", () => {
     expect(await counterValue(h.metrics.requests, { status: "200", model: "gpt-4o-mini", tier: "MEDIUM", cache: "miss" })).toBe(1);
   });
 
+  it("counts every answer in the edge's series: requests, tokens, cost and the overhead histogram", async () => {
+    const h = await harness();
+    await h.pipeline.handle(chatCall());
+    await h.pipeline.handle(chatCall());
+    const labels = { status: "200", model: "gpt-4o-mini", tier: "MEDIUM", cache: "miss" };
+    expect(await counterValue(h.metrics.requests, labels)).toBe(2);
+    expect(await counterValue(h.metrics.tokens, { model: "gpt-4o-mini", kind: "input" })).toBe(2000);
+    expect(await counterValue(h.metrics.tokens, { model: "gpt-4o-mini", kind: "output" })).toBe(1000);
+    expect(await counterValue(h.metrics.costUsd, { model: "gpt-4o-mini" })).toBeGreaterThan(0);
+    const overhead = (await h.metrics.overhead.get()).values.find((v) => v.metricName === "llmgw_edge_overhead_seconds_count" && v.labels.stream === "false");
+    expect(overhead?.value).toBe(2);
+  });
+
   it("does not cache a truncated answer (finish_reason length)", async () => {
     const h = await harness({ executions: [answered(completion("gpt-4o-mini", "2+2 is", "length"))] });
     const res = json(await h.pipeline.handle(chatCall()));

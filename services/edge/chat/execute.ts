@@ -87,7 +87,7 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
   const outcome: ChatOutcome = { runs, escalated, overheadMs, totalMs, stream: false, model: base.model, provider: base.provider, status: 200, errorCode: "", costUsd, completion };
   if (answerUsage) outcome.answerUsage = answerUsage;
   finish(rec, outcome);
-  metrics.overhead.observe({ stream: "false" }, overheadMs / 1000);
+  metrics.overheadOf.json.observe(overheadMs / 1000);
   // Nothing changes the completion from here on (the hooks only read it).
   const answer: JsonAnswer = { type: "json", headers, body: completion };
   if (final.completionJson) answer.bodyJson = final.completionJson;
@@ -131,7 +131,7 @@ export async function executeStreaming(deps: EdgeDeps, metrics: EdgeMetrics, rec
   const firstTokenMs = performance.now() - call.t0;
   const model = started.model || (route.candidates[0]?.model ?? "");
   const headers = answerHeaders(rec, model, preMs, {});
-  metrics.overhead.observe({ stream: "true" }, preMs / 1000);
+  metrics.overheadOf.stream.observe(preMs / 1000);
   started.done.then(
     (run) => {
       const { usd } = attemptsCost(deps.pricing, run.attempts, new Date());

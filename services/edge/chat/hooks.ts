@@ -4,6 +4,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import { ShadowTestRequestedSchema } from "#libs/gen/llmgw/events/v1/events_pb.ts";
 import { subjects } from "#libs/bus/subjects.ts";
+import { bindCounter, ChildCache, type BoundCounter } from "#libs/metrics/bound.ts";
 import { openAIUsageToProto } from "#libs/pricing/usage-openai.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import { requestCompletedBytes, sumUsage } from "../accounting.ts";
@@ -29,15 +30,33 @@ export function chatHooks(h: HookDeps): AfterAnswerHook[] {
   return [countMetrics(h), observeHook(h.deps.registry), storeInCache(h), publishCompleted(h), requestShadowTests(h)];
 }
 
+/** The counters of one (status, model, tier, cache outcome), bound once. */
+interface CountChildren {
+  requests: BoundCounter;
+  input: BoundCounter;
+  output: BoundCounter;
+  cost: BoundCounter;
+}
+
 function countMetrics({ metrics }: HookDeps): AfterAnswerHook {
+  const children = new ChildCache<CountChildren>();
+  const bind = (status: string, model: string, tier: string, cache: string): CountChildren => ({
+    requests: bindCounter(metrics.requests, { status, model, tier, cache }),
+    input: bindCounter(metrics.tokens, { model, kind: "input" }),
+    output: bindCounter(metrics.tokens, { model, kind: "output" }),
+    cost: bindCounter(metrics.costUsd, { model }),
+  });
   return (rec, out) => {
     const tier = tierName(rec.route?.tier || rec.cls.tier);
-    metrics.requests.inc({ status: String(out.status), model: out.model, tier, cache: rec.cacheOutcome });
+    const status = String(out.status);
+    const key = `${status}\u0000${out.model}\u0000${tier}\u0000${rec.cacheOutcome}`;
+    const c = children.get(key) ?? children.set(key, bind(status, out.model, tier, rec.cacheOutcome));
+    c.requests.inc();
     if (out.runs.length === 0) return;
     const usage = sumUsage(out.runs.flatMap((r) => r.attempts));
-    metrics.tokens.inc({ model: out.model, kind: "input" }, Number(usage.inputTokens));
-    metrics.tokens.inc({ model: out.model, kind: "output" }, Number(usage.outputTokens));
-    if (out.costUsd) metrics.costUsd.inc({ model: out.model }, Number(out.costUsd));
+    c.input.inc(Number(usage.inputTokens));
+    c.output.inc(Number(usage.outputTokens));
+    if (out.costUsd) c.cost.inc(Number(out.costUsd));
   };
 }
 
