@@ -39,27 +39,32 @@ export function registerBatchRoutes(app: FastifyInstance, deps: EdgeDeps, authen
     app.addHook("onClose", async () => worker.stop());
   }
 
-  // Uploads arrive as multipart, up to the batch file limit (above the JSON body limit), plus the form's own bytes.
-  app.addContentTypeParser("multipart/form-data", { parseAs: "buffer", bodyLimit: limits.max_file_bytes + 64 * 1024 }, (_req, body, done) => done(null, body));
-
-  app.post("/v1/files", async (req) => {
-    const who = await authenticate(req);
-    const boundary = boundaryOf(req.headers["content-type"]);
-    if (boundary === undefined || !Buffer.isBuffer(req.body)) throw errors.badRequest("Expected multipart/form-data with a 'file' and a 'purpose'.", "file");
-    const parts = parseMultipart(req.body, boundary);
-    const file = parts.find((p) => p.name === "file");
-    const purpose = parts.find((p) => p.name === "purpose")?.data.toString("utf8");
-    if (file === undefined) throw errors.badRequest("Missing required parameter: 'file'.", "file");
-    if (purpose !== "batch") throw errors.badRequest(`'purpose' must be "batch" (got ${purpose === undefined ? "nothing" : `'${purpose}'`}).`, "purpose");
-    if (file.data.length > limits.max_file_bytes) throw errors.badRequest(`The file is ${file.data.length} bytes; the limit is ${limits.max_file_bytes}.`, "file", "file_too_large");
-    const parsed = parseBatchInput(file.data.toString("utf8"), limits.max_lines, "file");
-    if (!parsed.ok) throw parsed.error;
-    for (const l of parsed.value.lines) checkModel(l);
-    const res = await ledger.putBatchFile({
-      file: { id: `file-llmgw-${randomUUID()}`, tenantId: who.tenantId, filename: file.filename ?? "upload.jsonl", purpose, createdAt: BigInt(nowSec()), content: new Uint8Array(file.data) },
+  // Uploads arrive as multipart, up to the batch file limit (above the JSON body limit), plus the form's own
+  // bytes; the parser lives in a scope of its own with the upload route only. Registered app-wide, it handed
+  // every other route a Buffer for a multipart body, up to 32 MB past the JSON body limit, and the chat
+  // validator (zod, passthrough) copied a 3 MB Buffer key by key: ~400 MB of heap for one request (issue #11).
+  // Elsewhere multipart is now a 415, like any other content type that is not JSON.
+  void app.register(async (uploads) => {
+    uploads.addContentTypeParser("multipart/form-data", { parseAs: "buffer", bodyLimit: limits.max_file_bytes + 64 * 1024 }, (_req, body, done) => done(null, body));
+    uploads.post("/v1/files", async (req) => {
+      const who = await authenticate(req);
+      const boundary = boundaryOf(req.headers["content-type"]);
+      if (boundary === undefined || !Buffer.isBuffer(req.body)) throw errors.badRequest("Expected multipart/form-data with a 'file' and a 'purpose'.", "file");
+      const parts = parseMultipart(req.body, boundary);
+      const file = parts.find((p) => p.name === "file");
+      const purpose = parts.find((p) => p.name === "purpose")?.data.toString("utf8");
+      if (file === undefined) throw errors.badRequest("Missing required parameter: 'file'.", "file");
+      if (purpose !== "batch") throw errors.badRequest(`'purpose' must be "batch" (got ${purpose === undefined ? "nothing" : `'${purpose}'`}).`, "purpose");
+      if (file.data.length > limits.max_file_bytes) throw errors.badRequest(`The file is ${file.data.length} bytes; the limit is ${limits.max_file_bytes}.`, "file", "file_too_large");
+      const parsed = parseBatchInput(file.data.toString("utf8"), limits.max_lines, "file");
+      if (!parsed.ok) throw parsed.error;
+      for (const l of parsed.value.lines) checkModel(l);
+      const res = await ledger.putBatchFile({
+        file: { id: `file-llmgw-${randomUUID()}`, tenantId: who.tenantId, filename: file.filename ?? "upload.jsonl", purpose, createdAt: BigInt(nowSec()), content: new Uint8Array(file.data) },
+      });
+      if (!res.file) throw errors.internal();
+      return fileObject(res.file);
     });
-    if (!res.file) throw errors.internal();
-    return fileObject(res.file);
   });
 
   app.get<{ Querystring: Query }>("/v1/files", async (req) => {
