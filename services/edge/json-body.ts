@@ -130,3 +130,13 @@ declare global {
     isWellFormed(): boolean;
   }
 }
+
+/**
+ * What JSON.parse makes. Anything else (a Buffer from another content type's parser, a typed array)
+ * would reach zod, which walks it key by key: a 1 MB Buffer became ~1M keys and ~190 MB of heap.
+ */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}

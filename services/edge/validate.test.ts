@@ -38,6 +38,15 @@ describe("validateChatRequest", () => {
     expect(validateChatRequest([1]).ok).toBe(false);
     expect(validateChatRequest("x").ok).toBe(false);
   });
+
+  it("rejects objects JSON.parse does not make (a Buffer from another parser is not walked key by key)", () => {
+    const buffer = validateChatRequest(Buffer.from(JSON.stringify(ok)));
+    expect(buffer.ok).toBe(false);
+    if (!buffer.ok) expect(buffer.error.message).toBe("Request body must be a JSON object.");
+    expect(validateChatRequest(new Uint8Array(4)).ok).toBe(false);
+    expect(validateChatRequest(new Map()).ok).toBe(false);
+    expect(validateChatRequest(Object.assign(Object.create(null) as object, ok)).ok).toBe(true);
+  });
 });
 
 describe("fastParse (the hand-written path)", () => {

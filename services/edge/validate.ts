@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type OpenAI from "openai";
 import { errors, type GatewayError } from "#libs/errors/openai-error.ts";
+import { isJsonObject } from "./json-body.ts";
 
 const contentPart = z
   .object({ type: z.string().min(1) })
@@ -54,9 +55,7 @@ export const chatRequestSchema = z
 export type ChatRequest = OpenAI.Chat.ChatCompletionCreateParams;
 
 export function validateChatRequest(body: unknown): { ok: true; value: ChatRequest } | { ok: false; error: GatewayError } {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    return { ok: false, error: errors.badRequest("Request body must be a JSON object.") };
-  }
+  if (!isJsonObject(body)) return { ok: false, error: errors.badRequest("Request body must be a JSON object.") };
   // Most bodies are plainly valid: the hand-written check accepts those (same output as zod) at a
   // fraction of zod's cost; anything it does not accept goes to zod, which words the error.
   const fast = fastParse(body);

@@ -3,6 +3,7 @@
 // Fields the gateway does not act on (thinking, service_tier, container...) pass through and are ignored.
 import { z } from "zod";
 import { errors, type GatewayError } from "#libs/errors/openai-error.ts";
+import { isJsonObject } from "../json-body.ts";
 
 const cacheControl = z.object({ type: z.literal("ephemeral"), ttl: z.enum(["5m", "1h"]).optional() }).passthrough().nullable().optional();
 
@@ -102,7 +103,7 @@ export const validateMessagesRequest = (body: unknown): Parsed<MessagesRequest> 
 export const validateCountTokensRequest = (body: unknown): Parsed<CountTokensRequest> => validate(countTokensSchema, body);
 
 function validate<S extends z.ZodTypeAny>(schema: S, body: unknown): Parsed<z.infer<S>> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, error: errors.badRequest("Request body must be a JSON object.") };
+  if (!isJsonObject(body)) return { ok: false, error: errors.badRequest("Request body must be a JSON object.") };
   const r = schema.safeParse(body);
   if (r.success) return { ok: true, value: r.data as z.infer<S> };
   const issue = deepest(r.error.issues[0]);

@@ -3,6 +3,7 @@
 // silently ignored and then cached under the wrong key.
 import { z } from "zod";
 import { errors, type GatewayError } from "#libs/errors/openai-error.ts";
+import { isJsonObject } from "../json-body.ts";
 
 /** OpenAI's limit on inputs per request. */
 export const MAX_INPUTS = 2048;
@@ -31,7 +32,7 @@ export type EmbeddingsRequest = z.infer<typeof embeddingsRequestSchema>;
 export type EmbeddingsInput = EmbeddingsRequest["input"];
 
 export function validateEmbeddingsRequest(body: unknown): { ok: true; value: EmbeddingsRequest } | { ok: false; error: GatewayError } {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, error: errors.badRequest("Request body must be a JSON object.") };
+  if (!isJsonObject(body)) return { ok: false, error: errors.badRequest("Request body must be a JSON object.") };
   const r = embeddingsRequestSchema.safeParse(body);
   if (r.success) return { ok: true, value: r.data };
   const issue = r.error.issues[0];

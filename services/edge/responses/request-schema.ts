@@ -3,6 +3,7 @@
 // What the gateway does not do (hosted tools, file inputs, background runs) is refused by name.
 import { z } from "zod";
 import { errors, type GatewayError } from "#libs/errors/openai-error.ts";
+import { isJsonObject } from "../json-body.ts";
 
 const textPart = z.object({ type: z.enum(["input_text", "output_text"]), text: z.string() }).passthrough();
 const refusalPart = z.object({ type: z.literal("refusal"), refusal: z.string() }).passthrough();
@@ -102,7 +103,7 @@ export type InputItem = z.infer<typeof inputItem>;
 export type ContentPart = z.infer<typeof contentPart>;
 
 export function validateResponsesRequest(body: unknown): { ok: true; value: ResponsesRequest } | { ok: false; error: GatewayError } {
-  if (!isObject(body)) return { ok: false, error: errors.badRequest("Request body must be a JSON object.") };
+  if (!isJsonObject(body)) return { ok: false, error: errors.badRequest("Request body must be a JSON object.") };
   const r = responsesRequestSchema.safeParse(body);
   if (r.success) return { ok: true, value: r.data };
   const first = r.error.issues[0];
