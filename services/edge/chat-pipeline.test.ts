@@ -387,7 +387,7 @@ describe("ChatPipeline: a routed JSON request", () => {
   it("stores a finished answer in the cache, publishes RequestCompleted and leaves settlement to the ledger", async () => {
     const h = await harness();
     const call = chatCall();
-    await h.pipeline.handle(call);
+    const result = await h.pipeline.handle(call);
 
     const ev = one(await h.completed());
     expect(ev.context?.requestId).toBe(call.requestId);
@@ -411,6 +411,8 @@ describe("ChatPipeline: a routed JSON request", () => {
     expect(store.model).toBe("gpt-4o-mini");
     expect(store.key?.scope).toBe("MEDIUM");
     expect(JSON.parse(store.completionJson)).toEqual(MINI);
+    // The very bytes the client got (the executor's), not a second serialization.
+    expect(store.completionJson).toBe(new TextDecoder().decode(answerBytes(result)));
 
     expect(h.calls.settle).toEqual([]);
     expect(await counterValue(h.metrics.requests, { status: "200", model: "gpt-4o-mini", tier: "MEDIUM", cache: "miss" })).toBe(1);

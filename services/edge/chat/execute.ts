@@ -86,6 +86,7 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
   Object.assign(headers, savingsHeaders(gatewayInfo(deps, rec, answerUsage ? { model: base.model, costUsd, unpriced, answerUsage } : { model: base.model, costUsd, unpriced })));
   const outcome: ChatOutcome = { runs, escalated, overheadMs, totalMs, stream: false, model: base.model, provider: base.provider, status: 200, errorCode: "", costUsd, completion };
   if (answerUsage) outcome.answerUsage = answerUsage;
+  if (final.completionJson) outcome.completionJson = final.completionJson;
   finish(rec, outcome);
   metrics.overheadOf.json.observe(overheadMs / 1000);
   // Nothing changes the completion from here on (the hooks only read it).

@@ -23,6 +23,7 @@ export interface HookDeps {
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** The hooks every chat request runs, in order. */
@@ -66,7 +67,7 @@ function storeInCache({ deps, metrics }: HookDeps): AfterAnswerHook {
     const control = rec.call.cacheControl;
     if (out.status !== 200 || !out.completion || rec.cacheOutcome.startsWith("hit") || control === CacheControl.OFF || control === CacheControl.NO_STORE) return;
     if (out.completion.choices[0]?.finish_reason !== "stop") return;
-    deps.clients.cache.store({ key: rec.cacheKey, completionJson: JSON.stringify(out.completion), model: out.model }).catch((e: unknown) => {
+    deps.clients.cache.store({ key: rec.cacheKey, completionJson: out.completionJson ? decoder.decode(out.completionJson) : JSON.stringify(out.completion), model: out.model }).catch((e: unknown) => {
       metrics.degraded.inc({ dependency: "cache" });
       deps.logger.warn({ err: errMsg(e), requestId: rec.call.requestId }, "cache store failed");
     });

@@ -72,6 +72,8 @@ export interface ChatOutcome {
   /** Provider cost as priced at the edge (headers, metrics); the ledger prices it again as the truth. */
   costUsd?: string;
   completion?: OpenAI.Chat.ChatCompletion;
+  /** The executor's JSON of `completion` when it came as one (JSON answers): the hooks reuse it. */
+  completionJson?: Uint8Array;
   /** Usage of the call whose answer was served (it prices the baseline). */
   answerUsage?: Usage;
 }
