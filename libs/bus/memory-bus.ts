@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, type BatchHandler, type BusMessage, type BusSubscription, type EventBus, type SubscribeOptions } from "./event-bus.ts";
 import { DEFAULT_BUS_NAMES, subjectMatches, type BusNames } from "./subjects.ts";
+import { LruMap } from "#libs/collections/lru-map.ts";
 import { traceHeaders } from "#libs/tracing/tracing.ts";
 
 interface Stored {
@@ -34,9 +35,9 @@ export interface MemoryBusOptions {
  */
 export class MemoryEventBus implements EventBus {
   private readonly durables = new Map<string, Durable>();
-  // msgId -> publish time, in insertion (= time) order, so expiry only ever looks at the front.
-  private readonly seen = new Map<string, number>();
-  private readonly order = new IdQueue();
+  // msgId -> publish time, oldest first (LruMap: bounded by maxSeen, O(1) to the oldest), so expiry
+  // only ever looks at the front.
+  private readonly seen: LruMap<string, number>;
   // A ring of the last `retain` messages: a durable that subscribes after start-up (embedded services
   // subscribe while the edge may already publish) still gets them. Bounded and O(1) per publish: it
   // used to keep 100,000 messages (~5 KB each) and shift the array once full, which grew memory by
@@ -46,7 +47,6 @@ export class MemoryEventBus implements EventBus {
   private retainedCount = 0;
   private readonly dupWindow: number;
   private readonly retain: number;
-  private readonly maxSeen: number;
   private closed = false;
 
   readonly names: BusNames;
@@ -55,14 +55,14 @@ export class MemoryEventBus implements EventBus {
     this.names = opts.names ?? DEFAULT_BUS_NAMES;
     this.dupWindow = opts.duplicateWindowMs ?? 120_000;
     this.retain = Math.max(0, opts.retain ?? 1_000);
-    this.maxSeen = Math.max(1, opts.maxSeen ?? 100_000);
+    this.seen = new LruMap<string, number>({ max: Math.max(1, opts.maxSeen ?? 100_000) });
     this.retained = new Array<Stored | undefined>(this.retain);
   }
 
   async publish(subject: string, data: Uint8Array, msgId: string, carried?: Readonly<Record<string, string>>): Promise<void> {
     if (this.closed) throw new Error("bus closed");
     const now = Date.now();
-    const at = this.seen.get(msgId);
+    const at = this.seen.peek(msgId);
     if (at !== undefined && now - at < this.dupWindow) return;
     this.remember(msgId, now);
     const headers = carried ?? traceHeaders();
@@ -178,50 +178,12 @@ export class MemoryEventBus implements EventBus {
   }
 
   /**
-   * Remembers msgId and forgets, oldest first, the ids past the window or over maxSeen: O(1) amortized.
-   * The order is kept in a FIFO of its own: iterating the Map from its start skips every entry deleted
-   * since V8 last rehashed it (up to ~30,000 holes with 100,000 ids held), which made each publish cost
-   * 9-56 µs instead of 0.7 once the map was full (issue #9). A re-remembered id leaves its older FIFO
-   * entry behind; that entry forgets nothing when it comes out (its time no longer matches).
+   * Remembers msgId and forgets the ids past the window, oldest first; LruMap drops those over maxSeen.
+   * Both are O(1) amortized: iterating a Map from its start instead skipped every entry deleted since
+   * V8 last rehashed it, 9-104 µs per publish once 100,000 ids were held (issue #9).
    */
   private remember(msgId: string, now: number): void {
     this.seen.set(msgId, now);
-    this.order.push(msgId, now);
-    while (this.order.size > 0) {
-      const id = this.order.peekId();
-      const at = this.order.peekAt();
-      if (now - at < this.dupWindow && this.seen.size <= this.maxSeen && this.order.size <= 2 * this.maxSeen) break;
-      this.order.shift();
-      if (this.seen.get(id) === at) this.seen.delete(id);
-    }
-  }
-}
-
-/** A FIFO of (id, time) pairs in two arrays, compacted when half of them have been taken out. */
-class IdQueue {
-  private ids: string[] = [];
-  private ats: number[] = [];
-  private head = 0;
-
-  get size(): number {
-    return this.ids.length - this.head;
-  }
-  push(id: string, at: number): void {
-    this.ids.push(id);
-    this.ats.push(at);
-  }
-  peekId(): string {
-    return this.ids[this.head] as string;
-  }
-  peekAt(): number {
-    return this.ats[this.head] as number;
-  }
-  shift(): void {
-    this.head++;
-    if (this.head >= 1_024 && this.head * 2 >= this.ids.length) {
-      this.ids = this.ids.slice(this.head);
-      this.ats = this.ats.slice(this.head);
-      this.head = 0;
-    }
+    for (let o = this.seen.oldest(); o !== undefined && now - o[1] >= this.dupWindow; o = this.seen.oldest()) this.seen.delete(o[0]);
   }
 }
