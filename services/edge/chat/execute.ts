@@ -24,9 +24,8 @@ const encoder = new TextEncoder();
  * the parsed completion again would give (JSON.stringify of JSON.parse of JSON.stringify output is
  * the same text). The chat route sends these instead of serializing the answer a second time.
  */
-type JsonAnswer = Extract<ChatResult, { type: "json" }> & { bodyJson?: Uint8Array };
 export function answerBytes(result: ChatResult): Uint8Array | undefined {
-  return result.type === "json" ? (result as JsonAnswer).bodyJson : undefined;
+  return result.type === "json" ? result.bodyJson : undefined;
 }
 
 export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: ChatRecord, finish: Finish): Promise<ChatResult> {
@@ -90,9 +89,7 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
   finish(rec, outcome);
   metrics.overheadOf.json.observe(overheadMs / 1000);
   // Nothing changes the completion from here on (the hooks only read it).
-  const answer: JsonAnswer = { type: "json", headers, body: completion };
-  if (final.completionJson) answer.bodyJson = final.completionJson;
-  return answer;
+  return final.completionJson ? { type: "json", headers, body: completion, bodyJson: final.completionJson } : { type: "json", headers, body: completion };
 }
 
 function verify(rec: ChatRecord, completion: OpenAI.Chat.ChatCompletion): { ok: boolean; failures: string[] } {

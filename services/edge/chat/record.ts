@@ -24,7 +24,8 @@ export interface ChatCall {
 }
 
 export type ChatResult =
-  | { type: "json"; headers: Record<string, string>; body: OpenAI.Chat.ChatCompletion }
+  // bodyJson: the executor's JSON of `body` when it has it (what serializing `body` would give): sent as is.
+  | { type: "json"; headers: Record<string, string>; body: OpenAI.Chat.ChatCompletion; bodyJson?: Uint8Array }
   | { type: "stream"; headers: Record<string, string>; chunks: AsyncIterable<string> };
 
 export type RequestContextInit = MessageInitShape<typeof RequestContextSchema>;
