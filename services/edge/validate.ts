@@ -92,11 +92,9 @@ const STREAM_OPTIONS_KEYS = ["include_usage"];
 const ROLES = new Set(["system", "developer", "user", "assistant", "tool", "function"]);
 const FORMATS = new Set(["text", "json_object", "json_schema"]);
 
-/** What zod calls an object: not null, not an array, not promise-like; plain ones only, to be sure. */
+/** What zod calls an object, plain ones only to be sure: a JSON object that is not promise-like. */
 function isPlain(v: unknown): v is Obj {
-  if (typeof v !== "object" || v === null) return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return (proto === Object.prototype || proto === null) && !Array.isArray(v) && typeof (v as Obj).then !== "function";
+  return isJsonObject(v) && typeof v.then !== "function";
 }
 
 /** The copy zod's passthrough object makes: `keys` that are present first, then the unknown ones. */
@@ -137,24 +135,13 @@ function fastMessage(m: unknown): Obj | undefined {
   if (!optString(m.name) || !optString(m.tool_call_id)) return undefined;
   let content = m.content;
   if (Array.isArray(content)) {
-    const parts: Obj[] = [];
-    for (const p of content) {
-      const part = fastContentPart(p);
-      if (!part) return undefined;
-      parts.push(part);
-    }
-    content = parts;
+    content = fastArray(content, fastContentPart);
+    if (!content) return undefined;
   } else if (content !== undefined && content !== null && typeof content !== "string") return undefined;
   let toolCalls = m.tool_calls;
   if (toolCalls !== undefined) {
-    if (!Array.isArray(toolCalls)) return undefined;
-    const calls: Obj[] = [];
-    for (const t of toolCalls) {
-      const call = fastToolCall(t);
-      if (!call) return undefined;
-      calls.push(call);
-    }
-    toolCalls = calls;
+    toolCalls = fastArray(toolCalls, fastToolCall);
+    if (!toolCalls) return undefined;
   }
   // The schema's refinements.
   if (role === "tool" && !m.tool_call_id) return undefined;
