@@ -74,7 +74,7 @@ describe("ChildCache", () => {
     const a = get("a");
     expect(get("a")).toBe(a);
     get("b");
-    get("c"); // full: starts over
+    get("c"); // over the bound: the oldest goes
     expect(made).toBe(3);
     expect(cache.get("a")).toBeUndefined();
     expect(get("a")).not.toBe(a);

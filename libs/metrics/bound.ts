@@ -7,6 +7,7 @@
 // version, exemplars on) is served by prom-client's own path throughout. bound.test.ts checks the
 // exposition is identical to prom-client's own.
 import type { Counter, Histogram, LabelValues } from "prom-client";
+import { LruMap } from "#libs/collections/lru-map.ts";
 
 export interface BoundHistogram {
   observe(value: number): void;
@@ -117,21 +118,22 @@ export function bindCounter<T extends string>(c: Counter<T>, labels: LabelValues
 
 /**
  * Children by a key the caller builds from its label values. Bounded: label values that come from
- * requests (a client's model name) must not grow it without end; when full it starts over, which
- * only costs re-binding (the series themselves live in prom-client).
+ * requests (a client's model name) must not grow it without end; over the bound the least recently
+ * made child is dropped, which only costs re-binding (the series themselves live in prom-client).
  */
 export class ChildCache<V> {
-  private readonly map = new Map<string, V>();
+  private readonly map: LruMap<string, V>;
 
-  constructor(private readonly max = 1024) {}
+  constructor(max = 1024) {
+    this.map = new LruMap<string, V>({ max });
+  }
 
   get(key: string): V | undefined {
-    return this.map.get(key);
+    return this.map.peek(key);
   }
 
   /** Stores and returns `v` (callers: `cache.get(k) ?? cache.set(k, make())`, no closure per call). */
   set(key: string, v: V): V {
-    if (this.map.size >= this.max) this.map.clear();
     this.map.set(key, v);
     return v;
   }
