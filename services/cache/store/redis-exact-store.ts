@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
+import { luaScript, type LuaScript } from "#libs/redis/lua-script.ts";
 import type { CachedAnswer } from "../domain/types.ts";
 import { decodeAnswer, encodeAnswer, purgeMatches, type ExactStore, type PurgeFilter } from "./exact-store.ts";
 
@@ -9,21 +10,21 @@ import { decodeAnswer, encodeAnswer, purgeMatches, type ExactStore, type PurgeFi
  * the tenant's size and stale keys age out by their PX TTL. Reads and writes resolve generations in a
  * Lua script: one round trip. All of a tenant's keys share the `{tenantHash}` hash tag (one cluster slot).
  */
-const GET_SCRIPT = `
+const GET_SCRIPT = luaScript(`
 local g = redis.call('HMGET', KEYS[1], '_', ARGV[1])
 local key = ARGV[2] .. (g[1] or '0') .. ':' .. (g[2] or '0') .. ':' .. ARGV[3]
-return redis.call('GET', key)`;
+return redis.call('GET', key)`);
 
-const SET_SCRIPT = `
+const SET_SCRIPT = luaScript(`
 local g = redis.call('HMGET', KEYS[1], '_', ARGV[1])
 local key = ARGV[2] .. (g[1] or '0') .. ':' .. (g[2] or '0') .. ':' .. ARGV[3]
 redis.call('SET', key, ARGV[4], 'PX', ARGV[5])
-return 1`;
+return 1`);
 
-const DEL_SCRIPT = `
+const DEL_SCRIPT = luaScript(`
 local g = redis.call('HMGET', KEYS[1], '_', ARGV[1])
 local key = ARGV[2] .. (g[1] or '0') .. ':' .. (g[2] or '0') .. ':' .. ARGV[3]
-return redis.call('DEL', key)`;
+return redis.call('DEL', key)`);
 
 type ScriptRunner = (keys: number, ...args: (string | number)[]) => Promise<unknown>;
 
@@ -47,8 +48,8 @@ export class RedisExactStore implements ExactStore {
     return `${this.prefix}:{${short(tenant)}}:e:${short(namespace)}:`;
   }
 
-  private run(script: string): ScriptRunner {
-    return (numKeys, ...args) => this.redis.eval(script, numKeys, ...args);
+  private run(script: LuaScript): ScriptRunner {
+    return (numKeys, ...args) => script.run(this.redis, numKeys, ...args);
   }
 
   async get(tenant: string, namespace: string, key: string): Promise<CachedAnswer | undefined> {

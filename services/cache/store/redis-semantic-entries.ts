@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
+import { luaScript } from "#libs/redis/lua-script.ts";
 import type { PurgeFilter } from "./exact-store.ts";
 import { filterMatches, type SemanticEntryStore } from "./semantic-entries.ts";
 import { decodeEntry, encodeEntry, type SemanticEntry, type TextSeal } from "./semantic-entry.ts";
@@ -10,7 +11,7 @@ import { decodeEntry, encodeEntry, type SemanticEntry, type TextSeal } from "./s
  * and bounds them: past `maxEntriesPerTenant` the oldest go, in the same script that adds; and one
  * set of the tenants that have entries, which a rebuild walks. All of a tenant's keys share the `{tenantHash}` hash tag (one cluster slot), as the exact store's do.
  */
-const PUT_SCRIPT = `
+const PUT_SCRIPT = luaScript(`
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -19,7 +20,7 @@ if over > 0 then
   local old = redis.call('ZPOPMIN', KEYS[1], over)
   for i = 1, #old, 2 do redis.call('DEL', ARGV[6] .. old[i]) end
 end
-return 1`;
+return 1`);
 
 const PAGE = 500;
 
@@ -57,7 +58,7 @@ export class RedisSemanticEntries implements SemanticEntryStore {
     const bytes = Buffer.from(encodeEntry(entry, this.o.seal));
     const max = this.o.maxEntriesPerTenant ?? 1_000_000_000;
     await Promise.all([
-      this.redis.eval(PUT_SCRIPT, 2, this.setKey(t), this.entryPrefix(t) + entry.meta.id, bytes, Math.max(1, Math.round(ttlMs)), entry.meta.createdAt, entry.meta.id, max, this.entryPrefix(t)),
+      PUT_SCRIPT.run(this.redis, 2, this.setKey(t), this.entryPrefix(t) + entry.meta.id, bytes, Math.max(1, Math.round(ttlMs)), entry.meta.createdAt, entry.meta.id, max, this.entryPrefix(t)),
       // The tenants with entries, so a rebuild never SCANs the whole keyspace (exact answers, budgets...).
       this.redis.sadd(this.tenantsKey, short(t)),
     ]);

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { BudgetState, BudgetStore, LimitsGuard, LimitsVersions, ScopeReservation, StoreReserveResult } from "../domain/budget.ts";
 import type { RateCharge } from "../domain/rate-limit.ts";
 import { RATE_CHECK, RATE_COMMIT, RATE_SETTLE, rateArgs, rateResult } from "./rate-limit-lua.ts";
+import { luaScript } from "#libs/redis/lua-script.ts";
 
 // All keys share one hash tag so the scripts stay valid on Redis Cluster (one slot).
 // Reserve: sweep expired reservations, check the caller's limits are current (KEYS[3] holds the
@@ -10,7 +11,7 @@ import { RATE_CHECK, RATE_COMMIT, RATE_SETTLE, rateArgs, rateResult } from "./ra
 // Rate limits run first in the same script (GCRA, domain/rate-limit.ts), on the last m KEYS
 // (ARGV[#ARGV] = m): a request refused by a rate limit reserves nothing and charges no limiter,
 // {3, '', limiter name, retry-after ms, status}; an admitted one ends its answer with the status.
-const RESERVE = `
+const RESERVE = luaScript(`
 local zset, hk, now, amount, expires, resPrefix, id = KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local seen = tonumber(ARGV[6])
 local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', now, 'LIMIT', 0, 200)
@@ -56,11 +57,11 @@ redis.call('ZADD', zset, expires, id)
 ${RATE_COMMIT}
 if m > 0 then after[n + 1] = rinfo end
 return {1, state, '', unpack(after)}
-`;
+`);
 
 // Settle: replace the reserved amount by the actual one in every scope. A swept (expired)
 // reservation has amount 0, so its late settle adds the actual cost only.
-const SETTLE = `
+const SETTLE = luaScript(`
 local zset, hk, actual, id = KEYS[1], KEYS[2], tonumber(ARGV[1]), ARGV[2]
 if redis.call('EXISTS', hk) == 0 then return 0 end
 ${RATE_SETTLE}
@@ -76,7 +77,7 @@ end
 redis.call('DEL', hk)
 redis.call('ZREM', zset, id)
 return 1
-`;
+`);
 
 /**
  * BudgetStore on Redis: one Lua script per operation, so replicas reserve atomically. Also holds
@@ -108,7 +109,7 @@ export class RedisBudgetStore implements BudgetStore, LimitsVersions {
     const args: Array<string | number> = [this.now(), amount, this.now() + ttlMs, `${this.p}res:`, id, guard?.version ?? -1];
     for (const s of scopes) args.push(s.hardNano ?? -1, s.softNano ?? -1, s.ttlSeconds);
     args.push(...rl.args);
-    const r = (await this.redis.eval(RESERVE, keys.length, ...keys, ...args)) as [number, string, string, ...Array<number | string>];
+    const r = (await RESERVE.run(this.redis, keys.length, ...keys, ...args)) as [number, string, string, ...Array<number | string>];
     if (r[0] === 2) return { admitted: false, state: "ok", staleVersion: Number(r[2]) };
     const rateOut = rateResult(r, scopes.length);
     if (r[0] === 3) return { admitted: false, state: "ok", rate: rateOut ?? {} };
@@ -120,7 +121,7 @@ export class RedisBudgetStore implements BudgetStore, LimitsVersions {
   }
 
   async settle(id: string, actual: number, actualTokens?: number): Promise<boolean> {
-    const r = await this.redis.eval(SETTLE, 2, this.zset(), this.resKey(id), actual, id, actualTokens ?? -1, this.rateNow());
+    const r = await SETTLE.run(this.redis, 2, this.zset(), this.resKey(id), actual, id, actualTokens ?? -1, this.rateNow());
     return r === 1;
   }
 
