@@ -1,4 +1,4 @@
-// Client-side cost of one loopback unary call, Connect transport vs grpc-js, against a Connect-ES
+// Client-side cost of one loopback unary call, Connect transport vs grpc-js vs node:http2, against a Connect-ES
 // server (as in the mesh) running in a child process so only the client's CPU is counted.
 // Run: node --import tsx libs/rpc/client-bench.ts [calls=20000] [concurrency=32]
 import { spawn } from "node:child_process";
@@ -8,6 +8,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "#libs/gen/grpc/health/v1/health_pb.ts";
 import { closeGrpcJsChannels, createGrpcJsClient } from "./grpc-js-client.ts";
+import { closeHttp2Channels, createHttp2Client } from "./http2-client.ts";
 import { meshTransport } from "./mesh-client.ts";
 
 async function serve(): Promise<void> {
@@ -42,15 +43,16 @@ async function main(): Promise<void> {
   const port = await new Promise<string>((resolve) => child.stdout.once("data", (b: Buffer) => resolve(b.toString().trim())));
   const address = `127.0.0.1:${port}`;
   const connect = createClient(Health, meshTransport(address));
-  const grpcJs = createGrpcJsClient(Health, address);
-  // Interleaved, twice each, so drift on a shared machine hits both alike.
-  // RPC_BENCH_ONLY=connect|grpc-js runs one of them (e.g. under --cpu-prof).
-  const only = process.env.RPC_BENCH_ONLY;
-  for (let round = 0; round < 2; round++) {
-    if (only !== "grpc-js") await run("connect", connect, calls, conc);
-    if (only !== "connect") await run("grpc-js", grpcJs, calls, conc);
+  const kinds: Record<string, Client<typeof Health>> = { connect, "grpc-js": createGrpcJsClient(Health, address), http2: createHttp2Client(Health, address) };
+  // Interleaved, so drift on a shared machine hits all alike. RPC_BENCH_ONLY=grpc-js,http2 picks
+  // clients (e.g. one under --cpu-prof); RPC_BENCH_ROUNDS sets the rounds (default 2).
+  const only = process.env.RPC_BENCH_ONLY?.split(",") ?? Object.keys(kinds);
+  const rounds = Number(process.env.RPC_BENCH_ROUNDS ?? 2);
+  for (let round = 0; round < rounds; round++) {
+    for (const name of only) await run(name, kinds[name] as Client<typeof Health>, calls, conc);
   }
   closeGrpcJsChannels();
+  closeHttp2Channels();
   child.stdin.end();
   process.exit(0);
 }

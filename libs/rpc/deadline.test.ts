@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as S } from "#libs/gen/grpc/health/v1/health_pb.ts";
 import { startFaultProxy, type FaultProxy } from "../../test/e2e/support/fault-proxy.ts";
 import { closeGrpcJsChannels } from "./grpc-js-client.ts";
+import { closeHttp2Channels } from "./http2-client.ts";
 import { createMeshClient, type MeshRpcClient } from "./mesh-client.ts";
 
 let server: http2.Http2Server;
@@ -21,11 +22,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   closeGrpcJsChannels();
+  closeHttp2Channels();
   await proxy.close();
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-describe.each<MeshRpcClient>(["grpc-js", "connect"])("mesh client deadlines (%s)", (kind) => {
+describe.each<MeshRpcClient>(["grpc-js", "http2", "connect"])("mesh client deadlines (%s)", (kind) => {
   it("a stalled peer fails the call with DeadlineExceeded after the default deadline; healed, calls succeed", async () => {
     const c = createMeshClient(Health, proxy.address, kind, 300);
     // The caller's own timeout wins over the default (a cold channel may take longer than 300 ms).

@@ -1,10 +1,12 @@
 // Mesh mode: gRPC over HTTP/2 to another service. One HTTP/2 connection per address, shared by every
-// client of that address. The default client is @grpc/grpc-js (less CPU per call than the Connect
-// transport); settings.rpcClient "connect" (LLMGW_RPC_CLIENT) selects the Connect transport, kept for comparison.
+// client of that address. settings.rpcClient (LLMGW_RPC_CLIENT) picks the client: "grpc-js"
+// (@grpc/grpc-js, less CPU per call than the Connect transport), "http2" (binary gRPC straight on
+// node:http2, less again) or "connect" (the Connect transport), kept for comparison.
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createGrpcJsClient } from "./grpc-js-client.ts";
+import { createHttp2Client } from "./http2-client.ts";
 import { traceContextInterceptor } from "#libs/tracing/connect-interceptor.ts";
 import { lazyClients, type ServiceClients, type ServiceName } from "./service-clients.ts";
 
@@ -21,11 +23,13 @@ export function meshTransport(address: string, defaultTimeoutMs?: number): Trans
   return t;
 }
 
-export type MeshRpcClient = "grpc-js" | "connect";
+export const MESH_RPC_CLIENTS = ["grpc-js", "http2", "connect"] as const;
+export type MeshRpcClient = (typeof MESH_RPC_CLIENTS)[number];
 
 export function createMeshClient<S extends DescService>(service: S, address: string, kind: MeshRpcClient = "grpc-js", defaultTimeoutMs?: number): Client<S> {
   const opts = defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {};
-  return kind === "connect" ? createClient(service, meshTransport(address, defaultTimeoutMs)) : createGrpcJsClient(service, address, opts);
+  if (kind === "connect") return createClient(service, meshTransport(address, defaultTimeoutMs));
+  return kind === "http2" ? createHttp2Client(service, address, opts) : createGrpcJsClient(service, address, opts);
 }
 
 /**
