@@ -6,24 +6,12 @@
 // works with every protocol. The fast path skips the compat request/response objects and Connect's
 // async-iterable pipeline, which are most of a Connect server's CPU per call (libs/rpc/server-bench.ts).
 import http2 from "node:http2";
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { fromBinary, type DescMessage, type DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { CALL_COMPLETED, FastContext, MAX_TIMER_MS, NO_LIMIT, asConnectError, callUnary, encodeOutput, envelope, isServiceMethod, routesOf, type Route, type RpcServiceBinding } from "./rpc-routes.ts";
 
-/** One service on the port: its descriptor and its implementation (as given to `router.service`). */
-
-/** The abort reason of a call that ended normally. */
-const CALL_COMPLETED = new ConnectError("call completed", Code.Canceled);
-
-export interface RpcServiceBinding {
-  readonly service: DescService;
-  readonly impl: object;
-}
-
-/** Type-checked binding: `rpcService(Health, healthService(...))`. Missing methods answer UNIMPLEMENTED (as with router.service). */
-export function rpcService<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): RpcServiceBinding {
-  return { service, impl };
-}
+export { rpcService, type RpcServiceBinding } from "./rpc-routes.ts";
 
 export interface FastRpcServerOptions {
   /** Largest accepted request message in bytes (default: no practical limit, as Connect's default). */
@@ -32,118 +20,9 @@ export interface FastRpcServerOptions {
   http2?: http2.ServerOptions;
 }
 
-type AnyFn = (req: unknown, ctx: HandlerContext) => unknown;
-
-interface Route {
-  readonly service: DescService;
-  readonly method: DescMethod;
-  readonly input: DescMessage;
-  readonly output: DescMessage;
-  readonly streaming: boolean;
-  readonly fn: AnyFn;
-}
-
-const NO_LIMIT = 0xffffffff;
-// setTimeout overflows above 2^31-1 ms (it would fire at once): longer deadlines are not timed.
-const MAX_TIMER_MS = 2_147_483_647;
 const RESPONSE_CONTENT_TYPE = "application/grpc+proto";
 const GRPC_CONTENT_TYPE = /^application\/grpc(?:\+proto)?$/i;
 const TIMEOUT_UNITS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
-
-/** Path → route for every unary and server-streaming method the impls provide. */
-function routesOf(services: readonly RpcServiceBinding[]): Map<string, Route> {
-  const routes = new Map<string, Route>();
-  for (const { service, impl } of services) {
-    const source = impl as Record<string, unknown>;
-    for (const method of service.methods as readonly DescMethod[]) {
-      if (method.methodKind !== "unary" && method.methodKind !== "server_streaming") continue;
-      const f = source[method.localName];
-      const fn: AnyFn =
-        typeof f === "function"
-          ? (f.bind(impl) as AnyFn)
-          : () => {
-              throw new ConnectError(`${service.typeName}.${method.name} is not implemented`, Code.Unimplemented);
-            };
-      routes.set(`/${service.typeName}/${method.name}`, {
-        service,
-        method,
-        input: method.input,
-        output: method.output,
-        streaming: method.methodKind === "server_streaming",
-        fn,
-      });
-    }
-  }
-  return routes;
-}
-
-/** Incoming HTTP/2 headers as Fetch Headers, pseudo-headers left out (as connect-node does). */
-function toHeaders(h: http2.IncomingHttpHeaders): Headers {
-  const out = new Headers();
-  for (const k in h) {
-    if (k.charCodeAt(0) === 58 /* : */) continue;
-    const v = h[k];
-    if (typeof v === "string") out.append(k, v);
-    else if (Array.isArray(v)) for (const x of v) out.append(k, x);
-  }
-  return out;
-}
-
-/**
- * Connect's HandlerContext, built lazily: the AbortController, the Headers and the context values
- * are created only if the handler touches them (each costs microseconds per call on Node 20).
- * The signal aborts on client cancel, on the deadline, and when the call completes (as Connect's does).
- */
-class FastContext implements HandlerContext {
-  readonly requestMethod = "POST";
-  readonly protocolName = "grpc";
-  readonly timeoutMs: () => number | undefined;
-  private ac: AbortController | undefined;
-  private aborted = false;
-  private reason: unknown;
-  private reqHeader: Headers | undefined;
-  resHeader: Headers | undefined;
-  resTrailer: Headers | undefined;
-  private ctxValues: ContextValues | undefined;
-
-  constructor(
-    readonly service: DescService,
-    readonly method: DescMethod,
-    private readonly h2headers: http2.IncomingHttpHeaders,
-    deadline: number | undefined,
-  ) {
-    this.timeoutMs = deadline === undefined ? () => undefined : () => deadline - Date.now();
-  }
-
-  get signal(): AbortSignal {
-    if (!this.ac) {
-      this.ac = new AbortController();
-      if (this.aborted) this.ac.abort(this.reason);
-    }
-    return this.ac.signal;
-  }
-  abort(reason?: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.ac?.abort(reason);
-  }
-  get url(): string {
-    return `http://${String(this.h2headers[":authority"] ?? "localhost")}${String(this.h2headers[":path"] ?? "")}`;
-  }
-  get requestHeader(): Headers {
-    return (this.reqHeader ??= toHeaders(this.h2headers));
-  }
-  get responseHeader(): Headers {
-    return (this.resHeader ??= new Headers());
-  }
-  get responseTrailer(): Headers {
-    return (this.resTrailer ??= new Headers());
-  }
-  get values(): ContextValues {
-    return (this.ctxValues ??= createContextValues());
-  }
-}
 
 /** gRPC percent-encoding of grpc-message: bytes outside printable ASCII, and '%', as %XX (UTF-8). */
 function encodeGrpcMessage(s: string): string {
@@ -185,19 +64,8 @@ function resetError(rstCode: number): ConnectError {
   }
 }
 
-/** ConnectError as it is; anything else becomes INTERNAL "internal error" (Connect does the same). */
-function asConnectError(e: unknown): ConnectError {
-  return e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
-}
-
 function frame(output: DescMessage, value: unknown): Buffer {
-  const msg = isMessage(value, output) ? value : create(output, value as never);
-  const bytes = toBinary(output, msg);
-  const f = Buffer.allocUnsafe(5 + bytes.byteLength);
-  f[0] = 0;
-  f.writeUInt32BE(bytes.byteLength, 1);
-  f.set(bytes, 5);
-  return f;
+  return envelope(0, encodeOutput(output, value));
 }
 
 function copyInto(target: http2.OutgoingHttpHeaders, h: Headers | undefined): void {
@@ -231,7 +99,7 @@ class GrpcCall {
         if (ms <= MAX_TIMER_MS) this.timer = setTimeout(() => this.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)), ms);
       }
     }
-    this.ctx = new FastContext(route.service, route.method, headers, deadline);
+    this.ctx = new FastContext(route.service, route.method, "grpc", headers, String(headers[":path"] ?? ""), deadline);
     stream.on("error", () => {}); // resets and write-after-close surface via "close"; never crash the process
     stream.once("close", () => {
       this.drainWaiter?.();
@@ -293,19 +161,7 @@ class GrpcCall {
   }
 
   private runUnary(req: unknown): void {
-    let res: unknown;
-    try {
-      res = this.route.fn(req, this.ctx);
-    } catch (e) {
-      this.fail(asConnectError(e));
-      return;
-    }
-    if (res !== null && typeof res === "object" && typeof (res as PromiseLike<unknown>).then === "function") {
-      (res as PromiseLike<unknown>).then(
-        (v: unknown) => this.finishUnary(v),
-        (e: unknown) => this.fail(asConnectError(e)),
-      );
-    } else this.finishUnary(res);
+    callUnary(this.route.fn, req, this.ctx, (v) => this.finishUnary(v), (e) => this.fail(e));
   }
 
   private finishUnary(res: unknown): void {
@@ -487,9 +343,7 @@ export function createFastRpcServer(services: readonly RpcServiceBinding[], opti
       return;
     }
     // Client- and bidi-streaming methods of our services: Connect serves them.
-    const slash = path.lastIndexOf("/");
-    const svc = services.find((s) => `/${s.service.typeName}` === path.slice(0, slash));
-    if (svc && svc.service.methods.some((m) => m.name === path.slice(slash + 1))) {
+    if (isServiceMethod(services, path)) {
       fallThrough.call(server, stream, headers, flags, rawHeaders);
       return;
     }
