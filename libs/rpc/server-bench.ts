@@ -1,26 +1,29 @@
 // Server- and client-side CPU per loopback gRPC call, for three servers of the same ServiceImpl, each
 // in its own child process: Connect-ES (connectNodeAdapter on node:http2, as the mesh runs today), a
-// @grpc/grpc-js Server, and the hybrid fast path (libs/server/grpc-fast-path.ts). The client is the
-// mesh's grpc-js client (libs/rpc/grpc-js-client.ts). Unary = ClassifierService.Classify; streaming =
+// @grpc/grpc-js Server, and the hybrid fast path (libs/server/grpc-fast-path.ts). The client is a mesh
+// client (libs/rpc/mesh-client.ts; grpc-js unless RPC_BENCH_CLIENT says). Unary = ClassifierService.Classify; streaming =
 // ExecutorService.Execute yielding N messages. Kinds are interleaved per round so drift on a shared
 // machine hits them alike; the table shows the median of the rounds.
 // Run: node --import tsx libs/rpc/server-bench.ts [calls=10000] [concurrency=32] [rounds=3]
-// RPC_BENCH_SERVERS=connect,grpc-js,fast picks servers, RPC_BENCH_CHILD_FLAGS adds node flags to them; RPC_BENCH_CLIENT=connect uses the Connect gRPC transport.
+// RPC_BENCH_SERVERS=connect,grpc-js,fast picks servers, RPC_BENCH_CHILD_FLAGS adds node flags to them;
+// RPC_BENCH_CLIENT=connect|http2 uses the Connect gRPC transport or the node:http2 client (http2-client.ts),
+// and a list (RPC_BENCH_CLIENT=grpc-js,http2) measures each client against each server, interleaved.
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, createHandlerContext, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, createHandlerContext, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { ClassifierService, type ClassifyRequest } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
 import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { ExecutorService, type ExecuteRequest } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { createFastRpcServer, rpcService, type RpcServiceBinding } from "#libs/server/grpc-fast-path.ts";
-import { closeGrpcJsChannels, createGrpcJsClient } from "./grpc-js-client.ts";
-import { meshTransport } from "./mesh-client.ts";
+import { closeGrpcJsChannels } from "./grpc-js-client.ts";
+import { closeHttp2Channels } from "./http2-client.ts";
+import { createMeshClient, MESH_RPC_CLIENTS, type MeshRpcClient } from "./mesh-client.ts";
 
 type Kind = "connect" | "grpc-js" | "fast";
 const KINDS: readonly Kind[] = ["connect", "grpc-js", "fast"];
@@ -275,37 +278,41 @@ async function main(): Promise<void> {
   const conc = Number(process.argv[3] ?? 32);
   const rounds = Number(process.argv[4] ?? 3);
   const kinds = (process.env.RPC_BENCH_SERVERS?.split(",") as Kind[] | undefined) ?? KINDS;
-  const useConnect = process.env.RPC_BENCH_CLIENT === "connect";
+  const clientKinds = (process.env.RPC_BENCH_CLIENT?.split(",") ?? ["grpc-js"]) as MeshRpcClient[];
+  for (const k of clientKinds) if (!MESH_RPC_CLIENTS.includes(k)) throw new Error(`RPC_BENCH_CLIENT: unknown client ${k}`);
   const children = await Promise.all(kinds.map(startChild));
-  const clients = new Map<Kind, Clients>();
+  // One client set per (server, client kind); rows are named "server" or "server/client" with several clients.
+  const runs: { name: string; child: Child; clients: Clients }[] = [];
   for (const ch of children) {
-    clients.set(
-      ch.kind,
-      useConnect
-        ? { classifier: createClient(ClassifierService, meshTransport(ch.address)), executor: createClient(ExecutorService, meshTransport(ch.address)) }
-        : { classifier: createGrpcJsClient(ClassifierService, ch.address), executor: createGrpcJsClient(ExecutorService, ch.address) },
-    );
+    for (const ck of clientKinds) {
+      runs.push({
+        name: clientKinds.length > 1 ? `${ch.kind}/${ck}` : ch.kind,
+        child: ch,
+        clients: { classifier: createMeshClient(ClassifierService, ch.address, ck), executor: createMeshClient(ExecutorService, ch.address, ck) },
+      });
+    }
   }
   const samples = new Map<string, Sample[]>();
   for (let r = 0; r < rounds; r++) {
     for (const w of WORKLOADS) {
-      for (const ch of children) {
-        const s = await measure(ch, clients.get(ch.kind) as Clients, w, w === "unary" ? calls : Math.round(calls / 2), conc);
-        const key = `${ch.kind}|${w}`;
+      for (const run of runs) {
+        const s = await measure(run.child, run.clients, w, w === "unary" ? calls : Math.round(calls / 2), conc);
+        const key = `${run.name}|${w}`;
         samples.set(key, [...(samples.get(key) ?? []), s]);
-        console.log(`round ${r + 1} ${w.padEnd(8)} ${ch.kind.padEnd(8)} server ${s.serverUs.toFixed(1).padStart(6)} µs/call  client ${s.clientUs.toFixed(1).padStart(6)} µs/call  ${s.perSec} calls/s`);
+        console.log(`round ${r + 1} ${w.padEnd(8)} ${run.name.padEnd(14)} server ${s.serverUs.toFixed(1).padStart(6)} µs/call  client ${s.clientUs.toFixed(1).padStart(6)} µs/call  ${s.perSec} calls/s`);
       }
     }
   }
-  console.log(`\nmedian of ${rounds} rounds, client ${useConnect ? "connect" : "grpc-js"}, c=${conc} (CPU µs per call: server / client)`);
-  console.log(`${"server".padEnd(9)}${WORKLOADS.map((w) => w.padStart(22)).join("")}`);
-  for (const k of kinds) {
+  console.log(`\nmedian of ${rounds} rounds, client ${clientKinds.join(",")}, c=${conc} (CPU µs per call: server / client)`);
+  console.log(`${"server".padEnd(15)}${WORKLOADS.map((w) => w.padStart(22)).join("")}`);
+  for (const { name } of runs) {
     const cells = WORKLOADS.map((w) => {
-      const ss = samples.get(`${k}|${w}`) ?? [];
+      const ss = samples.get(`${name}|${w}`) ?? [];
       return `${median(ss.map((s) => s.serverUs)).toFixed(0)} / ${median(ss.map((s) => s.clientUs)).toFixed(0)}`.padStart(22);
     });
-    console.log(`${k.padEnd(9)}${cells.join("")}`);
+    console.log(`${name.padEnd(15)}${cells.join("")}`);
   }
+  closeHttp2Channels();
   closeGrpcJsChannels();
   for (const ch of children) ch.proc.stdin.end();
   process.exit(0);
