@@ -1,6 +1,7 @@
 // What the ledger recorded, as metrics: cost and baseline (USD, float: the tables are exact), savings
 // by source, requests, and how far the consumer runs behind the edge (event age at commit).
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { bindCounter, bindHistogram, ChildCache, type BoundCounter } from "#libs/metrics/bound.ts";
 import type { WriteResult } from "../storage/ledger-writer.ts";
 
 const SOURCES = ["cache", "routing", "cascade", "batch"] as const;
@@ -25,6 +26,28 @@ export function ledgerMetrics(registry: Registry, now: () => number = Date.now):
   });
   const lagNow = new Gauge({ name: "llmgw_ledger_consumer_lag_seconds", help: "Age of the newest event of the last committed batch", registers });
   const lastCommit = new Gauge({ name: "llmgw_ledger_last_commit_timestamp_seconds", help: "Unix time of the ledger consumer's last committed batch", registers });
+  // Labelled children bound once per (tenant, model, cache outcome): every event updates five or six
+  // series, and prom-client's own labelled calls hash and validate the labels each time.
+  interface Children {
+    requests: BoundCounter;
+    cost: BoundCounter;
+    baseline: BoundCounter;
+  }
+  const children = new ChildCache<Children>();
+  const childrenOf = (tenant: string, model: string, cache: string): Children => {
+    const key = `${tenant}\u0000${model}\u0000${cache}`;
+    return (
+      children.get(key) ??
+      children.set(key, {
+        requests: bindCounter(requests, { tenant, model, cache }),
+        cost: bindCounter(cost, { tenant, model }),
+        baseline: bindCounter(baseline, { tenant }),
+      })
+    );
+  };
+  const bySourceUp = SOURCES.map((source) => bindCounter(savings, { source }));
+  const bySourceDown = SOURCES.map((source) => bindCounter(negative, { source }));
+  const lagChild = bindHistogram(lag, {});
   return {
     committed(results) {
       const t = now();
@@ -33,20 +56,21 @@ export function ledgerMetrics(registry: Registry, now: () => number = Date.now):
         if (!r.inserted) continue;
         const ev = r.event;
         const tenant = ev.context?.tenantId ?? "";
-        requests.inc({ tenant, model: ev.model, cache: ev.cacheOutcome });
-        cost.inc({ tenant, model: ev.model }, Number(r.cost.costUsd));
-        baseline.inc({ tenant }, Number(r.cost.baselineUsd));
+        const c = childrenOf(tenant, ev.model, ev.cacheOutcome);
+        c.requests.inc();
+        c.cost.inc(Number(r.cost.costUsd));
+        c.baseline.inc(Number(r.cost.baselineUsd));
         const bySource = [r.cost.cacheSavingsUsd, r.cost.routingSavingsUsd, r.cost.cascadeSavingsUsd, r.cost.batchSavingsUsd];
-        SOURCES.forEach((source, i) => {
+        for (let i = 0; i < SOURCES.length; i++) {
           const v = Number(bySource[i]);
           // Prometheus counters only go up: negative savings are a counter of their own.
-          if (v > 0) savings.inc({ source }, v);
-          else if (v < 0) negative.inc({ source }, -v);
-        });
+          if (v > 0) bySourceUp[i]!.inc(v);
+          else if (v < 0) bySourceDown[i]!.inc(-v);
+        }
         const done = Date.parse(ev.completedAt || ev.receivedAt);
         if (Number.isFinite(done)) {
           const age = Math.max(0, (t - done) / 1000);
-          lag.observe(age);
+          lagChild.observe(age);
           newest = Math.min(newest, age);
         }
       }
