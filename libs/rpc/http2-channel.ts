@@ -155,7 +155,7 @@ interface Target {
 export function parseTarget(address: string): Target {
   let rest = address.trim().replace(/\/+$/, "");
   let tlsOn = false;
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
+  const scheme = /^(https?):\/\//i.exec(rest);
   if (scheme) {
     tlsOn = (scheme[1] as string).toLowerCase() === "https";
     rest = rest.slice(scheme[0].length);
@@ -236,6 +236,8 @@ export class Http2Channel {
         return s.conn;
       }
     }
+    // A retry prefers another session, but takes the same one when it is the only one still usable.
+    if (exclude && exclude.ready && !exclude.broken) return exclude;
     // None connected: start connecting every address out of backoff (round robin connects to all).
     for (const s of subs) {
       if (s.conn || s.connecting) continue;

@@ -1,7 +1,7 @@
 // Mesh mode: gRPC over HTTP/2 to another service. One HTTP/2 connection per address, shared by every
-// client of that address. settings.rpcClient (LLMGW_RPC_CLIENT) picks the client: "grpc-js"
-// (@grpc/grpc-js, less CPU per call than the Connect transport), "http2" (binary gRPC straight on
-// node:http2, less again) or "connect" (the Connect transport), kept for comparison.
+// client of that address. settings.rpcClient (LLMGW_RPC_CLIENT) picks the client: "http2" (the
+// default: binary gRPC straight on node:http2, about 35-50% less client CPU per call than grpc-js,
+// libs/rpc/server-bench.ts), "grpc-js" (@grpc/grpc-js) or "connect" (the Connect transport), kept for comparison.
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -26,7 +26,7 @@ export function meshTransport(address: string, defaultTimeoutMs?: number): Trans
 export const MESH_RPC_CLIENTS = ["grpc-js", "http2", "connect"] as const;
 export type MeshRpcClient = (typeof MESH_RPC_CLIENTS)[number];
 
-export function createMeshClient<S extends DescService>(service: S, address: string, kind: MeshRpcClient = "grpc-js", defaultTimeoutMs?: number): Client<S> {
+export function createMeshClient<S extends DescService>(service: S, address: string, kind: MeshRpcClient = "http2", defaultTimeoutMs?: number): Client<S> {
   const opts = defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {};
   if (kind === "connect") return createClient(service, meshTransport(address, defaultTimeoutMs));
   return kind === "http2" ? createHttp2Client(service, address, opts) : createGrpcJsClient(service, address, opts);
@@ -36,6 +36,6 @@ export function createMeshClient<S extends DescService>(service: S, address: str
  * A gRPC client per service, at the addresses in config; created on first use. `deadlineMs` gives
  * each service's calls their default deadline (a stalled peer answers DeadlineExceeded, never hangs).
  */
-export function meshClients(addresses: Readonly<Record<ServiceName, { address: string }>>, kind: MeshRpcClient = "grpc-js", deadlineMs?: (name: ServiceName) => number): ServiceClients {
+export function meshClients(addresses: Readonly<Record<ServiceName, { address: string }>>, kind: MeshRpcClient = "http2", deadlineMs?: (name: ServiceName) => number): ServiceClients {
   return lazyClients((name, service) => createMeshClient(service, addresses[name].address, kind, deadlineMs?.(name)));
 }
