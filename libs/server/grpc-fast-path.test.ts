@@ -1,11 +1,11 @@
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { create, toBinary, type DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Client, type HandlerContext, type ServiceImpl, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type ServiceImpl, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Health, HealthCheckRequestSchema, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus as S } from "#libs/gen/grpc/health/v1/health_pb.ts";
+import { Health, HealthCheckRequestSchema, HealthCheckResponse_ServingStatus as S } from "#libs/gen/grpc/health/v1/health_pb.ts";
 import { ClassifierService } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
 import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
@@ -13,94 +13,9 @@ import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
 import { closeGrpcJsChannels, createGrpcJsClient } from "#libs/rpc/grpc-js-client.ts";
 import { createFastRpcServer, rpcService } from "./grpc-fast-path.ts";
 import { healthService } from "./health-service.ts";
+import { classifier, executor, resetSeen, scripted, seen } from "./rpc-test-fixtures.ts";
 
-interface Deferred<T = void> {
-  promise: Promise<T>;
-  resolve: (v: T) => void;
-}
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-// What the server saw, reset before each test.
-let seen: {
-  header?: string | null;
-  timeout?: number | undefined;
-  protocol?: string;
-  started: Deferred;
-  aborted: Deferred<unknown>;
-  streamClosed: Deferred<boolean>;
-};
-beforeEach(() => {
-  seen = { started: deferred(), aborted: deferred<unknown>(), streamClosed: deferred<boolean>() };
-});
-
-const waitForAbort = (ctx: HandlerContext) =>
-  new Promise<void>((r) => {
-    const t = setTimeout(r, 5_000);
-    ctx.signal.addEventListener("abort", () => (clearTimeout(t), seen.aborted.resolve(ctx.signal.reason), r()), { once: true });
-  });
-
-// A real generated service (grpc.health.v1) with behaviour scripted by the request's `service` field.
-const scripted = rpcService(Health, {
-  async check(req, ctx) {
-    seen.header = ctx.requestHeader.get("x-test");
-    seen.timeout = ctx.timeoutMs();
-    seen.protocol = ctx.protocolName;
-    switch (req.service) {
-      case "missing":
-        throw new ConnectError("no such service: a/b, 100% ü", Code.NotFound, { "x-err-meta": "m1" });
-      case "boom":
-        throw new Error("secret internals");
-      case "hang":
-        seen.started.resolve();
-        await waitForAbort(ctx);
-        return { status: S.UNKNOWN };
-      case "bad-header":
-        ctx.responseHeader.set("connection", "close");
-        return { status: S.SERVING };
-      case "headers":
-        ctx.responseHeader.set("x-res-h", "h1");
-        ctx.responseTrailer.set("x-res-t", "t1");
-        return create(HealthCheckResponseSchema, { status: S.NOT_SERVING });
-      default:
-        return { status: S.SERVING };
-    }
-  },
-  async *watch(req, ctx) {
-    if (req.service === "fail-early") throw new ConnectError("gone", Code.FailedPrecondition);
-    ctx.responseHeader.set("x-res-h", "stream");
-    ctx.responseTrailer.set("x-res-t", "done");
-    for (let i = 0; i < 3; i++) yield { status: S.SERVING };
-    if (req.service === "fail-late") throw new ConnectError("lost it", Code.Unavailable);
-    if (req.service === "endless") {
-      seen.started.resolve();
-      try {
-        while (!ctx.signal.aborted) {
-          yield { status: S.NOT_SERVING };
-          await new Promise<void>((r) => setTimeout(r, 2));
-        }
-        seen.aborted.resolve(ctx.signal.reason);
-      } finally {
-        seen.streamClosed.resolve(ctx.signal.aborted);
-      }
-    }
-  },
-});
-
-// More services on the same port; the executor is partly implemented (the rest answers UNIMPLEMENTED).
-const executor = rpcService(ExecutorService, {
-  async getHealth() {
-    return { deployments: [] };
-  },
-});
-const classifier = rpcService(ClassifierService, {
-  async classify(req) {
-    return { tier: Tier.HIGH, category: "code", confidence: 0.9, features: { n: String(req.messages.length) }, reasons: ["r1", "r2"], classifier: "rules" };
-  },
-});
+beforeEach(() => resetSeen());
 
 let server: http2.Http2Server;
 let baseUrl = "";

@@ -1,12 +1,13 @@
-// Starts one service's RPC server (h2c: gRPC on a fast path, Connect and gRPC-Web through Connect-ES,
-// all on one port, so `buf curl` works) plus its admin server, and drains both on SIGTERM/SIGINT.
-import http2 from "node:http2";
+// Starts one service's RPC server (HTTP/1.1 and h2c on one port: Connect binary over HTTP/1.1 and
+// gRPC over HTTP/2 on fast paths, Connect JSON and gRPC-Web through Connect-ES, so `buf curl` works)
+// plus its admin server, and drains both on SIGTERM/SIGINT.
 import type { Registry } from "prom-client";
 import { Health } from "#libs/gen/grpc/health/v1/health_pb.ts";
 import type { Logger } from "#libs/log/logger.ts";
 import { startAdminServer } from "./admin-server.ts";
 import { healthService } from "./health-service.ts";
-import { createFastRpcServer, rpcService, type RpcServiceBinding } from "./grpc-fast-path.ts";
+import { createDualRpcServer } from "./dual-protocol-server.ts";
+import { rpcService, type RpcServiceBinding } from "./rpc-routes.ts";
 
 export interface RpcServiceSpec {
   name: string;
@@ -36,21 +37,12 @@ export async function startRpcService(spec: RpcServiceSpec): Promise<RunningRpcS
   const host = spec.host ?? "0.0.0.0";
   let draining = false;
   const isDraining = () => draining;
-  // gRPC takes a lean path on the server (framing + protobuf, about a seventh of Connect's CPU per
-  // call); Connect and gRPC-Web fall through to connectNodeAdapter on the same port, so buf curl works.
-  const rpc = createFastRpcServer([...spec.services, rpcService(Health, healthService(spec.ready, isDraining))]);
-  const sessions = new Set<http2.ServerHttp2Session>();
-  rpc.on("session", (s) => {
-    sessions.add(s);
-    // Connections are long-lived HTTP/2: end each after a while (GOAWAY; in-flight calls finish) so
-    // clients reconnect and re-resolve, and new replicas behind a headless Service get their share.
-    const age = setTimeout(() => s.close(), MAX_CONNECTION_AGE_MS * (0.9 + Math.random() * 0.2));
-    age.unref();
-    s.on("close", () => {
-      clearTimeout(age);
-      sessions.delete(s);
-    });
-  });
+  // The mesh's clients speak Connect over HTTP/1.1 (cheapest per call on Node) or gRPC over HTTP/2:
+  // both take a lean path (framing + protobuf, the impl called directly); the rest goes to Connect-ES.
+  // Connections end after a while so clients reconnect and re-resolve, and new replicas behind a
+  // headless Service get their share.
+  const dual = createDualRpcServer([...spec.services, rpcService(Health, healthService(spec.ready, isDraining))], { maxConnectionAgeMs: MAX_CONNECTION_AGE_MS });
+  const rpc = dual.server;
   await new Promise<void>((resolve, reject) => {
     rpc.once("error", reject);
     rpc.listen(spec.rpcPort, host, () => resolve());
@@ -65,12 +57,8 @@ export async function startRpcService(spec: RpcServiceSpec): Promise<RunningRpcS
     stopping ??= (async () => {
       draining = true;
       spec.logger.info(`${spec.name} draining`);
-      // Ask clients to go away (GOAWAY) and let in-flight streams finish within the drain window.
-      const closed = new Promise<void>((r) => rpc.close(() => r()));
-      for (const s of sessions) s.close();
-      const timeout = new Promise<void>((r) => setTimeout(r, spec.drainTimeoutMs ?? 10_000).unref());
-      await Promise.race([closed, timeout]);
-      for (const s of sessions) s.destroy();
+      // Ask clients to go away (GOAWAY, connection: close) and let in-flight calls finish within the drain window.
+      await dual.stop(spec.drainTimeoutMs ?? 10_000);
       await new Promise<void>((r) => admin.server.close(() => r()));
       await spec.shutdown();
       spec.logger.info(`${spec.name} stopped`);

@@ -1,0 +1,159 @@
+// Client-side balancing for HTTP/1.1 RPC: one undici Pool per address the target's DNS name resolves
+// to, calls spread round robin (as grpc-js's round_robin over a headless Service). The name is
+// re-resolved every RESOLVE_INTERVAL_MS and after connection errors, so replicas the HPA adds take
+// calls; an address that refused a connection is skipped for a while (as grpc-js skips subchannels
+// that are not READY), e.g. "localhost" resolving to ::1 where the server listens on IPv4 only.
+import dns from "node:dns/promises";
+import net from "node:net";
+import { Pool } from "undici";
+
+const RESOLVE_INTERVAL_MS = 30_000;
+const DOWN_FOR_MS = 2_000;
+
+/** undici settings: idle sockets close before the server's keep-alive (65 s, dual-protocol-server.ts) ends them. */
+const POOL_OPTIONS: Pool.Options = {
+  keepAliveTimeout: 30_000,
+  keepAliveMaxTimeout: 30_000,
+  // Deadlines are the caller's (connect-timeout-ms + a local timer), streams may idle for long.
+  headersTimeout: 0,
+  bodyTimeout: 0,
+  connectTimeout: 5_000,
+  pipelining: 1,
+};
+
+export interface Target {
+  readonly tls: boolean;
+  readonly host: string;
+  readonly port: number;
+  /** host:port as given, for the Host header when the pool connects by IP. */
+  readonly authority: string;
+}
+
+/** "host:port", "http://host:port" or "https://host:port" (IPv6 in brackets). */
+export function parseTarget(address: string): Target {
+  const tls = address.startsWith("https://");
+  const authority = address.replace(/^[a-z]+:\/\//, "").replace(/\/+$/, "");
+  const url = new URL(`http://${authority}`);
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = url.port ? Number(url.port) : tls ? 443 : 80;
+  return { tls, host, port, authority };
+}
+
+interface Endpoint {
+  readonly ip: string;
+  readonly pool: Pool;
+  downUntil: number;
+}
+
+export class H1Balancer {
+  private endpoints: Endpoint[] = [];
+  private next = 0;
+  private resolveAt = 0;
+  private resolving: Promise<void> | undefined;
+  private closed = false;
+  /** Extra request header when connecting by IP to a named target. */
+  readonly hostHeader: string | undefined;
+
+  constructor(readonly target: Target) {
+    if (net.isIP(target.host)) {
+      this.endpoints = [this.endpoint(target.host)];
+      this.resolveAt = Infinity;
+    }
+    this.hostHeader = net.isIP(target.host) ? undefined : target.authority;
+  }
+
+  private endpoint(ip: string): Endpoint {
+    const t = this.target;
+    const origin = `${t.tls ? "https" : "http"}://${net.isIPv6(ip) ? `[${ip}]` : ip}:${t.port}`;
+    const tlsName = t.tls && !net.isIP(t.host) ? { connect: { servername: t.host } } : {};
+    return { ip, pool: new Pool(origin, { ...POOL_OPTIONS, ...tlsName }), downUntil: 0 };
+  }
+
+  /** The next pool round robin, skipping addresses that refused recently (unless all did). */
+  pick(avoid?: Pool): Pool | Promise<Pool> {
+    if (Date.now() >= this.resolveAt) {
+      const r = this.refresh();
+      if (this.endpoints.length === 0) return r.then(() => this.pickNow(avoid));
+    }
+    return this.pickNow(avoid);
+  }
+
+  private pickNow(avoid: Pool | undefined): Pool {
+    const eps = this.endpoints;
+    if (eps.length === 0) throw new Error(`no addresses for ${this.target.host}`);
+    const now = Date.now();
+    for (let i = 0; i < eps.length; i++) {
+      const ep = eps[this.next++ % eps.length] as Endpoint;
+      if (ep.downUntil <= now && ep.pool !== avoid) return ep.pool;
+    }
+    const ep = eps[this.next++ % eps.length] as Endpoint;
+    return ep.pool;
+  }
+
+  /** True if another address could take a call that `pool` could not connect for. */
+  hasAlternative(pool: Pool): boolean {
+    const now = Date.now();
+    return this.endpoints.some((e) => e.pool !== pool && e.downUntil <= now);
+  }
+
+  /** A connection error: skip this address for a while and re-resolve the name soon. */
+  connectionFailed(pool: Pool, refused: boolean): void {
+    if (refused) {
+      const ep = this.endpoints.find((e) => e.pool === pool);
+      if (ep) ep.downUntil = Date.now() + DOWN_FOR_MS;
+    }
+    if (this.resolveAt !== Infinity) this.resolveAt = Math.min(this.resolveAt, Date.now() + 1_000);
+  }
+
+  private refresh(): Promise<void> {
+    this.resolveAt = Date.now() + RESOLVE_INTERVAL_MS;
+    return (this.resolving ??= dns
+      .lookup(this.target.host, { all: true })
+      .then(
+        (found) => this.update(found.map((a) => a.address)),
+        () => {
+          // The name does not resolve (yet): keep what we have, try again soon.
+          this.resolveAt = Date.now() + 1_000;
+        },
+      )
+      .finally(() => {
+        this.resolving = undefined;
+      }));
+  }
+
+  private update(ips: string[]): void {
+    if (this.closed || ips.length === 0) return;
+    const keep = new Set(ips);
+    const old = new Map(this.endpoints.map((e) => [e.ip, e]));
+    this.endpoints = [...keep].map((ip) => old.get(ip) ?? this.endpoint(ip));
+    // Addresses gone from DNS: their in-flight calls finish, then the pool closes.
+    for (const [ip, e] of old) if (!keep.has(ip)) void e.pool.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.resolveAt = Infinity;
+    const eps = this.endpoints;
+    this.endpoints = [];
+    await Promise.all(eps.map((e) => e.pool.destroy().catch(() => undefined)));
+  }
+}
+
+// One balancer per address, shared by every service's client of it (as grpc-js-client's channels).
+const balancers = new Map<string, H1Balancer>();
+
+export function balancerFor(address: string): H1Balancer {
+  let b = balancers.get(address);
+  if (!b) {
+    b = new H1Balancer(parseTarget(address));
+    balancers.set(address, b);
+  }
+  return b;
+}
+
+/** Closes every shared pool (tests, shutdown). */
+export async function closeH1Balancers(): Promise<void> {
+  const all = [...balancers.values()];
+  balancers.clear();
+  await Promise.all(all.map((b) => b.close()));
+}
