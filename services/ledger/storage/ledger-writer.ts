@@ -36,17 +36,13 @@ const CALL_COLS: Col[] = [
   ["reasoning_tokens", "int8"], ["usage_estimated", "bool"], ["cost_usd", "numeric"], ["unpriced", "bool"],
 ];
 
-/** INSERT ... SELECT FROM unnest(text[] per column): one round trip for the whole batch, on pg and PGlite. */
-function unnestInsert(table: string, cols: Col[], suffix: string): string {
-  const names = cols.map(([n]) => n).join(", ");
-  const params = cols.map((_, i) => `$${i + 1}::text[]`).join(", ");
-  const aliases = cols.map((_, i) => `c${i}`).join(", ");
-  const select = cols.map(([, cast], i) => `c${i}::${cast}`).join(", ");
-  return `INSERT INTO ${table} (${names}) SELECT ${select} FROM unnest(${params}) AS u(${aliases}) ${suffix}`;
-}
-
-const INSERT_REQUESTS = unnestInsert("requests", REQUEST_COLS, "ON CONFLICT (request_id) DO NOTHING RETURNING request_id");
-const INSERT_CALLS = unnestInsert("calls", CALL_COLS, "");
+// The whole batch is ONE statement (data-modifying CTEs): insert the requests, insert the calls of the
+// requests that were new, add those same new rows to the daily rollup. One round trip, and the rollup
+// sums the RETURNING rows instead of reading the requests back by id. Parameters are one array per
+// column, typed as the column (not text[] cast per element: that parses every value twice).
+// $1..$39 request columns, $40..$58 call columns.
+const params = (cols: Col[], from: number): string => cols.map(([, cast], i) => `$${from + i}::${cast}[]`).join(", ");
+const names = (cols: Col[], prefix = ""): string => cols.map(([n]) => prefix + n).join(", ");
 
 const SUMS = [
   "requests", "unpriced_requests", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens",
@@ -54,19 +50,33 @@ const SUMS = [
   "batch_savings_usd",
 ];
 
-// Grouped in a fixed order so concurrent writers lock rollup rows in the same order (no deadlock).
-const UPSERT_ROLLUP = `
-INSERT INTO spend_daily (day, tenant_id, key_id, model, tier, category, ${SUMS.join(", ")})
-SELECT (completed_at AT TIME ZONE 'UTC')::date, tenant_id, key_id, model, tier, category,
-       count(*), count(*) FILTER (WHERE unpriced), sum(input_tokens), sum(cached_input_tokens),
-       sum(cache_write_5m_tokens + cache_write_1h_tokens), sum(output_tokens),
-       sum(cost_usd), sum(baseline_usd), sum(savings_usd), sum(cache_savings_usd), sum(routing_savings_usd),
-       sum(cascade_savings_usd), sum(batch_savings_usd)
-FROM requests WHERE request_id = ANY($1::text[])
-GROUP BY 1, 2, 3, 4, 5, 6
-ORDER BY 1, 2, 3, 4, 5, 6
-ON CONFLICT (day, tenant_id, key_id, model, tier, category) DO UPDATE SET
-${SUMS.map((c) => `  ${c} = spend_daily.${c} + excluded.${c}`).join(",\n")}`;
+// Rollup rows in a fixed order so concurrent writers lock them in the same order (no deadlock).
+const WRITE_BATCH = `
+WITH new_requests AS (
+  INSERT INTO requests (${names(REQUEST_COLS)})
+  SELECT * FROM unnest(${params(REQUEST_COLS, 1)})
+  ON CONFLICT (request_id) DO NOTHING
+  RETURNING request_id, tenant_id, key_id, completed_at, model, tier, category, unpriced, input_tokens,
+    cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, cost_usd, baseline_usd,
+    savings_usd, cache_savings_usd, routing_savings_usd, cascade_savings_usd, batch_savings_usd
+), new_calls AS (
+  INSERT INTO calls (${names(CALL_COLS)})
+  SELECT ${names(CALL_COLS, "c.")} FROM unnest(${params(CALL_COLS, REQUEST_COLS.length + 1)}) AS c(${names(CALL_COLS)})
+  WHERE c.request_id IN (SELECT request_id FROM new_requests)
+), rollup AS (
+  INSERT INTO spend_daily (day, tenant_id, key_id, model, tier, category, ${SUMS.join(", ")})
+  SELECT (completed_at AT TIME ZONE 'UTC')::date, tenant_id, key_id, model, tier, category,
+         count(*), count(*) FILTER (WHERE unpriced), sum(input_tokens), sum(cached_input_tokens),
+         sum(cache_write_5m_tokens + cache_write_1h_tokens), sum(output_tokens),
+         sum(cost_usd), sum(baseline_usd), sum(savings_usd), sum(cache_savings_usd), sum(routing_savings_usd),
+         sum(cascade_savings_usd), sum(batch_savings_usd)
+  FROM new_requests
+  GROUP BY 1, 2, 3, 4, 5, 6
+  ORDER BY 1, 2, 3, 4, 5, 6
+  ON CONFLICT (day, tenant_id, key_id, model, tier, category) DO UPDATE SET
+${SUMS.map((c) => `    ${c} = spend_daily.${c} + excluded.${c}`).join(",\n")}
+)
+SELECT request_id FROM new_requests`;
 
 const orNull = (s: string): string | null => (s === "" ? null : s);
 const b = (v: boolean): string => (v ? "t" : "f");
@@ -115,33 +125,29 @@ export class LedgerWriter {
     const unique = [...firstIndex.values()];
     if (unique.length === 0) return [];
 
-    const inserted = await this.sql.transaction(async (tx) => {
-      const reqRows = unique.map((i) => requestRow(events[i]!, costs[i]!));
-      const { rows } = await tx.query<{ request_id: string }>(INSERT_REQUESTS, columns(reqRows, REQUEST_COLS.length));
-      const newIds = new Set(rows.map((r) => r.request_id));
-      if (newIds.size === 0) return newIds;
-
-      const callRows: Array<Array<string | null>> = [];
-      for (const i of unique) {
-        const c = costs[i]!;
-        if (!newIds.has(c.requestId)) continue;
-        const ev = events[i]!;
-        c.calls.forEach((call, j) => {
-          const src = ev.calls[j]!;
-          const u = call.usage;
-          callRows.push([
-            c.requestId, call.callId, call.kind, b(call.billed), call.model,
-            src.provider, src.status, src.errorCode, orNull(src.startedAt),
-            src.latencyMs.toString(), String(u.inputTokens), String(u.cachedInputTokens),
-            String(u.cacheWrite5mTokens), String(u.cacheWrite1hTokens), String(u.outputTokens),
-            String(u.reasoningTokens), b(u.estimated), call.costUsd, b(call.unpriced),
-          ]);
-        });
-      }
-      if (callRows.length > 0) await tx.query(INSERT_CALLS, columns(callRows, CALL_COLS.length));
-      await tx.query(UPSERT_ROLLUP, [[...newIds]]);
-      return newIds;
-    });
+    const reqRows = unique.map((i) => requestRow(events[i]!, costs[i]!));
+    const callRows: Array<Array<string | null>> = [];
+    for (const i of unique) {
+      const c = costs[i]!;
+      const ev = events[i]!;
+      c.calls.forEach((call, j) => {
+        const src = ev.calls[j]!;
+        const u = call.usage;
+        callRows.push([
+          c.requestId, call.callId, call.kind, b(call.billed), call.model,
+          src.provider, src.status, src.errorCode, orNull(src.startedAt),
+          src.latencyMs.toString(), String(u.inputTokens), String(u.cachedInputTokens),
+          String(u.cacheWrite5mTokens), String(u.cacheWrite1hTokens), String(u.outputTokens),
+          String(u.reasoningTokens), b(u.estimated), call.costUsd, b(call.unpriced),
+        ]);
+      });
+    }
+    // One statement is one transaction: requests, calls and rollup commit together or not at all.
+    const { rows } = await this.sql.query<{ request_id: string }>(WRITE_BATCH, [
+      ...columns(reqRows, REQUEST_COLS.length),
+      ...columns(callRows, CALL_COLS.length),
+    ]);
+    const inserted = new Set(rows.map((r) => r.request_id));
 
     const claimed = new Set<string>();
     return events.map((event, i) => {
