@@ -68,7 +68,11 @@ function serverStream(b: H1Balancer, path: string, method: DescMethod, defaultTi
  * every call gets `defaultTimeoutMs` as its deadline unless the caller passes its own timeoutMs.
  */
 export function createConnectH1Client<S extends DescService>(service: S, address: string, opts: { defaultTimeoutMs?: number } = {}): Client<S> {
-  const b = balancerFor(address);
+  return connectH1ClientOn(service, balancerFor(address), opts);
+}
+
+/** The same over a given balancer (tests: a balancer with its own resolver). */
+export function connectH1ClientOn<S extends DescService>(service: S, b: H1Balancer, opts: { defaultTimeoutMs?: number } = {}): Client<S> {
   const client: Record<string, unknown> = {};
   for (const method of service.methods as readonly DescMethod[]) {
     const path = `/${service.typeName}/${method.name}`;

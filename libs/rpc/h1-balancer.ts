@@ -45,6 +45,11 @@ interface Endpoint {
   downUntil: number;
 }
 
+/** Every address the name resolves to (IPv4 and IPv6, in the resolver's order). */
+async function lookupAll(host: string): Promise<string[]> {
+  return (await dns.lookup(host, { all: true })).map((a) => a.address);
+}
+
 export class H1Balancer {
   private endpoints: Endpoint[] = [];
   private next = 0;
@@ -54,7 +59,10 @@ export class H1Balancer {
   /** Extra request header when connecting by IP to a named target. */
   readonly hostHeader: string | undefined;
 
-  constructor(readonly target: Target) {
+  constructor(
+    readonly target: Target,
+    private readonly lookup: (host: string) => Promise<string[]> = lookupAll,
+  ) {
     if (net.isIP(target.host)) {
       this.endpoints = [this.endpoint(target.host)];
       this.resolveAt = Infinity;
@@ -107,10 +115,9 @@ export class H1Balancer {
 
   private refresh(): Promise<void> {
     this.resolveAt = Date.now() + RESOLVE_INTERVAL_MS;
-    return (this.resolving ??= dns
-      .lookup(this.target.host, { all: true })
+    return (this.resolving ??= this.lookup(this.target.host)
       .then(
-        (found) => this.update(found.map((a) => a.address)),
+        (found) => this.update(found),
         () => {
           // The name does not resolve (yet): keep what we have, try again soon.
           this.resolveAt = Date.now() + 1_000;

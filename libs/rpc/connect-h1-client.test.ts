@@ -1,0 +1,136 @@
+import net, { type AddressInfo } from "node:net";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus as S } from "#libs/gen/grpc/health/v1/health_pb.ts";
+import { ClassifierService } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
+import { createDualRpcServer, type DualRpcServer } from "#libs/server/dual-protocol-server.ts";
+import { rpcService } from "#libs/server/rpc-routes.ts";
+import { closeConnectH1Pools, connectH1ClientOn, createConnectH1Client } from "./connect-h1-client.ts";
+import { H1Balancer, parseTarget } from "./h1-balancer.ts";
+
+// Servers that say who they are, and echo the first message's content (large-message tests).
+function serve(name: string) {
+  return createDualRpcServer([
+    rpcService(Health, {
+      async check() {
+        return { status: S.SERVING };
+      },
+    }),
+    rpcService(ClassifierService, {
+      async classify(req) {
+        return { classifier: name, reasons: [req.messages[0]?.content ?? ""] };
+      },
+    }),
+  ]);
+}
+
+async function listen(d: DualRpcServer, host: string, port = 0): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    d.server.once("error", reject);
+    d.server.listen(port, host, () => resolve());
+  });
+  return (d.server.address() as AddressInfo).port;
+}
+
+const started: DualRpcServer[] = [];
+afterAll(async () => {
+  await closeConnectH1Pools();
+  await Promise.all(started.map((d) => d.stop(500)));
+});
+
+describe("createConnectH1Client", () => {
+  it("carries messages larger than 1 MB both ways", async () => {
+    const d = serve("a");
+    started.push(d);
+    const port = await listen(d, "127.0.0.1");
+    const c = createConnectH1Client(ClassifierService, `127.0.0.1:${port}`);
+    const big = "x".repeat(3 * 1024 * 1024);
+    const r = await c.classify({ messages: [{ role: "user", content: big }] });
+    expect(r.reasons[0]?.length).toBe(big.length);
+  });
+
+  it("answers Unavailable while the server is gone, and recovers when it is back", async () => {
+    const d = serve("a");
+    const port = await listen(d, "127.0.0.1");
+    const c = createConnectH1Client(Health, `http://127.0.0.1:${port}`);
+    expect((await c.check({})).status).toBe(S.SERVING);
+    await d.stop(200);
+    const e = await c.check({}, { timeoutMs: 2_000 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConnectError);
+    expect((e as ConnectError).code).toBe(Code.Unavailable);
+    const again = serve("a");
+    started.push(again);
+    await listen(again, "127.0.0.1", port);
+    expect((await c.check({}, { timeoutMs: 2_000 })).status).toBe(S.SERVING);
+  });
+
+  it("gives DeadlineExceeded on a peer that accepts and never answers (default deadline)", async () => {
+    const sockets: net.Socket[] = [];
+    const stalled = net.createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => stalled.listen(0, "127.0.0.1", () => r()));
+    const port = (stalled.address() as AddressInfo).port;
+    try {
+      const c = createConnectH1Client(Health, `127.0.0.1:${port}`, { defaultTimeoutMs: 150 });
+      const t0 = Date.now();
+      const e = await c.check({}).catch((x: unknown) => x);
+      expect((e as ConnectError).code).toBe(Code.DeadlineExceeded);
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      const s = await (async () => {
+        for await (const _ of c.watch({})) void _;
+      })().catch((x: unknown) => x);
+      expect((s as ConnectError).code).toBe(Code.DeadlineExceeded);
+    } finally {
+      for (const s of sockets) s.destroy();
+      stalled.close();
+    }
+  });
+
+  it("cancels with the signal (Canceled), before and during the call", async () => {
+    const sockets: net.Socket[] = [];
+    const stalled = net.createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => stalled.listen(0, "127.0.0.1", () => r()));
+    const port = (stalled.address() as AddressInfo).port;
+    try {
+      const c = createConnectH1Client(Health, `127.0.0.1:${port}`);
+      const ac = new AbortController();
+      const p = c.check({}, { signal: ac.signal }).catch((x: unknown) => x);
+      setTimeout(() => ac.abort(new Error("caller gave up")), 20);
+      expect(((await p) as ConnectError).code).toBe(Code.Canceled);
+      const pre = await c.check({}, { signal: AbortSignal.abort() }).catch((x: unknown) => x);
+      expect((pre as ConnectError).code).toBe(Code.Canceled);
+    } finally {
+      for (const s of sockets) s.destroy();
+      stalled.close();
+    }
+  });
+});
+
+describe("H1Balancer", () => {
+  it("parses targets", () => {
+    expect(parseTarget("svc:50051")).toMatchObject({ tls: false, host: "svc", port: 50051 });
+    expect(parseTarget("https://svc.example")).toMatchObject({ tls: true, host: "svc.example", port: 443 });
+    expect(parseTarget("http://[::1]:7/")).toMatchObject({ tls: false, host: "::1", port: 7 });
+  });
+
+  it("spreads calls round robin over every address of the name, and skips one that refuses", async () => {
+    const a = serve("a");
+    const b = serve("b");
+    started.push(a, b);
+    const port = await listen(a, "127.0.0.1");
+    await listen(b, "127.0.0.2", port);
+    // 127.0.0.3: nothing listens there; calls it would get go to the others.
+    const balancer = new H1Balancer(parseTarget(`mesh.test:${port}`), async () => ["127.0.0.1", "127.0.0.2", "127.0.0.3"]);
+    try {
+      const c = connectH1ClientOn(ClassifierService, balancer);
+      const seen = new Map<string, number>();
+      for (let i = 0; i < 30; i++) {
+        const r = await c.classify({ messages: [] });
+        seen.set(r.classifier, (seen.get(r.classifier) ?? 0) + 1);
+      }
+      expect(seen.get("a")).toBeGreaterThanOrEqual(10);
+      expect(seen.get("b")).toBeGreaterThanOrEqual(10);
+    } finally {
+      await balancer.close();
+    }
+  });
+});
