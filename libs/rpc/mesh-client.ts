@@ -1,10 +1,12 @@
 // Mesh mode: gRPC over HTTP/2 to another service. One HTTP/2 connection per address, shared by every
 // client of that address. settings.rpcClient (LLMGW_RPC_CLIENT) picks the client: "http2" (the
 // default: binary gRPC straight on node:http2, about 35-50% less client CPU per call than grpc-js,
-// libs/rpc/server-bench.ts), "grpc-js" (@grpc/grpc-js) or "connect" (the Connect transport), kept for comparison.
+// libs/rpc/server-bench.ts), "grpc-js" (@grpc/grpc-js) or "connect" (the Connect transport), kept for comparison;
+// "connect-h1": the Connect protocol over HTTP/1.1 with undici (connect-h1-client.ts), a Pool per address.
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectH1Client } from "./connect-h1-client.ts";
 import { createGrpcJsClient } from "./grpc-js-client.ts";
 import { createHttp2Client } from "./http2-client.ts";
 import { traceContextInterceptor } from "#libs/tracing/connect-interceptor.ts";
@@ -23,12 +25,13 @@ export function meshTransport(address: string, defaultTimeoutMs?: number): Trans
   return t;
 }
 
-export const MESH_RPC_CLIENTS = ["grpc-js", "http2", "connect"] as const;
+export const MESH_RPC_CLIENTS = ["grpc-js", "http2", "connect", "connect-h1"] as const;
 export type MeshRpcClient = (typeof MESH_RPC_CLIENTS)[number];
 
 export function createMeshClient<S extends DescService>(service: S, address: string, kind: MeshRpcClient = "http2", defaultTimeoutMs?: number): Client<S> {
   const opts = defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {};
   if (kind === "connect") return createClient(service, meshTransport(address, defaultTimeoutMs));
+  if (kind === "connect-h1") return createConnectH1Client(service, address, opts);
   return kind === "http2" ? createHttp2Client(service, address, opts) : createGrpcJsClient(service, address, opts);
 }
 
