@@ -77,13 +77,17 @@ function newServer(kind: ServerKind): http2.Http2Server {
 }
 
 /** A server that can be stopped hard (sessions destroyed) and started again on the same port. */
-async function listen(kind: ServerKind, port = 0): Promise<{ port: number; stop: () => Promise<void> }> {
+async function listen(kind: ServerKind, port = 0): Promise<{ port: number; stop: () => Promise<void>; goaway: () => void }> {
   const server = newServer(kind);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (s: http2.ServerHttp2Session) => (sessions.add(s), s.on("close", () => sessions.delete(s))));
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
   return {
     port: (server.address() as AddressInfo).port,
+    // What servers do to connections past their maximum age: GOAWAY, in-flight calls finish.
+    goaway: () => {
+      for (const s of sessions) s.close();
+    },
     stop: () =>
       new Promise<void>((r) => {
         server.close(() => r());
@@ -104,7 +108,7 @@ describe.each<[ClientKind, ServerKind]>([
   ["http2", "connect"],
   ["http2", "fast"],
 ])("mesh client %s against a %s server", (clientKind, serverKind) => {
-  let srv: { port: number; stop: () => Promise<void> };
+  let srv: { port: number; stop: () => Promise<void>; goaway: () => void };
   let address = "";
   const client = <T extends DescService>(s: T, a = address, o?: { defaultTimeoutMs?: number }) => make[clientKind](s, a, o);
 
@@ -233,6 +237,27 @@ describe.each<[ClientKind, ServerKind]>([
     const all = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).check({ service: "ok" })));
     expect(all.every((r) => r.status === S.SERVING)).toBe(true);
   });
+
+  it("loses no call when the server ends its connections (GOAWAY) under load", async () => {
+    const own = await listen(serverKind);
+    try {
+      const c = client(Health, `127.0.0.1:${own.port}`);
+      let left = 400;
+      let failed = 0;
+      const errs = new Set<string>();
+      const ticker = setInterval(() => own.goaway(), 25);
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (left-- > 0) await c.check({ service: "ok" }, { timeoutMs: 5_000 }).catch((e: unknown) => (failed++, errs.add(String(e))));
+        }),
+      );
+      clearInterval(ticker);
+      expect([...errs]).toEqual([]);
+      expect(failed).toBe(0);
+    } finally {
+      await own.stop();
+    }
+  }, 30_000);
 
   it("reports an unreachable server as Unavailable (code 14)", async () => {
     const gone = await listen(serverKind);

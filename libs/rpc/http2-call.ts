@@ -15,6 +15,9 @@ export interface CallSink {
 }
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
+// Servers end connections every few minutes (GOAWAY); a call crossing two or three of those in a
+// row means something else is wrong.
+const MAX_RESTARTS = 3;
 
 /** HTTP/2 headers as Fetch Headers (pseudo-headers left out) for onHeader, onTrailer and error metadata. */
 function toHeaders(h: http2.IncomingHttpHeaders, dropStatus: boolean): Headers {
@@ -31,7 +34,8 @@ function toHeaders(h: http2.IncomingHttpHeaders, dropStatus: boolean): Headers {
 
 export class Http2Call {
   private done = false;
-  private retried = false;
+  /** Starts again of a call that never reached a server (refused stream, session gone): at most MAX_RESTARTS. */
+  private restarts = 0;
   private timer: NodeJS.Timeout | undefined;
   private stream: http2.ClientHttp2Stream | undefined;
   private httpStatus = 0;
@@ -93,9 +97,10 @@ export class Http2Call {
     try {
       stream = conn.session.request(this.headers, { endStream: false });
     } catch (e) {
-      // The session went away (GOAWAY, destroyed) since it was picked: the call never started.
-      if (!this.retried) {
-        this.retried = true;
+      // The session went away (GOAWAY, closing, destroyed) since it was picked: the call never started.
+      conn.retire();
+      if (this.restarts < MAX_RESTARTS) {
+        this.restarts++;
         this.begin(conn);
       } else this.finish(new ConnectError(`connection lost: ${e instanceof Error ? e.message : String(e)}`, Code.Unavailable));
       return;
@@ -166,9 +171,9 @@ export class Http2Call {
     }
     const rst = stream.rstCode ?? NGHTTP2_CANCEL;
     // A stream the server refused (draining: GOAWAY crossed our call) was never processed: send it
-    // again, once; round robin picks another session.
-    if (rst === NGHTTP2_REFUSED_STREAM && !this.gotHeaders && !this.retried) {
-      this.retried = true;
+    // again; round robin picks another session.
+    if (rst === NGHTTP2_REFUSED_STREAM && !this.gotHeaders && this.restarts < MAX_RESTARTS) {
+      this.restarts++;
       this.stream = undefined;
       this.begin(conn);
       return;

@@ -46,7 +46,10 @@ export class Conn {
       clearInterval(this.pinger);
     });
     // Servers and proxies drop idle connections; close ours first, gracefully.
-    session.setTimeout(IDLE_MS, () => session.close());
+    session.setTimeout(IDLE_MS, () => {
+      this.retire();
+      session.close();
+    });
     this.pinger = setInterval(() => this.ping(), KEEPALIVE_MS).unref();
   }
 
@@ -57,6 +60,11 @@ export class Conn {
 
   release(): void {
     if (--this.active === 0 && !this.session.destroyed) this.session.unref();
+  }
+
+  /** Takes no new calls from now on (closing, or it refused a stream); the next pick opens another. */
+  retire(): void {
+    this.break();
   }
 
   private break(): void {
