@@ -114,7 +114,7 @@ export function readSettings(env: Env, config?: Pick<Config, "providers">): Sett
     const v = str(env, p.api_key_env);
     if (v !== undefined) providerKeys[p.api_key_env] = v;
   }
-  const rpc = str(env, "LLMGW_RPC_CLIENT") ?? "http2";
+  const rpc = str(env, "LLMGW_RPC_CLIENT") ?? "connect-h1";
   if (rpc !== "grpc-js" && rpc !== "http2" && rpc !== "connect" && rpc !== "connect-h1") throw new SettingsError(`LLMGW_RPC_CLIENT=${rpc}: expected grpc-js, http2, connect or connect-h1`);
   const fetchKind = str(env, "LLMGW_PROVIDER_FETCH") ?? "undici";
   if (fetchKind !== "undici" && fetchKind !== "platform") throw new SettingsError(`LLMGW_PROVIDER_FETCH=${fetchKind}: expected undici or platform`);

@@ -109,7 +109,12 @@ describe("H1Balancer", () => {
   it("parses targets", () => {
     expect(parseTarget("svc:50051")).toMatchObject({ tls: false, host: "svc", port: 50051 });
     expect(parseTarget("https://svc.example")).toMatchObject({ tls: true, host: "svc.example", port: 443 });
-    expect(parseTarget("http://[::1]:7/")).toMatchObject({ tls: false, host: "::1", port: 7 });
+    expect(parseTarget("http://[::1]:7/")).toMatchObject({ tls: false, host: undefined, fixed: [{ ip: "::1", port: 7 }] });
+    expect(parseTarget("dns:///svc:9")).toMatchObject({ host: "svc", port: 9, authority: "svc:9" });
+    expect(parseTarget("ipv4:127.0.0.1:5,127.0.0.2:6").fixed).toEqual([
+      { ip: "127.0.0.1", port: 5 },
+      { ip: "127.0.0.2", port: 6 },
+    ]);
   });
 
   it("spreads calls round robin over every address of the name, and skips one that refuses", async () => {

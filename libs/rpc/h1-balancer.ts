@@ -23,24 +23,51 @@ const POOL_OPTIONS: Pool.Options = {
 
 export interface Target {
   readonly tls: boolean;
-  readonly host: string;
+  /** The name to resolve (and for TLS's SNI); undefined for a static list of addresses. */
+  readonly host: string | undefined;
   readonly port: number;
   /** host:port as given, for the Host header when the pool connects by IP. */
-  readonly authority: string;
+  readonly authority: string | undefined;
+  /** Addresses known without DNS (IP literals, grpc-style `ipv4:a:p,b:p` / `ipv6:` lists). */
+  readonly fixed: readonly Addr[] | undefined;
 }
 
-/** "host:port", "http://host:port" or "https://host:port" (IPv6 in brackets). */
+interface Addr {
+  readonly ip: string;
+  readonly port: number;
+}
+
+function hostPort(s: string, defaultPort: number): { host: string; port: number } {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (v6) return { host: v6[1] as string, port: v6[2] ? Number(v6[2]) : defaultPort };
+  const i = s.lastIndexOf(":");
+  if (i > 0 && s.indexOf(":") === i) return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+  return { host: s, port: defaultPort };
+}
+
+/** "host:port", "http(s)://host:port", "dns:///host:port", "ipv4:a:p,b:p" (the targets grpc-js takes too). */
 export function parseTarget(address: string): Target {
-  const tls = address.startsWith("https://");
-  const authority = address.replace(/^[a-z]+:\/\//, "").replace(/\/+$/, "");
-  const url = new URL(`http://${authority}`);
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = url.port ? Number(url.port) : tls ? 443 : 80;
-  return { tls, host, port, authority };
+  let rest = address.trim().replace(/\/+$/, "");
+  const scheme = /^(https?):\/\//i.exec(rest);
+  const tls = scheme?.[1]?.toLowerCase() === "https";
+  if (scheme) rest = rest.slice(scheme[0].length);
+  const defaultPort = tls ? 443 : 80;
+  if (/^ipv[46]:/i.test(rest)) {
+    const fixed = rest
+      .slice(5)
+      .split(",")
+      .map((a) => hostPort(a, defaultPort))
+      .map((a) => ({ ip: a.host, port: a.port }));
+    return { tls, host: undefined, port: fixed[0]?.port ?? defaultPort, authority: undefined, fixed };
+  }
+  rest = rest.replace(/^dns:(\/\/[^/]*\/)?/i, "");
+  const { host, port } = hostPort(rest, defaultPort);
+  if (net.isIP(host)) return { tls, host: undefined, port, authority: undefined, fixed: [{ ip: host, port }] };
+  return { tls, host, port, authority: rest, fixed: undefined };
 }
 
 interface Endpoint {
-  readonly ip: string;
+  readonly key: string;
   readonly pool: Pool;
   downUntil: number;
 }
@@ -63,18 +90,18 @@ export class H1Balancer {
     readonly target: Target,
     private readonly lookup: (host: string) => Promise<string[]> = lookupAll,
   ) {
-    if (net.isIP(target.host)) {
-      this.endpoints = [this.endpoint(target.host)];
+    if (target.fixed) {
+      this.endpoints = target.fixed.map((a) => this.endpoint(a));
       this.resolveAt = Infinity;
     }
-    this.hostHeader = net.isIP(target.host) ? undefined : target.authority;
+    this.hostHeader = target.authority;
   }
 
-  private endpoint(ip: string): Endpoint {
+  private endpoint(a: Addr): Endpoint {
     const t = this.target;
-    const origin = `${t.tls ? "https" : "http"}://${net.isIPv6(ip) ? `[${ip}]` : ip}:${t.port}`;
-    const tlsName = t.tls && !net.isIP(t.host) ? { connect: { servername: t.host } } : {};
-    return { ip, pool: new Pool(origin, { ...POOL_OPTIONS, ...tlsName }), downUntil: 0 };
+    const origin = `${t.tls ? "https" : "http"}://${net.isIPv6(a.ip) ? `[${a.ip}]` : a.ip}:${a.port}`;
+    const tlsName = t.tls && t.host !== undefined ? { connect: { servername: t.host } } : {};
+    return { key: `${a.ip}:${a.port}`, pool: new Pool(origin, { ...POOL_OPTIONS, ...tlsName }), downUntil: 0 };
   }
 
   /** The next pool round robin, skipping addresses that refused recently (unless all did). */
@@ -88,7 +115,7 @@ export class H1Balancer {
 
   private pickNow(avoid: Pool | undefined): Pool {
     const eps = this.endpoints;
-    if (eps.length === 0) throw new Error(`no addresses for ${this.target.host}`);
+    if (eps.length === 0) throw new Error(`no addresses for ${String(this.target.host)}`);
     const now = Date.now();
     for (let i = 0; i < eps.length; i++) {
       const ep = eps[this.next++ % eps.length] as Endpoint;
@@ -115,9 +142,9 @@ export class H1Balancer {
 
   private refresh(): Promise<void> {
     this.resolveAt = Date.now() + RESOLVE_INTERVAL_MS;
-    return (this.resolving ??= this.lookup(this.target.host)
+    return (this.resolving ??= this.lookup(this.target.host ?? "")
       .then(
-        (found) => this.update(found),
+        (found) => this.update(found.map((ip) => ({ ip, port: this.target.port }))),
         () => {
           // The name does not resolve (yet): keep what we have, try again soon.
           this.resolveAt = Date.now() + 1_000;
@@ -128,13 +155,17 @@ export class H1Balancer {
       }));
   }
 
-  private update(ips: string[]): void {
-    if (this.closed || ips.length === 0) return;
-    const keep = new Set(ips);
-    const old = new Map(this.endpoints.map((e) => [e.ip, e]));
-    this.endpoints = [...keep].map((ip) => old.get(ip) ?? this.endpoint(ip));
+  private update(addrs: Addr[]): void {
+    if (this.closed || addrs.length === 0) return;
+    const old = new Map(this.endpoints.map((e) => [e.key, e]));
+    const next = new Map<string, Endpoint>();
+    for (const a of addrs) {
+      const key = `${a.ip}:${a.port}`;
+      if (!next.has(key)) next.set(key, old.get(key) ?? this.endpoint(a));
+    }
+    this.endpoints = [...next.values()];
     // Addresses gone from DNS: their in-flight calls finish, then the pool closes.
-    for (const [ip, e] of old) if (!keep.has(ip)) void e.pool.close().catch(() => undefined);
+    for (const [key, e] of old) if (!next.has(key)) void e.pool.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {

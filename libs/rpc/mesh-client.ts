@@ -1,8 +1,9 @@
-// Mesh mode: gRPC over HTTP/2 to another service. One HTTP/2 connection per address, shared by every
-// client of that address. settings.rpcClient (LLMGW_RPC_CLIENT) picks the client: "http2" (the
-// default: binary gRPC straight on node:http2, about 35-50% less client CPU per call than grpc-js,
-// libs/rpc/server-bench.ts), "grpc-js" (@grpc/grpc-js) or "connect" (the Connect transport), kept for comparison;
-// "connect-h1": the Connect protocol over HTTP/1.1 with undici (connect-h1-client.ts), a Pool per address.
+// Mesh mode: RPC to another service. settings.rpcClient (LLMGW_RPC_CLIENT) picks the client:
+// "connect-h1" (the default: the Connect protocol over HTTP/1.1 with undici, connect-h1-client.ts, an
+// undici Pool per resolved address; per unary call about a quarter of grpc-js's client CPU and a
+// fifth of its latency at low load), "http2" (binary gRPC straight on node:http2, one HTTP/2
+// connection per address, about 35-50% less client CPU per call than grpc-js, libs/rpc/server-bench.ts),
+// "grpc-js" (@grpc/grpc-js) or "connect" (the Connect gRPC transport). Servers speak all of them on one port.
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -28,7 +29,7 @@ export function meshTransport(address: string, defaultTimeoutMs?: number): Trans
 export const MESH_RPC_CLIENTS = ["grpc-js", "http2", "connect", "connect-h1"] as const;
 export type MeshRpcClient = (typeof MESH_RPC_CLIENTS)[number];
 
-export function createMeshClient<S extends DescService>(service: S, address: string, kind: MeshRpcClient = "http2", defaultTimeoutMs?: number): Client<S> {
+export function createMeshClient<S extends DescService>(service: S, address: string, kind: MeshRpcClient = "connect-h1", defaultTimeoutMs?: number): Client<S> {
   const opts = defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {};
   if (kind === "connect") return createClient(service, meshTransport(address, defaultTimeoutMs));
   if (kind === "connect-h1") return createConnectH1Client(service, address, opts);
@@ -39,6 +40,6 @@ export function createMeshClient<S extends DescService>(service: S, address: str
  * A gRPC client per service, at the addresses in config; created on first use. `deadlineMs` gives
  * each service's calls their default deadline (a stalled peer answers DeadlineExceeded, never hangs).
  */
-export function meshClients(addresses: Readonly<Record<ServiceName, { address: string }>>, kind: MeshRpcClient = "http2", deadlineMs?: (name: ServiceName) => number): ServiceClients {
+export function meshClients(addresses: Readonly<Record<ServiceName, { address: string }>>, kind: MeshRpcClient = "connect-h1", deadlineMs?: (name: ServiceName) => number): ServiceClients {
   return lazyClients((name, service) => createMeshClient(service, addresses[name].address, kind, deadlineMs?.(name)));
 }

@@ -21,6 +21,8 @@ const SNIFF_TIMEOUT_MS = 30_000;
  * uses 30 s), so the client closes first: a server closing an idle socket races a POST being sent.
  */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Draining: how long idle HTTP/1.1 connections stay open for clients to learn `connection: close`. */
+const IDLE_GRACE_MS = 1_000;
 
 export interface DualRpcServerOptions extends FastRpcServerOptions {
   /** Connection lifetime, ±10% jitter (default: unlimited). */
@@ -124,10 +126,15 @@ export function createDualRpcServer(services: readonly RpcServiceBinding[], opti
       draining = true;
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const s of sessions) s.close();
-      // Idle keep-alive connections go now; busy ones after their answer (see the request listener).
-      for (const [sock, st] of h1Sockets) if (st.active === 0) sock.destroySoon();
+      // HTTP/1.1 cannot tell an idle connection to go away: closing it races a request the client
+      // may be sending. So for a moment every answer carries `connection: close` (busy clients learn
+      // it cleanly, and reconnect elsewhere: the listener is closed), then connections still idle go.
+      const idleGrace = setTimeout(() => {
+        for (const [sock, st] of h1Sockets) if (st.active === 0) sock.destroySoon();
+      }, Math.min(IDLE_GRACE_MS, drainTimeoutMs / 2));
       const timeout = new Promise<void>((r) => setTimeout(r, drainTimeoutMs).unref());
       await Promise.race([closed, timeout]);
+      clearTimeout(idleGrace);
       for (const s of sessions) s.destroy();
       for (const sock of h1Sockets.keys()) sock.destroy();
     })());
