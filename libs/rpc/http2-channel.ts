@@ -9,6 +9,7 @@ import { isIP } from "node:net";
 import tls from "node:tls";
 import { Code, ConnectError } from "@connectrpc/connect";
 
+const CONNECT_TIMEOUT_MS = 20_000;
 const KEEPALIVE_MS = 30_000;
 const KEEPALIVE_TIMEOUT_MS = 10_000;
 const IDLE_MS = 300_000;
@@ -31,9 +32,16 @@ export class Conn {
     readonly session: http2.ClientHttp2Session,
     private readonly sub: Subchannel,
   ) {
-    session.unref();
+    // Connecting keeps the process alive (a call may be waiting for it); a connect that hangs (a
+    // dropped SYN) gives up after 20 s, as grpc-js does, so the address goes into backoff.
+    const connectTimer = setTimeout(() => {
+      this.error ??= new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`);
+      session.destroy();
+    }, CONNECT_TIMEOUT_MS).unref();
     session.on("connect", () => {
+      clearTimeout(connectTimer);
       this.ready = true;
+      if (this.active === 0) session.unref();
       sub.connected(this);
     });
     session.on("error", (e: Error) => {
@@ -42,6 +50,7 @@ export class Conn {
     });
     session.on("goaway", () => this.break());
     session.on("close", () => {
+      clearTimeout(connectTimer);
       this.break();
       clearInterval(this.pinger);
     });
