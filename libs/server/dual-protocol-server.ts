@@ -91,7 +91,8 @@ export function createDualRpcServer(services: readonly RpcServiceBinding[], opti
   });
   h1.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
-  const server = net.createServer((socket) => {
+  // No Nagle: small answers and stream messages go out at once (node:http sets this on its own listeners).
+  const server = net.createServer({ noDelay: true }, (socket) => {
     let head: Buffer | undefined;
     const sniff = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
     const onError = () => clearTimeout(sniff);
