@@ -1,12 +1,13 @@
 import pg from "pg";
-import type { SqlClient } from "./sql-client.ts";
+import type { QueryOptions, SqlClient } from "./sql-client.ts";
 
-type Queryable = { query: (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }> };
+type Queryable = { query: (config: pg.QueryConfig) => Promise<{ rows: unknown[] }> };
 
 function wrap(q: Queryable, transaction: SqlClient["transaction"]): SqlClient {
   return {
-    async query<T>(sql: string, params?: unknown[]) {
-      const r = await q.query(sql, params);
+    async query<T>(sql: string, params?: unknown[], opts?: QueryOptions) {
+      // node-pg prepares a named statement once per connection.
+      const r = await q.query({ text: sql, ...(params ? { values: params } : {}), ...(opts?.prepare ? { name: opts.prepare } : {}) });
       return { rows: r.rows as T[] };
     },
     transaction,

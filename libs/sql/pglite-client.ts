@@ -1,13 +1,17 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
-import type { SqlClient } from "./sql-client.ts";
+import { queryPrepared } from "./pglite-prepared.ts";
+import type { QueryOptions, SqlClient } from "./sql-client.ts";
 
 type PgliteQueryable = Pick<PGlite, "query" | "exec"> | Transaction;
 
-function wrap(q: PgliteQueryable, transaction: SqlClient["transaction"]): SqlClient {
+function wrap(db: PGlite, q: PgliteQueryable, inTransaction: boolean, transaction: SqlClient["transaction"]): SqlClient {
   return {
-    async query<T>(sql: string, params?: unknown[]) {
-      const r = await q.query<T>(sql, params);
-      return { rows: r.rows };
+    async query<T>(sql: string, params?: unknown[], opts?: QueryOptions) {
+      const name = opts?.prepare;
+      if (name === undefined) return { rows: (await q.query<T>(sql, params)).rows };
+      // The locks query() takes: a transaction's own statements only wait for the query lock.
+      const run = (): Promise<T[]> => db._runExclusiveQuery(() => queryPrepared<T>(db, name, sql, params ?? [], inTransaction));
+      return { rows: await (inTransaction ? run() : db._runExclusiveTransaction(run)) };
     },
     transaction,
   };
@@ -15,9 +19,9 @@ function wrap(q: PgliteQueryable, transaction: SqlClient["transaction"]): SqlCli
 
 /** SqlClient over PGlite (embedded mode). PGlite serialises transactions itself. */
 export function pgliteSqlClient(db: PGlite): SqlClient {
-  return wrap(db, (fn) =>
+  return wrap(db, db, false, (fn) =>
     db.transaction(async (t) => {
-      const tx: SqlClient = wrap(t, (inner) => inner(tx));
+      const tx: SqlClient = wrap(db, t, true, (inner) => inner(tx));
       return fn(tx);
     }),
   );

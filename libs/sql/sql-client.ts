@@ -4,8 +4,16 @@
  * in SQL, because the drivers parse those types differently.
  */
 export interface SqlClient {
-  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  query<T>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<{ rows: T[] }>;
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+}
+
+export interface QueryOptions {
+  /**
+   * Prepare the statement once per connection under this name and reuse it (no parse and plan per call:
+   * worth it for a big statement run often). One name, one text.
+   */
+  prepare?: string;
 }
 
 /** The database answers (for /readyz and grpc.health). */

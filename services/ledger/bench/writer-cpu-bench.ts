@@ -19,7 +19,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { keepWasmBaseline, openPglite, pgliteStartParams, WASM_BASELINE_FLAGS } from "#libs/sql/pglite-open.ts";
 import { templateBytes } from "#libs/sql/pglite-template.ts";
 import { pgliteSqlClient } from "#libs/sql/pglite-client.ts";
-import type { SqlClient } from "#libs/sql/sql-client.ts";
+import type { QueryOptions, SqlClient } from "#libs/sql/sql-client.ts";
 import { LedgerWriter } from "../storage/ledger-writer.ts";
 import { LEDGER_MIGRATIONS } from "../storage/migrations.ts";
 import { makeEvent, TEST_DATABASE_URL, uniqueId } from "../storage/test-support.ts";
@@ -73,10 +73,10 @@ const perStatement = new Map<string, number>();
 
 function timed(sql: SqlClient): SqlClient {
   return {
-    async query<T>(text: string, params?: unknown[]) {
+    async query<T>(text: string, params?: unknown[], opts?: QueryOptions) {
       const c0 = process.cpuUsage();
       try {
-        return await sql.query<T>(text, params);
+        return await sql.query<T>(text, params, opts);
       } finally {
         const c = process.cpuUsage(c0);
         const key = text.trim().replace(/\s+/g, " ").slice(0, 40);
