@@ -23,9 +23,12 @@ const BACKOFF_MAX_MS = 20_000;
 export class Conn {
   ready = false;
   broken = false;
+  /** Closed for idleness: nothing to reconnect for until the next call. */
+  idle = false;
   /** The error that broke the session (connect failure, socket error), for the calls' messages. */
   error: Error | undefined;
   private active = 0;
+  private lastUsed = Date.now();
   private pinger: NodeJS.Timeout | undefined;
 
   constructor(
@@ -54,12 +57,10 @@ export class Conn {
       this.break();
       clearInterval(this.pinger);
     });
-    // Servers and proxies drop idle connections; close ours first, gracefully.
-    session.setTimeout(IDLE_MS, () => {
-      this.retire();
-      session.close();
-    });
-    this.pinger = setInterval(() => this.ping(), KEEPALIVE_MS).unref();
+    // The keepalive tick also closes the session after IDLE_MS without calls (servers and proxies
+    // drop idle connections; ours goes first, gracefully). Not session.setTimeout: that refreshes a
+    // timer on every frame of every call.
+    this.pinger = setInterval(() => this.tick(), KEEPALIVE_MS).unref();
   }
 
   /** A call starts on this session: the process stays alive while calls are in flight. */
@@ -68,7 +69,10 @@ export class Conn {
   }
 
   release(): void {
-    if (--this.active === 0 && !this.session.destroyed) this.session.unref();
+    if (--this.active === 0) {
+      this.lastUsed = Date.now();
+      if (!this.session.destroyed) this.session.unref();
+    }
   }
 
   /** Takes no new calls from now on (closing, or it refused a stream); the next pick opens another. */
@@ -83,8 +87,16 @@ export class Conn {
   }
 
   /** Keepalive while calls are in flight: a peer that does not answer a ping within 10 s is gone. */
-  private ping(): void {
-    if (this.active === 0 || !this.ready || this.session.destroyed) return;
+  private tick(): void {
+    if (!this.ready || this.session.destroyed) return;
+    if (this.active === 0) {
+      if (Date.now() - this.lastUsed >= IDLE_MS) {
+        this.idle = true;
+        this.retire();
+        this.session.close();
+      }
+      return;
+    }
     const timer = setTimeout(() => {
       this.error ??= new Error("keepalive ping timed out");
       this.session.destroy();
@@ -149,7 +161,7 @@ class Subchannel {
       this.failedUntil = Date.now() + this.backoffMs;
       this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 1.6);
     }
-    this.ch.sessionEnded(this, c.ready ? 0 : this.failedUntil - Date.now());
+    this.ch.sessionEnded(this, c.idle ? undefined : c.ready ? 0 : this.failedUntil - Date.now());
   }
 
   close(): void {
@@ -296,9 +308,9 @@ export class Http2Channel {
    * several addresses the lost one reconnects by itself (after its backoff), as round robin keeps a
    * connection to every address; with one, the next call reconnects.
    */
-  sessionEnded(s: Subchannel, reconnectInMs: number): void {
+  sessionEnded(s: Subchannel, reconnectInMs: number | undefined): void {
     if (this.target.fixed === undefined && Date.now() - this.resolvedAt >= RESOLVE_MIN_GAP_MS) void this.resolve();
-    if (this.subs.length > 1) {
+    if (reconnectInMs !== undefined && this.subs.length > 1) {
       setTimeout(() => {
         if (!this.closed && !s.conn && this.subs.includes(s)) s.connect();
       }, Math.max(0, reconnectInMs)).unref();
