@@ -34,10 +34,11 @@ const o = new Command()
   .option("--compare-params <list>", "extra PGlite settings for the compared writer's database", "")
   .option("--setup <sql>", "SQL run on the current writer's database after migrating (experiments)", "")
   .option("--compare-setup <sql>", "SQL run on the compared writer's database after migrating", "")
+  .option("--duplicates", "measured rounds rewrite the warm-up round's events: the idempotent path (all known ids)")
   .option("--per-statement", "CPU per statement kind (PGlite runs synchronously in this process)")
   .option("--database-url <url>", "PostgreSQL", TEST_DATABASE_URL)
   .parse()
-  .opts<{ setup: string; compareSetup: string; params: string; compareParams: string; perStatement?: boolean; db: string; batch: number; events: number; rounds: number; compare?: string; databaseUrl: string }>();
+  .opts<{ duplicates?: boolean; setup: string; compareSetup: string; params: string; compareParams: string; perStatement?: boolean; db: string; batch: number; events: number; rounds: number; compare?: string; databaseUrl: string }>();
 
 interface Writer {
   writeBatch(events: RequestCompleted[]): Promise<unknown>;
@@ -147,7 +148,7 @@ async function bench(kind: "pglite" | "pg", prices: PriceTable, writers: Variant
       // ABBA: whichever runs first in a round is measurably slower (about 15% in an A/A run).
       const order = ws.map((_, k) => (r % 2 === 0 ? k : ws.length - 1 - k));
       for (const k of order) {
-        const s = await round(ws[k]!, targets[k]!, `r${r}`, r * o.events);
+        const s = o.duplicates ? await round(ws[k]!, targets[k]!, "r0", 0) : await round(ws[k]!, targets[k]!, `r${r}`, r * o.events);
         if (r > 0) {
           samples[k]!.local.push(s.local);
           samples[k]!.remote.push(s.remote);
