@@ -3,6 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { migrate, type MigrationSet } from "./migrate.ts";
 import { createPgPool, pgSqlClient, type PgPoolOptions } from "./pg-client.ts";
+import { checkpointOnWal } from "./pglite-checkpoint.ts";
 import { pgliteSqlClient } from "./pglite-client.ts";
 import { openPglite } from "./pglite-open.ts";
 import type { SqlClient } from "./sql-client.ts";
@@ -42,5 +43,14 @@ async function open(target: string, opts: OpenOptions): Promise<OpenedDatabase> 
   const dir = target.slice("pglite:".length);
   if (dir && dir !== "memory") mkdirSync(dir, { recursive: true });
   const db = await openPglite(dir && dir !== "memory" ? dir : undefined);
-  return { kind: "pglite", sql: pgliteSqlClient(db), migrate: async (set) => void (await migrate({ kind: "pglite", db }, set)), close: () => db.close() };
+  const stopCheckpoints = checkpointOnWal(db); // single-user PostgreSQL never checkpoints by itself
+  return {
+    kind: "pglite",
+    sql: pgliteSqlClient(db),
+    migrate: async (set) => void (await migrate({ kind: "pglite", db }, set)),
+    close: () => {
+      stopCheckpoints();
+      return db.close();
+    },
+  };
 }
