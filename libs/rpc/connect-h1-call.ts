@@ -233,6 +233,8 @@ export class StreamH1Call extends H1Call {
   private ended = false;
   private errBody: Buffer[] = [];
   private sawEnd = false;
+  /** 200 with the Connect streaming content type: the body is enveloped messages. */
+  private ok = false;
 
   constructor(
     setup: CallSetup,
@@ -256,13 +258,14 @@ export class StreamH1Call extends H1Call {
 
   protected override headers(resume: () => void): boolean {
     this.resumeFn = resume;
-    if (this.status === 200 && contentTypeOf(this.raw ?? []) === "application/connect+proto") this.setup.onHeader?.(headersOf(this.raw));
+    this.ok = this.status === 200 && contentTypeOf(this.raw ?? []) === "application/connect+proto";
+    if (this.ok) this.setup.onHeader?.(headersOf(this.raw));
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     if (this.done) return true;
-    if (this.status !== 200 || contentTypeOf(this.raw ?? []) !== "application/connect+proto") {
+    if (!this.ok) {
       this.errBody.push(chunk);
       return true;
     }
@@ -301,7 +304,7 @@ export class StreamH1Call extends H1Call {
 
   onComplete(): void {
     if (this.done) return;
-    if (this.status !== 200 || contentTypeOf(this.raw ?? []) !== "application/connect+proto") {
+    if (!this.ok) {
       this.settle(this.httpError(Buffer.concat(this.errBody)));
       return;
     }

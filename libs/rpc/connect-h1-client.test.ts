@@ -15,6 +15,10 @@ function serve(name: string) {
       async check() {
         return { status: S.SERVING };
       },
+      // `service` = how many messages, alternating, as fast as the client takes them.
+      async *watch(req) {
+        for (let i = 0; i < Number(req.service); i++) yield { status: i % 2 ? S.SERVING : S.NOT_SERVING };
+      },
     }),
     rpcService(ClassifierService, {
       async classify(req) {
@@ -47,6 +51,20 @@ describe("createConnectH1Client", () => {
     const big = "x".repeat(3 * 1024 * 1024);
     const r = await c.classify({ messages: [{ role: "user", content: big }] });
     expect(r.reasons[0]?.length).toBe(big.length);
+  });
+
+  it("takes a long server stream through a slow consumer (pause and resume), in order", async () => {
+    const d = serve("a");
+    started.push(d);
+    const port = await listen(d, "127.0.0.1");
+    const c = createConnectH1Client(Health, `127.0.0.1:${port}`);
+    const got: S[] = [];
+    for await (const m of c.watch({ service: "2000" })) {
+      got.push(m.status);
+      if (got.length % 100 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(got).toHaveLength(2000);
+    expect(got.every((st, i) => st === (i % 2 ? S.SERVING : S.NOT_SERVING))).toBe(true);
   });
 
   it("answers Unavailable while the server is gone, and recovers when it is back", async () => {
