@@ -17,6 +17,8 @@ export class MemoryBudgetStore implements BudgetStore {
   private readonly counters = new Map<string, number>();
   private readonly reservations = new Map<string, Reservation>();
   private readonly rates: MemoryRateLimiter;
+  /** No reservation expires before this: sweep() walks the map only from then on (it ran on every reserve). */
+  private nextExpiry = Number.POSITIVE_INFINITY;
 
   constructor(private readonly now: () => number = Date.now) {
     this.rates = new MemoryRateLimiter(now);
@@ -36,7 +38,9 @@ export class MemoryBudgetStore implements BudgetStore {
     }
     for (const s of scopes) this.counters.set(s.counterKey, (this.counters.get(s.counterKey) ?? 0) + amount);
     const tokens = rl.commit();
-    this.reservations.set(id, { amount, keys: scopes.map((s) => s.counterKey), expiresAt: this.now() + ttlMs, swept: false, ...(tokens ? { tokens } : {}) });
+    const expiresAt = this.now() + ttlMs;
+    if (expiresAt < this.nextExpiry) this.nextExpiry = expiresAt;
+    this.reservations.set(id, { amount, keys: scopes.map((s) => s.counterKey), expiresAt, swept: false, ...(tokens ? { tokens } : {}) });
     return { admitted: true, state, ...(rl.result ? { rate: rl.result } : {}) };
   }
 
@@ -62,8 +66,13 @@ export class MemoryBudgetStore implements BudgetStore {
   /** Expired reservations (a crashed caller) give their amount back. */
   private sweep(): void {
     const now = this.now();
+    if (now < this.nextExpiry) return;
+    let next = Number.POSITIVE_INFINITY;
     for (const [id, r] of this.reservations) {
-      if (r.expiresAt > now) continue;
+      if (r.expiresAt > now) {
+        if (r.expiresAt < next) next = r.expiresAt;
+        continue;
+      }
       if (r.swept) {
         this.reservations.delete(id);
         continue;
@@ -73,6 +82,8 @@ export class MemoryBudgetStore implements BudgetStore {
       r.amount = 0;
       r.swept = true;
       r.expiresAt = now + TOMBSTONE_MS;
+      if (r.expiresAt < next) next = r.expiresAt;
     }
+    this.nextExpiry = next;
   }
 }

@@ -147,3 +147,26 @@ describe("limits changed on one replica apply at once on another (PGlite + share
     down.disconnect();
   });
 });
+
+describe("MemoryBudgetStore expiry", () => {
+  it("expires each reservation at its own time, whatever was settled or reserved in between", async () => {
+    let t = 1_000_000;
+    const store = new MemoryBudgetStore(() => t);
+    const scope = { counterKey: "t:x", hardNano: null, softNano: null, ttlSeconds: 60 };
+    await store.reserve("long", [scope], 100, 50_000);
+    await store.reserve("short", [scope], 10, 10_000);
+    await store.reserve("settled", [scope], 1, 5_000);
+    await store.settle("settled", 1);
+    t += 9_999;
+    expect(await store.current("t:x")).toBe(111);
+    t += 1;
+    expect(await store.current("t:x")).toBe(101); // "short" gave its 10 back
+    await store.reserve("later", [scope], 1_000, 1_000);
+    t += 1_000;
+    expect(await store.current("t:x")).toBe(101); // "later" too, before "long"
+    t += 40_000;
+    expect(await store.current("t:x")).toBe(1);
+    expect(await store.settle("long", 7)).toBe(true); // a late settle still records the cost
+    expect(await store.current("t:x")).toBe(8);
+  });
+});
