@@ -38,7 +38,7 @@ export interface Settings {
   cacheMasterKey?: string;
   budgetPrefix: string;
   bus: BusNames;
-  rpcClient: "grpc-js" | "http2" | "connect" | "connect-h1";
+  rpcClient: "grpc-js" | "connect" | "connect-h1";
   providerFetch: "undici" | "platform";
   log: { level: string; prompts: boolean };
   /** Provider API keys by the env variable name the config names (providers.*.api_key_env). */
@@ -115,7 +115,7 @@ export function readSettings(env: Env, config?: Pick<Config, "providers">): Sett
     if (v !== undefined) providerKeys[p.api_key_env] = v;
   }
   const rpc = str(env, "LLMGW_RPC_CLIENT") ?? "connect-h1";
-  if (rpc !== "grpc-js" && rpc !== "http2" && rpc !== "connect" && rpc !== "connect-h1") throw new SettingsError(`LLMGW_RPC_CLIENT=${rpc}: expected grpc-js, http2, connect or connect-h1`);
+  if (rpc !== "grpc-js" && rpc !== "connect" && rpc !== "connect-h1") throw new SettingsError(`LLMGW_RPC_CLIENT=${rpc}: expected connect-h1, grpc-js or connect`);
   const fetchKind = str(env, "LLMGW_PROVIDER_FETCH") ?? "undici";
   if (fetchKind !== "undici" && fetchKind !== "platform") throw new SettingsError(`LLMGW_PROVIDER_FETCH=${fetchKind}: expected undici or platform`);
   const qdrantUrl = str(env, "QDRANT_URL");

@@ -8,7 +8,6 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "#libs/gen/grpc/health/v1/health_pb.ts";
 import { closeGrpcJsChannels, createGrpcJsClient } from "./grpc-js-client.ts";
-import { closeHttp2Channels, createHttp2Client } from "./http2-client.ts";
 import { meshTransport } from "./mesh-client.ts";
 
 async function serve(): Promise<void> {
@@ -43,8 +42,8 @@ async function main(): Promise<void> {
   const port = await new Promise<string>((resolve) => child.stdout.once("data", (b: Buffer) => resolve(b.toString().trim())));
   const address = `127.0.0.1:${port}`;
   const connect = createClient(Health, meshTransport(address));
-  const kinds: Record<string, Client<typeof Health>> = { connect, "grpc-js": createGrpcJsClient(Health, address), http2: createHttp2Client(Health, address) };
-  // Interleaved, so drift on a shared machine hits all alike. RPC_BENCH_ONLY=grpc-js,http2 picks
+  const kinds: Record<string, Client<typeof Health>> = { connect, "grpc-js": createGrpcJsClient(Health, address) };
+  // Interleaved, so drift on a shared machine hits all alike. RPC_BENCH_ONLY=grpc-js,connect picks
   // clients (e.g. one under --cpu-prof); RPC_BENCH_ROUNDS sets the rounds (default 2).
   const only = process.env.RPC_BENCH_ONLY?.split(",") ?? Object.keys(kinds);
   const rounds = Number(process.env.RPC_BENCH_ROUNDS ?? 2);
@@ -52,7 +51,6 @@ async function main(): Promise<void> {
     for (const name of only) await run(name, kinds[name] as Client<typeof Health>, calls, conc);
   }
   closeGrpcJsChannels();
-  closeHttp2Channels();
   child.stdin.end();
   process.exit(0);
 }

@@ -1,8 +1,10 @@
-// One contract for the mesh's gRPC clients (grpc-js, node:http2), each against both servers the mesh
-// runs: a Connect-ES server (connectNodeAdapter) and the binary-gRPC fast path. Scripted behaviour is
-// keyed by the request's `service`.
+// One contract for the mesh's own clients (grpc-js: gRPC over HTTP/2; connect-h1: Connect over
+// HTTP/1.1), each against both servers it may meet: plain Connect-ES (connectNodeAdapter) and the
+// dual-protocol server the mesh runs (the binary-gRPC and Connect fast paths on one port). Scripted
+// behaviour is keyed by the request's `service`.
+import http from "node:http";
 import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -10,17 +12,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClassifierService } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
 import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { Health, HealthCheckResponse_ServingStatus as S } from "#libs/gen/grpc/health/v1/health_pb.ts";
-import { createFastRpcServer, rpcService, type RpcServiceBinding } from "#libs/server/grpc-fast-path.ts";
+import { createDualRpcServer } from "#libs/server/dual-protocol-server.ts";
+import { rpcService, type RpcServiceBinding } from "#libs/server/rpc-routes.ts";
+import { closeConnectH1Pools, createConnectH1Client } from "./connect-h1-client.ts";
 import { closeGrpcJsChannels, createGrpcJsClient } from "./grpc-js-client.ts";
-import { closeHttp2Channels, createHttp2Client } from "./http2-client.ts";
 
-type ClientKind = "grpc-js" | "http2";
-type ServerKind = "connect" | "fast";
+type ClientKind = "grpc-js" | "connect-h1";
+type ServerKind = "connect" | "dual";
 const make: Record<ClientKind, <T extends DescService>(s: T, address: string, o?: { defaultTimeoutMs?: number }) => Client<T>> = {
   "grpc-js": createGrpcJsClient,
-  http2: createHttp2Client,
+  "connect-h1": createConnectH1Client,
 };
-const closeAll = () => (closeGrpcJsChannels(), closeHttp2Channels());
+const closeAll = async () => (closeGrpcJsChannels(), await closeConnectH1Pools());
 
 const seen: { header?: string | null; timeout?: number | undefined; bytes?: number } = {};
 
@@ -65,33 +68,42 @@ const classifier: Partial<ServiceImpl<typeof ClassifierService>> = {
 
 const bindings: RpcServiceBinding[] = [rpcService(Health, health), rpcService(ClassifierService, classifier)];
 
-function newServer(kind: ServerKind): http2.Http2Server {
-  if (kind === "fast") return createFastRpcServer(bindings);
-  return http2.createServer(
-    connectNodeAdapter({
-      routes: (r) => {
-        for (const b of bindings) r.service(b.service, b.impl as ServiceImpl<DescService>);
-      },
-    }),
-  );
+interface Listening {
+  port: number;
+  stop: () => Promise<void>;
 }
 
-/** A server that can be stopped hard (sessions destroyed) and started again on the same port. */
-async function listen(kind: ServerKind, port = 0): Promise<{ port: number; stop: () => Promise<void>; goaway: () => void }> {
-  const server = newServer(kind);
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (s: http2.ServerHttp2Session) => (sessions.add(s), s.on("close", () => sessions.delete(s))));
+/** Plain Connect-ES in the protocol the client speaks (h2c for grpc-js, HTTP/1.1 for connect-h1). */
+function connectEs(client: ClientKind): http.Server | http2.Http2Server {
+  const handler = connectNodeAdapter({
+    routes: (r) => {
+      for (const b of bindings) r.service(b.service, b.impl as ServiceImpl<DescService>);
+    },
+  });
+  return client === "grpc-js" ? http2.createServer(handler) : http.createServer(handler);
+}
+
+/**
+ * A server that can be stopped hard (connections destroyed) and started again on the same port.
+ * `maxConnectionAgeMs` (dual only) ends connections as the mesh's servers do past their maximum
+ * age: HTTP/2 GOAWAY, HTTP/1.1 `connection: close`; in-flight calls finish.
+ */
+async function listen(kind: ServerKind, client: ClientKind, port = 0, maxConnectionAgeMs?: number): Promise<Listening> {
+  if (kind === "dual") {
+    const d = createDualRpcServer(bindings, maxConnectionAgeMs !== undefined ? { maxConnectionAgeMs } : {});
+    await new Promise<void>((r) => d.server.listen(port, "127.0.0.1", () => r()));
+    return { port: (d.server.address() as AddressInfo).port, stop: () => d.stop(0) };
+  }
+  const server = connectEs(client);
+  const sockets = new Set<Socket>();
+  server.on("connection", (s: Socket) => (sockets.add(s), s.on("close", () => sockets.delete(s))));
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
   return {
     port: (server.address() as AddressInfo).port,
-    // What servers do to connections past their maximum age: GOAWAY, in-flight calls finish.
-    goaway: () => {
-      for (const s of sessions) s.close();
-    },
     stop: () =>
       new Promise<void>((r) => {
         server.close(() => r());
-        for (const s of sessions) s.destroy();
+        for (const s of sockets) s.destroy();
       }),
   };
 }
@@ -104,20 +116,20 @@ const errorOf = (p: Promise<unknown>) =>
 
 describe.each<[ClientKind, ServerKind]>([
   ["grpc-js", "connect"],
-  ["grpc-js", "fast"],
-  ["http2", "connect"],
-  ["http2", "fast"],
+  ["grpc-js", "dual"],
+  ["connect-h1", "connect"],
+  ["connect-h1", "dual"],
 ])("mesh client %s against a %s server", (clientKind, serverKind) => {
-  let srv: { port: number; stop: () => Promise<void>; goaway: () => void };
+  let srv: Listening;
   let address = "";
   const client = <T extends DescService>(s: T, a = address, o?: { defaultTimeoutMs?: number }) => make[clientKind](s, a, o);
 
   beforeAll(async () => {
-    srv = await listen(serverKind);
+    srv = await listen(serverKind, clientKind);
     address = `127.0.0.1:${srv.port}`;
   });
   afterAll(async () => {
-    closeAll();
+    await closeAll();
     await srv.stop();
   });
 
@@ -238,20 +250,18 @@ describe.each<[ClientKind, ServerKind]>([
     expect(all.every((r) => r.status === S.SERVING)).toBe(true);
   });
 
-  it("loses no call when the server ends its connections (GOAWAY) under load", async () => {
-    const own = await listen(serverKind);
+  it("loses no call when the server keeps ending its connections (max connection age) under load", async () => {
+    const own = await listen("dual", clientKind, 0, 25);
     try {
       const c = client(Health, `127.0.0.1:${own.port}`);
       let left = 400;
       let failed = 0;
       const errs = new Set<string>();
-      const ticker = setInterval(() => own.goaway(), 25);
       await Promise.all(
         Array.from({ length: 16 }, async () => {
           while (left-- > 0) await c.check({ service: "ok" }, { timeoutMs: 5_000 }).catch((e: unknown) => (failed++, errs.add(String(e))));
         }),
       );
-      clearInterval(ticker);
       expect([...errs]).toEqual([]);
       expect(failed).toBe(0);
     } finally {
@@ -260,19 +270,19 @@ describe.each<[ClientKind, ServerKind]>([
   }, 30_000);
 
   it("reports an unreachable server as Unavailable (code 14)", async () => {
-    const gone = await listen(serverKind);
+    const gone = await listen(serverKind, clientKind);
     await gone.stop();
     const c = client(Health, `127.0.0.1:${gone.port}`);
     expect((await errorOf(c.check({ service: "ok" }, { timeoutMs: 5_000 })))?.code).toBe(Code.Unavailable);
   });
 
   it("answers Unavailable while the server is gone and recovers when it is back", async () => {
-    const own = await listen(serverKind);
+    const own = await listen(serverKind, clientKind);
     const c = client(Health, `127.0.0.1:${own.port}`);
     expect((await c.check({ service: "ok" }, { timeoutMs: 5_000 })).status).toBe(S.SERVING);
     await own.stop();
     expect((await errorOf(c.check({ service: "ok" }, { timeoutMs: 5_000 })))?.code).toBe(Code.Unavailable);
-    const back = await listen(serverKind, own.port);
+    const back = await listen(serverKind, clientKind, own.port);
     try {
       let ok = false;
       for (let i = 0; i < 100 && !ok; i++) {

@@ -43,16 +43,6 @@ afterAll(async () => {
 });
 
 describe("createConnectH1Client", () => {
-  it("carries messages larger than 1 MB both ways", async () => {
-    const d = serve("a");
-    started.push(d);
-    const port = await listen(d, "127.0.0.1");
-    const c = createConnectH1Client(ClassifierService, `127.0.0.1:${port}`);
-    const big = "x".repeat(3 * 1024 * 1024);
-    const r = await c.classify({ messages: [{ role: "user", content: big }] });
-    expect(r.reasons[0]?.length).toBe(big.length);
-  });
-
   it("takes a long server stream through a slow consumer (pause and resume), in order", async () => {
     const d = serve("a");
     started.push(d);
@@ -65,21 +55,6 @@ describe("createConnectH1Client", () => {
     }
     expect(got).toHaveLength(2000);
     expect(got.every((st, i) => st === (i % 2 ? S.SERVING : S.NOT_SERVING))).toBe(true);
-  });
-
-  it("answers Unavailable while the server is gone, and recovers when it is back", async () => {
-    const d = serve("a");
-    const port = await listen(d, "127.0.0.1");
-    const c = createConnectH1Client(Health, `http://127.0.0.1:${port}`);
-    expect((await c.check({})).status).toBe(S.SERVING);
-    await d.stop(200);
-    const e = await c.check({}, { timeoutMs: 2_000 }).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(ConnectError);
-    expect((e as ConnectError).code).toBe(Code.Unavailable);
-    const again = serve("a");
-    started.push(again);
-    await listen(again, "127.0.0.1", port);
-    expect((await c.check({}, { timeoutMs: 2_000 })).status).toBe(S.SERVING);
   });
 
   it("gives DeadlineExceeded on a peer that accepts and never answers (default deadline)", async () => {
@@ -125,14 +100,21 @@ describe("createConnectH1Client", () => {
 
 describe("H1Balancer", () => {
   it("parses targets", () => {
-    expect(parseTarget("svc:50051")).toMatchObject({ tls: false, host: "svc", port: 50051 });
+    expect(parseTarget("classifier-headless:50051")).toMatchObject({ tls: false, host: "classifier-headless", port: 50051, fixed: undefined });
+    expect(parseTarget("http://127.0.0.1:8080/")).toMatchObject({ tls: false, host: undefined, port: 8080, fixed: [{ ip: "127.0.0.1", port: 8080 }] });
     expect(parseTarget("https://svc.example")).toMatchObject({ tls: true, host: "svc.example", port: 443 });
     expect(parseTarget("http://[::1]:7/")).toMatchObject({ tls: false, host: undefined, fixed: [{ ip: "::1", port: 7 }] });
     expect(parseTarget("dns:///svc:9")).toMatchObject({ host: "svc", port: 9, authority: "svc:9" });
+    expect(parseTarget("[::1]:7000")).toMatchObject({ host: undefined, fixed: [{ ip: "::1", port: 7000 }] });
     expect(parseTarget("ipv4:127.0.0.1:5,127.0.0.2:6").fixed).toEqual([
       { ip: "127.0.0.1", port: 5 },
       { ip: "127.0.0.2", port: 6 },
     ]);
+  });
+
+  it("answers Unavailable for a name that does not resolve", async () => {
+    const c = createConnectH1Client(Health, "no-such-host.invalid:50051");
+    await expect(c.check({}, { timeoutMs: 5_000 })).rejects.toMatchObject({ code: Code.Unavailable });
   });
 
   it("spreads calls round robin over every address of the name, and skips one that refuses", async () => {

@@ -123,7 +123,7 @@ function unary(ch: grpc.Client, path: string, ser: Serialize, de: Deserialize, d
           ch.makeUnaryRequest(path, ser, de, req, md, co, (err, res) => {
             if (onAbort) signal?.removeEventListener("abort", onAbort);
             // A stream the server refused (it is draining: GOAWAY crossed our call) was never
-            // processed: send it again (up to 3 times, as http2-call.ts); round robin picks a
+            // processed: send it again (up to 3 times); round robin picks a
             // replica that is still serving.
             if (err && attempt < 3 && isRefusedStream(err) && !signal?.aborted) return start(attempt + 1);
             if (err) reject(toConnectError(err, signal));

@@ -1,22 +1,15 @@
-// Client-side balancing in the mesh's clients (grpc-js, node:http2): a target that resolves to several
+// Client-side balancing in the grpc-js mesh client (connect-h1's: connect-h1-client.test.ts): a target that resolves to several
 // addresses (a headless Service's pods; here grpc's static `ipv4:` list of two local servers) gets its
 // calls spread over all of them, not pinned to the first connection; a server that goes away leaves
 // the calls to the other, and takes calls again once it is back.
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import type { Client } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as S } from "#libs/gen/grpc/health/v1/health_pb.ts";
 import { closeGrpcJsChannels, createGrpcJsClient } from "./grpc-js-client.ts";
-import { closeHttp2Channels, createHttp2Client } from "./http2-client.ts";
 
-const make: Record<string, (address: string) => Client<typeof Health>> = {
-  "grpc-js": (a) => createGrpcJsClient(Health, a),
-  http2: (a) => createHttp2Client(Health, a),
-};
-
-describe.each(["grpc-js", "http2"])("%s clients balance round robin over every resolved address", (kind) => {
+describe("grpc-js clients balance round robin over every resolved address", () => {
   const servers: { server: http2.Http2Server; sessions: Set<http2.ServerHttp2Session> }[] = [];
   const hits = new Map<string, number>();
   const ports: number[] = [];
@@ -46,12 +39,11 @@ describe.each(["grpc-js", "http2"])("%s clients balance round robin over every r
 
   afterAll(async () => {
     closeGrpcJsChannels();
-    closeHttp2Channels();
     await Promise.all(servers.map(stop));
   });
 
   it("spreads calls over both servers, and over the other while one is gone", async () => {
-    const c = make[kind]?.(`ipv4:${ports.map((p) => `127.0.0.1:${p}`).join(",")}`) as Client<typeof Health>;
+    const c = createGrpcJsClient(Health, `ipv4:${ports.map((p) => `127.0.0.1:${p}`).join(",")}`);
     for (let i = 0; i < 40; i++) await c.check({ service: "" }, { timeoutMs: 5_000 });
     expect(hits.get("a") ?? 0).toBeGreaterThanOrEqual(10);
     expect(hits.get("b") ?? 0).toBeGreaterThanOrEqual(10);

@@ -6,8 +6,8 @@
 // machine hits them alike; the table shows the median of the rounds.
 // Run: node --import tsx libs/rpc/server-bench.ts [calls=10000] [concurrency=32] [rounds=3]
 // RPC_BENCH_SERVERS=connect,grpc-js,fast picks servers, RPC_BENCH_CHILD_FLAGS adds node flags to them;
-// RPC_BENCH_CLIENT=connect|http2 uses the Connect gRPC transport or the node:http2 client (http2-client.ts),
-// and a list (RPC_BENCH_CLIENT=grpc-js,http2) measures each client against each server, interleaved.
+// RPC_BENCH_CLIENT=connect uses the Connect gRPC transport, and a list (RPC_BENCH_CLIENT=grpc-js,connect)
+// measures each client against each server, interleaved.
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -22,7 +22,6 @@ import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { ExecutorService, type ExecuteRequest } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { createFastRpcServer, rpcService, type RpcServiceBinding } from "#libs/server/grpc-fast-path.ts";
 import { closeGrpcJsChannels } from "./grpc-js-client.ts";
-import { closeHttp2Channels } from "./http2-client.ts";
 import { createMeshClient, MESH_RPC_CLIENTS, type MeshRpcClient } from "./mesh-client.ts";
 
 type Kind = "connect" | "grpc-js" | "fast";
@@ -312,7 +311,6 @@ async function main(): Promise<void> {
     });
     console.log(`${name.padEnd(15)}${cells.join("")}`);
   }
-  closeHttp2Channels();
   closeGrpcJsChannels();
   for (const ch of children) ch.proc.stdin.end();
   process.exit(0);
