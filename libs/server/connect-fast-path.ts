@@ -4,10 +4,10 @@
 // the gRPC fast path, rpc-routes.ts). Everything else (Connect JSON, GET, compression, gRPC-Web,
 // client/bidi streaming, unknown paths) goes to `fallThrough` (connectNodeAdapter), so every client works.
 import type http from "node:http";
-import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, endStreamFlag, endStreamToJson, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-import { CALL_COMPLETED, FastContext, MAX_TIMER_MS, NO_LIMIT, callUnary, encodeOutput, envelope, type Route } from "./rpc-routes.ts";
+import { FastCall, unenvelope } from "./fast-call.ts";
+import { NO_LIMIT, envelope, type Route } from "./rpc-routes.ts";
 
 type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 type OutHeaders = Record<string, string | number>;
@@ -29,97 +29,25 @@ function timeoutOf(v: string | string[] | undefined): number | ConnectError | un
 }
 
 /** One Connect call (unary or server-streaming) on one HTTP/1.1 request. */
-class ConnectCall {
-  private done = false;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly ctx: FastContext;
-  private drainWaiter: (() => void) | undefined;
-
+class ConnectCall extends FastCall {
   constructor(
-    private readonly req: http.IncomingMessage,
+    req: http.IncomingMessage,
     private readonly res: http.ServerResponse,
-    private readonly route: Route,
-    private readonly readMaxBytes: number,
+    route: Route,
+    readMaxBytes: number,
   ) {
-    const t = timeoutOf(req.headers["connect-timeout-ms"]);
-    let deadline: number | undefined;
-    if (typeof t === "number") {
-      deadline = Date.now() + t;
-      if (t <= MAX_TIMER_MS) this.timer = setTimeout(() => this.end(new ConnectError("the operation timed out", Code.DeadlineExceeded)), t);
-    }
-    this.ctx = new FastContext(route.service, route.method, "connect", req.headers, req.url ?? "", deadline);
-    res.once("close", () => {
-      this.drainWaiter?.();
-      if (!this.done) {
-        // The client went away (closed the connection) before the answer was complete.
-        this.done = true;
-        clearTimeout(this.timer);
-        this.ctx.abort(new ConnectError("the client closed the connection", Code.Canceled));
-      }
-    });
-    if (t instanceof ConnectError) {
-      this.end(t);
-      req.resume();
-      return;
-    }
-    this.readRequest();
+    super(route, "connect", req.headers, req.url ?? "", timeoutOf(req.headers["connect-timeout-ms"]), readMaxBytes);
+    // The client went away (closed the connection) before the answer was complete.
+    res.once("close", () => this.peerClosed(() => new ConnectError("the client closed the connection", Code.Canceled)));
+    this.start(req, res, route.streaming ? readMaxBytes + 5 : readMaxBytes);
   }
 
-  private readRequest(): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const max = this.route.streaming ? this.readMaxBytes + 5 : this.readMaxBytes;
-    this.req.on("data", (c: Buffer) => {
-      if (this.done) return;
-      size += c.length;
-      if (size > max) {
-        this.end(new ConnectError(`message size is larger than configured readMaxBytes ${this.readMaxBytes}`, Code.ResourceExhausted));
-        return;
-      }
-      chunks.push(c);
-    });
-    this.req.once("end", () => {
-      if (this.done) return;
-      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-      let req: unknown;
-      try {
-        req = this.parse(body);
-      } catch (e) {
-        this.end(e instanceof ConnectError ? e : ConnectError.from(e, Code.InvalidArgument));
-        return;
-      }
-      if (this.route.streaming) void this.runStreaming(req);
-      else callUnary(this.route.fn, req, this.ctx, (v) => this.finishUnary(v), (e) => this.end(e));
-    });
+  protected unwrap(body: Buffer): Uint8Array {
+    if (!this.route.streaming) return body;
+    return unenvelope(body, { kind: "server-streaming", wrongCount: Code.InvalidArgument, encodingHeader: "connect-content-encoding" });
   }
 
-  private parse(body: Buffer): unknown {
-    let bytes: Uint8Array = body;
-    if (this.route.streaming) {
-      if (body.length === 0) throw new ConnectError("protocol error: missing input message for server-streaming method", Code.InvalidArgument);
-      if (body.length < 5) throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
-      if ((body[0] as number) & 1) throw new ConnectError("protocol error: received compressed message without connect-content-encoding", Code.Internal);
-      const len = body.readUInt32BE(1);
-      if (5 + len > body.length) throw new ConnectError(`protocol error: promised ${len} bytes in enveloped message, got ${body.length - 5} bytes`, Code.InvalidArgument);
-      if (5 + len < body.length) throw new ConnectError("protocol error: received extra input message for server-streaming method", Code.InvalidArgument);
-      bytes = body.subarray(5);
-    }
-    try {
-      return fromBinary(this.route.input, bytes);
-    } catch (e) {
-      throw new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument);
-    }
-  }
-
-  private finishUnary(value: unknown): void {
-    if (this.done) return;
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeOutput(this.route.output, value);
-    } catch (e) {
-      this.end(new ConnectError(`serialize binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal));
-      return;
-    }
+  protected sendUnary(bytes: Uint8Array): void {
     this.finish();
     const h: OutHeaders = { "content-type": UNARY_TYPE, "content-length": bytes.byteLength };
     copyInto(h, this.ctx.resHeader);
@@ -127,44 +55,8 @@ class ConnectCall {
     this.write(200, h, bytes);
   }
 
-  private async runStreaming(req: unknown): Promise<void> {
-    let it: AsyncIterator<unknown> | undefined;
-    try {
-      it = (this.route.fn(req, this.ctx) as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-      for (;;) {
-        const r = await it.next();
-        if (this.done) break;
-        if (r.done) {
-          this.end(undefined);
-          return;
-        }
-        const f = envelope(0, encodeOutput(this.route.output, r.value));
-        if (!this.sendStreamHeaders()) break;
-        if (!this.res.write(f)) await this.drained();
-      }
-    } catch (e) {
-      this.end(e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e));
-      return;
-    }
-    // The call ended (cancel, deadline) while the handler was still producing: stop it.
-    await it?.return?.(undefined)?.catch(() => undefined);
-  }
-
-  private drained(): Promise<void> {
-    if (this.done) return Promise.resolve();
-    return new Promise((resolve) => {
-      const onDrain = () => {
-        this.drainWaiter = undefined;
-        this.res.off("drain", onDrain);
-        resolve();
-      };
-      this.drainWaiter = onDrain;
-      this.res.on("drain", onDrain);
-    });
-  }
-
   /** Response headers of a stream (once). False if they cannot be sent. */
-  private sendStreamHeaders(): boolean {
+  protected sendStreamHeaders(): boolean {
     if (this.res.headersSent) return true;
     if (this.res.destroyed) return false;
     const h: OutHeaders = { "content-type": STREAM_TYPE };
@@ -180,17 +72,8 @@ class ConnectCall {
     return true;
   }
 
-  /** Marks the call over: the deadline timer goes, the handler's signal aborts (as Connect's does). */
-  private finish(err?: ConnectError): void {
-    this.done = true;
-    clearTimeout(this.timer);
-    // A shared reason for completed calls: abort() without one builds a DOMException per call.
-    this.ctx.abort(err ?? CALL_COMPLETED);
-    this.drainWaiter?.();
-  }
-
   /** Ends the call: an error response (unary) or the end-of-stream message (streaming). */
-  private end(err: ConnectError | undefined): void {
+  protected end(err: ConnectError | undefined): void {
     if (this.done) return;
     this.finish(err);
     if (this.route.streaming) {

@@ -6,10 +6,11 @@
 // works with every protocol. The fast path skips the compat request/response objects and Connect's
 // async-iterable pipeline, which are most of a Connect server's CPU per call (libs/rpc/server-bench.ts).
 import http2 from "node:http2";
-import { fromBinary, type DescMessage, type DescService } from "@bufbuild/protobuf";
+import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { CALL_COMPLETED, FastContext, MAX_TIMER_MS, NO_LIMIT, asConnectError, callUnary, encodeOutput, envelope, isServiceMethod, routesOf, type Route, type RpcServiceBinding } from "./rpc-routes.ts";
+import { FastCall, unenvelope } from "./fast-call.ts";
+import { NO_LIMIT, envelope, isServiceMethod, routesOf, type Route, type RpcServiceBinding } from "./rpc-routes.ts";
 
 export { rpcService, type RpcServiceBinding } from "./rpc-routes.ts";
 
@@ -64,10 +65,6 @@ function resetError(rstCode: number): ConnectError {
   }
 }
 
-function frame(output: DescMessage, value: unknown): Buffer {
-  return envelope(0, encodeOutput(output, value));
-}
-
 function copyInto(target: http2.OutgoingHttpHeaders, h: Headers | undefined): void {
   h?.forEach((v, k) => {
     target[k] = v;
@@ -75,143 +72,40 @@ function copyInto(target: http2.OutgoingHttpHeaders, h: Headers | undefined): vo
 }
 
 /** One binary-gRPC call on one HTTP/2 stream. */
-class GrpcCall {
-  private done = false;
+class GrpcCall extends FastCall {
   private headersSent = false;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly ctx: FastContext;
-  private drainWaiter: (() => void) | undefined;
 
   constructor(
     private readonly stream: http2.ServerHttp2Stream,
-    private readonly route: Route,
+    route: Route,
     headers: http2.IncomingHttpHeaders,
-    private readonly readMaxBytes: number,
+    readMaxBytes: number,
   ) {
-    let deadline: number | undefined;
-    let timeoutError: ConnectError | undefined;
     const t = headers["grpc-timeout"];
-    if (typeof t === "string") {
-      const ms = parseTimeout(t);
-      if (ms instanceof ConnectError) timeoutError = ms;
-      else {
-        deadline = Date.now() + ms;
-        if (ms <= MAX_TIMER_MS) this.timer = setTimeout(() => this.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded)), ms);
-      }
-    }
-    this.ctx = new FastContext(route.service, route.method, "grpc", headers, String(headers[":path"] ?? ""), deadline);
+    super(route, "grpc", headers, String(headers[":path"] ?? ""), typeof t === "string" ? parseTimeout(t) : undefined, readMaxBytes);
     stream.on("error", () => {}); // resets and write-after-close surface via "close"; never crash the process
-    stream.once("close", () => {
-      this.drainWaiter?.();
-      if (!this.done) {
-        this.done = true;
-        clearTimeout(this.timer);
-        this.ctx.abort(resetError(stream.rstCode ?? http2.constants.NGHTTP2_CANCEL));
-      }
-    });
-    if (timeoutError) {
-      this.fail(timeoutError);
-      stream.resume();
-      return;
-    }
-    this.readRequest();
+    stream.once("close", () => this.peerClosed(() => resetError(stream.rstCode ?? http2.constants.NGHTTP2_CANCEL)));
+    this.start(stream, stream, readMaxBytes + 5);
   }
 
-  private readRequest(): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    this.stream.on("data", (c: Buffer) => {
-      if (this.done) return;
-      size += c.length;
-      if (size > this.readMaxBytes + 5) {
-        this.fail(new ConnectError(`message size is larger than configured readMaxBytes ${this.readMaxBytes}`, Code.ResourceExhausted));
-        return;
-      }
-      chunks.push(c);
-    });
-    this.stream.once("end", () => {
-      if (this.done) return;
-      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-      let req: unknown;
-      try {
-        req = this.parse(body);
-      } catch (e) {
-        this.fail(asConnectError(e));
-        return;
-      }
-      if (this.route.streaming) void this.runStreaming(req);
-      else this.runUnary(req);
-    });
-  }
-
-  private parse(body: Buffer): unknown {
+  protected unwrap(body: Buffer): Uint8Array {
     const kind = this.route.streaming ? "server-streaming" : "unary";
-    if (body.length === 0) throw new ConnectError(`protocol error: missing input message for ${kind} method`, Code.Unimplemented);
-    if (body.length < 5) throw new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
-    if ((body[0] as number) & 1) throw new ConnectError("protocol error: received compressed message without grpc-encoding", Code.Internal);
-    const len = body.readUInt32BE(1);
-    if (len > this.readMaxBytes) throw new ConnectError(`message size ${len} is larger than configured readMaxBytes ${this.readMaxBytes}`, Code.ResourceExhausted);
-    if (5 + len > body.length) throw new ConnectError(`protocol error: promised ${len} bytes in enveloped message, got ${body.length - 5} bytes`, Code.InvalidArgument);
-    if (5 + len < body.length) throw new ConnectError(`protocol error: received extra input message for ${kind} method`, Code.Unimplemented);
-    try {
-      return fromBinary(this.route.input, body.subarray(5));
-    } catch (e) {
-      throw new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument);
-    }
+    return unenvelope(body, { kind, wrongCount: Code.Unimplemented, encodingHeader: "grpc-encoding", readMaxBytes: this.readMaxBytes });
   }
 
-  private runUnary(req: unknown): void {
-    callUnary(this.route.fn, req, this.ctx, (v) => this.finishUnary(v), (e) => this.fail(e));
-  }
-
-  private finishUnary(res: unknown): void {
-    if (this.done) return;
-    let f: Buffer;
-    try {
-      f = frame(this.route.output, res);
-    } catch (e) {
-      this.fail(new ConnectError(`serialize binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal));
-      return;
-    }
+  protected sendUnary(bytes: Uint8Array): void {
+    const f = envelope(0, bytes);
     if (!this.sendHeaders()) return;
     this.end(undefined, f);
   }
 
-  private async runStreaming(req: unknown): Promise<void> {
-    let it: AsyncIterator<unknown> | undefined;
-    try {
-      it = (this.route.fn(req, this.ctx) as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-      for (;;) {
-        const r = await it.next();
-        if (this.done) break;
-        if (r.done) {
-          if (!this.headersSent && !this.sendHeaders()) return;
-          this.end(undefined);
-          return;
-        }
-        const f = frame(this.route.output, r.value);
-        if (!this.headersSent && !this.sendHeaders()) break;
-        if (!this.stream.write(f)) await this.drained();
-      }
-    } catch (e) {
-      this.fail(asConnectError(e));
-      return;
-    }
-    // The call ended (cancel, deadline) while the handler was still producing: stop it.
-    await it?.return?.(undefined)?.catch(() => undefined);
+  protected sendStreamHeaders(): boolean {
+    return this.headersSent || this.sendHeaders();
   }
 
-  private drained(): Promise<void> {
-    if (this.done) return Promise.resolve();
-    return new Promise((resolve) => {
-      const onDrain = () => {
-        this.drainWaiter = undefined;
-        this.stream.off("drain", onDrain);
-        resolve();
-      };
-      this.drainWaiter = onDrain;
-      this.stream.on("drain", onDrain);
-    });
+  protected override endStream(): void {
+    if (!this.sendStreamHeaders()) return;
+    this.end(undefined);
   }
 
   /** Response headers (with the handler's), trailers to follow. False if the call is over. */
@@ -232,24 +126,14 @@ class GrpcCall {
 
   /** Ends the call with RST_STREAM INTERNAL_ERROR when no status can be sent. */
   private reset(err: ConnectError): void {
-    if (!this.done) {
-      this.done = true;
-      clearTimeout(this.timer);
-      this.ctx.abort(err);
-      this.drainWaiter?.();
-    }
+    if (!this.done) this.finish(err);
     if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
   }
 
   /** Ends the call: status in trailers (or a trailers-only response if no headers went out yet). */
-  private end(err: ConnectError | undefined, last?: Buffer): void {
+  protected end(err: ConnectError | undefined, last?: Buffer): void {
     if (this.done) return;
-    this.done = true;
-    clearTimeout(this.timer);
-    // A completed call still aborts the handler's signal (as Connect does), with a shared reason:
-    // abort() without one builds a DOMException per call (about 1% of mesh CPU in the profile).
-    this.ctx.abort(err ?? CALL_COMPLETED);
-    this.drainWaiter?.(); // a stream blocked on a slow reader stops producing
+    this.finish(err);
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
     const t: http2.OutgoingHttpHeaders = {};
@@ -282,10 +166,6 @@ class GrpcCall {
     } catch {
       if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     }
-  }
-
-  fail(err: ConnectError): void {
-    this.end(err);
   }
 }
 
