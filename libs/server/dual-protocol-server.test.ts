@@ -5,14 +5,11 @@ import { Code, ConnectError, createClient, type Client, type Transport } from "@
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Health, HealthCheckRequestSchema, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus as S } from "#libs/gen/grpc/health/v1/health_pb.ts";
-import { ClassifierService } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
-import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
-import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
-import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
 import { closeConnectH1Pools, createConnectH1Client } from "#libs/rpc/connect-h1-client.ts";
 import { closeGrpcJsChannels, createGrpcJsClient } from "#libs/rpc/grpc-js-client.ts";
 import { createDualRpcServer, type DualRpcServer } from "./dual-protocol-server.ts";
-import { classifier, executor, resetSeen, scripted, seen } from "./rpc-test-fixtures.ts";
+import { serverCallCases } from "./rpc-server-cases.ts";
+import { classifier, envelope, executor, memo, resetSeen, scripted, seen } from "./rpc-test-fixtures.ts";
 
 beforeEach(() => resetSeen());
 
@@ -36,20 +33,14 @@ afterAll(async () => {
 // One port, every client: Connect binary over HTTP/1.1 (ours and Connect-ES's) and gRPC over HTTP/2
 // take the fast paths; Connect JSON and gRPC-Web over HTTP/1.1 fall through to connectNodeAdapter.
 type Kind = "connect-h1" | "connect-es-h1" | "connect-es-h1-json" | "grpc-web-h1" | "grpc-js" | "connect-grpc";
-const transports = new Map<Kind, Transport>();
-function transportFor(kind: Exclude<Kind, "grpc-js" | "connect-h1">): Transport {
-  let t = transports.get(kind);
-  if (!t) {
-    t =
-      kind === "connect-grpc"
-        ? createGrpcTransport({ baseUrl })
-        : kind === "grpc-web-h1"
-          ? createGrpcWebTransport({ baseUrl, httpVersion: "1.1" })
-          : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: kind === "connect-es-h1" });
-    transports.set(kind, t);
-  }
-  return t;
-}
+const transportFor = memo(
+  (kind: Exclude<Kind, "grpc-js" | "connect-h1">): Transport =>
+    kind === "connect-grpc"
+      ? createGrpcTransport({ baseUrl })
+      : kind === "grpc-web-h1"
+        ? createGrpcWebTransport({ baseUrl, httpVersion: "1.1" })
+        : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: kind === "connect-es-h1" }),
+);
 function clientFor<T extends DescService>(kind: Kind, service: T): Client<T> {
   if (kind === "grpc-js") return createGrpcJsClient(service, address);
   if (kind === "connect-h1") return createConnectH1Client(service, address);
@@ -58,106 +49,8 @@ function clientFor<T extends DescService>(kind: Kind, service: T): Client<T> {
 const protocolOf: Record<Kind, string> = { "connect-h1": "connect", "connect-es-h1": "connect", "connect-es-h1-json": "connect", "grpc-web-h1": "grpc-web", "grpc-js": "grpc", "connect-grpc": "grpc" };
 
 describe.each<Kind>(["connect-h1", "connect-es-h1", "connect-es-h1-json", "grpc-web-h1", "grpc-js", "connect-grpc"])("through the %s client", (kind) => {
-  it("serves unary calls with request headers and the deadline in the HandlerContext", async () => {
-    const c = clientFor(kind, Health);
-    const res = await c.check({ service: "ok" }, { headers: { "x-test": "hello" }, timeoutMs: 5_000 });
-    expect(res.status).toBe(S.SERVING);
-    expect(seen.header).toBe("hello");
-    expect(seen.timeout).toBeGreaterThan(4_000);
-    expect(seen.timeout).toBeLessThanOrEqual(5_000);
-    expect(seen.protocol).toBe(protocolOf[kind]);
-    const cl = clientFor(kind, ClassifierService);
-    const r = await cl.classify({ messages: [{ role: "user", content: "x" }] });
-    expect([r.tier, r.category, r.features, r.reasons]).toEqual([Tier.HIGH, "code", { n: "1" }, ["r1", "r2"]]);
-  });
-
-  it("sends the handler's response headers and trailers", async () => {
-    const c = clientFor(kind, Health);
-    let header: Headers | undefined;
-    let trailer: Headers | undefined;
-    const res = await c.check({ service: "headers" }, { onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) });
-    expect(res.status).toBe(S.NOT_SERVING);
-    expect(header?.get("x-res-h")).toBe("h1");
-    expect(trailer?.get("x-res-t")).toBe("t1");
-  });
-
-  it("maps ConnectError to the status code, message and metadata; other errors to INTERNAL", async () => {
-    const c = clientFor(kind, Health);
-    const e1 = await c.check({ service: "missing" }).catch((e: unknown) => e);
-    expect(e1).toBeInstanceOf(ConnectError);
-    expect((e1 as ConnectError).code).toBe(Code.NotFound);
-    expect((e1 as ConnectError).rawMessage).toBe("no such service: a/b, 100% ü");
-    expect((e1 as ConnectError).metadata.get("x-err-meta")).toBe("m1");
-    const e2 = await c.check({ service: "boom" }).catch((e: unknown) => e);
-    expect((e2 as ConnectError).code).toBe(Code.Internal);
-    expect((e2 as ConnectError).rawMessage).not.toContain("secret");
-  });
-
-  it("answers UNIMPLEMENTED for unknown services and for methods the impl lacks", async () => {
-    const router = clientFor(kind, RouterService);
-    const e1 = await router.listModels({}).catch((e: unknown) => e);
-    expect((e1 as ConnectError).code).toBe(Code.Unimplemented);
-    const ex = clientFor(kind, ExecutorService);
-    expect((await ex.getHealth({})).deployments).toEqual([]);
-    const e2 = await ex.getBatch({}).catch((e: unknown) => e);
-    expect((e2 as ConnectError).code).toBe(Code.Unimplemented);
-    const e3 = await (async () => {
-      for await (const _ of ex.execute({})) void _;
-    })().catch((e: unknown) => e);
-    expect((e3 as ConnectError).code).toBe(Code.Unimplemented);
-  });
-
-  it("streams server messages with headers and trailers, and maps errors before and after the first message", async () => {
-    const c = clientFor(kind, Health);
-    const got: S[] = [];
-    let header: Headers | undefined;
-    let trailer: Headers | undefined;
-    for await (const m of c.watch({ service: "ok" }, { onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) })) got.push(m.status);
-    expect(got).toEqual([S.SERVING, S.SERVING, S.SERVING]);
-    expect(header?.get("x-res-h")).toBe("stream");
-    expect(trailer?.get("x-res-t")).toBe("done");
-
-    const late: S[] = [];
-    const e1 = await (async () => {
-      for await (const m of c.watch({ service: "fail-late" })) late.push(m.status);
-    })().catch((e: unknown) => e);
-    expect(late).toHaveLength(3);
-    expect((e1 as ConnectError).code).toBe(Code.Unavailable);
-    expect((e1 as ConnectError).rawMessage).toBe("lost it");
-
-    const e2 = await (async () => {
-      for await (const _ of c.watch({ service: "fail-early" })) void _;
-    })().catch((e: unknown) => e);
-    expect((e2 as ConnectError).code).toBe(Code.FailedPrecondition);
-  });
-
-  it("aborts the handler's signal when the client cancels a unary call", async () => {
-    const c = clientFor(kind, Health);
-    const ac = new AbortController();
-    const p = c.check({ service: "hang" }, { signal: ac.signal }).catch((e: unknown) => e);
-    await seen.started.promise;
-    ac.abort();
-    expect(((await p) as ConnectError).code).toBe(Code.Canceled);
-    await seen.aborted.promise;
-  });
-
-  it("stops a server stream when the consumer stops reading", async () => {
-    const c = clientFor(kind, Health);
-    let n = 0;
-    const ac = new AbortController();
-    for await (const _ of c.watch({ service: "endless" }, { signal: ac.signal })) if (++n === 6) break;
-    ac.abort();
-    expect(n).toBe(6);
-    expect(await seen.streamClosed.promise).toBe(true);
-    expect((await c.check({ service: "ok" })).status).toBe(S.SERVING);
-  });
-
-  it("turns an expired deadline into DEADLINE_EXCEEDED and aborts the handler", async () => {
-    const c = clientFor(kind, Health);
-    const e = await c.check({ service: "hang" }, { timeoutMs: 100 }).catch((x: unknown) => x);
-    expect((e as ConnectError).code).toBe(Code.DeadlineExceeded);
-    await seen.aborted.promise;
-  });
+  const fast = kind === "connect-h1" || kind === "connect-es-h1" || kind === "grpc-js" || kind === "connect-grpc";
+  serverCallCases(<T extends DescService>(service: T) => clientFor(kind, service), { protocol: protocolOf[kind], fast });
 });
 
 interface H1Result {
@@ -177,14 +70,6 @@ function post(path: string, headers: http.OutgoingHttpHeaders, body: Buffer, age
     req.on("error", reject);
     req.end(body);
   });
-}
-
-function envelope(msg: Uint8Array, flags = 0): Buffer {
-  const b = Buffer.alloc(5 + msg.byteLength);
-  b[0] = flags;
-  b.writeUInt32BE(msg.byteLength, 1);
-  b.set(msg, 5);
-  return b;
 }
 
 /** Enveloped messages of a Connect stream response. */

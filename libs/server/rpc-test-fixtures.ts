@@ -101,3 +101,21 @@ export const classifier = rpcService(ClassifierService, {
   },
 });
 
+/** `msg` in the 5-byte envelope gRPC and Connect streaming share, built by hand for wire tests. */
+export function envelope(msg: Uint8Array, flags = 0): Buffer {
+  const b = Buffer.alloc(5 + msg.byteLength);
+  b[0] = flags;
+  b.writeUInt32BE(msg.byteLength, 1);
+  b.set(msg, 5);
+  return b;
+}
+
+/** `make(key)`, made once per key (the tests' client transports). */
+export function memo<K, V>(make: (key: K) => V): (key: K) => V {
+  const made = new Map<K, V>();
+  return (key) => {
+    let v = made.get(key);
+    if (v === undefined) made.set(key, (v = make(key)));
+    return v;
+  };
+}
