@@ -1,19 +1,19 @@
-// Client-side cost of one loopback unary call, Connect transport vs grpc-js vs node:http2, against a Connect-ES
-// server (as in the mesh) running in a child process so only the client's CPU is counted.
+// Client-side cost of one loopback unary call, mesh client by mesh client (Connect gRPC transport,
+// grpc-js, connect-h1), against the dual-protocol server the mesh runs (gRPC/h2c and Connect over
+// HTTP/1.1 on one port) in a child process, so only the client's CPU is counted.
 // Run: node --import tsx libs/rpc/client-bench.ts [calls=20000] [concurrency=32]
 import { spawn } from "node:child_process";
-import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { createClient, type Client } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "#libs/gen/grpc/health/v1/health_pb.ts";
+import { createDualRpcServer } from "#libs/server/dual-protocol-server.ts";
+import { rpcService } from "#libs/server/rpc-routes.ts";
+import { closeConnectH1Pools, createConnectH1Client } from "./connect-h1-client.ts";
 import { closeGrpcJsChannels, createGrpcJsClient } from "./grpc-js-client.ts";
 import { meshTransport } from "./mesh-client.ts";
 
 async function serve(): Promise<void> {
-  const server = http2.createServer(
-    connectNodeAdapter({ routes: (r) => r.service(Health, { check: async () => ({ status: HealthCheckResponse_ServingStatus.SERVING }) }) }),
-  );
+  const { server } = createDualRpcServer([rpcService(Health, { check: async () => ({ status: HealthCheckResponse_ServingStatus.SERVING }) })]);
   server.listen(0, "127.0.0.1", () => console.log(String((server.address() as AddressInfo).port)));
   process.stdin.on("end", () => process.exit(0));
   process.stdin.resume();
@@ -32,7 +32,7 @@ async function run(name: string, client: Client<typeof Health>, calls: number, c
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = process.cpuUsage(cpu0);
   const cpuUs = (cpu.user + cpu.system) / calls;
-  console.log(`${name.padEnd(8)} c=${conc}: client CPU ${cpuUs.toFixed(1)} µs/call, ${Math.round((calls / wallMs) * 1000)} calls/s`);
+  console.log(`${name.padEnd(10)} c=${conc}: client CPU ${cpuUs.toFixed(1)} µs/call, ${Math.round((calls / wallMs) * 1000)} calls/s`);
 }
 
 async function main(): Promise<void> {
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const port = await new Promise<string>((resolve) => child.stdout.once("data", (b: Buffer) => resolve(b.toString().trim())));
   const address = `127.0.0.1:${port}`;
   const connect = createClient(Health, meshTransport(address));
-  const kinds: Record<string, Client<typeof Health>> = { connect, "grpc-js": createGrpcJsClient(Health, address) };
+  const kinds: Record<string, Client<typeof Health>> = { connect, "grpc-js": createGrpcJsClient(Health, address), "connect-h1": createConnectH1Client(Health, address) };
   // Interleaved, so drift on a shared machine hits all alike. RPC_BENCH_ONLY=grpc-js,connect picks
   // clients (e.g. one under --cpu-prof); RPC_BENCH_ROUNDS sets the rounds (default 2).
   const only = process.env.RPC_BENCH_ONLY?.split(",") ?? Object.keys(kinds);
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     for (const name of only) await run(name, kinds[name] as Client<typeof Health>, calls, conc);
   }
   closeGrpcJsChannels();
+  await closeConnectH1Pools();
   child.stdin.end();
   process.exit(0);
 }

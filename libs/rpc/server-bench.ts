@@ -1,13 +1,16 @@
-// Server- and client-side CPU per loopback gRPC call, for three servers of the same ServiceImpl, each
-// in its own child process: Connect-ES (connectNodeAdapter on node:http2, as the mesh runs today), a
-// @grpc/grpc-js Server, and the hybrid fast path (libs/server/grpc-fast-path.ts). The client is a mesh
-// client (libs/rpc/mesh-client.ts; grpc-js unless RPC_BENCH_CLIENT says). Unary = ClassifierService.Classify; streaming =
-// ExecutorService.Execute yielding N messages. Kinds are interleaved per round so drift on a shared
-// machine hits them alike; the table shows the median of the rounds.
+// Server- and client-side CPU per loopback call, for servers of the same ServiceImpl, each in its own
+// child process: Connect-ES (connectNodeAdapter on node:http2), a @grpc/grpc-js Server, the binary-gRPC
+// fast path alone (libs/server/grpc-fast-path.ts, "fast") and the dual-protocol server the mesh runs
+// (libs/server/dual-protocol-server.ts, "dual": gRPC/h2c and Connect over HTTP/1.1 on one port, both
+// on fast paths). The clients are mesh clients (libs/rpc/mesh-client.ts): grpc-js and connect-h1 by
+// default, each against every server that speaks its protocol (connect-h1: HTTP/1.1, the dual server
+// only). Unary = ClassifierService.Classify; streaming = ExecutorService.Execute yielding N messages.
+// Runs are interleaved per round so drift on a shared machine hits them alike; the table shows the
+// median of the rounds.
 // Run: node --import tsx libs/rpc/server-bench.ts [calls=10000] [concurrency=32] [rounds=3]
-// RPC_BENCH_SERVERS=connect,grpc-js,fast picks servers, RPC_BENCH_CHILD_FLAGS adds node flags to them;
-// RPC_BENCH_CLIENT=connect uses the Connect gRPC transport, and a list (RPC_BENCH_CLIENT=grpc-js,connect)
-// measures each client against each server, interleaved.
+// RPC_BENCH_SERVERS=connect,grpc-js,fast,dual picks servers (default connect,grpc-js,dual),
+// RPC_BENCH_CHILD_FLAGS adds node flags to them; RPC_BENCH_CLIENT=grpc-js,connect-h1,connect picks
+// clients (default grpc-js,connect-h1).
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -20,12 +23,16 @@ import * as grpc from "@grpc/grpc-js";
 import { ClassifierService, type ClassifyRequest } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
 import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { ExecutorService, type ExecuteRequest } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { createDualRpcServer } from "#libs/server/dual-protocol-server.ts";
 import { createFastRpcServer, rpcService, type RpcServiceBinding } from "#libs/server/grpc-fast-path.ts";
+import { closeConnectH1Pools } from "./connect-h1-client.ts";
 import { closeGrpcJsChannels } from "./grpc-js-client.ts";
 import { createMeshClient, MESH_RPC_CLIENTS, type MeshRpcClient } from "./mesh-client.ts";
 
-type Kind = "connect" | "grpc-js" | "fast";
-const KINDS: readonly Kind[] = ["connect", "grpc-js", "fast"];
+type Kind = "connect" | "grpc-js" | "fast" | "dual";
+const KINDS: readonly Kind[] = ["connect", "grpc-js", "dual"];
+/** Servers that speak HTTP/1.1 (connect-h1's protocol); every server speaks gRPC over h2c. */
+const SERVES_H1: ReadonlySet<Kind> = new Set(["dual"]);
 
 // ---- the service under test (same impl object for every server kind) ----
 
@@ -174,6 +181,10 @@ async function serve(kind: Kind): Promise<void> {
     port = await new Promise<number>((resolve, reject) =>
       server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
     );
+  } else if (kind === "dual") {
+    const { server } = createDualRpcServer(services);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    port = (server.address() as AddressInfo).port;
   } else {
     const server =
       kind === "fast"
@@ -277,15 +288,16 @@ async function main(): Promise<void> {
   const conc = Number(process.argv[3] ?? 32);
   const rounds = Number(process.argv[4] ?? 3);
   const kinds = (process.env.RPC_BENCH_SERVERS?.split(",") as Kind[] | undefined) ?? KINDS;
-  const clientKinds = (process.env.RPC_BENCH_CLIENT?.split(",") ?? ["grpc-js"]) as MeshRpcClient[];
+  const clientKinds = (process.env.RPC_BENCH_CLIENT?.split(",") ?? ["grpc-js", "connect-h1"]) as MeshRpcClient[];
   for (const k of clientKinds) if (!MESH_RPC_CLIENTS.includes(k)) throw new Error(`RPC_BENCH_CLIENT: unknown client ${k}`);
   const children = await Promise.all(kinds.map(startChild));
-  // One client set per (server, client kind); rows are named "server" or "server/client" with several clients.
+  // One client set per (server, client kind) the server can answer; rows are named "server/client".
   const runs: { name: string; child: Child; clients: Clients }[] = [];
   for (const ch of children) {
     for (const ck of clientKinds) {
+      if (ck === "connect-h1" && !SERVES_H1.has(ch.kind)) continue;
       runs.push({
-        name: clientKinds.length > 1 ? `${ch.kind}/${ck}` : ch.kind,
+        name: `${ch.kind}/${ck}`,
         child: ch,
         clients: { classifier: createMeshClient(ClassifierService, ch.address, ck), executor: createMeshClient(ExecutorService, ch.address, ck) },
       });
@@ -298,20 +310,21 @@ async function main(): Promise<void> {
         const s = await measure(run.child, run.clients, w, w === "unary" ? calls : Math.round(calls / 2), conc);
         const key = `${run.name}|${w}`;
         samples.set(key, [...(samples.get(key) ?? []), s]);
-        console.log(`round ${r + 1} ${w.padEnd(8)} ${run.name.padEnd(14)} server ${s.serverUs.toFixed(1).padStart(6)} µs/call  client ${s.clientUs.toFixed(1).padStart(6)} µs/call  ${s.perSec} calls/s`);
+        console.log(`round ${r + 1} ${w.padEnd(8)} ${run.name.padEnd(18)} server ${s.serverUs.toFixed(1).padStart(6)} µs/call  client ${s.clientUs.toFixed(1).padStart(6)} µs/call  ${s.perSec} calls/s`);
       }
     }
   }
   console.log(`\nmedian of ${rounds} rounds, client ${clientKinds.join(",")}, c=${conc} (CPU µs per call: server / client)`);
-  console.log(`${"server".padEnd(15)}${WORKLOADS.map((w) => w.padStart(22)).join("")}`);
+  console.log(`${"server/client".padEnd(19)}${WORKLOADS.map((w) => w.padStart(22)).join("")}`);
   for (const { name } of runs) {
     const cells = WORKLOADS.map((w) => {
       const ss = samples.get(`${name}|${w}`) ?? [];
       return `${median(ss.map((s) => s.serverUs)).toFixed(0)} / ${median(ss.map((s) => s.clientUs)).toFixed(0)}`.padStart(22);
     });
-    console.log(`${name.padEnd(15)}${cells.join("")}`);
+    console.log(`${name.padEnd(19)}${cells.join("")}`);
   }
   closeGrpcJsChannels();
+  await closeConnectH1Pools();
   for (const ch of children) ch.proc.stdin.end();
   process.exit(0);
 }

@@ -274,7 +274,7 @@ async function main(): Promise<void> {
         `"target CPU µs/req" is the CPU of all the target's own processes per request (capacity per core, unaffected by the load generator sharing the machine); ` +
         `it excludes PostgreSQL, Redis and NATS, whose CPU during the slot is "infra CPU µs/req" (machine-wide: other users of those servers show up there too). ` +
         `RSS: peak of the summed VmRSS of the target's processes (sampled every 100 ms) during each row's slots; idle: after start, one request and ~5 s of rest. ` +
-        `mesh/in-process runs every service in ONE Node process (real gRPC over loopback); mesh/processes runs 7 Node processes on these cores.`,
+        `mesh/in-process runs every service in ONE Node process (real RPC over loopback: Connect over HTTP/1.1 by default, LLMGW_RPC_CLIENT picks grpc-js or connect); mesh/processes runs 7 Node processes on these cores.`,
     );
 
     let profile: unknown;
