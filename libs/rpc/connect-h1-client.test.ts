@@ -77,25 +77,6 @@ describe("createConnectH1Client", () => {
       stalled.close();
     }
   });
-
-  it("cancels with the signal (Canceled), before and during the call", async () => {
-    const sockets: net.Socket[] = [];
-    const stalled = net.createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => stalled.listen(0, "127.0.0.1", () => r()));
-    const port = (stalled.address() as AddressInfo).port;
-    try {
-      const c = createConnectH1Client(Health, `127.0.0.1:${port}`);
-      const ac = new AbortController();
-      const p = c.check({}, { signal: ac.signal }).catch((x: unknown) => x);
-      setTimeout(() => ac.abort(new Error("caller gave up")), 20);
-      expect(((await p) as ConnectError).code).toBe(Code.Canceled);
-      const pre = await c.check({}, { signal: AbortSignal.abort() }).catch((x: unknown) => x);
-      expect((pre as ConnectError).code).toBe(Code.Canceled);
-    } finally {
-      for (const s of sockets) s.destroy();
-      stalled.close();
-    }
-  });
 });
 
 describe("H1Balancer", () => {
