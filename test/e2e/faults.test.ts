@@ -169,7 +169,15 @@ describe("faults in the mesh: Redis, NATS and PostgreSQL cut and stalled under l
         throw e;
       }
     };
-    const before = [await ask(), await ask()]; // the ledger replica learns the tenant's counters through Redis
+    // The previous case ends just after PostgreSQL healed: the budget store may still be marked down
+    // (503) until its next probe succeeds. Refused asks spend nothing, so wait that out first.
+    const firstAsk = async () => {
+      for (const until = Date.now() + 10_000; ; await sleep(200)) {
+        const r = await ask();
+        if (r.status !== 503 || Date.now() > until) return r;
+      }
+    };
+    const before = [await firstAsk(), await ask()]; // the ledger replica learns the tenant's counters through Redis
     expect(before.map((r) => r.status)).toEqual([200, 200]);
     proxies.redis.cut();
     const during: Array<{ status: number; id: string }> = [];
