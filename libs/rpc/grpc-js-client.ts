@@ -32,7 +32,8 @@ function channelFor(address: string): grpc.Client {
   let c = channels.get(address);
   if (!c) {
     const tls = address.startsWith("https://");
-    const target = address.replace(/^[a-z]+:\/\//, "").replace(/\/+$/, "");
+    // Only http(s):// is ours to strip; grpc-js resolves its own schemes (dns:///, ipv4:, unix:).
+    const target = address.replace(/^https?:\/\//, "").replace(/\/+$/, "");
     c = new grpc.Client(target, tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
     channels.set(address, c);
   }

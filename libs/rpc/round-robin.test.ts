@@ -64,4 +64,11 @@ describe("grpc-js clients balance round robin over every resolved address", () =
     }
     expect(hits.get("b") ?? 0).toBeGreaterThan(0);
   }, 30_000);
+
+  it("takes grpc's dns:/// form of an address as it is", async () => {
+    hits.clear();
+    const c = createGrpcJsClient(Health, `dns:///127.0.0.1:${ports[0]}`);
+    await c.check({ service: "" }, { timeoutMs: 5_000 });
+    expect(hits.get("a")).toBe(1);
+  });
 });
