@@ -2,7 +2,7 @@
 // Readable body stream or fetch Response per call. The deadline is enforced here as well as sent
 // (connect-timeout-ms): a stalled peer ends in DeadlineExceeded, and the socket is dropped.
 import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
-import { Code, ConnectError, type CallOptions } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus, endStreamFlag, endStreamFromJson, errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { Dispatcher, Pool } from "undici";
 import type { H1Balancer } from "./h1-balancer.ts";

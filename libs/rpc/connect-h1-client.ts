@@ -2,26 +2,14 @@
 // `Client<S>` shape (callers don't change). On Node an HTTP/1.1 call costs about a third of the CPU of
 // a gRPC/HTTP/2 call and has a fraction of its latency (the servers serve both on one port,
 // libs/server/dual-protocol-server.ts). One undici Pool per resolved address, round robin (h1-balancer.ts).
-import { create, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { encodeMessage, envelope } from "./wire.ts";
 import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";
 import { traceHeaders } from "#libs/tracing/tracing.ts";
 import { StreamH1Call, UnaryH1Call, iterate, type CallSetup } from "./connect-h1-call.ts";
 import { balancerFor, type H1Balancer } from "./h1-balancer.ts";
 
 export { closeH1Balancers as closeConnectH1Pools } from "./h1-balancer.ts";
-
-function encode(schema: DescMessage, value: unknown): Uint8Array {
-  // Messages built by our own code are encoded as they are; plain init objects are made into messages.
-  return toBinary(schema, isMessage(value, schema) ? value : create(schema, value as never));
-}
-
-function envelope(bytes: Uint8Array): Buffer {
-  const f = Buffer.allocUnsafe(5 + bytes.byteLength);
-  f[0] = 0;
-  f.writeUInt32BE(bytes.byteLength, 1);
-  f.set(bytes, 5);
-  return f;
-}
 
 function setupOf(b: H1Balancer, path: string, contentType: string, opts: CallOptions | undefined, defaultTimeoutMs: number | undefined): CallSetup {
   const headers: Record<string, string> = { "content-type": contentType, "connect-protocol-version": "1" };
@@ -42,7 +30,7 @@ function unary(b: H1Balancer, path: string, method: DescMethod, defaultTimeoutMs
     if (signal?.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
     let body: Uint8Array;
     try {
-      body = encode(method.input, req);
+      body = encodeMessage(method.input, req);
     } catch (e) {
       return Promise.reject(ConnectError.from(e, Code.Internal));
     }
@@ -57,7 +45,7 @@ function serverStream(b: H1Balancer, path: string, method: DescMethod, defaultTi
     (async function* () {
       const signal = opts?.signal;
       if (signal?.aborted) throw ConnectError.from(signal.reason, Code.Canceled);
-      const call = new StreamH1Call(setupOf(b, path, "application/connect+proto", opts, defaultTimeoutMs), envelope(encode(method.input, req)), method.output);
+      const call = new StreamH1Call(setupOf(b, path, "application/connect+proto", opts, defaultTimeoutMs), envelope(0, encodeMessage(method.input, req)), method.output);
       call.start();
       yield* iterate(call);
     })();

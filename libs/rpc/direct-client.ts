@@ -1,6 +1,7 @@
 // Embedded mode: a Client<S> that calls the service implementation in-process, with no socket
 // and no serialization. Callers cannot tell it from a gRPC client, so the same code runs in both modes.
-import { create, isMessage, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
+import { asMessage } from "./wire.ts";
 import { createContextValues, type CallOptions, type Client, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { lazyClients, type ServiceClients, type ServiceName } from "./service-clients.ts";
 
@@ -49,11 +50,6 @@ class InProcessContext implements HandlerContext {
   get values(): ContextValues {
     return (this.ctxValues ??= this.opts?.contextValues ?? createContextValues());
   }
-}
-
-/** Messages built by our own code are passed as they are; plain init objects are made into messages. */
-function asMessage(schema: DescMessage, value: unknown): unknown {
-  return isMessage(value, schema) ? value : create(schema, value as never);
 }
 
 export function createDirectClient<S extends DescService>(service: S, impl: ServiceImpl<S>): Client<S> {

@@ -1,7 +1,8 @@
 // Mesh mode client on @grpc/grpc-js: the Connect `Client<S>` shape (callers don't change), but the
 // wire work is done by grpc-js, which costs measurably less CPU per unary call than the Connect
 // transport on Node (libs/rpc/client-bench.ts measures both). Servers stay Connect-ES; they speak gRPC.
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { fromBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { encodeMessage } from "./wire.ts";
 import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { traceHeaders } from "#libs/tracing/tracing.ts";
@@ -51,9 +52,7 @@ type Deserialize = (bytes: Buffer) => unknown;
 
 function serializer(schema: DescMessage): Serialize {
   return (value) => {
-    // Messages built by our own code are encoded as they are; plain init objects are made into messages.
-    const msg = isMessage(value, schema) ? value : create(schema, value as never);
-    const bytes = toBinary(schema, msg);
+    const bytes = encodeMessage(schema, value);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }

@@ -7,7 +7,8 @@ import type http from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, endStreamFlag, endStreamToJson, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { FastCall, unenvelope } from "./fast-call.ts";
-import { NO_LIMIT, envelope, type Route } from "./rpc-routes.ts";
+import { envelope } from "#libs/rpc/wire.ts";
+import { NO_LIMIT, type Route } from "./rpc-routes.ts";
 
 type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 type OutHeaders = Record<string, string | number>;

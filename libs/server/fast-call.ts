@@ -4,7 +4,8 @@
 // The subclasses own the wire: how the request is enveloped, headers, status and end of stream.
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { CALL_COMPLETED, FastContext, MAX_TIMER_MS, asConnectError, callUnary, encodeOutput, envelope, type Route } from "./rpc-routes.ts";
+import { CALL_COMPLETED, FastContext, MAX_TIMER_MS, asConnectError, callUnary, type Route } from "./rpc-routes.ts";
+import { encodeMessage, envelope } from "#libs/rpc/wire.ts";
 
 /** Where the request body comes from (an HTTP/2 stream, an IncomingMessage). */
 interface Source {
@@ -106,7 +107,7 @@ export abstract class FastCall {
     if (this.done) return;
     let bytes: Uint8Array;
     try {
-      bytes = encodeOutput(this.route.output, value);
+      bytes = encodeMessage(this.route.output, value);
     } catch (e) {
       this.end(new ConnectError(`serialize binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal));
       return;
@@ -125,7 +126,7 @@ export abstract class FastCall {
           this.endStream();
           return;
         }
-        const f = envelope(0, encodeOutput(this.route.output, r.value));
+        const f = envelope(0, encodeMessage(this.route.output, r.value));
         if (!this.sendStreamHeaders()) break;
         if (!(this.sink as Sink).write(f)) await this.drained();
       }

@@ -10,7 +10,8 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { FastCall, unenvelope } from "./fast-call.ts";
-import { NO_LIMIT, envelope, isServiceMethod, routesOf, type Route, type RpcServiceBinding } from "./rpc-routes.ts";
+import { envelope } from "#libs/rpc/wire.ts";
+import { NO_LIMIT, isServiceMethod, routesOf, type Route, type RpcServiceBinding } from "./rpc-routes.ts";
 
 export { rpcService, type RpcServiceBinding } from "./rpc-routes.ts";
 

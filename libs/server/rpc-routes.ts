@@ -1,6 +1,6 @@
 // What both fast paths (binary gRPC over HTTP/2, Connect over HTTP/1.1) share: the route table of
 // unary and server-streaming methods, the lazily built HandlerContext, and error normalisation.
-import { create, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 
 /** One service on the port: its descriptor and its implementation (as given to `router.service`). */
@@ -138,21 +138,6 @@ export class FastContext implements HandlerContext {
 /** ConnectError as it is; anything else becomes INTERNAL "internal error" (Connect does the same). */
 export function asConnectError(e: unknown): ConnectError {
   return e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
-}
-
-/** The handler's result (a message or an init object) as protobuf bytes. */
-export function encodeOutput(output: DescMessage, value: unknown): Uint8Array {
-  const msg = isMessage(value, output) ? value : create(output, value as never);
-  return toBinary(output, msg);
-}
-
-/** `value` as a 5-byte-prefixed envelope (gRPC and Connect streaming share the layout). */
-export function envelope(flags: number, bytes: Uint8Array): Buffer {
-  const f = Buffer.allocUnsafe(5 + bytes.byteLength);
-  f[0] = flags;
-  f.writeUInt32BE(bytes.byteLength, 1);
-  f.set(bytes, 5);
-  return f;
 }
 
 /** Runs a unary handler, calling back synchronously when it returns a value (no extra microtask). */
