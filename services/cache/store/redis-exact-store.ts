@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
-import { luaScript, type LuaScript } from "#libs/redis/lua-script.ts";
+import { luaScript } from "#libs/redis/lua-script.ts";
 import type { CachedAnswer } from "../domain/types.ts";
 import { decodeAnswer, encodeAnswer, purgeMatches, type ExactStore, type PurgeFilter } from "./exact-store.ts";
 
@@ -26,8 +26,6 @@ local g = redis.call('HMGET', KEYS[1], '_', ARGV[1])
 local key = ARGV[2] .. (g[1] or '0') .. ':' .. (g[2] or '0') .. ':' .. ARGV[3]
 return redis.call('DEL', key)`);
 
-type ScriptRunner = (keys: number, ...args: (string | number)[]) => Promise<unknown>;
-
 function short(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
@@ -48,18 +46,15 @@ export class RedisExactStore implements ExactStore {
     return `${this.prefix}:{${short(tenant)}}:e:${short(namespace)}:`;
   }
 
-  private run(script: LuaScript): ScriptRunner {
-    return (numKeys, ...args) => script.run(this.redis, numKeys, ...args);
-  }
-
   async get(tenant: string, namespace: string, key: string): Promise<CachedAnswer | undefined> {
-    const raw = await this.run(GET_SCRIPT)(1, this.genKey(tenant), `n:${short(namespace)}`, this.entryPrefix(tenant, namespace), key);
+    const raw = await GET_SCRIPT.run(this.redis, 1, this.genKey(tenant), `n:${short(namespace)}`, this.entryPrefix(tenant, namespace), key);
     return typeof raw === "string" ? decodeAnswer(raw) : undefined;
   }
 
   async set(tenant: string, namespace: string, key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
     if (ttlMs <= 0) return;
-    await this.run(SET_SCRIPT)(
+    await SET_SCRIPT.run(
+      this.redis,
       1,
       this.genKey(tenant),
       `n:${short(namespace)}`,
@@ -71,7 +66,7 @@ export class RedisExactStore implements ExactStore {
   }
 
   async delete(tenant: string, namespace: string, key: string): Promise<void> {
-    await this.run(DEL_SCRIPT)(1, this.genKey(tenant), `n:${short(namespace)}`, this.entryPrefix(tenant, namespace), key);
+    await DEL_SCRIPT.run(this.redis, 1, this.genKey(tenant), `n:${short(namespace)}`, this.entryPrefix(tenant, namespace), key);
   }
 
   async invalidate(tenant: string, namespace?: string): Promise<number> {
