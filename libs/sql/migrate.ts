@@ -10,9 +10,16 @@ export interface MigrationSet {
   table: string;
 }
 
+/** The one method node-pg-migrate's `dbClient` needs. */
+export interface MigrationClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
 export type MigrationTarget =
   | { kind: "pg"; databaseUrl: string; schema?: string }
-  | { kind: "pglite"; db: PGlite };
+  | { kind: "pglite"; db: PGlite }
+  /** PGlite behind a client (the worker thread's, pglite-worker-client.ts). */
+  | { kind: "pglite-client"; client: MigrationClient };
 
 export interface MigrateOptions {
   direction?: "up" | "down";
@@ -46,5 +53,6 @@ export async function migrate(target: MigrationTarget, set: MigrationSet, opts: 
     });
   }
   // PGlite is single-connection: no other migrator can race it.
-  return runner({ ...common, dbClient: pgliteMigrationClient(target.db) as never, noLock: true });
+  const client = target.kind === "pglite" ? pgliteMigrationClient(target.db) : target.client;
+  return runner({ ...common, dbClient: client as never, noLock: true });
 }

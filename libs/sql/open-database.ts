@@ -3,9 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { migrate, type MigrationSet } from "./migrate.ts";
 import { createPgPool, pgSqlClient, type PgPoolOptions } from "./pg-client.ts";
-import { checkpointOnWal } from "./pglite-checkpoint.ts";
-import { pgliteSqlClient } from "./pglite-client.ts";
-import { openPglite } from "./pglite-open.ts";
+import { startPgliteWorker } from "./pglite-worker-client.ts";
 import type { SqlClient } from "./sql-client.ts";
 
 export interface OpenedDatabase {
@@ -18,7 +16,7 @@ export interface OpenedDatabase {
 
 /**
  * Opens a database from a URL: `postgres://...` → PostgreSQL (pg Pool), `pglite:<dir>` (or
- * `pglite:memory`) → PGlite; then applies the given migration sets.
+ * `pglite:memory`) → PGlite in a worker thread; then applies the given migration sets.
  */
 export type OpenOptions = Pick<PgPoolOptions, "schema" | "max" | "statementTimeoutMs" | "queryTimeoutMs" | "connectTimeoutMs" | "onError">;
 
@@ -42,15 +40,12 @@ async function open(target: string, opts: OpenOptions): Promise<OpenedDatabase> 
   if (!target.startsWith("pglite:")) throw new Error(`unsupported database url "${target}": use postgres://... or pglite:<dir>`);
   const dir = target.slice("pglite:".length);
   if (dir && dir !== "memory") mkdirSync(dir, { recursive: true });
-  const db = await openPglite(dir && dir !== "memory" ? dir : undefined);
-  const stopCheckpoints = checkpointOnWal(db); // single-user PostgreSQL never checkpoints by itself
+  // In a worker thread: PostgreSQL's WASM work stays off the event loop that serves requests.
+  const db = await startPgliteWorker(dir && dir !== "memory" ? dir : undefined);
   return {
     kind: "pglite",
-    sql: pgliteSqlClient(db),
-    migrate: async (set) => void (await migrate({ kind: "pglite", db }, set)),
-    close: () => {
-      stopCheckpoints();
-      return db.close();
-    },
+    sql: db.sql,
+    migrate: async (set) => void (await migrate({ kind: "pglite-client", client: db.migrationClient }, set)),
+    close: () => db.close(),
   };
 }

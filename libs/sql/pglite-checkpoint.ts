@@ -9,7 +9,11 @@ import type { PGlite } from "@electric-sql/pglite";
 /** One WAL segment: checkpoint once this much WAL has been written since the last checkpoint. */
 export const CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024;
 
-const WAL_SINCE_CHECKPOINT = `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), redo_lsn)::float8 AS behind FROM pg_control_checkpoint()`;
+/** How often the WAL volume is checked. */
+export const CHECKPOINT_INTERVAL_MS = 10_000;
+
+/** WAL written since the last checkpoint (also run by the PGlite worker, pglite-worker.ts). */
+export const WAL_SINCE_CHECKPOINT = `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), redo_lsn)::float8 AS behind FROM pg_control_checkpoint()`;
 
 /** Checks every `intervalMs` (never keeping the process alive); returns the function that stops it. */
 export function checkpointOnWal(db: PGlite, opts: { intervalMs?: number; walBytes?: number } = {}): () => void {
@@ -27,7 +31,7 @@ export function checkpointOnWal(db: PGlite, opts: { intervalMs?: number; walByte
     if (running || db.closed) return;
     running = true;
     void tick().finally(() => (running = false));
-  }, opts.intervalMs ?? 10_000);
+  }, opts.intervalMs ?? CHECKPOINT_INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

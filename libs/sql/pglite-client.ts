@@ -1,4 +1,5 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
+import type { MigrationClient } from "./migrate.ts";
 import { queryPrepared } from "./pglite-prepared.ts";
 import type { QueryOptions, SqlClient } from "./sql-client.ts";
 
@@ -32,7 +33,7 @@ export function pgliteSqlClient(db: PGlite): SqlClient {
  * through `exec` because a migration file holds several statements (the extended protocol used
  * by `query` accepts only one).
  */
-export function pgliteMigrationClient(db: PGlite): { query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
+export function pgliteMigrationClient(db: PGlite): MigrationClient {
   return {
     async query(text: string, values?: unknown[]) {
       if (values && values.length > 0) return { rows: (await db.query(text, values)).rows };

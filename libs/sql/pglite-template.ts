@@ -5,7 +5,7 @@
 // file instead (~0.5 s). Gzipped rather than plain (40 MB): PGlite keeps the loaded file in memory. The file's name carries PGlite's version and the start parameters, so an upgrade or
 // another setting makes a new one; a file that fails to load is removed and made again.
 import { createHash } from "node:crypto";
-import { readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -58,15 +58,21 @@ export async function makeTemplate(path: string, startParams: readonly string[],
 
 /** The template's bytes, made first if missing; undefined if it cannot be made (the caller runs initdb). */
 export async function templateBytes(startParams: readonly string[], nodeFlags: readonly string[]): Promise<Buffer | undefined> {
-  const path = templatePath(startParams);
+  const path = await templateFile(startParams, nodeFlags);
   try {
-    return readFileSync(path);
+    return path === undefined ? undefined : readFileSync(path);
   } catch {
-    // not made yet on this machine
+    return undefined;
   }
+}
+
+/** The template's path, made first if missing; undefined if it cannot be made (the caller runs initdb). */
+export async function templateFile(startParams: readonly string[], nodeFlags: readonly string[]): Promise<string | undefined> {
+  const path = templatePath(startParams);
+  if (existsSync(path)) return path;
   try {
     await makeTemplate(path, startParams, nodeFlags);
-    return readFileSync(path);
+    return path;
   } catch {
     return undefined;
   }
