@@ -1,13 +1,13 @@
 // After the answer: what it cost, the event the ledger records, and the budget settlement.
-import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Decimal } from "decimal.js";
 import type { RequestContextSchema, Tier, Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import type { Attempt } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
-import { RequestCompletedSchema, type ProviderCallSchema } from "#libs/gen/llmgw/events/v1/events_pb.ts";
 import { isExactPico, picoToUsd, usdToPico } from "#libs/pricing/money.ts";
 import { addUsage, fromProtoUsage, toProtoUsage, ZERO_USAGE } from "#libs/pricing/usage-types.ts";
 import type { Pricing } from "./deps.ts";
 import type { RunResult } from "./execution.ts";
+import { encodeRequestCompleted, type CallFields } from "./request-completed-wire.ts";
 
 
 /** An exact USD amount; toFixed() writes it as Decimal#toFixed() does. */
@@ -26,29 +26,6 @@ class UsdText implements ExactUsd {
   toFixed(): string {
     return this.text;
   }
-}
-
-/** Provider calls of a request, in order, as the ledger records them. */
-export function providerCalls(requestId: string, runs: RunResult[], startedAt: string): MessageInitShape<typeof ProviderCallSchema>[] {
-  const calls: MessageInitShape<typeof ProviderCallSchema>[] = [];
-  for (const run of runs) {
-    run.attempts.forEach((a, i) => {
-      if (a.status.startsWith("skipped")) return;
-      const kind = i === 0 ? run.purpose : run.attempts[i - 1]?.model === a.model ? "retry" : "fallback";
-      calls.push({
-        callId: `${requestId}:${calls.length}`,
-        kind,
-        model: a.model,
-        provider: a.provider,
-        status: a.status === "ok" ? "ok" : "error",
-        errorCode: a.errorCode,
-        latencyMs: a.latencyMs,
-        usage: a.usage,
-        startedAt,
-      });
-    });
-  }
-  return calls;
 }
 
 /**
@@ -115,9 +92,10 @@ export interface CompletedInit {
 
 export function requestCompletedBytes(e: CompletedInit): Uint8Array {
   const requestId = e.context.requestId ?? "";
-  const msg = create(RequestCompletedSchema, {
+  const receivedAt = e.receivedAt.toISOString();
+  return encodeRequestCompleted({
     context: e.context,
-    receivedAt: e.receivedAt.toISOString(),
+    receivedAt,
     completedAt: new Date().toISOString(),
     requestedModel: e.requestedModel,
     tier: e.tier,
@@ -135,11 +113,35 @@ export function requestCompletedBytes(e: CompletedInit): Uint8Array {
     stream: e.stream,
     batch: false,
     baselineModel: e.baselineModel,
-    calls: providerCalls(requestId, e.runs, e.receivedAt.toISOString()),
+    calls: callFields(requestId, e.runs, receivedAt),
     answerUsage: e.answerUsage,
     budgetReserved: e.budgetReserved,
     policyVersion: e.policyVersion ?? 0n,
     policyCanary: e.policyCanary ?? false,
   });
-  return toBinary(RequestCompletedSchema, msg);
+}
+
+/** Provider calls of a request, in order, as the ledger records them (skipped candidates are not calls). */
+function callFields(requestId: string, runs: RunResult[], startedAt: string): CallFields[] {
+  const calls: CallFields[] = [];
+  for (const run of runs) {
+    const attempts = run.attempts;
+    for (let i = 0; i < attempts.length; i++) {
+      const a = attempts[i] as Attempt;
+      if (a.status.startsWith("skipped")) continue;
+      const kind = i === 0 ? run.purpose : attempts[i - 1]?.model === a.model ? "retry" : "fallback";
+      calls.push({
+        callId: `${requestId}:${calls.length}`,
+        kind,
+        model: a.model,
+        provider: a.provider,
+        status: a.status === "ok" ? "ok" : "error",
+        errorCode: a.errorCode,
+        latencyMs: a.latencyMs,
+        usage: a.usage,
+        startedAt,
+      });
+    }
+  }
+  return calls;
 }

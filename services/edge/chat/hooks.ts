@@ -7,7 +7,7 @@ import { subjects } from "#libs/bus/subjects.ts";
 import { bindCounter, ChildCache, type BoundCounter } from "#libs/metrics/bound.ts";
 import { openAIUsageToProto } from "#libs/pricing/usage-openai.ts";
 import { tierName } from "#libs/rpc/tier.ts";
-import { requestCompletedBytes, sumUsage } from "../accounting.ts";
+import { requestCompletedBytes } from "../accounting.ts";
 import type { EdgeDeps } from "../deps.ts";
 import type { EdgeMetrics } from "../metrics.ts";
 import type { EventOutbox } from "../outbox.ts";
@@ -54,9 +54,18 @@ function countMetrics({ metrics }: HookDeps): AfterAnswerHook {
     const c = children.get(key) ?? children.set(key, bind(status, out.model, tier, rec.cacheOutcome));
     c.requests.inc();
     if (out.runs.length === 0) return;
-    const usage = sumUsage(out.runs.flatMap((r) => r.attempts));
-    c.input.inc(Number(usage.inputTokens));
-    c.output.inc(Number(usage.outputTokens));
+    // sumUsage's two counts, without building the summed Usage message.
+    let input = 0;
+    let output = 0;
+    for (const r of out.runs) {
+      for (const a of r.attempts) {
+        if (!a.usage) continue;
+        input += Number(a.usage.inputTokens);
+        output += Number(a.usage.outputTokens);
+      }
+    }
+    c.input.inc(input);
+    c.output.inc(output);
     if (out.costUsd) c.cost.inc(Number(out.costUsd));
   };
 }
