@@ -2,8 +2,9 @@
 // requests the completion and summary, for streaming ones an iterator the route can forward.
 import type OpenAI from "openai";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Candidate, RequestContextSchema } from "#libs/gen/llmgw/common/v1/common_pb.ts";
-import type { Attempt, ExecuteResponse, Failure, Summary } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { RequestContextSchema, type Candidate } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import type { Attempt, ExecuteRequest, ExecuteResponse, Failure, Summary } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { asMessage } from "#libs/rpc/wire.ts";
 import { GatewayError, type ErrorType } from "#libs/errors/openai-error.ts";
 import type { EdgeClients } from "./deps.ts";
 
@@ -39,12 +40,22 @@ export interface ExecuteArgs {
   signal?: AbortSignal;
 }
 
+/** The request as a whole message: the in-process client passes it on without a create() (candidates come from the router as messages). */
+function executeRequest(args: ExecuteArgs, stream: boolean): ExecuteRequest {
+  return {
+    $typeName: "llmgw.executor.v1.ExecuteRequest",
+    context: asMessage(RequestContextSchema, args.context),
+    candidates: args.candidates,
+    requestJson: args.requestJson,
+    stream,
+    totalTimeoutMs: 0,
+    purpose: args.purpose,
+  };
+}
+
 export async function runNonStreaming(clients: EdgeClients, args: ExecuteArgs): Promise<RunResult> {
   const out: RunResult = { attempts: [], purpose: args.purpose };
-  const events = clients.executor.execute(
-    { context: args.context, candidates: args.candidates, requestJson: args.requestJson, stream: false, purpose: args.purpose },
-    { signal: args.signal },
-  );
+  const events = clients.executor.execute(executeRequest(args, false), { signal: args.signal });
   for await (const ev of events) collect(out, ev);
   return out;
 }
@@ -83,9 +94,7 @@ export interface StreamStart {
  */
 export async function startStreaming(clients: EdgeClients, args: ExecuteArgs): Promise<StreamStart | RunResult> {
   const out: RunResult = { attempts: [], purpose: args.purpose };
-  const it = clients.executor
-    .execute({ context: args.context, candidates: args.candidates, requestJson: args.requestJson, stream: true, purpose: args.purpose }, { signal: args.signal })
-    [Symbol.asyncIterator]();
+  const it = clients.executor.execute(executeRequest(args, true), { signal: args.signal })[Symbol.asyncIterator]();
   let first = await it.next();
   let model = "";
   if (!first.done && first.value.event.case === "started") {

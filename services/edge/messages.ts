@@ -43,7 +43,9 @@ export function requestFacts(req: OpenAI.Chat.ChatCompletionCreateParams, defaul
       full += m.tool_calls.map((c) => (c.type === "function" ? `\n[tool_call ${c.function.name} ${c.function.arguments}]` : "")).join("");
     }
     texts.push(full);
+    // Whole ChatMessage messages: the classify request and the cache key take them without a create() each.
     messages.push({
+      $typeName: "llmgw.common.v1.ChatMessage",
       role: m.role,
       content: full,
       name: "name" in m && typeof m.name === "string" ? m.name : "",

@@ -3,9 +3,9 @@
 // the end (for the cache and verifiers) and hides the usage chunk from clients that did not ask.
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type OpenAI from "openai";
-import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import type { Usage as ProtoUsage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import { ExecutorService, type Attempt, type ExecuteResponse } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { CompletionAssembler } from "#libs/openai/assemble.ts";
-import { toProtoUsage } from "#libs/pricing/usage-types.ts";
 import { ProviderBatches } from "./batches.ts";
 import type { ProviderEmbeddings } from "./embeddings.ts";
 import type { ExecutorEngine } from "./domain/engine.ts";
@@ -70,12 +70,14 @@ export class ExecutorServiceImpl implements Impl {
     return { content: await this.batches.output(req.model, req.providerFileId) };
   }
 
-  async *execute(req: Parameters<Impl["execute"]>[0], ctx: Parameters<Impl["execute"]>[1]) {
+  // The events are whole messages ($typeName and every field), not init objects: the in-process client
+  // passes a message on as it is, where an init object costs a create() per event (see libs/rpc/wire.ts).
+  async *execute(req: Parameters<Impl["execute"]>[0], ctx: Parameters<Impl["execute"]>[1]): AsyncGenerator<ExecuteResponse> {
     let body: OpenAI.Chat.ChatCompletionCreateParams;
     try {
       body = JSON.parse(decoder.decode(req.requestJson)) as OpenAI.Chat.ChatCompletionCreateParams;
     } catch {
-      yield { event: { case: "failure" as const, value: { httpStatus: 400, type: "invalid_request_error", code: "invalid_json", message: "request_json is not valid JSON." } } };
+      yield response({ case: "failure", value: failureMsg(400, "invalid_request_error", "invalid_json", "request_json is not valid JSON.", "", 0, []) });
       return;
     }
     const wantUsage = body.stream_options?.include_usage === true;
@@ -94,41 +96,37 @@ export class ExecutorServiceImpl implements Impl {
         case "chunk": {
           if (!started) {
             started = true;
-            yield { event: { case: "started" as const, value: { model: ev.chunk.model, provider: this.engine.deployment(ev.chunk.model)?.providerId ?? "" } } };
+            yield response({ case: "started", value: { $typeName: "llmgw.executor.v1.Started", model: ev.chunk.model, provider: this.engine.deployment(ev.chunk.model)?.providerId ?? "" } });
           }
           assembler?.add(ev.chunk);
           if (ev.chunk.choices.length === 0 && ev.chunk.usage && !wantUsage) break;
-          yield { event: { case: "chunkJson" as const, value: encoder.encode(JSON.stringify(ev.chunk)) } };
+          yield response({ case: "chunkJson", value: encoder.encode(JSON.stringify(ev.chunk)) });
           break;
         }
         case "completion":
           sawCompletion = true;
-          yield { event: { case: "completionJson" as const, value: encoder.encode(JSON.stringify(ev.completion)) } };
+          yield response({ case: "completionJson", value: encoder.encode(JSON.stringify(ev.completion)) });
           break;
         case "summary":
-          if (assembler && !sawCompletion) yield { event: { case: "completionJson" as const, value: encoder.encode(JSON.stringify(assembler.completion())) } };
-          yield {
-            event: {
-              case: "summary" as const,
-              value: { model: ev.summary.model, provider: ev.summary.provider, usage: usageMsg(ev.summary.usage), finishReason: ev.summary.finishReason, attempts: ev.summary.attempts.map(attemptMsg), latencyMs: BigInt(Math.round(ev.summary.latencyMs)) },
+          if (assembler && !sawCompletion) yield response({ case: "completionJson", value: encoder.encode(JSON.stringify(assembler.completion())) });
+          yield response({
+            case: "summary",
+            value: {
+              $typeName: "llmgw.executor.v1.Summary",
+              model: ev.summary.model,
+              provider: ev.summary.provider,
+              usage: usageMsg(ev.summary.usage),
+              finishReason: ev.summary.finishReason,
+              attempts: ev.summary.attempts.map(attemptMsg),
+              latencyMs: BigInt(Math.round(ev.summary.latencyMs)),
             },
-          };
+          });
           break;
         case "failure":
-          yield {
-            event: {
-              case: "failure" as const,
-              value: {
-                httpStatus: ev.error.status,
-                type: ev.error.type,
-                code: ev.error.code ?? "",
-                message: ev.error.message,
-                param: ev.error.param ?? "",
-                retryAfterSec: ev.error.retryAfterSec ?? 0,
-                attempts: ev.attempts.map(attemptMsg),
-              },
-            },
-          };
+          yield response({
+            case: "failure",
+            value: failureMsg(ev.error.status, ev.error.type, ev.error.code ?? "", ev.error.message, ev.error.param ?? "", ev.error.retryAfterSec ?? 0, ev.attempts.map(attemptMsg)),
+          });
           break;
       }
     }
@@ -139,10 +137,33 @@ export class ExecutorServiceImpl implements Impl {
   }
 }
 
-function usageMsg(u: Usage | null) {
-  return u ? toProtoUsage(u) : undefined;
+function response(event: ExecuteResponse["event"]): ExecuteResponse {
+  return { $typeName: "llmgw.executor.v1.ExecuteResponse", event };
 }
 
-function attemptMsg(a: AttemptRecord) {
-  return { model: a.model, provider: a.provider, status: a.status, httpStatus: a.httpStatus, errorCode: a.errorCode, latencyMs: BigInt(Math.round(a.latencyMs)), usage: usageMsg(a.usage) };
+function failureMsg(httpStatus: number, type: string, code: string, message: string, param: string, retryAfterSec: number, attempts: Attempt[]): Extract<ExecuteResponse["event"], { case: "failure" }>["value"] {
+  return { $typeName: "llmgw.executor.v1.Failure", httpStatus, type, code, message, param, retryAfterSec, attempts };
+}
+
+/** Usage as a whole proto message (what toProtoUsage makes, without create()). */
+function usageMsg(u: Usage | null): ProtoUsage | undefined {
+  if (!u) return undefined;
+  return {
+    $typeName: "llmgw.common.v1.Usage",
+    inputTokens: BigInt(u.inputTokens),
+    cachedInputTokens: BigInt(u.cachedInputTokens),
+    cacheWrite5mTokens: BigInt(u.cacheWrite5mTokens),
+    cacheWrite1hTokens: BigInt(u.cacheWrite1hTokens),
+    outputTokens: BigInt(u.outputTokens),
+    reasoningTokens: BigInt(u.reasoningTokens),
+    estimated: u.estimated,
+  };
+}
+
+function attemptMsg(a: AttemptRecord): Attempt {
+  const usage = usageMsg(a.usage);
+  const m: Attempt = { $typeName: "llmgw.executor.v1.Attempt", model: a.model, provider: a.provider, status: a.status, httpStatus: a.httpStatus, errorCode: a.errorCode, latencyMs: BigInt(Math.round(a.latencyMs)) };
+  // Unset, not undefined, as create() leaves it.
+  if (usage) m.usage = usage;
+  return m;
 }

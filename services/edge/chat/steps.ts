@@ -28,7 +28,8 @@ export function prepare(deps: EdgeDeps, call: ChatCall): Omit<ChatRecord, "cls" 
   let tokens: number | undefined;
   return {
     call,
-    ctx: { requestId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, traceId: call.traceId },
+    // A whole message: every request of the pipeline carries it, and create() takes a message as it is.
+    ctx: { $typeName: "llmgw.common.v1.RequestContext", requestId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, traceId: call.traceId },
     alias,
     facts,
     promptTokens: () => (tokens ??= countPromptTokens(facts.texts, exactAbove(deps.config)).tokens),
