@@ -189,7 +189,7 @@ export class ExecutorEngine {
         slot = queued.slot;
         t0 = this.now(); // the attempt's latency is the provider's; the wait has its own histogram
       }
-      const entered = queued && !queued.ok ? ({ ok: false, reason: "cancelled" } as const) : await guard.enter(abort.signal);
+      const entered = queued && !queued.ok ? ({ ok: false, reason: "cancelled" } as const) : await guard.enter(abort);
       if (!entered.ok) {
         if (entered.reason === "cancelled") {
           const error = this.abortError(abort, dep);
@@ -200,7 +200,16 @@ export class ExecutorEngine {
         return { kind: "skipped" };
       }
       const lease = entered.lease;
-      const opts: CallOptions = { upstreamModel: dep.upstreamModel, reportedModel: dep.model, defaultMaxTokens: dep.maxOutputTokens, signal: abort.signal };
+      // The AbortSignal is made only if the adapter reads it (SDK calls); the direct call takes the emitter.
+      const opts: CallOptions = {
+        upstreamModel: dep.upstreamModel,
+        reportedModel: dep.model,
+        defaultMaxTokens: dep.maxOutputTokens,
+        get signal() {
+          return abort.signal;
+        },
+        abortEmitter: abort.emitter,
+      };
       const fail = (e: unknown, usage: Usage | null, emitted: boolean): Outcome => {
         const error = this.callError(e, abort, dep);
         lease.release(error);

@@ -33,6 +33,12 @@ export interface Lease {
 
 export type EnterResult = { ok: true; lease: Lease } | { ok: false; reason: "breaker_open" | "concurrency" | "cancelled" };
 
+/** An abort whose AbortSignal is made on first read (see abort.ts). */
+export interface LazySignal {
+  readonly aborted: boolean;
+  readonly signal: AbortSignal;
+}
+
 export class DeploymentGuard {
   private readonly breaker: CircuitBreakerPolicy;
   private readonly bulkhead: BulkheadPolicy;
@@ -52,9 +58,15 @@ export class DeploymentGuard {
     this.bulkhead = bulkhead(o.maxConcurrency, o.queueSize);
   }
 
-  enter(signal?: AbortSignal): Promise<EnterResult> {
+  /**
+   * `abort` may be a LazySignal: its AbortSignal is read only when this caller may have to wait for a
+   * slot (or is aborted already). With a free slot cockatiel runs the call at once and only checks
+   * `aborted`, so the signal is not needed, and not made.
+   */
+  enter(abort?: AbortSignal | LazySignal): Promise<EnterResult> {
     // cockatiel makes callers wait for a half-open probe; a gateway would rather try the next candidate.
     if (this.breaker.state === CircuitState.HalfOpen) return Promise.resolve({ ok: false, reason: "breaker_open" });
+    const signal = abort === undefined || (!abort.aborted && this.bulkhead.executionSlots > 0) ? undefined : "signal" in abort ? abort.signal : abort;
     return new Promise<EnterResult>((resolve) => {
       let leased = false;
       const work = () =>

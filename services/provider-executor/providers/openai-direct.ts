@@ -6,6 +6,7 @@
 import type OpenAI from "openai";
 import type { Dispatcher } from "undici";
 import { parseRetryAfter, stringField, type ProviderFailure } from "./errors.ts";
+import type { AbortEmitter } from "./types.ts";
 import { providerAgent } from "./undici-fetch.ts";
 
 export interface DirectTarget {
@@ -28,7 +29,8 @@ export function chatEndpoint(baseURL: string): { origin: string; path: string } 
   return slash < 0 ? { origin: url, path: "/" } : { origin: url.slice(0, slash), path: url.slice(slash) };
 }
 
-export function directChat(t: DirectTarget): (body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, signal: AbortSignal) => Promise<OpenAI.Chat.ChatCompletion> {
+/** `signal` may be an AbortEmitter (undici takes either; see providers/types.ts). */
+export function directChat(t: DirectTarget): (body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, signal: AbortSignal | AbortEmitter) => Promise<OpenAI.Chat.ChatCompletion> {
   const { origin, path } = chatEndpoint(t.baseURL);
   const dispatcher = t.dispatcher ?? providerAgent();
   const headers = { authorization: `Bearer ${t.apiKey}`, "content-type": "application/json", accept: "application/json", "user-agent": "llmgw" };

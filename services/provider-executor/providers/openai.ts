@@ -53,7 +53,7 @@ export function createOpenAIAdapter(o: OpenAIAdapterOptions): ProviderAdapter {
       let completion: OpenAI.Chat.ChatCompletion;
       try {
         const req = toOpenAIRequest(body, opts.upstreamModel);
-        completion = direct ? await direct(req, opts.signal) : await client.chat.completions.create(req, { signal: opts.signal });
+        completion = direct ? await direct(req, opts.abortEmitter ?? opts.signal) : await client.chat.completions.create(req, { signal: opts.signal });
       } catch (e) {
         throw toError(e);
       }

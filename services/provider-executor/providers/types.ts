@@ -1,5 +1,6 @@
 // What every provider adapter offers the engine. Requests and answers are OpenAI-shaped; the adapter
 // owns the translation to its wire format and the normalisation of usage.
+import type { EventEmitter } from "node:events";
 import type OpenAI from "openai";
 import type { ProviderType } from "#libs/config/closed-sets.ts";
 
@@ -13,6 +14,15 @@ export type ChatCompletion = OpenAI.Chat.ChatCompletion;
 export type ChatChunk = OpenAI.Chat.ChatCompletionChunk;
 
 /** Per-call settings decided by the engine. */
+/**
+ * What undici's request() takes as a signal besides an AbortSignal: an EventEmitter with `aborted` and
+ * `reason` that emits "abort" once. Node builds an AbortSignal (an EventTarget) at some cost per call.
+ */
+export interface AbortEmitter extends EventEmitter {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+}
+
 export interface CallOptions {
   /** Upstream model name sent to the provider. */
   upstreamModel: string;
@@ -22,6 +32,8 @@ export interface CallOptions {
   defaultMaxTokens: number;
   /** Aborts the HTTP call (per-attempt timeout, total deadline, client gone). */
   signal: AbortSignal;
+  /** The same abort as an EventEmitter undici's request() takes (no AbortSignal to build); optional for callers outside the engine. */
+  abortEmitter?: AbortEmitter;
 }
 
 export interface CompletionResult {
