@@ -45,7 +45,21 @@ function metricsFor(registry: Registry): ObserveMetrics {
  * few label values so the label's cardinality stays bounded. The most specific reason wins.
  */
 export function decisionReason(reasons: readonly string[]): string {
-  const all = reasons.join("\n");
+  const all = reasons.length === 1 ? (reasons[0] as string) : reasons.join("\n");
+  // Routers give the same few texts again and again: up to seven regex tests per request otherwise.
+  const known = reasonOf.get(all);
+  if (known !== undefined) return known;
+  const reason = reasonOfText(all);
+  if (reasonOf.size >= MAX_REASON_TEXTS) reasonOf.clear();
+  reasonOf.set(all, reason);
+  return reason;
+}
+
+/** Reason texts remembered; past this many distinct ones (texts carrying numbers), start over. */
+const MAX_REASON_TEXTS = 512;
+const reasonOf = new Map<string, string>();
+
+function reasonOfText(all: string): string {
   if (/canary v\d+ override/.test(all)) return "canary";
   if (/^override .* -> /m.test(all) && !/not applied/.test(all)) return "override";
   if (/soft budget limit/.test(all)) return "soft_budget";
