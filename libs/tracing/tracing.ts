@@ -3,12 +3,25 @@
 // registered: the API stays the no-op it ships as, and `tracingOn()` lets the hot path skip even
 // building a carrier. One provider per process, shared by every service composed in it (refcounted:
 // embedded and in-process mesh tests start and stop gateways in one process).
+import { createRequire } from "node:module";
 import { context, propagation, ROOT_CONTEXT, trace, type Context, type Span, type TextMapGetter, type Tracer } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import type { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+
+// The SDK (provider, OTLP exporter, resources: ~10 MB resident once loaded) is required only when an
+// endpoint is set: tracing is off by default and the API alone is the no-op. Synchronous require keeps
+// startTracing synchronous; these packages have no `exports` map, so Node's import() of them loads the
+// same CommonJS builds anyway.
+const requireSdk = createRequire(import.meta.url);
+
+function loadSdk() {
+  const { AsyncLocalStorageContextManager } = requireSdk("@opentelemetry/context-async-hooks") as typeof import("@opentelemetry/context-async-hooks");
+  const { W3CTraceContextPropagator } = requireSdk("@opentelemetry/core") as typeof import("@opentelemetry/core");
+  const { OTLPTraceExporter } = requireSdk("@opentelemetry/exporter-trace-otlp-http") as typeof import("@opentelemetry/exporter-trace-otlp-http");
+  const { resourceFromAttributes } = requireSdk("@opentelemetry/resources") as typeof import("@opentelemetry/resources");
+  const { BasicTracerProvider, BatchSpanProcessor } = requireSdk("@opentelemetry/sdk-trace-base") as typeof import("@opentelemetry/sdk-trace-base");
+  return { AsyncLocalStorageContextManager, W3CTraceContextPropagator, OTLPTraceExporter, resourceFromAttributes, BasicTracerProvider, BatchSpanProcessor };
+}
 
 export interface TracingSettings {
   /** Full OTLP/HTTP traces URL (…/v1/traces). */
@@ -56,6 +69,7 @@ export function startTracing(settings: TracingSettings | undefined, serviceName:
     if (active.endpoint !== settings.endpoint) throw new Error(`tracing already exports to ${active.endpoint}; one OTLP endpoint per process`);
     active.refs += 1;
   } else {
+    const { AsyncLocalStorageContextManager, BasicTracerProvider, BatchSpanProcessor, OTLPTraceExporter, resourceFromAttributes, W3CTraceContextPropagator } = loadSdk();
     const exporter = new OTLPTraceExporter({ url: settings.endpoint, headers: { ...settings.headers } });
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ "service.name": settings.serviceName ?? serviceName, "service.namespace": "llmgw" }),

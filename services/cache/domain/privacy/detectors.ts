@@ -1,5 +1,16 @@
-import { findPhoneNumbersInText } from "libphonenumber-js";
-import validator from "validator";
+import { createRequire } from "node:module";
+import isCreditCardModule from "validator/lib/isCreditCard.js";
+import isEmailModule from "validator/lib/isEmail.js";
+
+// Only the two validators used, not the whole `validator` package (~110 modules). libphonenumber-js
+// (metadata and ~110 modules, ~6 MB resident) is loaded the first time a text holds a phone-like run,
+// so a gateway at rest, or whose prompts never hold one, does not carry it.
+const requireLazy = createRequire(import.meta.url);
+// CommonJS modules whose module.exports is the function, with `.default` pointing at it too (the typings
+// declare only `.default`).
+const isEmail = isEmailModule.default;
+const isCreditCard = isCreditCardModule.default;
+let findPhoneNumbersInText: typeof import("libphonenumber-js").findPhoneNumbersInText | undefined;
 
 /**
  * Built-in detectors of personal data and secrets in a prompt. A request that trips one is neither
@@ -14,7 +25,7 @@ function email(text: string): boolean {
   // Parts bounded as RFC 5321 bounds them (local 64, domain 255): unbounded, a long run without an '@'
   // was scanned to its end from every position (100,000 x "z": 25 s on the event loop).
   if (!text.includes("@")) return false;
-  for (const m of text.matchAll(/[^\s<>()[\]",;:@]{1,64}@[^\s<>()[\]",;:@]{1,255}\.[A-Za-z]{2,}/g)) if (validator.isEmail(m[0])) return true;
+  for (const m of text.matchAll(/[^\s<>()[\]",;:@]{1,64}@[^\s<>()[\]",;:@]{1,255}\.[A-Za-z]{2,}/g)) if (isEmail(m[0])) return true;
   return false;
 }
 
@@ -34,10 +45,11 @@ function phone(text: string): boolean {
 }
 
 function phoneIn(text: string): boolean {
+  const find = (findPhoneNumbersInText ??= (requireLazy("libphonenumber-js") as typeof import("libphonenumber-js")).findPhoneNumbersInText);
   // International numbers (+CC ...) anywhere, and national ones as written in the US, UK, France and
   // India. Short matches are left alone: with German rules "1999" or "12345" are valid numbers.
   for (const country of ["US", "GB", "FR", "IN"] as const) {
-    for (const n of findPhoneNumbersInText(text, { defaultCountry: country })) {
+    for (const n of find(text, { defaultCountry: country })) {
       if (n.number.isValid() && n.number.nationalNumber.length >= 8) return true;
     }
   }
@@ -45,7 +57,7 @@ function phoneIn(text: string): boolean {
 }
 
 function card(text: string): boolean {
-  for (const m of text.matchAll(/\b(?:\d[ -]?){12,18}\d\b/g)) if (validator.isCreditCard(m[0].replace(/[ -]/g, ""))) return true;
+  for (const m of text.matchAll(/\b(?:\d[ -]?){12,18}\d\b/g)) if (isCreditCard(m[0].replace(/[ -]/g, ""))) return true;
   return false;
 }
 
