@@ -23,8 +23,10 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime ---
 FROM node:20-slim AS runtime
+# MALLOC_TRIM_THRESHOLD_: glibc's fixed thresholds instead of its dynamic ones (bin/heap-policy.mjs).
 ENV NODE_ENV=production \
-    LLMGW_DATA_DIR=/app/data
+    LLMGW_DATA_DIR=/app/data \
+    MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 # Code stays root-owned and read-only to the process; only ./data is written.
 COPY --from=deps /app/node_modules ./node_modules

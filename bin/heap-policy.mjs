@@ -4,6 +4,14 @@
 // gateway's RSS climbed from ~190 MB to 420-460 MB with a live heap of 60-80 MB. Growing the heap by
 // 30% per step keeps RSS within ~90 MB of idle at the same request rate (test/bench/README.md, soak).
 // Set at run time (not a node flag) so that one place covers every way a process is started.
+//
+// glibc malloc cannot be tuned from here (it reads its environment once, at start), so the launchers
+// (`npm start`, `npm run mesh`, the Dockerfile) set MALLOC_TRIM_THRESHOLD_=131072. Any explicit threshold
+// turns off glibc's dynamic one: by default, freeing a large mmap'ed block at start-up (a WASM module's
+// bytes, a file read whole) raises the mmap threshold to that block's size and the trim threshold to
+// twice it, so later buffers of up to ~9 MB land in the main heap and what start-up frees there is kept.
+// Fixed at glibc's own defaults (128 kB), the embedded gateway's idle RSS is ~13 MB lower on disk and
+// ~15 MB lower with the in-memory ledger (`npm run bench:rss`); no CPU cost was visible at c=32 (noisy machine).
 import { setFlagsFromString } from "node:v8";
 
 export const HEAP_FLAGS = ["--heap-growing-percent=30"];

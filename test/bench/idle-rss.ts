@@ -3,6 +3,7 @@
 // (V8 heap, external, array buffers). Two ways to run it:
 //   - start: what `npm start` runs, the compiled bundle (`npm run build`, then node bin/llmgw.mjs)
 //   - tsx:   the sources through tsx (`node --import tsx services/embedded/main.ts`), as in development
+//   - memory: `npm start` with LLMGW_DATA_DIR=memory, the ledger in memory as in the bench's embedded row
 // Then attributes memory: each heavy module (and the work it does at start) alone in a fresh plain-node
 // process, RSS over a bare one (this file bundled by esbuild, like the gateway).
 //   npm run bench:rss -- [--wait S] [--runners start,tsx] [--repeat N] [--snapshot DIR] [--no-modules] [--json FILE]
@@ -203,18 +204,40 @@ interface Runner {
   name: string;
   command: string;
   args: string[];
+  /** Environment the command sets (npm start's glibc malloc setting, a data directory). */
+  env?: Record<string, string>;
   prepare?: () => void;
 }
+
+/** What package.json's start script sets before node (see bin/heap-policy.mjs). */
+const START_ENV = { MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "131072" };
+
+function buildOnce(): () => void {
+  let built = false;
+  return () => {
+    if (built) return;
+    const r = spawnSync("npm", ["run", "build", "--silent"], { stdio: "inherit" });
+    if (r.status !== 0) throw new Error("npm run build failed");
+    built = true;
+  };
+}
+const build = buildOnce();
 
 const RUNNERS: Record<string, Runner> = {
   start: {
     name: "start",
     command: "npm start = npm run build && node bin/llmgw.mjs services/embedded/main.ts",
     args: ["--import", REPORTER_URL, "bin/llmgw.mjs", "services/embedded/main.ts"],
-    prepare: () => {
-      const r = spawnSync("npm", ["run", "build", "--silent"], { stdio: "inherit" });
-      if (r.status !== 0) throw new Error("npm run build failed");
-    },
+    env: START_ENV,
+    prepare: build,
+  },
+  // The bench's `embedded` row keeps its ledger in memory (PGlite in MEMFS): the same, LLMGW_DATA_DIR=memory.
+  memory: {
+    name: "memory",
+    command: "LLMGW_DATA_DIR=memory npm start",
+    args: ["--import", REPORTER_URL, "bin/llmgw.mjs", "services/embedded/main.ts"],
+    env: { ...START_ENV, LLMGW_DATA_DIR: "memory" },
+    prepare: build,
   },
   tsx: { name: "tsx", command: "node --import tsx services/embedded/main.ts", args: ["--import", "tsx", "--import", REPORTER_URL, "services/embedded/main.ts"] },
 };
@@ -238,7 +261,7 @@ async function measureGateway(runner: Runner, waitS: number, snapshot?: string):
   let key = "";
   let ready: () => void = () => undefined;
   const started = new Promise<void>((r) => (ready = r));
-  const child: Child = spawnChild(`gateway (${runner.name})`, runner.args, { LLMGW_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", RSS_REPORT_FILE: reportFile, ...(snapshot ? { RSS_HEAP_SNAPSHOT: snapshot } : {}) }, (line) => {
+  const child: Child = spawnChild(`gateway (${runner.name})`, runner.args, { LLMGW_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn", RSS_REPORT_FILE: reportFile, ...runner.env, ...(snapshot ? { RSS_HEAP_SNAPSHOT: snapshot } : {}) }, (line) => {
     const u = /running \(embedded\) at (\S+)/.exec(line);
     if (u?.[1]) url = u[1];
     const k = /admin API key \(shown once, store it now\): (\S+)/.exec(line);
