@@ -52,6 +52,49 @@ class InProcessContext implements HandlerContext {
   }
 }
 
+/**
+ * A server stream's messages, each made a message of `output` (asMessage). What an async generator
+ * around `for await` did, without its machinery per event (the executor's stream passes through
+ * several generators already): the handler is called on the first next(), a failure ends the stream,
+ * return() before the first next() never calls it, and a later one returns the handler's iterator too.
+ */
+class MessageStream implements AsyncIterableIterator<unknown> {
+  private it: AsyncIterator<unknown> | undefined;
+  private over = false;
+
+  constructor(
+    private readonly start: () => AsyncIterable<unknown>,
+    private readonly output: DescMessage,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<unknown>> {
+    if (this.over) return { done: true, value: undefined };
+    try {
+      this.it ??= this.start()[Symbol.asyncIterator]();
+      const r = await this.it.next();
+      if (r.done) {
+        this.over = true;
+        return { done: true, value: undefined };
+      }
+      return { done: false, value: asMessage(this.output, r.value) };
+    } catch (e) {
+      this.over = true;
+      throw e;
+    }
+  }
+
+  async return(): Promise<IteratorResult<unknown>> {
+    if (this.over) return { done: true, value: undefined };
+    this.over = true;
+    await this.it?.return?.();
+    return { done: true, value: undefined };
+  }
+}
+
 export function createDirectClient<S extends DescService>(service: S, impl: ServiceImpl<S>): Client<S> {
   const client: Record<string, unknown> = {};
   const source = impl as unknown as Record<string, AnyFn>;
@@ -67,10 +110,7 @@ export function createDirectClient<S extends DescService>(service: S, impl: Serv
       };
     } else if (method.methodKind === "server_streaming") {
       client[method.localName] = (req: unknown, opts?: CallOptions) =>
-        (async function* () {
-          const stream = fn.call(impl, asMessage(input, req), new InProcessContext(service, method, opts)) as AsyncIterable<unknown>;
-          for await (const res of stream) yield asMessage(output, res);
-        })();
+        new MessageStream(() => fn.call(impl, asMessage(input, req), new InProcessContext(service, method, opts)) as AsyncIterable<unknown>, output);
     } else {
       throw new Error(`${method.methodKind} RPCs are not supported in-process`);
     }

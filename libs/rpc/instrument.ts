@@ -49,21 +49,60 @@ export function instrument<S extends DescService>(service: S, served: ServiceImp
       };
     } else {
       out[method.localName] = (req, ctx) =>
-        (async function* () {
-          const t0 = performance.now();
-          try {
-            yield* fn.call(impl, req, ctx) as AsyncIterable<unknown>;
-            metrics.observe(name, "ok", (performance.now() - t0) / 1000);
-            emit(method.name, req, t0, "ok");
-          } catch (e) {
-            metrics.observe(name, codeOf(e), (performance.now() - t0) / 1000);
-            emit(method.name, req, t0, codeOf(e));
-            throw e;
-          }
-        })();
+        new TimedStream(
+          () => fn.call(impl, req, ctx) as AsyncIterable<unknown>,
+          (outcome, t0) => {
+            metrics.observe(name, outcome, (performance.now() - t0) / 1000);
+            emit(method.name, req, t0, outcome);
+          },
+        );
     }
   }
   return out as unknown as ServiceImpl<S>;
+}
+
+/**
+ * A handler's stream, reporting its outcome once: "ok" when it ends, the error's code when it fails,
+ * nothing when the caller stops early. What an async generator around `yield*` did, without its
+ * machinery per event: the clock starts and the handler is called on the first next().
+ */
+class TimedStream implements AsyncIterableIterator<unknown> {
+  private it: AsyncIterator<unknown> | undefined;
+  private t0 = 0;
+  private over = false;
+
+  constructor(
+    private readonly start: () => AsyncIterable<unknown>,
+    private readonly report: (outcome: string, t0: number) => void,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<unknown>> {
+    if (this.over) return { done: true, value: undefined };
+    if (!this.it) this.t0 = performance.now();
+    try {
+      this.it ??= this.start()[Symbol.asyncIterator]();
+      const r = await this.it.next();
+      if (!r.done) return r;
+      this.over = true;
+      this.report("ok", this.t0);
+      return { done: true, value: undefined };
+    } catch (e) {
+      this.over = true;
+      this.report(codeOf(e), this.t0);
+      throw e;
+    }
+  }
+
+  async return(): Promise<IteratorResult<unknown>> {
+    if (this.over) return { done: true, value: undefined };
+    this.over = true;
+    await this.it?.return?.();
+    return { done: true, value: undefined };
+  }
 }
 
 function codeOf(e: unknown): string {
