@@ -418,6 +418,18 @@ describe("ChatPipeline: a routed JSON request", () => {
     expect(await counterValue(h.metrics.requests, { status: "200", model: "gpt-4o-mini", tier: "MEDIUM", cache: "miss" })).toBe(1);
   });
 
+  it("counts each request under its own labels when they change from one request to the next", async () => {
+    const h = await harness();
+    await h.pipeline.handle(chatCall());
+    await h.pipeline.handle(chatCall({}, { cacheControl: CacheControl.OFF }));
+    await h.pipeline.handle(chatCall());
+    await h.pipeline.handle(chatCall({}, { cacheControl: CacheControl.OFF }));
+    await h.pipeline.handle(chatCall({}, { cacheControl: CacheControl.OFF }));
+    const labels = { status: "200", model: "gpt-4o-mini", tier: "MEDIUM" };
+    expect(await counterValue(h.metrics.requests, { ...labels, cache: "miss" })).toBe(2);
+    expect(await counterValue(h.metrics.requests, { ...labels, cache: "bypass" })).toBe(3);
+  });
+
   it("counts every answer in the edge's series: requests, tokens, cost and the overhead histogram", async () => {
     const h = await harness();
     await h.pipeline.handle(chatCall());

@@ -1,13 +1,12 @@
 // What the mesh needs to know about a chat request, read once at the edge.
 import type OpenAI from "openai";
 import type { ChatMessage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { ChatMessageSchema } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 
 type Msg = OpenAI.Chat.ChatCompletionMessageParam;
 
 export interface RequestFacts {
-  messages: MessageInitShape<typeof ChatMessageSchema>[];
+  /** Whole messages: requests that carry them take them as they are. */
+  messages: ChatMessage[];
   texts: string[];
   hasTools: boolean;
   jsonMode: boolean;

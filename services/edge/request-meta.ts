@@ -46,7 +46,8 @@ export function callBase(req: FastifyRequest, reply: FastifyReply, auth: AuthCon
   req.raw.on("close", () => {
     if (!reply.raw.writableEnded) abort.abort();
   });
-  return { requestId: req.id, traceId: traceIdOfRequest(req), receivedAt: new Date(), t0: req.llmgwStart, auth, cacheControl: cacheControlOf(req), signal: abort.signal };
+  // The tracing hook (tracing-hooks.ts) has worked the trace id out already.
+  return { requestId: req.id, traceId: req.llmgwTraceId || traceIdOfRequest(req), receivedAt: new Date(), t0: req.llmgwStart, auth, cacheControl: cacheControlOf(req), signal: abort.signal };
 }
 
 /** The session a request belongs to: the header, else the API's own user field, else none. */

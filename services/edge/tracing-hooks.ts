@@ -7,12 +7,22 @@ import { extractContext, gatewayTracer, tracingOn } from "#libs/tracing/tracing.
 import { traceIdOfRequest } from "./request-meta.ts";
 import { requestSpan, setRequestSpan } from "./request-span.ts";
 
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The trace id sent back in x-llmgw-trace-id, kept so the route does not work it out again (callBase). */
+    llmgwTraceId: string;
+  }
+}
+
 export function registerTracing(app: FastifyInstance): void {
+  app.decorateRequest("llmgwTraceId", "");
   // Decided when the edge is built (the composition starts tracing first): off, one small hook.
   if (!tracingOn()) {
     // The id the ledger records for the request (the caller's trace id, else the request id).
     app.addHook("onRequest", (req, reply, done) => {
-      reply.raw.setHeader("x-llmgw-trace-id", traceIdOfRequest(req));
+      const traceId = traceIdOfRequest(req);
+      req.llmgwTraceId = traceId;
+      reply.raw.setHeader("x-llmgw-trace-id", traceId);
       done();
     });
     return;
@@ -25,7 +35,8 @@ export function registerTracing(app: FastifyInstance): void {
       extractContext(req.headers),
     );
     setRequestSpan(req, span);
-    reply.raw.setHeader("x-llmgw-trace-id", span.spanContext().traceId);
+    req.llmgwTraceId = span.spanContext().traceId;
+    reply.raw.setHeader("x-llmgw-trace-id", req.llmgwTraceId);
     reply.raw.once("close", () => {
       const status = reply.raw.statusCode;
       span.setAttribute("http.response.status_code", status);

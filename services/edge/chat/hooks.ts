@@ -47,11 +47,20 @@ function countMetrics({ metrics }: HookDeps): AfterAnswerHook {
     output: bindCounter(metrics.tokens, { model, kind: "output" }),
     cost: bindCounter(metrics.costUsd, { model }),
   });
+  // The previous request's labels and children: traffic repeats them, and comparing four values is
+  // cheaper than building and hashing the key string (a new string per request).
+  let last: { status: number; model: string; tier: string; cache: string; c: CountChildren } | undefined;
   return (rec, out) => {
     const tier = tierName(rec.route?.tier || rec.cls.tier);
-    const status = String(out.status);
-    const key = `${status}\u0000${out.model}\u0000${tier}\u0000${rec.cacheOutcome}`;
-    const c = children.get(key) ?? children.set(key, bind(status, out.model, tier, rec.cacheOutcome));
+    let c: CountChildren;
+    if (last !== undefined && last.status === out.status && last.model === out.model && last.tier === tier && last.cache === rec.cacheOutcome) {
+      c = last.c;
+    } else {
+      const status = String(out.status);
+      const key = `${status}\u0000${out.model}\u0000${tier}\u0000${rec.cacheOutcome}`;
+      c = children.get(key) ?? children.set(key, bind(status, out.model, tier, rec.cacheOutcome));
+      last = { status: out.status, model: out.model, tier, cache: rec.cacheOutcome, c };
+    }
     c.requests.inc();
     if (out.runs.length === 0) return;
     // sumUsage's two counts, without building the summed Usage message.

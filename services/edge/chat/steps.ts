@@ -1,7 +1,8 @@
 // The pipeline's steps before execution, each small and over the one record: prepare, classify,
 // look up the cache, route, reserve budget.
 import type { ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
-import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import { RequestContextSchema, Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import { asMessage } from "#libs/rpc/wire.ts";
 import { CacheControl, type LookupResponse } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import { Decimal } from "decimal.js";
 import { errors, GatewayError } from "#libs/errors/openai-error.ts";
@@ -54,7 +55,15 @@ function exactAbove(config: EdgeDeps["config"]): number {
 
 export function classify(deps: EdgeDeps, rec: Pick<ChatRecord, "ctx" | "facts">): Promise<ClassifyResponse> {
   const f = rec.facts;
-  return deps.clients.classifier.classify({ context: rec.ctx, messages: f.messages, hasTools: f.hasTools, jsonMode: f.jsonMode, maxTokens: f.maxTokens });
+  // Whole messages here and below: the in-process client takes them as they are (no create() per call).
+  return deps.clients.classifier.classify({
+    $typeName: "llmgw.classifier.v1.ClassifyRequest",
+    context: asMessage(RequestContextSchema, rec.ctx),
+    messages: f.messages,
+    hasTools: f.hasTools,
+    jsonMode: f.jsonMode,
+    maxTokens: f.maxTokens,
+  });
 }
 
 /** The cache key: the answer is valid for this tier (alias) or model, these messages and parameters. */
@@ -86,7 +95,8 @@ export async function lookupCache(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
 export async function route(deps: EdgeDeps, budgets: BudgetStates, rec: Omit<ChatRecord, "cls" | "cacheKey" | "cacheOutcome" | "reserved">, cls: ClassifyResponse | undefined): Promise<NonNullable<ChatRecord["route"]>> {
   const { call, facts } = rec;
   const r = await deps.clients.router.route({
-    context: rec.ctx,
+    $typeName: "llmgw.router.v1.RouteRequest",
+    context: asMessage(RequestContextSchema, rec.ctx),
     requestedModel: call.body.model,
     // A named model is routed without its class (it is not needed to honour it).
     tier: cls?.tier ?? Tier.UNSPECIFIED,
@@ -95,6 +105,7 @@ export async function route(deps: EdgeDeps, budgets: BudgetStates, rec: Omit<Cha
     maxTokens: facts.maxTokens,
     requiredCapabilities: facts.capabilities,
     sessionId: call.sessionId,
+    strategy: "",
     stream: call.body.stream === true,
     budgetState: budgets.get(budgetKey(rec)),
   });
@@ -125,7 +136,14 @@ export async function reserve(
   const { call } = rec;
   try {
     // The prompt estimate is also what token rate limits charge (the ledger corrects it with usage).
-    const res = await deps.clients.ledger.reserveBudget({ reservationId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, amountUsd: worst.toFixed(), tokens: BigInt(tokens) });
+    const res = await deps.clients.ledger.reserveBudget({
+      $typeName: "llmgw.ledger.v1.ReserveBudgetRequest",
+      reservationId: call.requestId,
+      tenantId: call.auth.tenantId,
+      keyId: call.auth.keyId,
+      amountUsd: worst.toFixed(),
+      tokens: BigInt(tokens),
+    });
     if (res.rateLimit) rec.rateLimit = res.rateLimit;
     if (res.rateLimited) {
       countRefusal(deps.registry, res.rateLimit?.refusedBy ?? "");
