@@ -1,13 +1,15 @@
-// One Connect call over an undici Pool (HTTP/1.1), driven through undici's dispatch handler API: no
-// Readable body stream or fetch Response per call. The deadline is enforced here as well as sent
+// One Connect call over an HTTP/1.1 pool (h1-pool.ts, or undici's for TLS), driven through undici's
+// dispatch handler API: no Readable body stream or fetch Response per call. The deadline is enforced here as well as sent
 // (connect-timeout-ms): a stalled peer ends in DeadlineExceeded, and the socket is dropped.
 import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus, endStreamFlag, endStreamFromJson, errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
-import type { Dispatcher, Pool } from "undici";
 import type { H1Balancer } from "./h1-balancer.ts";
+import type { H1Dispatcher, H1Handler, RawHeaderList } from "./h1-pool.ts";
 
-type RawHeaders = Buffer[];
+type RawHeaders = RawHeaderList;
+
+const str = (b: Buffer | string): string => (typeof b === "string" ? b : b.toString("latin1"));
 
 /** Errors of the connection rather than the call: the peer is (momentarily) not there. */
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_CLOSED", "UND_ERR_DESTROYED"]);
@@ -18,14 +20,14 @@ const errCode = (e: unknown): string | undefined => (e instanceof Error ? (e as 
 
 function headersOf(raw: RawHeaders | undefined): Headers {
   const h = new Headers();
-  if (raw) for (let i = 0; i + 1 < raw.length; i += 2) h.append((raw[i] as Buffer).toString("latin1"), (raw[i + 1] as Buffer).toString("latin1"));
+  if (raw) for (let i = 0; i + 1 < raw.length; i += 2) h.append(str(raw[i] as Buffer | string), str(raw[i + 1] as Buffer | string));
   return h;
 }
 
 function contentTypeOf(raw: RawHeaders): string | undefined {
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const k = raw[i] as Buffer;
-    if (k.length === 12 && k.toString("latin1").toLowerCase() === "content-type") return (raw[i + 1] as Buffer).toString("latin1");
+    const k = raw[i] as Buffer | string;
+    if (k.length === 12 && str(k).toLowerCase() === "content-type") return str(raw[i + 1] as Buffer | string);
   }
   return undefined;
 }
@@ -45,14 +47,14 @@ export interface CallSetup {
  * The common part of unary and streaming calls: dispatch (with one retry on another address when the
  * connection was refused), deadline, cancel, and error mapping. Subclasses read the response.
  */
-abstract class H1Call implements Dispatcher.DispatchHandlers {
+abstract class H1Call implements H1Handler {
   protected done = false;
   protected status = 0;
   protected raw: RawHeaders | undefined;
   private abortFn: ((err?: Error) => void) | undefined;
   private abortReason: ConnectError | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private pool: Pool | undefined;
+  private pool: H1Dispatcher | undefined;
   private attempt = 0;
   private readonly onAbort: (() => void) | undefined;
 
@@ -70,7 +72,7 @@ abstract class H1Call implements Dispatcher.DispatchHandlers {
 
   start(): void {
     if (this.done) return;
-    let p: Pool | Promise<Pool>;
+    let p: H1Dispatcher | Promise<H1Dispatcher>;
     try {
       p = this.setup.balancer.pick(this.pool);
     } catch (e) {
@@ -81,7 +83,7 @@ abstract class H1Call implements Dispatcher.DispatchHandlers {
     else this.dispatch(p);
   }
 
-  private dispatch(pool: Pool): void {
+  private dispatch(pool: H1Dispatcher): void {
     if (this.done) return;
     this.pool = pool;
     this.status = 0;
@@ -113,7 +115,7 @@ abstract class H1Call implements Dispatcher.DispatchHandlers {
     if (this.abortReason) abort(this.abortReason);
   }
 
-  onHeaders(statusCode: number, headers: Buffer[], resume: () => void): boolean {
+  onHeaders(statusCode: number, headers: RawHeaderList, resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx
     this.status = statusCode;
     this.raw = headers;
@@ -219,6 +221,19 @@ export class UnaryH1Call extends H1Call {
   }
 }
 
+/** `{}`, optionally with JSON whitespace around or inside. */
+function isEmptyJsonObject(b: Uint8Array): boolean {
+  let i = 0;
+  let n = b.length;
+  while (i < n && isJsonSpace(b[i] as number)) i++;
+  while (n > i && isJsonSpace(b[n - 1] as number)) n--;
+  if (n - i < 2 || b[i] !== 0x7b || b[n - 1] !== 0x7d) return false;
+  for (let j = i + 1; j < n - 1; j++) if (!isJsonSpace(b[j] as number)) return false;
+  return true;
+}
+
+const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
 const HIGH_WATER = 32;
 const END = Symbol("end");
 
@@ -278,6 +293,12 @@ export class StreamH1Call extends H1Call {
       b = b.subarray(5 + len);
       if (flags & endStreamFlag) {
         this.sawEnd = true;
+        // The usual end of stream is `{}` (no error, no trailers): endStreamFromJson builds a
+        // ConnectError (a stack trace), a TextDecoder and Headers for every call.
+        if (isEmptyJsonObject(data)) {
+          this.setup.onTrailer?.(new Headers());
+          return true;
+        }
         try {
           const es = endStreamFromJson(data);
           this.setup.onTrailer?.(es.metadata);
@@ -337,6 +358,8 @@ export class StreamH1Call extends H1Call {
 
   /** The consumer stopped early: drop the request so the server stops producing. */
   cancel(): void {
+    // Called after every stream (iterate's finally): no error (a stack trace) for one that ended.
+    if (this.done) return;
     this.abort(new ConnectError("the consumer stopped reading", Code.Canceled));
   }
 }

@@ -16,6 +16,15 @@ type OutHeaders = Record<string, string | number>;
 const UNARY_TYPE = "application/proto";
 const STREAM_TYPE = "application/connect+proto";
 
+/** The end-of-stream message of a stream that ended well without trailers: `{}`. Never written to. */
+const END_OK = envelope(endStreamFlag, Buffer.from("{}"));
+
+function hasAny(h: Headers | undefined): boolean {
+  if (!h) return false;
+  for (const _ of h.keys()) return true;
+  return false;
+}
+
 function copyInto(target: OutHeaders, h: Headers | undefined, prefix = ""): void {
   h?.forEach((v, k) => {
     target[prefix + k] = v;
@@ -29,6 +38,36 @@ function timeoutOf(v: string | string[] | undefined): number | ConnectError | un
   return Number(v);
 }
 
+/**
+ * Where a stream's messages go: stream messages written in one tick leave in one write, with the
+ * end of stream if it follows in the same tick (a JSON completion: headers, its messages and the
+ * end in one segment, so the client wakes and reads once instead of once per write).
+ */
+class CorkingSink {
+  private corked = false;
+  private readonly flush = (): void => {
+    this.corked = false;
+    this.res.uncork();
+  };
+
+  constructor(private readonly res: http.ServerResponse) {}
+
+  write(chunk: Buffer): boolean {
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(this.flush);
+    }
+    return this.res.write(chunk);
+  }
+  on(event: "drain", listener: () => void): void {
+    this.res.on(event, listener);
+  }
+  off(event: "drain", listener: () => void): void {
+    this.res.off(event, listener);
+  }
+}
+
 /** One Connect call (unary or server-streaming) on one HTTP/1.1 request. */
 class ConnectCall extends FastCall {
   constructor(
@@ -40,7 +79,7 @@ class ConnectCall extends FastCall {
     super(route, "connect", req.headers, req.url ?? "", timeoutOf(req.headers["connect-timeout-ms"]), readMaxBytes);
     // The client went away (closed the connection) before the answer was complete.
     res.once("close", () => this.peerClosed(() => new ConnectError("the client closed the connection", Code.Canceled)));
-    this.start(req, res, route.streaming ? readMaxBytes + 5 : readMaxBytes);
+    this.start(req, route.streaming ? new CorkingSink(res) : res, route.streaming ? readMaxBytes + 5 : readMaxBytes);
   }
 
   protected unwrap(body: Buffer): Uint8Array {
@@ -83,9 +122,15 @@ class ConnectCall extends FastCall {
         copyInto(h, this.ctx.resHeader);
         if (!this.tryWriteHead(200, h)) this.tryWriteHead(200, { "content-type": STREAM_TYPE });
       }
-      const trailer = this.ctx.resTrailer ?? new Headers();
-      const json = JSON.stringify(endStreamToJson(trailer, err, undefined));
-      if (!this.res.destroyed) this.res.end(envelope(endStreamFlag, Buffer.from(json)));
+      if (this.res.destroyed) return;
+      const trailer = this.ctx.resTrailer;
+      // The usual end (no error, no trailers) is always the same bytes.
+      if (!err && !hasAny(trailer)) {
+        this.res.end(END_OK);
+        return;
+      }
+      const json = JSON.stringify(endStreamToJson(trailer ?? new Headers(), err, undefined));
+      this.res.end(envelope(endStreamFlag, Buffer.from(json)));
       return;
     }
     if (!err) return;
