@@ -2,7 +2,6 @@ import type { PGlite } from "@electric-sql/pglite";
 import { runner } from "node-pg-migrate";
 
 export type RunMigration = Awaited<ReturnType<typeof runner>>[number];
-import { pgliteMigrationClient } from "./pglite-client.ts";
 
 /** One service's migrations: its folder of SQL files and its own bookkeeping table. */
 export interface MigrationSet {
@@ -55,4 +54,20 @@ export async function migrate(target: MigrationTarget, set: MigrationSet, opts: 
   // PGlite is single-connection: no other migrator can race it.
   const client = target.kind === "pglite" ? pgliteMigrationClient(target.db) : target.client;
   return runner({ ...common, dbClient: client as never, noLock: true });
+}
+
+/**
+ * The minimal pg-client shape node-pg-migrate's `dbClient` needs. Queries without parameters go
+ * through `exec` because a migration file holds several statements (the extended protocol used
+ * by `query` accepts only one).
+ */
+function pgliteMigrationClient(db: PGlite): MigrationClient {
+  return {
+    async query(text: string, values?: unknown[]) {
+      if (values && values.length > 0) return { rows: (await db.query(text, values)).rows };
+      const results = await db.exec(text);
+      const last = results[results.length - 1];
+      return { rows: last ? last.rows : [] };
+    },
+  };
 }

@@ -1,5 +1,4 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
-import type { MigrationClient } from "./migrate.ts";
 import { queryPrepared } from "./pglite-prepared.ts";
 import type { QueryOptions, SqlClient } from "./sql-client.ts";
 
@@ -26,20 +25,4 @@ export function pgliteSqlClient(db: PGlite): SqlClient {
       return fn(tx);
     }),
   );
-}
-
-/**
- * The minimal pg-client shape node-pg-migrate's `dbClient` needs. Queries without parameters go
- * through `exec` because a migration file holds several statements (the extended protocol used
- * by `query` accepts only one).
- */
-export function pgliteMigrationClient(db: PGlite): MigrationClient {
-  return {
-    async query(text: string, values?: unknown[]) {
-      if (values && values.length > 0) return { rows: (await db.query(text, values)).rows };
-      const results = await db.exec(text);
-      const last = results[results.length - 1];
-      return { rows: last ? last.rows : [] };
-    },
-  };
 }

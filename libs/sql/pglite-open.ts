@@ -11,50 +11,23 @@
 //    per machine, making a template that every later in-memory database loads (pglite-template.ts).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
-import { runPgliteScript } from "./pglite-child.ts";
+import { initPgliteDirWith, keepWasmBaseline, PGLITE_EXTRA_START_PARAMS, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
 import { discardTemplate, templateBytes } from "./pglite-template.ts";
 
-/** shared_buffers of the embedded ledger (resident from start, so kept small). */
-export const PGLITE_SHARED_BUFFERS = "8MB";
-
-/**
- * V8 flags that keep WebAssembly in its baseline compiler (Liftoff), without tier-up to TurboFan. For the
- * 9 MB postgres module, tier-up costs ~65 MB of resident memory in the gateway (optimized code plus the
- * compile threads' allocations, which glibc keeps), while the ledger's inserts run as fast and scans
- * ~15% slower. Process-wide; the only other WASM in the gateway is undici's HTTP parser.
- */
-export const WASM_BASELINE_FLAGS = ["--no-wasm-dynamic-tiering", "--no-wasm-tier-up"];
-
-let baselineSet = false;
-
-/** Applies WASM_BASELINE_FLAGS to this process, once, before the first PGlite compiles. */
-export function keepWasmBaseline(): void {
-  if (baselineSet) return;
-  baselineSet = true;
-  for (const flag of WASM_BASELINE_FLAGS) setFlagsFromString(flag);
-}
+export { keepWasmBaseline, PGLITE_SHARED_BUFFERS, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
 
 /** PGlite's start parameters with the small shared_buffers. */
 export function pgliteStartParams(): string[] {
-  return [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+  return [...PGlite.defaultStartParams, ...PGLITE_EXTRA_START_PARAMS];
 }
-
-// Plain JS (no tsx needed): creates the database directory, then the process exits.
-const INIT_SCRIPT = `
-const [pglite, dir, params] = process.argv.slice(1);
-const { PGlite } = await import(pglite);
-const db = await PGlite.create(dir, { startParams: JSON.parse(params) });
-await db.close();
-`;
 
 /**
  * Runs initdb for `dir` in a short-lived child process (a worker thread would leave its malloc arenas
  * and part of its heap behind in this process); resolves once the directory holds a database.
  */
 export function initPgliteDir(dir: string): Promise<void> {
-  return runPgliteScript(`PGlite initdb in ${dir}`, INIT_SCRIPT, [dir, JSON.stringify(pgliteStartParams())], WASM_BASELINE_FLAGS);
+  return initPgliteDirWith(dir, pgliteStartParams());
 }
 
 /**

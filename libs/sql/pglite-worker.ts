@@ -14,7 +14,8 @@ export interface PgliteWorkerData {
   dir: string | undefined;
   /** For an in-memory database: the template file to load (pglite-template.ts), if there is one. */
   template: string | undefined;
-  startParams: string[];
+  /** Appended to PGlite.defaultStartParams (as pgliteStartParams does). */
+  extraStartParams: string[];
   checkpoint: { sql: string; walBytes: number; intervalMs: number };
 }
 
@@ -62,7 +63,8 @@ function toWire(e) {
 }
 
 async function open() {
-  const { dir, template, startParams } = workerData;
+  const { dir, template } = workerData;
+  const startParams = [...PGlite.defaultStartParams, ...workerData.extraStartParams];
   if (dir !== undefined) return PGlite.create(dir, { startParams });
   if (template !== undefined) {
     try {

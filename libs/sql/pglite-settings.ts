@@ -1,0 +1,41 @@
+// PGlite's settings for the embedded ledger, and initdb in a child process: the parts of pglite-open.ts
+// that do not load PGlite itself, so that the main thread of a gateway whose PGlite runs in a worker
+// (pglite-worker-client.ts) does not load PGlite's JavaScript too (~6 MB resident).
+import { setFlagsFromString } from "node:v8";
+import { runPgliteScript } from "./pglite-child.ts";
+
+/** shared_buffers of the embedded ledger (resident from start, so kept small). */
+export const PGLITE_SHARED_BUFFERS = "8MB";
+
+/** Appended to PGlite.defaultStartParams (pgliteStartParams in pglite-open.ts). */
+export const PGLITE_EXTRA_START_PARAMS: readonly string[] = ["-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+
+/**
+ * V8 flags that keep WebAssembly in its baseline compiler (Liftoff), without tier-up to TurboFan. For the
+ * 9 MB postgres module, tier-up costs ~65 MB of resident memory in the gateway (optimized code plus the
+ * compile threads' allocations, which glibc keeps), while the ledger's inserts run as fast and scans
+ * ~15% slower. Process-wide (worker threads included); the only other WASM in the gateway is undici's HTTP parser.
+ */
+export const WASM_BASELINE_FLAGS = ["--no-wasm-dynamic-tiering", "--no-wasm-tier-up"];
+
+let baselineSet = false;
+
+/** Applies WASM_BASELINE_FLAGS to this process, once, before the first PGlite compiles. */
+export function keepWasmBaseline(): void {
+  if (baselineSet) return;
+  baselineSet = true;
+  for (const flag of WASM_BASELINE_FLAGS) setFlagsFromString(flag);
+}
+
+// Plain JS (no tsx needed): creates the database directory, then the process exits.
+const INIT_SCRIPT = `
+const [pglite, dir, params] = process.argv.slice(1);
+const { PGlite } = await import(pglite);
+const db = await PGlite.create(dir, { startParams: JSON.parse(params) });
+await db.close();
+`;
+
+/** initdb for `dir` with these start parameters, in a short-lived child process (see initPgliteDir). */
+export function initPgliteDirWith(dir: string, startParams: readonly string[]): Promise<void> {
+  return runPgliteScript(`PGlite initdb in ${dir}`, INIT_SCRIPT, [dir, JSON.stringify(startParams)], WASM_BASELINE_FLAGS);
+}
