@@ -1,2 +1,3 @@
 export declare const HEAP_FLAGS: readonly string[];
 export declare function applyHeapPolicy(): void;
+export declare function startupDone(): void;

@@ -17,6 +17,7 @@ import { buildEdge } from "#services/edge/build.ts";
 import type { Backends } from "./backends.ts";
 import { meshBackends } from "./mesh-backends.ts";
 import { serveRow } from "./serve-row.ts";
+import { startupDone } from "../../bin/heap-policy.mjs";
 import type { ServiceContext } from "./table.ts";
 
 interface ProcessParts {
@@ -36,6 +37,7 @@ async function start(name: string, env: Env, run: (p: ProcessParts) => Promise<(
     const tracing = startTracing(settings.tracing, `llmgw-${name}`);
     const backends = meshBackends(settings, logger, config);
     const stop = await run({ config, settings, logger, backends });
+    startupDone();
     exitOnSignals(async () => {
       await stop();
       await backends.close();

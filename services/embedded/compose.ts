@@ -19,6 +19,7 @@ import { embeddedBackends } from "#services/compose/embedded-backends.ts";
 import { buildRow, SERVICE_ORDER, type BuiltServices, type ServiceContext } from "#services/compose/table.ts";
 import type { EdgeApp } from "#services/edge/app.ts";
 import { buildEdge } from "#services/edge/build.ts";
+import { startupDone } from "../../bin/heap-policy.mjs";
 
 export interface EmbeddedOptions {
   config?: Config;
@@ -79,6 +80,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
   await edge.app.listen({ port: opts.port ?? config.edge.port, host });
   const addr = edge.app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : config.edge.port;
+  startupDone();
 
   return {
     url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,

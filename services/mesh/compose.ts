@@ -22,6 +22,7 @@ import { serveRow } from "#services/compose/serve-row.ts";
 import { SERVICE_ORDER, type BuiltServices } from "#services/compose/table.ts";
 import type { EdgeApp } from "#services/edge/app.ts";
 import { buildEdge } from "#services/edge/build.ts";
+import { startupDone } from "../../bin/heap-policy.mjs";
 
 export interface MeshOptions {
   config?: Config;
@@ -92,6 +93,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   await edge.app.listen({ port: opts.edgePort ?? 0, host: "127.0.0.1" });
   const addr = edge.app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;
+  startupDone();
 
   return {
     url: `http://127.0.0.1:${port}`,
