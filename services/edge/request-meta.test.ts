@@ -51,6 +51,24 @@ describe("callBase's signal", () => {
     }
   });
 
+  it("takes more than ten listeners without a leak warning (pipelined calls on one connection)", async () => {
+    const s = await server();
+    const c = new Client(s.url);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      await (await c.request({ path: "/", method: "GET" })).body.text();
+      const signal = s.signals[0] as AbortSignal;
+      for (let i = 0; i < 20; i++) signal.addEventListener("abort", () => {});
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+      await c.close();
+    }
+  });
+
   it("aborts when the client closes its connection before the answer", async () => {
     const s = await server();
     const c = new Client(s.url);
