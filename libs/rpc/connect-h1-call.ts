@@ -1,15 +1,13 @@
-// One Connect call over an HTTP/1.1 pool (h1-pool.ts, or undici's for TLS), driven through undici's
-// dispatch handler API: no Readable body stream or fetch Response per call. The deadline is enforced here as well as sent
+// One Connect call over an undici Pool (HTTP/1.1), driven through undici's dispatch handler API: no
+// Readable body stream or fetch Response per call. The deadline is enforced here as well as sent
 // (connect-timeout-ms): a stalled peer ends in DeadlineExceeded, and the socket is dropped.
 import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus, endStreamFlag, endStreamFromJson, errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
+import type { Dispatcher, Pool } from "undici";
 import type { H1Balancer } from "./h1-balancer.ts";
-import type { H1Dispatcher, H1Handler, RawHeaderList } from "./h1-pool.ts";
 
-type RawHeaders = RawHeaderList;
-
-const str = (b: Buffer | string): string => (typeof b === "string" ? b : b.toString("latin1"));
+type RawHeaders = Buffer[];
 
 /** Errors of the connection rather than the call: the peer is (momentarily) not there. */
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_CLOSED", "UND_ERR_DESTROYED"]);
@@ -20,14 +18,14 @@ const errCode = (e: unknown): string | undefined => (e instanceof Error ? (e as 
 
 function headersOf(raw: RawHeaders | undefined): Headers {
   const h = new Headers();
-  if (raw) for (let i = 0; i + 1 < raw.length; i += 2) h.append(str(raw[i] as Buffer | string), str(raw[i + 1] as Buffer | string));
+  if (raw) for (let i = 0; i + 1 < raw.length; i += 2) h.append((raw[i] as Buffer).toString("latin1"), (raw[i + 1] as Buffer).toString("latin1"));
   return h;
 }
 
 function contentTypeOf(raw: RawHeaders): string | undefined {
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const k = raw[i] as Buffer | string;
-    if (k.length === 12 && str(k).toLowerCase() === "content-type") return str(raw[i + 1] as Buffer | string);
+    const k = raw[i] as Buffer;
+    if (k.length === 12 && k.toString("latin1").toLowerCase() === "content-type") return (raw[i + 1] as Buffer).toString("latin1");
   }
   return undefined;
 }
@@ -47,14 +45,14 @@ export interface CallSetup {
  * The common part of unary and streaming calls: dispatch (with one retry on another address when the
  * connection was refused), deadline, cancel, and error mapping. Subclasses read the response.
  */
-abstract class H1Call implements H1Handler {
+abstract class H1Call implements Dispatcher.DispatchHandlers {
   protected done = false;
   protected status = 0;
   protected raw: RawHeaders | undefined;
   private abortFn: ((err?: Error) => void) | undefined;
   private abortReason: ConnectError | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private pool: H1Dispatcher | undefined;
+  private pool: Pool | undefined;
   private attempt = 0;
   private readonly onAbort: (() => void) | undefined;
 
@@ -72,7 +70,7 @@ abstract class H1Call implements H1Handler {
 
   start(): void {
     if (this.done) return;
-    let p: H1Dispatcher | Promise<H1Dispatcher>;
+    let p: Pool | Promise<Pool>;
     try {
       p = this.setup.balancer.pick(this.pool);
     } catch (e) {
@@ -83,7 +81,7 @@ abstract class H1Call implements H1Handler {
     else this.dispatch(p);
   }
 
-  private dispatch(pool: H1Dispatcher): void {
+  private dispatch(pool: Pool): void {
     if (this.done) return;
     this.pool = pool;
     this.status = 0;
@@ -115,7 +113,7 @@ abstract class H1Call implements H1Handler {
     if (this.abortReason) abort(this.abortReason);
   }
 
-  onHeaders(statusCode: number, headers: RawHeaderList, resume: () => void): boolean {
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx
     this.status = statusCode;
     this.raw = headers;

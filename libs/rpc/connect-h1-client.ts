@@ -1,8 +1,7 @@
 // Mesh client speaking the Connect protocol (binary) over HTTP/1.1 with undici: the Connect
 // `Client<S>` shape (callers don't change). On Node an HTTP/1.1 call costs about a third of the CPU of
 // a gRPC/HTTP/2 call and has a fraction of its latency (the servers serve both on one port,
-// libs/server/dual-protocol-server.ts). One pool per resolved address (h1-pool.ts; undici's for
-// https), round robin (h1-balancer.ts).
+// libs/server/dual-protocol-server.ts). One undici Pool per resolved address, round robin (h1-balancer.ts).
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { encodeMessage, envelope } from "./wire.ts";
 import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";

@@ -1,12 +1,11 @@
-// Client-side balancing for HTTP/1.1 RPC: one pool (h1-pool.ts; undici's for TLS) per address the
-// target's DNS name resolves to, calls spread round robin (as grpc-js's round_robin over a headless Service). The name is
+// Client-side balancing for HTTP/1.1 RPC: one undici Pool per address the target's DNS name resolves
+// to, calls spread round robin (as grpc-js's round_robin over a headless Service). The name is
 // re-resolved every RESOLVE_INTERVAL_MS and after connection errors, so replicas the HPA adds take
 // calls; an address that refused a connection is skipped for a while (as grpc-js skips subchannels
 // that are not READY), e.g. "localhost" resolving to ::1 where the server listens on IPv4 only.
 import dns from "node:dns/promises";
 import net from "node:net";
 import { Pool } from "undici";
-import { H1Pool, type H1Dispatcher } from "./h1-pool.ts";
 
 const RESOLVE_INTERVAL_MS = 30_000;
 const DOWN_FOR_MS = 2_000;
@@ -21,9 +20,6 @@ const POOL_OPTIONS: Pool.Options = {
   connectTimeout: 5_000,
   pipelining: 1,
 };
-
-/** The same for the lean plain-text pool. */
-const LEAN_OPTIONS = { keepAliveMs: 30_000, connectTimeoutMs: 5_000 } as const;
 
 export interface Target {
   readonly tls: boolean;
@@ -72,7 +68,7 @@ export function parseTarget(address: string): Target {
 
 interface Endpoint {
   readonly key: string;
-  readonly pool: H1Dispatcher;
+  readonly pool: Pool;
   downUntil: number;
 }
 
@@ -103,17 +99,13 @@ export class H1Balancer {
 
   private endpoint(a: Addr): Endpoint {
     const t = this.target;
-    const key = `${a.ip}:${a.port}`;
-    // Plain text (the mesh): the lean pool (h1-pool.ts). TLS: undici.
-    if (!t.tls) return { key, pool: new H1Pool(a.ip, a.port, LEAN_OPTIONS), downUntil: 0 };
-    const origin = `https://${net.isIPv6(a.ip) ? `[${a.ip}]` : a.ip}:${a.port}`;
-    const tlsName = t.host !== undefined ? { connect: { servername: t.host } } : {};
-    const pool: H1Dispatcher = new Pool(origin, { ...POOL_OPTIONS, ...tlsName });
-    return { key, pool, downUntil: 0 };
+    const origin = `${t.tls ? "https" : "http"}://${net.isIPv6(a.ip) ? `[${a.ip}]` : a.ip}:${a.port}`;
+    const tlsName = t.tls && t.host !== undefined ? { connect: { servername: t.host } } : {};
+    return { key: `${a.ip}:${a.port}`, pool: new Pool(origin, { ...POOL_OPTIONS, ...tlsName }), downUntil: 0 };
   }
 
   /** The next pool round robin, skipping addresses that refused recently (unless all did). */
-  pick(avoid?: H1Dispatcher): H1Dispatcher | Promise<H1Dispatcher> {
+  pick(avoid?: Pool): Pool | Promise<Pool> {
     if (Date.now() >= this.resolveAt) {
       const r = this.refresh();
       if (this.endpoints.length === 0) return r.then(() => this.pickNow(avoid));
@@ -121,7 +113,7 @@ export class H1Balancer {
     return this.pickNow(avoid);
   }
 
-  private pickNow(avoid: H1Dispatcher | undefined): H1Dispatcher {
+  private pickNow(avoid: Pool | undefined): Pool {
     const eps = this.endpoints;
     if (eps.length === 0) throw new Error(`no addresses for ${String(this.target.host)}`);
     const now = Date.now();
@@ -134,13 +126,13 @@ export class H1Balancer {
   }
 
   /** True if another address could take a call that `pool` could not connect for. */
-  hasAlternative(pool: H1Dispatcher): boolean {
+  hasAlternative(pool: Pool): boolean {
     const now = Date.now();
     return this.endpoints.some((e) => e.pool !== pool && e.downUntil <= now);
   }
 
   /** A connection error: skip this address for a while and re-resolve the name soon. */
-  connectionFailed(pool: H1Dispatcher, refused: boolean): void {
+  connectionFailed(pool: Pool, refused: boolean): void {
     if (refused) {
       const ep = this.endpoints.find((e) => e.pool === pool);
       if (ep) ep.downUntil = Date.now() + DOWN_FOR_MS;
