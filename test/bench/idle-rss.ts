@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { getHeapSpaceStatistics } from "node:v8";
 import { summarizeHeapSnapshot } from "./heap-summary.ts";
-import { freePort, spawnChild, stopChild, type Child } from "./procs.ts";
+import { freePort, LAUNCHER_ENV, spawnChild, stopChild, type Child } from "./procs.ts";
 
 const { values: opts } = parseArgs({
   options: {
@@ -209,9 +209,6 @@ interface Runner {
   prepare?: () => void;
 }
 
-/** What package.json's start script sets before node (see bin/heap-policy.mjs). */
-const START_ENV = { MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "131072" };
-
 function buildOnce(): () => void {
   let built = false;
   return () => {
@@ -228,7 +225,7 @@ const RUNNERS: Record<string, Runner> = {
     name: "start",
     command: "npm start = npm run build && node bin/llmgw.mjs services/embedded/main.ts",
     args: ["--import", REPORTER_URL, "bin/llmgw.mjs", "services/embedded/main.ts"],
-    env: START_ENV,
+    env: LAUNCHER_ENV,
     prepare: build,
   },
   // The bench's `embedded` row keeps its ledger in memory (PGlite in MEMFS): the same, LLMGW_DATA_DIR=memory.
@@ -236,7 +233,7 @@ const RUNNERS: Record<string, Runner> = {
     name: "memory",
     command: "LLMGW_DATA_DIR=memory npm start",
     args: ["--import", REPORTER_URL, "bin/llmgw.mjs", "services/embedded/main.ts"],
-    env: { ...START_ENV, LLMGW_DATA_DIR: "memory" },
+    env: { ...LAUNCHER_ENV, LLMGW_DATA_DIR: "memory" },
     prepare: build,
   },
   tsx: { name: "tsx", command: "node --import tsx services/embedded/main.ts", args: ["--import", "tsx", "--import", REPORTER_URL, "services/embedded/main.ts"] },

@@ -14,6 +14,12 @@ export interface Child {
   onLine(fn: (line: string) => void): void;
 }
 
+/**
+ * What `npm start`, `npm run mesh` and the Docker image set before node (glibc reads it only at process
+ * start; see bin/heap-policy.mjs): every process of our gateway the bench starts gets it too.
+ */
+export const LAUNCHER_ENV: Record<string, string> = { MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ ?? "131072" };
+
 export function spawnChild(name: string, args: string[], env: Record<string, string>, onStdoutLine?: (line: string) => void): Child {
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   if (proc.pid === undefined) throw new Error(`${name}: could not spawn`);

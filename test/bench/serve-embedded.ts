@@ -3,9 +3,6 @@
 // defaults instead: the default pino logger (LOG_LEVEL, info) on stdout and PGlite on disk under
 // BENCH_DATA_DIR. Prints one JSON line {benchReady, url, key} when ready; SIGUSR2 toggles the profiler
 // when BENCH_CPU_PROFILE is set (profiler-signal.ts).
-import { createLogger, silentLogger } from "#libs/log/logger.ts";
-import { startEmbedded } from "#services/embedded/compose.ts";
-import { installProfilerSignal } from "./profiler-signal.ts";
 import { applyHeapPolicy } from "../../bin/heap-policy.mjs";
 
 const simulatorUrl = process.env.BENCH_SIM_URL;
@@ -17,6 +14,10 @@ if (!dataDir) throw new Error("BENCH_DATA_DIR is required with BENCH_DEFAULTS=1"
 
 // As bin/llmgw.mjs runs every production process; BENCH_NO_HEAP_POLICY=1 keeps V8's default (A/B).
 if (process.env.BENCH_NO_HEAP_POLICY !== "1") applyHeapPolicy();
+// Loaded after the policy, as bin/llmgw.mjs loads the gateway: static imports would load every package first.
+const { createLogger, silentLogger } = await import("#libs/log/logger.ts");
+const { startEmbedded } = await import("#services/embedded/compose.ts");
+const { installProfilerSignal } = await import("./profiler-signal.ts");
 
 const gw = await startEmbedded({
   port: 0,

@@ -2,9 +2,13 @@
 // loopback, with real NATS JetStream, Redis and PostgreSQL, but all in this ONE Node process (so on
 // 2 cores it is the pessimistic case). Prints {url, key} when ready; on SIGTERM stops and removes
 // its NATS stream, Redis keys and ledger schema.
-import { silentLogger } from "#libs/log/logger.ts";
-import { startMesh } from "#services/mesh/compose.ts";
-import { installProfilerSignal } from "./profiler-signal.ts";
+import { applyHeapPolicy } from "../../bin/heap-policy.mjs";
+
+// As bin/llmgw.mjs runs every production process: the heap policy first, then the gateway's modules.
+applyHeapPolicy();
+const { silentLogger } = await import("#libs/log/logger.ts");
+const { startMesh } = await import("#services/mesh/compose.ts");
+const { installProfilerSignal } = await import("./profiler-signal.ts");
 
 const simulatorUrl = process.env.BENCH_SIM_URL;
 if (!simulatorUrl) throw new Error("BENCH_SIM_URL is required");

@@ -11,7 +11,7 @@ import { Pool } from "undici";
 import { parse, stringify } from "yaml";
 import { entryArgs } from "./compiled-entry.ts";
 import { EMBEDDED_VARIANT, type Run } from "./stats.ts";
-import { freePort, jsonLine, stopChild, waitForLine, waitHttpOk, spawnChild, type Child } from "./procs.ts";
+import { freePort, jsonLine, LAUNCHER_ENV, stopChild, waitForLine, waitHttpOk, spawnChild, type Child } from "./procs.ts";
 
 export interface Target {
   target: Run["target"];
@@ -65,7 +65,7 @@ export function directTarget(simUrl: string): Target {
 
 async function startEmbeddedChild(name: string, simUrl: string, env: Record<string, string>): Promise<{ child: Child; value: Ready }> {
   const key = `llmgw-bench-${randomUUID().replaceAll("-", "")}`;
-  return waitForLine(name, entryArgs("test/bench/serve-embedded.ts", env), { ...env, BENCH_SIM_URL: simUrl, BENCH_KEY: key }, (l) => jsonLine(l, isEmbeddedReady));
+  return waitForLine(name, entryArgs("test/bench/serve-embedded.ts", env), { ...LAUNCHER_ENV, ...env, BENCH_SIM_URL: simUrl, BENCH_KEY: key }, (l) => jsonLine(l, isEmbeddedReady));
 }
 
 /** The embedded gateway as the overhead figures measure it: silent logger, PGlite in memory, cache off per request. */
@@ -161,7 +161,7 @@ export async function bareTarget(simUrl: string): Promise<Target> {
 }
 
 export async function meshInProcessTarget(simUrl: string, withAuto: boolean, extraEnv: Record<string, string> = {}): Promise<Target> {
-  const { child, value } = await waitForLine("mesh", entryArgs("test/bench/serve-mesh.ts", extraEnv), { ...extraEnv, BENCH_SIM_URL: simUrl }, (l) => jsonLine(l, isReady));
+  const { child, value } = await waitForLine("mesh", entryArgs("test/bench/serve-mesh.ts", extraEnv), { ...LAUNCHER_ENV, ...extraEnv, BENCH_SIM_URL: simUrl }, (l) => jsonLine(l, isReady));
   return {
     target: "mesh",
     variant: "in-process",
@@ -268,6 +268,7 @@ export async function meshProcessesTarget(simUrl: string): Promise<Target> {
   const key = `llmgw-bench-${randomUUID().replaceAll("-", "")}`;
   const stream = `LLMGW_BENCH_${id.toUpperCase()}`;
   const env: Record<string, string> = {
+    ...LAUNCHER_ENV,
     LLMGW_CONFIG: configPath,
     DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${dbName}`,
     LLMGW_SIMULATOR_URL: simUrl,
