@@ -2,9 +2,9 @@
 // signals the checkpointer process, which does not exist there. So the WAL grows forever, ~0.9 KB per
 // ledger request (0.9 GB per million), and an in-memory database holds all of it in memory (measured:
 // 160 MB of segments after 160,000 requests with max_wal_size=64MB; one CHECKPOINT brought it back to the
-// recycled minimum, 6.6 ms of CPU). This runs CHECKPOINT once a segment's worth of WAL has accumulated,
-// so PostgreSQL recycles the old segments instead of zero-filling new ones.
-import type { PGlite } from "@electric-sql/pglite";
+// recycled minimum, 6.6 ms of CPU). So the PGlite worker (pglite-worker.ts) runs CHECKPOINT once a
+// segment's worth of WAL has accumulated, and PostgreSQL recycles the old segments instead of zero-filling
+// new ones. These are its settings.
 
 /** One WAL segment: checkpoint once this much WAL has been written since the last checkpoint. */
 export const CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024;
@@ -12,26 +12,5 @@ export const CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024;
 /** How often the WAL volume is checked. */
 export const CHECKPOINT_INTERVAL_MS = 10_000;
 
-/** WAL written since the last checkpoint (also run by the PGlite worker, pglite-worker.ts). */
+/** WAL written since the last checkpoint. */
 export const WAL_SINCE_CHECKPOINT = `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), redo_lsn)::float8 AS behind FROM pg_control_checkpoint()`;
-
-/** Checks every `intervalMs` (never keeping the process alive); returns the function that stops it. */
-export function checkpointOnWal(db: PGlite, opts: { intervalMs?: number; walBytes?: number } = {}): () => void {
-  const walBytes = opts.walBytes ?? CHECKPOINT_WAL_BYTES;
-  let running = false;
-  const tick = async (): Promise<void> => {
-    try {
-      const behind = (await db.query<{ behind: number }>(WAL_SINCE_CHECKPOINT)).rows[0]?.behind ?? 0;
-      if (behind >= walBytes && !db.closed) await db.exec("CHECKPOINT");
-    } catch {
-      // closing, or a failed check: the next tick tries again
-    }
-  };
-  const timer = setInterval(() => {
-    if (running || db.closed) return;
-    running = true;
-    void tick().finally(() => (running = false));
-  }, opts.intervalMs ?? CHECKPOINT_INTERVAL_MS);
-  timer.unref();
-  return () => clearInterval(timer);
-}

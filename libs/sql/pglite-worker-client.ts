@@ -25,6 +25,8 @@ export interface PgliteWorkerDb {
 export interface PgliteWorkerOptions {
   checkpointIntervalMs?: number;
   checkpointWalBytes?: number;
+  /** More `-c name=value` start parameters (benchmarks comparing settings). */
+  extraStartParams?: readonly string[];
 }
 
 type Request = PgliteRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
@@ -56,7 +58,7 @@ export async function startPgliteWorker(dir: string | undefined, opts: PgliteWor
     pglite: pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")).href,
     dir,
     template: template?.path,
-    extraStartParams: [...PGLITE_EXTRA_START_PARAMS],
+    extraStartParams: [...PGLITE_EXTRA_START_PARAMS, ...(opts.extraStartParams ?? [])],
     checkpoint: { sql: WAL_SINCE_CHECKPOINT, walBytes: opts.checkpointWalBytes ?? CHECKPOINT_WAL_BYTES, intervalMs: opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS },
   };
   // execArgv [] : plain JavaScript, so no TypeScript loader (tsx) in the worker even when the parent has one.

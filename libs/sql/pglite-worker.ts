@@ -2,8 +2,10 @@
 // that calls it (~15% of the embedded gateway's main-thread time went to it); in a worker the main thread
 // only posts messages. The program is plain JavaScript run with `eval` that imports only PGlite, so it
 // runs the same under tsx, vitest and the esbuild bundles (which hold no separate worker file to find).
-// It mirrors pglite-prepared.ts (prepared statements) and pglite-checkpoint.ts (CHECKPOINT on WAL
-// volume): change them together. Opening is prepared on the main thread (pglite-worker-client.ts):
+// It is the only place that runs statements on the embedded PGlite: prepared statements, transactions,
+// and CHECKPOINT on WAL volume (pglite-checkpoint.ts says why). Its prepared statements drive PGlite's
+// public execProtocol inside its non-public _runExclusive* locks: a PGlite upgrade must keep
+// pglite-worker-client.test.ts green. Opening is prepared on the main thread (pglite-worker-client.ts):
 // initdb of a new directory, and the in-memory template, are made by a child process there.
 
 /** What the worker is started with (its workerData). */
@@ -99,7 +101,10 @@ const timer = setInterval(() => {
 }, intervalMs);
 timer.unref();
 
-// Prepared statements (see pglite-prepared.ts): Parse + Describe once per name, then Bind + Execute + Sync.
+// Named prepared statements, which PGlite's query() does not offer: query() parses, analyses and plans
+// its statement on every call (2 ms for the ledger's batch insert in WASM, most of a small batch's cost).
+// Parse + Describe once per name, then each call is only Bind + Execute + Sync, with parameters
+// serialised and rows parsed as query() does.
 const prepared = new Map();
 function concat(parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

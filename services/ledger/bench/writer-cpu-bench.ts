@@ -15,10 +15,7 @@ import type { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { loadPriceTable, type PriceTable } from "#libs/pricing/price-table.ts";
 import { migrate } from "#libs/sql/migrate.ts";
 import { createPgPool, pgSqlClient } from "#libs/sql/pg-client.ts";
-import { PGlite } from "@electric-sql/pglite";
-import { keepWasmBaseline, openPglite, pgliteStartParams, WASM_BASELINE_FLAGS } from "#libs/sql/pglite-open.ts";
-import { templateBytes } from "#libs/sql/pglite-template.ts";
-import { pgliteSqlClient } from "#libs/sql/pglite-client.ts";
+import { startPgliteWorker } from "#libs/sql/pglite-worker-client.ts";
 import type { QueryOptions, SqlClient } from "#libs/sql/sql-client.ts";
 import { LedgerWriter } from "../storage/ledger-writer.ts";
 import { LEDGER_MIGRATIONS } from "../storage/migrations.ts";
@@ -88,21 +85,13 @@ function timed(sql: SqlClient): SqlClient {
   };
 }
 
-/** The gateway's in-memory PGlite (openPglite), with extra settings when asked. */
-async function openMemoryPglite(extra: string): Promise<PGlite> {
-  if (!extra) return openPglite(undefined);
-  keepWasmBaseline();
-  const startParams = [...pgliteStartParams(), ...extra.split(",").flatMap((kv) => ["-c", kv])];
-  const bytes = await templateBytes(startParams, WASM_BASELINE_FLAGS);
-  return PGlite.create({ startParams, ...(bytes ? { loadDataDir: new Blob([bytes]) } : {}) });
-}
-
+/** The gateway's in-memory PGlite, in its worker thread (as openDatabase opens it), with extra settings when asked. */
 async function pgliteTarget(extra: string, setup: string): Promise<Target> {
-  const db = await openMemoryPglite(extra);
-  await migrate({ kind: "pglite", db }, LEDGER_MIGRATIONS);
-  if (setup) await db.exec(setup);
-  const sql = pgliteSqlClient(db);
-  return { sql: o.perStatement ? timed(sql) : sql, remoteCpuUs: async () => 0, close: () => db.close() };
+  const db = await startPgliteWorker(undefined, { extraStartParams: extra ? extra.split(",").flatMap((kv) => ["-c", kv]) : [] });
+  await migrate({ kind: "pglite-client", client: db.migrationClient }, LEDGER_MIGRATIONS);
+  if (setup) await db.migrationClient.query(setup);
+  // process.cpuUsage() counts every thread: the worker's PostgreSQL is in "local".
+  return { sql: o.perStatement ? timed(db.sql) : db.sql, remoteCpuUs: async () => 0, close: () => db.close() };
 }
 
 const TICK_US = 1e6 / 100; // USER_HZ

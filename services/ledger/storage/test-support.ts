@@ -2,14 +2,13 @@
 import { LEDGER_MIGRATIONS } from "./migrations.ts";
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { RequestContextSchema, Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { ProviderCallSchema, RequestCompletedSchema, type RequestCompleted } from "#libs/gen/llmgw/events/v1/events_pb.ts";
 import { toProtoUsage, usage, type UsageCounts } from "#libs/pricing/usage-types.ts";
 import { migrate } from "#libs/sql/migrate.ts";
 import { createPgPool, pgSqlClient } from "#libs/sql/pg-client.ts";
-import { pgliteSqlClient } from "#libs/sql/pglite-client.ts";
+import { openDatabase } from "#libs/sql/open-database.ts";
 import type { SqlClient } from "#libs/sql/sql-client.ts";
 
 export const TEST_DATABASE_URL = process.env.LLMGW_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -25,9 +24,9 @@ export const uniqueId = (prefix: string): string => `${prefix}_${Date.now().toSt
 /** A migrated, isolated database: a unique schema on the real PostgreSQL, or an in-memory PGlite. */
 export async function openTestDb(kind: "pg" | "pglite"): Promise<TestDb> {
   if (kind === "pglite") {
-    const db = new PGlite();
-    await migrate({ kind: "pglite", db }, LEDGER_MIGRATIONS);
-    return { kind, sql: pgliteSqlClient(db), close: () => db.close() };
+    // As the embedded gateway opens it: PGlite in its worker thread.
+    const db = await openDatabase("pglite:memory", { migrations: [LEDGER_MIGRATIONS] });
+    return { kind, sql: db.sql, close: () => db.close() };
   }
   const schema = uniqueId("ledger_test");
   await migrate({ kind: "pg", databaseUrl: TEST_DATABASE_URL, schema }, LEDGER_MIGRATIONS);
