@@ -1,5 +1,4 @@
-import { create } from "@bufbuild/protobuf";
-import { UsageSchema, type Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import type { Usage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 
 /**
  * Plain mirror of the proto `llmgw.common.v1.Usage` with `number` counts (token counts fit
@@ -53,9 +52,13 @@ export function fromProtoUsage(u: Usage | undefined): UsageCounts {
   };
 }
 
-/** Plain counts → proto Usage. */
+/**
+ * Plain counts → proto Usage: the whole message as a literal (every field set, so it is what create()
+ * would make, without create()'s per-call work on the request path).
+ */
 export function toProtoUsage(u: UsageCounts): Usage {
-  return create(UsageSchema, {
+  return {
+    $typeName: "llmgw.common.v1.Usage",
     inputTokens: BigInt(u.inputTokens),
     cachedInputTokens: BigInt(u.cachedInputTokens),
     cacheWrite5mTokens: BigInt(u.cacheWrite5mTokens),
@@ -63,7 +66,7 @@ export function toProtoUsage(u: UsageCounts): Usage {
     outputTokens: BigInt(u.outputTokens),
     reasoningTokens: BigInt(u.reasoningTokens),
     estimated: u.estimated,
-  });
+  };
 }
 
 export function addUsage(a: UsageCounts, b: UsageCounts): UsageCounts {

@@ -7,7 +7,7 @@ import { isExactPico, picoToUsd, usdToPico } from "#libs/pricing/money.ts";
 import { addUsage, fromProtoUsage, toProtoUsage, ZERO_USAGE } from "#libs/pricing/usage-types.ts";
 import type { Pricing } from "./deps.ts";
 import type { RunResult } from "./execution.ts";
-import { encodeRequestCompleted, type CallFields } from "./request-completed-wire.ts";
+import { encodeRequestCompleted, type CallFields, type CompletedFields } from "./request-completed-wire.ts";
 
 
 /** An exact USD amount; toFixed() writes it as Decimal#toFixed() does. */
@@ -64,31 +64,20 @@ export function sumUsage(attempts: Attempt[]): Usage {
   return toProtoUsage(attempts.reduce((sum, a) => (a.usage ? addUsage(sum, fromProtoUsage(a.usage)) : sum), ZERO_USAGE));
 }
 
-export interface CompletedInit {
-  context: MessageInitShape<typeof RequestContextSchema>;
+/**
+ * What the edge knows of a finished request: RequestCompleted's fields (request-completed-wire.ts) with
+ * its clocks, runs and the policy as the pipeline holds them; requestCompletedBytes derives the rest.
+ */
+export type CompletedInit = Omit<CompletedFields, "receivedAt" | "completedAt" | "latencyMs" | "batch" | "calls" | "answerUsage" | "cacheOutcome" | "policyVersion" | "policyCanary"> & {
   receivedAt: Date;
-  requestedModel: string;
-  tier: Tier;
-  category: string;
-  confidence: number;
-  model: string;
-  provider: string;
-  cacheOutcome: "hit_exact" | "hit_semantic" | "miss" | "bypass";
-  cascaded: boolean;
-  escalated: boolean;
-  httpStatus: number;
-  errorCode: string;
   latencyMs: number;
-  overheadMs: number;
-  stream: boolean;
-  baselineModel: string;
+  cacheOutcome: "hit_exact" | "hit_semantic" | "miss" | "bypass";
   runs: RunResult[];
   answerUsage?: Usage;
-  budgetReserved: boolean;
   /** The routing policy version that decided, and whether it was the canary arm. */
   policyVersion?: bigint;
   policyCanary?: boolean;
-}
+};
 
 export function requestCompletedBytes(e: CompletedInit): Uint8Array {
   const requestId = e.context.requestId ?? "";

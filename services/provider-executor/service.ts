@@ -6,6 +6,7 @@ import type OpenAI from "openai";
 import type { Usage as ProtoUsage } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { ExecutorService, type Attempt, type ExecuteResponse } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { CompletionAssembler } from "#libs/openai/assemble.ts";
+import { toProtoUsage } from "#libs/pricing/usage-types.ts";
 import { ProviderBatches } from "./batches.ts";
 import type { ProviderEmbeddings } from "./embeddings.ts";
 import type { ExecutorEngine } from "./domain/engine.ts";
@@ -145,19 +146,9 @@ function failureMsg(httpStatus: number, type: string, code: string, message: str
   return { $typeName: "llmgw.executor.v1.Failure", httpStatus, type, code, message, param, retryAfterSec, attempts };
 }
 
-/** Usage as a whole proto message (what toProtoUsage makes, without create()). */
+/** Usage as a proto message, or none. */
 function usageMsg(u: Usage | null): ProtoUsage | undefined {
-  if (!u) return undefined;
-  return {
-    $typeName: "llmgw.common.v1.Usage",
-    inputTokens: BigInt(u.inputTokens),
-    cachedInputTokens: BigInt(u.cachedInputTokens),
-    cacheWrite5mTokens: BigInt(u.cacheWrite5mTokens),
-    cacheWrite1hTokens: BigInt(u.cacheWrite1hTokens),
-    outputTokens: BigInt(u.outputTokens),
-    reasoningTokens: BigInt(u.reasoningTokens),
-    estimated: u.estimated,
-  };
+  return u ? toProtoUsage(u) : undefined;
 }
 
 function attemptMsg(a: AttemptRecord): Attempt {
