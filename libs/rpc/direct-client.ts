@@ -2,6 +2,7 @@
 // and no serialization. Callers cannot tell it from a gRPC client, so the same code runs in both modes.
 import type { DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 import { asMessage } from "./wire.ts";
+import { LazyStream } from "./lazy-stream.ts";
 import { createContextValues, type CallOptions, type Client, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { lazyClients, type ServiceClients, type ServiceName } from "./service-clients.ts";
 
@@ -52,46 +53,17 @@ class InProcessContext implements HandlerContext {
   }
 }
 
-/**
- * A server stream's messages, each made a message of `output` (asMessage). What an async generator
- * around `for await` did, without its machinery per event (the executor's stream passes through
- * several generators already): the handler is called on the first next(), a failure ends the stream,
- * return() before the first next() never calls it, and a later one returns the handler's iterator too.
- */
-class MessageStream implements AsyncIterableIterator<unknown> {
-  private it: AsyncIterator<unknown> | undefined;
-  private over = false;
-
+/** A server stream's messages, each made a message of `output` (asMessage). */
+class MessageStream extends LazyStream {
   constructor(
-    private readonly start: () => AsyncIterable<unknown>,
+    start: () => AsyncIterable<unknown>,
     private readonly output: DescMessage,
-  ) {}
-
-  [Symbol.asyncIterator](): this {
-    return this;
+  ) {
+    super(start);
   }
 
-  async next(): Promise<IteratorResult<unknown>> {
-    if (this.over) return { done: true, value: undefined };
-    try {
-      this.it ??= this.start()[Symbol.asyncIterator]();
-      const r = await this.it.next();
-      if (r.done) {
-        this.over = true;
-        return { done: true, value: undefined };
-      }
-      return { done: false, value: asMessage(this.output, r.value) };
-    } catch (e) {
-      this.over = true;
-      throw e;
-    }
-  }
-
-  async return(): Promise<IteratorResult<unknown>> {
-    if (this.over) return { done: true, value: undefined };
-    this.over = true;
-    await this.it?.return?.();
-    return { done: true, value: undefined };
+  protected override map(value: unknown): unknown {
+    return asMessage(this.output, value);
   }
 }
 

@@ -6,6 +6,7 @@ import type { RpcMetrics } from "#libs/metrics/registry.ts";
 import type { Logger } from "#libs/log/logger.ts";
 import { traceService } from "#libs/tracing/rpc-spans.ts";
 import { tracingOn } from "#libs/tracing/tracing.ts";
+import { LazyStream } from "./lazy-stream.ts";
 
 /** Where a request id travels in our messages: RequestContext, a cache key's context, or a reservation. */
 function requestIdOf(req: unknown): string | undefined {
@@ -63,45 +64,24 @@ export function instrument<S extends DescService>(service: S, served: ServiceImp
 
 /**
  * A handler's stream, reporting its outcome once: "ok" when it ends, the error's code when it fails,
- * nothing when the caller stops early. What an async generator around `yield*` did, without its
- * machinery per event: the clock starts and the handler is called on the first next().
+ * nothing when the caller stops early. The clock starts with the handler, on the first next().
  */
-class TimedStream implements AsyncIterableIterator<unknown> {
-  private it: AsyncIterator<unknown> | undefined;
+class TimedStream extends LazyStream {
   private t0 = 0;
-  private over = false;
 
   constructor(
-    private readonly start: () => AsyncIterable<unknown>,
+    start: () => AsyncIterable<unknown>,
     private readonly report: (outcome: string, t0: number) => void,
-  ) {}
-
-  [Symbol.asyncIterator](): this {
-    return this;
+  ) {
+    super(start);
   }
 
-  async next(): Promise<IteratorResult<unknown>> {
-    if (this.over) return { done: true, value: undefined };
-    if (!this.it) this.t0 = performance.now();
-    try {
-      this.it ??= this.start()[Symbol.asyncIterator]();
-      const r = await this.it.next();
-      if (!r.done) return r;
-      this.over = true;
-      this.report("ok", this.t0);
-      return { done: true, value: undefined };
-    } catch (e) {
-      this.over = true;
-      this.report(codeOf(e), this.t0);
-      throw e;
-    }
+  protected override began(): void {
+    this.t0 = performance.now();
   }
 
-  async return(): Promise<IteratorResult<unknown>> {
-    if (this.over) return { done: true, value: undefined };
-    this.over = true;
-    await this.it?.return?.();
-    return { done: true, value: undefined };
+  protected override ended(failed: boolean, err?: unknown): void {
+    this.report(failed ? codeOf(err) : "ok", this.t0);
   }
 }
 
