@@ -21,6 +21,28 @@ describe("subjectMatches", () => {
   it.each([
     ["a.>", "a.b.c", true], ["a.>", "a", false], ["a.*.c", "a.b.c", true], ["a.*", "a.b.c", false], ["a.b", "a.b", true], ["a.b", "a.c", false],
   ])("%s ~ %s = %s", (f, s, want) => expect(subjectMatches(f, s)).toBe(want));
+
+  it("agrees with token-splitting matching on every filter and subject built from a small alphabet", () => {
+    const bySplit = (filter: string, subject: string): boolean => {
+      const f = filter.split(".");
+      const s = subject.split(".");
+      for (let i = 0; i < f.length; i++) {
+        if (f[i] === ">") return s.length > i;
+        if (i >= s.length) return false;
+        if (f[i] !== "*" && f[i] !== s[i]) return false;
+      }
+      return f.length === s.length;
+    };
+    const tokens = ["a", "b", "ab", "", "*", ">"];
+    const subjectsOf = (n: number): string[] => (n === 0 ? [""] : subjectsOf(n - 1).flatMap((p) => tokens.map((t) => (p === "" && n === 1 ? t : `${p}.${t}`))));
+    const all = [...subjectsOf(1), ...subjectsOf(2), ...subjectsOf(3)];
+    let checked = 0;
+    for (const f of all) for (const s of all) {
+      expect(subjectMatches(f, s), `${f} ~ ${s}`).toBe(bySplit(f, s));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10_000);
+  });
 });
 
 describe("MemoryEventBus", () => {

@@ -12,8 +12,6 @@ interface Stored {
 
 interface Durable {
   filter: string;
-  /** subjectMatches(filter, subject) by subject: publishers use a handful of subjects, so this is tiny. */
-  matches: Map<string, boolean>;
   queue: Stored[];
   wake: (() => void) | undefined;
   running: boolean;
@@ -28,18 +26,6 @@ export interface MemoryBusOptions {
   retain?: number;
   /** Most message ids remembered for dedup; past it the oldest are forgotten before their window ends. */
   maxSeen?: number;
-}
-
-/** Most subjects whose match a durable remembers; past it (not seen in practice) matching runs each time. */
-const MAX_REMEMBERED_SUBJECTS = 256;
-
-/** Whether `subject` passes the durable's filter, remembered per subject: splitting both per publish showed in profiles. */
-function matchesOf(d: Durable, subject: string): boolean {
-  const known = d.matches.get(subject);
-  if (known !== undefined) return known;
-  const m = subjectMatches(d.filter, subject);
-  if (d.matches.size < MAX_REMEMBERED_SUBJECTS) d.matches.set(subject, m);
-  return m;
 }
 
 /**
@@ -87,14 +73,14 @@ export class MemoryEventBus implements EventBus {
       this.retainedCount = Math.min(this.retainedCount + 1, this.retain);
     }
     for (const d of this.durables.values()) {
-      if (matchesOf(d, subject)) this.enqueue(d, { ...stored });
+      if (subjectMatches(d.filter, subject)) this.enqueue(d, { ...stored });
     }
   }
 
   async subscribe(opts: SubscribeOptions, handler: BatchHandler): Promise<BusSubscription> {
     let d = this.durables.get(opts.durable);
     if (!d) {
-      d = { filter: opts.filterSubject, matches: new Map(), queue: [], wake: undefined, running: false, busy: false };
+      d = { filter: opts.filterSubject, queue: [], wake: undefined, running: false, busy: false };
       for (let i = 0; i < this.retainedCount; i++) {
         const m = this.retained[(this.retainedNext - this.retainedCount + i + this.retain) % this.retain];
         if (m && subjectMatches(d.filter, m.subject)) d.queue.push({ ...m });
