@@ -1,6 +1,6 @@
-// The non-streaming chat call to an OpenAI-compatible server without the SDK: one undici request,
-// one JSON parse. The profile showed the SDK's per-request machinery (header building, request
-// logging helpers, its fetch wrapper) at about a tenth of the gateway's CPU; the wire is the same
+// The non-streaming chat call to an OpenAI-compatible server without the SDK: one undici request read
+// whole as text (undici-text.ts), one JSON parse. The profile showed the SDK's per-request machinery
+// (header building, request logging helpers, its fetch wrapper) at about a tenth of the gateway's CPU; the wire is the same
 // POST {baseURL}/chat/completions with the same JSON body and bearer key. Errors become the same
 // ProviderFailure the SDK path produces. Streams keep the SDK (its SSE parser).
 import type OpenAI from "openai";
@@ -8,6 +8,7 @@ import type { Dispatcher } from "undici";
 import { parseRetryAfter, stringField, type ProviderFailure } from "./errors.ts";
 import type { AbortEmitter } from "./types.ts";
 import { providerAgent } from "./undici-fetch.ts";
+import { requestText, TextCallError, type TextResponse } from "./undici-text.ts";
 
 export interface DirectTarget {
   baseURL: string;
@@ -35,20 +36,15 @@ export function directChat(t: DirectTarget): (body: OpenAI.Chat.ChatCompletionCr
   const dispatcher = t.dispatcher ?? providerAgent();
   const headers = { authorization: `Bearer ${t.apiKey}`, "content-type": "application/json", accept: "application/json", "user-agent": "llmgw" };
   return async (body, signal) => {
-    let res: Dispatcher.ResponseData;
+    let res: TextResponse;
     try {
-      res = await dispatcher.request({ origin, path, method: "POST", headers, body: JSON.stringify(body), signal });
+      res = await requestText(dispatcher, { origin, path, method: "POST", headers, body: JSON.stringify(body) }, signal);
     } catch (e) {
       if (signal.aborted) throw new DirectCallError({ kind: "aborted", message: "request aborted" });
-      throw new DirectCallError({ kind: "connection", message: e instanceof Error ? e.message : String(e) });
+      const message = e instanceof Error ? e.message : String(e);
+      throw new DirectCallError({ kind: "connection", message: e instanceof TextCallError && e.afterHeaders ? `reading the answer: ${message}` : message });
     }
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (e) {
-      if (signal.aborted) throw new DirectCallError({ kind: "aborted", message: "request aborted" });
-      throw new DirectCallError({ kind: "connection", message: `reading the answer: ${e instanceof Error ? e.message : String(e)}` });
-    }
+    const { text } = res;
     const parsed = parseJson(text);
     if (res.statusCode >= 200 && res.statusCode < 300) {
       if (typeof parsed === "object" && parsed !== null && Array.isArray((parsed as { choices?: unknown }).choices)) return parsed as OpenAI.Chat.ChatCompletion;
