@@ -131,8 +131,9 @@ export async function reserve(
   const { pricing } = deps;
   const tokens = rec.promptTokens();
   const max = rec.facts.maxTokens;
-  let worst = new Decimal(pricing.worstCaseUsd(models.candidates, tokens, max, at));
-  if (models.escalation.length > 0) worst = worst.plus(pricing.worstCaseUsd(models.escalation, tokens, max, at));
+  // worstCaseUsd gives Decimal's toFixed() form already: only a cascade's sum needs a Decimal.
+  const first = pricing.worstCaseUsd(models.candidates, tokens, max, at);
+  const amountUsd = models.escalation.length > 0 ? new Decimal(first).plus(pricing.worstCaseUsd(models.escalation, tokens, max, at)).toFixed() : first;
   const { call } = rec;
   try {
     // The prompt estimate is also what token rate limits charge (the ledger corrects it with usage).
@@ -141,7 +142,7 @@ export async function reserve(
       reservationId: call.requestId,
       tenantId: call.auth.tenantId,
       keyId: call.auth.keyId,
-      amountUsd: worst.toFixed(),
+      amountUsd,
       tokens: BigInt(tokens),
     });
     if (res.rateLimit) rec.rateLimit = res.rateLimit;

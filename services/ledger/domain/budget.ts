@@ -85,13 +85,41 @@ export interface BudgetStore {
 
 const NANO = new Decimal(1e9);
 /** Reservations round up (never under-reserve), settlements to the nearest nano-dollar. */
-export const usdToNanoCeil = (usd: string): number => new Decimal(usd).mul(NANO).ceil().toNumber();
+export const usdToNanoCeil = (usd: string): number => shortUsdToNanoCeil(usd) ?? new Decimal(usd).mul(NANO).ceil().toNumber();
 export const usdToNano = (usd: string): number => new Decimal(usd).mul(NANO).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
 export const nanoToUsd = (n: number): string => new Decimal(n).div(NANO).toFixed();
 
+/**
+ * At most 6 integer and 14 fraction digits: 20 significant digits, which Decimal multiplies by 1e9
+ * exactly (its precision is 20), and below 1e15 nano (exact in a double). Reservations are such
+ * strings; they skip the Decimal parse, multiply and ceil, with the same result.
+ */
+const SHORT_USD = /^(\d{1,6})(?:\.(\d{1,14}))?$/;
+
+function shortUsdToNanoCeil(usd: string): number | undefined {
+  const m = SHORT_USD.exec(usd);
+  if (m === null) return undefined;
+  const frac = m[2] ?? "";
+  let nano = Number(m[1]) * 1e9;
+  if (frac.length <= 9) return nano + (frac.length > 0 ? Number(frac.padEnd(9, "0")) : 0);
+  nano += Number(frac.slice(0, 9));
+  // Any non-zero digit past the nano-dollar rounds up.
+  return /[1-9]/.test(frac.slice(9)) ? nano + 1 : nano;
+}
+
+const DAY_MS = 86_400_000;
+/** The UTC day of the last call and its keys: one toISOString a day instead of two a reservation. */
+let lastDay = { start: 0, end: 0, day: "", month: "" };
+
 export function periodKey(period: BudgetPeriod, at: Date): string {
-  const iso = at.toISOString();
-  return period === "day" ? iso.slice(0, 10) : iso.slice(0, 7);
+  const t = at.getTime();
+  // NaN (an invalid date) fails both tests: toISOString throws, as it always did.
+  if (!(t >= lastDay.start && t < lastDay.end)) {
+    const iso = at.toISOString();
+    const start = Math.floor(t / DAY_MS) * DAY_MS;
+    lastDay = { start, end: start + DAY_MS, day: iso.slice(0, 10), month: iso.slice(0, 7) };
+  }
+  return period === "day" ? lastDay.day : lastDay.month;
 }
 
 const TTL: Record<BudgetPeriod, number> = { day: 3 * 86_400, month: 35 * 86_400 };

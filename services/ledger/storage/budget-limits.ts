@@ -17,6 +17,24 @@ const limitOf = (r: Row): Limit => ({
   ...(r.hard !== null ? { hardUsd: new Decimal(r.hard).toFixed() } : {}),
 });
 
+/** A tenant's rows as read, with their limits already normalised. */
+interface TenantLimits {
+  at: number;
+  rows: Array<{ keyId: string; period: BudgetPeriod; limit: Limit }>;
+  version?: number;
+}
+
+/** The tenant's and the key's limits out of a tenant's rows (fresh objects: callers own them). */
+function applicable(t: TenantLimits, keyId: string): ApplicableLimits {
+  const out: ApplicableLimits = { tenant: {}, key: {} };
+  for (const r of t.rows) {
+    if (r.keyId === "") out.tenant[r.period] = { ...r.limit };
+    else if (r.keyId === keyId) out.key[r.period] = { ...r.limit };
+  }
+  if (t.version !== undefined) out.version = t.version;
+  return out;
+}
+
 /**
  * Budget limits from the `budgets` table, cached per tenant (limits change rarely; admission is hot).
  * With `versions` (mesh: shared by replicas), a change bumps the tenant's version, the reservation
@@ -25,7 +43,7 @@ const limitOf = (r: Row): Limit => ({
  * The TTL then only bounds staleness when the bump itself failed (Redis down during the change).
  */
 export class BudgetLimitRepo implements BudgetLimitSource {
-  private readonly cache = new Map<string, { at: number; rows: Row[]; version?: number }>();
+  private readonly cache = new Map<string, TenantLimits>();
   /** Versions the store reported for outdated tenants: the reload uses them instead of a GET. */
   private readonly known = new Map<string, number>();
 
@@ -35,15 +53,11 @@ export class BudgetLimitRepo implements BudgetLimitSource {
     private readonly versions?: LimitsVersions,
   ) {}
 
-  async limitsFor(tenantId: string, keyId: string): Promise<ApplicableLimits> {
-    const { rows, version } = await this.tenantRows(tenantId);
-    const out: ApplicableLimits = { tenant: {}, key: {} };
-    for (const r of rows) {
-      if (r.key_id === "") out.tenant[r.period] = limitOf(r);
-      else if (r.key_id === keyId) out.key[r.period] = limitOf(r);
-    }
-    if (version !== undefined) out.version = version;
-    return out;
+  limitsFor(tenantId: string, keyId: string): Promise<ApplicableLimits> {
+    // A fresh cache entry (nearly every admission) answers without going through tenantRows' awaits.
+    const hit = this.cache.get(tenantId);
+    if (hit && Date.now() - hit.at < this.ttlMs) return Promise.resolve(applicable(hit, keyId));
+    return this.tenantRows(tenantId).then((t) => applicable(t, keyId));
   }
 
   outdated(tenantId: string, version: number): void {
@@ -73,7 +87,7 @@ export class BudgetLimitRepo implements BudgetLimitSource {
     return rows.map((r) => ({ tenantId: r.tenant_id, keyId: r.key_id, period: r.period, ...limitOf(r) }));
   }
 
-  private async tenantRows(tenantId: string): Promise<{ rows: Row[]; version?: number }> {
+  private async tenantRows(tenantId: string): Promise<TenantLimits> {
     const hit = this.cache.get(tenantId);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit;
     // Version first, rows second: a change landing in between leaves old version + new rows,
@@ -89,7 +103,8 @@ export class BudgetLimitRepo implements BudgetLimitSource {
       throw e;
     }
     this.known.delete(tenantId);
-    const entry = { at: Date.now(), rows, ...(version !== undefined ? { version } : {}) };
+    // Limits read once per load, not per admission.
+    const entry: TenantLimits = { at: Date.now(), rows: rows.map((r) => ({ keyId: r.key_id, period: r.period, limit: limitOf(r) })), ...(version !== undefined ? { version } : {}) };
     this.cache.set(tenantId, entry);
     return entry;
   }
