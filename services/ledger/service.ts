@@ -2,7 +2,7 @@
 // (consumer/), not through RPCs, so the hot path never waits for PostgreSQL.
 import { ConnectError, Code, type ServiceImpl } from "@connectrpc/connect";
 import { serviceError } from "#libs/errors/connect-to-openai.ts";
-import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
+import { LedgerService, type ReserveBudgetResponse } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import type { Budgets } from "./domain/budget.ts";
 import type { BudgetLimitRepo } from "./storage/budget-limits.ts";
 import type { KeyStore } from "./storage/key-store.ts";
@@ -75,26 +75,28 @@ export class LedgerServiceImpl implements Impl {
     const res = await this.budgets.reserve(r);
     this.access?.afterReserve(r, res);
     const s = res.rateStatus;
-    return {
+    // A whole message ($typeName and every field): the in-process client passes it on without a create().
+    const out: ReserveBudgetResponse = {
+      $typeName: "llmgw.ledger.v1.ReserveBudgetResponse",
       admitted: res.admitted,
       state: res.state,
       message: res.message,
       rateLimited: res.rateLimited !== undefined,
-      ...(s
+      rateLimit: s
         ? {
-            rateLimit: {
-              limitRequests: BigInt(s.limitRequests),
-              remainingRequests: BigInt(s.remainingRequests),
-              resetRequestsMs: BigInt(s.resetRequestsMs),
-              limitTokens: BigInt(s.limitTokens),
-              remainingTokens: BigInt(s.remainingTokens),
-              resetTokensMs: BigInt(s.resetTokensMs),
-              retryAfterMs: BigInt(res.rateLimited?.retryAfterMs ?? 0),
-              refusedBy: res.rateLimited?.refusedBy ?? "",
-            },
+            $typeName: "llmgw.ledger.v1.RateLimitStatus",
+            limitRequests: BigInt(s.limitRequests),
+            remainingRequests: BigInt(s.remainingRequests),
+            resetRequestsMs: BigInt(s.resetRequestsMs),
+            limitTokens: BigInt(s.limitTokens),
+            remainingTokens: BigInt(s.remainingTokens),
+            resetTokensMs: BigInt(s.resetTokensMs),
+            retryAfterMs: BigInt(res.rateLimited?.retryAfterMs ?? 0),
+            refusedBy: res.rateLimited?.refusedBy ?? "",
           }
-        : {}),
+        : undefined,
     };
+    return out;
   }
 
   setRateLimits(req: Parameters<Impl["setRateLimits"]>[0]) {

@@ -6,7 +6,8 @@ import type { PolicyStore } from "./storage/policy-store.ts";
 import { serviceError } from "#libs/errors/connect-to-openai.ts";
 import { BUDGET_STATES, isMember, STRATEGIES } from "#libs/config/closed-sets.ts";
 import type { Config } from "#libs/config/schema.ts";
-import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
+import type { Candidate } from "#libs/gen/llmgw/common/v1/common_pb.ts";
+import { RouterService, type RouteResponse } from "#libs/gen/llmgw/router/v1/router_pb.ts";
 import type { Logger } from "#libs/log/logger.ts";
 import { tierFromName, tierName } from "#libs/rpc/tier.ts";
 import { decide, type PolicyDeps } from "./domain/policy.ts";
@@ -126,7 +127,9 @@ export class RouterServiceImpl implements Impl {
       const code = d.refusal.code === "model_not_found" ? Code.NotFound : Code.InvalidArgument;
       throw serviceError(`${d.refusal.message} (${d.reasons.join("; ")})`, code, { code: d.refusal.code, ...(d.refusal.param ? { param: d.refusal.param } : {}) });
     }
-    return {
+    // A whole message ($typeName and every field): the in-process client passes it on without a create().
+    const res: RouteResponse = {
+      $typeName: "llmgw.router.v1.RouteResponse",
       candidates: d.candidates.map(candidate),
       tier: tierFromName(d.tier),
       cascade: d.cascade,
@@ -138,6 +141,7 @@ export class RouterServiceImpl implements Impl {
       policyVersion: BigInt(d.policy?.version ?? 0),
       policyCanary: d.policy?.canary ?? false,
     };
+    return res;
   }
 
   listModels() {
@@ -148,6 +152,6 @@ export class RouterServiceImpl implements Impl {
   }
 }
 
-function candidate(m: ModelView) {
-  return { model: m.id, provider: m.provider, upstreamModel: m.upstream, contextWindow: BigInt(m.contextWindow) };
+function candidate(m: ModelView): Candidate {
+  return { $typeName: "llmgw.common.v1.Candidate", model: m.id, provider: m.provider, upstreamModel: m.upstream, contextWindow: BigInt(m.contextWindow) };
 }
