@@ -521,6 +521,67 @@ describe("ChatPipeline: a named model without a cache read", () => {
     expect([ev.tier, ev.category, ev.budgetReserved]).toEqual([Tier.MEDIUM, "math", true]);
   });
 
+  it("with the route's tier, answers before classifying: the class is made for the hooks, after the answer", async () => {
+    const executedBeforeClassify: number[] = [];
+    let executed = (): number => -1;
+    const h = await harness({
+      classify: async () => (executedBeforeClassify.push(executed()), classified),
+      route: { candidates: [cand("gpt-4o-mini")], tier: Tier.MEDIUM, reasons: ["model gpt-4o-mini requested"], referenceModel: "gpt-4o-mini" },
+    });
+    executed = () => h.calls.execute.length;
+    const res = json(await h.pipeline.handle(chatCall(named, { cacheControl: CacheControl.REFRESH })));
+    expect(executedBeforeClassify).toEqual([1]);
+    expect(res.headers["x-llmgw-tier"]).toBe("MEDIUM");
+    expect(h.calls.execute.length).toBe(1);
+    const ev = one(await h.completed());
+    expect([ev.tier, ev.category, ev.confidence, ev.budgetReserved]).toEqual([Tier.MEDIUM, "math", 0.8, true]);
+    // The refresh stores the answer under the key made from the late class.
+    await until(() => h.calls.store.length > 0);
+    expect(one(h.calls.store).key).toMatchObject({ scope: "gpt-4o-mini", category: "math", control: CacheControl.REFRESH });
+  });
+
+  it("with `defer`, the class is made when the deferred hooks run, not before the answer", async () => {
+    const deferred: (() => void)[] = [];
+    const h = await harness({ route: { candidates: [cand("gpt-4o-mini")], tier: Tier.MEDIUM, reasons: ["model gpt-4o-mini requested"], referenceModel: "gpt-4o-mini" } }, undefined, undefined, (run) => deferred.push(run));
+    json(await h.pipeline.handle(chatCall(named, { cacheControl: CacheControl.OFF })));
+    expect(h.calls.execute.length).toBe(1);
+    expect(h.calls.classify).toEqual([]);
+    for (const run of deferred.splice(0)) run();
+    // idle() (the drain awaits it) resolves once the late class is made and the hooks have run.
+    await h.pipeline.idle();
+    expect(h.outbox.pending() + (await h.published()).length).toBeGreaterThan(0);
+    const ev = one(await h.completed());
+    expect(one(h.calls.classify).maxTokens).toBeGreaterThan(0);
+    expect([ev.tier, ev.category]).toEqual([Tier.MEDIUM, "math"]);
+  });
+
+  it("a classifier failure after the answer still records the request (unclassified) and settles it", async () => {
+    const h = await harness({
+      classify: async () => {
+        throw new ConnectError("classifier down", Code.Unavailable);
+      },
+      route: { candidates: [cand("gpt-4o-mini")], tier: Tier.MEDIUM, reasons: ["model gpt-4o-mini requested"], referenceModel: "gpt-4o-mini" },
+    });
+    const res = json(await h.pipeline.handle(chatCall(named, { cacheControl: CacheControl.OFF })));
+    expect(res.headers["x-llmgw-tier"]).toBe("MEDIUM");
+    const ev = one(await h.completed());
+    expect([ev.tier, ev.category, ev.httpStatus, ev.budgetReserved]).toEqual([Tier.MEDIUM, "", 200, true]);
+    expect(await counterValue(h.metrics.degraded, { dependency: "classifier" })).toBe(1);
+  });
+
+  it("a classifier failure before the answer (route without a tier) gives back the reservation", async () => {
+    const h = await harness({
+      classify: async () => {
+        throw new ConnectError("classifier down", Code.Unavailable);
+      },
+      route: { candidates: [cand("gpt-4o-mini")], reasons: ["model gpt-4o-mini requested"], referenceModel: "gpt-4o-mini" },
+    });
+    await rejection(h.pipeline.handle(chatCall(named, { cacheControl: CacheControl.OFF })));
+    await until(() => h.calls.settle.length === 1);
+    expect(one(h.calls.settle)).toMatchObject({ actualUsd: "" });
+    expect(h.calls.execute).toEqual([]);
+  });
+
   it("a router refusal gives back the reservation made beside it", async () => {
     const h = await harness({ route: new ConnectError("does not fit", Code.InvalidArgument) });
     await rejection(h.pipeline.handle(chatCall(named, { cacheControl: CacheControl.OFF })));

@@ -8,6 +8,7 @@ import { answerFromCache, executeJson, executeStreaming, type Finish } from "./c
 import { chatHooks, type AfterAnswerHook } from "./chat/hooks.ts";
 import type { ChatCall, ChatRecord, ChatResult } from "./chat/record.ts";
 import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { cacheKeyOf, classify, lookupCache, prepare, release, reserve, reservedModels, route } from "./chat/steps.ts";
 import type { EdgeDeps } from "./deps.ts";
 import type { EdgeMetrics } from "./metrics.ts";
@@ -21,6 +22,9 @@ export class ChatPipeline {
   private readonly budgets = new BudgetStates();
   private readonly hooks: AfterAnswerHook[];
   private readonly finish: Finish;
+  private readonly deferred: boolean;
+  /** Hooks waiting for a late class (at most one per request in flight). */
+  private readonly late = new Set<Promise<void>>();
 
   /**
    * `opts.defer` runs the after-answer hooks later: the edge passes setImmediate, so the answer is
@@ -45,11 +49,31 @@ export class ChatPipeline {
       }
     };
     const defer = opts.defer;
+    this.deferred = defer !== undefined;
     this.finish = (rec, out) => {
       rec.finished = true;
-      if (defer) defer(() => runHooks(rec, out));
+      const later = rec.classifyLater;
+      if (later) {
+        // The class first (a named model's, made after the answer), then the hooks that read it.
+        const run = (): void => {
+          const done = later().then(() => runHooks(rec, out));
+          rec.hooksDone = done;
+          this.late.add(done);
+          void done.finally(() => this.late.delete(done));
+        };
+        if (defer) defer(run);
+        else run();
+      } else if (defer) defer(() => runHooks(rec, out));
       else runHooks(rec, out);
     };
+  }
+
+  /**
+   * Resolves when no answered request's hooks wait for its class any more: a drain awaits it before
+   * flushing the outbox, so the RequestCompleted of the last answers is not left behind.
+   */
+  async idle(): Promise<void> {
+    while (this.late.size > 0) await Promise.allSettled([...this.late]);
   }
 
   async handle(call: ChatCall): Promise<ChatResult> {
@@ -58,10 +82,18 @@ export class ChatPipeline {
     const readsCache = call.cacheControl !== CacheControl.OFF && call.cacheControl !== CacheControl.REFRESH;
     let rec: ChatRecord;
     if (!prepared.alias && !readsCache) {
-      // A named model and no cache read: neither routing nor the reservation needs the class, so
-      // classify, route and reserve run side by side (one round trip instead of three in the mesh).
-      const [cls, routed] = await Promise.all([classify(deps, prepared), this.routeNamed(prepared)]);
-      rec = record(prepared, cls, routed.route, routed.reserved);
+      // A named model and no cache read: neither routing nor the reservation needs the class, and
+      // the answer does not either (x-llmgw-tier is the route's tier, a named model never cascades):
+      // only the after-answer hooks read it, so it is made then, off the answer's path. A route
+      // without a tier or with a cascade reads the class while answering: classified first then.
+      const routed = await this.routeNamed(prepared);
+      const route = routed.route;
+      if (route.tier !== Tier.UNSPECIFIED && !route.cascade) {
+        rec = record(prepared, UNCLASSIFIED, route, routed.reserved);
+        rec.classifyLater = () => this.classifyLater(rec);
+      } else {
+        rec = record(prepared, await this.classifyReserved(prepared, routed.reserved), route, routed.reserved);
+      }
     } else {
       const cls = await classify(deps, prepared);
       rec = record(prepared, cls, undefined, false);
@@ -82,11 +114,41 @@ export class ChatPipeline {
     try {
       const result = call.body.stream === true ? await executeStreaming(deps, metrics, rec, this.finish) : await executeJson(deps, metrics, rec, this.finish);
       Object.assign(result.headers, rateLimitHeaders(rec.rateLimit));
+      // Without `defer` the hooks have run when handle() returns, also those that waited for the class.
+      if (!this.deferred && rec.hooksDone) await rec.hooksDone;
       return result;
     } catch (e) {
       // An RPC failure before any outcome: no RequestCompleted will settle the reservation.
       if (rec.reserved && !rec.finished) void release(deps, call.requestId);
+      if (!this.deferred && rec.hooksDone) await rec.hooksDone;
       throw e;
+    }
+  }
+
+  /** Classifies before answering; a failure gives back the reservation (made beside routing). */
+  private async classifyReserved(rec: ReturnType<typeof prepare>, reserved: boolean): Promise<ChatRecord["cls"]> {
+    try {
+      return await classify(this.deps, rec);
+    } catch (e) {
+      if (reserved) void release(this.deps, rec.call.requestId);
+      throw e;
+    }
+  }
+
+  /**
+   * The class of an answered request, for its hooks. The answer is out and its reservation must be
+   * settled by the hooks' RequestCompleted, so a classifier failure is counted and logged, and the
+   * hooks run with the empty class rather than not at all.
+   */
+  private async classifyLater(rec: ChatRecord): Promise<void> {
+    rec.classifyLater = undefined;
+    try {
+      const cls = await classify(this.deps, rec);
+      rec.cls = cls;
+      rec.cacheKey = cacheKeyOf(rec, cls);
+    } catch (e) {
+      this.metrics.degraded.inc({ dependency: "classifier" });
+      this.deps.logger.warn({ err: e instanceof Error ? e.message : String(e), requestId: rec.call.requestId }, "classification after the answer failed; recorded unclassified");
     }
   }
 
@@ -94,7 +156,7 @@ export class ChatPipeline {
    * A named model: its route (the router still decides fit) and its reservation (the model itself is
    * the worst case) in parallel. A refusal on either side gives back what the other took.
    */
-  private async routeNamed(rec: ReturnType<typeof prepare>, cls?: ChatRecord["cls"]): Promise<Pick<ChatRecord, "route" | "reserved">> {
+  private async routeNamed(rec: ReturnType<typeof prepare>, cls?: ChatRecord["cls"]): Promise<{ route: NonNullable<ChatRecord["route"]>; reserved: boolean }> {
     const { deps, metrics } = this;
     const [routed, reserved] = await Promise.allSettled([
       route(deps, this.budgets, rec, cls),
@@ -130,5 +192,19 @@ function record(p: ReturnType<typeof prepare>, cls: ChatRecord["cls"], route: Ch
     // A reservation made beside routing (routeNamed) reported its rate limits on `p`.
     rateLimit: p.rateLimit,
     finished: false,
+    classifyLater: undefined,
+    hooksDone: undefined,
   };
 }
+
+/** The class of a request not classified yet: nothing reads it before classifyLater replaces it. */
+const UNCLASSIFIED: ChatRecord["cls"] = {
+  $typeName: "llmgw.classifier.v1.ClassifyResponse",
+  tier: Tier.UNSPECIFIED,
+  category: "",
+  confidence: 0,
+  strongProbability: 0,
+  features: {},
+  reasons: [],
+  classifier: "",
+};

@@ -55,6 +55,13 @@ export interface ChatRecord {
   rateLimit?: RateLimitStatus;
   /** The outcome went to the hooks (its RequestCompleted settles or releases the reservation). */
   finished?: boolean;
+  /**
+   * Set while `cls` (and the cache key made from it) is a placeholder: a named model's class is read
+   * only by the after-answer hooks, so it is made just before they run. Resolves once `cls` is real.
+   */
+  classifyLater?: (() => Promise<void>) | undefined;
+  /** The hooks of this request ran (or failed), when they waited for something (unit tests await it). */
+  hooksDone?: Promise<void> | undefined;
 }
 
 /** How the request ended, for the after-answer hooks. */
