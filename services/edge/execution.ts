@@ -4,6 +4,7 @@ import type OpenAI from "openai";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { RequestContextSchema, type Candidate } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import type { Attempt, ExecuteRequest, ExecuteResponse, Failure, Summary } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { fromJsonBytes } from "#libs/rpc/json-bytes.ts";
 import { asMessage } from "#libs/rpc/wire.ts";
 import { GatewayError, type ErrorType } from "#libs/errors/openai-error.ts";
 import type { EdgeClients } from "./deps.ts";
@@ -63,7 +64,7 @@ export async function runNonStreaming(clients: EdgeClients, args: ExecuteArgs): 
 function collect(out: RunResult, ev: ExecuteResponse): void {
   switch (ev.event.case) {
     case "completionJson":
-      out.completion = JSON.parse(decoder.decode(ev.event.value)) as OpenAI.Chat.ChatCompletion;
+      out.completion = fromJsonBytes<OpenAI.Chat.ChatCompletion>(ev.event.value);
       out.completionJson = ev.event.value;
       break;
     case "summary":
