@@ -185,7 +185,11 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     async drain(timeoutMs) {
       draining = true;
       await app.close();
-      await outbox.flush(timeoutMs);
+      // Answers already written may still be waiting for their class (a named model is classified after
+      // the answer): their RequestCompleted must reach the outbox before it is flushed.
+      const until = Date.now() + timeoutMs;
+      await Promise.race([pipeline.idle(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      await outbox.flush(Math.max(0, until - Date.now()));
       outbox.stop();
     },
   };
