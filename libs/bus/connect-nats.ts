@@ -3,6 +3,7 @@
 import { connect } from "nats";
 import type { Logger } from "#libs/log/logger.ts";
 import { NatsEventBus } from "./nats-bus.ts";
+import { installNatsRequestFix } from "./nats-request-fix.ts";
 import { DEFAULT_BUS_NAMES, type BusNames } from "./subjects.ts";
 
 export async function connectNatsBus(
@@ -12,6 +13,7 @@ export async function connectNatsBus(
   names: BusNames = DEFAULT_BUS_NAMES,
   opts: { publishTimeoutMs?: number } = {},
 ): Promise<{ bus: NatsEventBus; close: () => Promise<void>; connected: () => boolean }> {
+  installNatsRequestFix();
   // noAsyncTraces: no Error (stack capture) per request; JetStream publishes are requests, two per event.
   const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
   let up = true;
