@@ -89,7 +89,8 @@ export class ChatPipeline {
       const routed = await this.routeNamed(prepared);
       const route = routed.route;
       if (route.tier !== Tier.UNSPECIFIED && !route.cascade) {
-        rec = record(prepared, UNCLASSIFIED, route, routed.reserved);
+        // Its cache key too waits for the class (classifyLater makes both).
+        rec = record(prepared, UNCLASSIFIED, route, routed.reserved, false);
         rec.classifyLater = () => this.classifyLater(rec);
       } else {
         rec = record(prepared, await this.classifyReserved(prepared, routed.reserved), route, routed.reserved);
@@ -147,6 +148,7 @@ export class ChatPipeline {
       rec.cls = cls;
       rec.cacheKey = cacheKeyOf(rec, cls);
     } catch (e) {
+      rec.cacheKey = cacheKeyOf(rec, rec.cls);
       this.metrics.degraded.inc({ dependency: "classifier" });
       this.deps.logger.warn({ err: e instanceof Error ? e.message : String(e), requestId: rec.call.requestId }, "classification after the answer failed; recorded unclassified");
     }
@@ -176,7 +178,7 @@ export class ChatPipeline {
  * shape and those writes are plain stores (building it from spreads and adding `finished`,
  * `rateLimit`... later cost a shape change each, rec.finished alone ~0.5% of the CPU at c=32).
  */
-function record(p: ReturnType<typeof prepare>, cls: ChatRecord["cls"], route: ChatRecord["route"], reserved: boolean): ChatRecord {
+function record(p: ReturnType<typeof prepare>, cls: ChatRecord["cls"], route: ChatRecord["route"], reserved: boolean, keyNow = true): ChatRecord {
   return {
     call: p.call,
     ctx: p.ctx,
@@ -184,7 +186,7 @@ function record(p: ReturnType<typeof prepare>, cls: ChatRecord["cls"], route: Ch
     facts: p.facts,
     promptTokens: p.promptTokens,
     cls,
-    cacheKey: cacheKeyOf(p, cls),
+    cacheKey: keyNow ? cacheKeyOf(p, cls) : NO_KEY_YET,
     cacheOutcome: "bypass",
     lookup: undefined,
     route,
@@ -196,6 +198,9 @@ function record(p: ReturnType<typeof prepare>, cls: ChatRecord["cls"], route: Ch
     hooksDone: undefined,
   };
 }
+
+/** The cache key of a request not classified yet: nothing reads it before classifyLater replaces it. */
+const NO_KEY_YET: ChatRecord["cacheKey"] = { scope: "", messages: [], paramsJson: "", category: "" };
 
 /** The class of a request not classified yet: nothing reads it before classifyLater replaces it. */
 const UNCLASSIFIED: ChatRecord["cls"] = {

@@ -7,6 +7,8 @@ import { loadConfig } from "#libs/config/load.ts";
 import type { Config } from "#libs/config/schema.ts";
 import { ExecutorService, type ExecuteResponse, type Failure, type Started, type Summary } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { startSimulator, type Simulator } from "#libs/simulator/server.ts";
+import { createDirectClient } from "#libs/rpc/direct-client.ts";
+import { jsonBytes } from "#libs/rpc/json-bytes.ts";
 import { ExecutorEngine } from "./domain/engine.ts";
 import { ExecutorServiceImpl } from "./service.ts";
 
@@ -150,6 +152,39 @@ describe("ExecutorService.Execute", () => {
     expect(f.httpStatus).toBe(400);
     expect(f.type).toBe("invalid_request_error");
     expect(f.attempts.map((a) => `${a.model}:${a.status}`)).toEqual(["gpt-4o-mini:error"]);
+  });
+
+  it("in one process it reads the caller's body itself (jsonBytes) and never changes it", async () => {
+    const engine = new ExecutorEngine({
+      config: loadConfig({ env: {} }),
+      env: {},
+      providerBaseUrlOverride: (id) => (id === "openai" ? `${sim.url}/v1` : sim.url),
+      registry: new Registry(),
+    });
+    const client = createDirectClient(ExecutorService, new ExecutorServiceImpl(engine));
+    const freeze = <T>(v: T): T => {
+      if (v && typeof v === "object") for (const x of Object.values(v)) freeze(x);
+      return Object.freeze(v);
+    };
+    for (const [model, stream] of [["gpt-4o-mini", false], ["gpt-4o-mini", true], ["claude-3-5-haiku-latest", false], ["claude-3-5-haiku-latest", true]] as const) {
+      const body = freeze({
+        model,
+        stream,
+        max_tokens: 16,
+        stop: ["\n\n"],
+        messages: [
+          { role: "system", content: [{ type: "text", text: "Be brief.", cache_control: { type: "ephemeral" } }] },
+          { role: "user", content: [{ type: "text", text: "Hi [sim:len=4]" }], cache_control: { type: "ephemeral" } },
+        ],
+        ...(stream ? { stream_options: { include_usage: true } } : {}),
+      });
+      const before = JSON.stringify(body);
+      const cases: string[] = [];
+      // A frozen body: any write by the engine or an adapter throws (modules are strict) and fails the call.
+      for await (const r of client.execute({ context: { requestId: "req-frozen", tenantId: "acme" }, candidates: [{ model }], requestJson: jsonBytes(body), stream, purpose: "primary" })) cases.push(r.event.case ?? "");
+      expect(cases.at(-1), `${model} stream=${stream}`).toBe("summary");
+      expect(JSON.stringify(body)).toBe(before);
+    }
   });
 
   it("bad request_json is a 400 Failure event (the stream's error channel), not a broken RPC", async () => {

@@ -7,7 +7,7 @@ import type { Usage as ProtoUsage } from "#libs/gen/llmgw/common/v1/common_pb.ts
 import { ExecutorService, type Attempt, type ExecuteResponse } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import { CompletionAssembler } from "#libs/openai/assemble.ts";
 import { toProtoUsage } from "#libs/pricing/usage-types.ts";
-import { jsonBytes } from "#libs/rpc/json-bytes.ts";
+import { fromJsonBytes, jsonBytes } from "#libs/rpc/json-bytes.ts";
 import { ProviderBatches } from "./batches.ts";
 import type { ProviderEmbeddings } from "./embeddings.ts";
 import type { ExecutorEngine } from "./domain/engine.ts";
@@ -77,7 +77,9 @@ export class ExecutorServiceImpl implements Impl {
   async *execute(req: Parameters<Impl["execute"]>[0], ctx: Parameters<Impl["execute"]>[1]): AsyncGenerator<ExecuteResponse> {
     let body: OpenAI.Chat.ChatCompletionCreateParams;
     try {
-      body = JSON.parse(decoder.decode(req.requestJson)) as OpenAI.Chat.ChatCompletionCreateParams;
+      // An in-process edge's body itself (it sent jsonBytes(body)); otherwise the bytes parsed. The
+      // engine and the adapters only read it (they build the provider's request as a new object).
+      body = fromJsonBytes<OpenAI.Chat.ChatCompletionCreateParams>(req.requestJson);
     } catch {
       yield response({ case: "failure", value: failureMsg(400, "invalid_request_error", "invalid_json", "request_json is not valid JSON.", "", 0, []) });
       return;

@@ -5,6 +5,7 @@ import { errors } from "#libs/errors/openai-error.ts";
 import { completionToChunks } from "#libs/openai/replay.ts";
 import { openAIUsageToProto } from "#libs/pricing/usage-openai.ts";
 import { verifyAnswer, verifyOptionsFor } from "#libs/quality/verify.ts";
+import { jsonBytes } from "#libs/rpc/json-bytes.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import { attemptsCost } from "../accounting.ts";
 import type { EdgeDeps } from "../deps.ts";
@@ -16,8 +17,6 @@ import { withTrailer } from "./stream-trailer.ts";
 
 /** Hands the outcome to the after-answer hooks. */
 export type Finish = (rec: ChatRecord, out: ChatOutcome) => void;
-
-const encoder = new TextEncoder();
 
 /**
  * A JSON answer can carry its body as bytes: the executor's completion JSON, which is what serializing
@@ -32,7 +31,8 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
   const { call, ctx } = rec;
   const route = rec.route;
   if (!route) throw errors.internal();
-  const requestJson = encoder.encode(JSON.stringify(call.body));
+  // In one process the executor takes call.body itself (jsonBytes): no parse of what was just serialized.
+  const requestJson = jsonBytes(call.body);
   const runs: RunResult[] = [];
   const first = await runNonStreaming(deps.clients, { context: ctx, candidates: route.candidates, requestJson, stream: false, purpose: route.cascade ? "cascade_first" : "primary", signal: call.signal });
   runs.push(first);
@@ -116,7 +116,7 @@ export async function executeStreaming(deps: EdgeDeps, metrics: EdgeMetrics, rec
   const { call, ctx } = rec;
   const route = rec.route;
   if (!route) throw errors.internal();
-  const requestJson = encoder.encode(JSON.stringify(call.body));
+  const requestJson = jsonBytes(call.body);
   const preMs = performance.now() - call.t0;
   const started = await startStreaming(deps.clients, { context: ctx, candidates: route.candidates, requestJson, stream: true, purpose: "primary", signal: call.signal });
   if (!isStreamStart(started)) {
