@@ -208,8 +208,11 @@ async function main(): Promise<void> {
           const infraPids = pidsNamed(INFRA_PROCESS_NAMES);
           const infra0 = cpuSnapshot(infraPids);
           const cpu0 = cpuSnapshot(pids);
+          const others = targets.filter((t) => t !== row.t).flatMap((t) => targetPids(t));
+          const others0 = cpuSnapshot(others);
           const res = await row.client.run({ ...spec, durationMs: slotMs });
           const cpu1 = cpuSnapshot(targetPids(row.t));
+          const othersUs = cpuDeltaUs(others0, cpuSnapshot(others));
           const cpuTarget = cpuDeltaUs(cpu0, cpu1);
           if (row.t.pidNames) {
             const by = row.cpuByProc.get(c) ?? {};
@@ -228,7 +231,7 @@ async function main(): Promise<void> {
           row.cpu.set(c, { target: acc.target + cpuTarget, infra: acc.infra + cpuInfra, loadgen: acc.loadgen + res.cpuUs, simCalls: acc.simCalls + calls });
           done++;
           const errs = Object.values(res.errors).reduce((a, b) => a + b, 0);
-          log(`[${done}/${total}] ${row.t.target}/${row.t.variant}/${row.model} c=${c}: ${Math.round((res.ok * 1000) / res.elapsedMs)} req/s${errs ? `, ${errs} ERRORS ${JSON.stringify(res.errors)}` : ""}`);
+          log(`[${done}/${total}] ${row.t.target}/${row.t.variant}/${row.model} c=${c}: ${Math.round((res.ok * 1000) / res.elapsedMs)} req/s${errs ? `, ${errs} ERRORS ${JSON.stringify(res.errors)}` : ""}; other targets used ${((100 * othersUs) / (res.elapsedMs * 1000)).toFixed(1)}% of a core`);
         }
       }
     }
