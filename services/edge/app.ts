@@ -17,7 +17,7 @@ import { registerRateLimitRoutes } from "./routes-rate-limits.ts";
 import { registerBatchRoutes } from "./routes-batches.ts";
 import { registerPolicyRoutes } from "./routes-policy.ts";
 import { inputGuardOptions, registerInputGuards } from "./input-guards.ts";
-import { parseJsonBodyYielding } from "./json-body.ts";
+import { parseJsonBodyYielding, parseSmallJsonBody, YIELD_BYTES } from "./json-body.ts";
 import { registerDashboardRoutes } from "./routes-dashboard.ts";
 import { registerResponsesRoutes } from "./routes-responses.ts";
 import { registerAnthropicRoutes } from "./routes-anthropic.ts";
@@ -89,10 +89,20 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
 
   // Malformed JSON must be a 400 in the OpenAI shape, not Fastify's own body; depth, strings and keys within edge.limits.
   // Read as a Buffer: a large body is decoded, depth-checked and parsed in separate event-loop turns.
+  const badJson = (e: unknown): GatewayError => (e instanceof GatewayError ? e : errors.badRequest("We could not parse the JSON body of your request.", null, "invalid_json"));
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
+    if (body.length < YIELD_BYTES) {
+      let value: unknown;
+      try {
+        value = parseSmallJsonBody(body, config.edge.limits);
+      } catch (e) {
+        return done(badJson(e), undefined);
+      }
+      return done(null, value);
+    }
     parseJsonBodyYielding(body, config.edge.limits).then(
       (value) => done(null, value),
-      (e: unknown) => done(e instanceof GatewayError ? e : errors.badRequest("We could not parse the JSON body of your request.", null, "invalid_json"), undefined),
+      (e: unknown) => done(badJson(e), undefined),
     );
   });
 

@@ -48,19 +48,26 @@ function sendShaped(reply: FastifyReply, e: GatewayError, requestId: string): vo
 
 /** Hooks that refuse what is over a limit or unreadable before any route reads it (thrown: the app's error handler shapes them). */
 export function registerInputGuards(app: FastifyInstance, limits: Limits, draining: () => boolean): void {
-  app.addHook("onRequest", async (req, reply) => {
+  // Callback hooks, not async ones: no promise per request and hook on the hot path.
+  app.addHook("onRequest", (req, reply, done) => {
     if (draining()) {
       void reply.header("connection", "close");
-      throw errors.unavailable("The gateway is shutting down; retry on another replica.", 1);
+      return done(errors.unavailable("The gateway is shutting down; retry on another replica.", 1));
     }
     if (req.url.length > limits.url_chars) {
-      throw new GatewayError({ status: 414, message: `The URL is ${req.url.length} characters long, over the limit of ${limits.url_chars} (edge.limits.url_chars).`, type: "invalid_request_error", code: "uri_too_long" });
+      return done(new GatewayError({ status: 414, message: `The URL is ${req.url.length} characters long, over the limit of ${limits.url_chars} (edge.limits.url_chars).`, type: "invalid_request_error", code: "uri_too_long" }));
     }
+    done();
   });
-  app.addHook("preValidation", async (req) => {
-    checkQuery(req.query);
-    checkParams(req.params, limits.url_chars);
-    checkCounts(req.body, limits);
+  app.addHook("preValidation", (req, _reply, done) => {
+    try {
+      checkQuery(req.query);
+      checkParams(req.params, limits.url_chars);
+      checkCounts(req.body, limits);
+    } catch (e) {
+      return done(e instanceof Error ? e : new Error(String(e)));
+    }
+    done();
   });
 }
 

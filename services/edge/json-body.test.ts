@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "#libs/errors/openai-error.ts";
-import { jsonDepth, parseJsonBody, parseJsonBodyYielding, YIELD_BYTES } from "./json-body.ts";
+import { jsonDepth, parseJsonBody, parseJsonBodyYielding, parseSmallJsonBody, YIELD_BYTES } from "./json-body.ts";
 
 const limits = { json_depth: 8, string_chars: 100 };
 
@@ -51,6 +51,17 @@ describe("parseJsonBody", () => {
     expect(refusal('{"__proto__":{"admin":true}}').code).toBe("invalid_json");
     expect(refusal('{"constructor":{"prototype":{"x":1}}}').code).toBe("invalid_json");
     expect(refusal('{"a":').code).toBe("invalid_json");
+  });
+});
+
+describe("parseSmallJsonBody", () => {
+  const wide = { json_depth: 8, string_chars: 10 * YIELD_BYTES };
+  it("parses as parseJsonBody does, empty as undefined, and refuses the same way", () => {
+    const text = JSON.stringify({ model: "m", messages: [{ role: "user", content: "hé" }] });
+    expect(parseSmallJsonBody(Buffer.from(text), wide)).toEqual(parseJsonBody(text, wide));
+    expect(parseSmallJsonBody(Buffer.alloc(0), wide)).toBeUndefined();
+    expect(() => parseSmallJsonBody(Buffer.from('{"a":'), wide)).toThrow(expect.objectContaining({ code: "invalid_json" }));
+    expect(() => parseSmallJsonBody("[".repeat(500) + "]".repeat(500), wide)).toThrow(expect.objectContaining({ code: "json_too_deep" }));
   });
 });
 
