@@ -90,7 +90,7 @@ export class ChatPipeline {
       const route = routed.route;
       if (route.tier !== Tier.UNSPECIFIED && !route.cascade) {
         // Its cache key too waits for the class (classifyLater makes both).
-        rec = record(prepared, UNCLASSIFIED, route, routed.reserved, false);
+        rec = record(prepared, UNCLASSIFIED, route, routed.reserved, NO_KEY_YET);
         rec.classifyLater = () => this.classifyLater(rec);
       } else {
         rec = record(prepared, await this.classifyReserved(prepared, routed.reserved), route, routed.reserved);
@@ -178,7 +178,7 @@ export class ChatPipeline {
  * shape and those writes are plain stores (building it from spreads and adding `finished`,
  * `rateLimit`... later cost a shape change each, rec.finished alone ~0.5% of the CPU at c=32).
  */
-function record(p: ReturnType<typeof prepare>, cls: ChatRecord["cls"], route: ChatRecord["route"], reserved: boolean, keyNow = true): ChatRecord {
+function record(p: ReturnType<typeof prepare>, cls: ChatRecord["cls"], route: ChatRecord["route"], reserved: boolean, cacheKey = cacheKeyOf(p, cls)): ChatRecord {
   return {
     call: p.call,
     ctx: p.ctx,
@@ -186,7 +186,7 @@ function record(p: ReturnType<typeof prepare>, cls: ChatRecord["cls"], route: Ch
     facts: p.facts,
     promptTokens: p.promptTokens,
     cls,
-    cacheKey: keyNow ? cacheKeyOf(p, cls) : NO_KEY_YET,
+    cacheKey,
     cacheOutcome: "bypass",
     lookup: undefined,
     route,

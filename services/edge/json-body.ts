@@ -71,14 +71,13 @@ export function parseSmallJsonBody(body: Buffer | string, limits: JsonLimits): u
  * loop ~30 ms (several times that on a loaded machine) and /healthz waited behind them (issue #11).
  */
 export async function parseJsonBodyYielding(body: Buffer | string, limits: JsonLimits): Promise<unknown> {
-  const large = body.length >= YIELD_BYTES;
+  if (body.length < YIELD_BYTES) return parseSmallJsonBody(body, limits);
   const text = typeof body === "string" ? body : body.toString("utf8");
-  if (text.length === 0) return undefined;
-  if (large) await nextTurn();
+  await nextTurn();
   if (jsonDepth(text, limits.json_depth) > limits.json_depth) {
     throw errors.badRequest(`JSON nesting exceeds the limit of ${limits.json_depth} levels (edge.limits.json_depth).`, null, "json_too_deep");
   }
-  if (large) await nextTurn();
+  await nextTurn();
   return parseJsonBody(text, limits, false);
 }
 

@@ -180,7 +180,7 @@ describe("ExecutorService.Execute", () => {
       });
       const before = JSON.stringify(body);
       const cases: string[] = [];
-      // A frozen body: any write by the engine or an adapter throws (modules are strict) and fails the call.
+      // A frozen body: a write by the engine or an adapter throws (modules are strict) and fails the call.
       for await (const r of client.execute({ context: { requestId: "req-frozen", tenantId: "acme" }, candidates: [{ model }], requestJson: jsonBytes(body), stream, purpose: "primary" })) cases.push(r.event.case ?? "");
       expect(cases.at(-1), `${model} stream=${stream}`).toBe("summary");
       expect(JSON.stringify(body)).toBe(before);
