@@ -10,6 +10,7 @@ import { LoadClient } from "./load.ts";
 import { cpuSnapshot, INFRA_PROCESS_NAMES, jsonLine, pidsNamed, processName, processRssKb, rssMb, rssSampler, settle, stopChild, waitForLine, freePort, withDescendants } from "./procs.ts";
 import { compareWithReferences, cpuDeltaUs, mergeSamples, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
 import { bareTarget, cacheHitTarget, directTarget, embeddedDefaultsTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
+import { measureHostCosts } from "./host-costs.ts";
 import { printProfile, profileGateway } from "./profile-run.ts";
 import { printComparisons, printRatios, printRuns } from "./report.ts";
 import { createRng } from "#libs/random/rng.ts";
@@ -101,6 +102,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadAtStart = loadavg();
   log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews wall-clock figures; CPU µs/req much less)`);
+  const host = measureHostCosts();
+  log(`host: ${host.page_fault_us.toFixed(2)} µs per page fault, ${host.syscall_us.toFixed(3)} µs per system call (both scale every CPU µs/req column; compare runs on hosts that agree)`);
   const simPort = await freePort();
   const sim = await waitForLine("simulator", ["--import", "tsx", "libs/simulator/main.ts"], { SIM_PORT: String(simPort), SIM_LATENCY_MS: "0", SIM_TPS: "0" }, (l) =>
     jsonLine(l, (v): v is { url: string } => typeof v === "object" && v !== null && typeof (v as { url?: unknown }).url === "string"),
@@ -301,6 +304,7 @@ async function main(): Promise<void> {
             cores: cpus().length,
             loadavg_at_start: loadAtStart,
             loadavg_at_end: loadavg(),
+            host,
             duration_s_per_row: durationMs / 1000,
             rounds,
             cache: "x-llmgw-cache: off on our gateway except embedded/cache hit (cache on, exact hits); direct, bare and portkey have no cache in the path",
