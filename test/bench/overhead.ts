@@ -7,8 +7,8 @@ import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { Command } from "commander";
 import { LoadClient } from "./load.ts";
-import { cpuSnapshot, INFRA_PROCESS_NAMES, jsonLine, pidsNamed, processName, processRssKb, rssMb, rssSampler, settle, stopChild, waitForLine, freePort, withDescendants } from "./procs.ts";
-import { compareWithReferences, cpuDeltaUs, mergeSamples, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
+import { cpuSnapshot, faultSnapshot, INFRA_PROCESS_NAMES, jsonLine, pidsNamed, processName, processRssKb, rssMb, rssSampler, settle, stopChild, waitForLine, freePort, withDescendants } from "./procs.ts";
+import { compareWithReferences, counterDelta, mergeSamples, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
 import { bareTarget, cacheHitTarget, directTarget, embeddedDefaultsTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
 import { measureHostCosts } from "./host-costs.ts";
 import { printProfile, profileGateway } from "./profile-run.ts";
@@ -78,7 +78,7 @@ interface Row {
   client: LoadClient;
   warmed: Set<number>;
   samples: Map<number, Sample[]>;
-  cpu: Map<number, { target: number; infra: number; loadgen: number; simCalls: number }>;
+  cpu: Map<number, { target: number; faults: number; infra: number; loadgen: number; simCalls: number }>;
   /** Peak summed RSS of the target's processes per concurrency, MB. */
   rss: Map<number, number>;
   /** CPU µs per named process (targets with pidNames) per concurrency, summed over slots. */
@@ -211,27 +211,29 @@ async function main(): Promise<void> {
           const infraPids = pidsNamed(INFRA_PROCESS_NAMES);
           const infra0 = cpuSnapshot(infraPids);
           const cpu0 = cpuSnapshot(pids);
+          const faults0 = faultSnapshot(pids);
           const others = targets.filter((t) => t !== row.t).flatMap((t) => targetPids(t));
           const others0 = cpuSnapshot(others);
           const res = await row.client.run({ ...spec, durationMs: slotMs });
           const cpu1 = cpuSnapshot(targetPids(row.t));
-          const othersUs = cpuDeltaUs(others0, cpuSnapshot(others));
-          const cpuTarget = cpuDeltaUs(cpu0, cpu1);
+          const faultsTarget = counterDelta(faults0, faultSnapshot(targetPids(row.t)));
+          const othersUs = counterDelta(others0, cpuSnapshot(others));
+          const cpuTarget = counterDelta(cpu0, cpu1);
           if (row.t.pidNames) {
             const by = row.cpuByProc.get(c) ?? {};
-            for (const [pid, name] of row.t.pidNames) by[name] = (by[name] ?? 0) + cpuDeltaUs(new Map([[pid, cpu0.get(pid) ?? 0]]), new Map([[pid, cpu1.get(pid) ?? 0]]));
+            for (const [pid, name] of row.t.pidNames) by[name] = (by[name] ?? 0) + counterDelta(new Map([[pid, cpu0.get(pid) ?? 0]]), new Map([[pid, cpu1.get(pid) ?? 0]]));
             row.cpuByProc.set(c, by);
           }
           // Backends that started during the slot count from 0.
-          const cpuInfra = cpuDeltaUs(infra0, cpuSnapshot(pidsNamed(INFRA_PROCESS_NAMES)));
+          const cpuInfra = counterDelta(infra0, cpuSnapshot(pidsNamed(INFRA_PROCESS_NAMES)));
           const calls = (await simCalls(simUrl)) - calls0;
           const peak = rss.stop();
           row.rss.set(c, Math.max(row.rss.get(c) ?? 0, peak));
           const list = row.samples.get(c) ?? [];
           list.push(res);
           row.samples.set(c, list);
-          const acc = row.cpu.get(c) ?? { target: 0, infra: 0, loadgen: 0, simCalls: 0 };
-          row.cpu.set(c, { target: acc.target + cpuTarget, infra: acc.infra + cpuInfra, loadgen: acc.loadgen + res.cpuUs, simCalls: acc.simCalls + calls });
+          const acc = row.cpu.get(c) ?? { target: 0, faults: 0, infra: 0, loadgen: 0, simCalls: 0 };
+          row.cpu.set(c, { target: acc.target + cpuTarget, faults: acc.faults + faultsTarget, infra: acc.infra + cpuInfra, loadgen: acc.loadgen + res.cpuUs, simCalls: acc.simCalls + calls });
           done++;
           const errs = Object.values(res.errors).reduce((a, b) => a + b, 0);
           log(`[${done}/${total}] ${row.t.target}/${row.t.variant}/${row.model} c=${c}: ${Math.round((res.ok * 1000) / res.elapsedMs)} req/s${errs ? `, ${errs} ERRORS ${JSON.stringify(res.errors)}` : ""}; other targets used ${((100 * othersUs) / (res.elapsedMs * 1000)).toFixed(1)}% of a core`);
@@ -246,7 +248,10 @@ async function main(): Promise<void> {
         const run = summarize({ target: row.t.target, variant: row.t.variant, model: row.model, concurrency: c }, merged);
         const cpu = row.cpu.get(c);
         if (cpu && merged.ok > 0) {
-          if (row.t.pids.length) run.target_cpu_us_per_req = cpu.target / run.requests;
+          if (row.t.pids.length) {
+            run.target_cpu_us_per_req = cpu.target / run.requests;
+            run.target_faults_per_req = cpu.faults / run.requests;
+          }
           const by = row.cpuByProc.get(c);
           if (by) run.target_cpu_us_per_req_by_process = Object.fromEntries(Object.entries(by).map(([n, us]) => [n, us / run.requests]));
           run.infra_cpu_us_per_req = cpu.infra / run.requests;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { descendantsOf, parseStatCpuUs, parseStatPpid, parseStatusKb } from "./procs.ts";
+import { descendantsOf, parseStatCpuUs, parseStatMinflt, parseStatPpid, parseStatusKb } from "./procs.ts";
 
 // A real /proc/<pid>/stat line, with a command name holding a space and a parenthesis.
 const STAT = "4242 (node (tsx) x) S 4200 4242 4200 0 -1 4194560 12000 0 0 0 250 75 3 4 20 0 11 0 5000 1234567 30000 18446744073709551615";
@@ -8,6 +8,7 @@ describe("/proc parsing", () => {
   it("reads utime + stime after the last ')' of the command name, in µs at 100 Hz", () => {
     expect(parseStatCpuUs(STAT)).toBe((250 + 75) * 10_000);
     expect(parseStatPpid(STAT)).toBe(4200);
+    expect(parseStatMinflt(STAT)).toBe(12000);
   });
 
   it("reads kB fields of /proc/<pid>/status", () => {

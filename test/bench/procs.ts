@@ -87,6 +87,11 @@ export function parseStatCpuUs(stat: string): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
+/** Minor page faults (minflt) from the text of /proc/<pid>/stat: pages the kernel mapped in on first touch, all threads. */
+export function parseStatMinflt(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]);
+}
+
 /** The parent pid from the text of /proc/<pid>/stat. */
 export function parseStatPpid(stat: string): number {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
@@ -102,6 +107,15 @@ export function parseStatusKb(status: string, field: "VmRSS" | "VmHWM"): number 
 export function processCpuUs(pid: number): number {
   try {
     return parseStatCpuUs(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return 0;
+  }
+}
+
+/** Minor page faults of a process so far (0 when it is gone). */
+export function processMinflt(pid: number): number {
+  try {
+    return parseStatMinflt(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return 0;
   }
@@ -179,7 +193,12 @@ export function descendantsOf(roots: readonly number[], parentOf: ReadonlyMap<nu
   return [...out];
 }
 
-/** CPU of each process now, microseconds, for cpuDeltaUs. */
+/** Minor page faults of each process now, for counterDelta. */
+export function faultSnapshot(pids: readonly number[]): Map<number, number> {
+  return new Map(pids.map((p) => [p, processMinflt(p)]));
+}
+
+/** CPU of each process now, microseconds, for counterDelta. */
 export function cpuSnapshot(pids: readonly number[]): Map<number, number> {
   return new Map(pids.map((p) => [p, processCpuUs(p)]));
 }

@@ -7,7 +7,7 @@ const f = (v: number | undefined, digits: number): string => (v === undefined ||
 export function printRuns(runs: readonly Run[]): void {
   const t = new Table({
     style: { head: [], border: [] },
-    head: ["target", "variant", "model", "conc", "req/s", "p50 ms", "p99 ms", "added p50 ms", "errors", "target CPU µs/req", "infra CPU µs/req", "peak RSS MB", "idle RSS MB", "loadgen CPU µs/req", "sim calls/req"],
+    head: ["target", "variant", "model", "conc", "req/s", "p50 ms", "p99 ms", "added p50 ms", "errors", "target CPU µs/req", "page faults/req", "infra CPU µs/req", "peak RSS MB", "idle RSS MB", "loadgen CPU µs/req", "sim calls/req"],
   });
   const order = ["direct", "bare", "embedded", "mesh", "portkey"];
   const sorted = [...runs].sort((a, b) => a.concurrency - b.concurrency || order.indexOf(a.target) - order.indexOf(b.target) || a.variant.localeCompare(b.variant) || a.model.localeCompare(b.model));
@@ -23,6 +23,7 @@ export function printRuns(runs: readonly Run[]): void {
       f(r.added_p50_ms, 3),
       r.errors ? `${r.errors} ${JSON.stringify(r.error_kinds)}` : "0",
       f(r.target_cpu_us_per_req, 0),
+      f(r.target_faults_per_req, 2),
       f(r.infra_cpu_us_per_req, 0),
       f(r.rss_mb, 0),
       f(r.idle_rss_mb, 0),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareWithReferences, cpuDeltaUs, mergeSamples, percentile, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run } from "./stats.ts";
+import { compareWithReferences, counterDelta, mergeSamples, percentile, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run } from "./stats.ts";
 
 describe("percentile", () => {
   it("is nearest-rank over exact samples", () => {
@@ -89,7 +89,7 @@ describe("ratios pick the silent in-memory embedded row", () => {
   });
 });
 
-describe("cpuDeltaUs", () => {
+describe("counterDelta", () => {
   it("sums per process; new processes count from 0, gone ones are dropped, a reused pid counts from 0", () => {
     const before = new Map([
       [1, 1000],
@@ -101,8 +101,8 @@ describe("cpuDeltaUs", () => {
       [3, 200], // pid reused by a younger process: 200
       [4, 300], // new backend: 300
     ]);
-    expect(cpuDeltaUs(before, after)).toBe(1100);
-    expect(cpuDeltaUs(new Map(), new Map())).toBe(0);
+    expect(counterDelta(before, after)).toBe(1100);
+    expect(counterDelta(new Map(), new Map())).toBe(0);
   });
 });
 

@@ -29,6 +29,8 @@ export interface Run {
   target_cpu_us_per_req?: number;
   /** The same per process, by name (edge, ledger, ...), for targets of several processes (mesh/processes): where the mesh's CPU goes. */
   target_cpu_us_per_req_by_process?: Record<string, number>;
+  /** Minor page faults of the target's own processes per request (first touches of fresh pages: heap growth, buffers). Times the bench's `host.page_fault_us`, the CPU they cost. */
+  target_faults_per_req?: number;
   /** CPU of the PostgreSQL, Redis and NATS server processes during the measured slots, per request, microseconds (machine-wide: includes anyone else using them). */
   infra_cpu_us_per_req?: number;
   /** Peak of the target's summed resident set (VmRSS, sampled every 100 ms) during this row's warm-up and measured slots, MB. */
@@ -76,8 +78,8 @@ export function summarize(base: Pick<Run, "target" | "variant" | "model" | "conc
   };
 }
 
-/** CPU spent between two snapshots (pid → µs): processes that appeared in between count from 0, processes gone are lost, a reused pid counts from 0. */
-export function cpuDeltaUs(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+/** A per-process counter (CPU µs, page faults) summed between two snapshots (pid → value): processes that appeared in between count from 0, processes gone are lost, a reused pid counts from 0. */
+export function counterDelta(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
   let sum = 0;
   for (const [pid, t] of after) {
     const t0 = before.get(pid) ?? 0;
