@@ -79,22 +79,24 @@ export function jsonLine<T>(line: string, isT: (v: unknown) => v is T): T | unde
   }
 }
 
+// The command name may hold spaces and parentheses: fields are counted after the last ")". After
+// "pid (comm) ": state is field 0, ppid 1, minflt 7, utime 11, stime 12.
+const statFields = (stat: string): string[] => stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+
 /** utime + stime from the text of /proc/<pid>/stat, microseconds (100 Hz ticks). */
 export function parseStatCpuUs(stat: string): number {
-  // The command name may hold spaces and parentheses: fields are counted after the last ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // After "pid (comm) ": state is field 0, ppid 1, utime 11, stime 12.
+  const fields = statFields(stat);
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 /** Minor page faults (minflt) from the text of /proc/<pid>/stat: pages the kernel mapped in on first touch, all threads. */
 export function parseStatMinflt(stat: string): number {
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]);
+  return Number(statFields(stat)[7]);
 }
 
 /** The parent pid from the text of /proc/<pid>/stat. */
 export function parseStatPpid(stat: string): number {
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  return Number(statFields(stat)[1]);
 }
 
 /** A `kB` field (VmRSS, VmHWM...) of /proc/<pid>/status, in kB; undefined when absent (kernel thread, zombie). */
@@ -103,23 +105,20 @@ export function parseStatusKb(status: string, field: "VmRSS" | "VmHWM"): number 
   return m ? Number(m[1]) : undefined;
 }
 
-/** user + system CPU of a process (all its threads), microseconds. Linux /proc, 100 Hz ticks. */
-export function processCpuUs(pid: number): number {
+/** One value read from /proc/<pid>/stat, 0 when the process is gone. */
+function fromStat(pid: number, parse: (stat: string) => number): number {
   try {
-    return parseStatCpuUs(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    return parse(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return 0;
   }
 }
 
-/** Minor page faults of a process so far (0 when it is gone). */
-export function processMinflt(pid: number): number {
-  try {
-    return parseStatMinflt(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return 0;
-  }
-}
+/** user + system CPU of a process (all its threads), microseconds. Linux /proc, 100 Hz ticks. */
+export const processCpuUs = (pid: number): number => fromStat(pid, parseStatCpuUs);
+
+/** Minor page faults of a process so far. */
+export const processMinflt = (pid: number): number => fromStat(pid, parseStatMinflt);
 
 /** Resident set size of a process now, kB (0 when it is gone). */
 export function processRssKb(pid: number): number {
