@@ -9,6 +9,9 @@
 /** One WAL segment: checkpoint once this much WAL has been written since the last checkpoint. */
 export const CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024;
 
+/** For an in-memory database (1 MB segments, PGLITE_MEMORY_PROFILE): its WAL is resident, so checkpoint sooner. */
+export const MEMORY_CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024;
+
 /** How often the WAL volume is checked. */
 export const CHECKPOINT_INTERVAL_MS = 10_000;
 

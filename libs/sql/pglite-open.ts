@@ -12,14 +12,19 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { initPgliteDirWith, keepWasmBaseline, PGLITE_EXTRA_START_PARAMS, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
-import { discardTemplate, templateBytes } from "./pglite-template.ts";
+import { initPgliteDirWith, keepWasmBaseline, PGLITE_DIR_PROFILE, PGLITE_MEMORY_PROFILE, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
+import { discardTemplate, templateBytes, type TemplateSpec } from "./pglite-template.ts";
 
 export { keepWasmBaseline, PGLITE_SHARED_BUFFERS, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
 
-/** PGlite's start parameters with the small shared_buffers. */
+/** PGlite's start parameters for a directory's database, with the small shared_buffers. */
 export function pgliteStartParams(): string[] {
-  return [...PGlite.defaultStartParams, ...PGLITE_EXTRA_START_PARAMS];
+  return [...PGlite.defaultStartParams, ...PGLITE_DIR_PROFILE.startParams];
+}
+
+/** How an in-memory database is made and started (PGLITE_MEMORY_PROFILE): its template's identity too. */
+export function pgliteMemorySpec(): TemplateSpec {
+  return { startParams: [...PGlite.defaultStartParams, ...PGLITE_MEMORY_PROFILE.startParams], initdbParams: PGLITE_MEMORY_PROFILE.initdbParams };
 }
 
 /**
@@ -38,21 +43,23 @@ export function initPgliteDir(dir: string): Promise<void> {
  */
 export async function openPglite(dir: string | undefined): Promise<PGlite> {
   keepWasmBaseline();
-  const startParams = pgliteStartParams();
-  if (dir === undefined) return (await fromTemplate(startParams)) ?? PGlite.create({ startParams });
+  if (dir === undefined) {
+    const spec = pgliteMemorySpec();
+    return (await fromTemplate(spec)) ?? PGlite.create({ startParams: [...spec.startParams], initDbStartParams: [...spec.initdbParams] });
+  }
   if (!existsSync(join(dir, "PG_VERSION"))) {
     await initPgliteDir(dir).catch(() => undefined);
   }
-  return PGlite.create(dir, { startParams });
+  return PGlite.create(dir, { startParams: pgliteStartParams() });
 }
 
-async function fromTemplate(startParams: string[]): Promise<PGlite | undefined> {
-  const bytes = await templateBytes(startParams, WASM_BASELINE_FLAGS);
+async function fromTemplate(spec: TemplateSpec): Promise<PGlite | undefined> {
+  const bytes = await templateBytes(spec, WASM_BASELINE_FLAGS);
   if (!bytes) return undefined;
   try {
-    return await PGlite.create({ startParams, loadDataDir: new Blob([bytes]) });
+    return await PGlite.create({ startParams: [...spec.startParams], loadDataDir: new Blob([bytes]) });
   } catch {
-    discardTemplate(startParams); // a damaged template: the next fresh database makes a new one
+    discardTemplate(spec); // a damaged template: the next fresh database makes a new one
     return undefined;
   }
 }

@@ -7,8 +7,31 @@ import { runPgliteScript } from "./pglite-child.ts";
 /** shared_buffers of the embedded ledger (resident from start, so kept small). */
 export const PGLITE_SHARED_BUFFERS = "8MB";
 
-/** Appended to PGlite.defaultStartParams (pgliteStartParams in pglite-open.ts). */
-export const PGLITE_EXTRA_START_PARAMS: readonly string[] = ["-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+/** Appended to PGlite.defaultStartParams by both profiles below. */
+const PGLITE_EXTRA_START_PARAMS: readonly string[] = ["-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+
+/**
+ * How a database is made and started: initdb's arguments (PGlite's initDbStartParams) and the backend's
+ * start parameters appended to PGlite.defaultStartParams.
+ */
+export interface PgliteProfile {
+  initdbParams: readonly string[];
+  startParams: readonly string[];
+}
+
+/** A database in a directory: PostgreSQL's defaults but for shared_buffers. */
+export const PGLITE_DIR_PROFILE: PgliteProfile = { initdbParams: [], startParams: PGLITE_EXTRA_START_PARAMS };
+
+/**
+ * An in-memory database holds its WAL in memory too. PostgreSQL's 16 MB segments kept 16 MB resident at
+ * rest and 32 MB after sustained writes (recycled segments); 1 MB segments with min_wal_size and
+ * max_wal_size at 2 MB (two segments, the least allowed) keep a few MB in both cases. The WAL sizes are only valid together with the
+ * segment size (min_wal_size must be at least two segments), hence one profile.
+ */
+export const PGLITE_MEMORY_PROFILE: PgliteProfile = {
+  initdbParams: ["--wal-segsize=1"],
+  startParams: [...PGLITE_EXTRA_START_PARAMS, "-c", "min_wal_size=2MB", "-c", "max_wal_size=2MB"],
+};
 
 /**
  * V8 flags that keep WebAssembly in its baseline compiler (Liftoff), without tier-up to TurboFan. For the
@@ -35,7 +58,7 @@ const db = await PGlite.create(dir, { startParams: JSON.parse(params) });
 await db.close();
 `;
 
-/** initdb for `dir` with these start parameters, in a short-lived child process (see initPgliteDir). */
+/** initdb for `dir` with these start parameters (PGlite's defaults included), in a short-lived child process (see initPgliteDir). */
 export function initPgliteDirWith(dir: string, startParams: readonly string[]): Promise<void> {
   return runPgliteScript(`PGlite initdb in ${dir}`, INIT_SCRIPT, [dir, JSON.stringify(startParams)], WASM_BASELINE_FLAGS);
 }

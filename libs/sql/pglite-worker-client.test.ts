@@ -140,6 +140,21 @@ describe("PGlite worker lifecycle", () => {
     }
   }, 60_000);
 
+  it("keeps an in-memory database's WAL to a few MB under sustained writes", async () => {
+    const db = await startPgliteWorker(undefined, { checkpointIntervalMs: 50 });
+    try {
+      const walMb = async () => (await db.sql.query<{ mb: number }>("SELECT (sum(size) / 1048576)::float8 AS mb FROM pg_ls_waldir()")).rows[0]!.mb;
+      expect((await db.sql.query<{ wal_segment_size: string }>("SHOW wal_segment_size")).rows[0]!.wal_segment_size).toBe("1MB");
+      await db.sql.query("CREATE TABLE w (v text)");
+      // ~16 MB of WAL: 16 statements of 2,000 rows of ~520 bytes.
+      for (let i = 0; i < 16; i++) await db.sql.query("INSERT INTO w SELECT repeat(md5(g::text), 16) FROM generate_series(1, 2000) g");
+      // PostgreSQL's 16 MB segments kept 32 MB here; checkpoints every 4 MB with 1 MB segments keep a few.
+      await expect.poll(walMb, { timeout: 10_000, interval: 100 }).toBeLessThanOrEqual(6);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
   it("checkpoints on WAL volume inside the worker", async () => {
     const db = await startPgliteWorker(undefined, { checkpointIntervalMs: 50, checkpointWalBytes: 1 });
     try {

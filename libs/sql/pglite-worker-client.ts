@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { MigrationClient } from "./migrate.ts";
-import { CHECKPOINT_INTERVAL_MS, CHECKPOINT_WAL_BYTES, WAL_SINCE_CHECKPOINT } from "./pglite-checkpoint.ts";
-import { initPgliteDirWith, keepWasmBaseline, PGLITE_EXTRA_START_PARAMS, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
-import { discardTemplate, templateFile } from "./pglite-template.ts";
+import { CHECKPOINT_INTERVAL_MS, CHECKPOINT_WAL_BYTES, MEMORY_CHECKPOINT_WAL_BYTES, WAL_SINCE_CHECKPOINT } from "./pglite-checkpoint.ts";
+import { initPgliteDirWith, keepWasmBaseline, PGLITE_DIR_PROFILE, PGLITE_MEMORY_PROFILE, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
+import { discardTemplate, templateFile, type TemplateSpec } from "./pglite-template.ts";
 import { PGLITE_WORKER_SCRIPT, type PgliteAnswer as Answer, type PgliteReply, type PgliteRequest, type PgliteWorkerData, type WorkerError } from "./pglite-worker.ts";
 import type { QueryOptions, SqlClient } from "./sql-client.ts";
 
@@ -45,12 +45,13 @@ export async function startPgliteWorker(dir: string | undefined, opts: PgliteWor
   keepWasmBaseline(); // V8 flags are process-wide: the worker's WASM compiles under them too
   // PGlite's own JavaScript is loaded here only when a database must be made (its default start
   // parameters name the template and initialise a directory); otherwise only the worker loads it.
-  const fullStartParams = async (): Promise<string[]> => [...(await import("@electric-sql/pglite")).PGlite.defaultStartParams, ...PGLITE_EXTRA_START_PARAMS];
-  let template: { path: string; startParams: string[] } | undefined;
+  const profile = dir === undefined ? PGLITE_MEMORY_PROFILE : PGLITE_DIR_PROFILE;
+  const fullStartParams = async (): Promise<string[]> => [...(await import("@electric-sql/pglite")).PGlite.defaultStartParams, ...profile.startParams];
+  let template: { path: string; spec: TemplateSpec } | undefined;
   if (dir === undefined) {
-    const startParams = await fullStartParams();
-    const path = await templateFile(startParams, WASM_BASELINE_FLAGS);
-    if (path !== undefined) template = { path, startParams };
+    const spec = { startParams: await fullStartParams(), initdbParams: profile.initdbParams };
+    const path = await templateFile(spec, WASM_BASELINE_FLAGS);
+    if (path !== undefined) template = { path, spec };
   } else if (!existsSync(join(dir, "PG_VERSION"))) {
     await initPgliteDirWith(dir, await fullStartParams()).catch(() => undefined); // else initdb runs in the worker
   }
@@ -58,8 +59,13 @@ export async function startPgliteWorker(dir: string | undefined, opts: PgliteWor
     pglite: pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")).href,
     dir,
     template: template?.path,
-    extraStartParams: [...PGLITE_EXTRA_START_PARAMS, ...(opts.extraStartParams ?? [])],
-    checkpoint: { sql: WAL_SINCE_CHECKPOINT, walBytes: opts.checkpointWalBytes ?? CHECKPOINT_WAL_BYTES, intervalMs: opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS },
+    extraStartParams: [...profile.startParams, ...(opts.extraStartParams ?? [])],
+    initdbParams: [...profile.initdbParams],
+    checkpoint: {
+      sql: WAL_SINCE_CHECKPOINT,
+      walBytes: opts.checkpointWalBytes ?? (dir === undefined ? MEMORY_CHECKPOINT_WAL_BYTES : CHECKPOINT_WAL_BYTES),
+      intervalMs: opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS,
+    },
   };
   // execArgv [] : plain JavaScript, so no TypeScript loader (tsx) in the worker even when the parent has one.
   // A small young generation: the worker's per-statement garbage is short-lived, and V8's default lets
@@ -82,7 +88,7 @@ export async function startPgliteWorker(dir: string | undefined, opts: PgliteWor
     if ("event" in m) {
       if (m.event === "ready") opened?.resolve();
       else if (m.event === "templateFailed") {
-        if (template) discardTemplate(template.startParams); // damaged: the next fresh database makes a new one
+        if (template) discardTemplate(template.spec); // damaged: the next fresh database makes a new one
       } else fail(Object.assign(fromWire(m.error), { message: `PGlite worker could not open the database: ${m.error.message}` }));
       return;
     }

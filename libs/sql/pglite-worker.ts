@@ -16,8 +16,10 @@ export interface PgliteWorkerData {
   dir: string | undefined;
   /** For an in-memory database: the template file to load (pglite-template.ts), if there is one. */
   template: string | undefined;
-  /** Appended to PGlite.defaultStartParams (as pgliteStartParams does). */
+  /** Appended to PGlite.defaultStartParams (the profile's, pglite-settings.ts). */
   extraStartParams: string[];
+  /** initdb's arguments when the worker itself must make the database (no directory yet, no template). */
+  initdbParams: string[];
   checkpoint: { sql: string; walBytes: number; intervalMs: number };
 }
 
@@ -67,7 +69,8 @@ function toWire(e) {
 async function open() {
   const { dir, template } = workerData;
   const startParams = [...PGlite.defaultStartParams, ...workerData.extraStartParams];
-  if (dir !== undefined) return PGlite.create(dir, { startParams });
+  const initDbStartParams = workerData.initdbParams;
+  if (dir !== undefined) return PGlite.create(dir, { startParams, initDbStartParams });
   if (template !== undefined) {
     try {
       return await PGlite.create({ startParams, loadDataDir: new Blob([readFileSync(template)]) });
@@ -75,7 +78,7 @@ async function open() {
       post({ event: "templateFailed" });
     }
   }
-  return PGlite.create({ startParams });
+  return PGlite.create({ startParams, initDbStartParams });
 }
 
 let db;
