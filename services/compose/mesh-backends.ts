@@ -16,7 +16,7 @@ import { NatsEventBus } from "#libs/bus/nats-bus.ts";
 import type { BudgetBackend } from "#services/ledger/build.ts";
 import { GuardedBudgetStore } from "#services/ledger/storage/budget-store-guarded.ts";
 import { RedisBudgetStore } from "#services/ledger/storage/budget-store-redis.ts";
-import { openDatabase, type OpenedDatabase } from "#libs/sql/open-database.ts";
+import type { OpenedDatabase } from "#libs/sql/open-database.ts";
 import type { Backends } from "./backends.ts";
 import { migrated } from "./migrated.ts";
 import { vectorIndexFor } from "./vector-index.ts";
@@ -84,13 +84,14 @@ export function meshBackends(settings: Settings, logger: Logger, resilience: Res
     database: (set) =>
       migrated(
         set,
-        (db ??= openDatabase(settings.databaseUrl ?? DEFAULT_DATABASE_URL, {
+        // Imported on first use: only the processes that keep rows load pg and the migration runner.
+        (db ??= import("#libs/sql/open-database.ts").then(({ openDatabase }) => openDatabase(settings.databaseUrl ?? DEFAULT_DATABASE_URL, {
           ...(settings.databaseSchema ? { schema: settings.databaseSchema } : {}),
           statementTimeoutMs: deps.postgres_statement_timeout_ms,
           queryTimeoutMs: deps.postgres_query_timeout_ms,
           connectTimeoutMs: deps.postgres_connect_timeout_ms,
           onError: (e) => logger.warn({ err: e.message }, "postgres connection lost (idle client)"),
-        }).then((d) => {
+        })).then((d) => {
           closers.push(() => d.close());
           return d;
         })),

@@ -13,7 +13,6 @@ import { startTracing } from "#libs/tracing/tracing.ts";
 import { meshClients } from "#libs/rpc/mesh-client.ts";
 import type { ServiceName } from "#libs/rpc/service-clients.ts";
 import { exitOnSignals } from "#libs/server/rpc-server.ts";
-import { buildEdge } from "#services/edge/build.ts";
 import type { Backends } from "./backends.ts";
 import { meshBackends } from "./mesh-backends.ts";
 import { serveRow } from "./serve-row.ts";
@@ -65,6 +64,8 @@ export function runService(name: ServiceName, env: Env): Promise<void> {
 /** The REST edge's process. */
 export function runEdge(env: Env): Promise<void> {
   return start("edge", env, async (p) => {
+    // Imported here: a service's process does not load the edge's code (Fastify, the routes).
+    const { buildEdge } = await import("#services/edge/build.ts");
     const edge = await buildEdge({ ...context(p), registry: createRegistry("edge") });
     const address = await edge.app.listen({ port: p.config.edge.port, host: p.config.edge.host });
     p.logger.info({ address }, "edge listening");

@@ -1,16 +1,11 @@
 // The one table of services: name, folder, which peers each calls, and how each is built (one
 // signature). Both composition roots walk it: embedded builds every row in one process with
 // in-process clients; the mesh serves each row behind gRPC (one process per row, or all in one for
-// tests). Rows are in dependency order: a service's peers come before it.
+// tests). Rows are in dependency order: a service's peers come before it. A row's code is imported
+// when it is built, so a mesh process loads its own service only (and the launcher none).
 import type { BuiltService } from "#libs/server/service-parts.ts";
 import type { BuildContext } from "#libs/server/service-parts.ts";
 import type { ServiceClients, ServiceDescriptor, ServiceName } from "#libs/rpc/service-clients.ts";
-import { buildCacheService } from "#services/cache/build.ts";
-import { buildClassifierService } from "#services/classifier/build.ts";
-import { buildEvaluatorService } from "#services/evaluator/build.ts";
-import { buildLedgerService } from "#services/ledger/build.ts";
-import { buildExecutorService } from "#services/provider-executor/build.ts";
-import { buildRouterService } from "#services/router/build.ts";
 import type { Backends } from "./backends.ts";
 
 /** What every service is built from; each takes the part it declares. */
@@ -25,12 +20,12 @@ export interface ServiceRow<N extends ServiceName> {
 }
 
 export const SERVICES = {
-  executor: { dir: "provider-executor", calls: [], build: buildExecutorService },
-  classifier: { dir: "classifier", calls: [], build: buildClassifierService },
-  cache: { dir: "cache", calls: [], build: buildCacheService },
-  router: { dir: "router", calls: ["executor"], build: buildRouterService },
-  ledger: { dir: "ledger", calls: [], build: buildLedgerService },
-  evaluator: { dir: "evaluator", calls: ["executor"], build: buildEvaluatorService },
+  executor: { dir: "provider-executor", calls: [], build: async (ctx) => (await import("#services/provider-executor/build.ts")).buildExecutorService(ctx) },
+  classifier: { dir: "classifier", calls: [], build: async (ctx) => (await import("#services/classifier/build.ts")).buildClassifierService(ctx) },
+  cache: { dir: "cache", calls: [], build: async (ctx) => (await import("#services/cache/build.ts")).buildCacheService(ctx) },
+  router: { dir: "router", calls: ["executor"], build: async (ctx) => (await import("#services/router/build.ts")).buildRouterService(ctx) },
+  ledger: { dir: "ledger", calls: [], build: async (ctx) => (await import("#services/ledger/build.ts")).buildLedgerService(ctx) },
+  evaluator: { dir: "evaluator", calls: ["executor"], build: async (ctx) => (await import("#services/evaluator/build.ts")).buildEvaluatorService(ctx) },
 } as const satisfies { readonly [N in ServiceName]: ServiceRow<N> };
 
 /** Build order (the table's order). */
