@@ -25,8 +25,8 @@ export const PGLITE_DIR_PROFILE: PgliteProfile = { initdbParams: [], startParams
 /**
  * An in-memory database holds its WAL in memory too. PostgreSQL's 16 MB segments kept 16 MB resident at
  * rest and 32 MB after sustained writes (recycled segments); 1 MB segments with min_wal_size and
- * max_wal_size at 2 MB (two segments, the least allowed) keep a few MB in both cases. The WAL sizes are only valid together with the
- * segment size (min_wal_size must be at least two segments), hence one profile.
+ * max_wal_size at 2 MB keep a few MB in both cases. Both sizes must be at least two segments, so they
+ * are only valid with the segment size: hence one profile.
  */
 export const PGLITE_MEMORY_PROFILE: PgliteProfile = {
   initdbParams: ["--wal-segsize=1"],
