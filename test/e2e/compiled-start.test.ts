@@ -1,9 +1,9 @@
 // `npm start` and the image run the compiled bundles (npm run build → dist/, bin/llmgw.mjs): the
 // embedded gateway from them answers a chat completion and stops cleanly on SIGTERM.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -44,4 +44,32 @@ describe("compiled entry points", () => {
     proc.kill("SIGTERM");
     expect(await exited).toBe(0);
   }, 150_000);
+
+  it("a mesh service's compiled entry loads only the packages its service needs", () => {
+    execFileSync("npm", ["run", "build"], { stdio: "ignore" });
+    // Every bundle hoists its static imports: the packages a process loads at start are those reached
+    // through static imports from its entry, chunk by chunk. Dynamic imports (a table row's build, the
+    // edge's build, the database) load later and only where used.
+    const packagesOf = (entry: string): Set<string> => {
+      const seen = new Set<string>();
+      const packages = new Set<string>();
+      const walk = (file: string): void => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        for (const m of readFileSync(file, "utf8").matchAll(/^(?:import|export)\s[^;]*?from\s+"([^"]+)"|^import\s+"([^"]+)"/gms)) {
+          const spec = m[1] ?? m[2] ?? "";
+          if (spec.startsWith(".")) walk(resolve(dirname(file), spec));
+          else if (!spec.startsWith("node:")) packages.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] ?? spec));
+        }
+      };
+      walk(join("dist", entry));
+      return packages;
+    };
+    const heavy = ["openai", "@anthropic-ai/sdk", "fastify", "pg", "node-pg-migrate"];
+    for (const svc of ["router", "classifier", "cache", "evaluator"]) {
+      const pkgs = packagesOf(`services/${svc}/main.mjs`);
+      expect(pkgs.has("@connectrpc/connect"), svc).toBe(true); // the walk reached the shared chunks
+      expect(heavy.filter((p) => pkgs.has(p)), svc).toEqual([]);
+    }
+  }, 60_000);
 });

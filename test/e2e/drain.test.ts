@@ -92,12 +92,12 @@ describe("mesh from the manifests: a router replica drains under load", () => {
   };
 
   beforeAll(async () => {
-    // The same entry points `npm run build` bundles, into a private folder (no race with other tests).
+    // The same entry points and options as `npm run build` (chunks included), into a private folder (no race with other tests).
     const entries = String(obj(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as unknown).scripts && (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { build: string } }).scripts.build)
       .split(/\s+/)
       .filter((t) => t.endsWith(".ts"));
     mkdirSync(outdir, { recursive: true });
-    await build({ entryPoints: entries.map((e) => join(ROOT, e)), bundle: true, platform: "node", target: "node20", format: "esm", packages: "external", outdir, outbase: ROOT, outExtension: { ".js": ".mjs" }, logLevel: "warning" });
+    await build({ entryPoints: entries.map((e) => join(ROOT, e)), bundle: true, platform: "node", target: "node20", format: "esm", packages: "external", outdir, outbase: ROOT, outExtension: { ".js": ".mjs" }, splitting: true, chunkNames: "chunks/[name]-[hash]", logLevel: "warning" });
     sim = await startSimulator({ port: 0 });
 
     const ws = workloads();
