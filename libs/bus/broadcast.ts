@@ -2,17 +2,10 @@
 // publish/subscribe in the mesh (every subscriber gets every message; nothing stored, nothing to
 // ack), an in-process fan-out in embedded mode. At most once by design: whoever listens keeps a
 // slower fallback (the auth cache TTL) for a message lost while it was disconnected.
-import type { EventBus } from "./event-bus.ts";
-import { NatsEventBus } from "./nats-bus.ts";
+import type { Broadcast, EventBus } from "./event-bus.ts";
 import type { BusNames } from "./subjects.ts";
 
-export type BroadcastHandler = (data: Uint8Array) => void;
-
-export interface Broadcast {
-  announce(subject: string, data: Uint8Array): Promise<void>;
-  /** Returns the function that stops listening. */
-  listen(subject: string, handler: BroadcastHandler): () => void;
-}
+export type { Broadcast, BroadcastHandler } from "./event-bus.ts";
 
 /**
  * Subjects outside the events stream's `<prefix>.>` (so JetStream does not store them), still
@@ -22,48 +15,12 @@ export function broadcastSubjects(n: BusNames) {
   return { keyRevoked: `${n.prefix}_broadcast.key.revoked` };
 }
 
-const inProcess = new WeakMap<EventBus, Map<string, Set<BroadcastHandler>>>();
-
-/** The broadcast that reaches every process sharing this bus. */
+/**
+ * The broadcast that reaches every process sharing this bus. Each bus makes its own, so that
+ * embedded mode, whose bus is in process, never loads the NATS client.
+ */
 export function broadcastOn(bus: EventBus): Broadcast {
-  if (bus instanceof NatsEventBus) {
-    const nc = bus.connection;
-    return {
-      async announce(subject, data) {
-        nc.publish(subject, data);
-        // Flushed, so the announcement is on the server before the caller answers its client.
-        await nc.flush();
-      },
-      listen(subject, handler) {
-        const sub = nc.subscribe(subject, {
-          callback: (err, msg) => {
-            if (!err) handler(msg.data);
-          },
-        });
-        return () => sub.unsubscribe();
-      },
-    };
-  }
-  let topics = inProcess.get(bus);
-  if (!topics) inProcess.set(bus, (topics = new Map()));
-  const t = topics;
-  return {
-    async announce(subject, data) {
-      for (const h of t.get(subject) ?? []) {
-        try {
-          h(data);
-        } catch {
-          // one listener's failure is not the announcer's
-        }
-      }
-    },
-    listen(subject, handler) {
-      let set = t.get(subject);
-      if (!set) t.set(subject, (set = new Set()));
-      set.add(handler);
-      return () => set.delete(handler);
-    },
-  };
+  return bus.broadcast();
 }
 
 /** What a revocation announces: the key id (the raw key never leaves the ledger). */

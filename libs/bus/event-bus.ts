@@ -40,9 +40,20 @@ export interface BusSubscription {
  * Event bus the gateway's services publish to and consume from: NATS JetStream in the mesh,
  * an in-process implementation in embedded mode. At-least-once; msgId deduplicates publishes.
  */
+export type BroadcastHandler = (data: Uint8Array) => void;
+
+/** Announcements every process sharing the bus hears at once, stored nowhere (libs/bus/broadcast.ts). */
+export interface Broadcast {
+  announce(subject: string, data: Uint8Array): Promise<void>;
+  /** Returns the function that stops listening. */
+  listen(subject: string, handler: BroadcastHandler): () => void;
+}
+
 export interface EventBus {
   /** Stream and subject prefix this bus publishes under; consumers derive their subjects from it. */
   readonly names: BusNames;
+  /** This bus's broadcast: core NATS publish/subscribe, or an in-process fan-out. */
+  broadcast(): Broadcast;
   /** `headers`: trace context to carry (else the active span's, when tracing is on). */
   publish(subject: string, data: Uint8Array, msgId: string, headers?: Readonly<Record<string, string>>): Promise<void>;
   subscribe(opts: SubscribeOptions, handler: BatchHandler): Promise<BusSubscription>;

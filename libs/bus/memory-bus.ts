@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, type BatchHandler, type BusMessage, type BusSubscription, type EventBus, type SubscribeOptions } from "./event-bus.ts";
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, type BatchHandler, type Broadcast, type BroadcastHandler, type BusMessage, type BusSubscription, type EventBus, type SubscribeOptions } from "./event-bus.ts";
 import { DEFAULT_BUS_NAMES, subjectMatches, type BusNames } from "./subjects.ts";
 import { LruMap } from "#libs/collections/lru-map.ts";
 import { traceHeaders } from "#libs/tracing/tracing.ts";
@@ -48,6 +48,8 @@ export class MemoryEventBus implements EventBus {
   private readonly dupWindow: number;
   private readonly retain: number;
   private closed = false;
+  /** Broadcast listeners by subject (an in-process fan-out: nothing stored, at most once). */
+  private readonly topics = new Map<string, Set<BroadcastHandler>>();
 
   readonly names: BusNames;
 
@@ -96,6 +98,27 @@ export class MemoryEventBus implements EventBus {
         durable.running = false;
         durable.wake?.();
         await loop;
+      },
+    };
+  }
+
+  broadcast(): Broadcast {
+    const topics = this.topics;
+    return {
+      async announce(subject, data) {
+        for (const h of topics.get(subject) ?? []) {
+          try {
+            h(data);
+          } catch {
+            // one listener's failure is not the announcer's
+          }
+        }
+      },
+      listen(subject, handler) {
+        let set = topics.get(subject);
+        if (!set) topics.set(subject, (set = new Set()));
+        set.add(handler);
+        return () => set.delete(handler);
       },
     };
   }

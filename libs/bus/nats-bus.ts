@@ -1,7 +1,7 @@
 import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgHdrs, type NatsConnection } from "nats";
 import { traceHeaders } from "#libs/tracing/tracing.ts";
 import { Batcher } from "./batcher.ts";
-import { DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, type BatchHandler, type BusMessage, type BusSubscription, type EventBus, type SubscribeOptions } from "./event-bus.ts";
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, type BatchHandler, type Broadcast, type BusMessage, type BusSubscription, type EventBus, type SubscribeOptions } from "./event-bus.ts";
 import { provisionConsumer, provisionStream, type StreamOptions } from "./provision.ts";
 import type { BusNames } from "./subjects.ts";
 
@@ -75,6 +75,26 @@ export class NatsEventBus implements EventBus {
       async stop() {
         await messages.close();
         await loop.catch(() => {});
+      },
+    };
+  }
+
+  /** Core NATS publish/subscribe: every connection's subscriber gets every message; nothing stored, nothing to ack. */
+  broadcast(): Broadcast {
+    const nc = this.nc;
+    return {
+      async announce(subject, data) {
+        nc.publish(subject, data);
+        // Flushed, so the announcement is on the server before the caller answers its client.
+        await nc.flush();
+      },
+      listen(subject, handler) {
+        const sub = nc.subscribe(subject, {
+          callback: (err, msg) => {
+            if (!err) handler(msg.data);
+          },
+        });
+        return () => sub.unsubscribe();
       },
     };
   }
