@@ -12,8 +12,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { initPgliteDirWith, keepWasmBaseline, PGLITE_DIR_PROFILE, PGLITE_MEMORY_PROFILE, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
-import { discardTemplate, templateBytes, type TemplateSpec } from "./pglite-template.ts";
+import { initPgliteDirWith, keepWasmBaseline, PGLITE_DIR_PROFILE, PGLITE_MEMORY_PROFILE, type PgliteProfile, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
+import { discardTemplate, templateBytes } from "./pglite-template.ts";
 
 export { keepWasmBaseline, PGLITE_SHARED_BUFFERS, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
 
@@ -22,17 +22,13 @@ export function pgliteStartParams(): string[] {
   return [...PGlite.defaultStartParams, ...PGLITE_DIR_PROFILE.startParams];
 }
 
-/** How an in-memory database is made and started (PGLITE_MEMORY_PROFILE): its template's identity too. */
-export function pgliteMemorySpec(): TemplateSpec {
-  return { startParams: [...PGlite.defaultStartParams, ...PGLITE_MEMORY_PROFILE.startParams], initdbParams: PGLITE_MEMORY_PROFILE.initdbParams };
-}
 
 /**
  * Runs initdb for `dir` in a short-lived child process (a worker thread would leave its malloc arenas
  * and part of its heap behind in this process); resolves once the directory holds a database.
  */
 export function initPgliteDir(dir: string): Promise<void> {
-  return initPgliteDirWith(dir, pgliteStartParams());
+  return initPgliteDirWith(dir, PGLITE_DIR_PROFILE.startParams);
 }
 
 /**
@@ -44,8 +40,8 @@ export function initPgliteDir(dir: string): Promise<void> {
 export async function openPglite(dir: string | undefined): Promise<PGlite> {
   keepWasmBaseline();
   if (dir === undefined) {
-    const spec = pgliteMemorySpec();
-    return (await fromTemplate(spec)) ?? PGlite.create({ startParams: [...spec.startParams], initDbStartParams: [...spec.initdbParams] });
+    const spec = PGLITE_MEMORY_PROFILE;
+    return (await fromTemplate(spec)) ?? PGlite.create({ startParams: [...PGlite.defaultStartParams, ...spec.startParams], initDbStartParams: [...spec.initdbParams] });
   }
   if (!existsSync(join(dir, "PG_VERSION"))) {
     await initPgliteDir(dir).catch(() => undefined);
@@ -53,11 +49,11 @@ export async function openPglite(dir: string | undefined): Promise<PGlite> {
   return PGlite.create(dir, { startParams: pgliteStartParams() });
 }
 
-async function fromTemplate(spec: TemplateSpec): Promise<PGlite | undefined> {
+async function fromTemplate(spec: PgliteProfile): Promise<PGlite | undefined> {
   const bytes = await templateBytes(spec, WASM_BASELINE_FLAGS);
   if (!bytes) return undefined;
   try {
-    return await PGlite.create({ startParams: [...spec.startParams], loadDataDir: new Blob([bytes]) });
+    return await PGlite.create({ startParams: [...PGlite.defaultStartParams, ...spec.startParams], loadDataDir: new Blob([bytes]) });
   } catch {
     discardTemplate(spec); // a damaged template: the next fresh database makes a new one
     return undefined;

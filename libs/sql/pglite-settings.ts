@@ -54,11 +54,11 @@ export function keepWasmBaseline(): void {
 const INIT_SCRIPT = `
 const [pglite, dir, params] = process.argv.slice(1);
 const { PGlite } = await import(pglite);
-const db = await PGlite.create(dir, { startParams: JSON.parse(params) });
+const db = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...JSON.parse(params)] });
 await db.close();
 `;
 
-/** initdb for `dir` with these start parameters (PGlite's defaults included), in a short-lived child process (see initPgliteDir). */
+/** initdb for `dir` with these start parameters (appended to PGlite's defaults), in a short-lived child process (see initPgliteDir). */
 export function initPgliteDirWith(dir: string, startParams: readonly string[]): Promise<void> {
   return runPgliteScript(`PGlite initdb in ${dir}`, INIT_SCRIPT, [dir, JSON.stringify(startParams)], WASM_BASELINE_FLAGS);
 }

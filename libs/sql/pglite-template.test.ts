@@ -1,11 +1,12 @@
 import { PGlite } from "@electric-sql/pglite";
 import { statSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { openPglite, pgliteMemorySpec, WASM_BASELINE_FLAGS } from "./pglite-open.ts";
+import { openPglite, WASM_BASELINE_FLAGS } from "./pglite-open.ts";
+import { PGLITE_MEMORY_PROFILE } from "./pglite-settings.ts";
 import { discardTemplate, templateBytes, templatePath } from "./pglite-template.ts";
 
 // Start parameters of our own, so that this file's template is not the one other tests share.
-const shared = pgliteMemorySpec();
+const shared = PGLITE_MEMORY_PROFILE;
 const params = [...shared.startParams, "-c", `application_name=template-test-${process.pid}`];
 const spec = { startParams: params, initdbParams: shared.initdbParams };
 afterAll(() => discardTemplate(spec));
@@ -19,7 +20,7 @@ describe("PGlite template", () => {
     const again = await templateBytes(spec, WASM_BASELINE_FLAGS);
     expect(statSync(templatePath(spec)).mtimeMs).toBe(made);
     expect(again?.equals(first as Buffer)).toBe(true);
-    const db = await PGlite.create({ startParams: params, loadDataDir: new Blob([again as Buffer]) });
+    const db = await PGlite.create({ startParams: [...PGlite.defaultStartParams, ...params], loadDataDir: new Blob([again as Buffer]) });
     await db.query("CREATE TABLE t (x int)");
     await db.query("INSERT INTO t VALUES (7)");
     expect((await db.query<{ x: number }>("SELECT x FROM t")).rows).toEqual([{ x: 7 }]);

@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { runPgliteScript } from "./pglite-child.ts";
+import type { PgliteProfile } from "./pglite-settings.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -32,14 +33,11 @@ function pgliteVersion(): string {
 /** Changes when the template's contents change for the same parameters (2: without template0 and template1). */
 const LAYOUT = "2";
 
-/** How a template is made: the backend's full start parameters and initdb's arguments. */
-export interface TemplateSpec {
-  startParams: readonly string[];
-  initdbParams: readonly string[];
-}
-
-/** Where the template for these parameters lives. */
-export function templatePath(spec: TemplateSpec, root: string = tmpdir()): string {
+/**
+ * Where the template for this profile lives. Its start parameters are appended to PGlite's defaults,
+ * which PGlite's version (part of the name) fixes: naming a template does not load PGlite.
+ */
+export function templatePath(spec: PgliteProfile, root: string = tmpdir()): string {
   const id = createHash("sha256").update(pgliteVersion()).update("\0").update(LAYOUT).update("\0").update(spec.startParams.join("\0")).update("\0\0").update(spec.initdbParams.join("\0")).digest("hex").slice(0, 16);
   return join(root, `llmgw-pglite-template-${id}.tar.gz`);
 }
@@ -51,7 +49,7 @@ const DUMP_SCRIPT = `
 import { writeFileSync } from "node:fs";
 const [pglite, out, params, initdbParams] = process.argv.slice(1);
 const { PGlite } = await import(pglite);
-const db = await PGlite.create({ startParams: JSON.parse(params), initDbStartParams: JSON.parse(initdbParams) });
+const db = await PGlite.create({ startParams: [...PGlite.defaultStartParams, ...JSON.parse(params)], initDbStartParams: JSON.parse(initdbParams) });
 for (const t of ["template0", "template1"]) {
   await db.query("ALTER DATABASE " + t + " IS_TEMPLATE false");
   await db.query("DROP DATABASE " + t);
@@ -68,7 +66,7 @@ await db.close();
 `;
 
 /** Writes the template in a child process; concurrent writers each write their own file, then rename. */
-export async function makeTemplate(path: string, spec: TemplateSpec, nodeFlags: readonly string[]): Promise<void> {
+export async function makeTemplate(path: string, spec: PgliteProfile, nodeFlags: readonly string[]): Promise<void> {
   const tmp = `${path}.${process.pid}.${Date.now()}.partial`;
   try {
     await runPgliteScript("PGlite template dump", DUMP_SCRIPT, [tmp, JSON.stringify(spec.startParams), JSON.stringify(spec.initdbParams)], nodeFlags);
@@ -79,7 +77,7 @@ export async function makeTemplate(path: string, spec: TemplateSpec, nodeFlags: 
 }
 
 /** The template's bytes, made first if missing; undefined if it cannot be made (the caller runs initdb). */
-export async function templateBytes(spec: TemplateSpec, nodeFlags: readonly string[]): Promise<Buffer | undefined> {
+export async function templateBytes(spec: PgliteProfile, nodeFlags: readonly string[]): Promise<Buffer | undefined> {
   const path = await templateFile(spec, nodeFlags);
   try {
     return path === undefined ? undefined : readFileSync(path);
@@ -89,7 +87,7 @@ export async function templateBytes(spec: TemplateSpec, nodeFlags: readonly stri
 }
 
 /** The template's path, made first if missing; undefined if it cannot be made (the caller runs initdb). */
-export async function templateFile(spec: TemplateSpec, nodeFlags: readonly string[]): Promise<string | undefined> {
+export async function templateFile(spec: PgliteProfile, nodeFlags: readonly string[]): Promise<string | undefined> {
   const path = templatePath(spec);
   if (existsSync(path)) return path;
   try {
@@ -101,6 +99,6 @@ export async function templateFile(spec: TemplateSpec, nodeFlags: readonly strin
 }
 
 /** Removes a template that failed to load, so that the next fresh database makes it again. */
-export function discardTemplate(spec: TemplateSpec): void {
+export function discardTemplate(spec: PgliteProfile): void {
   rmSync(templatePath(spec), { force: true });
 }

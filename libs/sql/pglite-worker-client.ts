@@ -7,8 +7,8 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { MigrationClient } from "./migrate.ts";
 import { CHECKPOINT_INTERVAL_MS, CHECKPOINT_WAL_BYTES, MEMORY_CHECKPOINT_WAL_BYTES, WAL_SINCE_CHECKPOINT } from "./pglite-checkpoint.ts";
-import { initPgliteDirWith, keepWasmBaseline, PGLITE_DIR_PROFILE, PGLITE_MEMORY_PROFILE, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
-import { discardTemplate, templateFile, type TemplateSpec } from "./pglite-template.ts";
+import { initPgliteDirWith, keepWasmBaseline, PGLITE_DIR_PROFILE, PGLITE_MEMORY_PROFILE, type PgliteProfile, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
+import { discardTemplate, templateFile } from "./pglite-template.ts";
 import { PGLITE_WORKER_SCRIPT, type PgliteAnswer as Answer, type PgliteReply, type PgliteRequest, type PgliteWorkerData, type WorkerError } from "./pglite-worker.ts";
 import type { QueryOptions, SqlClient } from "./sql-client.ts";
 
@@ -43,17 +43,15 @@ function fromWire(e: WorkerError): Error {
  */
 export async function startPgliteWorker(dir: string | undefined, opts: PgliteWorkerOptions = {}): Promise<PgliteWorkerDb> {
   keepWasmBaseline(); // V8 flags are process-wide: the worker's WASM compiles under them too
-  // PGlite's own JavaScript is loaded here only when a database must be made (its default start
-  // parameters name the template and initialise a directory); otherwise only the worker loads it.
+  // PGlite's own JavaScript is loaded by the worker and by the child processes that make databases,
+  // never on this thread: the profile's parameters are appended to PGlite's defaults where PGlite runs.
   const profile = dir === undefined ? PGLITE_MEMORY_PROFILE : PGLITE_DIR_PROFILE;
-  const fullStartParams = async (): Promise<string[]> => [...(await import("@electric-sql/pglite")).PGlite.defaultStartParams, ...profile.startParams];
-  let template: { path: string; spec: TemplateSpec } | undefined;
+  let template: { path: string; spec: PgliteProfile } | undefined;
   if (dir === undefined) {
-    const spec = { startParams: await fullStartParams(), initdbParams: profile.initdbParams };
-    const path = await templateFile(spec, WASM_BASELINE_FLAGS);
-    if (path !== undefined) template = { path, spec };
+    const path = await templateFile(profile, WASM_BASELINE_FLAGS);
+    if (path !== undefined) template = { path, spec: profile };
   } else if (!existsSync(join(dir, "PG_VERSION"))) {
-    await initPgliteDirWith(dir, await fullStartParams()).catch(() => undefined); // else initdb runs in the worker
+    await initPgliteDirWith(dir, profile.startParams).catch(() => undefined); // else initdb runs in the worker
   }
   const workerData: PgliteWorkerData = {
     pglite: pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")).href,
