@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { connect, type NatsConnection } from "nats";
 import { afterAll, describe, expect, it } from "vitest";
-import { broadcastOn, broadcastSubjects, decodeKeyRevoked, encodeKeyRevoked } from "./broadcast.ts";
+import { broadcastSubjects, decodeKeyRevoked, encodeKeyRevoked } from "./broadcast.ts";
 import { MemoryEventBus } from "./memory-bus.ts";
 import { NatsEventBus } from "./nats-bus.ts";
 
@@ -27,12 +27,12 @@ describe("broadcast", () => {
     const bus = new MemoryEventBus({ names });
     const subject = broadcastSubjects(names).keyRevoked;
     const heard: string[] = [];
-    const stopA = broadcastOn(bus).listen(subject, (d) => heard.push(`a:${decodeKeyRevoked(d)}`));
-    broadcastOn(bus).listen(subject, (d) => heard.push(`b:${decodeKeyRevoked(d)}`));
-    broadcastOn(new MemoryEventBus({ names })).listen(subject, (d) => heard.push(`other-bus:${decodeKeyRevoked(d)}`));
-    await broadcastOn(bus).announce(subject, encodeKeyRevoked("key_1"));
+    const stopA = bus.broadcast().listen(subject, (d) => heard.push(`a:${decodeKeyRevoked(d)}`));
+    bus.broadcast().listen(subject, (d) => heard.push(`b:${decodeKeyRevoked(d)}`));
+    new MemoryEventBus({ names }).broadcast().listen(subject, (d) => heard.push(`other-bus:${decodeKeyRevoked(d)}`));
+    await bus.broadcast().announce(subject, encodeKeyRevoked("key_1"));
     stopA();
-    await broadcastOn(bus).announce(subject, encodeKeyRevoked("key_2"));
+    await bus.broadcast().announce(subject, encodeKeyRevoked("key_2"));
     expect(heard).toEqual(["a:key_1", "b:key_1", "b:key_2"]);
   });
 
@@ -41,10 +41,10 @@ describe("broadcast", () => {
     const buses = await Promise.all(conns.map((c) => NatsEventBus.create(c, names)));
     const subject = broadcastSubjects(names).keyRevoked;
     const heard: string[] = [];
-    buses.slice(1).forEach((b, i) => broadcastOn(b).listen(subject, (d) => heard.push(`${i}:${decodeKeyRevoked(d)}`)));
+    buses.slice(1).forEach((b, i) => b.broadcast().listen(subject, (d) => heard.push(`${i}:${decodeKeyRevoked(d)}`)));
     await conns[1]!.flush();
     await conns[2]!.flush();
-    await broadcastOn(buses[0]!).announce(subject, encodeKeyRevoked("key_9"));
+    await buses[0]!.broadcast().announce(subject, encodeKeyRevoked("key_9"));
     await waitFor(() => heard.length >= 2);
     expect(heard.sort()).toEqual(["0:key_9", "1:key_9"]);
     const info = await (await conns[0]!.jetstreamManager()).streams.info(names.stream);

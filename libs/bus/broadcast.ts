@@ -2,10 +2,8 @@
 // publish/subscribe in the mesh (every subscriber gets every message; nothing stored, nothing to
 // ack), an in-process fan-out in embedded mode. At most once by design: whoever listens keeps a
 // slower fallback (the auth cache TTL) for a message lost while it was disconnected.
-import type { Broadcast, EventBus } from "./event-bus.ts";
+// The broadcast itself is each bus's own (EventBus.broadcast()); here are its subjects and messages.
 import type { BusNames } from "./subjects.ts";
-
-export type { Broadcast, BroadcastHandler } from "./event-bus.ts";
 
 /**
  * Subjects outside the events stream's `<prefix>.>` (so JetStream does not store them), still
@@ -13,14 +11,6 @@ export type { Broadcast, BroadcastHandler } from "./event-bus.ts";
  */
 export function broadcastSubjects(n: BusNames) {
   return { keyRevoked: `${n.prefix}_broadcast.key.revoked` };
-}
-
-/**
- * The broadcast that reaches every process sharing this bus. Each bus makes its own, so that
- * embedded mode, whose bus is in process, never loads the NATS client.
- */
-export function broadcastOn(bus: EventBus): Broadcast {
-  return bus.broadcast();
 }
 
 /** What a revocation announces: the key id (the raw key never leaves the ledger). */

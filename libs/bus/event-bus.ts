@@ -36,10 +36,6 @@ export interface BusSubscription {
   stop(): Promise<void>;
 }
 
-/**
- * Event bus the gateway's services publish to and consume from: NATS JetStream in the mesh,
- * an in-process implementation in embedded mode. At-least-once; msgId deduplicates publishes.
- */
 export type BroadcastHandler = (data: Uint8Array) => void;
 
 /** Announcements every process sharing the bus hears at once, stored nowhere (libs/bus/broadcast.ts). */
@@ -49,10 +45,17 @@ export interface Broadcast {
   listen(subject: string, handler: BroadcastHandler): () => void;
 }
 
+/**
+ * Event bus the gateway's services publish to and consume from: NATS JetStream in the mesh,
+ * an in-process implementation in embedded mode. At-least-once; msgId deduplicates publishes.
+ */
 export interface EventBus {
   /** Stream and subject prefix this bus publishes under; consumers derive their subjects from it. */
   readonly names: BusNames;
-  /** This bus's broadcast: core NATS publish/subscribe, or an in-process fan-out. */
+  /**
+   * This bus's broadcast: core NATS publish/subscribe, or an in-process fan-out. Each bus makes its
+   * own, so that embedded mode never loads the NATS client.
+   */
   broadcast(): Broadcast;
   /** `headers`: trace context to carry (else the active span's, when tracing is on). */
   publish(subject: string, data: Uint8Array, msgId: string, headers?: Readonly<Record<string, string>>): Promise<void>;

@@ -26,7 +26,7 @@ import { BatchRpcs } from "./batch-rpcs.ts";
 import { BatchStore } from "./storage/batch-store.ts";
 import { AdmissionLimits, RateLimitRepo } from "./storage/rate-limits.ts";
 import { RefusalRecorder } from "./storage/refusal-recorder.ts";
-import { broadcastOn, broadcastSubjects, encodeKeyRevoked } from "#libs/bus/broadcast.ts";
+import { broadcastSubjects, encodeKeyRevoked } from "#libs/bus/broadcast.ts";
 
 /** A budget store; with `versions` (shared by replicas) a limit change applies at once on all of them. */
 export interface BudgetBackend {
@@ -60,7 +60,7 @@ export async function buildLedgerService(ctx: BuildContext<LedgerBackends>): Pro
   const rateLimits = new RateLimitRepo(db.sql, 5_000, budget.versions);
   const budgets = new Budgets(observedBudgetStore(budget.store, ctx.registry), new AdmissionLimits(limits, rateLimits, ctx.config.rate_limits));
   const refusals = new RefusalRecorder(db.sql, { logger: ctx.logger });
-  const revocations = broadcastOn(bus);
+  const revocations = bus.broadcast();
   const revokedSubject = broadcastSubjects(bus.names).keyRevoked;
   // Stored first (the truth); the announcement makes every edge drop the key at once. Lost, the
   // edges' auth cache TTL still ends it.
