@@ -17,11 +17,8 @@ import { discardTemplate, templateBytes } from "./pglite-template.ts";
 
 export { keepWasmBaseline, PGLITE_SHARED_BUFFERS, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
 
-/** PGlite's start parameters for a directory's database, with the small shared_buffers. */
-export function pgliteStartParams(): string[] {
-  return [...PGlite.defaultStartParams, ...PGLITE_DIR_PROFILE.startParams];
-}
-
+/** A profile's start parameters after PGlite's defaults. */
+const startParamsOf = (profile: PgliteProfile): string[] => [...PGlite.defaultStartParams, ...profile.startParams];
 
 /**
  * Runs initdb for `dir` in a short-lived child process (a worker thread would leave its malloc arenas
@@ -40,22 +37,22 @@ export function initPgliteDir(dir: string): Promise<void> {
 export async function openPglite(dir: string | undefined): Promise<PGlite> {
   keepWasmBaseline();
   if (dir === undefined) {
-    const spec = PGLITE_MEMORY_PROFILE;
-    return (await fromTemplate(spec)) ?? PGlite.create({ startParams: [...PGlite.defaultStartParams, ...spec.startParams], initDbStartParams: [...spec.initdbParams] });
+    const memory = PGLITE_MEMORY_PROFILE;
+    return (await fromTemplate(memory)) ?? PGlite.create({ startParams: startParamsOf(memory), initDbStartParams: [...memory.initdbParams] });
   }
   if (!existsSync(join(dir, "PG_VERSION"))) {
     await initPgliteDir(dir).catch(() => undefined);
   }
-  return PGlite.create(dir, { startParams: pgliteStartParams() });
+  return PGlite.create(dir, { startParams: startParamsOf(PGLITE_DIR_PROFILE) });
 }
 
-async function fromTemplate(spec: PgliteProfile): Promise<PGlite | undefined> {
-  const bytes = await templateBytes(spec, WASM_BASELINE_FLAGS);
+async function fromTemplate(profile: PgliteProfile): Promise<PGlite | undefined> {
+  const bytes = await templateBytes(profile, WASM_BASELINE_FLAGS);
   if (!bytes) return undefined;
   try {
-    return await PGlite.create({ startParams: [...PGlite.defaultStartParams, ...spec.startParams], loadDataDir: new Blob([bytes]) });
+    return await PGlite.create({ startParams: startParamsOf(profile), loadDataDir: new Blob([bytes]) });
   } catch {
-    discardTemplate(spec); // a damaged template: the next fresh database makes a new one
+    discardTemplate(profile); // a damaged template: the next fresh database makes a new one
     return undefined;
   }
 }

@@ -2,6 +2,7 @@
 // that do not load PGlite itself, so that the main thread of a gateway whose PGlite runs in a worker
 // (pglite-worker-client.ts) does not load PGlite's JavaScript too (~6 MB resident).
 import { setFlagsFromString } from "node:v8";
+import { CHECKPOINT_WAL_BYTES, MEMORY_CHECKPOINT_WAL_BYTES } from "./pglite-checkpoint.ts";
 import { runPgliteScript } from "./pglite-child.ts";
 
 /** shared_buffers of the embedded ledger (resident from start, so kept small). */
@@ -11,16 +12,17 @@ export const PGLITE_SHARED_BUFFERS = "8MB";
 const PGLITE_EXTRA_START_PARAMS: readonly string[] = ["-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
 
 /**
- * How a database is made and started: initdb's arguments (PGlite's initDbStartParams) and the backend's
- * start parameters appended to PGlite.defaultStartParams.
+ * How a database is made and started: initdb's arguments (PGlite's initDbStartParams), the backend's
+ * start parameters appended to PGlite.defaultStartParams, and the WAL volume that triggers a CHECKPOINT.
  */
 export interface PgliteProfile {
   initdbParams: readonly string[];
   startParams: readonly string[];
+  checkpointWalBytes: number;
 }
 
 /** A database in a directory: PostgreSQL's defaults but for shared_buffers. */
-export const PGLITE_DIR_PROFILE: PgliteProfile = { initdbParams: [], startParams: PGLITE_EXTRA_START_PARAMS };
+export const PGLITE_DIR_PROFILE: PgliteProfile = { initdbParams: [], startParams: PGLITE_EXTRA_START_PARAMS, checkpointWalBytes: CHECKPOINT_WAL_BYTES };
 
 /**
  * An in-memory database holds its WAL in memory too. PostgreSQL's 16 MB segments kept 16 MB resident at
@@ -31,6 +33,7 @@ export const PGLITE_DIR_PROFILE: PgliteProfile = { initdbParams: [], startParams
 export const PGLITE_MEMORY_PROFILE: PgliteProfile = {
   initdbParams: ["--wal-segsize=1"],
   startParams: [...PGLITE_EXTRA_START_PARAMS, "-c", "min_wal_size=2MB", "-c", "max_wal_size=2MB"],
+  checkpointWalBytes: MEMORY_CHECKPOINT_WAL_BYTES,
 };
 
 /**

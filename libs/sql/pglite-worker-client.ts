@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { MigrationClient } from "./migrate.ts";
-import { CHECKPOINT_INTERVAL_MS, CHECKPOINT_WAL_BYTES, MEMORY_CHECKPOINT_WAL_BYTES, WAL_SINCE_CHECKPOINT } from "./pglite-checkpoint.ts";
-import { initPgliteDirWith, keepWasmBaseline, PGLITE_DIR_PROFILE, PGLITE_MEMORY_PROFILE, type PgliteProfile, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
+import { CHECKPOINT_INTERVAL_MS, WAL_SINCE_CHECKPOINT } from "./pglite-checkpoint.ts";
+import { initPgliteDirWith, keepWasmBaseline, PGLITE_DIR_PROFILE, PGLITE_MEMORY_PROFILE, WASM_BASELINE_FLAGS } from "./pglite-settings.ts";
 import { discardTemplate, templateFile } from "./pglite-template.ts";
 import { PGLITE_WORKER_SCRIPT, type PgliteAnswer as Answer, type PgliteReply, type PgliteRequest, type PgliteWorkerData, type WorkerError } from "./pglite-worker.ts";
 import type { QueryOptions, SqlClient } from "./sql-client.ts";
@@ -46,22 +46,21 @@ export async function startPgliteWorker(dir: string | undefined, opts: PgliteWor
   // PGlite's own JavaScript is loaded by the worker and by the child processes that make databases,
   // never on this thread: the profile's parameters are appended to PGlite's defaults where PGlite runs.
   const profile = dir === undefined ? PGLITE_MEMORY_PROFILE : PGLITE_DIR_PROFILE;
-  let template: { path: string; spec: PgliteProfile } | undefined;
+  let template: string | undefined;
   if (dir === undefined) {
-    const path = await templateFile(profile, WASM_BASELINE_FLAGS);
-    if (path !== undefined) template = { path, spec: profile };
+    template = await templateFile(profile, WASM_BASELINE_FLAGS);
   } else if (!existsSync(join(dir, "PG_VERSION"))) {
     await initPgliteDirWith(dir, profile.startParams).catch(() => undefined); // else initdb runs in the worker
   }
   const workerData: PgliteWorkerData = {
     pglite: pathToFileURL(createRequire(import.meta.url).resolve("@electric-sql/pglite")).href,
     dir,
-    template: template?.path,
+    template,
     extraStartParams: [...profile.startParams, ...(opts.extraStartParams ?? [])],
     initdbParams: [...profile.initdbParams],
     checkpoint: {
       sql: WAL_SINCE_CHECKPOINT,
-      walBytes: opts.checkpointWalBytes ?? (dir === undefined ? MEMORY_CHECKPOINT_WAL_BYTES : CHECKPOINT_WAL_BYTES),
+      walBytes: opts.checkpointWalBytes ?? profile.checkpointWalBytes,
       intervalMs: opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS,
     },
   };
@@ -86,7 +85,7 @@ export async function startPgliteWorker(dir: string | undefined, opts: PgliteWor
     if ("event" in m) {
       if (m.event === "ready") opened?.resolve();
       else if (m.event === "templateFailed") {
-        if (template) discardTemplate(template.spec); // damaged: the next fresh database makes a new one
+        if (template) discardTemplate(profile); // damaged: the next fresh database makes a new one
       } else fail(Object.assign(fromWire(m.error), { message: `PGlite worker could not open the database: ${m.error.message}` }));
       return;
     }
