@@ -65,6 +65,7 @@ function benchServices(): RpcServiceBinding[] {
         classifier: "rules",
       };
     },
+    classifyBatch: unimplemented,
   };
   const executor: ServiceImpl<typeof ExecutorService> = {
     async *execute(req: ExecuteRequest) {

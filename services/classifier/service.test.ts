@@ -24,6 +24,24 @@ describe("ClassifierService", () => {
     expect(r.reasons.length).toBeGreaterThanOrEqual(0);
   });
 
+  it("classifies a batch in order, each as Classify would", async () => {
+    const requests = [
+      { messages: [{ role: "user", content: "What's the weather in Paris?" }], hasTools: true },
+      { messages: [{ role: "user", content: "hi there!" }] },
+      { messages: [{ role: "user", content: "Prove that there are infinitely many primes, step by step." }] },
+    ];
+    const batch = await client.classifyBatch({ requests });
+    expect(batch.results).toHaveLength(3);
+    for (const [i, r] of requests.entries()) {
+      const one = await client.classify(r);
+      expect(batch.results[i]?.tier).toBe(one.tier);
+      expect(batch.results[i]?.category).toBe(one.category);
+      expect(batch.results[i]?.confidence).toBe(one.confidence);
+    }
+    expect(batch.results[0]?.tier).toBe(Tier.AGENTIC);
+    expect((await client.classifyBatch({ requests: [] })).results).toEqual([]);
+  });
+
   it("fails fast on a missing learned artifact", () => {
     expect(() => buildClassifier({ kind: "learned", artifact: "/nope.json" })).toThrow(/classifier.artifact/);
   });

@@ -165,6 +165,14 @@ function fakeClassifier(s: Script, calls: Calls): Partial<ServiceImpl<typeof Cla
       calls.classify.push(req);
       return typeof s.classify === "function" ? s.classify() : s.classify;
     },
+    async classifyBatch(req) {
+      const results = [];
+      for (const r of req.requests) {
+        calls.classify.push(r);
+        results.push(typeof s.classify === "function" ? await s.classify() : s.classify);
+      }
+      return { results };
+    },
   };
 }
 

@@ -9,8 +9,9 @@ import { chatHooks, type AfterAnswerHook } from "./chat/hooks.ts";
 import type { ChatCall, ChatRecord, ChatResult } from "./chat/record.ts";
 import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
-import { cacheKeyOf, classify, lookupCache, prepare, release, reserve, reservedModels, route } from "./chat/steps.ts";
+import { cacheKeyOf, classify, classifyRequest, lookupCache, prepare, release, reserve, reservedModels, route } from "./chat/steps.ts";
 import type { EdgeDeps } from "./deps.ts";
+import { LateClassifier, type LateClassifierOptions } from "./chat/late-classifier.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import { rateLimitHeaders } from "./rate-limit-headers.ts";
 import type { EventOutbox } from "./outbox.ts";
@@ -25,19 +26,22 @@ export class ChatPipeline {
   private readonly deferred: boolean;
   /** Hooks waiting for a late class (at most one per request in flight). */
   private readonly late = new Set<Promise<void>>();
+  private readonly lateClassifier: LateClassifier;
 
   /**
    * `opts.defer` runs the after-answer hooks later: the edge passes setImmediate, so the answer is
    * written to the client before the bookkeeping (metrics, cache store, RequestCompleted encoding and
    * publish, shadow sampling) runs. Without it the hooks run before handle() returns (unit tests).
+   * `opts.lateClassify` sets the batching of classes made after the answer.
    */
   constructor(
     private readonly deps: EdgeDeps,
     outbox: EventOutbox,
     private readonly metrics: EdgeMetrics,
     hooks?: AfterAnswerHook[],
-    opts: { defer?: (run: () => void) => void } = {},
+    opts: { defer?: (run: () => void) => void; lateClassify?: LateClassifierOptions } = {},
   ) {
+    this.lateClassifier = new LateClassifier(deps.clients.classifier, opts.lateClassify);
     this.hooks = hooks ?? chatHooks({ deps, outbox, metrics });
     const runHooks = (rec: ChatRecord, out: Parameters<Finish>[1]): void => {
       for (const hook of this.hooks) {
@@ -144,7 +148,7 @@ export class ChatPipeline {
   private async classifyLater(rec: ChatRecord): Promise<void> {
     rec.classifyLater = undefined;
     try {
-      const cls = await classify(this.deps, rec);
+      const cls = await this.lateClassifier.classify(classifyRequest(rec));
       rec.cls = cls;
       rec.cacheKey = cacheKeyOf(rec, cls);
     } catch (e) {

@@ -1,6 +1,6 @@
 // The pipeline's steps before execution, each small and over the one record: prepare, classify,
 // look up the cache, route, reserve budget.
-import type { ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
+import type { ClassifyRequest, ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
 import { RequestContextSchema, Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { asMessage } from "#libs/rpc/wire.ts";
 import { CacheControl, type LookupResponse } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
@@ -54,16 +54,20 @@ function exactAbove(config: EdgeDeps["config"]): number {
 }
 
 export function classify(deps: EdgeDeps, rec: Pick<ChatRecord, "ctx" | "facts">): Promise<ClassifyResponse> {
+  return deps.clients.classifier.classify(classifyRequest(rec));
+}
+
+export function classifyRequest(rec: Pick<ChatRecord, "ctx" | "facts">): ClassifyRequest {
   const f = rec.facts;
   // Whole messages here and below: the in-process client takes them as they are (no create() per call).
-  return deps.clients.classifier.classify({
+  return {
     $typeName: "llmgw.classifier.v1.ClassifyRequest",
     context: asMessage(RequestContextSchema, rec.ctx),
     messages: f.messages,
     hasTools: f.hasTools,
     jsonMode: f.jsonMode,
     maxTokens: f.maxTokens,
-  });
+  };
 }
 
 /** The cache key: the answer is valid for this tier (alias) or model, these messages and parameters. */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/classifier/v1/classifier.proto.
  */
 export const file_llmgw_classifier_v1_classifier: GenFile = /*@__PURE__*/
-  fileDesc("CiRsbG1ndy9jbGFzc2lmaWVyL3YxL2NsYXNzaWZpZXIucHJvdG8SE2xsbWd3LmNsYXNzaWZpZXIudjEirQEKD0NsYXNzaWZ5UmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Ei4KCG1lc3NhZ2VzGAIgAygLMhwubGxtZ3cuY29tbW9uLnYxLkNoYXRNZXNzYWdlEhEKCWhhc190b29scxgDIAEoCBIRCglqc29uX21vZGUYBCABKAgSEgoKbWF4X3Rva2VucxgFIAEoBSKWAgoQQ2xhc3NpZnlSZXNwb25zZRIjCgR0aWVyGAEgASgOMhUubGxtZ3cuY29tbW9uLnYxLlRpZXISEAoIY2F0ZWdvcnkYAiABKAkSEgoKY29uZmlkZW5jZRgDIAEoARIaChJzdHJvbmdfcHJvYmFiaWxpdHkYBCABKAESRQoIZmVhdHVyZXMYBSADKAsyMy5sbG1ndy5jbGFzc2lmaWVyLnYxLkNsYXNzaWZ5UmVzcG9uc2UuRmVhdHVyZXNFbnRyeRIPCgdyZWFzb25zGAYgAygJEhIKCmNsYXNzaWZpZXIYByABKAkaLwoNRmVhdHVyZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBMmwKEUNsYXNzaWZpZXJTZXJ2aWNlElcKCENsYXNzaWZ5EiQubGxtZ3cuY2xhc3NpZmllci52MS5DbGFzc2lmeVJlcXVlc3QaJS5sbG1ndy5jbGFzc2lmaWVyLnYxLkNsYXNzaWZ5UmVzcG9uc2ViBnByb3RvMw", [file_llmgw_common_v1_common]);
+  fileDesc("CiRsbG1ndy9jbGFzc2lmaWVyL3YxL2NsYXNzaWZpZXIucHJvdG8SE2xsbWd3LmNsYXNzaWZpZXIudjEirQEKD0NsYXNzaWZ5UmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0Ei4KCG1lc3NhZ2VzGAIgAygLMhwubGxtZ3cuY29tbW9uLnYxLkNoYXRNZXNzYWdlEhEKCWhhc190b29scxgDIAEoCBIRCglqc29uX21vZGUYBCABKAgSEgoKbWF4X3Rva2VucxgFIAEoBSKWAgoQQ2xhc3NpZnlSZXNwb25zZRIjCgR0aWVyGAEgASgOMhUubGxtZ3cuY29tbW9uLnYxLlRpZXISEAoIY2F0ZWdvcnkYAiABKAkSEgoKY29uZmlkZW5jZRgDIAEoARIaChJzdHJvbmdfcHJvYmFiaWxpdHkYBCABKAESRQoIZmVhdHVyZXMYBSADKAsyMy5sbG1ndy5jbGFzc2lmaWVyLnYxLkNsYXNzaWZ5UmVzcG9uc2UuRmVhdHVyZXNFbnRyeRIPCgdyZWFzb25zGAYgAygJEhIKCmNsYXNzaWZpZXIYByABKAkaLwoNRmVhdHVyZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIk4KFENsYXNzaWZ5QmF0Y2hSZXF1ZXN0EjYKCHJlcXVlc3RzGAEgAygLMiQubGxtZ3cuY2xhc3NpZmllci52MS5DbGFzc2lmeVJlcXVlc3QiTwoVQ2xhc3NpZnlCYXRjaFJlc3BvbnNlEjYKB3Jlc3VsdHMYASADKAsyJS5sbG1ndy5jbGFzc2lmaWVyLnYxLkNsYXNzaWZ5UmVzcG9uc2Uy1AEKEUNsYXNzaWZpZXJTZXJ2aWNlElcKCENsYXNzaWZ5EiQubGxtZ3cuY2xhc3NpZmllci52MS5DbGFzc2lmeVJlcXVlc3QaJS5sbG1ndy5jbGFzc2lmaWVyLnYxLkNsYXNzaWZ5UmVzcG9uc2USZgoNQ2xhc3NpZnlCYXRjaBIpLmxsbWd3LmNsYXNzaWZpZXIudjEuQ2xhc3NpZnlCYXRjaFJlcXVlc3QaKi5sbG1ndy5jbGFzc2lmaWVyLnYxLkNsYXNzaWZ5QmF0Y2hSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
 
 /**
  * @generated from message llmgw.classifier.v1.ClassifyRequest
@@ -103,6 +103,42 @@ export const ClassifyResponseSchema: GenMessage<ClassifyResponse> = /*@__PURE__*
   messageDesc(file_llmgw_classifier_v1_classifier, 1);
 
 /**
+ * @generated from message llmgw.classifier.v1.ClassifyBatchRequest
+ */
+export type ClassifyBatchRequest = Message<"llmgw.classifier.v1.ClassifyBatchRequest"> & {
+  /**
+   * @generated from field: repeated llmgw.classifier.v1.ClassifyRequest requests = 1;
+   */
+  requests: ClassifyRequest[];
+};
+
+/**
+ * Describes the message llmgw.classifier.v1.ClassifyBatchRequest.
+ * Use `create(ClassifyBatchRequestSchema)` to create a new message.
+ */
+export const ClassifyBatchRequestSchema: GenMessage<ClassifyBatchRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_classifier_v1_classifier, 2);
+
+/**
+ * @generated from message llmgw.classifier.v1.ClassifyBatchResponse
+ */
+export type ClassifyBatchResponse = Message<"llmgw.classifier.v1.ClassifyBatchResponse"> & {
+  /**
+   * One per request, in the same order.
+   *
+   * @generated from field: repeated llmgw.classifier.v1.ClassifyResponse results = 1;
+   */
+  results: ClassifyResponse[];
+};
+
+/**
+ * Describes the message llmgw.classifier.v1.ClassifyBatchResponse.
+ * Use `create(ClassifyBatchResponseSchema)` to create a new message.
+ */
+export const ClassifyBatchResponseSchema: GenMessage<ClassifyBatchResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_classifier_v1_classifier, 3);
+
+/**
  * Decides how hard a request is (tier) and what kind of task it is (category).
  *
  * @generated from service llmgw.classifier.v1.ClassifierService
@@ -115,6 +151,17 @@ export const ClassifierService: GenService<{
     methodKind: "unary";
     input: typeof ClassifyRequestSchema;
     output: typeof ClassifyResponseSchema;
+  },
+  /**
+   * Many requests in one call, answered in order: for classification off the answer's path (a named
+   * model's class, made after the answer), where one call per request cost more than the classifying.
+   *
+   * @generated from rpc llmgw.classifier.v1.ClassifierService.ClassifyBatch
+   */
+  classifyBatch: {
+    methodKind: "unary";
+    input: typeof ClassifyBatchRequestSchema;
+    output: typeof ClassifyBatchResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_classifier_v1_classifier, 0);
