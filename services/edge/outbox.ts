@@ -1,6 +1,10 @@
 // Events leave the hot path: publish after the answer, and if the broker is down keep them and retry,
 // so a NATS outage degrades accounting latency instead of losing records. JetStream deduplicates
 // retried publishes by message id. The queue is bounded (memory); overflow is counted, never silent.
+//
+// Publishes are held for a few milliseconds (`burstMs`) and sent together: the NATS client writes a
+// burst in one socket write, the broker reads it at once and its acks come back together. One
+// publish per request, each its own write, cost NATS more than twice as much CPU per request.
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Logger } from "#libs/log/logger.ts";
 import { traceHeaders } from "#libs/tracing/tracing.ts";
@@ -14,9 +18,24 @@ interface Pending {
   headers?: Readonly<Record<string, string>>;
 }
 
+export interface OutboxOptions {
+  /** Bound of the retry queue. */
+  maxQueued: number;
+  retryMs: number;
+  /** How long a publish waits for others to go with it (0: sent at once). */
+  burstMs: number;
+  /** A burst this large goes at once. */
+  maxBurst: number;
+}
+
+const DEFAULTS: OutboxOptions = { maxQueued: 100_000, retryMs: 1_000, burstMs: 5, maxBurst: 256 };
+
 export class EventOutbox {
   private readonly queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private burst: Pending[] = [];
+  private burstTimer: NodeJS.Timeout | undefined;
+  private readonly opts: OutboxOptions;
   private inFlight = 0;
   private readonly failed: Counter<"subject">;
   private readonly dropped: Counter<"subject">;
@@ -25,8 +44,9 @@ export class EventOutbox {
     private readonly bus: EventPublisher,
     private readonly logger: Logger,
     registry: Registry,
-    private readonly opts: { maxQueued: number; retryMs: number } = { maxQueued: 100_000, retryMs: 1_000 },
+    opts: Partial<OutboxOptions> = {},
   ) {
+    this.opts = { ...DEFAULTS, ...opts };
     this.failed = new Counter({ name: "llmgw_events_publish_failures_total", help: "Event publishes that failed and were queued for retry", labelNames: ["subject"], registers: [registry] });
     this.dropped = new Counter({ name: "llmgw_events_dropped_total", help: "Events dropped because the retry queue was full", labelNames: ["subject"], registers: [registry] });
     const pending = () => this.pending();
@@ -41,25 +61,42 @@ export class EventOutbox {
   }
 
   publish(subject: string, data: Uint8Array, msgId: string): void {
-    this.inFlight++;
     const headers = traceHeaders();
-    this.bus.publish(subject, data, msgId, headers).then(
-      () => this.inFlight--,
-      (e: unknown) => {
-        this.inFlight--;
-        this.failed.inc({ subject });
-        this.enqueue(headers ? { subject, data, msgId, headers } : { subject, data, msgId }, e);
-      },
-    );
+    const p: Pending = headers ? { subject, data, msgId, headers } : { subject, data, msgId };
+    if (this.opts.burstMs <= 0) return this.send(p);
+    this.burst.push(p);
+    if (this.burst.length >= this.opts.maxBurst) this.sendBurst();
+    else this.burstTimer ??= setTimeout(() => this.sendBurst(), this.opts.burstMs);
   }
 
   pending(): number {
-    return this.queue.length + this.inFlight;
+    return this.burst.length + this.queue.length + this.inFlight;
+  }
+
+  private sendBurst(): void {
+    clearTimeout(this.burstTimer);
+    this.burstTimer = undefined;
+    const burst = this.burst;
+    this.burst = [];
+    for (const p of burst) this.send(p);
+  }
+
+  private send(p: Pending): void {
+    this.inFlight++;
+    this.bus.publish(p.subject, p.data, p.msgId, p.headers).then(
+      () => this.inFlight--,
+      (e: unknown) => {
+        this.inFlight--;
+        this.failed.inc({ subject: p.subject });
+        this.enqueue(p, e);
+      },
+    );
   }
 
   /** Waits until everything queued has been published or the timeout passes (shutdown). */
   async flush(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
+    this.sendBurst();
     while (this.pending() > 0 && Date.now() < deadline) {
       if (this.queue.length > 0) await this.retry();
       await new Promise((r) => setTimeout(r, 20));
@@ -67,9 +104,11 @@ export class EventOutbox {
     return this.pending() === 0;
   }
 
+  /** Stops the retry timer; a burst still waiting is sent now (flush() first to wait for it). */
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.sendBurst();
   }
 
   private enqueue(p: Pending, e: unknown): void {
