@@ -11,7 +11,7 @@ import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { cacheKeyOf, classify, classifyRequest, lookupCache, prepare, release, reserve, reservedModels, route } from "./chat/steps.ts";
 import type { EdgeDeps } from "./deps.ts";
-import { LateClassifier, type LateClassifierOptions } from "./chat/late-classifier.ts";
+import { LateClassifier } from "./chat/late-classifier.ts";
 import type { EdgeMetrics } from "./metrics.ts";
 import { rateLimitHeaders } from "./rate-limit-headers.ts";
 import type { EventOutbox } from "./outbox.ts";
@@ -32,16 +32,15 @@ export class ChatPipeline {
    * `opts.defer` runs the after-answer hooks later: the edge passes setImmediate, so the answer is
    * written to the client before the bookkeeping (metrics, cache store, RequestCompleted encoding and
    * publish, shadow sampling) runs. Without it the hooks run before handle() returns (unit tests).
-   * `opts.lateClassify` sets the batching of classes made after the answer.
    */
   constructor(
     private readonly deps: EdgeDeps,
     outbox: EventOutbox,
     private readonly metrics: EdgeMetrics,
     hooks?: AfterAnswerHook[],
-    opts: { defer?: (run: () => void) => void; lateClassify?: LateClassifierOptions } = {},
+    opts: { defer?: (run: () => void) => void } = {},
   ) {
-    this.lateClassifier = new LateClassifier(deps.clients.classifier, opts.lateClassify);
+    this.lateClassifier = new LateClassifier(deps.clients.classifier);
     this.hooks = hooks ?? chatHooks({ deps, outbox, metrics });
     const runHooks = (rec: ChatRecord, out: Parameters<Finish>[1]): void => {
       for (const hook of this.hooks) {

@@ -104,11 +104,12 @@ export class EventOutbox {
     return this.pending() === 0;
   }
 
-  /** Stops the retry timer; a burst still waiting is sent now (flush() first to wait for it). */
+  /** Stops the timers; call flush() first, or what still waits (burst or retry queue) is not sent. */
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.sendBurst();
+    clearTimeout(this.burstTimer);
+    this.burstTimer = undefined;
   }
 
   private enqueue(p: Pending, e: unknown): void {
