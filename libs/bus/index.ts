@@ -4,4 +4,3 @@ export { DEFAULT_BUS_NAMES, subjects, subjectMatches, type BusNames } from "./su
 export { MemoryEventBus, type MemoryBusOptions } from "./memory-bus.ts";
 export { NatsEventBus } from "./nats-bus.ts";
 export { provisionStream, provisionConsumer, type StreamOptions, type ConsumerOptions } from "./provision.ts";
-export { Batcher } from "./batcher.ts";

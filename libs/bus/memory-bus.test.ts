@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { Batcher } from "./batcher.ts";
 import type { BusMessage } from "./event-bus.ts";
 import { MemoryEventBus } from "./memory-bus.ts";
 import { subjectMatches } from "./subjects.ts";
@@ -167,15 +166,5 @@ describe("MemoryEventBus", () => {
     await sub.stop();
     expect(c.got.filter((x) => x !== ".")).toEqual(["a again"]);
     await bus.close();
-  });
-});
-
-describe("Batcher", () => {
-  it("flushes full batches in order and the rest on flush()", async () => {
-    const batches: number[][] = [];
-    const b = new Batcher<number>(3, 10_000, async (xs) => { batches.push(xs); });
-    for (let i = 0; i < 7; i++) await b.push(i);
-    await b.flush();
-    expect(batches).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
   });
 });

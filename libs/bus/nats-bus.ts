@@ -1,6 +1,6 @@
 import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgHdrs, type NatsConnection } from "nats";
 import { traceHeaders } from "#libs/tracing/tracing.ts";
-import { Batcher } from "./batcher.ts";
+import { Batcher } from "#libs/batch/batcher.ts";
 import { DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, type BatchHandler, type Broadcast, type BusMessage, type BusSubscription, type EventBus, type SubscribeOptions } from "./event-bus.ts";
 import { provisionConsumer, provisionStream, type StreamOptions } from "./provision.ts";
 import type { BusNames } from "./subjects.ts";
@@ -61,7 +61,7 @@ export class NatsEventBus implements EventBus {
     });
     const consumer = await this.js.consumers.get(this.names.stream, opts.durable);
     const messages = await consumer.consume({ max_messages: maxBatch * 2 });
-    const batcher = new Batcher<BusMessage>(maxBatch, opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, handler);
+    const batcher = new Batcher<BusMessage>(handler, { max: maxBatch, waitMs: opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, mode: "serial" });
     const loop = (async () => {
       try {
         for await (const m of messages) await batcher.push(wrap(m));

@@ -6,6 +6,7 @@
 // burst in one socket write, the broker reads it at once and its acks come back together. One
 // publish per request, each its own write, cost NATS more than twice as much CPU per request.
 import { Counter, Gauge, type Registry } from "prom-client";
+import { Batcher } from "#libs/batch/batcher.ts";
 import type { Logger } from "#libs/log/logger.ts";
 import { traceHeaders } from "#libs/tracing/tracing.ts";
 import type { EventPublisher } from "./deps.ts";
@@ -33,8 +34,7 @@ const DEFAULTS: OutboxOptions = { maxQueued: 100_000, retryMs: 1_000, burstMs: 5
 export class EventOutbox {
   private readonly queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private burst: Pending[] = [];
-  private burstTimer: NodeJS.Timeout | undefined;
+  private readonly burst: Batcher<Pending>;
   private readonly opts: OutboxOptions;
   private inFlight = 0;
   private readonly failed: Counter<"subject">;
@@ -47,6 +47,7 @@ export class EventOutbox {
     opts: Partial<OutboxOptions> = {},
   ) {
     this.opts = { ...DEFAULTS, ...opts };
+    this.burst = new Batcher(async (burst) => burst.forEach((p) => this.send(p)), { max: this.opts.maxBurst, waitMs: this.opts.burstMs, mode: "independent" });
     this.failed = new Counter({ name: "llmgw_events_publish_failures_total", help: "Event publishes that failed and were queued for retry", labelNames: ["subject"], registers: [registry] });
     this.dropped = new Counter({ name: "llmgw_events_dropped_total", help: "Events dropped because the retry queue was full", labelNames: ["subject"], registers: [registry] });
     const pending = () => this.pending();
@@ -63,22 +64,11 @@ export class EventOutbox {
   publish(subject: string, data: Uint8Array, msgId: string): void {
     const headers = traceHeaders();
     const p: Pending = headers ? { subject, data, msgId, headers } : { subject, data, msgId };
-    if (this.opts.burstMs <= 0) return this.send(p);
-    this.burst.push(p);
-    if (this.burst.length >= this.opts.maxBurst) this.sendBurst();
-    else this.burstTimer ??= setTimeout(() => this.sendBurst(), this.opts.burstMs);
+    void this.burst.push(p);
   }
 
   pending(): number {
-    return this.burst.length + this.queue.length + this.inFlight;
-  }
-
-  private sendBurst(): void {
-    clearTimeout(this.burstTimer);
-    this.burstTimer = undefined;
-    const burst = this.burst;
-    this.burst = [];
-    for (const p of burst) this.send(p);
+    return this.burst.size + this.queue.length + this.inFlight;
   }
 
   private send(p: Pending): void {
@@ -96,7 +86,7 @@ export class EventOutbox {
   /** Waits until everything queued has been published or the timeout passes (shutdown). */
   async flush(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    this.sendBurst();
+    void this.burst.flush();
     while (this.pending() > 0 && Date.now() < deadline) {
       if (this.queue.length > 0) await this.retry();
       await new Promise((r) => setTimeout(r, 20));
@@ -108,8 +98,7 @@ export class EventOutbox {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    clearTimeout(this.burstTimer);
-    this.burstTimer = undefined;
+    this.burst.discard();
   }
 
   private enqueue(p: Pending, e: unknown): void {

@@ -2,6 +2,7 @@
 // classifier in batches, one ClassifyBatch per window instead of one Classify per request. In the
 // mesh one Classify cost the edge and the classifier far more in RPC overhead than the classifying.
 import { Code, ConnectError } from "@connectrpc/connect";
+import { Batcher } from "#libs/batch/batcher.ts";
 import type { ClassifyBatchResponse, ClassifyRequest, ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
 
 /** The two calls of the classifier client this needs (the generated client, in-process or over RPC). */
@@ -27,10 +28,7 @@ export interface LateClassifierOptions {
  * back the classes, and so the RequestCompleted and budget settlements, of the requests after it.
  */
 export class LateClassifier {
-  private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private readonly waitMs: number;
-  private readonly maxBatch: number;
+  private readonly batcher: Batcher<Pending>;
   /** Set once the classifier answered Unimplemented (an older version during a rolling upgrade). */
   private oneByOne = false;
 
@@ -38,25 +36,12 @@ export class LateClassifier {
     private readonly client: BatchClassifierClient,
     opts: LateClassifierOptions = {},
   ) {
-    this.waitMs = opts.waitMs ?? 10;
-    this.maxBatch = opts.maxBatch ?? 64;
+    this.batcher = new Batcher((items) => this.send(items), { max: opts.maxBatch ?? 64, waitMs: opts.waitMs ?? 10, mode: "independent" });
   }
 
   classify(req: ClassifyRequest): Promise<ClassifyResponse> {
     if (this.oneByOne) return this.client.classify(req);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ req, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.waitMs);
-    });
-  }
-
-  private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const items = this.queue;
-    this.queue = [];
-    if (items.length > 0) void this.send(items);
+    return new Promise((resolve, reject) => void this.batcher.push({ req, resolve, reject }));
   }
 
   private async send(items: Pending[]): Promise<void> {
