@@ -14,6 +14,7 @@ import { measureHostCosts } from "./host-costs.ts";
 import { printProfile, profileGateway } from "./profile-run.ts";
 import { printComparisons, printRatios, printRuns } from "./report.ts";
 import { createRng } from "#libs/random/rng.ts";
+import { warmUp } from "./warm-up.ts";
 
 const ALL_TARGETS = ["direct", "bare", "embedded", "embedded-defaults", "cache-hit", "mesh", "mesh-procs", "portkey"] as const;
 type TargetName = (typeof ALL_TARGETS)[number];
@@ -26,7 +27,9 @@ const program = new Command()
   .option("--targets <list>", `comma-separated, of ${ALL_TARGETS.join(",")}`, ALL_TARGETS.join(","))
   .option("--concurrency <list>", "comma-separated concurrencies", "1,32")
   .option("--rounds <n>", "split each measurement into this many interleaved rounds (fairness against background noise)", "2")
-  .option("--warmup <s>", "warm-up seconds before each measured slot (first slot of a target: 4x)", "0.5")
+  .option("--warmup <s>", "length of one warm-up chunk: at the start of each target's block, chunks run at the highest concurrency until its CPU per request stops falling (at least 3)", "2")
+  .option("--warmup-max <s>", "cap on the warm-up at the start of a target's block", "30")
+  .option("--switch <s>", "load at a slot's own model and concurrency before it is measured", "1")
   .option("--no-auto", "skip the extra rows with model=auto (routed) on our gateway")
   .option("--profile [target]", "then profile our gateway (embedded, or mesh = the in-process mesh) under load with the V8 profiler and print its hot spots")
   .option("--profile-concurrency <n>", "with --profile: concurrency of the profiled load (default: the highest)")
@@ -41,6 +44,8 @@ interface Opts {
   concurrency: string;
   rounds: string;
   warmup: string;
+  warmupMax: string;
+  switch: string;
   auto: boolean;
   profile?: boolean | string;
   profileFile?: string;
@@ -51,7 +56,10 @@ const opts = program.opts<Opts>();
 const durationMs = Number(opts.duration) * 1000;
 const rounds = Math.max(1, Math.floor(Number(opts.rounds)));
 const warmupMs = Number(opts.warmup) * 1000;
+const warmupMaxChunks = Math.max(3, Math.ceil(Number(opts.warmupMax) / Number(opts.warmup)));
+const switchMs = Number(opts.switch) * 1000;
 const concurrencies = opts.concurrency.split(",").map(Number);
+const high = Math.max(...concurrencies);
 const wanted = opts.targets.split(",").map((s) => s.trim()) as TargetName[];
 for (const t of wanted) if (!ALL_TARGETS.includes(t)) throw new Error(`unknown target ${t}; expected ${ALL_TARGETS.join(",")}`);
 if (!(durationMs > 0) || concurrencies.some((c) => !(c >= 1))) throw new Error("bad --duration or --concurrency");
@@ -76,7 +84,8 @@ interface Row {
   t: Target;
   model: string;
   client: LoadClient;
-  warmed: Set<number>;
+  /** Warm-up seconds of the block of each measured slot, per concurrency; and how many hit the cap. */
+  warmups: Map<number, { seconds: number[]; capped: number; cold: number[] }>;
   samples: Map<number, Sample[]>;
   cpu: Map<number, { target: number; faults: number; infra: number; loadgen: number; simCalls: number }>;
   /** Peak summed RSS of the target's processes per concurrency, MB. */
@@ -173,7 +182,7 @@ async function main(): Promise<void> {
           continue;
         }
         log(`checked ${t.target} (${t.variant}, ${model}): 200, ${note}`);
-        rows.push({ t, model, client, warmed: new Set(), samples: new Map(), cpu: new Map(), rss: new Map(), cpuByProc: new Map() });
+        rows.push({ t, model, client, warmups: new Map(), samples: new Map(), cpu: new Map(), rss: new Map(), cpuByProc: new Map() });
       }
     }
 
@@ -189,45 +198,74 @@ async function main(): Promise<void> {
     }
 
     const random = createRng(Number(opts.seed));
+    const shuffle = <T>(xs: readonly T[]): T[] => {
+      // Fisher-Yates with a fixed seed: a different order each time, reproducible.
+      const out = [...xs];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [out[i], out[j]] = [out[j] as T, out[i] as T];
+      }
+      return out;
+    };
     const slotMs = durationMs / rounds;
     const total = rows.length * concurrencies.length * rounds;
     let done = 0;
+    const specOf = (row: Row, c: number) => ({ path: row.t.path, headers: row.t.headers, body: bodyFor(row.model, row.t.maxTokens), concurrency: c });
+    // Each round visits the targets in a new order, and measures all of one target's rows (models x
+    // concurrencies, shuffled) in one block: a target idles once per round, not before every slot, and
+    // is warmed until its CPU per request stops falling at the start of its block (test/bench/warm-up.ts).
     for (let round = 0; round < rounds; round++) {
-      for (const c of concurrencies) {
-        // Fisher-Yates with a fixed seed: a different order each round and concurrency, reproducible.
-        const order = [...rows];
-        for (let i = order.length - 1; i > 0; i--) {
-          const j = Math.floor(random() * (i + 1));
-          [order[i], order[j]] = [order[j] as Row, order[i] as Row];
-        }
-        for (const row of order) {
-          const spec = { path: row.t.path, headers: row.t.headers, body: bodyFor(row.model, row.t.maxTokens), concurrency: c };
-          const pids = targetPids(row.t);
+      for (const t of shuffle(targets)) {
+        const own = rows.filter((r) => r.t === t);
+        const first = own[0];
+        if (!first) continue;
+        const pids = targetPids(t);
+        // CPU per request of the target and the simulator (direct has no processes of its own).
+        const warmPids = [...pids, sim.child.pid];
+        const rss = rssSampler(pids);
+        const warm = await warmUp(
+          async () => {
+            const before = cpuSnapshot(warmPids);
+            const r = await first.client.run({ ...specOf(first, high), durationMs: warmupMs });
+            return r.ok > 0 ? counterDelta(before, cpuSnapshot(warmPids)) / r.ok : Number.POSITIVE_INFINITY;
+          },
+          { chunkSeconds: warmupMs / 1000, minChunks: 3, maxChunks: warmupMaxChunks },
+        );
+        const warmPeak = rss.stop();
+        log(`${t.target}/${t.variant}: warm after ${warm.seconds} s${warm.settled ? "" : " (cap)"} (CPU µs/req per chunk: ${warm.costs.map((x) => Math.round(x)).join(", ")})`);
+        const slots = shuffle(concurrencies.flatMap((c) => own.map((row) => ({ row, c }))));
+        for (const { row, c } of slots) {
+          const spec = specOf(row, c);
           const rss = rssSampler(pids);
-          await row.client.run({ ...spec, durationMs: row.warmed.has(c) ? warmupMs : warmupMs * 4 });
-          row.warmed.add(c);
+          // A short run at this slot's model and concurrency, so that the slot starts in its own rhythm.
+          await row.client.run({ ...spec, durationMs: switchMs });
           await settle([...pids, sim.child.pid]);
+          const w = row.warmups.get(c) ?? { seconds: [], capped: 0, cold: [] };
+          w.seconds.push(warm.seconds);
+          if (warm.costs[0] !== undefined) w.cold.push(warm.costs[0]);
+          if (!warm.settled) w.capped++;
+          row.warmups.set(c, w);
           const calls0 = await simCalls(simUrl);
           const infraPids = pidsNamed(INFRA_PROCESS_NAMES);
           const infra0 = cpuSnapshot(infraPids);
           const cpu0 = cpuSnapshot(pids);
           const faults0 = faultSnapshot(pids);
-          const others = targets.filter((t) => t !== row.t).flatMap((t) => targetPids(t));
+          const others = targets.filter((x) => x !== t).flatMap((x) => targetPids(x));
           const others0 = cpuSnapshot(others);
           const res = await row.client.run({ ...spec, durationMs: slotMs });
-          const cpu1 = cpuSnapshot(targetPids(row.t));
-          const faultsTarget = counterDelta(faults0, faultSnapshot(targetPids(row.t)));
+          const cpu1 = cpuSnapshot(targetPids(t));
+          const faultsTarget = counterDelta(faults0, faultSnapshot(targetPids(t)));
           const othersUs = counterDelta(others0, cpuSnapshot(others));
           const cpuTarget = counterDelta(cpu0, cpu1);
-          if (row.t.pidNames) {
+          if (t.pidNames) {
             const by = row.cpuByProc.get(c) ?? {};
-            for (const [pid, name] of row.t.pidNames) by[name] = (by[name] ?? 0) + counterDelta(new Map([[pid, cpu0.get(pid) ?? 0]]), new Map([[pid, cpu1.get(pid) ?? 0]]));
+            for (const [pid, name] of t.pidNames) by[name] = (by[name] ?? 0) + counterDelta(new Map([[pid, cpu0.get(pid) ?? 0]]), new Map([[pid, cpu1.get(pid) ?? 0]]));
             row.cpuByProc.set(c, by);
           }
           // Backends that started during the slot count from 0.
           const cpuInfra = counterDelta(infra0, cpuSnapshot(pidsNamed(INFRA_PROCESS_NAMES)));
           const calls = (await simCalls(simUrl)) - calls0;
-          const peak = rss.stop();
+          const peak = Math.max(rss.stop(), warmPeak);
           row.rss.set(c, Math.max(row.rss.get(c) ?? 0, peak));
           const list = row.samples.get(c) ?? [];
           list.push(res);
@@ -236,7 +274,7 @@ async function main(): Promise<void> {
           row.cpu.set(c, { target: acc.target + cpuTarget, faults: acc.faults + faultsTarget, infra: acc.infra + cpuInfra, loadgen: acc.loadgen + res.cpuUs, simCalls: acc.simCalls + calls });
           done++;
           const errs = Object.values(res.errors).reduce((a, b) => a + b, 0);
-          log(`[${done}/${total}] ${row.t.target}/${row.t.variant}/${row.model} c=${c}: ${Math.round((res.ok * 1000) / res.elapsedMs)} req/s${errs ? `, ${errs} ERRORS ${JSON.stringify(res.errors)}` : ""}; other targets used ${((100 * othersUs) / (res.elapsedMs * 1000)).toFixed(1)}% of a core`);
+          log(`[${done}/${total}] ${row.t.target}/${row.t.variant}/${row.model} c=${c}: ${Math.round((res.ok * 1000) / res.elapsedMs)} req/s, ${Math.round(cpuTarget / Math.max(1, res.ok))} µs/req${errs ? `, ${errs} ERRORS ${JSON.stringify(res.errors)}` : ""}; other targets used ${((100 * othersUs) / (res.elapsedMs * 1000)).toFixed(1)}% of a core`);
         }
       }
     }
@@ -258,6 +296,12 @@ async function main(): Promise<void> {
           run.loadgen_cpu_us_per_req = cpu.loadgen / run.requests;
           run.sim_calls_per_req = cpu.simCalls / merged.ok;
         }
+        const w = row.warmups.get(c);
+        if (w && w.seconds.length) {
+          run.warmup_s = w.seconds.reduce((a, b) => a + b, 0) / w.seconds.length;
+          run.warmups_capped = w.capped;
+          if (w.cold.length) run.cold_cpu_us_per_req = w.cold.reduce((a, b) => a + b, 0) / w.cold.length;
+        }
         if (row.t.pids.length) {
           run.rss_mb = row.rss.get(c);
           run.idle_rss_mb = idleRss.get(row.t);
@@ -268,7 +312,6 @@ async function main(): Promise<void> {
       }
     }
     const final = withAddedLatency(runs);
-    const high = Math.max(...concurrencies);
     const ratios = projectRatios(final, high);
     const comparisons = compareWithReferences(final, high);
     printRuns(final);
@@ -312,6 +355,7 @@ async function main(): Promise<void> {
             host,
             duration_s_per_row: durationMs / 1000,
             rounds,
+            warmup: { chunk_s: warmupMs / 1000, max_s: Number(opts.warmupMax), switch_s: switchMs / 1000, rule: "per round, each target's rows in one block; at its start, chunks at the highest concurrency until the CPU per request of the newest is within 5% of the mean of the two before it (at least 3); then per slot switch_s at the slot's model and concurrency" },
             cache: "x-llmgw-cache: off on our gateway except embedded/cache hit (cache on, exact hits); direct, bare and portkey have no cache in the path",
             request: JSON.parse(BODY) as unknown,
             runs: final,

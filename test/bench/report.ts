@@ -7,7 +7,7 @@ const f = (v: number | undefined, digits: number): string => (v === undefined ||
 export function printRuns(runs: readonly Run[]): void {
   const t = new Table({
     style: { head: [], border: [] },
-    head: ["target", "variant", "model", "conc", "req/s", "p50 ms", "p99 ms", "added p50 ms", "errors", "target CPU µs/req", "page faults/req", "infra CPU µs/req", "peak RSS MB", "idle RSS MB", "loadgen CPU µs/req", "sim calls/req"],
+    head: ["target", "variant", "model", "conc", "req/s", "p50 ms", "p99 ms", "added p50 ms", "errors", "target CPU µs/req", "page faults/req", "infra CPU µs/req", "peak RSS MB", "idle RSS MB", "loadgen CPU µs/req", "sim calls/req", "warm-up s", "cold CPU µs/req"],
   });
   const order = ["direct", "bare", "embedded", "mesh", "portkey"];
   const sorted = [...runs].sort((a, b) => a.concurrency - b.concurrency || order.indexOf(a.target) - order.indexOf(b.target) || a.variant.localeCompare(b.variant) || a.model.localeCompare(b.model));
@@ -29,6 +29,8 @@ export function printRuns(runs: readonly Run[]): void {
       f(r.idle_rss_mb, 0),
       f(r.loadgen_cpu_us_per_req, 0),
       f(r.sim_calls_per_req, 2),
+      r.warmup_s === undefined ? "-" : `${f(r.warmup_s, 1)}${r.warmups_capped ? ` (${r.warmups_capped} capped)` : ""}`,
+      f(r.cold_cpu_us_per_req, 0),
     ]);
   }
   console.log(t.toString());

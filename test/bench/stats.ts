@@ -37,6 +37,12 @@ export interface Run {
   rss_mb?: number;
   /** The target's summed resident set once started, after one request and ~5 s of rest, MB. */
   idle_rss_mb?: number;
+  /** Mean warm-up before this row's measured slots, seconds: load ran until the target's CPU per request stopped falling (test/bench/warm-up.ts). */
+  warmup_s?: number;
+  /** CPU per request of the target and the simulator in the first warm-up chunk of its blocks (the highest concurrency, right after idling while the other targets were measured): what a cold start after a quiet spell costs on this host. */
+  cold_cpu_us_per_req?: number;
+  /** Slots whose warm-up hit `--warmup-max` before the cost settled. */
+  warmups_capped?: number;
   /** CPU the load generator spent per request, microseconds. */
   loadgen_cpu_us_per_req?: number;
   /** Provider calls the simulator saw per successful request (1 = no cache, no retry, no cascade). */
