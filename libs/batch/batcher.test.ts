@@ -1,11 +1,20 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Batcher } from "./batcher.ts";
 
-const deferred = (): { promise: Promise<void>; resolve: () => void } => {
-  let resolve = (): void => {};
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-};
+/** A batcher whose flush of a batch starting with 0 hangs until `open()`; `started` lists the flushes begun. */
+function slowFirst(opts: { max: number; mode: "serial" | "independent" }): { b: Batcher<number>; started: number[][]; open: () => void } {
+  let open = (): void => {};
+  const gate = new Promise<void>((r) => (open = r));
+  const started: number[][] = [];
+  const b = new Batcher<number>(
+    async (xs) => {
+      started.push(xs);
+      if (xs[0] === 0) await gate;
+    },
+    { ...opts, waitMs: 10_000 },
+  );
+  return { b, started, open };
+}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -21,20 +30,12 @@ describe("Batcher, serial", () => {
   });
 
   it("runs one flush at a time: the next batch waits for the slow one", async () => {
-    const gate = deferred();
-    const started: number[][] = [];
-    const b = new Batcher<number>(
-      async (xs) => {
-        started.push(xs);
-        if (xs[0] === 0) await gate.promise;
-      },
-      { max: 1, waitMs: 10_000, mode: "serial" },
-    );
+    const { b, started, open } = slowFirst({ max: 1, mode: "serial" });
     const first = b.push(0);
     const second = b.push(1);
     await new Promise((r) => setTimeout(r, 10));
     expect(started).toEqual([[0]]);
-    gate.resolve();
+    open();
     await Promise.all([first, second]);
     expect(started).toEqual([[0], [1]]);
   });
@@ -71,21 +72,13 @@ describe("Batcher, independent", () => {
   });
 
   it("does not hold a batch back behind a slow one", async () => {
-    const gate = deferred();
-    const started: number[][] = [];
-    const b = new Batcher<number>(
-      async (xs) => {
-        started.push(xs);
-        if (xs[0] === 0) await gate.promise;
-      },
-      { max: 2, waitMs: 10_000, mode: "independent" },
-    );
+    const { b, started, open } = slowFirst({ max: 2, mode: "independent" });
     void b.push(0);
     void b.push(1);
     void b.push(2);
     await b.push(3);
     expect(started).toEqual([[0, 1], [2, 3]]);
-    gate.resolve();
+    open();
   });
 
   it("with no window sends each item at once, synchronously", () => {
