@@ -16,6 +16,9 @@ export interface BatcherOptions {
   onError?: (err: unknown) => void;
 }
 
+/** Shared: push() is called once per request on hot paths, so it allocates no promise of its own. */
+const DONE: Promise<void> = Promise.resolve();
+
 export class Batcher<T> {
   private buf: T[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -39,7 +42,7 @@ export class Batcher<T> {
     this.buf.push(item);
     if (this.buf.length >= this.opts.max || this.opts.waitMs <= 0) return this.flush();
     this.timer ??= setTimeout(() => void this.flush(), this.opts.waitMs);
-    return Promise.resolve();
+    return DONE;
   }
 
   /** Flushes what is buffered; resolves when that flush (serial: and every one before it) has finished. */
@@ -47,7 +50,7 @@ export class Batcher<T> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const items = this.buf;
-    if (items.length === 0) return this.opts.mode === "serial" ? this.chain : Promise.resolve();
+    if (items.length === 0) return this.opts.mode === "serial" ? this.chain : DONE;
     this.buf = [];
     if (this.opts.mode === "independent") return this.flushFn(items).catch(this.onError);
     this.chain = this.chain.then(() => this.flushFn(items)).catch(this.onError);
