@@ -10,9 +10,9 @@ import { join } from "node:path";
 import Table from "cli-table3";
 import { Command } from "commander";
 import { LoadClient } from "./load.ts";
-import { cpuSnapshot, freePort, jsonLine, LAUNCHER_ENV, settle, stopChild, waitForLine, withDescendants } from "./procs.ts";
-import { counterDelta, percentile } from "./stats.ts";
-import { warmUp } from "./warm-up.ts";
+import { cpuSnapshot, jsonLine, LAUNCHER_ENV, settle, startSimulator, stopChild, withDescendants } from "./procs.ts";
+import { counterDelta, median, percentile } from "./stats.ts";
+import { warmUpUnderLoad } from "./warm-up.ts";
 
 const program = new Command()
   .name("bench:ab")
@@ -104,14 +104,7 @@ async function stopSide(side: Side): Promise<void> {
 async function measure(side: Side, client: LoadClient): Promise<void> {
   const spec = { path: side.path ?? "", headers: side.headers ?? {}, body, concurrency };
   const pids = withDescendants(side.pids);
-  const warm = await warmUp(
-    async () => {
-      const before = cpuSnapshot(pids);
-      const r = await client.run({ ...spec, durationMs: 1000 });
-      return r.ok > 0 ? counterDelta(before, cpuSnapshot(pids)) / r.ok : Number.POSITIVE_INFINITY;
-    },
-    { chunkSeconds: 1, minChunks: 3, maxChunks: 20 },
-  );
+  const warm = await warmUpUnderLoad(client, spec, pids, { chunkMs: 1000, minChunks: 3, maxChunks: 20 });
   await settle(pids);
   const cpu0 = cpuSnapshot(pids);
   const res = await client.run({ ...spec, durationMs: roundMs });
@@ -122,25 +115,16 @@ async function measure(side: Side, client: LoadClient): Promise<void> {
   side.rounds.push({ rps: (res.ok * 1000) / res.elapsedMs, p50_ms: percentile(sorted, 50), p99_ms: percentile(sorted, 99), cpu_us_per_req: cpu / res.ok, requests: res.ok, warmup_s: warm.seconds });
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 async function main(): Promise<void> {
   const sides: Side[] = [];
-  const simPort = await freePort();
-  const sim = await waitForLine("simulator", ["--import", "tsx", "libs/simulator/main.ts"], { SIM_PORT: String(simPort), SIM_LATENCY_MS: "0", SIM_TPS: "0" }, (l) =>
-    jsonLine(l, (v): v is { url: string } => typeof v === "object" && v !== null && typeof (v as { url?: unknown }).url === "string"),
-  );
+  const sim = await startSimulator();
   const clients: LoadClient[] = [];
   try {
     sides.push(checkout(opts.base));
     sides.push(opts.head ? checkout(opts.head) : { label: "working tree", dir: root, worktree: false, pids: [], rounds: [] });
     // One after the other: the mesh's start-up builds and migrates.
     for (const s of sides) {
-      await startSide(s, sim.value.url);
+      await startSide(s, sim.url);
       log(`${s.label}: ${opts.target} up at ${s.origin}`);
     }
     for (const s of sides) clients.push(new LoadClient(s.origin ?? "", concurrency));

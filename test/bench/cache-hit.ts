@@ -6,18 +6,16 @@ import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { LoadClient } from "./load.ts";
-import { freePort, jsonLine, processCpuUs, settle, stopChild, waitForLine } from "./procs.ts";
+import { processCpuUs, settle, startSimulator, stopChild } from "./procs.ts";
 import { percentile } from "./stats.ts";
 import { CHAT_PATH, embeddedTarget } from "./targets.ts";
 
 const { values: opts } = parseArgs({ options: { duration: { type: "string", default: "4" }, json: { type: "string" } } });
 const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "What is the capital of France? Answer in one sentence." }], max_tokens: 512 });
 
-const simPort = await freePort();
-const sim = await waitForLine("simulator", ["--import", "tsx", "libs/simulator/main.ts"], { SIM_PORT: String(simPort) }, (l) =>
-  jsonLine(l, (v): v is { url: string } => typeof v === "object" && v !== null && typeof (v as { url?: unknown }).url === "string"),
-);
-const gw = await embeddedTarget(sim.value.url, false);
+// The simulator's default latency, unlike the overhead bench: a hit is compared with a real call.
+const sim = await startSimulator({});
+const gw = await embeddedTarget(sim.url, false);
 const client = new LoadClient(gw.origin, 32);
 const rows: { cache: string; concurrency: number; rps: number; p50_ms: number; p99_ms: number; cpu_us_per_req: number; header: string }[] = [];
 try {

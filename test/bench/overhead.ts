@@ -7,14 +7,14 @@ import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { Command } from "commander";
 import { LoadClient } from "./load.ts";
-import { cpuSnapshot, faultSnapshot, INFRA_PROCESS_NAMES, jsonLine, pidsNamed, processName, processRssKb, rssMb, rssSampler, settle, stopChild, waitForLine, freePort, withDescendants } from "./procs.ts";
+import { cpuSnapshot, faultSnapshot, INFRA_PROCESS_NAMES, pidsNamed, processName, processRssKb, rssMb, rssSampler, settle, startSimulator, stopChild, withDescendants } from "./procs.ts";
 import { compareWithReferences, counterDelta, mergeSamples, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
 import { bareTarget, cacheHitTarget, directTarget, embeddedDefaultsTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
 import { measureHostCosts } from "./host-costs.ts";
 import { printProfile, profileGateway } from "./profile-run.ts";
 import { printComparisons, printRatios, printRuns } from "./report.ts";
 import { createRng } from "#libs/random/rng.ts";
-import { warmUp } from "./warm-up.ts";
+import { warmUpUnderLoad } from "./warm-up.ts";
 
 const ALL_TARGETS = ["direct", "bare", "embedded", "embedded-defaults", "cache-hit", "mesh", "mesh-procs", "portkey"] as const;
 type TargetName = (typeof ALL_TARGETS)[number];
@@ -113,11 +113,8 @@ async function main(): Promise<void> {
   log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews wall-clock figures; CPU µs/req much less)`);
   const host = measureHostCosts();
   log(`host: ${host.page_fault_us.toFixed(2)} µs per page fault, ${host.syscall_us.toFixed(3)} µs per system call (both scale every CPU µs/req column; compare runs on hosts that agree)`);
-  const simPort = await freePort();
-  const sim = await waitForLine("simulator", ["--import", "tsx", "libs/simulator/main.ts"], { SIM_PORT: String(simPort), SIM_LATENCY_MS: "0", SIM_TPS: "0" }, (l) =>
-    jsonLine(l, (v): v is { url: string } => typeof v === "object" && v !== null && typeof (v as { url?: unknown }).url === "string"),
-  );
-  const simUrl = sim.value.url;
+  const sim = await startSimulator();
+  const simUrl = sim.url;
   log(`simulator ${simUrl} (latency 0)`);
 
   const targets: Target[] = [];
@@ -223,14 +220,7 @@ async function main(): Promise<void> {
         // CPU per request of the target and the simulator (direct has no processes of its own).
         const warmPids = [...pids, sim.child.pid];
         const rss = rssSampler(pids);
-        const warm = await warmUp(
-          async () => {
-            const before = cpuSnapshot(warmPids);
-            const r = await first.client.run({ ...specOf(first, high), durationMs: warmupMs });
-            return r.ok > 0 ? counterDelta(before, cpuSnapshot(warmPids)) / r.ok : Number.POSITIVE_INFINITY;
-          },
-          { chunkSeconds: warmupMs / 1000, minChunks: 3, maxChunks: warmupMaxChunks },
-        );
+        const warm = await warmUpUnderLoad(first.client, specOf(first, high), warmPids, { chunkMs: warmupMs, minChunks: 3, maxChunks: warmupMaxChunks });
         const warmPeak = rss.stop();
         log(`${t.target}/${t.variant}: warm after ${warm.seconds} s${warm.settled ? "" : " (cap)"} (CPU µs/req per chunk: ${warm.costs.map((x) => Math.round(x)).join(", ")})`);
         const slots = shuffle(concurrencies.flatMap((c) => own.map((row) => ({ row, c }))));

@@ -69,6 +69,18 @@ export function waitForLine<T>(name: string, args: string[], env: Record<string,
   });
 }
 
+/**
+ * The project's provider simulator in a child process, from this checkout; resolves with its URL once it
+ * listens. Zero latency and unlimited tokens per second unless `env` says otherwise.
+ */
+export async function startSimulator(env: Record<string, string> = { SIM_LATENCY_MS: "0", SIM_TPS: "0" }): Promise<{ child: Child; url: string }> {
+  const port = await freePort();
+  const { child, value } = await waitForLine("simulator", ["--import", "tsx", "libs/simulator/main.ts"], { ...env, SIM_PORT: String(port) }, (l) =>
+    jsonLine(l, (v): v is { url: string } => typeof v === "object" && v !== null && typeof (v as { url?: unknown }).url === "string"),
+  );
+  return { child, url: value.url };
+}
+
 export function jsonLine<T>(line: string, isT: (v: unknown) => v is T): T | undefined {
   if (!line.startsWith("{")) return undefined;
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareWithReferences, counterDelta, mergeSamples, percentile, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run } from "./stats.ts";
+import { compareWithReferences, counterDelta, median, mergeSamples, percentile, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run } from "./stats.ts";
 
 describe("percentile", () => {
   it("is nearest-rank over exact samples", () => {
@@ -137,5 +137,13 @@ describe("compareWithReferences", () => {
     expect(get("direct", "bare")).toMatchObject({ rps_ratio: 1.25, cpu_ratio: undefined, rss_ratio: undefined });
     expect(cmp.every((c) => c.concurrency === 32)).toBe(true);
     expect(compareWithReferences([run("embedded", 32, 1, 1)], 32)).toEqual([]);
+  });
+});
+
+describe("median", () => {
+  it("takes the middle value, or the mean of the two middle ones", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
   });
 });

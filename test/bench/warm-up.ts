@@ -5,6 +5,9 @@
 // ~10 s after 120 s before its CPU per request came back (test/bench/README.md, "Warm-up"). A fixed
 // warm-up short enough for one process is far too short for seven, so each target's block of slots
 // starts with load until its CPU per request stops falling.
+import type { LoadClient, LoadSpec } from "./load.ts";
+import { cpuSnapshot } from "./procs.ts";
+import { counterDelta } from "./stats.ts";
 
 /** CPU per request in each warm-up chunk so far, oldest first. */
 export type ChunkCosts = readonly number[];
@@ -28,6 +31,21 @@ export interface WarmUpResult {
   costs: number[];
   /** False when the cap ended it. */
   settled: boolean;
+}
+
+/**
+ * Warms a target with chunks of `spec` load from `client`, each chunk's cost the CPU per request of
+ * `pids` (from /proc; a chunk without a successful request counts as not warm).
+ */
+export function warmUpUnderLoad(client: LoadClient, spec: Omit<LoadSpec, "origin" | "durationMs">, pids: readonly number[], opts: { chunkMs: number; minChunks: number; maxChunks: number }): Promise<WarmUpResult> {
+  return warmUp(
+    async () => {
+      const before = cpuSnapshot(pids);
+      const r = await client.run({ ...spec, durationMs: opts.chunkMs });
+      return r.ok > 0 ? counterDelta(before, cpuSnapshot(pids)) / r.ok : Number.POSITIVE_INFINITY;
+    },
+    { chunkSeconds: opts.chunkMs / 1000, minChunks: opts.minChunks, maxChunks: opts.maxChunks },
+  );
 }
 
 /** Runs chunks of load until isWarm() or `maxChunks`; `chunk` runs one and returns its CPU per request. */
