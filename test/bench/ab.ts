@@ -46,6 +46,8 @@ interface Side {
   path?: string;
   headers?: Record<string, string>;
   pids: number[];
+  /** The CPU per request its last warm-up settled at: the next warm-up must come back near it (warm-up.ts). */
+  warmCost?: number;
   rounds: { rps: number; p50_ms: number; p99_ms: number; cpu_us_per_req: number; requests: number; warmup_s: number }[];
 }
 
@@ -104,7 +106,8 @@ async function stopSide(side: Side): Promise<void> {
 async function measure(side: Side, client: LoadClient): Promise<void> {
   const spec = { path: side.path ?? "", headers: side.headers ?? {}, body, concurrency };
   const pids = withDescendants(side.pids);
-  const warm = await warmUpUnderLoad(client, spec, pids, { chunkMs: 1000, minChunks: 3, maxChunks: 20 });
+  const warm = await warmUpUnderLoad(client, spec, pids, { chunkMs: 1000, minChunks: 3, maxChunks: 20, reference: side.warmCost });
+  if (warm.settled) side.warmCost = warm.costs.at(-1);
   await settle(pids);
   const cpu0 = cpuSnapshot(pids);
   const res = await client.run({ ...spec, durationMs: roundMs });

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { measureHostCosts } from "./host-costs.ts";
+import { measureHostCosts, measureRoundTrips } from "./host-costs.ts";
 
 describe("measureHostCosts", () => {
   it("times page faults and system calls as positive, finite microseconds", () => {
@@ -21,5 +21,19 @@ describe("measureHostCosts", () => {
     const faults = Number(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" }).trim());
     expect(faults).toBeGreaterThanOrEqual(2048);
     expect(faults).toBeLessThan(2048 * 1.5);
+  });
+});
+
+describe("measureRoundTrips", () => {
+  it("times a loopback round trip to another process for each gap", async () => {
+    const r = await measureRoundTrips({ gapsUs: [0, 100], trips: 50 });
+    expect(Object.keys(r)).toEqual(["0", "100"]);
+    for (const us of Object.values(r)) expect(Number.isFinite(us) && us > 0 && us < 1_000_000).toBe(true);
+  });
+
+  it("counts the peer's work in the round trip", async () => {
+    const idle = await measureRoundTrips({ gapsUs: [0], trips: 30, work: 0 });
+    const busy = await measureRoundTrips({ gapsUs: [0], trips: 30, work: 200 });
+    expect(busy["0"]).toBeGreaterThan(idle["0"] as number);
   });
 });

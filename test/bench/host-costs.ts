@@ -4,6 +4,10 @@
 // paravirtualised guest measured 12-15 µs per fault and 1.2 µs per call, where bare metal takes well
 // under 1 µs and ~0.1 µs), and they scale every CPU-per-request column, so the bench prints them beside
 // the load average to make runs on different hosts comparable.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { connect } from "node:net";
+import { median } from "./stats.ts";
 
 export interface HostCosts {
   /** Microseconds per first write to a fresh 4 KiB page (the best of `rounds`). */
@@ -32,4 +36,58 @@ export function measureHostCosts(opts: { faultBytes?: number; syscalls?: number;
     sys = Math.min(sys, Number(process.hrtime.bigint() - t0) / 1000 / calls);
   }
   return { page_fault_us: fault, syscall_us: sys };
+}
+
+/** Median loopback TCP round trip to an idle peer process, microseconds, by how long the caller worked before sending. */
+export type RoundTrips = Record<string, number>;
+
+// The peer: for every byte it reads, WORK rounds of JSON work on a 2 kB object (about what a small HTTP
+// service does per request), then the byte back.
+const ECHO_PEER = `
+  const doc = { id: "x".repeat(16), choices: Array.from({ length: 20 }, (_, i) => ({ index: i, text: "word ".repeat(12), n: i * 1.5 })) };
+  const work = Number(process.argv[1] || 0);
+  let sink = 0;
+  const s = require("node:net").createServer((c) => { c.setNoDelay(true); c.on("data", (d) => { for (let i = 0; i < work; i++) sink += JSON.parse(JSON.stringify(doc)).choices.length; c.write(d); }); });
+  s.listen(0, "127.0.0.1", () => console.log(s.address().port));`;
+
+/**
+ * One byte to an echo process and back, over loopback TCP as the gateway talks to a provider and a client,
+ * after the caller spun `gap` µs on its own core. A gateway's own work at c=1 is such a gap for every
+ * process it talks to: each waits idle meanwhile. On bare metal the round trip hardly depends on the gap;
+ * on a guest whose idle vCPU halts (no halt-polling) the peer's wake-up is paid once the gap is long enough.
+ */
+export async function measureRoundTrips(opts: { gapsUs?: readonly number[]; trips?: number; work?: number } = {}): Promise<RoundTrips> {
+  const gaps = opts.gapsUs ?? [0, 200, 500, 1000];
+  const trips = opts.trips ?? 1500;
+  const peer = spawn(process.execPath, ["-e", ECHO_PEER, String(opts.work ?? 0)], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      peer.once("error", reject);
+      peer.once("exit", (code) => reject(new Error(`round-trip peer exited (${code}) before listening`)));
+      peer.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+    });
+    const sock = connect(port, "127.0.0.1");
+    sock.setNoDelay(true);
+    await once(sock, "connect");
+    const one = Buffer.from([1]);
+    const trip = (): Promise<void> => new Promise((resolve) => { sock.once("data", () => resolve()); sock.write(one); });
+    const spin = (us: number): void => { const end = performance.now() + us / 1000; while (performance.now() < end); };
+    for (let i = 0; i < 300; i++) await trip();
+    const out: RoundTrips = {};
+    // Interleaved: each gap sees the same background load.
+    const lat = new Map<number, number[]>(gaps.map((g) => [g, []]));
+    for (let i = 0; i < trips; i++) {
+      for (const g of gaps) {
+        spin(g);
+        const t0 = performance.now();
+        await trip();
+        lat.get(g)?.push((performance.now() - t0) * 1000);
+      }
+    }
+    for (const [g, l] of lat) out[String(g)] = median(l);
+    sock.destroy();
+    return out;
+  } finally {
+    peer.kill();
+  }
 }

@@ -10,7 +10,10 @@ import { LoadClient } from "./load.ts";
 import { cpuSnapshot, faultSnapshot, INFRA_PROCESS_NAMES, pidsNamed, processName, processRssKb, rssMb, rssSampler, settle, startSimulator, stopChild, withDescendants } from "./procs.ts";
 import { compareWithReferences, counterDelta, mergeSamples, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
 import { bareTarget, cacheHitTarget, directTarget, embeddedDefaultsTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
-import { measureHostCosts } from "./host-costs.ts";
+import { measureHostCosts, measureRoundTrips } from "./host-costs.ts";
+
+// Work before a round trip (the caller busy, its peer idle), µs: none, and about what our gateway does at c=1.
+const ROUND_TRIP_GAPS_US = [0, 500] as const;
 import { printProfile, profileGateway } from "./profile-run.ts";
 import { printComparisons, printRatios, printRuns } from "./report.ts";
 import { createRng } from "#libs/random/rng.ts";
@@ -111,8 +114,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadAtStart = loadavg();
   log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(" ")} (other work on these cores skews wall-clock figures; CPU µs/req much less)`);
-  const host = measureHostCosts();
+  const host = { ...measureHostCosts(), round_trip_us: await measureRoundTrips({ gapsUs: ROUND_TRIP_GAPS_US, trips: 1000 }) };
   log(`host: ${host.page_fault_us.toFixed(2)} µs per page fault, ${host.syscall_us.toFixed(3)} µs per system call (both scale every CPU µs/req column; compare runs on hosts that agree)`);
+  log(`host: loopback round trip to an idle process ${ROUND_TRIP_GAPS_US.map((g) => `${Math.round(host.round_trip_us[String(g)] ?? Number.NaN)} µs after ${g} µs of work`).join(", ")} (every process a request crosses pays it; the gap is what the others do meanwhile)`);
   const sim = await startSimulator();
   const simUrl = sim.url;
   log(`simulator ${simUrl} (latency 0)`);
@@ -211,6 +215,8 @@ async function main(): Promise<void> {
     // Each round visits the targets in a new order, and measures all of one target's rows (models x
     // concurrencies, shuffled) in one block: a target idles once per round, not before every slot, and
     // is warmed until its CPU per request stops falling at the start of its block (test/bench/warm-up.ts).
+    // The CPU per request each target's last warm-up settled at: its next warm-up must come back near it.
+    const warmCost = new Map<Target, number>();
     for (let round = 0; round < rounds; round++) {
       for (const t of shuffle(targets)) {
         const own = rows.filter((r) => r.t === t);
@@ -220,7 +226,9 @@ async function main(): Promise<void> {
         // CPU per request of the target and the simulator (direct has no processes of its own).
         const warmPids = [...pids, sim.child.pid];
         const rss = rssSampler(pids);
-        const warm = await warmUpUnderLoad(first.client, specOf(first, high), warmPids, { chunkMs: warmupMs, minChunks: 3, maxChunks: warmupMaxChunks });
+        const warm = await warmUpUnderLoad(first.client, specOf(first, high), warmPids, { chunkMs: warmupMs, minChunks: 3, maxChunks: warmupMaxChunks, reference: warmCost.get(t) });
+        const settledAt = warm.costs.at(-1);
+        if (warm.settled && settledAt !== undefined) warmCost.set(t, settledAt);
         const warmPeak = rss.stop();
         log(`${t.target}/${t.variant}: warm after ${warm.seconds} s${warm.settled ? "" : " (cap)"} (CPU µs/req per chunk: ${warm.costs.map((x) => Math.round(x)).join(", ")})`);
         const slots = shuffle(concurrencies.flatMap((c) => own.map((row) => ({ row, c }))));

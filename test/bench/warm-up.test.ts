@@ -24,6 +24,16 @@ describe("isWarm", () => {
     expect(isWarm([100, 100, 100, 100], 4)).toBe(true);
   });
 
+  it("does not stop on a cold plateau well above the target's earlier warm figure", () => {
+    const cold = [2877, 3478, 3020, 2100, 900, 720, 700, 705];
+    const stops = (reference?: number) => cold.findIndex((_, i) => isWarm(cold.slice(0, i + 1), 3, 0.05, reference));
+    expect(stops()).toBe(2);
+    expect(stops(690)).toBe(7);
+    // Within the slack of the reference (a busier machine now) a flat run still ends the warm-up.
+    expect(isWarm([880, 870, 875], 3, 0.05, 700)).toBe(true);
+    expect(isWarm([980, 970, 975], 3, 0.05, 700)).toBe(false);
+  });
+
   it("treats a chunk without requests as not warm", () => {
     expect(isWarm([100, 100, Number.POSITIVE_INFINITY])).toBe(false);
     expect(isWarm([0, 0, 0])).toBe(false);
@@ -36,6 +46,13 @@ describe("warmUp", () => {
     let i = 0;
     const r = await warmUp(async () => costs[i++] as number, { chunkSeconds: 1, minChunks: 3, maxChunks: 10 });
     expect(r).toEqual({ seconds: 5, costs: [300, 200, 150, 140, 139], settled: true });
+  });
+
+  it("goes on past a plateau above the reference", async () => {
+    const costs = [3000, 3100, 3050, 1200, 800, 790, 795];
+    let i = 0;
+    const r = await warmUp(async () => costs[i++] as number, { chunkSeconds: 2, minChunks: 3, maxChunks: 10, reference: 760 });
+    expect(r).toEqual({ seconds: 14, costs: [3000, 3100, 3050, 1200, 800, 790, 795], settled: true });
   });
 
   it("stops at the cap and says so", async () => {

@@ -12,17 +12,24 @@ import { counterDelta } from "./stats.ts";
 /** CPU per request in each warm-up chunk so far, oldest first. */
 export type ChunkCosts = readonly number[];
 
+/** How far above the target's own warm figure of an earlier block a flat run may lie and still count as warm. */
+export const REFERENCE_SLACK = 0.3;
+
 /**
  * Warm when the newest chunk is no more than `tolerance` below the mean of the two before it: the cost
  * has stopped falling. Three chunks at least, so that one noisy pair cannot end it; the decay after a
  * long rest has noisy plateaus (9.6, 7.8, 7.9, 5.7 ms per request), which a two-chunk rule stops on.
+ * With `reference` (the cost this target settled at in an earlier block) a flat run must also lie
+ * within REFERENCE_SLACK of it: a cold process can sit on a plateau for several chunks (a fresh embedded
+ * gateway went 2,877, 3,478, 3,020 µs per request with 0.5 s chunks and then fell to ~700).
  */
-export function isWarm(costs: ChunkCosts, minChunks = 3, tolerance = 0.05): boolean {
+export function isWarm(costs: ChunkCosts, minChunks = 3, tolerance = 0.05, reference?: number): boolean {
   const n = costs.length;
   if (n < Math.max(3, minChunks)) return false;
   const last = costs[n - 1] as number;
   const before = ((costs[n - 2] as number) + (costs[n - 3] as number)) / 2;
   if (!(before > 0) || !Number.isFinite(last)) return false;
+  if (reference !== undefined && reference > 0 && last > reference * (1 + REFERENCE_SLACK)) return false;
   return last >= before * (1 - tolerance);
 }
 
@@ -37,23 +44,26 @@ export interface WarmUpResult {
  * Warms a target with chunks of `spec` load from `client`, each chunk's cost the CPU per request of
  * `pids` (from /proc; a chunk without a successful request counts as not warm).
  */
-export function warmUpUnderLoad(client: LoadClient, spec: Omit<LoadSpec, "origin" | "durationMs">, pids: readonly number[], opts: { chunkMs: number; minChunks: number; maxChunks: number }): Promise<WarmUpResult> {
+export function warmUpUnderLoad(client: LoadClient, spec: Omit<LoadSpec, "origin" | "durationMs">, pids: readonly number[], opts: { chunkMs: number; minChunks: number; maxChunks: number; reference?: number }): Promise<WarmUpResult> {
   return warmUp(
     async () => {
       const before = cpuSnapshot(pids);
       const r = await client.run({ ...spec, durationMs: opts.chunkMs });
       return r.ok > 0 ? counterDelta(before, cpuSnapshot(pids)) / r.ok : Number.POSITIVE_INFINITY;
     },
-    { chunkSeconds: opts.chunkMs / 1000, minChunks: opts.minChunks, maxChunks: opts.maxChunks },
+    { chunkSeconds: opts.chunkMs / 1000, minChunks: opts.minChunks, maxChunks: opts.maxChunks, reference: opts.reference },
   );
 }
 
-/** Runs chunks of load until isWarm() or `maxChunks`; `chunk` runs one and returns its CPU per request. */
-export async function warmUp(chunk: () => Promise<number>, opts: { chunkSeconds: number; minChunks: number; maxChunks: number }): Promise<WarmUpResult> {
+/**
+ * Runs chunks of load until isWarm() or `maxChunks`; `chunk` runs one and returns its CPU per request.
+ * `reference`: the cost the same target settled at before (see isWarm).
+ */
+export async function warmUp(chunk: () => Promise<number>, opts: { chunkSeconds: number; minChunks: number; maxChunks: number; reference?: number | undefined }): Promise<WarmUpResult> {
   const costs: number[] = [];
   while (costs.length < opts.maxChunks) {
     costs.push(await chunk());
-    if (isWarm(costs, opts.minChunks)) return { seconds: costs.length * opts.chunkSeconds, costs, settled: true };
+    if (isWarm(costs, opts.minChunks, undefined, opts.reference)) return { seconds: costs.length * opts.chunkSeconds, costs, settled: true };
   }
   return { seconds: costs.length * opts.chunkSeconds, costs, settled: false };
 }
