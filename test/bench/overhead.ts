@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { Command } from "commander";
 import { LoadClient } from "./load.ts";
-import { cpuSnapshot, faultSnapshot, INFRA_PROCESS_NAMES, pidsNamed, processName, processRssKb, rssMb, rssSampler, settle, startSimulator, stopChild, withDescendants } from "./procs.ts";
+import { cpuSnapshot, faultSnapshot, INFRA_PROCESS_NAMES, mainThreadCpuUs, pidsNamed, processName, processRssKb, rssMb, rssSampler, settle, startSimulator, stopChild, withDescendants } from "./procs.ts";
 import { compareWithReferences, counterDelta, mergeSamples, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
 import { bareTarget, cacheHitTarget, directTarget, embeddedDefaultsTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
 import { measureHostCosts, measureRoundTrips } from "./host-costs.ts";
@@ -95,6 +95,8 @@ interface Row {
   rss: Map<number, number>;
   /** CPU µs per named process (targets with pidNames) per concurrency, summed over slots. */
   cpuByProc: Map<number, Record<string, number>>;
+  /** CPU µs of the main thread of a one-process target per concurrency, summed over slots. */
+  cpuMain: Map<number, number>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
           continue;
         }
         log(`checked ${t.target} (${t.variant}, ${model}): 200, ${note}`);
-        rows.push({ t, model, client, warmups: new Map(), samples: new Map(), cpu: new Map(), rss: new Map(), cpuByProc: new Map() });
+        rows.push({ t, model, client, warmups: new Map(), samples: new Map(), cpu: new Map(), rss: new Map(), cpuByProc: new Map(), cpuMain: new Map() });
       }
     }
 
@@ -247,11 +249,15 @@ async function main(): Promise<void> {
           const infraPids = pidsNamed(INFRA_PROCESS_NAMES);
           const infra0 = cpuSnapshot(infraPids);
           const cpu0 = cpuSnapshot(pids);
+          // One process: its main thread apart (the event loop) from its helper and worker threads.
+          const mainPid = t.pids.length === 1 && !t.pidNames ? t.pids[0] : undefined;
+          const main0 = mainPid === undefined ? 0 : mainThreadCpuUs(mainPid);
           const faults0 = faultSnapshot(pids);
           const others = targets.filter((x) => x !== t).flatMap((x) => targetPids(x));
           const others0 = cpuSnapshot(others);
           const res = await row.client.run({ ...spec, durationMs: slotMs });
           const cpu1 = cpuSnapshot(targetPids(t));
+          if (mainPid !== undefined) row.cpuMain.set(c, (row.cpuMain.get(c) ?? 0) + Math.max(0, mainThreadCpuUs(mainPid) - main0));
           const faultsTarget = counterDelta(faults0, faultSnapshot(targetPids(t)));
           const othersUs = counterDelta(others0, cpuSnapshot(others));
           const cpuTarget = counterDelta(cpu0, cpu1);
@@ -290,6 +296,8 @@ async function main(): Promise<void> {
           }
           const by = row.cpuByProc.get(c);
           if (by) run.target_cpu_us_per_req_by_process = Object.fromEntries(Object.entries(by).map(([n, us]) => [n, us / run.requests]));
+          const main = row.cpuMain.get(c);
+          if (main !== undefined) run.target_main_thread_cpu_us_per_req = main / run.requests;
           run.infra_cpu_us_per_req = cpu.infra / run.requests;
           run.loadgen_cpu_us_per_req = cpu.loadgen / run.requests;
           run.sim_calls_per_req = cpu.simCalls / merged.ok;

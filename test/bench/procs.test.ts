@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { descendantsOf, parseStatCpuUs, parseStatMinflt, parseStatPpid, parseStatusKb } from "./procs.ts";
+import { descendantsOf, mainThreadCpuUs, parseStatCpuUs, parseStatMinflt, parseStatPpid, parseStatusKb, processCpuUs } from "./procs.ts";
 
 // A real /proc/<pid>/stat line, with a command name holding a space and a parenthesis.
 const STAT = "4242 (node (tsx) x) S 4200 4242 4200 0 -1 4194560 12000 0 0 0 250 75 3 4 20 0 11 0 5000 1234567 30000 18446744073709551615";
@@ -32,5 +32,17 @@ describe("descendantsOf", () => {
     expect(descendantsOf([10], parent).sort((a, b) => a - b)).toEqual([10, 11, 12]);
     expect(descendantsOf([10, 20], parent).sort((a, b) => a - b)).toEqual([10, 11, 12, 20, 21]);
     expect(descendantsOf([], parent)).toEqual([]);
+  });
+});
+
+describe("mainThreadCpuUs", () => {
+  it("counts the main thread's CPU, within the process's", () => {
+    const main0 = mainThreadCpuUs(process.pid);
+    const end = Date.now() + 250;
+    while (Date.now() < end);
+    const main = mainThreadCpuUs(process.pid) - main0;
+    expect(main).toBeGreaterThanOrEqual(150_000);
+    expect(mainThreadCpuUs(process.pid)).toBeLessThanOrEqual(processCpuUs(process.pid));
+    expect(mainThreadCpuUs(999_999_999)).toBe(0);
   });
 });

@@ -129,6 +129,19 @@ function fromStat(pid: number, parse: (stat: string) => number): number {
 /** user + system CPU of a process (all its threads), microseconds. Linux /proc, 100 Hz ticks. */
 export const processCpuUs = (pid: number): number => fromStat(pid, parseStatCpuUs);
 
+/**
+ * user + system CPU of a process's main thread only (its first thread's tid is its pid), microseconds: the
+ * event loop. The rest of a Node process's CPU is V8's helper threads (concurrent marking, parallel
+ * scavenges, compilation), worker threads (the embedded ledger's PGlite) and libuv's pool.
+ */
+export function mainThreadCpuUs(pid: number): number {
+  try {
+    return parseStatCpuUs(readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8"));
+  } catch {
+    return 0;
+  }
+}
+
 /** Minor page faults of a process so far. */
 export const processMinflt = (pid: number): number => fromStat(pid, parseStatMinflt);
 

@@ -41,6 +41,13 @@ export function printRuns(runs: readonly Run[]): void {
     const parts = Object.entries(by).sort((a, b) => b[1] - a[1]).map(([n, us]) => `${n} ${us.toFixed(0)}`);
     console.log(`${r.target}/${r.variant}/${r.model} c=${r.concurrency} CPU µs/req by process: ${parts.join(", ")}`);
   }
+  // A one-process target: how much of its CPU the event loop itself spends.
+  for (const r of runs) {
+    const main = r.target_main_thread_cpu_us_per_req;
+    if (main === undefined || r.target_cpu_us_per_req === undefined) continue;
+    const rest = r.target_cpu_us_per_req - main;
+    console.log(`${r.target}/${r.variant}/${r.model} c=${r.concurrency} CPU µs/req: main thread ${main.toFixed(0)}, other threads (GC, PGlite worker, libuv) ${rest.toFixed(0)}`);
+  }
 }
 
 export function printRatios(ratios: readonly Ratio[]): void {

@@ -29,6 +29,8 @@ export interface Run {
   target_cpu_us_per_req?: number;
   /** The same per process, by name (edge, ledger, ...), for targets of several processes (mesh/processes): where the mesh's CPU goes. */
   target_cpu_us_per_req_by_process?: Record<string, number>;
+  /** For a one-process target: the part of target_cpu_us_per_req spent on its main thread (the event loop); the rest ran on V8's GC and compiler threads and worker threads (PGlite). */
+  target_main_thread_cpu_us_per_req?: number;
   /** Minor page faults of the target's own processes per request (first touches of fresh pages: heap growth, buffers). Times the bench's `host.page_fault_us`, the CPU they cost. */
   target_faults_per_req?: number;
   /** CPU of the PostgreSQL, Redis and NATS server processes during the measured slots, per request, microseconds (machine-wide: includes anyone else using them). */
