@@ -45,7 +45,8 @@ export function printRuns(runs: readonly Run[]): void {
   for (const r of runs) {
     const main = r.target_main_thread_cpu_us_per_req;
     if (main === undefined || r.target_cpu_us_per_req === undefined) continue;
-    const rest = r.target_cpu_us_per_req - main;
+    // 10 ms ticks on both sides: a process with next to nothing off its main thread can come out a few µs below 0.
+    const rest = Math.max(0, r.target_cpu_us_per_req - main);
     console.log(`${r.target}/${r.variant}/${r.model} c=${r.concurrency} CPU µs/req: main thread ${main.toFixed(0)}, other threads (GC, PGlite worker, libuv) ${rest.toFixed(0)}`);
   }
 }
