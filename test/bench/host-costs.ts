@@ -53,24 +53,26 @@ const ECHO_PEER = `
 /**
  * One byte to an echo process and back, over loopback TCP as the gateway talks to a provider and a client,
  * after the caller spun `gap` µs on its own core. A gateway's own work at c=1 is such a gap for every
- * process it talks to: each waits idle meanwhile. On bare metal the round trip hardly depends on the gap;
- * on a guest whose idle vCPU halts (no halt-polling) the peer's wake-up is paid once the gap is long enough.
+ * process it talks to: each waits idle meanwhile, and on a guest whose idle vCPU halts (no halt-polling)
+ * its wake-up costs more after a longer gap (+15-50 µs after 500 µs on the hosts of 2026-12-02).
  */
 export async function measureRoundTrips(opts: { gapsUs?: readonly number[]; trips?: number; work?: number } = {}): Promise<RoundTrips> {
   const gaps = opts.gapsUs ?? [0, 200, 500, 1000];
   const trips = opts.trips ?? 1500;
   const peer = spawn(process.execPath, ["-e", ECHO_PEER, String(opts.work ?? 0)], { stdio: ["ignore", "pipe", "inherit"] });
+  let sock: ReturnType<typeof connect> | undefined;
   try {
     const port = await new Promise<number>((resolve, reject) => {
       peer.once("error", reject);
       peer.once("exit", (code) => reject(new Error(`round-trip peer exited (${code}) before listening`)));
       peer.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
     });
-    const sock = connect(port, "127.0.0.1");
-    sock.setNoDelay(true);
-    await once(sock, "connect");
+    const s = connect(port, "127.0.0.1");
+    sock = s;
+    s.setNoDelay(true);
+    await once(s, "connect");
     const one = Buffer.from([1]);
-    const trip = (): Promise<void> => new Promise((resolve) => { sock.once("data", () => resolve()); sock.write(one); });
+    const trip = (): Promise<void> => new Promise((resolve) => { s.once("data", () => resolve()); s.write(one); });
     const spin = (us: number): void => { const end = performance.now() + us / 1000; while (performance.now() < end); };
     for (let i = 0; i < 300; i++) await trip();
     const out: RoundTrips = {};
@@ -85,9 +87,9 @@ export async function measureRoundTrips(opts: { gapsUs?: readonly number[]; trip
       }
     }
     for (const [g, l] of lat) out[String(g)] = median(l);
-    sock.destroy();
     return out;
   } finally {
+    sock?.destroy();
     peer.kill();
   }
 }

@@ -12,12 +12,13 @@ import { compareWithReferences, counterDelta, mergeSamples, projectRatios, simCa
 import { bareTarget, cacheHitTarget, directTarget, embeddedDefaultsTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
 import { measureHostCosts, measureRoundTrips } from "./host-costs.ts";
 
-// Work before a round trip (the caller busy, its peer idle), µs: none, and about what our gateway does at c=1.
-const ROUND_TRIP_GAPS_US = [0, 500] as const;
 import { printProfile, profileGateway } from "./profile-run.ts";
 import { printComparisons, printRatios, printRuns } from "./report.ts";
 import { createRng } from "#libs/random/rng.ts";
 import { warmUpUnderLoad } from "./warm-up.ts";
+
+// Work before a round trip (the caller busy, its peer idle), µs: none, and about what our gateway does at c=1.
+const ROUND_TRIP_GAPS_US = [0, 500] as const;
 
 const ALL_TARGETS = ["direct", "bare", "embedded", "embedded-defaults", "cache-hit", "mesh", "mesh-procs", "portkey"] as const;
 type TargetName = (typeof ALL_TARGETS)[number];

@@ -117,10 +117,10 @@ export function parseStatusKb(status: string, field: "VmRSS" | "VmHWM"): number 
   return m ? Number(m[1]) : undefined;
 }
 
-/** One value read from /proc/<pid>/stat, 0 when the process is gone. */
-function fromStat(pid: number, parse: (stat: string) => number): number {
+/** One value read from /proc/<pid>/stat (or a thread's, `task/<tid>/stat`), 0 when it is gone. */
+function fromStat(pid: number, parse: (stat: string) => number, file = "stat"): number {
   try {
-    return parse(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    return parse(readFileSync(`/proc/${pid}/${file}`, "utf8"));
   } catch {
     return 0;
   }
@@ -134,13 +134,7 @@ export const processCpuUs = (pid: number): number => fromStat(pid, parseStatCpuU
  * event loop. The rest of a Node process's CPU is V8's helper threads (concurrent marking, parallel
  * scavenges, compilation), worker threads (the embedded ledger's PGlite) and libuv's pool.
  */
-export function mainThreadCpuUs(pid: number): number {
-  try {
-    return parseStatCpuUs(readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8"));
-  } catch {
-    return 0;
-  }
-}
+export const mainThreadCpuUs = (pid: number): number => fromStat(pid, parseStatCpuUs, `task/${pid}/stat`);
 
 /** Minor page faults of a process so far. */
 export const processMinflt = (pid: number): number => fromStat(pid, parseStatMinflt);
