@@ -11,7 +11,6 @@ import { cpuSnapshot, faultSnapshot, INFRA_PROCESS_NAMES, mainThreadCpuUs, pidsN
 import { compareWithReferences, counterDelta, mergeSamples, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
 import { bareTarget, cacheHitTarget, directTarget, embeddedDefaultsTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
 import { measureHostCosts, measureRoundTrips } from "./host-costs.ts";
-
 import { printProfile, profileGateway } from "./profile-run.ts";
 import { printComparisons, printRatios, printRuns } from "./report.ts";
 import { createRng } from "#libs/random/rng.ts";
