@@ -6,8 +6,8 @@
 // burst in one socket write, the broker reads it at once and its acks come back together. One
 // publish per request, each its own write, cost NATS more than twice as much CPU per request.
 // 20 ms, not 5: at low load (one request in flight, ~300 req/s in the mesh) 5 ms grouped one or two
-// events, and on a virtualised host each socket write that wakes an idle peer costs the writer
-// 100 µs or more; under load a burst fills to maxBurst long before the window ends.
+// events, and on a virtualised host each socket write that wakes an idle peer costs the writer tens
+// of µs; under load a burst fills to maxBurst long before the window ends.
 import { Counter, Gauge, type Registry } from "prom-client";
 import { Batcher } from "#libs/batch/batcher.ts";
 import type { Logger } from "#libs/log/logger.ts";

@@ -2,7 +2,7 @@
 // classifier in batches, one ClassifyBatch per window instead of one Classify per request. In the
 // mesh one Classify cost the edge and the classifier far more in RPC overhead than the classifying.
 // The window is 50 ms (was 10): with one request in flight a 10 ms batch held about three requests,
-// and the classifier's wake-ups were a fifth of the 7-process mesh's CPU per request at c=1.
+// and the classifier spent 209 µs per request at c=1 in the 7-process mesh (90 at 50 ms; npm run bench).
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Batcher } from "#libs/batch/batcher.ts";
 import type { ClassifyBatchResponse, ClassifyRequest, ClassifyResponse } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
