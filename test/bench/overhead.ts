@@ -16,6 +16,9 @@ import { printComparisons, printRatios, printRuns } from "./report.ts";
 import { createRng } from "#libs/random/rng.ts";
 import { warmUpUnderLoad } from "./warm-up.ts";
 
+/** How long every target rests after its check request(s) before its idle RSS is read. */
+const IDLE_REST_MS = 20_000;
+
 // Work before a round trip (the caller busy, its peer idle), µs: none, and about what our gateway does at c=1.
 const ROUND_TRIP_GAPS_US = [0, 500] as const;
 
@@ -189,9 +192,12 @@ async function main(): Promise<void> {
       }
     }
 
-    // Idle memory: every target has started and served its check request(s); let them rest ~5 s.
+    // Idle memory: every target has started and served its check request(s); let them rest 20 s, as the
+    // issue reads "at rest" (20 s after the first request). V8's memory reducer gives start-up's garbage
+    // back 15-25 s after start: read after 5 s, the embedded row swung between 194 and 261 MB with when
+    // its process happened to start within the run.
     const idleRss = new Map<Target, number>();
-    await sleep(5_000);
+    await sleep(IDLE_REST_MS);
     for (const t of targets) {
       const pids = targetPids(t);
       if (!pids.length) continue;
@@ -333,7 +339,7 @@ async function main(): Promise<void> {
         `All processes share ${cpus().length} cores; the load generator used at most ${(100 * Math.max(0, ...loadgenShare)).toFixed(0)}% of one core. ` +
         `"target CPU µs/req" is the CPU of all the target's own processes per request (capacity per core, unaffected by the load generator sharing the machine); ` +
         `it excludes PostgreSQL, Redis and NATS, whose CPU during the slot is "infra CPU µs/req" (machine-wide: other users of those servers show up there too). ` +
-        `RSS: peak of the summed VmRSS of the target's processes (sampled every 100 ms) during each row's slots; idle: after start, one request and ~5 s of rest. ` +
+        `RSS: peak of the summed VmRSS of the target's processes (sampled every 100 ms) during each row's slots; idle: after start, one request and 20 s of rest. ` +
         `mesh/in-process runs every service in ONE Node process (real RPC over loopback: Connect over HTTP/1.1 by default, LLMGW_RPC_CLIENT picks grpc-js or connect); mesh/processes runs 7 Node processes on these cores.`,
     );
 
