@@ -26,7 +26,7 @@ function staticGraph(file: string, seen = new Set<string>(), out = { packages: n
 
 describe("compiled bench children", () => {
   // The heap policy must run before the gateway's packages load, as bin/llmgw.mjs does for `npm start`:
-  // in one bundle esbuild hoisted ~165 package imports above it (see compiled-entry.ts).
+  // in one bundle esbuild hoisted ~165 import statements above it (see compiled-entry.ts).
   it.each(["test/bench/serve-embedded.ts", "test/bench/serve-mesh.ts"])("%s loads only Node's built-ins before its heap policy", (entry) => {
     const [out] = entryArgs(entry, {});
     const graph = staticGraph(resolve(out!));
