@@ -4,10 +4,11 @@
 //
 // Splitting matters for memory: in one bundle, esbuild hoists every external package's import to the top,
 // and ESM evaluates those imports before the entry's first statement. The entry's heap policy
-// (bin/heap-policy.mjs) then came after ~165 import statements had run, and the young generation had already
-// grown to its 16 MB semi-spaces (32 MB resident until V8's memory reducer shrank it, 22-24 s after start): the embedded row's
-// idle RSS read 255-261 MB where `npm start` holds ~230. With splitting, the gateway's modules are chunks
-// that the entry's dynamic imports load after the policy, as bin/llmgw.mjs loads the production bundle.
+// (bin/heap-policy.mjs) then came after ~165 import statements had run, and the young generation had
+// already grown to its 16 MB semi-spaces (32 MB resident until V8's memory reducer shrank it, 22-24 s
+// after start): the embedded row's idle RSS read 255-261 MB where `npm start` holds ~230. With splitting,
+// the gateway's modules are chunks that the entry's dynamic imports load after the policy, as
+// bin/llmgw.mjs loads the production bundle.
 import { buildSync } from "esbuild";
 import { basename, join } from "node:path";
 
