@@ -37,7 +37,7 @@ export interface Run {
   infra_cpu_us_per_req?: number;
   /** Peak of the target's summed resident set (VmRSS, sampled every 100 ms) during this row's warm-up and measured slots, MB. */
   rss_mb?: number;
-  /** The target's summed resident set once started, after one request and ~5 s of rest, MB. */
+  /** The target's summed resident set once started, after one request and 20 s of rest, MB. */
   idle_rss_mb?: number;
   /** Mean warm-up before this row's measured slots, seconds: load ran until the target's CPU per request stopped falling (test/bench/warm-up.ts). */
   warmup_s?: number;
