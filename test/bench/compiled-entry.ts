@@ -1,16 +1,14 @@
-// The bench's child processes run as production runs the gateway: compiled JavaScript (esbuild, the same
-// options as `npm run build`, code splitting included), no TypeScript loader. Under --profile they run the
+// The bench's child processes run as production runs the gateway: compiled JavaScript (esbuild, with
+// `npm run build`'s options from bin/build-options.mjs), no TypeScript loader. Under --profile they run the
 // sources through tsx instead, so that the profile names our files and functions.
 //
-// Splitting matters for memory: in one bundle, esbuild hoists every external package's import to the top,
-// and ESM evaluates those imports before the entry's first statement. The entry's heap policy
-// (bin/heap-policy.mjs) then came after ~165 import statements had run, and the young generation had
-// already grown to its 16 MB semi-spaces (32 MB resident until V8's memory reducer shrank it, 22-24 s
-// after start): the embedded row's idle RSS read 255-261 MB where `npm start` holds ~230. With splitting,
-// the gateway's modules are chunks that the entry's dynamic imports load after the policy, as
-// bin/llmgw.mjs loads the production bundle.
+// The children were once built without code splitting: the entry's heap policy then ran after ~165 hoisted
+// import statements, the young generation had already grown to its 16 MB semi-spaces (32 MB resident until
+// V8's memory reducer shrank it, 22-24 s after start), and the embedded row's idle RSS read 255-261 MB where
+// `npm start` holds ~230. compiled-entry.test.ts keeps that from coming back.
 import { buildSync } from "esbuild";
 import { basename, join } from "node:path";
+import { BUILD_OPTIONS } from "../../bin/build-options.mjs";
 
 const built = new Map<string, string>();
 
@@ -21,19 +19,7 @@ export function entryArgs(entry: string, env: Record<string, string>): string[] 
   if (!out) {
     const outdir = join("dist", "bench");
     out = join(outdir, basename(entry).replace(/\.ts$/, ".mjs"));
-    buildSync({
-      entryPoints: [entry],
-      outdir,
-      outExtension: { ".js": ".mjs" },
-      splitting: true,
-      chunkNames: "chunks/[name]-[hash]",
-      bundle: true,
-      platform: "node",
-      target: "node20",
-      format: "esm",
-      packages: "external",
-      logLevel: "warning",
-    });
+    buildSync({ ...BUILD_OPTIONS, entryPoints: [entry], outdir });
     built.set(entry, out);
   }
   return [out];

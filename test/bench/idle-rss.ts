@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { getHeapSpaceStatistics } from "node:v8";
 import { summarizeHeapSnapshot } from "./heap-summary.ts";
 import { freePort, LAUNCHER_ENV, spawnChild, stopChild, type Child } from "./procs.ts";
+import { BUILD_OPTIONS } from "../../bin/build-options.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -152,7 +153,7 @@ async function bundleSelf(): Promise<string> {
   const outdir = join(OUT_DIR, "probes");
   rmSync(outdir, { recursive: true, force: true });
   // Code splitting keeps each probe's dynamic import a chunk of its own, loaded only by that probe.
-  await build({ entryPoints: { "idle-rss": fileURLToPath(import.meta.url) }, bundle: true, splitting: true, platform: "node", target: "node20", format: "esm", packages: "external", outdir, outExtension: { ".js": ".mjs" }, logLevel: "warning" });
+  await build({ ...BUILD_OPTIONS, entryPoints: { "idle-rss": fileURLToPath(import.meta.url) }, outdir });
   return join(outdir, "idle-rss.mjs");
 }
 
