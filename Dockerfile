@@ -11,7 +11,6 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
-COPY bin ./bin
 COPY libs ./libs
 COPY services ./services
 RUN npm run build

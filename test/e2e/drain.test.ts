@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { BUILD_OPTIONS } from "../../bin/build-options.mjs";
 import { connect } from "nats";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -97,7 +98,7 @@ describe("mesh from the manifests: a router replica drains under load", () => {
       .split(/\s+/)
       .filter((t) => t.endsWith(".ts"));
     mkdirSync(outdir, { recursive: true });
-    await build({ entryPoints: entries.map((e) => join(ROOT, e)), bundle: true, platform: "node", target: "node20", format: "esm", packages: "external", outdir, outbase: ROOT, outExtension: { ".js": ".mjs" }, splitting: true, chunkNames: "chunks/[name]-[hash]", logLevel: "warning" });
+    await build({ ...BUILD_OPTIONS, entryPoints: entries.map((e) => join(ROOT, e)), outdir, outbase: ROOT });
     sim = await startSimulator({ port: 0 });
 
     const ws = workloads();
