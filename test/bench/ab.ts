@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Table from "cli-table3";
 import { Command } from "commander";
-import { LoadClient } from "./load.ts";
+import { benchBody, LoadClient } from "./load.ts";
 import { cpuSnapshot, jsonLine, LAUNCHER_ENV, settle, startSimulator, stopChild, withDescendants } from "./procs.ts";
 import { counterDelta, median, percentile } from "./stats.ts";
 import { warmUpUnderLoad } from "./warm-up.ts";
@@ -35,7 +35,7 @@ if (!(concurrency >= 1) || !(roundMs > 0)) throw new Error("bad --concurrency or
 
 const root = execFileSync("git", ["rev-parse", "--show-toplevel"], { encoding: "utf8" }).trim();
 const log = (s: string): void => console.error(s);
-const body = JSON.stringify({ model: opts.model, max_tokens: 64, messages: [{ role: "user", content: "In one sentence, what does an LLM gateway do?" }] });
+const body = benchBody(opts.model);
 
 interface Side {
   label: string;

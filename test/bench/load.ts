@@ -4,6 +4,11 @@
 import { Pool } from "undici";
 import type { Sample } from "./stats.ts";
 
+/** The request every bench sends: one short user message, 64 tokens out unless `maxTokens` says otherwise. */
+export function benchBody(model = "gpt-4o-mini", maxTokens = 64): string {
+  return JSON.stringify({ model, max_tokens: maxTokens, messages: [{ role: "user", content: "In one sentence, what does an LLM gateway do?" }] });
+}
+
 export interface LoadSpec {
   origin: string;
   path: string;

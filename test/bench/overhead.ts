@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { Command } from "commander";
-import { LoadClient } from "./load.ts";
+import { benchBody, LoadClient } from "./load.ts";
 import { cpuSnapshot, faultSnapshot, INFRA_PROCESS_NAMES, mainThreadCpuUs, pidsNamed, processName, processRssKb, rssMb, rssSampler, settle, startSimulator, stopChild, withDescendants } from "./procs.ts";
 import { compareWithReferences, counterDelta, mergeSamples, projectRatios, simCallsProblem, summarize, withAddedLatency, type Run, type Sample } from "./stats.ts";
 import { bareTarget, cacheHitTarget, directTarget, embeddedDefaultsTarget, embeddedTarget, meshInProcessTarget, meshProcessesTarget, portkeyTarget, type Target } from "./targets.ts";
@@ -70,16 +70,8 @@ const wanted = opts.targets.split(",").map((s) => s.trim()) as TargetName[];
 for (const t of wanted) if (!ALL_TARGETS.includes(t)) throw new Error(`unknown target ${t}; expected ${ALL_TARGETS.join(",")}`);
 if (!(durationMs > 0) || concurrencies.some((c) => !(c >= 1))) throw new Error("bad --duration or --concurrency");
 
-const BODY = JSON.stringify({
-  model: "gpt-4o-mini",
-  max_tokens: 64,
-  messages: [{ role: "user", content: "In one sentence, what does an LLM gateway do?" }],
-});
-const bodyFor = (model: string, maxTokens?: number): string => {
-  const body = model === "gpt-4o-mini" ? BODY : BODY.replace('"gpt-4o-mini"', JSON.stringify(model));
-  return maxTokens === undefined ? body : body.replace('"max_tokens":64', `"max_tokens":${maxTokens}`);
-};
-
+const BODY = benchBody();
+const bodyFor = (model: string, maxTokens?: number): string => benchBody(model, maxTokens);
 
 async function simCalls(simUrl: string): Promise<number> {
   const r = await fetch(`${simUrl}/_sim/stats`);
