@@ -143,8 +143,8 @@ export async function cacheHitTarget(simUrl: string): Promise<Target> {
  * The floor any Node gateway stands on: node:http in, JSON.parse, undici keep-alive Pool out to the
  * simulator, status and content-type back (bare-proxy.ts).
  */
-export async function bareTarget(simUrl: string): Promise<Target> {
-  const { child, value } = await waitForLine("bare", entryArgs("test/bench/bare-proxy.ts", {}), { BENCH_SIM_URL: simUrl }, (l) =>
+export async function bareTarget(simUrl: string, extraEnv: Record<string, string> = {}): Promise<Target> {
+  const { child, value } = await waitForLine("bare", entryArgs("test/bench/bare-proxy.ts", extraEnv), { ...extraEnv, BENCH_SIM_URL: simUrl }, (l) =>
     jsonLine(l, (v): v is { url: string } => typeof v === "object" && v !== null && typeof (v as { url?: unknown }).url === "string"),
   );
   return {
