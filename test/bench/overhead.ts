@@ -70,9 +70,6 @@ const wanted = opts.targets.split(",").map((s) => s.trim()) as TargetName[];
 for (const t of wanted) if (!ALL_TARGETS.includes(t)) throw new Error(`unknown target ${t}; expected ${ALL_TARGETS.join(",")}`);
 if (!(durationMs > 0) || concurrencies.some((c) => !(c >= 1))) throw new Error("bad --duration or --concurrency");
 
-const BODY = benchBody();
-const bodyFor = (model: string, maxTokens?: number): string => benchBody(model, maxTokens);
-
 async function simCalls(simUrl: string): Promise<number> {
   const r = await fetch(`${simUrl}/_sim/stats`);
   return ((await r.json()) as { requests: number }).requests;
@@ -150,7 +147,7 @@ async function main(): Promise<void> {
     for (const t of targets) {
       for (const model of t.models) {
         const client = new LoadClient(t.origin, Math.max(...concurrencies));
-        const send = () => client.one({ path: t.path, headers: t.headers, body: bodyFor(model, t.maxTokens) }).catch((e: unknown) => ({ status: 0, headers: {} as Record<string, string | string[] | undefined>, text: String(e) }));
+        const send = () => client.one({ path: t.path, headers: t.headers, body: benchBody(model, t.maxTokens) }).catch((e: unknown) => ({ status: 0, headers: {} as Record<string, string | string[] | undefined>, text: String(e) }));
         const before = await simCalls(simUrl);
         const r = await send();
         const after = await simCalls(simUrl);
@@ -211,7 +208,7 @@ async function main(): Promise<void> {
     const slotMs = durationMs / rounds;
     const total = rows.length * concurrencies.length * rounds;
     let done = 0;
-    const specOf = (row: Row, c: number) => ({ path: row.t.path, headers: row.t.headers, body: bodyFor(row.model, row.t.maxTokens), concurrency: c });
+    const specOf = (row: Row, c: number) => ({ path: row.t.path, headers: row.t.headers, body: benchBody(row.model, row.t.maxTokens), concurrency: c });
     // Each round visits the targets in a new order, and measures all of one target's rows (models x
     // concurrencies, shuffled) in one block: a target idles once per round, not before every slot, and
     // is warmed until its CPU per request stops falling at the start of its block (test/bench/warm-up.ts).
@@ -341,7 +338,7 @@ async function main(): Promise<void> {
       rows.length = 0;
       for (const t of targets.splice(0)) await t.stop();
       const which = opts.profile === "mesh" ? "mesh" : "embedded";
-      const p = await profileGateway(which, simUrl, bodyFor("gpt-4o-mini"), Math.max(durationMs, 8000), opts.profileConcurrency ? Number(opts.profileConcurrency) : high, opts.profileFile);
+      const p = await profileGateway(which, simUrl, benchBody("gpt-4o-mini"), Math.max(durationMs, 8000), opts.profileConcurrency ? Number(opts.profileConcurrency) : high, opts.profileFile);
       printProfile(p);
       profile = p;
     }
@@ -361,7 +358,7 @@ async function main(): Promise<void> {
             rounds,
             warmup: { chunk_s: warmupMs / 1000, max_s: Number(opts.warmupMax), switch_s: switchMs / 1000, rule: "per round, each target's rows in one block; at its start, chunks at the highest concurrency until the CPU per request of the newest is within 5% of the mean of the two before it (at least 3); then per slot switch_s at the slot's model and concurrency" },
             cache: "x-llmgw-cache: off on our gateway except embedded/cache hit (cache on, exact hits); direct, bare and portkey have no cache in the path",
-            request: JSON.parse(BODY) as unknown,
+            request: JSON.parse(benchBody()) as unknown,
             runs: final,
             ratios,
             comparisons,
