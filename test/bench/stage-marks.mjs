@@ -5,8 +5,8 @@
 // Only requests alone in the process count (c=1): a request that starts while another is open spoils both.
 // Each counted request becomes one line appended to $BENCH_STAGES_FILE (flushed every 500 ms and at exit):
 //   {"t": epoch ms at its start, "send", "headers", "body", "finish", "idle": µs from its start}
-// send: the upstream request's headers are written (undici:client:sendHeaders); idle: a setImmediate queued
-// then has run (the main thread was free again); headers: the upstream answer's headers; body: its end
+// send: undici is about to write the upstream request (undici:client:sendHeaders, published just before the
+// socket write); idle: a setImmediate queued then has run (the main thread was free again, the write included); headers: the upstream answer's headers; body: its end
 // (undici:request:trailers); finish: the response to the client is written (http.server.response.finish).
 // A stage the request never reached (a cache hit has no upstream call) is absent.
 import { appendFileSync } from "node:fs";

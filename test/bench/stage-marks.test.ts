@@ -63,9 +63,9 @@ describe("stepMedians", () => {
     const { n, steps } = stepMedians(records, 1_000, 2_000);
     expect(n).toBe(3);
     const byName = Object.fromEntries(STEPS.map((s, i) => [s.name.trim(), steps[i]]));
-    expect(byName["request start → upstream request written"]).toBe(20);
-    expect(byName["of which after the write: main thread busy"]).toBe(4);
-    expect(byName["upstream request written → answer's headers"]).toBe(80);
+    expect(byName["request start → upstream request sent"]).toBe(20);
+    expect(byName["of which from the send: main thread busy (the write included)"]).toBe(4);
+    expect(byName["upstream request sent → answer's headers"]).toBe(80);
     expect(byName["answer's headers → its end"]).toBe(2);
     expect(byName["answer's end → response written"]).toBe(18);
     expect(byName["total inside the process"]).toBe(120);

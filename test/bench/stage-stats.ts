@@ -15,9 +15,9 @@ export interface StageRecord {
 
 /** The steps reported, each the time between two points of a record. */
 export const STEPS = [
-  { name: "request start → upstream request written", from: "start", to: "send" },
-  { name: "  of which after the write: main thread busy", from: "send", to: "idle" },
-  { name: "upstream request written → answer's headers", from: "send", to: "headers" },
+  { name: "request start → upstream request sent", from: "start", to: "send" },
+  { name: "  of which from the send: main thread busy (the write included)", from: "send", to: "idle" },
+  { name: "upstream request sent → answer's headers", from: "send", to: "headers" },
   { name: "answer's headers → its end", from: "headers", to: "body" },
   { name: "answer's end → response written", from: "body", to: "finish" },
   { name: "total inside the process", from: "start", to: "finish" },

@@ -102,7 +102,7 @@ const simP50 = median(measured[0]!.rounds.map((r) => r.p50_us));
 table.push(["client p50", ...proxies.map((m) => fmt(m.rounds.map((r) => r.p50_us)))]);
 table.push(["client p50 minus the simulator's own", ...proxies.map((m) => fmt(m.rounds.map((r) => r.p50_us - simP50)))]);
 console.log(table.toString());
-console.log(`simulator alone: client p50 ${simP50.toFixed(0)} µs. Steps are medians over the requests of each round that were alone in their process; "after the write" overlaps the upstream step.`);
+console.log(`simulator alone: client p50 ${simP50.toFixed(0)} µs. Steps are medians over the requests of each round that were alone in their process; "from the send" overlaps the upstream step.`);
 
 if (opts.json) {
   const summary = {
