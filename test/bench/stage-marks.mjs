@@ -16,30 +16,41 @@ import { performance } from "node:perf_hooks";
 const file = process.env.BENCH_STAGES_FILE;
 if (file) {
   const us = () => performance.now() * 1000;
-  let cur = null;
+  // Open requests by their response object (both events carry it): a request that finishes is matched to
+  // its own start even when others overlapped it.
+  const open = new Map();
   let lines = [];
-  const at = (key) => {
-    if (cur && !cur.spoiled && cur[key] === undefined) cur[key] = us() - cur.t0;
+  /** The one open request, unless it overlapped another. */
+  const alone = () => {
+    if (open.size !== 1) return undefined;
+    const r = open.values().next().value;
+    return r.spoiled ? undefined : r;
   };
-  subscribe("http.server.request.start", () => {
-    if (cur) cur.spoiled = true;
-    const t0 = us();
-    cur = cur ? { t0, spoiled: true } : { t0, spoiled: false };
+  const at = (key) => {
+    const r = alone();
+    if (r && r[key] === undefined) r[key] = us() - r.t0;
+  };
+  subscribe("http.server.request.start", ({ response }) => {
+    const spoiled = open.size > 0;
+    for (const r of open.values()) r.spoiled = true;
+    open.set(response, { t0: us(), spoiled });
+    // A response that never finishes (the client went away) must not spoil every request after it.
+    response.once("close", () => open.delete(response));
   });
   subscribe("undici:client:sendHeaders", () => {
-    if (!cur || cur.spoiled || cur.send !== undefined) return;
+    const r = alone();
+    if (!r || r.send !== undefined) return;
     at("send");
-    const r = cur;
     setImmediate(() => {
       if (r.idle === undefined) r.idle = us() - r.t0;
     });
   });
   subscribe("undici:request:headers", () => at("headers"));
   subscribe("undici:request:trailers", () => at("body"));
-  subscribe("http.server.response.finish", () => {
-    if (!cur) return;
-    const r = cur;
-    cur = null;
+  subscribe("http.server.response.finish", ({ response }) => {
+    const r = open.get(response);
+    if (!r) return;
+    open.delete(response);
     if (r.spoiled) return;
     r.finish = us() - r.t0;
     const { t0, spoiled, ...stages } = r;

@@ -8,7 +8,8 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseStageLines, STEPS, stepMedians, type StageRecord } from "./stage-stats.ts";
 
-// Sequential requests through the proxy (alone in the process: timed), then two at once (spoiled: not timed).
+// Sequential requests through the proxy (alone in the process: timed), then two at once (spoiled: not timed),
+// then one more alone (timed again).
 // Each upstream request arrives in one segment here (small body), so one `data` event is one request.
 const SCRIPT = `
 import { createServer } from "node:http";
@@ -27,6 +28,7 @@ const client = new Pool("http://127.0.0.1:" + proxyPort, { connections: 2 });
 const one = async () => (await client.request({ path: "/", method: "POST", body: "{}" })).body.text();
 for (let i = 0; i < 5; i++) await one();
 await Promise.all([one(), one()]);
+await one();
 process.exit(0);
 `;
 
@@ -39,7 +41,7 @@ describe("stage-marks.mjs", () => {
       const r = spawnSync(process.execPath, [`--import=${preload}`, "--input-type=module", "-e", SCRIPT], { env: { ...process.env, BENCH_STAGES_FILE: file }, encoding: "utf8", timeout: 30_000 });
       expect(r.status, r.stderr).toBe(0);
       const records = parseStageLines(readFileSync(file, "utf8"));
-      expect(records).toHaveLength(5);
+      expect(records).toHaveLength(6);
       for (const rec of records) {
         // Points in the order a proxied request passes them; the upstream waits 2 ms before answering.
         expect(rec.send).toBeGreaterThan(0);
