@@ -17,12 +17,11 @@ import { loadPriceTable } from "#libs/pricing/index.ts";
 import { createMeshClient, meshClients } from "#libs/rpc/mesh-client.ts";
 import { meshBackends } from "#services/compose/mesh-backends.ts";
 import { serveRow } from "#services/compose/serve-row.ts";
+// A long question reworded (can→could, make→produce): a semantic hit, not an exact one.
+import { ORIGINAL, PARAPHRASE } from "./support/semantic.ts";
 
 const ns = `t${randomUUID().slice(0, 8)}`;
 const tenant = `acme-${randomBytes(3).toString("hex")}`;
-// A long question reworded (can→could, make→produce): a semantic hit, not an exact one (as in cache.test.ts).
-const ORIGINAL = "Can you explain in simple terms how green plants use sunlight, water and carbon dioxide to make their own food through photosynthesis?";
-const PARAPHRASE = "Could you explain in simple terms how green plants use sunlight, water and carbon dioxide to produce their own food through photosynthesis?";
 const ANSWER = JSON.stringify({ id: "c1", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "Photosynthesis turns light into sugar." }, finish_reason: "stop" }] });
 
 const config: Config = loadConfig({ env: {} });
