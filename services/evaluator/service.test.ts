@@ -4,7 +4,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type Client } 
 import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { EvaluatorService } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
 import { DowngradeStats } from "./domain/downgrade.ts";
-import { EvaluatorServiceImpl } from "./service.ts";
+import { EvaluatorServiceImpl, type PolicyQualitySource } from "./service.ts";
 
 const encoder = new TextEncoder();
 const bytes = (v: unknown): Uint8Array => encoder.encode(JSON.stringify(v));
@@ -156,5 +156,37 @@ describe("EvaluatorService.GetDowngradeReport", () => {
     const all = (await client.getDowngradeReport({})).findings;
     expect(all.map((f) => Number(f.samples))).toEqual([100, 10, 3]);
     expect((await client.getDowngradeReport({ tenantId: "nobody" })).findings).toEqual([]);
+  });
+});
+
+describe("EvaluatorService.GetCacheQuality", () => {
+  const asked: { from: Date; tenant: string | undefined }[] = [];
+  const source: PolicyQualitySource = {
+    policyQuality: async () => [],
+    cacheQuality: async (from, tenant) => {
+      asked.push({ from, tenant });
+      return [{ category: "math", audits: 40, wrong: 2, wrongHitRate: 0.05, low: 0.014, high: 0.165 }];
+    },
+  };
+  const client = createClient(EvaluatorService, createRouterTransport((router) => router.service(EvaluatorService, new EvaluatorServiceImpl(new DowngradeStats(), source))));
+
+  it("maps the audited wrong-hit rate per category, for one tenant or all", async () => {
+    const { rows } = await client.getCacheQuality({ since: "2026-11-01T00:00:00Z", tenantId: "acme" });
+    expect(rows).toEqual([expect.objectContaining({ category: "math", audits: 40n, wrong: 2n, wrongHitRate: 0.05, low: 0.014, high: 0.165 })]);
+    expect(asked.at(-1)).toEqual({ from: new Date("2026-11-01T00:00:00Z"), tenant: "acme" });
+    await client.getCacheQuality({ since: "2026-11-01T00:00:00Z" });
+    expect(asked.at(-1)?.tenant).toBe("");
+  });
+
+  it("without a store reports nothing", async () => {
+    expect((await evaluatorClient().getCacheQuality({ since: "2026-11-01T00:00:00Z" })).rows).toEqual([]);
+  });
+
+  it("an empty or unreadable since is InvalidArgument", async () => {
+    for (const since of ["", "yesterday"]) {
+      const e = await client.getCacheQuality({ since }).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(ConnectError);
+      expect((e as ConnectError).code).toBe(Code.InvalidArgument);
+    }
   });
 });

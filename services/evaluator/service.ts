@@ -5,7 +5,7 @@ import { tierFromName } from "#libs/rpc/tier.ts";
 import { answerView, requestView } from "./answer-view.ts";
 import type { FindingSource } from "./domain/downgrade.ts";
 import { scoreAnswer } from "./domain/score.ts";
-import type { PolicyQualityRow } from "./storage/shadow-results.ts";
+import type { CacheQualityRow, PolicyQualityRow } from "./storage/shadow-results.ts";
 import { wilsonInterval } from "./domain/analysis/stats.ts";
 
 function intervalOf(passes: number, n: number): { low: number; high: number } {
@@ -15,9 +15,10 @@ function intervalOf(passes: number, n: number): { low: number; high: number } {
 
 type Impl = ServiceImpl<typeof EvaluatorService>;
 
-/** Shadow pass rates per routing policy arm (the canary report). */
+/** Shadow pass rates per routing policy arm (the canary report) and the cache audits' wrong-hit rates. */
 export interface PolicyQualitySource {
   policyQuality(from: Date): Promise<PolicyQualityRow[]>;
+  cacheQuality(from: Date, tenant?: string): Promise<CacheQualityRow[]>;
 }
 
 export class EvaluatorServiceImpl implements Impl {
@@ -27,11 +28,17 @@ export class EvaluatorServiceImpl implements Impl {
   ) {}
 
   async getPolicyQuality(req: Parameters<Impl["getPolicyQuality"]>[0]) {
-    const since = new Date(req.since);
-    if (!req.since || Number.isNaN(since.getTime())) throw new ConnectError("since must be an ISO-8601 timestamp", Code.InvalidArgument);
+    const since = sinceOf(req.since);
     if (!this.quality) return { rows: [] };
     const rows = await this.quality.policyQuality(since);
     return { rows: rows.map((r) => ({ policyVersion: BigInt(r.policyVersion), canary: r.canary, direction: r.direction, tests: BigInt(r.tests), passes: BigInt(r.passes), passRate: r.passRate, low: r.low, high: r.high })) };
+  }
+
+  async getCacheQuality(req: Parameters<Impl["getCacheQuality"]>[0]) {
+    const since = sinceOf(req.since);
+    if (!this.quality) return { rows: [] };
+    const rows = await this.quality.cacheQuality(since, req.tenantId);
+    return { rows: rows.map((r) => ({ category: r.category, audits: BigInt(r.audits), wrong: BigInt(r.wrong), wrongHitRate: r.wrongHitRate, low: r.low, high: r.high })) };
   }
 
   evaluate(req: Parameters<Impl["evaluate"]>[0]) {
@@ -60,6 +67,12 @@ export class EvaluatorServiceImpl implements Impl {
 }
 
 const decoder = new TextDecoder();
+
+function sinceOf(iso: string): Date {
+  const since = new Date(iso);
+  if (!iso || Number.isNaN(since.getTime())) throw new ConnectError("since must be an ISO-8601 timestamp", Code.InvalidArgument);
+  return since;
+}
 
 /** Reads an optional JSON-object field with `view`; anything else is the caller's mistake (InvalidArgument). */
 function parsed<T>(field: string, what: string, json: Uint8Array, view: (json: Uint8Array) => T): T {

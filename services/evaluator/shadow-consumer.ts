@@ -112,11 +112,13 @@ export class ShadowConsumer {
       const priced = sent?.usage ? computeCost(this.d.prices, fromProtoUsage(sent.usage), sent.model, new Date()) : undefined;
       const candidate = answer ? answerView(answer) : undefined;
       const served = answerView(ev.servedCompletionJson);
-      // Upward (a canary's check): the stronger candidate is the reference the served answer is judged by.
+      // Upward (a canary's check) and a cache audit: the replay is the reference the served answer is
+      // judged by (for an audit, a fresh answer to this question against the one cached for another).
+      const replayIsReference = ev.upward || ev.cacheAudit;
       const verdict =
         candidate && served
           ? await judgeShadow(
-              ev.upward
+              replayIsReference
                 ? { request, served: candidate, candidate: served, category: ev.category, servedModel: ev.candidateModel, candidateModel: ev.servedModel }
                 : { request, served, candidate, category: ev.category, servedModel: ev.servedModel, candidateModel: ev.candidateModel },
             )
@@ -135,10 +137,12 @@ export class ShadowConsumer {
           failures: verdict.failures,
           verdicts: verdict.report?.results ?? [],
           candidateCostUsd: costUsd,
-          direction: ev.upward ? "up" : "down",
+          direction: ev.cacheAudit ? "cache" : ev.upward ? "up" : "down",
           policyVersion: Number(ev.policyVersion),
           policyCanary: ev.policyCanary,
-          ...(this.d.config.routing.shadow.store_inputs ? { input: shadowInput(request) } : {}),
+          // An audit's prompt trains nothing (train:router reads downgrade evidence only): not kept.
+          ...(this.d.config.routing.shadow.store_inputs && !ev.cacheAudit ? { input: shadowInput(request) } : {}),
+          ...(ev.cacheAudit ? { cacheSimilarity: ev.cacheSimilarity } : {}),
         },
         { day, reservedUsd: worst },
       );
@@ -156,11 +160,14 @@ export class ShadowConsumer {
         call: sent
           ? { callId: `${requestId}:shadow`, kind: "shadow", model: sent.model, provider: sent.provider, status: sent.status === "ok" ? "ok" : "error", errorCode: sent.errorCode, latencyMs: sent.latencyMs, usage: sent.usage, startedAt }
           : undefined,
+        cacheAudit: ev.cacheAudit,
+        cacheSimilarity: ev.cacheSimilarity,
       });
       await this.d.bus.publish(this.s.shadowEvaluated, toBinary(ShadowEvaluatedSchema, out), `shadow-evaluated:${requestId}`);
       this.outcomes.inc({ outcome: verdict.ok ? "pass" : "fail" });
-      this.metrics.score(ev.category, verdict.ok, verdict.score);
-      this.d.logger.info({ requestId, candidate: ev.candidateModel, ok: verdict.ok, score: verdict.score }, "shadow test evaluated");
+      if (ev.cacheAudit) this.metrics.cacheAudit(ev.category, verdict.ok);
+      else this.metrics.score(ev.category, verdict.ok, verdict.score);
+      this.d.logger.info({ requestId, candidate: ev.candidateModel, ok: verdict.ok, score: verdict.score, ...(ev.cacheAudit ? { cacheAudit: true } : {}) }, "shadow test evaluated");
       m.ack();
     } catch (e) {
       if (reserved !== undefined) await store.release(day, reserved).catch(() => undefined);

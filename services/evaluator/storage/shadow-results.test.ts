@@ -80,6 +80,29 @@ describe.each(["pg", "pglite"] as const)("ShadowResultStore (%s)", (kind) => {
     expect(up?.high).toBe(1);
   });
 
+  it("reports cache audits per category with a Wilson interval, apart from the downgrade and canary evidence", async () => {
+    const t0 = new Date(Date.now() - 1000);
+    const tests = async () => (await store.policyQuality(t0)).reduce((n, q) => n + q.tests, 0);
+    const policyTests = await tests();
+    const audit = (over: Partial<ShadowResultRow>) => row({ tenantId: "audits", direction: "cache", servedModel: "gpt-4o-mini", cacheSimilarity: 0.91, ...over });
+    await store.record(audit({ category: "math" }), undefined);
+    await store.record(audit({ category: "math", ok: false }), undefined);
+    await store.record(audit({ category: "math", ok: false }), undefined);
+    await store.record(audit({ category: "code" }), undefined);
+    await store.record(audit({ category: "code", tenantId: "audits-other" }), undefined);
+    const all = await store.cacheQuality(t0);
+    expect(all.map((r) => [r.category, r.audits, r.wrong])).toEqual([["code", 2, 0], ["math", 3, 2]]);
+    const math = all.find((r) => r.category === "math");
+    expect(math?.wrongHitRate).toBeCloseTo(2 / 3, 9);
+    expect(math?.low).toBeGreaterThan(0.2);
+    expect(math?.high).toBeLessThan(1);
+    expect((await store.cacheQuality(t0, "audits")).map((r) => [r.category, r.audits])).toEqual([["code", 1], ["math", 3]]);
+    expect(await store.cacheQuality(new Date(Date.now() + 60_000))).toEqual([]);
+    expect(await store.report("audits")).toEqual([]);
+    expect((await store.since(t0)).some((r) => r.tenantId === "audits")).toBe(false);
+    expect(await tests()).toBe(policyTests);
+  });
+
   it("returns stored prompts of downward tests as training rows", async () => {
     const t0 = new Date(Date.now() - 1000);
     const input = { messages: [{ role: "user", content: "What is 2+2?" }], has_tools: false, json_mode: false };

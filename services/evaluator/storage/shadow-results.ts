@@ -17,15 +17,20 @@ export interface ShadowResultRow {
   verdicts: unknown[];
   /** Null when the candidate model has no price (unknown, never 0). */
   candidateCostUsd: string | null;
-  /** "down" (default): downgrade evidence; "up": a canary's answer against the live version's model. */
+  /**
+   * "down" (default): downgrade evidence; "up": a canary's answer against the live version's model;
+   * "cache": a semantic cache hit's cached answer against a fresh one of its model.
+   */
   direction?: ShadowDirection;
+  /** A cache audit's hit similarity. */
+  cacheSimilarity?: number;
   policyVersion?: number;
   policyCanary?: boolean;
   /** The prompt as the classifier sees it, for `train:router --shadow` (absent when not kept). */
   input?: ShadowInput;
 }
 
-export type ShadowDirection = "down" | "up";
+export type ShadowDirection = "down" | "up" | "cache";
 
 export interface ShadowInput {
   messages: { role: string; content: string }[];
@@ -37,10 +42,20 @@ export interface ShadowInput {
 export interface PolicyQualityRow {
   policyVersion: number;
   canary: boolean;
-  direction: ShadowDirection;
+  direction: "down" | "up";
   tests: number;
   passes: number;
   passRate: number;
+  low: number;
+  high: number;
+}
+
+/** Audited semantic cache hits of one category: the measured wrong-hit rate with its Wilson 95% interval. */
+export interface CacheQualityRow {
+  category: string;
+  audits: number;
+  wrong: number;
+  wrongHitRate: number;
   low: number;
   high: number;
 }
@@ -75,13 +90,13 @@ export class ShadowResultStore {
   async record(row: ShadowResultRow, spend: { day: string; reservedUsd: string } | undefined): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       const r = await tx.query<{ request_id: string }>(
-        `INSERT INTO shadow_results (request_id, candidate_model, tenant_id, category, tier, served_model, ok, score, failures, verdicts, candidate_cost_usd, direction, policy_version, policy_canary, input)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::numeric, $12, $13, $14, $15::jsonb)
+        `INSERT INTO shadow_results (request_id, candidate_model, tenant_id, category, tier, served_model, ok, score, failures, verdicts, candidate_cost_usd, direction, policy_version, policy_canary, input, cache_similarity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::numeric, $12, $13, $14, $15::jsonb, $16)
          ON CONFLICT (request_id, candidate_model) DO NOTHING RETURNING request_id`,
         [
           row.requestId, row.candidateModel, row.tenantId, row.category, row.tier, row.servedModel, row.ok, row.score,
           JSON.stringify(row.failures), JSON.stringify(row.verdicts), row.candidateCostUsd, row.direction ?? "down",
-          row.policyVersion ?? 0, row.policyCanary ?? false, row.input ? JSON.stringify(row.input) : null,
+          row.policyVersion ?? 0, row.policyCanary ?? false, row.input ? JSON.stringify(row.input) : null, row.cacheSimilarity ?? null,
         ],
       );
       if (spend) {
@@ -143,7 +158,7 @@ export class ShadowResultStore {
   async policyQuality(from: Date): Promise<PolicyQualityRow[]> {
     const r = await this.sql.query<{ policy_version: string; policy_canary: boolean; direction: string; n: string; passes: string }>(
       `SELECT policy_version::text AS policy_version, policy_canary, direction, count(*)::text AS n, count(*) FILTER (WHERE ok)::text AS passes
-       FROM shadow_results WHERE created_at >= $1 GROUP BY policy_version, policy_canary, direction ORDER BY policy_version, policy_canary, direction`,
+       FROM shadow_results WHERE created_at >= $1 AND direction IN ('down', 'up') GROUP BY policy_version, policy_canary, direction ORDER BY policy_version, policy_canary, direction`,
       [from.toISOString()],
     );
     return r.rows.map((x) => {
@@ -151,6 +166,25 @@ export class ShadowResultStore {
       const passes = Number(x.passes);
       const [low, high] = wilsonInterval(passes, tests);
       return { policyVersion: Number(x.policy_version), canary: x.policy_canary, direction: x.direction === "up" ? "up" : "down", tests, passes, passRate: tests > 0 ? passes / tests : 0, low, high };
+    });
+  }
+
+  /**
+   * Audited semantic cache hits since a time, per category (optionally one tenant's): how many, how many
+   * were wrong hits, and the wrong-hit rate with its Wilson 95% interval.
+   */
+  async cacheQuality(from: Date, tenant = ""): Promise<CacheQualityRow[]> {
+    const r = await this.sql.query<{ category: string; n: string; wrong: string }>(
+      `SELECT category, count(*)::text AS n, count(*) FILTER (WHERE NOT ok)::text AS wrong
+       FROM shadow_results WHERE created_at >= $1 AND direction = 'cache' AND ($2 = '' OR tenant_id = $2)
+       GROUP BY category ORDER BY category`,
+      [from.toISOString(), tenant],
+    );
+    return r.rows.map((x) => {
+      const audits = Number(x.n);
+      const wrong = Number(x.wrong);
+      const [low, high] = wilsonInterval(wrong, audits);
+      return { category: x.category, audits, wrong, wrongHitRate: audits > 0 ? wrong / audits : 0, low, high };
     });
   }
 

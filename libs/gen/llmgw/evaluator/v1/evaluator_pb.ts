@@ -12,7 +12,96 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/evaluator/v1/evaluator.proto.
  */
 export const file_llmgw_evaluator_v1_evaluator: GenFile = /*@__PURE__*/
-  fileDesc("CiJsbG1ndy9ldmFsdWF0b3IvdjEvZXZhbHVhdG9yLnByb3RvEhJsbG1ndy5ldmFsdWF0b3IudjEiKAoXR2V0UG9saWN5UXVhbGl0eVJlcXVlc3QSDQoFc2luY2UYASABKAkiTgoYR2V0UG9saWN5UXVhbGl0eVJlc3BvbnNlEjIKBHJvd3MYASADKAsyJC5sbG1ndy5ldmFsdWF0b3IudjEuUG9saWN5UXVhbGl0eVJvdyKaAQoQUG9saWN5UXVhbGl0eVJvdxIWCg5wb2xpY3lfdmVyc2lvbhgBIAEoAxIOCgZjYW5hcnkYAiABKAgSEQoJZGlyZWN0aW9uGAMgASgJEg0KBXRlc3RzGAQgASgDEg4KBnBhc3NlcxgFIAEoAxIRCglwYXNzX3JhdGUYBiABKAESCwoDbG93GAcgASgBEgwKBGhpZ2gYCCABKAEihgEKD0V2YWx1YXRlUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0EhQKDHJlcXVlc3RfanNvbhgCIAEoDBITCgthbnN3ZXJfanNvbhgDIAEoDBIWCg5yZWZlcmVuY2VfanNvbhgEIAEoDCI/ChBFdmFsdWF0ZVJlc3BvbnNlEgoKAm9rGAEgASgIEg0KBXNjb3JlGAIgASgBEhAKCGZhaWx1cmVzGAMgAygJIi4KGUdldERvd25ncmFkZVJlcG9ydFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIlQKGkdldERvd25ncmFkZVJlcG9ydFJlc3BvbnNlEjYKCGZpbmRpbmdzGAEgAygLMiQubGxtZ3cuZXZhbHVhdG9yLnYxLkRvd25ncmFkZUZpbmRpbmcivAEKEERvd25ncmFkZUZpbmRpbmcSEAoIY2F0ZWdvcnkYASABKAkSIwoEdGllchgCIAEoDjIVLmxsbWd3LmNvbW1vbi52MS5UaWVyEhIKCmZyb21fbW9kZWwYAyABKAkSEAoIdG9fbW9kZWwYBCABKAkSDwoHc2FtcGxlcxgFIAEoAxIRCglwYXNzX3JhdGUYBiABKAESDAoEc2FmZRgHIAEoCBILCgNsb3cYCCABKAESDAoEaGlnaBgJIAEoATLNAgoQRXZhbHVhdG9yU2VydmljZRJVCghFdmFsdWF0ZRIjLmxsbWd3LmV2YWx1YXRvci52MS5FdmFsdWF0ZVJlcXVlc3QaJC5sbG1ndy5ldmFsdWF0b3IudjEuRXZhbHVhdGVSZXNwb25zZRJzChJHZXREb3duZ3JhZGVSZXBvcnQSLS5sbG1ndy5ldmFsdWF0b3IudjEuR2V0RG93bmdyYWRlUmVwb3J0UmVxdWVzdBouLmxsbWd3LmV2YWx1YXRvci52MS5HZXREb3duZ3JhZGVSZXBvcnRSZXNwb25zZRJtChBHZXRQb2xpY3lRdWFsaXR5EisubGxtZ3cuZXZhbHVhdG9yLnYxLkdldFBvbGljeVF1YWxpdHlSZXF1ZXN0GiwubGxtZ3cuZXZhbHVhdG9yLnYxLkdldFBvbGljeVF1YWxpdHlSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+  fileDesc("CiJsbG1ndy9ldmFsdWF0b3IvdjEvZXZhbHVhdG9yLnByb3RvEhJsbG1ndy5ldmFsdWF0b3IudjEiOgoWR2V0Q2FjaGVRdWFsaXR5UmVxdWVzdBINCgVzaW5jZRgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkiTAoXR2V0Q2FjaGVRdWFsaXR5UmVzcG9uc2USMQoEcm93cxgBIAMoCzIjLmxsbWd3LmV2YWx1YXRvci52MS5DYWNoZVF1YWxpdHlSb3cidQoPQ2FjaGVRdWFsaXR5Um93EhAKCGNhdGVnb3J5GAEgASgJEg4KBmF1ZGl0cxgCIAEoAxINCgV3cm9uZxgDIAEoAxIWCg53cm9uZ19oaXRfcmF0ZRgEIAEoARILCgNsb3cYBSABKAESDAoEaGlnaBgGIAEoASIoChdHZXRQb2xpY3lRdWFsaXR5UmVxdWVzdBINCgVzaW5jZRgBIAEoCSJOChhHZXRQb2xpY3lRdWFsaXR5UmVzcG9uc2USMgoEcm93cxgBIAMoCzIkLmxsbWd3LmV2YWx1YXRvci52MS5Qb2xpY3lRdWFsaXR5Um93IpoBChBQb2xpY3lRdWFsaXR5Um93EhYKDnBvbGljeV92ZXJzaW9uGAEgASgDEg4KBmNhbmFyeRgCIAEoCBIRCglkaXJlY3Rpb24YAyABKAkSDQoFdGVzdHMYBCABKAMSDgoGcGFzc2VzGAUgASgDEhEKCXBhc3NfcmF0ZRgGIAEoARILCgNsb3cYByABKAESDAoEaGlnaBgIIAEoASKGAQoPRXZhbHVhdGVSZXF1ZXN0EjAKB2NvbnRleHQYASABKAsyHy5sbG1ndy5jb21tb24udjEuUmVxdWVzdENvbnRleHQSFAoMcmVxdWVzdF9qc29uGAIgASgMEhMKC2Fuc3dlcl9qc29uGAMgASgMEhYKDnJlZmVyZW5jZV9qc29uGAQgASgMIj8KEEV2YWx1YXRlUmVzcG9uc2USCgoCb2sYASABKAgSDQoFc2NvcmUYAiABKAESEAoIZmFpbHVyZXMYAyADKAkiLgoZR2V0RG93bmdyYWRlUmVwb3J0UmVxdWVzdBIRCgl0ZW5hbnRfaWQYASABKAkiVAoaR2V0RG93bmdyYWRlUmVwb3J0UmVzcG9uc2USNgoIZmluZGluZ3MYASADKAsyJC5sbG1ndy5ldmFsdWF0b3IudjEuRG93bmdyYWRlRmluZGluZyK8AQoQRG93bmdyYWRlRmluZGluZxIQCghjYXRlZ29yeRgBIAEoCRIjCgR0aWVyGAIgASgOMhUubGxtZ3cuY29tbW9uLnYxLlRpZXISEgoKZnJvbV9tb2RlbBgDIAEoCRIQCgh0b19tb2RlbBgEIAEoCRIPCgdzYW1wbGVzGAUgASgDEhEKCXBhc3NfcmF0ZRgGIAEoARIMCgRzYWZlGAcgASgIEgsKA2xvdxgIIAEoARIMCgRoaWdoGAkgASgBMrkDChBFdmFsdWF0b3JTZXJ2aWNlElUKCEV2YWx1YXRlEiMubGxtZ3cuZXZhbHVhdG9yLnYxLkV2YWx1YXRlUmVxdWVzdBokLmxsbWd3LmV2YWx1YXRvci52MS5FdmFsdWF0ZVJlc3BvbnNlEnMKEkdldERvd25ncmFkZVJlcG9ydBItLmxsbWd3LmV2YWx1YXRvci52MS5HZXREb3duZ3JhZGVSZXBvcnRSZXF1ZXN0Gi4ubGxtZ3cuZXZhbHVhdG9yLnYxLkdldERvd25ncmFkZVJlcG9ydFJlc3BvbnNlEm0KEEdldFBvbGljeVF1YWxpdHkSKy5sbG1ndy5ldmFsdWF0b3IudjEuR2V0UG9saWN5UXVhbGl0eVJlcXVlc3QaLC5sbG1ndy5ldmFsdWF0b3IudjEuR2V0UG9saWN5UXVhbGl0eVJlc3BvbnNlEmoKD0dldENhY2hlUXVhbGl0eRIqLmxsbWd3LmV2YWx1YXRvci52MS5HZXRDYWNoZVF1YWxpdHlSZXF1ZXN0GisubGxtZ3cuZXZhbHVhdG9yLnYxLkdldENhY2hlUXVhbGl0eVJlc3BvbnNlYgZwcm90bzM", [file_llmgw_common_v1_common]);
+
+/**
+ * @generated from message llmgw.evaluator.v1.GetCacheQualityRequest
+ */
+export type GetCacheQualityRequest = Message<"llmgw.evaluator.v1.GetCacheQualityRequest"> & {
+  /**
+   * ISO-8601 timestamp.
+   *
+   * @generated from field: string since = 1;
+   */
+  since: string;
+
+  /**
+   * Empty: every tenant.
+   *
+   * @generated from field: string tenant_id = 2;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message llmgw.evaluator.v1.GetCacheQualityRequest.
+ * Use `create(GetCacheQualityRequestSchema)` to create a new message.
+ */
+export const GetCacheQualityRequestSchema: GenMessage<GetCacheQualityRequest> = /*@__PURE__*/
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 0);
+
+/**
+ * @generated from message llmgw.evaluator.v1.GetCacheQualityResponse
+ */
+export type GetCacheQualityResponse = Message<"llmgw.evaluator.v1.GetCacheQualityResponse"> & {
+  /**
+   * @generated from field: repeated llmgw.evaluator.v1.CacheQualityRow rows = 1;
+   */
+  rows: CacheQualityRow[];
+};
+
+/**
+ * Describes the message llmgw.evaluator.v1.GetCacheQualityResponse.
+ * Use `create(GetCacheQualityResponseSchema)` to create a new message.
+ */
+export const GetCacheQualityResponseSchema: GenMessage<GetCacheQualityResponse> = /*@__PURE__*/
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 1);
+
+/**
+ * @generated from message llmgw.evaluator.v1.CacheQualityRow
+ */
+export type CacheQualityRow = Message<"llmgw.evaluator.v1.CacheQualityRow"> & {
+  /**
+   * @generated from field: string category = 1;
+   */
+  category: string;
+
+  /**
+   * @generated from field: int64 audits = 2;
+   */
+  audits: bigint;
+
+  /**
+   * Audits whose cached answer did not fit the question.
+   *
+   * @generated from field: int64 wrong = 3;
+   */
+  wrong: bigint;
+
+  /**
+   * @generated from field: double wrong_hit_rate = 4;
+   */
+  wrongHitRate: number;
+
+  /**
+   * Wilson 95% interval of the wrong-hit rate.
+   *
+   * @generated from field: double low = 5;
+   */
+  low: number;
+
+  /**
+   * @generated from field: double high = 6;
+   */
+  high: number;
+};
+
+/**
+ * Describes the message llmgw.evaluator.v1.CacheQualityRow.
+ * Use `create(CacheQualityRowSchema)` to create a new message.
+ */
+export const CacheQualityRowSchema: GenMessage<CacheQualityRow> = /*@__PURE__*/
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 2);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetPolicyQualityRequest
@@ -31,7 +120,7 @@ export type GetPolicyQualityRequest = Message<"llmgw.evaluator.v1.GetPolicyQuali
  * Use `create(GetPolicyQualityRequestSchema)` to create a new message.
  */
 export const GetPolicyQualityRequestSchema: GenMessage<GetPolicyQualityRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 0);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 3);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetPolicyQualityResponse
@@ -48,7 +137,7 @@ export type GetPolicyQualityResponse = Message<"llmgw.evaluator.v1.GetPolicyQual
  * Use `create(GetPolicyQualityResponseSchema)` to create a new message.
  */
 export const GetPolicyQualityResponseSchema: GenMessage<GetPolicyQualityResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 1);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 4);
 
 /**
  * @generated from message llmgw.evaluator.v1.PolicyQualityRow
@@ -105,7 +194,7 @@ export type PolicyQualityRow = Message<"llmgw.evaluator.v1.PolicyQualityRow"> & 
  * Use `create(PolicyQualityRowSchema)` to create a new message.
  */
 export const PolicyQualityRowSchema: GenMessage<PolicyQualityRow> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 2);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 5);
 
 /**
  * @generated from message llmgw.evaluator.v1.EvaluateRequest
@@ -141,7 +230,7 @@ export type EvaluateRequest = Message<"llmgw.evaluator.v1.EvaluateRequest"> & {
  * Use `create(EvaluateRequestSchema)` to create a new message.
  */
 export const EvaluateRequestSchema: GenMessage<EvaluateRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 3);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 6);
 
 /**
  * @generated from message llmgw.evaluator.v1.EvaluateResponse
@@ -168,7 +257,7 @@ export type EvaluateResponse = Message<"llmgw.evaluator.v1.EvaluateResponse"> & 
  * Use `create(EvaluateResponseSchema)` to create a new message.
  */
 export const EvaluateResponseSchema: GenMessage<EvaluateResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 4);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 7);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetDowngradeReportRequest
@@ -185,7 +274,7 @@ export type GetDowngradeReportRequest = Message<"llmgw.evaluator.v1.GetDowngrade
  * Use `create(GetDowngradeReportRequestSchema)` to create a new message.
  */
 export const GetDowngradeReportRequestSchema: GenMessage<GetDowngradeReportRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 5);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 8);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetDowngradeReportResponse
@@ -202,7 +291,7 @@ export type GetDowngradeReportResponse = Message<"llmgw.evaluator.v1.GetDowngrad
  * Use `create(GetDowngradeReportResponseSchema)` to create a new message.
  */
 export const GetDowngradeReportResponseSchema: GenMessage<GetDowngradeReportResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 6);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 9);
 
 /**
  * @generated from message llmgw.evaluator.v1.DowngradeFinding
@@ -261,7 +350,7 @@ export type DowngradeFinding = Message<"llmgw.evaluator.v1.DowngradeFinding"> & 
  * Use `create(DowngradeFindingSchema)` to create a new message.
  */
 export const DowngradeFindingSchema: GenMessage<DowngradeFinding> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 7);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 10);
 
 /**
  * Scores answers (shadow tests) and reports where a cheaper model is safe.
@@ -294,6 +383,16 @@ export const EvaluatorService: GenService<{
     methodKind: "unary";
     input: typeof GetPolicyQualityRequestSchema;
     output: typeof GetPolicyQualityResponseSchema;
+  },
+  /**
+   * Audited semantic cache hits per category since a time: the cache's measured wrong-hit rate.
+   *
+   * @generated from rpc llmgw.evaluator.v1.EvaluatorService.GetCacheQuality
+   */
+  getCacheQuality: {
+    methodKind: "unary";
+    input: typeof GetCacheQualityRequestSchema;
+    output: typeof GetCacheQualityResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_llmgw_evaluator_v1_evaluator, 0);
