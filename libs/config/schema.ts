@@ -101,6 +101,10 @@ export const configSchema = z
             daily_cap_usd: z.number().min(0).default(5),
             // Tenants whose traffic is never replayed (data residency, PII).
             exclude_tenants: z.array(z.string()).default([]),
+            // Share of semantic cache hits replayed on the model that wrote the cached answer, so the
+            // evaluator judges whether the cached answer fits the new question: the cache's measured
+            // wrong-hit rate (GET /v1/llmgw/cache/quality). One provider call each, within daily_cap_usd.
+            cache_audit_rate: z.number().min(0).max(1).default(0),
             // Keep each tested prompt (roles and text) beside its verdict, so `train:router --shadow`
             // can learn from a tenant's own traffic. Off: verdicts only.
             store_inputs: z.boolean().default(true),

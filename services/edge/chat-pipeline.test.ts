@@ -12,6 +12,7 @@ import type { BusMessage, BusSubscription } from "#libs/bus/event-bus.ts";
 import { MemoryEventBus } from "#libs/bus/memory-bus.ts";
 import { subjects } from "#libs/bus/subjects.ts";
 import { loadConfig } from "#libs/config/load.ts";
+import type { Config } from "#libs/config/schema.ts";
 import type { BudgetOutageMode } from "#libs/config/resilience.ts";
 import { GatewayError } from "#libs/errors/openai-error.ts";
 import {
@@ -251,7 +252,13 @@ async function until(cond: () => boolean, ms = 1_000): Promise<void> {
   while (!cond() && Date.now() < deadline) await sleep(2);
 }
 
-async function harness(script: Partial<Script> = {}, hooks?: AfterAnswerHook[], outageMode?: BudgetOutageMode, defer?: (run: () => void) => void): Promise<Harness> {
+async function harness(
+  script: Partial<Script> = {},
+  hooks?: AfterAnswerHook[],
+  outageMode?: BudgetOutageMode,
+  defer?: (run: () => void) => void,
+  over: { shadow?: Partial<Config["routing"]["shadow"]>; random?: () => number } = {},
+): Promise<Harness> {
   const s: Script = { ...defaultScript(), ...script };
   const calls: Calls = { classify: [], lookup: [], store: [], route: [], reserve: [], settle: [], execute: [] };
   const clients: EdgeClients = {
@@ -265,8 +272,9 @@ async function harness(script: Partial<Script> = {}, hooks?: AfterAnswerHook[], 
   const bus = new MemoryEventBus();
   const registry = new Registry();
   const logger = silentLogger();
-  const cfg = outageMode ? { ...config, budgets: { ...config.budgets, outage_mode: outageMode } } : config;
-  const deps: EdgeDeps = { config: cfg, clients, events: bus, pricing, logger, registry, ready: async () => true };
+  let cfg = outageMode ? { ...config, budgets: { ...config.budgets, outage_mode: outageMode } } : config;
+  if (over.shadow) cfg = { ...cfg, routing: { ...cfg.routing, shadow: { ...cfg.routing.shadow, ...over.shadow } } };
+  const deps: EdgeDeps = { config: cfg, clients, events: bus, pricing, logger, registry, ready: async () => true, ...(over.random ? { random: over.random } : {}) };
   const outbox = new EventOutbox(bus, logger, registry);
   const metrics = edgeMetrics(registry);
   const received: BusMessage[] = [];
@@ -639,6 +647,38 @@ describe("ChatPipeline: exact cache hit", () => {
     expect(res.headers["x-llmgw-cache"]).toBe("hit-semantic");
     expect(res.headers["x-llmgw-cache-similarity"]).toBe("0.9500");
     expect(one(await h.completed()).cacheOutcome).toBe("hit_semantic");
+  });
+});
+
+describe("ChatPipeline: cache audits", () => {
+  const semanticHit = { lookup: { hit: true, layer: "semantic", similarity: 0.95, completionJson: JSON.stringify(MINI), model: "gpt-4o-mini" } };
+
+  it("a sampled semantic hit asks the evaluator to replay it on the model that wrote the cached answer", async () => {
+    const h = await harness(semanticHit, undefined, undefined, undefined, { shadow: { cache_audit_rate: 0.05 }, random: () => 0.01 });
+    const call = chatCall();
+    await h.pipeline.handle(call);
+    const audit = one(await h.shadows());
+    expect(audit).toMatchObject({ cacheAudit: true, servedModel: "gpt-4o-mini", candidateModel: "gpt-4o-mini", category: "math", upward: false });
+    expect(audit.cacheSimilarity).toBeCloseTo(0.95, 6);
+    expect(audit.context?.requestId).toBe(call.requestId);
+    expect(JSON.parse(decoder.decode(audit.requestJson))).toEqual(call.body);
+    // The cached answer as the cache holds it (not the copy re-stamped with this request's id).
+    expect(JSON.parse(decoder.decode(audit.servedCompletionJson))).toEqual(MINI);
+  });
+
+  it("asks for none when the draw misses the rate, the rate is 0, the hit is exact or the tenant is excluded", async () => {
+    const exact = { lookup: { ...semanticHit.lookup, layer: "exact", similarity: 1 } };
+    const cases = [
+      await harness(semanticHit, undefined, undefined, undefined, { shadow: { cache_audit_rate: 0.05 }, random: () => 0.05 }),
+      await harness(semanticHit, undefined, undefined, undefined, { random: () => 0 }),
+      await harness(exact, undefined, undefined, undefined, { shadow: { cache_audit_rate: 1 }, random: () => 0 }),
+      await harness(semanticHit, undefined, undefined, undefined, { shadow: { cache_audit_rate: 1, exclude_tenants: ["acme"] }, random: () => 0 }),
+    ];
+    for (const h of cases) {
+      await h.pipeline.handle(chatCall());
+      expect(await h.shadows()).toEqual([]);
+      expect(await h.completed()).toHaveLength(1);
+    }
   });
 });
 

@@ -1,10 +1,19 @@
-// The cache's privacy rules, invalidation filters and per-category economics end to end (openai SDK →
-// edge → cache service), embedded and mesh, with answers encrypted at rest (LLMGW_CACHE_MASTER_KEY).
+// The cache's privacy rules, invalidation filters, per-category economics and audited quality end to end
+// (openai SDK → edge → cache service, evaluator), embedded and mesh, with answers encrypted at rest
+// (LLMGW_CACHE_MASTER_KEY) and every semantic hit audited (routing.shadow.cache_audit_rate 1).
 import { randomBytes } from "node:crypto";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MODES, startGateway, type Gateway } from "./harness.ts";
-import { ask, askUntilHit, fresh, sdkClient, user } from "./support/requests.ts";
+import { MODES, startGateway, testConfig, type Gateway } from "./harness.ts";
+import { ask, askUntilHit, fresh, sdkClient, until, user } from "./support/requests.ts";
+import { fill, ORIGINAL, PARAPHRASE, semanticHit } from "./support/semantic.ts";
+
+interface QualityList {
+  object: string;
+  tenant_id: string | null;
+  audit_rate: number;
+  data: { category: string; audits: number; wrong_hits: number; wrong_hit_rate: number; wrong_hit_rate_low: number; wrong_hit_rate_high: number }[];
+}
 
 const tenant = (name: string) => `${name}-${randomBytes(4).toString("hex")}`;
 
@@ -14,7 +23,12 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
   let tenantId: string;
 
   beforeAll(async () => {
-    gw = await startGateway(mode, { env: { LLMGW_CACHE_MASTER_KEY: randomBytes(32).toString("hex") } });
+    gw = await startGateway(mode, {
+      env: { LLMGW_CACHE_MASTER_KEY: randomBytes(32).toString("hex") },
+      config: testConfig((c) => {
+        c.routing.shadow = { ...c.routing.shadow, cache_audit_rate: 1 };
+      }),
+    });
     tenantId = tenant("priv");
     client = sdkClient(gw.url, await gw.createKey(tenantId));
   }, 60_000);
@@ -82,5 +96,45 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
     const tenantKey = await gw.createKey(tenant("t"));
     const denied = await fetch(`${gw.url}/v1/llmgw/cache/economics`, { headers: { authorization: `Bearer ${tenantKey}` } });
     expect(denied.status).toBe(403);
+  });
+
+  const quality = async (query: string, key = gw.adminKey) => fetch(`${gw.url}/v1/llmgw/cache/quality${query}`, { headers: { authorization: `Bearer ${key}` } });
+
+  it("GET /v1/llmgw/cache/quality: a semantic hit is replayed on its model and its audit counted per category", async () => {
+    const audited = tenant("audit");
+    const key = await gw.createKey(audited);
+    const client = sdkClient(gw.url, key);
+    await fill(client, user(ORIGINAL));
+    const { hit } = await semanticHit(client, ORIGINAL, PARAPHRASE);
+    expect(hit?.h("x-llmgw-cache")).toBe("hit-semantic");
+
+    // The audit runs after the answer: poll until the evaluator has recorded it.
+    const list = await until(async () => {
+      const body = (await (await quality(`?since=1h&tenant_id=${audited}`)).json()) as QualityList;
+      return body.data.length > 0 ? body : undefined;
+    }, 100, 100);
+    expect(list?.audit_rate).toBe(1);
+    expect(list?.tenant_id).toBe(audited);
+    // The exact repeats that filled the cache are not audited; every semantic hit is (rate 1), and the
+    // paraphrase may have needed a few tries before one hit.
+    const row = list?.data[0];
+    expect(row?.audits).toBeGreaterThanOrEqual(1);
+    expect(row?.wrong_hits).toBeGreaterThanOrEqual(0);
+    expect(row?.wrong_hits).toBeLessThanOrEqual(row?.audits ?? 0);
+    expect(row?.wrong_hit_rate).toBeCloseTo((row?.wrong_hits ?? 0) / (row?.audits ?? 1), 9);
+    expect(row?.wrong_hit_rate_low).toBeLessThanOrEqual(row?.wrong_hit_rate ?? 0);
+    expect(row?.wrong_hit_rate_high).toBeGreaterThanOrEqual(row?.wrong_hit_rate ?? 1);
+
+    // A tenant key sees its own tenant's audits only, whatever it asks for.
+    const other = await gw.createKey(tenant("other"));
+    const own = (await (await quality(`?since=1h&tenant_id=${audited}`, other)).json()) as QualityList;
+    expect(own.tenant_id).not.toBe(audited);
+    expect(own.data).toEqual([]);
+  });
+
+  it("GET /v1/llmgw/cache/quality: a bad 'since' is a 400 in the OpenAI shape", async () => {
+    const res = await quality("?since=soon");
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { type: "invalid_request_error", param: "since" } });
   });
 });

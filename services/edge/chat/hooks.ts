@@ -28,7 +28,7 @@ const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(
 
 /** The hooks every chat request runs, in order. */
 export function chatHooks(h: HookDeps): AfterAnswerHook[] {
-  return [countMetrics(h), observeHook(h.deps.registry), storeInCache(h), publishCompleted(h), requestShadowTests(h)];
+  return [countMetrics(h), observeHook(h.deps.registry), storeInCache(h), publishCompleted(h), requestShadowTests(h), auditCacheHits(h)];
 }
 
 /** The counters of one (status, model, tier, cache outcome), bound once. */
@@ -153,5 +153,33 @@ function requestShadowTests({ deps, outbox }: HookDeps): AfterAnswerHook {
       const id = candidates.length === 1 ? `shadow:${rec.call.requestId}` : `shadow:${rec.call.requestId}:${c.model}`;
       outbox.publish(subject, toBinary(ShadowTestRequestedSchema, msg), id);
     }
+  };
+}
+
+/**
+ * A sampled semantic cache hit: the evaluator replays the request on the model that wrote the cached
+ * answer and judges whether that answer fits this question (the cache's measured wrong-hit rate).
+ */
+function auditCacheHits({ deps, outbox }: HookDeps): AfterAnswerHook {
+  const subject = subjects(deps.events.names).shadowRequested;
+  const shadow = deps.config.routing.shadow;
+  const random = deps.random ?? Math.random;
+  return (rec, out) => {
+    const rate = shadow.cache_audit_rate;
+    if (rate <= 0 || rec.cacheOutcome !== "hit_semantic" || out.status !== 200 || !out.completion || !rec.lookup) return;
+    if (shadow.exclude_tenants.includes(rec.call.auth.tenantId) || random() >= rate) return;
+    const model = rec.lookup.model || out.model;
+    const msg = create(ShadowTestRequestedSchema, {
+      context: rec.ctx,
+      requestJson: encoder.encode(JSON.stringify(rec.call.body)),
+      servedModel: model,
+      servedCompletionJson: encoder.encode(rec.lookup.completionJson),
+      candidateModel: model,
+      category: rec.cls.category,
+      tier: rec.cls.tier,
+      cacheAudit: true,
+      cacheSimilarity: rec.lookup.similarity,
+    });
+    outbox.publish(subject, toBinary(ShadowTestRequestedSchema, msg), `cache-audit:${rec.call.requestId}`);
   };
 }

@@ -84,7 +84,7 @@ describe("routing policy", () => {
 describe("shadow sampling", () => {
   const withShadow = (rate: number, candidates = 1) => {
     const c = structuredClone(config);
-    c.routing.shadow = { sample_rate: rate, tiers: ["HIGH"], candidates, daily_cap_usd: 5, exclude_tenants: ["eu-only"], store_inputs: true };
+    c.routing.shadow = { sample_rate: rate, tiers: ["HIGH"], candidates, daily_cap_usd: 5, exclude_tenants: ["eu-only"], store_inputs: true, cache_audit_rate: 0 };
     return c;
   };
   const at = (rate: number, draw: number, patch: Partial<RouteInput> = {}, candidates = 1) =>
