@@ -1,13 +1,16 @@
 // Builds the cache over the exact store and vector index the composition root hands it (memory or
 // Redis; in-process index or Qdrant), with the local embedder unless an OpenAI-compatible embeddings
 // endpoint is configured.
+import type { Client } from "@connectrpc/connect";
 import { CacheService } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import type { EvaluatorService } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
 import type { Settings } from "#libs/config/settings.ts";
 import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
 import { cacheConfigSchema } from "./domain/config.ts";
 import { CacheEngine } from "./domain/engine.ts";
 import { createLocalEmbedder } from "./domain/local-embedder.ts";
 import { registerCacheMetrics } from "./domain/metrics.ts";
+import { QualityGuard } from "./domain/quality-guard.ts";
 import { SifHybridEmbedder } from "./domain/sif-embedder.ts";
 import type { Embedder } from "./domain/types.ts";
 import { HitVerifier, loadShippedVerifierWeights } from "./domain/verifier/hit-verifier.ts";
@@ -18,6 +21,7 @@ import type { TextSeal } from "./store/semantic-entry.ts";
 import type { ExactStore } from "./store/exact-store.ts";
 import { OpenAIEmbedder } from "./store/openai-embedder.ts";
 import type { VectorIndex } from "./store/vector-index.ts";
+import { startQualityRefresh } from "./quality-refresh.ts";
 import { CacheServiceImpl } from "./service.ts";
 
 /** The backends the cache uses; the composition root decides which implementations they are. */
@@ -38,7 +42,7 @@ export function buildVerifier(embedder: Embedder): HitVerifier | undefined {
   return embedder instanceof SifHybridEmbedder ? new HitVerifier(loadShippedVerifierWeights(), embedder) : undefined;
 }
 
-export async function buildCacheService(ctx: BuildContext<CacheBackends>): Promise<BuiltService<typeof CacheService>> {
+export async function buildCacheService(ctx: BuildContext<CacheBackends, { evaluator: Client<typeof EvaluatorService> }>): Promise<BuiltService<typeof CacheService>> {
   const config = cacheConfigSchema.parse(ctx.config.cache ?? {});
   const embedder = buildEmbedder(ctx.settings);
   const plain = ctx.backends.exactStore({ maxEntriesPerTenant: config.maxEntriesPerTenant });
@@ -52,14 +56,19 @@ export async function buildCacheService(ctx: BuildContext<CacheBackends>): Promi
   // The local embedder loads its word table (a second or two) on first use; pay it at start.
   if ("warm" in embedder && typeof embedder.warm === "function") embedder.warm();
   const verifier = buildVerifier(embedder);
-  const engine = new CacheEngine({ config, exact, vectors, embedder, verifier, metrics: registerCacheMetrics(ctx.registry), logger: ctx.logger });
-  ctx.logger.info({ exact: exact.kind, vectors: vectors.kind, embedder: engine.embedderId, verifier: engine.verifierActive, encrypted: exact !== plain }, "cache ready");
+  const metrics = registerCacheMetrics(ctx.registry);
+  const quality = new QualityGuard(config.quality);
+  const engine = new CacheEngine({ config, exact, vectors, embedder, verifier, quality, metrics, logger: ctx.logger });
+  // The bound on audited wrong hits, when configured: every replica reads the evaluator's audits.
+  const refresh = quality.enabled ? startQualityRefresh({ guard: quality, config: config.quality, evaluator: ctx.clients.evaluator, logger: ctx.logger, metrics }) : undefined;
+  ctx.logger.info({ exact: exact.kind, vectors: vectors.kind, embedder: engine.embedderId, verifier: engine.verifierActive, encrypted: exact !== plain, maxWrongHitRate: config.quality.maxWrongHitRate }, "cache ready");
   return {
     service: CacheService,
     impl: new CacheServiceImpl(engine),
     // Cache outages degrade hit rate, not availability: the service stays ready without Redis.
     ready: async () => true,
     close: async () => {
+      refresh?.stop();
       await vectors.close?.();
     },
   };

@@ -14,12 +14,15 @@ import { CacheServiceImpl } from "./service.ts";
 const embedder = new HashedNgramEmbedder();
 
 /** A fresh cache per test: nothing leaks between cases. */
-function cacheClient(): Client<typeof CacheService> {
-  const config = cacheConfigSchema.parse({});
+function cacheClient(engine = cacheEngine()): Client<typeof CacheService> {
+  return createClient(CacheService, createRouterTransport((router) => router.service(CacheService, new CacheServiceImpl(engine))));
+}
+
+function cacheEngine(input: Record<string, unknown> = {}): CacheEngine {
+  const config = cacheConfigSchema.parse(input);
   const exact = new MemoryExactStore({ maxEntriesPerTenant: 1000 });
   const vectors = new InProcessVectorIndex({ dim: embedder.dim, maxEntriesPerTenant: 1000 });
-  const engine = new CacheEngine({ config, exact, vectors, embedder });
-  return createClient(CacheService, createRouterTransport((router) => router.service(CacheService, new CacheServiceImpl(engine))));
+  return new CacheEngine({ config, exact, vectors, embedder });
 }
 
 type KeyInit = MessageInitShape<typeof CacheKeySchema>;
@@ -185,5 +188,17 @@ describe("CacheService.Invalidate", () => {
     const client = cacheClient();
     expect(await rpcCode(client.invalidate({ tenantId: "" }))).toBe(Code.InvalidArgument);
     expect(await rpcCode(client.invalidate({ tenantId: "", namespace: "LOW" }))).toBe(Code.InvalidArgument);
+  });
+
+  it("GetEconomics says which categories the audits suspended, and the lookup says why it missed", async () => {
+    const engine = cacheEngine({ quality: { maxWrongHitRate: 0.05, minAudits: 30 } });
+    const client = cacheClient(engine);
+    await client.store({ key: key("What is the capital of France?"), completionJson: completion("Paris"), model: "gpt-4o-mini" });
+    expect((await client.lookup({ key: key("what's the capital of france") })).hit).toBe(true);
+    // "qa" questions are the cache's static_knowledge category: the audits are recorded under it.
+    engine.quality.update([{ category: "static_knowledge", audits: 40, wrong: 6, low: 0.071 }]);
+    expect(await client.lookup({ key: key("what's the capital of france") })).toMatchObject({ hit: false, reason: "semantic-off:quality" });
+    const { categories } = await client.getEconomics({});
+    expect(categories.map((c) => [c.category, c.qualitySuspended])).toEqual([["static_knowledge", true]]);
   });
 });

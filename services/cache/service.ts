@@ -45,9 +45,10 @@ export class CacheServiceImpl implements Impl {
   constructor(private readonly engine: CacheEngine) {}
 
   async lookup(req: Parameters<Impl["lookup"]>[0]) {
-    const r = await this.engine.lookup(toCacheRequest(req.key));
+    const request = toCacheRequest(req.key);
+    const r = await this.engine.lookup(request);
     if (!r.hit) return { hit: false, reason: r.reason };
-    return { hit: true, layer: r.layer, similarity: r.similarity, completionJson: r.answer.completionJson, model: r.answer.model };
+    return { hit: true, layer: r.layer, similarity: r.similarity, completionJson: r.answer.completionJson, model: r.answer.model, category: request.category };
   }
 
   async store(req: Parameters<Impl["store"]>[0]) {
@@ -66,6 +67,7 @@ export class CacheServiceImpl implements Impl {
         breakEvenHitRate: e.breakEvenHitRate,
         lookupMs: e.lookupMs,
         switches: BigInt(e.switches),
+        qualitySuspended: e.qualitySuspended,
       })),
     };
   }

@@ -22,10 +22,10 @@ export interface ServiceRow<N extends ServiceName> {
 export const SERVICES = {
   executor: { dir: "provider-executor", calls: [], build: async (ctx) => (await import("#services/provider-executor/build.ts")).buildExecutorService(ctx) },
   classifier: { dir: "classifier", calls: [], build: async (ctx) => (await import("#services/classifier/build.ts")).buildClassifierService(ctx) },
-  cache: { dir: "cache", calls: [], build: async (ctx) => (await import("#services/cache/build.ts")).buildCacheService(ctx) },
   router: { dir: "router", calls: ["executor"], build: async (ctx) => (await import("#services/router/build.ts")).buildRouterService(ctx) },
   ledger: { dir: "ledger", calls: [], build: async (ctx) => (await import("#services/ledger/build.ts")).buildLedgerService(ctx) },
   evaluator: { dir: "evaluator", calls: ["executor"], build: async (ctx) => (await import("#services/evaluator/build.ts")).buildEvaluatorService(ctx) },
+  cache: { dir: "cache", calls: ["evaluator"], build: async (ctx) => (await import("#services/cache/build.ts")).buildCacheService(ctx) },
 } as const satisfies { readonly [N in ServiceName]: ServiceRow<N> };
 
 /** Build order (the table's order). */

@@ -651,14 +651,15 @@ describe("ChatPipeline: exact cache hit", () => {
 });
 
 describe("ChatPipeline: cache audits", () => {
-  const semanticHit = { lookup: { hit: true, layer: "semantic", similarity: 0.95, completionJson: JSON.stringify(MINI), model: "gpt-4o-mini" } };
+  const semanticHit = { lookup: { hit: true, layer: "semantic", similarity: 0.95, completionJson: JSON.stringify(MINI), model: "gpt-4o-mini", category: "static_knowledge" } };
 
   it("a sampled semantic hit asks the evaluator to replay it on the model that wrote the cached answer", async () => {
     const h = await harness(semanticHit, undefined, undefined, undefined, { shadow: { cache_audit_rate: 0.05 }, random: () => 0.01 });
     const call = chatCall();
     await h.pipeline.handle(call);
     const audit = one(await h.shadows());
-    expect(audit).toMatchObject({ cacheAudit: true, servedModel: "gpt-4o-mini", candidateModel: "gpt-4o-mini", category: "math", upward: false });
+    // Under the cache's category (where its thresholds and the wrong-hit bound apply), not the task's ("math").
+    expect(audit).toMatchObject({ cacheAudit: true, servedModel: "gpt-4o-mini", candidateModel: "gpt-4o-mini", category: "static_knowledge", upward: false });
     expect(audit.cacheSimilarity).toBeCloseTo(0.95, 6);
     expect(audit.context?.requestId).toBe(call.requestId);
     expect(JSON.parse(decoder.decode(audit.requestJson))).toEqual(call.body);

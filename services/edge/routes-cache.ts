@@ -25,6 +25,7 @@ export function registerCacheRoutes(app: FastifyInstance, deps: EdgeDeps, authen
         break_even_hit_rate: c.breakEvenHitRate,
         lookup_ms: c.lookupMs,
         switches: Number(c.switches),
+        quality_suspended: c.qualitySuspended,
       })),
     };
   });

@@ -1,6 +1,7 @@
 // The cache's privacy rules, invalidation filters, per-category economics and audited quality end to end
 // (openai SDK → edge → cache service, evaluator), embedded and mesh, with answers encrypted at rest
-// (LLMGW_CACHE_MASTER_KEY) and every semantic hit audited (routing.shadow.cache_audit_rate 1).
+// (LLMGW_CACHE_MASTER_KEY), every semantic hit audited (routing.shadow.cache_audit_rate 1) and a bound on
+// the audited wrong-hit rate (cache.quality).
 import { randomBytes } from "node:crypto";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,6 +28,9 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
       env: { LLMGW_CACHE_MASTER_KEY: randomBytes(32).toString("hex") },
       config: testConfig((c) => {
         c.routing.shadow = { ...c.routing.shadow, cache_audit_rate: 1 };
+        // One wrong audit is enough to suspend a category here (the simulator answers a paraphrase with
+        // other words, so its audit says wrong); read every 200 ms.
+        c.cache = { ...c.cache, quality: { maxWrongHitRate: 0.05, minAudits: 1, refreshSeconds: 0.2 } };
       }),
     });
     tenantId = tenant("priv");
@@ -86,11 +90,13 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
   it("GET /v1/llmgw/cache/economics lists categories for an admin, 403 for a tenant key", async () => {
     const res = await admin("/v1/llmgw/cache/economics");
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { object: string; data: { category: string; semantic_on: boolean; break_even_hit_rate: number }[] };
+    const body = (await res.json()) as { object: string; data: { category: string; semantic_on: boolean; break_even_hit_rate: number; quality_suspended: boolean }[] };
     expect(body.object).toBe("list");
     expect(body.data.length).toBeGreaterThan(0);
     for (const c of body.data) {
       expect(typeof c.semantic_on).toBe("boolean");
+      // Nothing audited yet: no category is suspended.
+      expect(c.quality_suspended).toBe(false);
       expect(c.break_even_hit_rate).toBeGreaterThan(0);
     }
     const tenantKey = await gw.createKey(tenant("t"));
@@ -100,7 +106,7 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
 
   const quality = async (query: string, key = gw.adminKey) => fetch(`${gw.url}/v1/llmgw/cache/quality${query}`, { headers: { authorization: `Bearer ${key}` } });
 
-  it("GET /v1/llmgw/cache/quality: a semantic hit is replayed on its model and its audit counted per category", async () => {
+  it("GET /v1/llmgw/cache/quality: a semantic hit is replayed on its model and counted; past the bound its category stops serving semantic hits", async () => {
     const audited = tenant("audit");
     const key = await gw.createKey(audited);
     const client = sdkClient(gw.url, key);
@@ -124,6 +130,18 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
     expect(row?.wrong_hit_rate).toBeCloseTo((row?.wrong_hits ?? 0) / (row?.audits ?? 1), 9);
     expect(row?.wrong_hit_rate_low).toBeLessThanOrEqual(row?.wrong_hit_rate ?? 0);
     expect(row?.wrong_hit_rate_high).toBeGreaterThanOrEqual(row?.wrong_hit_rate ?? 1);
+
+    // The simulator's fresh answer to the paraphrase is other words than the cached one: a wrong hit, and
+    // with the bound at 5% after one audit (minAudits 1), the category's semantic layer is suspended.
+    expect(row?.wrong_hits).toBe(row?.audits);
+    const category = row?.category ?? "";
+    const suspended = await until(async () => {
+      const e = (await (await admin("/v1/llmgw/cache/economics")).json()) as { data: { category: string; quality_suspended: boolean }[] };
+      return e.data.find((c) => c.category === category && c.quality_suspended);
+    }, 100, 100);
+    expect(suspended, `category ${category} never suspended`).toBeDefined();
+    expect((await ask(client, { messages: user(PARAPHRASE) }, { "cache-control": "no-store" })).h("x-llmgw-cache")).toBe("miss");
+    expect((await ask(client, { messages: user(ORIGINAL) }, { "cache-control": "no-store" })).h("x-llmgw-cache")).toBe("hit-exact");
 
     // A tenant key sees its own tenant's audits only, whatever it asks for.
     const other = await gw.createKey(tenant("other"));

@@ -153,7 +153,7 @@ describe("mesh from the manifests: a router replica drains under load", () => {
     mkdirSync(env.LLMGW_DATA_DIR ?? dir, { recursive: true });
 
     // Dependencies first (the order the service table builds in), the edge last, as readiness gates would.
-    const order = ["ledger", "provider-executor", "classifier", "cache", "router", "evaluator", "edge"];
+    const order = ["ledger", "provider-executor", "classifier", "router", "evaluator", "cache", "edge"];
     for (const name of order) {
       const w = ws.find((x) => x.name === name);
       if (!w) throw new Error(`no Deployment ${name}`);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { economicsConfigSchema } from "./economics.ts";
+import { qualityConfigSchema } from "./quality-guard.ts";
 import { privacyConfigSchema } from "./privacy/exclusion.ts";
 
 /** Per-category knob set; unknown categories fall back to `default`. */
@@ -86,6 +87,8 @@ export const cacheConfigSchema = z
     privacy: privacyConfigSchema.default({}),
     /** Per-category switch of the semantic layer on its measured hit rate against break-even. */
     economics: economicsConfigSchema.default({}),
+    /** Per-category bound on the audited wrong-hit rate (off unless maxWrongHitRate is set). */
+    quality: qualityConfigSchema.default({}),
     /**
      * The learned hit verifier (verifier/hit-verifier.ts) decides semantic candidates when its weights
      * match the embedder: on top of the length-aware threshold and guard, a candidate they reject is

@@ -141,4 +141,9 @@ export class SemanticEconomics {
   snapshot(): CategoryEconomics[] {
     return [...this.windows.entries()].map(([c, w]) => this.describe(c, w)).sort((a, b) => a.category.localeCompare(b.category));
   }
+
+  /** A category no semantic lookup has reached: on, nothing measured. */
+  empty(category: string): CategoryEconomics {
+    return this.describe(category, new CategoryWindow(1));
+  }
 }

@@ -51,6 +51,29 @@ describe("CacheEngine layers", () => {
     }
   });
 
+  it("a category whose audits broke the wrong-hit bound skips the semantic layer, still serves exact hits and keeps storing", async () => {
+    const { engine } = makeEngine({ quality: { maxWrongHitRate: 0.05, minAudits: 30 } });
+    await engine.store(req("What is the capital of France?"), answer("Paris"));
+    expect((await engine.lookup(req("what's the capital of france"))).hit).toBe(true);
+    engine.quality.update([{ category: "static_knowledge", audits: 40, wrong: 6, low: 0.071 }]);
+    expect(await engine.lookup(req("what's the capital of france"))).toEqual({ hit: false, reason: "semantic-off:quality" });
+    expect(await engine.lookup(req("What is the capital of France?"))).toMatchObject({ hit: true, layer: "exact" });
+    // Other categories are not touched.
+    await engine.store(req("What is the capital of Spain?", { category: "qa" }), answer("Madrid"));
+    expect((await engine.lookup(req("what's the capital of spain", { category: "qa" }))).hit).toBe(true);
+    expect(engine.economicsSnapshot().map((e) => [e.category, e.qualitySuspended])).toEqual([["qa", false], ["static_knowledge", true]]);
+    // Stores go on, so the index is warm when the category resumes.
+    expect(await engine.store(req("What is the capital of Italy?"), answer("Rome"))).toEqual({ stored: true });
+    engine.quality.update([]);
+    expect((await engine.lookup(req("what's the capital of italy"))).hit).toBe(true);
+  });
+
+  it("a suspended category no lookup reached is still listed", () => {
+    const { engine } = makeEngine({ quality: { maxWrongHitRate: 0.05, minAudits: 1 } });
+    engine.quality.update([{ category: "code", audits: 3, wrong: 3, low: 0.44 }]);
+    expect(engine.economicsSnapshot()).toEqual([expect.objectContaining({ category: "code", semanticOn: true, lookups: 0, qualitySuspended: true })]);
+  });
+
   it("tenant A never gets tenant B's entry", async () => {
     const { engine } = makeEngine();
     await engine.store(req("What is the capital of France?", { tenant: "B" }), answer("Paris"));

@@ -8,6 +8,7 @@ import type { CacheMetrics } from "./metrics.ts";
 import { decidePolicy } from "./policy.ts";
 import { SemanticEconomics, type CategoryEconomics } from "./economics.ts";
 import { ExclusionRules } from "./privacy/exclusion.ts";
+import { QualityGuard } from "./quality-guard.ts";
 import { decideSemantic } from "./semantic-decision.ts";
 import type { HitVerifier } from "./verifier/hit-verifier.ts";
 import type { CachedAnswer, CacheRequest, Embedder, LookupResult, StoreResult } from "./types.ts";
@@ -22,6 +23,8 @@ export interface CacheEngineDeps {
   logger?: WarnLogger;
   /** Learned second opinion on semantic candidates; used only when trained for this embedder. */
   verifier?: HitVerifier;
+  /** Bound on the audited wrong-hit rate per category (kept current by quality-refresh.ts). */
+  quality?: QualityGuard;
   /** Wall clock for TTLs (injected in tests). */
   now?: () => number;
 }
@@ -42,6 +45,7 @@ export class CacheEngine {
   private readonly exclusion: ExclusionRules;
   private readonly verifier: HitVerifier | undefined;
   private readonly economics: SemanticEconomics;
+  readonly quality: QualityGuard;
 
   constructor(deps: CacheEngineDeps) {
     this.config = deps.config ?? defaultCacheConfig;
@@ -55,6 +59,7 @@ export class CacheEngine {
     this.economics = new SemanticEconomics(this.config.economics, (e) =>
       this.burst.warn({ category: e.category, semanticOn: e.semanticOn, hitRate: e.hitRate, breakEven: e.breakEvenHitRate }, "semantic cache layer switched for a category"),
     );
+    this.quality = deps.quality ?? new QualityGuard(this.config.quality);
     const v = deps.verifier;
     this.verifier = v && this.config.verifier.enabled && v.embedderId === this.embedderId ? v : undefined;
   }
@@ -107,6 +112,7 @@ export class CacheEngine {
     if (exact.ok && exact.value) return { hit: true, layer: "exact", similarity: 1, answer: exact.value };
     if (!exact.ok) return { hit: false, reason: `exact-store-${exact.kind}` };
     if (!policy.lookupSemantic || !this.vectors) return { hit: false, reason: "exact-miss" };
+    if (!this.quality.allows(req.category)) return { hit: false, reason: "semantic-off:quality" };
     if (!this.economics.shouldLookup(req.category)) return { hit: false, reason: "semantic-off:economics" };
     const t0 = performance.now();
     const result = await this.lookupSemantic(req, ns, deadline, this.vectors);
@@ -126,9 +132,16 @@ export class CacheEngine {
     m.semanticBreakEven.set({ category }, e.breakEvenHitRate);
   }
 
-  /** Per category: whether the semantic layer is on, its hit rate and break-even (admin API). */
-  economicsSnapshot(): CategoryEconomics[] {
-    return this.economics.snapshot();
+  /**
+   * Per category: whether the semantic layer is on, its hit rate and break-even, and whether audits
+   * suspended it (admin API). A suspended category no lookup has reached yet is listed too.
+   */
+  economicsSnapshot(): (CategoryEconomics & { qualitySuspended: boolean })[] {
+    const out = this.economics.snapshot().map((e) => ({ ...e, qualitySuspended: !this.quality.allows(e.category) }));
+    for (const q of this.quality.snapshot()) {
+      if (q.suspended && !out.some((e) => e.category === q.category)) out.push({ ...this.economics.empty(q.category), qualitySuspended: true });
+    }
+    return out;
   }
 
   private async lookupSemantic(req: CacheRequest, ns: string, deadline: Deadline, vectors: VectorIndex): Promise<LookupResult> {

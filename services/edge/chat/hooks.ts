@@ -175,7 +175,8 @@ function auditCacheHits({ deps, outbox }: HookDeps): AfterAnswerHook {
       servedModel: model,
       servedCompletionJson: encoder.encode(rec.lookup.completionJson),
       candidateModel: model,
-      category: rec.cls.category,
+      // The cache's category (its thresholds' and the wrong-hit bound's), not the classifier's task.
+      category: rec.lookup.category || rec.cls.category,
       tier: rec.cls.tier,
       cacheAudit: true,
       cacheSimilarity: rec.lookup.similarity,
