@@ -1,7 +1,7 @@
 // The nightly analysis end to end: shadow results recorded through the evaluator's store in a real
 // (PGlite) database, then `npm run analyze` as a process: the category where the cheap model agrees
 // with the served one is recommended for a downgrade, the one where it does not is kept, and the
-// YAML patch proposes exactly the first.
+// YAML patch proposes exactly the first; the semantic cache's audits are reported apart.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,10 +27,15 @@ describe("npm run analyze", () => {
     await add("qa", 160, 159); // 99% agreement: clearly above 1 - δ = 90%
     await add("code", 160, 120); // 75%: clearly below
     await add("chat", 10, 10); // too few to decide
+    // Audits of semantic cache hits: reported apart, never downgrade evidence.
+    for (let i = 0; i < 40; i++) {
+      await store.record({ requestId: `audit-${i}`, candidateModel: "gpt-4o-mini", tenantId: "acme", category: "static_knowledge", tier: "LOW", servedModel: "gpt-4o-mini", ok: i >= 6, score: i >= 6 ? 1 : 0, failures: [], verdicts: [], candidateCostUsd: "0.0001", direction: "cache", cacheSimilarity: 0.9 }, undefined);
+    }
     await db.close();
 
     const out = join(dir, "reports");
-    execFileSync(process.execPath, ["--import", "tsx", "services/evaluator/cli/analyze.ts", "--database-url", `pglite:${dir}/db`, "--out", out, "--since", "1d"], { stdio: "pipe" });
+    const stdout = execFileSync(process.execPath, ["--import", "tsx", "services/evaluator/cli/analyze.ts", "--database-url", `pglite:${dir}/db`, "--out", out, "--since", "1d"], { stdio: "pipe", encoding: "utf8" });
+    expect(stdout).toMatch(/cache audits since \S+: static_knowledge 6\/40 wrong \(15\.0%, 95% 7\.1%-29\.1%\)/);
     const file = (re: RegExp) => join(out, readdirSync(out).find((f) => re.test(f)) ?? "missing");
     const report = JSON.parse(readFileSync(file(/^analysis-.*\.json$/), "utf8")) as { cells: { category: string; decision: string; n: number }[] };
     const decision = Object.fromEntries(report.cells.map((c) => [c.category, c.decision]));

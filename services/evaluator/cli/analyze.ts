@@ -70,7 +70,8 @@ const config = loadConfig({ env: process.env });
 const prices = loadPriceTable(settings.pricesFile);
 const db = await openDatabase(o.databaseUrl ?? settings.databaseUrl ?? embeddedDatabaseUrl(settings), { ...(o.schema ? { schema: o.schema } : {}), migrations: [EVALUATOR_MIGRATIONS] });
 try {
-  const rows = await new ShadowResultStore(db.sql).since(since);
+  const store = new ShadowResultStore(db.sql);
+  const rows = await store.since(since);
   const results: ShadowTestResult[] = rows.flatMap((r) =>
     isMember(TIER_NAMES, r.tier) ? [{ tenantId: r.tenantId, category: r.category, tier: r.tier, servedModel: r.servedModel, candidateModel: r.candidateModel, ok: r.ok, score: r.score, candidateCostUsd: r.candidateCostUsd, createdAt: r.createdAt }] : [],
   );
@@ -116,6 +117,10 @@ try {
   const s = report.summary;
   process.stdout.write(`${rows.length} shadow tests since ${since.toISOString()} (${config.routing.shadow.sample_rate * 100}% sampled); ${JSON.stringify(s)}\n`);
   process.stdout.write(`wrote ${files.md}\n      ${files.json}\n      ${files.yaml}\n`);
+  // The semantic cache's audits (routing.shadow.cache_audit_rate) are not downgrade evidence: reported apart.
+  const audits = await store.cacheQuality(since, o.tenant ?? "");
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  if (audits.length > 0) process.stdout.write(`cache audits since ${since.toISOString()}: ${audits.map((a) => `${a.category} ${a.wrong}/${a.audits} wrong (${pct(a.wrongHitRate)}, 95% ${pct(a.low)}-${pct(a.high)})`).join("; ")}\n`);
   if (o.apply) {
     const live = await policyCall("/v1/llmgw/policy", { yaml: readFileSync(files.yaml, "utf8"), reason: `nightly analysis ${stamp}: ${s.downgrade} downgrade(s), ${s.overrides} override(s)`, canary_share: canaryShare });
     if (live.canary) process.stdout.write(`applied as a canary: version ${live.canary.version} routes ${live.canary.share * 100}% of sessions; version ${live.version} stays live (GET /v1/llmgw/policy/canary compares them)\n`);
