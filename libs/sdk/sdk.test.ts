@@ -189,6 +189,7 @@ describe.each(MODES)("SDK (%s)", (mode) => {
     expect(savings.savings_rate).toBeCloseTo(savings.baseline_usd > 0 ? savings.savings_usd / savings.baseline_usd : 0, 12);
 
     expect(await admin.admin.cache.invalidate({ tenant_id: tenant })).toEqual({ tenant_id: tenant, removed: expect.any(Number) });
+    expect(await admin.admin.cache.quality({ since: "1d", tenant_id: tenant })).toEqual({ object: "list", tenant_id: tenant, since: expect.any(String), audit_rate: 0, data: [] });
     const shadow = await admin.admin.shadow.report({ tenant_id: tenant });
     expect(shadow).toEqual({ object: "list", tenant_id: tenant, data: [] });
     const policy = await admin.admin.policy.get();

@@ -1,4 +1,4 @@
-// The gateway's admin REST shapes (services/edge/routes-admin.ts, routes-policy.ts, routes-shadow.ts).
+// The gateway's admin REST shapes (services/edge/routes-admin.ts, routes-cache.ts, routes-policy.ts, routes-shadow.ts).
 
 export interface CreatedKey {
   id: string;
@@ -90,6 +90,26 @@ export interface SavingsReport {
 export interface CacheInvalidation {
   tenant_id: string;
   removed: number;
+}
+
+/** Audited semantic cache hits of one category (GET /v1/llmgw/cache/quality). */
+export interface CacheQualityRow {
+  category: string;
+  audits: number;
+  wrong_hits: number;
+  wrong_hit_rate: number;
+  /** Wilson 95% interval of the wrong-hit rate. */
+  wrong_hit_rate_low: number;
+  wrong_hit_rate_high: number;
+}
+
+export interface CacheQuality {
+  object: "list";
+  tenant_id: string | null;
+  since: string;
+  /** routing.shadow.cache_audit_rate: the share of semantic hits audited. */
+  audit_rate: number;
+  data: CacheQualityRow[];
 }
 
 export interface ShadowFinding {

@@ -3,7 +3,7 @@
 // the embedded gateway's edge in this process (in-process: see inject-fetch.ts). What the gateway
 // says about each call comes back beside the answer as GatewayInfo.
 import OpenAI from "openai";
-import type { Budget, BudgetInput, CacheInvalidation, CreatedKey, KeyInfo, List, Policy, PolicyInput, SavingsReport, ShadowReport, SpendQuery, SpendReport } from "./admin-types.ts";
+import type { Budget, BudgetInput, CacheInvalidation, CacheQuality, CreatedKey, KeyInfo, List, Policy, PolicyInput, SavingsReport, ShadowReport, SpendQuery, SpendReport } from "./admin-types.ts";
 import { infoFromHeaders, withTrailer, type GatewayInfo } from "./gateway-info.ts";
 
 /** Per-call options (the openai client's): signal, maxRetries, timeout, headers such as x-llmgw-cache. */
@@ -147,6 +147,8 @@ export class LlmgwClient {
     cache: {
       /** Drops cached answers of a tenant (an admin may name any), or of one namespace (a model or tier; "embeddings:<model>"). */
       invalidate: (body: { tenant_id?: string; namespace?: string } = {}, opts?: CallOptions) => this.openai.post<CacheInvalidation>("/llmgw/cache/invalidate", { ...opts, body }),
+      /** The audited wrong-hit rate of semantic hits per category (routing.shadow.cache_audit_rate). */
+      quality: (query: { since?: string; tenant_id?: string } = {}, opts?: CallOptions) => this.openai.get<CacheQuality>("/llmgw/cache/quality", { ...opts, query }),
     },
     shadow: {
       report: (query: { tenant_id?: string } = {}, opts?: CallOptions) => this.openai.get<ShadowReport>("/llmgw/shadow/report", { ...opts, query }),
