@@ -55,6 +55,10 @@ const health: Partial<ServiceImpl<typeof Health>> = {
         yield { status: S.NOT_SERVING };
         await new Promise<void>((r) => setTimeout(r, 5));
       }
+      // Ended by the deadline or the client's cancel: say which, as a real handler's next call would.
+      // Returning normally let a loaded run end the stream with OK when the server's own deadline fired
+      // before the client's, and the client then saw no error at all.
+      throw ConnectError.from(ctx.signal.reason);
     }
   },
 };

@@ -29,7 +29,7 @@ export function startQualityRefresh(opts: {
     try {
       const since = new Date(now() - config.windowHours * 3_600_000).toISOString();
       const { rows } = await evaluator.getCacheQuality({ since }, { timeoutMs: 10_000 });
-      const changed = guard.update(rows.map((r) => ({ category: r.category, audits: Number(r.audits), wrong: Number(r.wrong), low: r.low })));
+      const changed = guard.update(rows.map((r) => ({ category: r.category, audits: Number(r.audits), wrong: Number(r.wrong), low: r.low, baselineAudits: Number(r.baselineAudits), baselineHigh: r.baselineHigh })));
       for (const q of guard.snapshot()) metrics?.qualitySuspended.set({ category: q.category }, q.suspended ? 1 : 0);
       for (const q of changed) {
         if (!q.suspended) metrics?.qualitySuspended.set({ category: q.category }, 0);

@@ -194,7 +194,8 @@ describe("CacheService.Invalidate", () => {
     const engine = cacheEngine({ quality: { maxWrongHitRate: 0.05, minAudits: 30 } });
     const client = cacheClient(engine);
     await client.store({ key: key("What is the capital of France?"), completionJson: completion("Paris"), model: "gpt-4o-mini" });
-    expect((await client.lookup({ key: key("what's the capital of france") })).hit).toBe(true);
+    // The hit names the cache's category and the question the answer was cached for (normalised text).
+    expect(await client.lookup({ key: key("what's the capital of france") })).toMatchObject({ hit: true, layer: "semantic", category: "static_knowledge", matchedQuestion: "What is the capital of France?" });
     // "qa" questions are the cache's static_knowledge category: the audits are recorded under it.
     engine.quality.update([{ category: "static_knowledge", audits: 40, wrong: 6, low: 0.071 }]);
     expect(await client.lookup({ key: key("what's the capital of france") })).toMatchObject({ hit: false, reason: "semantic-off:quality" });

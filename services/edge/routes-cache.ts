@@ -43,7 +43,18 @@ export function registerCacheRoutes(app: FastifyInstance, deps: EdgeDeps, authen
       tenant_id: tenantId || null,
       since: since.toISOString(),
       audit_rate: deps.config.routing.shadow.cache_audit_rate,
-      data: res.rows.map((r) => ({ category: r.category, audits: Number(r.audits), wrong_hits: Number(r.wrong), wrong_hit_rate: r.wrongHitRate, wrong_hit_rate_low: r.low, wrong_hit_rate_high: r.high })),
+      data: res.rows.map((r) => ({
+        category: r.category,
+        audits: Number(r.audits),
+        wrong_hits: Number(r.wrong),
+        wrong_hit_rate: r.wrongHitRate,
+        wrong_hit_rate_low: r.low,
+        wrong_hit_rate_high: r.high,
+        // The cached answer judged against a fresh answer to its own question: the judge's floor.
+        baseline_audits: Number(r.baselineAudits),
+        baseline_wrong: Number(r.baselineWrong),
+        baseline_wrong_rate_high: r.baselineHigh,
+      })),
     };
   });
 }

@@ -165,14 +165,14 @@ describe("EvaluatorService.GetCacheQuality", () => {
     policyQuality: async () => [],
     cacheQuality: async (from, tenant) => {
       asked.push({ from, tenant });
-      return [{ category: "math", audits: 40, wrong: 2, wrongHitRate: 0.05, low: 0.014, high: 0.165 }];
+      return [{ category: "math", audits: 40, wrong: 2, wrongHitRate: 0.05, low: 0.014, high: 0.165, baselineAudits: 38, baselineWrong: 1, baselineHigh: 0.135 }];
     },
   };
   const client = createClient(EvaluatorService, createRouterTransport((router) => router.service(EvaluatorService, new EvaluatorServiceImpl(new DowngradeStats(), source))));
 
   it("maps the audited wrong-hit rate per category, for one tenant or all", async () => {
     const { rows } = await client.getCacheQuality({ since: "2026-11-01T00:00:00Z", tenantId: "acme" });
-    expect(rows).toEqual([expect.objectContaining({ category: "math", audits: 40n, wrong: 2n, wrongHitRate: 0.05, low: 0.014, high: 0.165 })]);
+    expect(rows).toEqual([expect.objectContaining({ category: "math", audits: 40n, wrong: 2n, wrongHitRate: 0.05, low: 0.014, high: 0.165, baselineAudits: 38n, baselineWrong: 1n, baselineHigh: 0.135 })]);
     expect(asked.at(-1)).toEqual({ from: new Date("2026-11-01T00:00:00Z"), tenant: "acme" });
     await client.getCacheQuality({ since: "2026-11-01T00:00:00Z" });
     expect(asked.at(-1)?.tenant).toBe("");

@@ -38,7 +38,9 @@ export class EvaluatorServiceImpl implements Impl {
     const since = sinceOf(req.since);
     if (!this.quality) return { rows: [] };
     const rows = await this.quality.cacheQuality(since, req.tenantId);
-    return { rows: rows.map((r) => ({ category: r.category, audits: BigInt(r.audits), wrong: BigInt(r.wrong), wrongHitRate: r.wrongHitRate, low: r.low, high: r.high })) };
+    return {
+      rows: rows.map((r) => ({ category: r.category, audits: BigInt(r.audits), wrong: BigInt(r.wrong), wrongHitRate: r.wrongHitRate, low: r.low, high: r.high, baselineAudits: BigInt(r.baselineAudits), baselineWrong: BigInt(r.baselineWrong), baselineHigh: r.baselineHigh })),
+    };
   }
 
   evaluate(req: Parameters<Impl["evaluate"]>[0]) {

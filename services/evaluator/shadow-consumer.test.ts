@@ -29,11 +29,18 @@ const bus = new MemoryEventBus();
 const registry = new Registry();
 const executed: ExecuteRequest[] = [];
 let freshAnswer = "";
+/** Fresh answers by question (the last user message), for the baseline replays; others get freshAnswer. */
+const answersFor: Record<string, string> = {};
+const decoder = new TextDecoder();
+const lastUser = (json: Uint8Array): string => {
+  const body = JSON.parse(decoder.decode(json)) as { messages: { role: string; content: string }[] };
+  return body.messages.filter((m) => m.role === "user").at(-1)?.content ?? "";
+};
 
 const executor: Partial<ServiceImpl<typeof ExecutorService>> = {
   async *execute(req) {
     executed.push(req);
-    yield { event: { case: "completionJson", value: completion(freshAnswer) } };
+    yield { event: { case: "completionJson", value: completion(answersFor[lastUser(req.requestJson)] ?? freshAnswer) } };
     const usage = { inputTokens: 20n, outputTokens: 8n };
     yield { event: { case: "summary", value: { model: "gpt-4o-mini", provider: "openai", usage, attempts: [{ model: "gpt-4o-mini", provider: "openai", status: "ok", usage, latencyMs: 5n }] } } };
   },
@@ -66,7 +73,7 @@ afterAll(async () => {
   await db.close();
 });
 
-function audit(requestId: string, cached: string): BusMessage & { ack: ReturnType<typeof vi.fn>; nak: ReturnType<typeof vi.fn> } {
+function audit(requestId: string, cached: string, cacheQuestion = ""): BusMessage & { ack: ReturnType<typeof vi.fn>; nak: ReturnType<typeof vi.fn> } {
   const ev = create(ShadowTestRequestedSchema, {
     context: { requestId, tenantId: "acme", keyId: "k1" },
     requestJson: encoder.encode(JSON.stringify({ model: "auto", messages: [{ role: "user", content: "A train travels 84 km in 2 hours. How far does it go in 1 hour?" }] })),
@@ -77,6 +84,7 @@ function audit(requestId: string, cached: string): BusMessage & { ack: ReturnTyp
     tier: Tier.LOW,
     cacheAudit: true,
     cacheSimilarity: 0.93,
+    cacheQuestion,
   });
   return { subject: subjects(bus.names).shadowRequested, data: toBinary(ShadowTestRequestedSchema, ev), deliveryCount: 1, ack: vi.fn(), nak: vi.fn(), term: vi.fn() };
 }
@@ -100,7 +108,7 @@ describe("ShadowConsumer: cache audits", () => {
 
     // Replayed on the model that wrote the cached answer.
     expect(executed.map((e) => e.candidates.map((c) => c.model))).toEqual([["gpt-4o-mini"], ["gpt-4o-mini"]]);
-    expect(await store.cacheQuality(t0)).toEqual([{ category: "math", audits: 2, wrong: 1, wrongHitRate: 0.5, low: expect.any(Number), high: expect.any(Number) }]);
+    expect(await store.cacheQuality(t0)).toEqual([{ category: "math", audits: 2, wrong: 1, wrongHitRate: 0.5, low: expect.any(Number), high: expect.any(Number), baselineAudits: 0, baselineWrong: 0, baselineHigh: 0 }]);
     expect(await store.cacheQuality(t0, "someone-else")).toEqual([]);
     // Not downgrade evidence, not a policy arm's quality.
     expect(await store.report("acme")).toEqual([]);
@@ -129,5 +137,49 @@ describe("ShadowConsumer: cache audits", () => {
     await consumer.handle(again);
     expect(again.ack).toHaveBeenCalledOnce();
     expect(executed.length).toBe(before);
+  });
+
+  it("with the cached question, also replays it: the baseline says how often the judge rejects an answer to its own question", async () => {
+    const math = async () => (await store.cacheQuality(new Date(0))).find((r) => r.category === "math");
+    const was = await math();
+    const before = executed.length;
+    const cachedQuestion = "A car covers 84 km in 2 hours; what distance does it cover in 1 hour?";
+    answersFor[cachedQuestion] = "Half of 84: the answer is 42.";
+    freshAnswer = "The answer is 40.";
+    const m = audit("audit-baseline", "Divide by two; the answer is 42.", cachedQuestion);
+    await consumer.handle(m);
+    expect(m.ack).toHaveBeenCalledOnce();
+    // Two replays on the model that wrote the answer: this question, then the cached one.
+    const runs = executed.slice(before);
+    expect(runs.map((r) => [r.candidates[0]?.model, lastUser(r.requestJson)])).toEqual([
+      ["gpt-4o-mini", "A train travels 84 km in 2 hours. How far does it go in 1 hour?"],
+      ["gpt-4o-mini", cachedQuestion],
+    ]);
+    const row = await db.sql.query<{ ok: boolean; cache_baseline_ok: boolean; candidate_cost_usd: string }>("SELECT ok, cache_baseline_ok, candidate_cost_usd::text AS candidate_cost_usd FROM shadow_results WHERE request_id = 'audit-baseline'");
+    // A wrong hit (40 against the cached 42), while the cached answer fits its own question (42).
+    expect(row.rows[0]).toMatchObject({ ok: false, cache_baseline_ok: true });
+    const q = await math();
+    expect(q).toMatchObject({ audits: (was?.audits ?? 0) + 1, wrong: (was?.wrong ?? 0) + 1, baselineAudits: 1, baselineWrong: 0 });
+    expect(q?.baselineHigh).toBeGreaterThan(0);
+
+    await vi.waitFor(() => expect(evaluated.find((e) => e.context?.requestId === "audit-baseline")).toBeDefined());
+    const ev = evaluated.find((e) => e.context?.requestId === "audit-baseline");
+    expect(ev).toMatchObject({ cacheAudit: true, ok: false, cacheBaseline: true, cacheBaselineOk: true });
+    // Both replays are shadow calls for the ledger, each with its own id, and the recorded cost is both.
+    expect(ev?.call?.callId).toBe("audit-baseline:shadow");
+    expect(ev?.baselineCall?.callId).toBe("audit-baseline:shadow-baseline");
+    const one = Number((await db.sql.query<{ c: string }>("SELECT candidate_cost_usd::text AS c FROM shadow_results WHERE request_id = 'audit-fits'")).rows[0]?.c);
+    expect(Number(row.rows[0]?.candidate_cost_usd)).toBeCloseTo(2 * one, 12);
+  });
+
+  it("an audit without the cached question runs no baseline", async () => {
+    const kept = await db.sql.query<{ request_id: string; cache_baseline_ok: boolean | null }>("SELECT request_id, cache_baseline_ok FROM shadow_results WHERE request_id IN ('audit-fits', 'audit-wrong') ORDER BY request_id");
+    expect(kept.rows).toEqual([
+      { request_id: "audit-fits", cache_baseline_ok: null },
+      { request_id: "audit-wrong", cache_baseline_ok: null },
+    ]);
+    const fits = evaluated.find((e) => e.context?.requestId === "audit-fits");
+    expect(fits?.cacheBaseline).toBe(false);
+    expect(fits?.baselineCall).toBeUndefined();
   });
 });

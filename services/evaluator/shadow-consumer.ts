@@ -12,12 +12,13 @@ import type { BusMessage, BusSubscription, EventBus } from "#libs/bus/event-bus.
 import { subjects } from "#libs/bus/subjects.ts";
 import type { Config } from "#libs/config/schema.ts";
 import { ShadowEvaluatedSchema, ShadowTestRequestedSchema, type ShadowTestRequested } from "#libs/gen/llmgw/events/v1/events_pb.ts";
-import type { Attempt, ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import type { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
 import type { Logger } from "#libs/log/logger.ts";
-import { computeCost, fromProtoUsage, worstCaseCost, type PriceTable } from "#libs/pricing/index.ts";
+import { addUsd, worstCaseCost, type PriceTable } from "#libs/pricing/index.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import { countTokens } from "#libs/tokens/count.ts";
 import { answerView } from "./answer-view.ts";
+import { baselineRequest, replay, shadowCall } from "./replay.ts";
 import { shadowInput } from "./domain/shadow-input.ts";
 import { judgeShadow } from "./domain/shadow-verdict.ts";
 import type { ShadowResultStore } from "./storage/shadow-results.ts";
@@ -25,6 +26,7 @@ import { shadowMetrics, type ShadowMetrics } from "./shadow-metrics.ts";
 import { withConsumerSpan } from "#libs/tracing/consumer-spans.ts";
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 const requestOf = (json: Uint8Array): OpenAI.Chat.ChatCompletionCreateParams => JSON.parse(decoder.decode(json)) as OpenAI.Chat.ChatCompletionCreateParams;
 
 export interface ShadowConsumerDeps {
@@ -86,7 +88,10 @@ export class ShadowConsumer {
         return;
       }
       day = (this.d.now?.() ?? new Date()).toISOString().slice(0, 10);
-      const worst = this.worstCaseUsd(ev.candidateModel, request);
+      // A cache audit with the cached question also replays that question: its baseline.
+      const baseline = ev.cacheAudit && ev.cacheQuestion ? baselineRequest(request, ev.cacheQuestion) : undefined;
+      const worstMain = this.worstCaseUsd(ev.candidateModel, request);
+      const worst = baseline ? addUsd(worstMain, this.worstCaseUsd(ev.candidateModel, baseline)) : worstMain;
       if (!(await store.reserve(day, worst, String(this.d.config.routing.shadow.daily_cap_usd)))) {
         this.outcomes.inc({ outcome: "capped" });
         this.d.logger.info({ requestId, candidate: ev.candidateModel, worstUsd: worst }, "shadow test skipped: daily shadow spend cap reached");
@@ -95,22 +100,9 @@ export class ShadowConsumer {
       }
       reserved = worst;
 
-      let answer: Uint8Array | undefined;
-      let failure = "";
-      let attempts: Attempt[] = [];
-      const startedAt = new Date().toISOString();
-      for await (const r of this.d.executor.execute({ context: ev.context, candidates: [{ model: ev.candidateModel }], requestJson: ev.requestJson, stream: false, purpose: "shadow" })) {
-        if (r.event.case === "completionJson") answer = r.event.value;
-        if (r.event.case === "summary") attempts = r.event.value.attempts;
-        if (r.event.case === "failure") {
-          failure = r.event.value.code || "failed";
-          attempts = r.event.value.attempts;
-        }
-      }
-      // The last attempt that reached the provider is the shadow call the ledger records.
-      const sent = attempts.filter((a) => !a.status.startsWith("skipped")).at(-1);
-      const priced = sent?.usage ? computeCost(this.d.prices, fromProtoUsage(sent.usage), sent.model, new Date()) : undefined;
-      const candidate = answer ? answerView(answer) : undefined;
+      const main = await replay(this.d.executor, this.d.prices, ev.context, ev.candidateModel, ev.requestJson);
+      const base = baseline ? await replay(this.d.executor, this.d.prices, ev.context, ev.candidateModel, encoder.encode(JSON.stringify(baseline))) : undefined;
+      const candidate = main.answer ? answerView(main.answer) : undefined;
       const served = answerView(ev.servedCompletionJson);
       // Upward (a canary's check) and a cache audit: the replay is the reference the served answer is
       // judged by (for an audit, a fresh answer to this question against the one cached for another).
@@ -122,8 +114,16 @@ export class ShadowConsumer {
                 ? { request, served: candidate, candidate: served, category: ev.category, servedModel: ev.candidateModel, candidateModel: ev.servedModel }
                 : { request, served, candidate, category: ev.category, servedModel: ev.servedModel, candidateModel: ev.candidateModel },
             )
-          : { ok: false, score: 0, failures: [candidate ? "served_answer_unreadable" : `candidate_error:${failure}`], report: undefined };
-      const costUsd = priced && !priced.unpriced ? priced.costUsd : null;
+          : { ok: false, score: 0, failures: [candidate ? "served_answer_unreadable" : `candidate_error:${main.failure}`], report: undefined };
+      // The baseline: the cached answer against a fresh answer to its own question. Without an answer
+      // (the replay failed) there is no baseline, rather than a made-up verdict.
+      const baseAnswer = base?.answer ? answerView(base.answer) : undefined;
+      const baselineOk =
+        baseline && baseAnswer && served
+          ? (await judgeShadow({ request: baseline, served: baseAnswer, candidate: served, category: ev.category, servedModel: ev.candidateModel, candidateModel: ev.servedModel })).ok
+          : undefined;
+      // What the test cost: both replays of an audit with a baseline.
+      const costUsd = base?.costUsd && main.costUsd ? addUsd(main.costUsd, base.costUsd) : main.costUsd;
       await store.record(
         {
           requestId,
@@ -143,10 +143,12 @@ export class ShadowConsumer {
           // An audit's prompt trains nothing (train:router reads downgrade evidence only): not kept.
           ...(this.d.config.routing.shadow.store_inputs && !ev.cacheAudit ? { input: shadowInput(request) } : {}),
           ...(ev.cacheAudit ? { cacheSimilarity: ev.cacheSimilarity } : {}),
+          ...(baselineOk !== undefined ? { cacheBaselineOk: baselineOk } : {}),
         },
         { day, reservedUsd: worst },
       );
       reserved = undefined;
+      const baseCall = base ? shadowCall(base, `${requestId}:shadow-baseline`) : undefined;
       const out = create(ShadowEvaluatedSchema, {
         context: ev.context,
         servedModel: ev.servedModel,
@@ -157,11 +159,12 @@ export class ShadowConsumer {
         score: verdict.score,
         failures: verdict.failures,
         candidateCostUsd: costUsd ?? "",
-        call: sent
-          ? { callId: `${requestId}:shadow`, kind: "shadow", model: sent.model, provider: sent.provider, status: sent.status === "ok" ? "ok" : "error", errorCode: sent.errorCode, latencyMs: sent.latencyMs, usage: sent.usage, startedAt }
-          : undefined,
+        call: shadowCall(main, `${requestId}:shadow`),
         cacheAudit: ev.cacheAudit,
         cacheSimilarity: ev.cacheSimilarity,
+        cacheBaseline: baselineOk !== undefined,
+        cacheBaselineOk: baselineOk ?? false,
+        ...(baseCall ? { baselineCall: baseCall } : {}),
       });
       await this.d.bus.publish(this.s.shadowEvaluated, toBinary(ShadowEvaluatedSchema, out), `shadow-evaluated:${requestId}`);
       this.outcomes.inc({ outcome: verdict.ok ? "pass" : "fail" });

@@ -101,6 +101,10 @@ export interface CacheQualityRow {
   /** Wilson 95% interval of the wrong-hit rate. */
   wrong_hit_rate_low: number;
   wrong_hit_rate_high: number;
+  /** Audits whose baseline ran (the cached question replayed), those where the judge still said wrong, and the upper end of that rate's Wilson 95% interval: the judge's floor. */
+  baseline_audits: number;
+  baseline_wrong: number;
+  baseline_wrong_rate_high: number;
 }
 
 export interface CacheQuality {

@@ -164,7 +164,7 @@ export class CacheEngine {
         continue;
       }
       const answer = await this.call(this.exact, "get", deadline, () => this.exact.get(req.tenant, ns, match.meta.id));
-      if (answer.ok && answer.value) return { hit: true, layer: "semantic", similarity: match.score, answer: answer.value };
+      if (answer.ok && answer.value) return { hit: true, layer: "semantic", similarity: match.score, answer: answer.value, question: match.meta.text };
       if (!answer.ok) return { hit: false, reason: `exact-store-${answer.kind}` };
       // The answer aged out or was evicted: the vector is an orphan.
       void vectors.remove(partition, match.meta.id).catch(() => undefined);

@@ -42,4 +42,18 @@ describe("QualityGuard", () => {
     expect(g.allows("qa")).toBe(true);
     expect(g.update([{ category: "qa", audits: 80, wrong: 6, low: 0.035 }])).toEqual([]);
   });
+
+  it("takes the judge's own floor off once there are enough baselines", () => {
+    const g = guard();
+    // 12 of 40 audits wrong (Wilson low 0.18), but the judge also rejects the cached answer for its own
+    // question in 10 of 40 baselines (high 0.40): nothing the cache is surely responsible for.
+    g.update([{ category: "qa", audits: 40, wrong: 12, low: 0.18, baselineAudits: 40, baselineHigh: 0.4 }]);
+    expect(g.allows("qa")).toBe(true);
+    // With a clean baseline (0 of 40, high 0.088) the same audits suspend it: 0.18 - 0.088 > 0.05.
+    g.update([{ category: "qa", audits: 40, wrong: 12, low: 0.18, baselineAudits: 40, baselineHigh: 0.088 }]);
+    expect(g.allows("qa")).toBe(false);
+    // Fewer baselines than minAudits: not used.
+    g.update([{ category: "qa", audits: 40, wrong: 12, low: 0.18, baselineAudits: 10, baselineHigh: 0.4 }]);
+    expect(g.allows("qa")).toBe(false);
+  });
 });

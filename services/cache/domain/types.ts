@@ -31,7 +31,8 @@ export interface CachedAnswer {
 
 export type LookupResult =
   | { hit: false; reason: string; layer?: undefined; similarity?: number }
-  | { hit: true; layer: "exact" | "semantic"; similarity: number; answer: CachedAnswer };
+  /** question: on a semantic hit, the text the answer was cached for (its audit's baseline replays it). */
+  | { hit: true; layer: "exact" | "semantic"; similarity: number; answer: CachedAnswer; question?: string };
 
 export interface StoreResult {
   stored: boolean;

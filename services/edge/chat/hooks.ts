@@ -180,6 +180,7 @@ function auditCacheHits({ deps, outbox }: HookDeps): AfterAnswerHook {
       tier: rec.cls.tier,
       cacheAudit: true,
       cacheSimilarity: rec.lookup.similarity,
+      cacheQuestion: rec.lookup.matchedQuestion,
     });
     outbox.publish(subject, toBinary(ShadowTestRequestedSchema, msg), `cache-audit:${rec.call.requestId}`);
   };

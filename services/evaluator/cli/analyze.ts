@@ -120,7 +120,7 @@ try {
   // The semantic cache's audits (routing.shadow.cache_audit_rate) are not downgrade evidence: reported apart.
   const audits = await store.cacheQuality(since, o.tenant ?? "");
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
-  if (audits.length > 0) process.stdout.write(`cache audits since ${since.toISOString()}: ${audits.map((a) => `${a.category} ${a.wrong}/${a.audits} wrong (${pct(a.wrongHitRate)}, 95% ${pct(a.low)}-${pct(a.high)})`).join("; ")}\n`);
+  if (audits.length > 0) process.stdout.write(`cache audits since ${since.toISOString()}: ${audits.map((a) => `${a.category} ${a.wrong}/${a.audits} wrong (${pct(a.wrongHitRate)}, 95% ${pct(a.low)}-${pct(a.high)})${a.baselineAudits > 0 ? `, baseline ${a.baselineWrong}/${a.baselineAudits} wrong` : ""}`).join("; ")}\n`);
   if (o.apply) {
     const live = await policyCall("/v1/llmgw/policy", { yaml: readFileSync(files.yaml, "utf8"), reason: `nightly analysis ${stamp}: ${s.downgrade} downgrade(s), ${s.overrides} override(s)`, canary_share: canaryShare });
     if (live.canary) process.stdout.write(`applied as a canary: version ${live.canary.version} routes ${live.canary.share * 100}% of sessions; version ${live.version} stays live (GET /v1/llmgw/policy/canary compares them)\n`);

@@ -85,8 +85,8 @@ describe.each(["pg", "pglite"] as const)("ShadowResultStore (%s)", (kind) => {
     const tests = async () => (await store.policyQuality(t0)).reduce((n, q) => n + q.tests, 0);
     const policyTests = await tests();
     const audit = (over: Partial<ShadowResultRow>) => row({ tenantId: "audits", direction: "cache", servedModel: "gpt-4o-mini", cacheSimilarity: 0.91, ...over });
-    await store.record(audit({ category: "math" }), undefined);
-    await store.record(audit({ category: "math", ok: false }), undefined);
+    await store.record(audit({ category: "math", cacheBaselineOk: true }), undefined);
+    await store.record(audit({ category: "math", ok: false, cacheBaselineOk: false }), undefined);
     await store.record(audit({ category: "math", ok: false }), undefined);
     await store.record(audit({ category: "code" }), undefined);
     await store.record(audit({ category: "code", tenantId: "audits-other" }), undefined);
@@ -96,6 +96,10 @@ describe.each(["pg", "pglite"] as const)("ShadowResultStore (%s)", (kind) => {
     expect(math?.wrongHitRate).toBeCloseTo(2 / 3, 9);
     expect(math?.low).toBeGreaterThan(0.2);
     expect(math?.high).toBeLessThan(1);
+    // Two of its audits ran a baseline; the judge rejected the cached answer for its own question once.
+    expect(math).toMatchObject({ baselineAudits: 2, baselineWrong: 1 });
+    expect(math?.baselineHigh).toBeGreaterThan(0.5);
+    expect(all.find((r) => r.category === "code")).toMatchObject({ baselineAudits: 0, baselineWrong: 0, baselineHigh: 0 });
     expect((await store.cacheQuality(t0, "audits")).map((r) => [r.category, r.audits])).toEqual([["code", 1], ["math", 3]]);
     expect(await store.cacheQuality(new Date(Date.now() + 60_000))).toEqual([]);
     expect(await store.report("audits")).toEqual([]);

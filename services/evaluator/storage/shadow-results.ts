@@ -24,6 +24,8 @@ export interface ShadowResultRow {
   direction?: ShadowDirection;
   /** A cache audit's hit similarity. */
   cacheSimilarity?: number;
+  /** A cache audit's baseline verdict: the cached answer against a fresh answer to its own question. */
+  cacheBaselineOk?: boolean;
   policyVersion?: number;
   policyCanary?: boolean;
   /** The prompt as the classifier sees it, for `train:router --shadow` (absent when not kept). */
@@ -58,6 +60,10 @@ export interface CacheQualityRow {
   wrongHitRate: number;
   low: number;
   high: number;
+  /** Audits whose baseline ran, those where the judge rejected the cached answer for its own question, and the upper end of that rate's Wilson 95% interval (0 without baselines). */
+  baselineAudits: number;
+  baselineWrong: number;
+  baselineHigh: number;
 }
 
 export class ShadowResultStore {
@@ -90,13 +96,13 @@ export class ShadowResultStore {
   async record(row: ShadowResultRow, spend: { day: string; reservedUsd: string } | undefined): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       const r = await tx.query<{ request_id: string }>(
-        `INSERT INTO shadow_results (request_id, candidate_model, tenant_id, category, tier, served_model, ok, score, failures, verdicts, candidate_cost_usd, direction, policy_version, policy_canary, input, cache_similarity)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::numeric, $12, $13, $14, $15::jsonb, $16)
+        `INSERT INTO shadow_results (request_id, candidate_model, tenant_id, category, tier, served_model, ok, score, failures, verdicts, candidate_cost_usd, direction, policy_version, policy_canary, input, cache_similarity, cache_baseline_ok)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::numeric, $12, $13, $14, $15::jsonb, $16, $17)
          ON CONFLICT (request_id, candidate_model) DO NOTHING RETURNING request_id`,
         [
           row.requestId, row.candidateModel, row.tenantId, row.category, row.tier, row.servedModel, row.ok, row.score,
           JSON.stringify(row.failures), JSON.stringify(row.verdicts), row.candidateCostUsd, row.direction ?? "down",
-          row.policyVersion ?? 0, row.policyCanary ?? false, row.input ? JSON.stringify(row.input) : null, row.cacheSimilarity ?? null,
+          row.policyVersion ?? 0, row.policyCanary ?? false, row.input ? JSON.stringify(row.input) : null, row.cacheSimilarity ?? null, row.cacheBaselineOk ?? null,
         ],
       );
       if (spend) {
@@ -174,8 +180,9 @@ export class ShadowResultStore {
    * were wrong hits, and the wrong-hit rate with its Wilson 95% interval.
    */
   async cacheQuality(from: Date, tenant = ""): Promise<CacheQualityRow[]> {
-    const r = await this.sql.query<{ category: string; n: string; wrong: string }>(
-      `SELECT category, count(*)::text AS n, count(*) FILTER (WHERE NOT ok)::text AS wrong
+    const r = await this.sql.query<{ category: string; n: string; wrong: string; base_n: string; base_wrong: string }>(
+      `SELECT category, count(*)::text AS n, count(*) FILTER (WHERE NOT ok)::text AS wrong,
+         count(cache_baseline_ok)::text AS base_n, count(*) FILTER (WHERE NOT cache_baseline_ok)::text AS base_wrong
        FROM shadow_results WHERE created_at >= $1 AND direction = 'cache' AND ($2 = '' OR tenant_id = $2)
        GROUP BY category ORDER BY category`,
       [from.toISOString(), tenant],
@@ -184,7 +191,10 @@ export class ShadowResultStore {
       const audits = Number(x.n);
       const wrong = Number(x.wrong);
       const [low, high] = wilsonInterval(wrong, audits);
-      return { category: x.category, audits, wrong, wrongHitRate: audits > 0 ? wrong / audits : 0, low, high };
+      const baselineAudits = Number(x.base_n);
+      const baselineWrong = Number(x.base_wrong);
+      const baselineHigh = baselineAudits > 0 ? wilsonInterval(baselineWrong, baselineAudits)[1] : 0;
+      return { category: x.category, audits, wrong, wrongHitRate: audits > 0 ? wrong / audits : 0, low, high, baselineAudits, baselineWrong, baselineHigh };
     });
   }
 

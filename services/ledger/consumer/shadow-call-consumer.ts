@@ -1,4 +1,4 @@
-// Consumes ShadowEvaluated and records its provider call. The request row usually exists already
+// Consumes ShadowEvaluated and records its provider call (two for a cache audit with a baseline). The request row usually exists already
 // (the edge publishes RequestCompleted before it asks for a shadow test); if not, nak and retry.
 import { fromBinary } from "@bufbuild/protobuf";
 import type { BusMessage, BusSubscription, EventBus } from "#libs/bus/event-bus.ts";
@@ -43,15 +43,18 @@ export class ShadowCallConsumer {
         m.ack();
         return;
       }
-      const { result, unpriced } = await this.writer.write(requestId, ev.call);
-      if (result === "missing_request") {
-        if (m.deliveryCount >= MAX_WAIT_FOR_REQUEST) {
-          this.logger?.error({ request_id: requestId }, "shadow call for an unknown request: terminated");
-          m.term();
-        } else m.nak(1_000);
-        return;
+      // A cache audit's baseline replay is a second shadow call of the same request (its own call id).
+      for (const call of ev.baselineCall ? [ev.call, ev.baselineCall] : [ev.call]) {
+        const { result, unpriced } = await this.writer.write(requestId, call);
+        if (result === "missing_request") {
+          if (m.deliveryCount >= MAX_WAIT_FOR_REQUEST) {
+            this.logger?.error({ request_id: requestId }, "shadow call for an unknown request: terminated");
+            m.term();
+          } else m.nak(1_000);
+          return;
+        }
+        if (result === "inserted" && unpriced) recordUnpriced(call.model, this.logger, this.registry, { request_id: requestId });
       }
-      if (result === "inserted" && unpriced) recordUnpriced(ev.call.model, this.logger, this.registry, { request_id: requestId });
       m.ack();
     } catch (err) {
       if (!requestId) {
