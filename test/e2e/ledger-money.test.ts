@@ -250,7 +250,9 @@ describe("ledger money, end to end through the mesh", () => {
     const tokens = await oracleTokens({ model: "gpt-4o-mini", messages: highMessages });
     const want = costPico("gpt-4o-mini", tokens);
     expect(usdToPico(ev.candidateCostUsd)).toBe(want);
-    const [c] = await db.waitForCalls([shadowRequestId], (r) => r.kind === "shadow", 1);
+    // The ledger records it once the request's own row is in (a ShadowEvaluated that arrives first waits,
+    // nak 1 s); a loaded CI run once needed more than the default 20 s, so the wait is 60 s.
+    const [c] = await db.waitForCalls([shadowRequestId], (r) => r.kind === "shadow", 1, 60_000);
     const row = must(c, "shadow call row");
     expect({ model: row.model, billed: row.billed, unpriced: row.unpriced, input: Number(row.input_tokens), cached: Number(row.cached_input_tokens), output: Number(row.output_tokens), cost: row.cost_usd === null ? null : usdToPico(row.cost_usd) })
       .toEqual({ model: "gpt-4o-mini", billed: false, unpriced: false, input: tokens.input, cached: tokens.cached, output: tokens.output, cost: want });
@@ -258,5 +260,5 @@ describe("ledger money, end to end through the mesh", () => {
     const high = must(expected.find((e) => e.requestId === shadowRequestId), "high");
     const [req] = await db.requests([shadowRequestId]);
     expect(usdToPico(must(req, "high row").cost_usd)).toBe(requestCost(high));
-  });
+  }, 90_000);
 });
