@@ -33,3 +33,24 @@ export function checkSinceRange(d: Date, name = "since", now = Date.now()): Date
   }
   return d;
 }
+
+/** ISO time, or a duration back from now: 7d, 24h, 30m. */
+export function parseSince(s: string, now = Date.now()): Date | undefined {
+  const m = /^(\d+)([dhm])$/.exec(s.trim());
+  if (m) {
+    const n = Number(m[1]);
+    const unit = m[2] === "d" ? 86_400_000 : m[2] === "h" ? 3_600_000 : 60_000;
+    const d = new Date(now - n * unit);
+    // 10^9 days back is not a date (toISOString would throw): a bad 'since', not a 500.
+    return Number.isNaN(d.getTime()) ? undefined : d;
+  }
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : new Date(t);
+}
+
+/** A query's `since` (ISO time or 7d / 24h / 30m, `fallback` when absent) within checkSinceRange, or a 400. */
+export function sinceParam(raw: string | undefined, fallback: string, name = "since"): Date {
+  const since = parseSince(raw ?? fallback);
+  if (!since) throw errors.badRequest(`'${name}' must be an ISO-8601 time or a duration like 7d, 24h, 30m.`, name);
+  return checkSinceRange(since, name);
+}

@@ -6,7 +6,7 @@ import { errors } from "#libs/errors/openai-error.ts";
 import { adminOnly, type AuthContext } from "./auth.ts";
 import { cacheInvalidationFilters } from "./cache-invalidation-input.ts";
 import type { EdgeDeps } from "./deps.ts";
-import { checkSinceRange, parseUsd } from "./input-values.ts";
+import { parseUsd, sinceParam } from "./input-values.ts";
 
 const GROUPS = new Set<string>(["", ...SPEND_GROUPS]);
 
@@ -68,9 +68,7 @@ export function registerAdminRoutes(
     const who = await authenticate(req);
     const groupBy = req.query.group_by ?? "";
     if (!GROUPS.has(groupBy)) throw errors.badRequest(`'group_by' must be one of ${[...GROUPS].filter(Boolean).join(", ")}.`, "group_by");
-    const since = parseSince(req.query.since ?? "30d");
-    if (!since) throw errors.badRequest("'since' must be an ISO-8601 time or a duration like 7d, 24h, 30m.", "since");
-    checkSinceRange(since);
+    const since = sinceParam(req.query.since, "30d");
     // A tenant key sees only its own tenant, whatever it asks for.
     const tenantId = who.admin ? (req.query.tenant_id ?? "") : who.tenantId;
     const res = await deps.clients.ledger.getSpend({ tenantId, since: since.toISOString(), groupBy });
@@ -103,18 +101,4 @@ export function registerAdminRoutes(
     const res = await deps.clients.cache.invalidate({ tenantId, namespace: typeof b.namespace === "string" ? b.namespace : "", ...cacheInvalidationFilters(b) });
     return { tenant_id: tenantId, removed: Number(res.removed) };
   });
-}
-
-/** ISO time, or a duration back from now: 7d, 24h, 30m. */
-export function parseSince(s: string, now = Date.now()): Date | undefined {
-  const m = /^(\d+)([dhm])$/.exec(s.trim());
-  if (m) {
-    const n = Number(m[1]);
-    const unit = m[2] === "d" ? 86_400_000 : m[2] === "h" ? 3_600_000 : 60_000;
-    const d = new Date(now - n * unit);
-    // 10^9 days back is not a date (toISOString would throw): a bad 'since', not a 500.
-    return Number.isNaN(d.getTime()) ? undefined : d;
-  }
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : new Date(t);
 }

@@ -2,11 +2,9 @@
 // measured hit rate and the break-even the lookup's cost implies, as seen by the replica that answers)
 // and its quality (per category, the wrong-hit rate the evaluator measured on audited hits).
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { errors } from "#libs/errors/openai-error.ts";
 import { adminOnly, type AuthContext } from "./auth.ts";
 import type { EdgeDeps } from "./deps.ts";
-import { checkSinceRange } from "./input-values.ts";
-import { parseSince } from "./routes-admin.ts";
+import { sinceParam } from "./input-values.ts";
 
 export function registerCacheRoutes(app: FastifyInstance, deps: EdgeDeps, authenticate: (req: FastifyRequest) => Promise<AuthContext>): void {
   const admin = adminOnly(authenticate);
@@ -33,9 +31,7 @@ export function registerCacheRoutes(app: FastifyInstance, deps: EdgeDeps, authen
   // Audited semantic hits (routing.shadow.cache_audit_rate). Admin: any tenant or all; a tenant key: its own.
   app.get<{ Querystring: { since?: string; tenant_id?: string } }>("/v1/llmgw/cache/quality", async (req) => {
     const who = await authenticate(req);
-    const since = parseSince(req.query.since ?? "7d");
-    if (!since) throw errors.badRequest("'since' must be an ISO-8601 time or a duration like 7d, 24h, 30m.", "since");
-    checkSinceRange(since);
+    const since = sinceParam(req.query.since, "7d");
     const tenantId = who.admin ? (req.query.tenant_id ?? "") : who.tenantId;
     const res = await deps.clients.evaluator.getCacheQuality({ since: since.toISOString(), tenantId });
     return {

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { errors } from "#libs/errors/openai-error.ts";
 import type { RateLimits } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
-import { parseSince } from "./routes-admin.ts";
+import { parseSince } from "./input-values.ts";
 import { adminOnly, type AuthContext } from "./auth.ts";
 import type { EdgeDeps } from "./deps.ts";
 

@@ -4,7 +4,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type Client } 
 import { Tier } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { EvaluatorService } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
 import { DowngradeStats } from "./domain/downgrade.ts";
-import { EvaluatorServiceImpl, type PolicyQualitySource } from "./service.ts";
+import { EvaluatorServiceImpl, type QualitySource } from "./service.ts";
 
 const encoder = new TextEncoder();
 const bytes = (v: unknown): Uint8Array => encoder.encode(JSON.stringify(v));
@@ -161,7 +161,7 @@ describe("EvaluatorService.GetDowngradeReport", () => {
 
 describe("EvaluatorService.GetCacheQuality", () => {
   const asked: { from: Date; tenant: string | undefined }[] = [];
-  const source: PolicyQualitySource = {
+  const source: QualitySource = {
     policyQuality: async () => [],
     cacheQuality: async (from, tenant) => {
       asked.push({ from, tenant });

@@ -16,7 +16,7 @@ function intervalOf(passes: number, n: number): { low: number; high: number } {
 type Impl = ServiceImpl<typeof EvaluatorService>;
 
 /** Shadow pass rates per routing policy arm (the canary report) and the cache audits' wrong-hit rates. */
-export interface PolicyQualitySource {
+export interface QualitySource {
   policyQuality(from: Date): Promise<PolicyQualityRow[]>;
   cacheQuality(from: Date, tenant?: string): Promise<CacheQualityRow[]>;
 }
@@ -24,7 +24,7 @@ export interface PolicyQualitySource {
 export class EvaluatorServiceImpl implements Impl {
   constructor(
     private readonly stats: FindingSource,
-    private readonly quality?: PolicyQualitySource,
+    private readonly quality?: QualitySource,
   ) {}
 
   async getPolicyQuality(req: Parameters<Impl["getPolicyQuality"]>[0]) {

@@ -149,11 +149,11 @@ describe("ShadowConsumer: cache audits", () => {
     const m = audit("audit-baseline", "Divide by two; the answer is 42.", cachedQuestion);
     await consumer.handle(m);
     expect(m.ack).toHaveBeenCalledOnce();
-    // Two replays on the model that wrote the answer: this question, then the cached one.
+    // Two replays (side by side) on the model that wrote the answer: this question and the cached one.
     const runs = executed.slice(before);
-    expect(runs.map((r) => [r.candidates[0]?.model, lastUser(r.requestJson)])).toEqual([
-      ["gpt-4o-mini", "A train travels 84 km in 2 hours. How far does it go in 1 hour?"],
+    expect(runs.map((r) => [r.candidates[0]?.model, lastUser(r.requestJson)]).sort()).toEqual([
       ["gpt-4o-mini", cachedQuestion],
+      ["gpt-4o-mini", "A train travels 84 km in 2 hours. How far does it go in 1 hour?"],
     ]);
     const row = await db.sql.query<{ ok: boolean; cache_baseline_ok: boolean; candidate_cost_usd: string }>("SELECT ok, cache_baseline_ok, candidate_cost_usd::text AS candidate_cost_usd FROM shadow_results WHERE request_id = 'audit-baseline'");
     // A wrong hit (40 against the cached 42), while the cached answer fits its own question (42).

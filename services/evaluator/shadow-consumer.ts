@@ -100,8 +100,11 @@ export class ShadowConsumer {
       }
       reserved = worst;
 
-      const main = await replay(this.d.executor, this.d.prices, ev.context, ev.candidateModel, ev.requestJson);
-      const base = baseline ? await replay(this.d.executor, this.d.prices, ev.context, ev.candidateModel, encoder.encode(JSON.stringify(baseline))) : undefined;
+      // The two replays of an audit are independent: side by side.
+      const [main, base] = await Promise.all([
+        replay(this.d.executor, this.d.prices, ev.context, ev.candidateModel, ev.requestJson),
+        baseline ? replay(this.d.executor, this.d.prices, ev.context, ev.candidateModel, encoder.encode(JSON.stringify(baseline))) : undefined,
+      ]);
       const candidate = main.answer ? answerView(main.answer) : undefined;
       const served = answerView(ev.servedCompletionJson);
       // Upward (a canary's check) and a cache audit: the replay is the reference the served answer is
