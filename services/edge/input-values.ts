@@ -1,6 +1,7 @@
 // Values the admin routes take from clients, checked before they reach PostgreSQL: amounts fit the
 // ledger's numeric(30,12) columns, times are real dates PostgreSQL can store and compare.
 import { errors } from "#libs/errors/openai-error.ts";
+import { parseSince } from "#libs/time/since.ts";
 
 /** Largest budget amount accepted (USD): far above any real budget, far below numeric(30,12)'s 10^18. */
 export const MAX_USD = 1_000_000_000;
@@ -32,20 +33,6 @@ export function checkSinceRange(d: Date, name = "since", now = Date.now()): Date
     throw errors.badRequest(`'${name}' must be between 2000-01-01 and now.`, name, "invalid_value");
   }
   return d;
-}
-
-/** ISO time, or a duration back from now: 7d, 24h, 30m. */
-export function parseSince(s: string, now = Date.now()): Date | undefined {
-  const m = /^(\d+)([dhm])$/.exec(s.trim());
-  if (m) {
-    const n = Number(m[1]);
-    const unit = m[2] === "d" ? 86_400_000 : m[2] === "h" ? 3_600_000 : 60_000;
-    const d = new Date(now - n * unit);
-    // 10^9 days back is not a date (toISOString would throw): a bad 'since', not a 500.
-    return Number.isNaN(d.getTime()) ? undefined : d;
-  }
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : new Date(t);
 }
 
 /** A query's `since` (ISO time or 7d / 24h / 30m, `fallback` when absent) within checkSinceRange, or a 400. */

@@ -10,7 +10,7 @@ import { errors } from "#libs/errors/openai-error.ts";
 import type { AuthContext } from "./auth.ts";
 import { dashboardData } from "./dashboard/data.ts";
 import type { EdgeDeps } from "./deps.ts";
-import { parseSince } from "./input-values.ts";
+import { parseSince } from "#libs/time/since.ts";
 
 const WINDOWS: Record<string, number> = { "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000 };
 

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { errors } from "#libs/errors/openai-error.ts";
 import type { RateLimits } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
-import { parseSince } from "./input-values.ts";
+import { sinceParam } from "./input-values.ts";
 import { adminOnly, type AuthContext } from "./auth.ts";
 import type { EdgeDeps } from "./deps.ts";
 
@@ -89,9 +89,7 @@ export function registerRateLimitRoutes(app: FastifyInstance, deps: EdgeDeps, au
       if (req.query[k] !== undefined && typeof req.query[k] !== "string") throw errors.badRequest(`'${k}' must be given once.`, k);
     }
     const q = req.query as { since?: string; tenant_id?: string; limit?: string };
-    const since = parseSince(q.since ?? "24h");
-    // Years PostgreSQL's timestamptz cannot hold are bad input, not a database error.
-    if (!since || since.getUTCFullYear() < 1 || since.getUTCFullYear() > 9999) throw errors.badRequest("'since' must be an ISO-8601 time or a duration like 7d, 24h, 30m.", "since");
+    const since = sinceParam(q.since, "24h");
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw errors.badRequest("'limit' must be a whole number from 1 to 1000.", "limit");
     const tenantId = who.admin ? (q.tenant_id ?? "") : who.tenantId;

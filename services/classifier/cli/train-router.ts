@@ -4,7 +4,7 @@
 import { Command } from "commander";
 import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
 import { openDatabase } from "#libs/sql/open-database.ts";
-import { parseSince } from "#libs/time/since.ts";
+import { requireSince } from "#libs/time/since.ts";
 import { EVALUATOR_MIGRATIONS } from "#services/evaluator/storage/migrations.ts";
 import { readShadowExamples } from "./shadow-source.ts";
 import { TARGET_KINDS, targetOf, type TargetKind } from "../domain/benchmark.ts";
@@ -41,7 +41,7 @@ if (o.shadow) {
   const settings = readSettings(process.env);
   const db = await openDatabase(o.databaseUrl ?? settings.databaseUrl ?? embeddedDatabaseUrl(settings), { ...(o.schema ? { schema: o.schema } : {}), migrations: [EVALUATOR_MIGRATIONS] });
   try {
-    const shadow = await readShadowExamples(db.sql, parseSince(o.since), o.tenant ?? "");
+    const shadow = await readShadowExamples(db.sql, requireSince(o.since), o.tenant ?? "");
     if (shadow.length < Number(o.minExamples)) throw new Error(`only ${shadow.length} shadow-tested requests with a stored prompt since ${o.since} (need ${o.minExamples}; --min-examples to change)`);
     examples.push(...shadow);
     sources.push(`shadow:${o.tenant ?? "all"}:${o.since}:${shadow.length}`);

@@ -12,7 +12,7 @@ import { loadConfig } from "#libs/config/load.ts";
 import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
 import { computeCost, loadPriceTable, usage } from "#libs/pricing/index.ts";
 import { openDatabase } from "#libs/sql/open-database.ts";
-import { parseSince } from "#libs/time/since.ts";
+import { requireSince } from "#libs/time/since.ts";
 import { analyzeShadowTests, overridesPatchYaml, renderMarkdown, type MonthlyVolume, type ShadowTestResult } from "../domain/analysis/index.ts";
 import { EVALUATOR_MIGRATIONS } from "../storage/migrations.ts";
 import { ShadowResultStore } from "../storage/shadow-results.ts";
@@ -64,7 +64,7 @@ if (o.revert !== undefined) {
 }
 
 const now = new Date();
-const since = parseSince(o.since, now);
+const since = requireSince(o.since, now);
 const settings = readSettings(process.env);
 const config = loadConfig({ env: process.env });
 const prices = loadPriceTable(settings.pricesFile);

@@ -4,7 +4,7 @@ import { embeddedDatabaseUrl, readSettings } from "#libs/config/settings.ts";
 import Table from "cli-table3";
 import { Command } from "commander";
 import { Decimal } from "decimal.js";
-import { parseSince } from "#libs/time/since.ts";
+import { requireSince } from "#libs/time/since.ts";
 import { openDatabase } from "#libs/sql/open-database.ts";
 import { GROUP_BYS, SpendReport, type GroupBy, type SpendRow } from "../storage/spend-report.ts";
 
@@ -24,7 +24,7 @@ if (o.groupBy && !(GROUP_BYS as readonly string[]).includes(o.groupBy)) {
   console.error(`--group-by must be one of ${GROUP_BYS.join(", ")}`);
   process.exit(2);
 }
-const since = parseSince(o.since);
+const since = requireSince(o.since);
 const settings = readSettings(process.env);
 const db = await openDatabase(o.databaseUrl ?? settings.databaseUrl ?? embeddedDatabaseUrl(settings), { ...(o.schema ? { schema: o.schema } : {}), migrations: [LEDGER_MIGRATIONS] });
 try {
