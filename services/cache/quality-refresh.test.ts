@@ -12,7 +12,17 @@ import { startQualityRefresh } from "./quality-refresh.ts";
 const NOW = Date.parse("2026-12-03T12:00:00Z");
 const config = qualityConfigSchema.parse({ maxWrongHitRate: 0.05, minAudits: 30, windowHours: 24, refreshSeconds: 3600 });
 
-function setup(answer: () => { rows: { category: string; audits: bigint; wrong: bigint; wrongHitRate: number; low: number; high: number }[] }) {
+interface Row {
+  category: string;
+  audits: bigint;
+  wrong: bigint;
+  wrongHitRate: number;
+  low: number;
+  high: number;
+  cuts?: { similarity: number; audits: bigint; wrong: bigint; high: number }[];
+}
+
+function setup(answer: () => { rows: Row[] }) {
   const asked: GetCacheQualityRequest[] = [];
   const impl: Partial<ServiceImpl<typeof EvaluatorService>> = {
     getCacheQuality(req) {
@@ -28,6 +38,7 @@ function setup(answer: () => { rows: { category: string; audits: bigint; wrong: 
   return { asked, guard, refresh, metrics };
 }
 
+const floorGauge = async (m: ReturnType<typeof registerCacheMetrics>, category: string) => (await m.qualityFloor.get()).values.find((v) => v.labels.category === category)?.value;
 const suspended = async (m: ReturnType<typeof registerCacheMetrics>, category: string) => (await m.qualitySuspended.get()).values.find((v) => v.labels.category === category)?.value;
 
 describe("startQualityRefresh", () => {
@@ -70,5 +81,32 @@ describe("startQualityRefresh", () => {
     refresh.stop();
     expect(guard.allows("math")).toBe(true);
     expect(await suspended(metrics, "math")).toBe(0);
+  });
+  it("sets a similarity floor from the audits' cuts instead of suspending, and clears it when they age out", async () => {
+    let rows: Row[] = [
+      {
+        category: "faq",
+        audits: 200n,
+        wrong: 22n,
+        wrongHitRate: 0.11,
+        low: 0.073,
+        high: 0.161,
+        cuts: [
+          { similarity: 0.8, audits: 200n, wrong: 22n, high: 0.161 },
+          { similarity: 0.88, audits: 90n, wrong: 0n, high: 0.041 },
+        ],
+      },
+    ];
+    const { guard, refresh, metrics } = setup(() => ({ rows }));
+    await refresh.refresh();
+    expect(guard.allows("faq")).toBe(true);
+    expect(guard.floor("faq")).toBe(0.88);
+    expect(await floorGauge(metrics, "faq")).toBe(0.88);
+    expect(await suspended(metrics, "faq")).toBe(0);
+    rows = [];
+    await refresh.refresh();
+    refresh.stop();
+    expect(guard.floor("faq")).toBe(0);
+    expect(await floorGauge(metrics, "faq")).toBe(0);
   });
 });

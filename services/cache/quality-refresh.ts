@@ -19,7 +19,7 @@ export function startQualityRefresh(opts: {
   config: QualityConfig;
   evaluator: Pick<Client<typeof EvaluatorService>, "getCacheQuality">;
   logger: Pick<Logger, "info" | "warn">;
-  metrics?: Pick<CacheMetrics, "qualitySuspended" | "qualityRefreshFailures">;
+  metrics?: Pick<CacheMetrics, "qualitySuspended" | "qualityFloor" | "qualityRefreshFailures">;
   now?: () => number;
 }): QualityRefresh {
   const { guard, config, evaluator, logger, metrics } = opts;
@@ -29,11 +29,29 @@ export function startQualityRefresh(opts: {
     try {
       const since = new Date(now() - config.windowHours * 3_600_000).toISOString();
       const { rows } = await evaluator.getCacheQuality({ since }, { timeoutMs: 10_000 });
-      const changed = guard.update(rows.map((r) => ({ category: r.category, audits: Number(r.audits), wrong: Number(r.wrong), low: r.low, baselineAudits: Number(r.baselineAudits), baselineHigh: r.baselineHigh })));
-      for (const q of guard.snapshot()) metrics?.qualitySuspended.set({ category: q.category }, q.suspended ? 1 : 0);
+      const changed = guard.update(
+        rows.map((r) => ({
+          category: r.category,
+          audits: Number(r.audits),
+          wrong: Number(r.wrong),
+          low: r.low,
+          baselineAudits: Number(r.baselineAudits),
+          baselineHigh: r.baselineHigh,
+          baselineLow: r.baselineLow,
+          cuts: r.cuts.map((c) => ({ similarity: c.similarity, audits: Number(c.audits), wrong: Number(c.wrong), high: c.high })),
+        })),
+      );
+      for (const q of guard.snapshot()) {
+        metrics?.qualitySuspended.set({ category: q.category }, q.suspended ? 1 : 0);
+        metrics?.qualityFloor.set({ category: q.category }, q.floor);
+      }
       for (const q of changed) {
-        if (!q.suspended) metrics?.qualitySuspended.set({ category: q.category }, 0);
-        logger.info({ category: q.category, suspended: q.suspended, audits: q.audits, wrong: q.wrong, wrongHitRateLow: q.low, bound: config.maxWrongHitRate }, q.suspended ? "semantic cache suspended for a category: audited wrong hits over the bound" : "semantic cache resumed for a category");
+        if (!guard.snapshot().some((s) => s.category === q.category)) {
+          metrics?.qualitySuspended.set({ category: q.category }, 0);
+          metrics?.qualityFloor.set({ category: q.category }, 0);
+        }
+        const what = q.suspended ? "semantic cache suspended for a category: audited wrong hits over the bound" : q.floor > 0 ? "semantic cache raised a category's similarity floor: audited wrong hits over the bound below it" : "semantic cache serves a category in full again";
+        logger.info({ category: q.category, suspended: q.suspended, floor: q.floor, audits: q.audits, wrong: q.wrong, wrongHitRateLow: q.low, bound: config.maxWrongHitRate }, what);
       }
     } catch (e) {
       metrics?.qualityRefreshFailures.inc();

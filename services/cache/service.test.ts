@@ -200,6 +200,16 @@ describe("CacheService.Invalidate", () => {
     engine.quality.update([{ category: "static_knowledge", audits: 40, wrong: 6, low: 0.071 }]);
     expect(await client.lookup({ key: key("what's the capital of france") })).toMatchObject({ hit: false, reason: "semantic-off:quality" });
     const { categories } = await client.getEconomics({});
-    expect(categories.map((c) => [c.category, c.qualitySuspended])).toEqual([["static_knowledge", true]]);
+    expect(categories.map((c) => [c.category, c.qualitySuspended, c.qualityFloor])).toEqual([["static_knowledge", true, 0]]);
+    // Audits that clear the bound above a similarity set a floor instead.
+    const floorAt = async (similarity: number) => {
+      engine.quality.update([{ category: "static_knowledge", audits: 200, wrong: 22, low: 0.073, cuts: [{ similarity: 0.5, audits: 200, wrong: 22, high: 0.161 }, { similarity, audits: 90, wrong: 0, high: 0.041 }] }]);
+      return client.lookup({ key: key("what's the capital of france") });
+    };
+    const served = await floorAt(0.6);
+    expect(served).toMatchObject({ hit: true, layer: "semantic" });
+    expect(served.similarity).toBeLessThan(1);
+    expect(await floorAt(served.similarity + 1e-9)).toMatchObject({ hit: false, reason: "below-quality-floor" });
+    expect((await client.getEconomics({})).categories.map((c) => [c.category, c.qualitySuspended, c.qualityFloor])).toEqual([["static_knowledge", false, served.similarity + 1e-9]]);
   });
 });

@@ -68,6 +68,7 @@ export class CacheServiceImpl implements Impl {
         lookupMs: e.lookupMs,
         switches: BigInt(e.switches),
         qualitySuspended: e.qualitySuspended,
+        qualityFloor: e.qualityFloor,
       })),
     };
   }

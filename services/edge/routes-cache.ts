@@ -24,6 +24,7 @@ export function registerCacheRoutes(app: FastifyInstance, deps: EdgeDeps, authen
         lookup_ms: c.lookupMs,
         switches: Number(c.switches),
         quality_suspended: c.qualitySuspended,
+        quality_floor: c.qualityFloor,
       })),
     };
   });
@@ -50,6 +51,8 @@ export function registerCacheRoutes(app: FastifyInstance, deps: EdgeDeps, authen
         baseline_audits: Number(r.baselineAudits),
         baseline_wrong: Number(r.baselineWrong),
         baseline_wrong_rate_high: r.baselineHigh,
+        // Audits at or above each similarity where audits start: what a similarity floor is chosen from.
+        by_similarity: r.cuts.map((c) => ({ similarity_at_least: c.similarity, audits: Number(c.audits), wrong_hits: Number(c.wrong), wrong_hit_rate_high: c.high })),
       })),
     };
   });

@@ -6,7 +6,7 @@ import { answerView, requestView } from "./answer-view.ts";
 import type { FindingSource } from "./domain/downgrade.ts";
 import { scoreAnswer } from "./domain/score.ts";
 import type { CacheQualityRow, PolicyQualityRow } from "./storage/shadow-results.ts";
-import { wilsonInterval } from "./domain/analysis/stats.ts";
+import { wilsonInterval } from "#libs/stats/binomial.ts";
 
 function intervalOf(passes: number, n: number): { low: number; high: number } {
   const [low, high] = wilsonInterval(passes, n);
@@ -39,7 +39,9 @@ export class EvaluatorServiceImpl implements Impl {
     if (!this.quality) return { rows: [] };
     const rows = await this.quality.cacheQuality(since, req.tenantId);
     return {
-      rows: rows.map((r) => ({ category: r.category, audits: BigInt(r.audits), wrong: BigInt(r.wrong), wrongHitRate: r.wrongHitRate, low: r.low, high: r.high, baselineAudits: BigInt(r.baselineAudits), baselineWrong: BigInt(r.baselineWrong), baselineHigh: r.baselineHigh })),
+      rows: rows.map((r) => ({ category: r.category, audits: BigInt(r.audits), wrong: BigInt(r.wrong), wrongHitRate: r.wrongHitRate, low: r.low, high: r.high, baselineAudits: BigInt(r.baselineAudits), baselineWrong: BigInt(r.baselineWrong), baselineHigh: r.baselineHigh, baselineLow: r.baselineLow,
+        cuts: r.cuts.map((c) => ({ similarity: c.similarity, audits: BigInt(c.audits), wrong: BigInt(c.wrong), high: c.high })),
+      })),
     };
   }
 

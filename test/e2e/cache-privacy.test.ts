@@ -7,14 +7,8 @@ import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODES, startGateway, testConfig, type Gateway } from "./harness.ts";
 import { ask, askUntilHit, fresh, sdkClient, until, user } from "./support/requests.ts";
+import type { CacheQuality } from "#libs/sdk/src/admin-types.ts";
 import { fill, ORIGINAL, PARAPHRASE, semanticHit } from "./support/semantic.ts";
-
-interface QualityList {
-  object: string;
-  tenant_id: string | null;
-  audit_rate: number;
-  data: { category: string; audits: number; wrong_hits: number; wrong_hit_rate: number; wrong_hit_rate_low: number; wrong_hit_rate_high: number; baseline_audits: number; baseline_wrong: number; baseline_wrong_rate_high: number }[];
-}
 
 const tenant = (name: string) => `${name}-${randomBytes(4).toString("hex")}`;
 
@@ -118,7 +112,7 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
 
     // The audits run after the answers: poll until the evaluator has recorded all five.
     const list = await until(async () => {
-      const body = (await (await quality(`?since=1h&tenant_id=${audited}`)).json()) as QualityList;
+      const body = (await (await quality(`?since=1h&tenant_id=${audited}`)).json()) as CacheQuality;
       return (body.data[0]?.audits ?? 0) >= 5 ? body : undefined;
     }, 150, 100);
     expect(list?.audit_rate).toBe(1);
@@ -139,6 +133,10 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
     expect(row?.wrong_hits).toBe(row?.audits);
     expect(row?.baseline_audits).toBe(row?.audits);
     expect(row?.baseline_wrong).toBe(0);
+    // Every audit is the same paraphrase at the same similarity: one cut, holding them all. No similarity
+    // floor can leave a wrong hit out, so the bound suspends the category instead.
+    expect(row?.by_similarity).toEqual([{ similarity_at_least: expect.any(Number), audits: row?.audits, wrong_hits: row?.audits, wrong_hit_rate_high: 1 }]);
+    expect(row?.by_similarity[0]?.similarity_at_least).toBeGreaterThan(0.5);
     const category = row?.category ?? "";
     const suspended = await until(async () => {
       const e = (await (await admin("/v1/llmgw/cache/economics")).json()) as { data: { category: string; quality_suspended: boolean }[] };
@@ -150,7 +148,7 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
 
     // A tenant key sees its own tenant's audits only, whatever it asks for.
     const other = await gw.createKey(tenant("other"));
-    const own = (await (await quality(`?since=1h&tenant_id=${audited}`, other)).json()) as QualityList;
+    const own = (await (await quality(`?since=1h&tenant_id=${audited}`, other)).json()) as CacheQuality;
     expect(own.tenant_id).not.toBe(audited);
     expect(own.data).toEqual([]);
   });

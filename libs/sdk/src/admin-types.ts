@@ -105,6 +105,8 @@ export interface CacheQualityRow {
   baseline_audits: number;
   baseline_wrong: number;
   baseline_wrong_rate_high: number;
+  /** The audits at or above each similarity where audits start (hundredths), ascending: what the cache's similarity floor is chosen from. */
+  by_similarity: { similarity_at_least: number; audits: number; wrong_hits: number; wrong_hit_rate_high: number }[];
 }
 
 export interface CacheQuality {

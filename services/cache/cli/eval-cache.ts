@@ -23,6 +23,9 @@ import { MemoryExactStore } from "../store/memory-exact-store.ts";
 import { scoreOutcomes, type CacheScores } from "./eval-metrics.ts";
 import { buildVerifier } from "../build.ts";
 import type { HitVerifier } from "../domain/verifier/hit-verifier.ts";
+import { QualityGuard, qualityConfigSchema } from "../domain/quality-guard.ts";
+import { wilsonInterval } from "#libs/stats/binomial.ts";
+import { similarityCuts } from "#libs/stats/similarity-cuts.ts";
 
 interface Pair {
   id: string;
@@ -35,6 +38,7 @@ const CATEGORY = "default";
 const HARD_JACCARD = 0.5;
 const VERIFIER_SWEEP = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
 const SWEEP = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99];
+const AUDIT_BOUNDS = [0.02, 0.05, 0.08, 0.1];
 const CHECKS: GuardCheck[] = ["numbers", "negation", "entities", "quoted", "literal", "dates", "units", "comparison", "question", "person", "specificity", "swap", "order"];
 
 function readPairs(file: string, limit?: number, half?: number): Pair[] {
@@ -72,6 +76,48 @@ async function runEngine(pairs: Pair[], config: CacheConfig, embedder: Embedder,
     await engine.invalidate({ tenant });
   }
   return out;
+}
+
+/**
+ * The audit loop simulated on labelled pairs: the shipped defaults' semantic hits on the pairs whose
+ * crc32(id) is even are taken as audits (the pair's label as the judge: a hit on a "different" pair is a
+ * wrong hit; no baseline), the QualityGuard sets its similarity floor or suspends the category at each
+ * bound, and the result is scored on the odd pairs. Exact hits are never refused.
+ */
+function simulateAuditFloor(pairs: Pair[], served: { hit: boolean; sim: number; exact: boolean }[], score: (hit: (i: number) => boolean, only: (i: number) => boolean) => CacheScores) {
+  const even = (i: number): boolean => crc32(pairs[i]?.id ?? "") % 2 === 0;
+  const buckets = new Map<number, { similarity: number; audits: number; wrong: number }>();
+  let audits = 0;
+  let wrong = 0;
+  served.forEach((r, i) => {
+    if (!even(i) || !r.hit || r.exact) return;
+    const h = Math.floor(r.sim * 100 + 1e-9);
+    const b = buckets.get(h) ?? { similarity: h / 100, audits: 0, wrong: 0 };
+    b.audits++;
+    audits++;
+    if (!pairs[i]?.same) {
+      b.wrong++;
+      wrong++;
+    }
+    buckets.set(h, b);
+  });
+  const odd = (i: number): boolean => !even(i);
+  const cuts = similarityCuts([...buckets.values()]);
+  const low = wilsonInterval(wrong, audits)[0];
+  return {
+    audits,
+    wrong,
+    cuts,
+    without_floor: score((i) => served[i]?.hit ?? false, odd),
+    bounds: AUDIT_BOUNDS.map((bound) => {
+      const guard = new QualityGuard(qualityConfigSchema.parse({ maxWrongHitRate: bound }));
+      guard.update([{ category: CATEGORY, audits, wrong, low, cuts }]);
+      const allowed = guard.allows(CATEGORY);
+      const floor = guard.floor(CATEGORY);
+      const keep = (i: number): boolean => (served[i]?.hit ?? false) && ((served[i]?.exact ?? false) || (allowed && (served[i]?.sim ?? 0) >= floor));
+      return { bound, suspended: !allowed, floor, ...score(keep, odd) };
+    }),
+  };
 }
 
 function fmt(x: number, d = 3): string {
@@ -124,6 +170,8 @@ async function main(): Promise<void> {
 
   const score = (hit: (i: number) => boolean): CacheScores =>
     scoreOutcomes(pairs.map((p, i) => ({ same: p.same, hard: hard[i] ?? false, hit: hit(i) })));
+  const scoreSome = (hit: (i: number) => boolean, only: (i: number) => boolean): CacheScores =>
+    scoreOutcomes(pairs.flatMap((p, i) => (only(i) ? [{ same: p.same, hard: hard[i] ?? false, hit: hit(i) }] : [])));
   const defaults = score((i) => withGuard[i]?.hit ?? false);
   const defaultsNoGuard = score((i) => noGuard[i]?.hit ?? false);
   const defaultsNoVerifier = score((i) => noVerifier[i]?.hit ?? false);
@@ -151,6 +199,8 @@ async function main(): Promise<void> {
     if (pairs[i]?.same) r.same++;
     else r.different++;
   });
+  // Needs both halves: audits from the even one, scores on the odd one.
+  const auditFloor = opts.half === undefined ? simulateAuditFloor(pairs, withGuard, scoreSome) : undefined;
   const seconds = (performance.now() - started) / 1000;
 
   const head = ["setting", "precision", "recall", "false-hit rate", "hard FHR", "hits", "false hits"];
@@ -184,6 +234,13 @@ async function main(): Promise<void> {
     t3.push([a.without, fmt(a.precision), fmt(a.recall), fmt(a.false_hit_rate, 4), r ? `${r.same}/${r.different}` : "0/0"]);
   }
   console.log(t3.toString());
+  if (auditFloor) {
+    console.log(`audits simulated: the shipped defaults' ${auditFloor.audits} semantic hits on the even half (crc32(id)), ${auditFloor.wrong} of them on "different" pairs, judged by the labels; the floor each bound (cache.quality.maxWrongHitRate, minAudits 30) sets, scored on the odd half`);
+    const t4 = new Table({ style: { head: [], border: [] }, head: ["bound", "floor", "precision", "recall", "false-hit rate", "hard FHR", "hits", "false hits"] });
+    t4.push(["none", "-", ...row("", auditFloor.without_floor).slice(1)]);
+    for (const b of auditFloor.bounds) t4.push([String(b.bound), b.suspended ? "suspended" : b.floor > 0 ? fmt(b.floor, 2) : "none", ...row("", b).slice(1)]);
+    console.log(t4.toString());
+  }
 
   if (opts.json) {
     const result = {
@@ -201,6 +258,7 @@ async function main(): Promise<void> {
       sweep,
       ablation,
       guard_rejections_at_default_threshold: rejected,
+      audit_floor: auditFloor ?? null,
       seconds,
     };
     writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);

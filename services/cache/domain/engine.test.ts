@@ -68,6 +68,23 @@ describe("CacheEngine layers", () => {
     expect((await engine.lookup(req("what's the capital of italy"))).hit).toBe(true);
   });
 
+  it("a similarity floor learned from audits refuses semantic hits below it and serves those above", async () => {
+    const { engine } = makeEngine({ quality: { maxWrongHitRate: 0.05, minAudits: 30 } });
+    await engine.store(req("What is the capital of France?"), answer("Paris"));
+    const first = await engine.lookup(req("what's the capital of france"));
+    expect(first.hit).toBe(true);
+    const similarity = first.hit ? first.similarity : 0;
+    // The audits were wrong too often overall, but not above a cut just over this hit's similarity.
+    const audits = (floor: number) => [{ category: "static_knowledge", audits: 200, wrong: 22, low: 0.073, cuts: [{ similarity: 0.5, audits: 200, wrong: 22, high: 0.161 }, { similarity: floor, audits: 90, wrong: 0, high: 0.041 }] }];
+    engine.quality.update(audits(Math.min(1, similarity + 0.001)));
+    expect(await engine.lookup(req("what's the capital of france"))).toEqual({ hit: false, reason: "below-quality-floor", similarity });
+    expect(await engine.lookup(req("What is the capital of France?"))).toMatchObject({ hit: true, layer: "exact" });
+    expect(engine.economicsSnapshot()).toEqual([expect.objectContaining({ category: "static_knowledge", qualitySuspended: false, qualityFloor: Math.min(1, similarity + 0.001) })]);
+    // A floor at or under the hit's similarity serves it.
+    engine.quality.update(audits(similarity - 0.001));
+    expect(await engine.lookup(req("what's the capital of france"))).toMatchObject({ hit: true, layer: "semantic", similarity });
+  });
+
   it("a suspended category no lookup reached is still listed", () => {
     const { engine } = makeEngine({ quality: { maxWrongHitRate: 0.05, minAudits: 1 } });
     engine.quality.update([{ category: "code", audits: 3, wrong: 3, low: 0.44 }]);

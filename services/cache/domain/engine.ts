@@ -134,12 +134,13 @@ export class CacheEngine {
 
   /**
    * Per category: whether the semantic layer is on, its hit rate and break-even, and whether audits
-   * suspended it (admin API). A suspended category no lookup has reached yet is listed too.
+   * suspended it or set a similarity floor (admin API). A category audits acted on that no lookup has
+   * reached yet is listed too.
    */
-  economicsSnapshot(): (CategoryEconomics & { qualitySuspended: boolean })[] {
-    const out = this.economics.snapshot().map((e) => ({ ...e, qualitySuspended: !this.quality.allows(e.category) }));
+  economicsSnapshot(): (CategoryEconomics & { qualitySuspended: boolean; qualityFloor: number })[] {
+    const out = this.economics.snapshot().map((e) => ({ ...e, qualitySuspended: !this.quality.allows(e.category), qualityFloor: this.quality.floor(e.category) }));
     for (const q of this.quality.snapshot()) {
-      if (q.suspended && !out.some((e) => e.category === q.category)) out.push({ ...this.economics.empty(q.category), qualitySuspended: true });
+      if ((q.suspended || q.floor > 0) && !out.some((e) => e.category === q.category)) out.push({ ...this.economics.empty(q.category), qualitySuspended: q.suspended, qualityFloor: q.floor });
     }
     return out;
   }
@@ -156,7 +157,12 @@ export class CacheEngine {
     if (!found.ok) return { hit: false, reason: `vector-index-${found.kind}` };
     let reason = "semantic-miss";
     const best = found.value[0]?.score;
+    const floor = this.quality.floor(req.category);
     for (const match of found.value) {
+      if (match.score < floor) {
+        if (reason === "semantic-miss") reason = "below-quality-floor";
+        continue;
+      }
       const decision = this.decide(text, match.meta.text, match.score, req.category);
       if (!decision.accept) {
         if (decision.reason !== "below-threshold") this.metrics?.guardRejections.inc({ check: decision.reason.slice(6) });

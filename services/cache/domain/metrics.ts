@@ -13,6 +13,7 @@ export interface CacheMetrics {
   semanticBreakEven: Gauge<"category">;
   /** Per category: 1 while audits put its wrong-hit rate over the bound (quality-guard.ts). */
   qualitySuspended: Gauge<"category">;
+  qualityFloor: Gauge<"category">;
   /** Reads of the audits (the evaluator's GetCacheQuality) that failed; the last state stays. */
   qualityRefreshFailures: Counter;
 }
@@ -63,6 +64,7 @@ export function registerCacheMetrics(registry: Registry): CacheMetrics {
     semanticHitRate: new Gauge({ name: "llmgw_cache_semantic_hit_rate", help: "Semantic hit rate over the category's recent semantic lookups", labelNames: ["category"], registers }),
     semanticBreakEven: new Gauge({ name: "llmgw_cache_semantic_break_even_hit_rate", help: "Hit rate below which the category's semantic lookups cost more than they save", labelNames: ["category"], registers }),
     qualitySuspended: new Gauge({ name: "llmgw_cache_semantic_quality_suspended", help: "1 while audited semantic hits of the category are wrong more often than cache.quality.maxWrongHitRate allows (semantic lookups skipped)", labelNames: ["category"], registers }),
+    qualityFloor: new Gauge({ name: "llmgw_cache_semantic_quality_floor", help: "Similarity below which semantic hits of the category are refused, learned from audits (cache.quality.maxWrongHitRate); 0 for none", labelNames: ["category"], registers }),
     qualityRefreshFailures: new Counter({ name: "llmgw_cache_quality_refresh_failures_total", help: "Reads of the audited wrong-hit rates (evaluator GetCacheQuality) that failed; the last state is kept", registers }),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { QualityGuard, qualityConfigSchema } from "./quality-guard.ts";
+import { chooseFloor, QualityGuard, qualityConfigSchema } from "./quality-guard.ts";
 
 const guard = (over: Record<string, unknown> = {}) => new QualityGuard(qualityConfigSchema.parse({ maxWrongHitRate: 0.05, minAudits: 30, ...over }));
 
@@ -55,5 +55,55 @@ describe("QualityGuard", () => {
     // Fewer baselines than minAudits: not used.
     g.update([{ category: "qa", audits: 40, wrong: 12, low: 0.18, baselineAudits: 10, baselineHigh: 0.4 }]);
     expect(g.allows("qa")).toBe(false);
+  });
+  describe("similarity floor", () => {
+    // 22 of 200 audits wrong (Wilson low 0.073 > 0.05), nearly all of them below 0.88.
+    const cuts = [
+      { similarity: 0.8, audits: 200, wrong: 22, high: 0.161 },
+      // 2 of 120 wrong: upper end 0.059, over the bound.
+      { similarity: 0.85, audits: 120, wrong: 2, high: 0.059 },
+      // 0 of 90: upper end 3.84 / 93.84 = 0.041.
+      { similarity: 0.88, audits: 90, wrong: 0, high: 0.041 },
+      { similarity: 0.95, audits: 20, wrong: 0, high: 0.161 },
+    ];
+    const faq = { category: "faq", audits: 200, wrong: 22, low: 0.073, cuts };
+
+    it("raises the bar instead of suspending when the audits above some similarity are within the bound", () => {
+      const g = guard();
+      const changed = g.update([faq]);
+      expect(changed.map((c) => [c.category, c.suspended, c.floor])).toEqual([["faq", false, 0.88]]);
+      expect(g.allows("faq")).toBe(true);
+      expect(g.floor("faq")).toBe(0.88);
+      expect(g.floor("never-audited")).toBe(0);
+      expect(g.update([faq])).toEqual([]);
+    });
+
+    it("suspends when no cut has enough audits within the bound", () => {
+      const g = guard();
+      // Only 25 audits at or above 0.88: fewer than minAudits (30).
+      g.update([{ ...faq, cuts: [cuts[0]!, cuts[1]!, { similarity: 0.88, audits: 25, wrong: 0, high: 0.133 }] }]);
+      expect(g.allows("faq")).toBe(false);
+      expect(g.floor("faq")).toBe(0);
+    });
+
+    it("uses the baseline's lower end once there are enough baselines, and drops the floor when the audits are within the bound", () => {
+      const g = guard();
+      // The judge rejects 2-4% of answers to their own question (lower end 0.02): 0.059 - 0.02 is within 0.05.
+      expect(chooseFloor({ ...faq, baselineAudits: 200, baselineLow: 0.02 }, 0.05, 30)).toBe(0.85);
+      expect(chooseFloor({ ...faq, baselineAudits: 20, baselineLow: 0.02 }, 0.05, 30)).toBe(0.88);
+      g.update([faq]);
+      const changed = g.update([{ category: "faq", audits: 200, wrong: 4, low: 0.008, cuts }]);
+      expect(changed.map((c) => [c.category, c.suspended, c.floor])).toEqual([["faq", false, 0]]);
+      expect(g.floor("faq")).toBe(0);
+    });
+
+    it("never picks a cut that leaves out no wrong hit, and forgets a floor whose audits aged out", () => {
+      // Every wrong hit sits at or above 0.88 here: no floor helps.
+      expect(chooseFloor({ ...faq, wrong: 2, cuts: [{ similarity: 0.8, audits: 200, wrong: 2, high: 0.035 }] }, 0.05, 30)).toBeUndefined();
+      const g = guard();
+      g.update([faq]);
+      expect(g.update([]).map((c) => [c.category, c.floor])).toEqual([["faq", 0]]);
+      expect(g.floor("faq")).toBe(0);
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { SimilarityCut } from "#libs/stats/similarity-cuts.ts";
 
 /**
  * A bound on the semantic layer's wrong-hit rate per category, from audits (routing.shadow.cache_audit_rate:
@@ -8,8 +9,11 @@ import { z } from "zod";
  * Wilson 95% interval above the bound: the audits show, with 95% confidence, more wrong hits than allowed.
  * With at least `minAudits` baselines, the upper end of the baseline's rate is taken off first
  * (excessWrongHitRate): a judge that rejects answers to their own question does not suspend the cache.
- * A suspended category takes no new audits, so it stays off until those audits age out of the window;
- * then it is served, and audited, again.
+ * Before suspending, the guard tries to raise the bar instead: the lowest similarity floor above which
+ * the audits show, with 95% confidence, no more wrong hits than allowed (chooseFloor). With one, semantic
+ * hits below it are refused and the rest are served (and audited) as before; without one, the category
+ * is suspended. A suspended category takes no new audits, so it stays off until those audits age out of
+ * the window; then it is served, and audited, again. A floor likewise goes once the audits below it age out.
  */
 export const qualityConfigSchema = z
   .object({
@@ -30,9 +34,12 @@ export interface AuditedCategory {
   wrong: number;
   /** Lower end of the wrong-hit rate's Wilson 95% interval. */
   low: number;
-  /** Audits whose baseline ran, and the upper end of the baseline's wrong rate (the judge's own floor). */
+  /** Audits whose baseline ran, and the ends of the baseline's wrong rate (the judge's own floor). */
   baselineAudits?: number;
   baselineHigh?: number;
+  baselineLow?: number;
+  /** The audits at or above each similarity where audits start, ascending, with the wrong-hit rate's upper end. */
+  cuts?: readonly SimilarityCut[];
 }
 
 /**
@@ -45,8 +52,22 @@ export function excessWrongHitRate(r: AuditedCategory, minAudits: number): numbe
   return r.low - floor;
 }
 
+/**
+ * The lowest similarity above which the audits show the wrong-hit rate within the bound: at least
+ * `minAudits` audits there, the upper end of their rate, less the lower end of the baseline's (once there
+ * are `minAudits` baselines), at most `bound`. Both ends at 95%, so the floor is conservative. It must
+ * leave out at least one wrong hit. Undefined when no cut qualifies.
+ */
+export function chooseFloor(r: AuditedCategory, bound: number, minAudits: number): number | undefined {
+  const judgeFloor = (r.baselineAudits ?? 0) >= minAudits ? (r.baselineLow ?? 0) : 0;
+  for (const c of r.cuts ?? []) if (c.audits >= minAudits && c.wrong < r.wrong && c.high - judgeFloor <= bound) return c.similarity;
+  return undefined;
+}
+
 export interface CategoryQuality extends AuditedCategory {
   suspended: boolean;
+  /** Semantic hits below this similarity are refused; 0 for none. */
+  floor: number;
 }
 
 export class QualityGuard {
@@ -61,16 +82,27 @@ export class QualityGuard {
   /** Replaces the state with the latest audits (categories without audits are served). */
   update(rows: readonly AuditedCategory[]): CategoryQuality[] {
     const bound = this.config.maxWrongHitRate;
+    const { minAudits } = this.config;
     const next = new Map<string, CategoryQuality>();
-    for (const r of rows) next.set(r.category, { ...r, suspended: bound !== undefined && r.audits >= this.config.minAudits && excessWrongHitRate(r, this.config.minAudits) > bound });
-    const changed = [...next.values()].filter((q) => q.suspended !== (this.state.get(q.category)?.suspended ?? false));
-    for (const [category, q] of this.state) if (q.suspended && !next.has(category)) changed.push({ ...q, audits: 0, wrong: 0, low: 0, suspended: false });
+    for (const r of rows) {
+      const over = bound !== undefined && r.audits >= minAudits && excessWrongHitRate(r, minAudits) > bound;
+      const floor = over ? chooseFloor(r, bound, minAudits) : undefined;
+      next.set(r.category, { ...r, suspended: over && floor === undefined, floor: floor ?? 0 });
+    }
+    const before = (category: string) => this.state.get(category) ?? { suspended: false, floor: 0 };
+    const changed = [...next.values()].filter((q) => q.suspended !== before(q.category).suspended || q.floor !== before(q.category).floor);
+    for (const [category, q] of this.state) if ((q.suspended || q.floor > 0) && !next.has(category)) changed.push({ ...q, audits: 0, wrong: 0, low: 0, suspended: false, floor: 0 });
     this.state = next;
     return changed;
   }
 
   allows(category: string): boolean {
     return this.state.get(category)?.suspended !== true;
+  }
+
+  /** The similarity below which a semantic hit of this category is refused (0: none). */
+  floor(category: string): number {
+    return this.state.get(category)?.floor ?? 0;
   }
 
   snapshot(): CategoryQuality[] {

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type OpenedDatabase } from "#libs/sql/open-database.ts";
+import { wilsonInterval } from "#libs/stats/binomial.ts";
 import { EVALUATOR_MIGRATIONS } from "./migrations.ts";
 import { ShadowResultStore, type ShadowResultRow } from "./shadow-results.ts";
 
@@ -101,10 +102,25 @@ describe.each(["pg", "pglite"] as const)("ShadowResultStore (%s)", (kind) => {
     expect(math?.baselineHigh).toBeGreaterThan(0.5);
     expect(all.find((r) => r.category === "code")).toMatchObject({ baselineAudits: 0, baselineWrong: 0, baselineHigh: 0 });
     expect((await store.cacheQuality(t0, "audits")).map((r) => [r.category, r.audits])).toEqual([["code", 1], ["math", 3]]);
+    // All at similarity 0.91: one cut holding every audit.
+    expect(math?.cuts).toEqual([{ similarity: 0.91, audits: 3, wrong: 2, high: math?.high }]);
+    expect(math?.baselineLow).toBeGreaterThan(0);
     expect(await store.cacheQuality(new Date(Date.now() + 60_000))).toEqual([]);
     expect(await store.report("audits")).toEqual([]);
     expect((await store.since(t0)).some((r) => r.tenantId === "audits")).toBe(false);
     expect(await tests()).toBe(policyTests);
+  });
+
+  it("cuts a category's audits by similarity: at or above each hundredth where audits start", async () => {
+    const t0 = new Date(Date.now() - 1000);
+    const audit = (cacheSimilarity: number | undefined, ok: boolean) => row({ tenantId: "cuts", category: "faq", direction: "cache", servedModel: "gpt-4o-mini", ok, ...(cacheSimilarity === undefined ? {} : { cacheSimilarity }) });
+    for (const [sim, ok] of [[0.8, false], [0.805, false], [0.87, true], [0.93, true], [0.97, false], [0.29, true]] as const) await store.record(audit(sim, ok), undefined);
+    // An audit without a similarity counts in the totals but in no cut.
+    await store.record(audit(undefined, true), undefined);
+    const [faq] = await store.cacheQuality(t0, "cuts");
+    expect(faq).toMatchObject({ audits: 7, wrong: 3 });
+    expect(faq?.cuts.map((c) => [c.similarity, c.audits, c.wrong])).toEqual([[0.29, 6, 3], [0.8, 5, 3], [0.87, 3, 1], [0.93, 2, 1], [0.97, 1, 1]]);
+    expect(faq?.cuts[2]?.high).toBeCloseTo(wilsonInterval(1, 3)[1], 12);
   });
 
   it("returns stored prompts of downward tests as training rows", async () => {

@@ -1,6 +1,7 @@
 // Shadow test results in PostgreSQL (PGlite embedded), and the daily shadow-spend cap.
 import type { SqlClient } from "#libs/sql/sql-client.ts";
-import { wilsonInterval } from "../domain/analysis/stats.ts";
+import { wilsonInterval } from "#libs/stats/binomial.ts";
+import { similarityCuts, type SimilarityCut } from "#libs/stats/similarity-cuts.ts";
 import { DEFAULT_DOWNGRADE_POLICY, wilsonLower, type DowngradePolicy, type Finding } from "../domain/downgrade.ts";
 
 export interface ShadowResultRow {
@@ -64,7 +65,12 @@ export interface CacheQualityRow {
   baselineAudits: number;
   baselineWrong: number;
   baselineHigh: number;
+  /** Lower end of the baseline's Wilson 95% interval (0 without baselines). */
+  baselineLow: number;
+  /** Audits at or above each similarity where audits start (hundredths), ascending: see similarityCuts. */
+  cuts: SimilarityCut[];
 }
+
 
 export class ShadowResultStore {
   constructor(private readonly sql: SqlClient) {}
@@ -187,14 +193,28 @@ export class ShadowResultStore {
        GROUP BY category ORDER BY category`,
       [from.toISOString(), tenant],
     );
+    // Per hundredth of similarity (rounded down): the cuts a floor is chosen from.
+    const b = await this.sql.query<{ category: string; hundredths: number; n: string; wrong: string }>(
+      `SELECT category, floor(cache_similarity * 100 + 1e-9)::int AS hundredths, count(*)::text AS n, count(*) FILTER (WHERE NOT ok)::text AS wrong
+       FROM shadow_results WHERE created_at >= $1 AND direction = 'cache' AND cache_similarity IS NOT NULL AND ($2 = '' OR tenant_id = $2)
+       GROUP BY 1, 2`,
+      [from.toISOString(), tenant],
+    );
+    const buckets = new Map<string, { similarity: number; audits: number; wrong: number }[]>();
+    for (const x of b.rows) {
+      const list = buckets.get(x.category) ?? [];
+      list.push({ similarity: Number(x.hundredths) / 100, audits: Number(x.n), wrong: Number(x.wrong) });
+      buckets.set(x.category, list);
+    }
     return r.rows.map((x) => {
       const audits = Number(x.n);
       const wrong = Number(x.wrong);
       const [low, high] = wilsonInterval(wrong, audits);
       const baselineAudits = Number(x.base_n);
       const baselineWrong = Number(x.base_wrong);
-      const baselineHigh = baselineAudits > 0 ? wilsonInterval(baselineWrong, baselineAudits)[1] : 0;
-      return { category: x.category, audits, wrong, wrongHitRate: audits > 0 ? wrong / audits : 0, low, high, baselineAudits, baselineWrong, baselineHigh };
+      const [baselineLow, baselineHigh] = baselineAudits > 0 ? wilsonInterval(baselineWrong, baselineAudits) : [0, 0];
+      const cuts = similarityCuts(buckets.get(x.category) ?? []);
+      return { category: x.category, audits, wrong, wrongHitRate: audits > 0 ? wrong / audits : 0, low, high, baselineAudits, baselineWrong, baselineHigh, baselineLow, cuts };
     });
   }
 

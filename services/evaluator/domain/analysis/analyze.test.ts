@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { analysisParamsSchema, analyzeShadowTests, testCells, type AnalysisInput, type CellReport } from "./analyze.ts";
-import { binomialUpperTail } from "./stats.ts";
+import { binomialUpperTail } from "#libs/stats/binomial.ts";
 import { cell, NOW, projectedCost, tests, volume } from "./fixtures.test-helpers.ts";
 
 const run = (over: Partial<AnalysisInput>) => analyzeShadowTests({ results: [], volumes: [], projectedCost, generatedAt: NOW, ...over });

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { TIER_NAMES, type TierName } from "#libs/config/closed-sets.ts";
 import { fmtUsd } from "./format.ts";
 import { adjustPValues, CORRECTIONS } from "./multiplicity.ts";
-import { NON_INFERIORITY_TESTS, nonInferiorityPValue, wilsonInterval } from "./stats.ts";
+import { NON_INFERIORITY_TESTS, nonInferiorityPValue, wilsonInterval } from "#libs/stats/binomial.ts";
 
 /** One shadow test: the sampled request was replayed on candidateModel and judged against servedModel's answer. */
 export interface ShadowTestResult {

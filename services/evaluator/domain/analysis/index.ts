@@ -48,4 +48,4 @@ export {
   wilsonInterval,
   zForConfidence,
   type NonInferiorityTest,
-} from "./stats.ts";
+} from "#libs/stats/binomial.ts";

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/evaluator/v1/evaluator.proto.
  */
 export const file_llmgw_evaluator_v1_evaluator: GenFile = /*@__PURE__*/
-  fileDesc("CiJsbG1ndy9ldmFsdWF0b3IvdjEvZXZhbHVhdG9yLnByb3RvEhJsbG1ndy5ldmFsdWF0b3IudjEiOgoWR2V0Q2FjaGVRdWFsaXR5UmVxdWVzdBINCgVzaW5jZRgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkiTAoXR2V0Q2FjaGVRdWFsaXR5UmVzcG9uc2USMQoEcm93cxgBIAMoCzIjLmxsbWd3LmV2YWx1YXRvci52MS5DYWNoZVF1YWxpdHlSb3civQEKD0NhY2hlUXVhbGl0eVJvdxIQCghjYXRlZ29yeRgBIAEoCRIOCgZhdWRpdHMYAiABKAMSDQoFd3JvbmcYAyABKAMSFgoOd3JvbmdfaGl0X3JhdGUYBCABKAESCwoDbG93GAUgASgBEgwKBGhpZ2gYBiABKAESFwoPYmFzZWxpbmVfYXVkaXRzGAcgASgDEhYKDmJhc2VsaW5lX3dyb25nGAggASgDEhUKDWJhc2VsaW5lX2hpZ2gYCSABKAEiKAoXR2V0UG9saWN5UXVhbGl0eVJlcXVlc3QSDQoFc2luY2UYASABKAkiTgoYR2V0UG9saWN5UXVhbGl0eVJlc3BvbnNlEjIKBHJvd3MYASADKAsyJC5sbG1ndy5ldmFsdWF0b3IudjEuUG9saWN5UXVhbGl0eVJvdyKaAQoQUG9saWN5UXVhbGl0eVJvdxIWCg5wb2xpY3lfdmVyc2lvbhgBIAEoAxIOCgZjYW5hcnkYAiABKAgSEQoJZGlyZWN0aW9uGAMgASgJEg0KBXRlc3RzGAQgASgDEg4KBnBhc3NlcxgFIAEoAxIRCglwYXNzX3JhdGUYBiABKAESCwoDbG93GAcgASgBEgwKBGhpZ2gYCCABKAEihgEKD0V2YWx1YXRlUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0EhQKDHJlcXVlc3RfanNvbhgCIAEoDBITCgthbnN3ZXJfanNvbhgDIAEoDBIWCg5yZWZlcmVuY2VfanNvbhgEIAEoDCI/ChBFdmFsdWF0ZVJlc3BvbnNlEgoKAm9rGAEgASgIEg0KBXNjb3JlGAIgASgBEhAKCGZhaWx1cmVzGAMgAygJIi4KGUdldERvd25ncmFkZVJlcG9ydFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIlQKGkdldERvd25ncmFkZVJlcG9ydFJlc3BvbnNlEjYKCGZpbmRpbmdzGAEgAygLMiQubGxtZ3cuZXZhbHVhdG9yLnYxLkRvd25ncmFkZUZpbmRpbmcivAEKEERvd25ncmFkZUZpbmRpbmcSEAoIY2F0ZWdvcnkYASABKAkSIwoEdGllchgCIAEoDjIVLmxsbWd3LmNvbW1vbi52MS5UaWVyEhIKCmZyb21fbW9kZWwYAyABKAkSEAoIdG9fbW9kZWwYBCABKAkSDwoHc2FtcGxlcxgFIAEoAxIRCglwYXNzX3JhdGUYBiABKAESDAoEc2FmZRgHIAEoCBILCgNsb3cYCCABKAESDAoEaGlnaBgJIAEoATK5AwoQRXZhbHVhdG9yU2VydmljZRJVCghFdmFsdWF0ZRIjLmxsbWd3LmV2YWx1YXRvci52MS5FdmFsdWF0ZVJlcXVlc3QaJC5sbG1ndy5ldmFsdWF0b3IudjEuRXZhbHVhdGVSZXNwb25zZRJzChJHZXREb3duZ3JhZGVSZXBvcnQSLS5sbG1ndy5ldmFsdWF0b3IudjEuR2V0RG93bmdyYWRlUmVwb3J0UmVxdWVzdBouLmxsbWd3LmV2YWx1YXRvci52MS5HZXREb3duZ3JhZGVSZXBvcnRSZXNwb25zZRJtChBHZXRQb2xpY3lRdWFsaXR5EisubGxtZ3cuZXZhbHVhdG9yLnYxLkdldFBvbGljeVF1YWxpdHlSZXF1ZXN0GiwubGxtZ3cuZXZhbHVhdG9yLnYxLkdldFBvbGljeVF1YWxpdHlSZXNwb25zZRJqCg9HZXRDYWNoZVF1YWxpdHkSKi5sbG1ndy5ldmFsdWF0b3IudjEuR2V0Q2FjaGVRdWFsaXR5UmVxdWVzdBorLmxsbWd3LmV2YWx1YXRvci52MS5HZXRDYWNoZVF1YWxpdHlSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+  fileDesc("CiJsbG1ndy9ldmFsdWF0b3IvdjEvZXZhbHVhdG9yLnByb3RvEhJsbG1ndy5ldmFsdWF0b3IudjEiOgoWR2V0Q2FjaGVRdWFsaXR5UmVxdWVzdBINCgVzaW5jZRgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkiTAoXR2V0Q2FjaGVRdWFsaXR5UmVzcG9uc2USMQoEcm93cxgBIAMoCzIjLmxsbWd3LmV2YWx1YXRvci52MS5DYWNoZVF1YWxpdHlSb3cihAIKD0NhY2hlUXVhbGl0eVJvdxIQCghjYXRlZ29yeRgBIAEoCRIOCgZhdWRpdHMYAiABKAMSDQoFd3JvbmcYAyABKAMSFgoOd3JvbmdfaGl0X3JhdGUYBCABKAESCwoDbG93GAUgASgBEgwKBGhpZ2gYBiABKAESFwoPYmFzZWxpbmVfYXVkaXRzGAcgASgDEhYKDmJhc2VsaW5lX3dyb25nGAggASgDEhUKDWJhc2VsaW5lX2hpZ2gYCSABKAESFAoMYmFzZWxpbmVfbG93GAogASgBEi8KBGN1dHMYCyADKAsyIS5sbG1ndy5ldmFsdWF0b3IudjEuU2ltaWxhcml0eUN1dCJQCg1TaW1pbGFyaXR5Q3V0EhIKCnNpbWlsYXJpdHkYASABKAESDgoGYXVkaXRzGAIgASgDEg0KBXdyb25nGAMgASgDEgwKBGhpZ2gYBCABKAEiKAoXR2V0UG9saWN5UXVhbGl0eVJlcXVlc3QSDQoFc2luY2UYASABKAkiTgoYR2V0UG9saWN5UXVhbGl0eVJlc3BvbnNlEjIKBHJvd3MYASADKAsyJC5sbG1ndy5ldmFsdWF0b3IudjEuUG9saWN5UXVhbGl0eVJvdyKaAQoQUG9saWN5UXVhbGl0eVJvdxIWCg5wb2xpY3lfdmVyc2lvbhgBIAEoAxIOCgZjYW5hcnkYAiABKAgSEQoJZGlyZWN0aW9uGAMgASgJEg0KBXRlc3RzGAQgASgDEg4KBnBhc3NlcxgFIAEoAxIRCglwYXNzX3JhdGUYBiABKAESCwoDbG93GAcgASgBEgwKBGhpZ2gYCCABKAEihgEKD0V2YWx1YXRlUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0EhQKDHJlcXVlc3RfanNvbhgCIAEoDBITCgthbnN3ZXJfanNvbhgDIAEoDBIWCg5yZWZlcmVuY2VfanNvbhgEIAEoDCI/ChBFdmFsdWF0ZVJlc3BvbnNlEgoKAm9rGAEgASgIEg0KBXNjb3JlGAIgASgBEhAKCGZhaWx1cmVzGAMgAygJIi4KGUdldERvd25ncmFkZVJlcG9ydFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIlQKGkdldERvd25ncmFkZVJlcG9ydFJlc3BvbnNlEjYKCGZpbmRpbmdzGAEgAygLMiQubGxtZ3cuZXZhbHVhdG9yLnYxLkRvd25ncmFkZUZpbmRpbmcivAEKEERvd25ncmFkZUZpbmRpbmcSEAoIY2F0ZWdvcnkYASABKAkSIwoEdGllchgCIAEoDjIVLmxsbWd3LmNvbW1vbi52MS5UaWVyEhIKCmZyb21fbW9kZWwYAyABKAkSEAoIdG9fbW9kZWwYBCABKAkSDwoHc2FtcGxlcxgFIAEoAxIRCglwYXNzX3JhdGUYBiABKAESDAoEc2FmZRgHIAEoCBILCgNsb3cYCCABKAESDAoEaGlnaBgJIAEoATK5AwoQRXZhbHVhdG9yU2VydmljZRJVCghFdmFsdWF0ZRIjLmxsbWd3LmV2YWx1YXRvci52MS5FdmFsdWF0ZVJlcXVlc3QaJC5sbG1ndy5ldmFsdWF0b3IudjEuRXZhbHVhdGVSZXNwb25zZRJzChJHZXREb3duZ3JhZGVSZXBvcnQSLS5sbG1ndy5ldmFsdWF0b3IudjEuR2V0RG93bmdyYWRlUmVwb3J0UmVxdWVzdBouLmxsbWd3LmV2YWx1YXRvci52MS5HZXREb3duZ3JhZGVSZXBvcnRSZXNwb25zZRJtChBHZXRQb2xpY3lRdWFsaXR5EisubGxtZ3cuZXZhbHVhdG9yLnYxLkdldFBvbGljeVF1YWxpdHlSZXF1ZXN0GiwubGxtZ3cuZXZhbHVhdG9yLnYxLkdldFBvbGljeVF1YWxpdHlSZXNwb25zZRJqCg9HZXRDYWNoZVF1YWxpdHkSKi5sbG1ndy5ldmFsdWF0b3IudjEuR2V0Q2FjaGVRdWFsaXR5UmVxdWVzdBorLmxsbWd3LmV2YWx1YXRvci52MS5HZXRDYWNoZVF1YWxpdHlSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetCacheQualityRequest
@@ -113,6 +113,21 @@ export type CacheQualityRow = Message<"llmgw.evaluator.v1.CacheQualityRow"> & {
    * @generated from field: double baseline_high = 9;
    */
   baselineHigh: number;
+
+  /**
+   * Lower end of the baseline's Wilson 95% interval.
+   *
+   * @generated from field: double baseline_low = 10;
+   */
+  baselineLow: number;
+
+  /**
+   * The audits again, cut by similarity: for each similarity at which audits start (rounded down to a
+   * hundredth), the audits at or above it. Ascending. What a per-category similarity floor is chosen from.
+   *
+   * @generated from field: repeated llmgw.evaluator.v1.SimilarityCut cuts = 11;
+   */
+  cuts: SimilarityCut[];
 };
 
 /**
@@ -121,6 +136,40 @@ export type CacheQualityRow = Message<"llmgw.evaluator.v1.CacheQualityRow"> & {
  */
 export const CacheQualityRowSchema: GenMessage<CacheQualityRow> = /*@__PURE__*/
   messageDesc(file_llmgw_evaluator_v1_evaluator, 2);
+
+/**
+ * @generated from message llmgw.evaluator.v1.SimilarityCut
+ */
+export type SimilarityCut = Message<"llmgw.evaluator.v1.SimilarityCut"> & {
+  /**
+   * @generated from field: double similarity = 1;
+   */
+  similarity: number;
+
+  /**
+   * @generated from field: int64 audits = 2;
+   */
+  audits: bigint;
+
+  /**
+   * @generated from field: int64 wrong = 3;
+   */
+  wrong: bigint;
+
+  /**
+   * Upper end of the wrong-hit rate's Wilson 95% interval among these audits.
+   *
+   * @generated from field: double high = 4;
+   */
+  high: number;
+};
+
+/**
+ * Describes the message llmgw.evaluator.v1.SimilarityCut.
+ * Use `create(SimilarityCutSchema)` to create a new message.
+ */
+export const SimilarityCutSchema: GenMessage<SimilarityCut> = /*@__PURE__*/
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 3);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetPolicyQualityRequest
@@ -139,7 +188,7 @@ export type GetPolicyQualityRequest = Message<"llmgw.evaluator.v1.GetPolicyQuali
  * Use `create(GetPolicyQualityRequestSchema)` to create a new message.
  */
 export const GetPolicyQualityRequestSchema: GenMessage<GetPolicyQualityRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 3);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 4);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetPolicyQualityResponse
@@ -156,7 +205,7 @@ export type GetPolicyQualityResponse = Message<"llmgw.evaluator.v1.GetPolicyQual
  * Use `create(GetPolicyQualityResponseSchema)` to create a new message.
  */
 export const GetPolicyQualityResponseSchema: GenMessage<GetPolicyQualityResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 4);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 5);
 
 /**
  * @generated from message llmgw.evaluator.v1.PolicyQualityRow
@@ -213,7 +262,7 @@ export type PolicyQualityRow = Message<"llmgw.evaluator.v1.PolicyQualityRow"> & 
  * Use `create(PolicyQualityRowSchema)` to create a new message.
  */
 export const PolicyQualityRowSchema: GenMessage<PolicyQualityRow> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 5);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 6);
 
 /**
  * @generated from message llmgw.evaluator.v1.EvaluateRequest
@@ -249,7 +298,7 @@ export type EvaluateRequest = Message<"llmgw.evaluator.v1.EvaluateRequest"> & {
  * Use `create(EvaluateRequestSchema)` to create a new message.
  */
 export const EvaluateRequestSchema: GenMessage<EvaluateRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 6);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 7);
 
 /**
  * @generated from message llmgw.evaluator.v1.EvaluateResponse
@@ -276,7 +325,7 @@ export type EvaluateResponse = Message<"llmgw.evaluator.v1.EvaluateResponse"> & 
  * Use `create(EvaluateResponseSchema)` to create a new message.
  */
 export const EvaluateResponseSchema: GenMessage<EvaluateResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 7);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 8);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetDowngradeReportRequest
@@ -293,7 +342,7 @@ export type GetDowngradeReportRequest = Message<"llmgw.evaluator.v1.GetDowngrade
  * Use `create(GetDowngradeReportRequestSchema)` to create a new message.
  */
 export const GetDowngradeReportRequestSchema: GenMessage<GetDowngradeReportRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 8);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 9);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetDowngradeReportResponse
@@ -310,7 +359,7 @@ export type GetDowngradeReportResponse = Message<"llmgw.evaluator.v1.GetDowngrad
  * Use `create(GetDowngradeReportResponseSchema)` to create a new message.
  */
 export const GetDowngradeReportResponseSchema: GenMessage<GetDowngradeReportResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 9);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 10);
 
 /**
  * @generated from message llmgw.evaluator.v1.DowngradeFinding
@@ -369,7 +418,7 @@ export type DowngradeFinding = Message<"llmgw.evaluator.v1.DowngradeFinding"> & 
  * Use `create(DowngradeFindingSchema)` to create a new message.
  */
 export const DowngradeFindingSchema: GenMessage<DowngradeFinding> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 10);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 11);
 
 /**
  * Scores answers (shadow tests) and reports where a cheaper model is safe.

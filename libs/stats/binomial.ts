@@ -1,4 +1,4 @@
-// The statistics of the nightly analysis, in plain functions with no dependency: the normal
+// Binomial statistics in plain functions with no dependency (the nightly analysis, the cache audits): the normal
 // distribution (CDF through the regularized incomplete gamma function, quantile by Wichura's AS241),
 // the Wilson score interval, the exact binomial tail and the one-sided non-inferiority p-value.
 

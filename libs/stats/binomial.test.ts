@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { binomialUpperTail, logGamma, nonInferiorityPValue, normalCdf, normalQuantile, normalUpperTail, wilsonInterval, zForConfidence } from "./stats.ts";
+import { binomialUpperTail, logGamma, nonInferiorityPValue, normalCdf, normalQuantile, normalUpperTail, wilsonInterval, zForConfidence } from "./binomial.ts";
 
 // Reference values from scipy 1.17 (scipy.stats.norm, scipy.stats.binom.sf(k - 1, n, p), scipy.special.gammaln).
 
