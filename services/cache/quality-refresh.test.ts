@@ -3,7 +3,8 @@
 import { Code, ConnectError, createClient, createRouterTransport, type ServiceImpl } from "@connectrpc/connect";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { EvaluatorService, type GetCacheQualityRequest } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { type CacheQualityRowSchema, EvaluatorService, type GetCacheQualityRequest } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
 import { silentLogger } from "#libs/log/logger.ts";
 import { registerCacheMetrics } from "./domain/metrics.ts";
 import { QualityGuard, qualityConfigSchema } from "./domain/quality-guard.ts";
@@ -12,15 +13,7 @@ import { startQualityRefresh } from "./quality-refresh.ts";
 const NOW = Date.parse("2026-12-03T12:00:00Z");
 const config = qualityConfigSchema.parse({ maxWrongHitRate: 0.05, minAudits: 30, windowHours: 24, refreshSeconds: 3600 });
 
-interface Row {
-  category: string;
-  audits: bigint;
-  wrong: bigint;
-  wrongHitRate: number;
-  low: number;
-  high: number;
-  cuts?: { similarity: number; audits: bigint; wrong: bigint; high: number }[];
-}
+type Row = MessageInitShape<typeof CacheQualityRowSchema>;
 
 function setup(answer: () => { rows: Row[] }) {
   const asked: GetCacheQualityRequest[] = [];
