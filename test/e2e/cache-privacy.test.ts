@@ -139,10 +139,11 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
     expect(row?.by_similarity[0]?.similarity_at_least).toBeGreaterThan(0.5);
     const category = row?.category ?? "";
     const suspended = await until(async () => {
-      const e = (await (await admin("/v1/llmgw/cache/economics")).json()) as { data: { category: string; quality_suspended: boolean }[] };
+      const e = (await (await admin("/v1/llmgw/cache/economics")).json()) as { data: { category: string; quality_suspended: boolean; quality_floor: number }[] };
       return e.data.find((c) => c.category === category && c.quality_suspended);
     }, 100, 100);
     expect(suspended, `category ${category} never suspended`).toBeDefined();
+    expect(suspended?.quality_floor).toBe(0);
     expect((await ask(client, { messages: user(PARAPHRASE) }, { "cache-control": "no-store" })).h("x-llmgw-cache")).toBe("miss");
     expect((await ask(client, { messages: user(ORIGINAL) }, { "cache-control": "no-store" })).h("x-llmgw-cache")).toBe("hit-exact");
 
