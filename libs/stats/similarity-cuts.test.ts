@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { wilsonInterval } from "./binomial.ts";
-import { similarityCuts } from "./similarity-cuts.ts";
+import { similarityBucket, similarityCuts } from "./similarity-cuts.ts";
 
 describe("similarityCuts", () => {
   it("counts the audits at or above each similarity, ascending, with the wrong-hit rate's upper end", () => {
@@ -15,6 +15,10 @@ describe("similarityCuts", () => {
       [0.93, 4, 0],
     ]);
     expect(cuts.map((c) => c.high)).toEqual([wilsonInterval(6, 20)[1], wilsonInterval(1, 10)[1], wilsonInterval(0, 4)[1]]);
+  });
+
+  it("buckets a similarity by its hundredth, rounded down, without float dust", () => {
+    expect([0.29, 0.805, 0.8, 1, 0.999].map(similarityBucket)).toEqual([0.29, 0.8, 0.8, 1, 0.99]);
   });
 
   it("is empty without audits", () => {

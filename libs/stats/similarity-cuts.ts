@@ -4,6 +4,14 @@
 // simulates that choice on labelled pairs.
 import { wilsonInterval } from "./binomial.ts";
 
+/**
+ * The hundredth of similarity an audit counts under, rounded down (the epsilon keeps 0.29 from landing
+ * at 0.28). The evaluator's SQL rounds the same way: floor(cache_similarity * 100 + 1e-9).
+ */
+export function similarityBucket(similarity: number): number {
+  return Math.floor(similarity * 100 + 1e-9) / 100;
+}
+
 /** The audits of one category whose similarity is at or above `similarity`, and the wrong-hit rate's upper end among them. */
 export interface SimilarityCut {
   similarity: number;

@@ -41,15 +41,12 @@ export function startQualityRefresh(opts: {
           cuts: r.cuts.map((c) => ({ similarity: c.similarity, audits: Number(c.audits), wrong: Number(c.wrong), high: c.high })),
         })),
       );
-      for (const q of guard.snapshot()) {
+      // Categories that left the window are in `changed` (served in full again) but not in the snapshot.
+      for (const q of [...changed, ...guard.snapshot()]) {
         metrics?.qualitySuspended.set({ category: q.category }, q.suspended ? 1 : 0);
         metrics?.qualityFloor.set({ category: q.category }, q.floor);
       }
       for (const q of changed) {
-        if (!guard.snapshot().some((s) => s.category === q.category)) {
-          metrics?.qualitySuspended.set({ category: q.category }, 0);
-          metrics?.qualityFloor.set({ category: q.category }, 0);
-        }
         const what = q.suspended ? "semantic cache suspended for a category: audited wrong hits over the bound" : q.floor > 0 ? "semantic cache raised a category's similarity floor: audited wrong hits over the bound below it" : "semantic cache serves a category in full again";
         logger.info({ category: q.category, suspended: q.suspended, floor: q.floor, audits: q.audits, wrong: q.wrong, wrongHitRateLow: q.low, bound: config.maxWrongHitRate }, what);
       }

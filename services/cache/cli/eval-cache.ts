@@ -25,7 +25,7 @@ import { buildVerifier } from "../build.ts";
 import type { HitVerifier } from "../domain/verifier/hit-verifier.ts";
 import { QualityGuard, qualityConfigSchema } from "../domain/quality-guard.ts";
 import { wilsonInterval } from "#libs/stats/binomial.ts";
-import { similarityCuts } from "#libs/stats/similarity-cuts.ts";
+import { similarityBucket, similarityCuts } from "#libs/stats/similarity-cuts.ts";
 
 interface Pair {
   id: string;
@@ -91,8 +91,8 @@ function simulateAuditFloor(pairs: Pair[], served: { hit: boolean; sim: number; 
   let wrong = 0;
   served.forEach((r, i) => {
     if (!even(i) || !r.hit || r.exact) return;
-    const h = Math.floor(r.sim * 100 + 1e-9);
-    const b = buckets.get(h) ?? { similarity: h / 100, audits: 0, wrong: 0 };
+    const h = similarityBucket(r.sim);
+    const b = buckets.get(h) ?? { similarity: h, audits: 0, wrong: 0 };
     b.audits++;
     audits++;
     if (!pairs[i]?.same) {

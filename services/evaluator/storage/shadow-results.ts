@@ -193,7 +193,7 @@ export class ShadowResultStore {
        GROUP BY category ORDER BY category`,
       [from.toISOString(), tenant],
     );
-    // Per hundredth of similarity (rounded down): the cuts a floor is chosen from.
+    // Per hundredth of similarity, rounded down as similarityBucket does: the cuts a floor is chosen from.
     const b = await this.sql.query<{ category: string; hundredths: number; n: string; wrong: string }>(
       `SELECT category, floor(cache_similarity * 100 + 1e-9)::int AS hundredths, count(*)::text AS n, count(*) FILTER (WHERE NOT ok)::text AS wrong
        FROM shadow_results WHERE created_at >= $1 AND direction = 'cache' AND cache_similarity IS NOT NULL AND ($2 = '' OR tenant_id = $2)

@@ -37,15 +37,3 @@ export {
   type RoutingOverride,
   type RoutingOverrideInput,
 } from "./overrides.ts";
-export {
-  binomialUpperTail,
-  logGamma,
-  NON_INFERIORITY_TESTS,
-  nonInferiorityPValue,
-  normalCdf,
-  normalQuantile,
-  normalUpperTail,
-  wilsonInterval,
-  zForConfidence,
-  type NonInferiorityTest,
-} from "#libs/stats/binomial.ts";
