@@ -7,7 +7,9 @@ import type { EvaluatorService } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb
 import type { Settings } from "#libs/config/settings.ts";
 import type { BuildContext, BuiltService } from "#libs/server/service-parts.ts";
 import { cacheConfigSchema } from "./domain/config.ts";
-import { CacheEngine } from "./domain/engine.ts";
+import { BurstLogger } from "./domain/burst-logger.ts";
+import { SemanticEconomics } from "./domain/economics.ts";
+import { CacheEngine, economicsLog } from "./domain/engine.ts";
 import { createLocalEmbedder } from "./domain/local-embedder.ts";
 import { registerCacheMetrics } from "./domain/metrics.ts";
 import { QualityGuard } from "./domain/quality-guard.ts";
@@ -18,9 +20,11 @@ import { parseMasterKey, TenantCipher } from "./domain/privacy/tenant-cipher.ts"
 import { EncryptedExactStore } from "./store/encrypted-exact-store.ts";
 import { registerIndexMetrics } from "./store/index-metrics.ts";
 import type { TextSeal } from "./store/semantic-entry.ts";
+import type { EconomicsStore } from "./store/economics-store.ts";
 import type { ExactStore } from "./store/exact-store.ts";
 import { OpenAIEmbedder } from "./store/openai-embedder.ts";
 import type { VectorIndex } from "./store/vector-index.ts";
+import { startEconomicsSync } from "./economics-sync.ts";
 import { startQualityRefresh } from "./quality-refresh.ts";
 import { CacheServiceImpl } from "./service.ts";
 
@@ -29,6 +33,20 @@ export interface CacheBackends {
   exactStore(opts: { maxEntriesPerTenant: number }): ExactStore;
   /** `seal`: the tenant cipher when a master key is set (a shared index seals the entry text at rest). */
   vectorIndex(opts: { dim: number; embedderId: string; maxEntriesPerTenant: number; compact?: boolean; seal?: TextSeal }): VectorIndex;
+  /** Where replicas pool the per-category economics; none in one process (its own lookups are all). */
+  economicsStore?(opts: { retainMs: number }): EconomicsStore;
+}
+
+/** Resolves after `ms` at the latest (a timer that does not hold the process). */
+function atMost(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    void p.finally(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }
 
 export function buildEmbedder(settings: Pick<Settings, "embeddings">): Embedder {
@@ -58,10 +76,18 @@ export async function buildCacheService(ctx: BuildContext<CacheBackends, { evalu
   const verifier = buildVerifier(embedder);
   const metrics = registerCacheMetrics(ctx.registry);
   const quality = new QualityGuard(config.quality);
-  const engine = new CacheEngine({ config, exact, vectors, embedder, verifier, quality, metrics, logger: ctx.logger });
+  const econ = config.economics;
+  const econStore = econ.enabled ? ctx.backends.economicsStore?.({ retainMs: econ.horizonHours * 3_600_000 + 2 * econ.bucketSeconds * 1000 }) : undefined;
+  const economics = new SemanticEconomics(econ, economicsLog(new BurstLogger(ctx.logger)), { pooled: econStore !== undefined });
+  const engine = new CacheEngine({ config, exact, vectors, embedder, verifier, quality, economics, metrics, logger: ctx.logger });
+  const econSync = econStore
+    ? startEconomicsSync({ economics, store: econStore, logger: ctx.logger, metrics, onSynced: (categories) => categories.forEach((c) => engine.publishEconomics(c)) })
+    : undefined;
+  // Start from the pool's state, but a Redis that is away must not hold the start (2 s at most).
+  if (econSync) await atMost(econSync.sync(), 2_000);
   // The bound on audited wrong hits, when configured: every replica reads the evaluator's audits.
   const refresh = quality.enabled ? startQualityRefresh({ guard: quality, config: config.quality, evaluator: ctx.clients.evaluator, logger: ctx.logger, metrics }) : undefined;
-  ctx.logger.info({ exact: exact.kind, vectors: vectors.kind, embedder: engine.embedderId, verifier: engine.verifierActive, encrypted: exact !== plain, maxWrongHitRate: config.quality.maxWrongHitRate }, "cache ready");
+  ctx.logger.info({ exact: exact.kind, vectors: vectors.kind, economics: econStore?.kind ?? "local", embedder: engine.embedderId, verifier: engine.verifierActive, encrypted: exact !== plain, maxWrongHitRate: config.quality.maxWrongHitRate }, "cache ready");
   return {
     service: CacheService,
     impl: new CacheServiceImpl(engine),
@@ -69,6 +95,7 @@ export async function buildCacheService(ctx: BuildContext<CacheBackends, { evalu
     ready: async () => true,
     close: async () => {
       refresh?.stop();
+      econSync?.stop();
       await vectors.close?.();
     },
   };

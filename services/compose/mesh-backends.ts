@@ -7,6 +7,7 @@ import { DEFAULT_BUDGETS, DEFAULT_DEPENDENCIES, type BudgetsConfig, type Depende
 import type { EventBus } from "#libs/bus/event-bus.ts";
 import { DEFAULT_DATABASE_URL, type Settings } from "#libs/config/settings.ts";
 import type { Logger } from "#libs/log/logger.ts";
+import { RedisEconomicsStore } from "#services/cache/store/redis-economics-store.ts";
 import { RedisExactStore } from "#services/cache/store/redis-exact-store.ts";
 import { InProcessVectorIndex } from "#services/cache/store/inprocess-vector-index.ts";
 import { NatsIndexFeed } from "#services/cache/store/nats-index-feed.ts";
@@ -81,6 +82,8 @@ export function meshBackends(settings: Settings, logger: Logger, resilience: Res
             embedderId: o.embedderId,
             logger: logger.child({ component: "semantic-index" }),
           }),
+    // The cache replicas' pooled economics; a sync may wait for the connection (it runs off the hot path).
+    economicsStore: (o) => new RedisEconomicsStore(redis({ maxRetriesPerRequest: 1, commandTimeout: 5_000 }), { prefix: settings.cachePrefix, retainMs: o.retainMs }),
     database: (set) =>
       migrated(
         set,

@@ -1,7 +1,9 @@
 // Issue #14 part 3, done-when: two cache replicas of one mesh (each with its own Redis and NATS
 // connections, as two processes would have), called through their own gRPC servers. An entry stored
 // through one is a semantic hit through the other, both replicas restarted still hit it (rebuilt from
-// Redis), and an invalidation through one empties the other's index (JetStream). Real Redis and NATS.
+// Redis), and an invalidation through one empties the other's index (JetStream). The per-category
+// economics are pooled in Redis: a category whose lookups miss through both replicas is switched off on
+// both, and a restarted replica starts switched off. Real Redis and NATS.
 import { randomBytes, randomUUID } from "node:crypto";
 import { connect } from "nats";
 import { Redis } from "ioredis";
@@ -26,7 +28,8 @@ const ANSWER = JSON.stringify({ id: "c1", object: "chat.completion", choices: [{
 
 const config: Config = loadConfig({ env: {} });
 // The store's Redis writes get time enough on a loaded machine (the default 20 ms budget is for serving).
-config.cache = { ...config.cache, storeBudgetMs: 5_000 };
+// Economics: decided after 20 pooled semantic lookups, synced every 200 ms, no probes.
+config.cache = { ...config.cache, storeBudgetMs: 5_000, economics: { window: 40, minSamples: 20, breakEvenHitRate: 0.15, probeShare: 0, syncMs: 200 } };
 const settings: Settings = {
   ...readSettings({}, config),
   cachePrefix: `llmgw:${ns}:cache`,
@@ -145,5 +148,31 @@ describe("semantic cache shared by two mesh replicas (Redis + JetStream)", () =>
     await b.client.invalidate({ tenantId: tenant, model: "gpt-4o-mini" });
     expect(await until(async () => ((await indexEntries(a)) === 0 ? true : undefined))).toBe(true);
     expect(await indexEntries(b)).toBe(0);
+  }, 60_000);
+
+  it("pools the per-category economics: misses through both switch the category off on both, and after a restart", async () => {
+    const economicsKey = (text: string) => ({ ...key(text, CacheControl.NO_STORE), category: "code" });
+    // Eleven misses through each: neither replica alone reaches minSamples (20).
+    for (let i = 0; i < 11; i++) {
+      expect(await a.client.lookup({ key: economicsKey(`how do I parse flag number ${i} in a shell script`) })).toMatchObject({ hit: false });
+      expect(await b.client.lookup({ key: economicsKey(`which regex matches version ${i} of a semver string`) })).toMatchObject({ hit: false });
+    }
+    const off = (r: Replica) =>
+      until(async () => {
+        const e = (await r.client.getEconomics({})).categories.find((c) => c.category === "code");
+        return e && !e.semanticOn ? e : undefined;
+      });
+    const offA = await off(a);
+    const offB = await off(b);
+    expect(offA).toMatchObject({ lookups: 22n, hits: 0n, switches: 1n });
+    expect(offB).toMatchObject({ lookups: 22n, switches: 1n });
+    expect(await a.client.lookup({ key: economicsKey("how do I parse yet another flag") })).toMatchObject({ hit: false, reason: "semantic-off:economics" });
+
+    await Promise.all([a.stop(), b.stop()]);
+    [a, b] = await Promise.all([startReplica(27105, 27115), startReplica(27106, 27116)]);
+    // The start waited for the first read of the pool: off before any lookup of this replica.
+    const restarted = (await b.client.getEconomics({})).categories.find((c) => c.category === "code");
+    expect(restarted).toMatchObject({ semanticOn: false, lookups: 22n });
+    expect(await b.client.lookup({ key: economicsKey("which regex matches a date") })).toMatchObject({ hit: false, reason: "semantic-off:economics" });
   }, 60_000);
 });

@@ -13,6 +13,11 @@ import { decideSemantic } from "./semantic-decision.ts";
 import type { HitVerifier } from "./verifier/hit-verifier.ts";
 import type { CachedAnswer, CacheRequest, Embedder, LookupResult, StoreResult } from "./types.ts";
 
+/** The log line of a switch (at most a burst of them: a flapping category must not flood the log). */
+export function economicsLog(burst: BurstLogger): (e: CategoryEconomics) => void {
+  return (e) => burst.warn({ category: e.category, semanticOn: e.semanticOn, hitRate: e.hitRate, breakEven: e.breakEvenHitRate, lookups: e.lookups }, "semantic cache layer switched for a category");
+}
+
 export interface CacheEngineDeps {
   config?: CacheConfig;
   exact: ExactStore;
@@ -25,6 +30,8 @@ export interface CacheEngineDeps {
   verifier?: HitVerifier;
   /** Bound on the audited wrong-hit rate per category (kept current by quality-refresh.ts). */
   quality?: QualityGuard;
+  /** The per-category switch (pooled across replicas by economics-sync.ts); else one of its own. */
+  economics?: SemanticEconomics;
   /** Wall clock for TTLs (injected in tests). */
   now?: () => number;
 }
@@ -56,9 +63,7 @@ export class CacheEngine {
     this.burst = new BurstLogger(deps.logger);
     this.now = deps.now ?? Date.now;
     this.exclusion = new ExclusionRules(this.config.privacy);
-    this.economics = new SemanticEconomics(this.config.economics, (e) =>
-      this.burst.warn({ category: e.category, semanticOn: e.semanticOn, hitRate: e.hitRate, breakEven: e.breakEvenHitRate }, "semantic cache layer switched for a category"),
-    );
+    this.economics = deps.economics ?? new SemanticEconomics(this.config.economics, economicsLog(this.burst));
     this.quality = deps.quality ?? new QualityGuard(this.config.quality);
     const v = deps.verifier;
     this.verifier = v && this.config.verifier.enabled && v.embedderId === this.embedderId ? v : undefined;
@@ -123,10 +128,14 @@ export class CacheEngine {
 
   private recordEconomics(category: string, hit: boolean, ms: number): void {
     this.economics.record(category, hit, ms);
+    this.publishEconomics(category);
+  }
+
+  /** Sets a category's economics gauges (after a lookup, and after each sync with the pool). */
+  publishEconomics(category: string): void {
     const m = this.metrics;
     if (!m) return;
-    const e = this.economics.snapshot().find((x) => x.category === category);
-    if (!e) return;
+    const e = this.economics.get(category);
     m.semanticOn.set({ category }, e.semanticOn ? 1 : 0);
     m.semanticHitRate.set({ category }, e.hitRate);
     m.semanticBreakEven.set({ category }, e.breakEvenHitRate);
