@@ -4,7 +4,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type ServiceIm
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { type CacheQualityRowSchema, EvaluatorService, type GetCacheQualityRequest } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
+import { type CacheQualityRowSchema, EvaluatorService, type GetCacheQualityRequest, type RefutedEntrySchema } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
 import { silentLogger } from "#libs/log/logger.ts";
 import { registerCacheMetrics } from "./domain/metrics.ts";
 import { QualityGuard, qualityConfigSchema } from "./domain/quality-guard.ts";
@@ -15,7 +15,7 @@ const config = qualityConfigSchema.parse({ maxWrongHitRate: 0.05, minAudits: 30,
 
 type Row = MessageInitShape<typeof CacheQualityRowSchema>;
 
-function setup(answer: () => { rows: Row[] }) {
+function setup(answer: () => { rows: Row[]; refutedEntries?: MessageInitShape<typeof RefutedEntrySchema>[] }) {
   const asked: GetCacheQualityRequest[] = [];
   const impl: Partial<ServiceImpl<typeof EvaluatorService>> = {
     getCacheQuality(req) {
@@ -101,5 +101,18 @@ describe("startQualityRefresh", () => {
     refresh.stop();
     expect(guard.floor("faq")).toBe(0);
     expect(await floorGauge(metrics, "faq")).toBe(0);
+  });
+
+  it("bars the refuted entries, counts them in a gauge, and lifts the bar when they age out", async () => {
+    let refutedEntries = [{ tenantId: "acme", entryId: "k1", category: "faq", similarity: 0.93 }];
+    const { guard, refresh, metrics } = setup(() => ({ rows: [], refutedEntries }));
+    await refresh.refresh();
+    expect(guard.entryFloor("acme", "k1")).toBe(0.93);
+    expect((await metrics.entryFloors.get()).values[0]?.value).toBe(1);
+    refutedEntries = [];
+    await refresh.refresh();
+    refresh.stop();
+    expect(guard.entryFloor("acme", "k1")).toBeUndefined();
+    expect((await metrics.entryFloors.get()).values[0]?.value).toBe(0);
   });
 });

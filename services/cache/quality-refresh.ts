@@ -19,7 +19,7 @@ export function startQualityRefresh(opts: {
   config: QualityConfig;
   evaluator: Pick<Client<typeof EvaluatorService>, "getCacheQuality">;
   logger: Pick<Logger, "info" | "warn">;
-  metrics?: Pick<CacheMetrics, "qualitySuspended" | "qualityFloor" | "qualityRefreshFailures">;
+  metrics?: Pick<CacheMetrics, "qualitySuspended" | "qualityFloor" | "qualityRefreshFailures" | "entryFloors">;
   now?: () => number;
 }): QualityRefresh {
   const { guard, config, evaluator, logger, metrics } = opts;
@@ -28,7 +28,11 @@ export function startQualityRefresh(opts: {
   const read = async (): Promise<void> => {
     try {
       const since = new Date(now() - config.windowHours * 3_600_000).toISOString();
-      const { rows } = await evaluator.getCacheQuality({ since }, { timeoutMs: 10_000 });
+      const { rows, refutedEntries } = await evaluator.getCacheQuality({ since }, { timeoutMs: 10_000 });
+      const before = guard.entryFloorCount;
+      const entries = guard.updateEntries(refutedEntries.map((e) => ({ tenant: e.tenantId, entryId: e.entryId, category: e.category, similarity: e.similarity })));
+      metrics?.entryFloors.set(entries);
+      if (entries !== before) logger.info({ entries, before }, "cache entries barred below a refuted similarity changed");
       const changed = guard.update(
         rows.map((r) => ({
           category: r.category,

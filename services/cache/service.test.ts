@@ -211,5 +211,10 @@ describe("CacheService.Invalidate", () => {
     expect(served.similarity).toBeLessThan(1);
     expect(await floorAt(served.similarity + 1e-9)).toMatchObject({ hit: false, reason: "below-quality-floor" });
     expect((await client.getEconomics({})).categories.map((c) => [c.category, c.qualitySuspended, c.qualityFloor])).toEqual([["static_knowledge", false, served.similarity + 1e-9]]);
+    // The hit names its entry; an audit that refuted a hit on it bars it at that similarity.
+    expect(served.entryId).toMatch(/^[0-9a-f]{64}$/);
+    engine.quality.update([]);
+    engine.quality.updateEntries([{ tenant: "acme", entryId: served.entryId, category: "static_knowledge", similarity: served.similarity }]);
+    expect(await client.lookup({ key: key("what's the capital of france") })).toMatchObject({ hit: false, reason: "below-entry-floor" });
   });
 });

@@ -48,7 +48,7 @@ export class CacheServiceImpl implements Impl {
     const request = toCacheRequest(req.key);
     const r = await this.engine.lookup(request);
     if (!r.hit) return { hit: false, reason: r.reason };
-    return { hit: true, layer: r.layer, similarity: r.similarity, completionJson: r.answer.completionJson, model: r.answer.model, category: request.category, matchedQuestion: r.question ?? "" };
+    return { hit: true, layer: r.layer, similarity: r.similarity, completionJson: r.answer.completionJson, model: r.answer.model, category: request.category, matchedQuestion: r.question ?? "", entryId: r.entryId ?? "" };
   }
 
   async store(req: Parameters<Impl["store"]>[0]) {

@@ -651,7 +651,7 @@ describe("ChatPipeline: exact cache hit", () => {
 });
 
 describe("ChatPipeline: cache audits", () => {
-  const semanticHit = { lookup: { hit: true, layer: "semantic", similarity: 0.95, completionJson: JSON.stringify(MINI), model: "gpt-4o-mini", category: "static_knowledge", matchedQuestion: "What's 2 + 2?" } };
+  const semanticHit = { lookup: { hit: true, layer: "semantic", similarity: 0.95, completionJson: JSON.stringify(MINI), model: "gpt-4o-mini", category: "static_knowledge", matchedQuestion: "What's 2 + 2?", entryId: "entry-22" } };
 
   it("a sampled semantic hit asks the evaluator to replay it on the model that wrote the cached answer", async () => {
     const h = await harness(semanticHit, undefined, undefined, undefined, { shadow: { cache_audit_rate: 0.05 }, random: () => 0.01 });
@@ -662,6 +662,7 @@ describe("ChatPipeline: cache audits", () => {
     expect(audit).toMatchObject({ cacheAudit: true, servedModel: "gpt-4o-mini", candidateModel: "gpt-4o-mini", category: "static_knowledge", upward: false });
     expect(audit.cacheSimilarity).toBeCloseTo(0.95, 6);
     expect(audit.cacheQuestion).toBe("What's 2 + 2?");
+    expect(audit.cacheEntry).toBe("entry-22");
     expect(audit.context?.requestId).toBe(call.requestId);
     expect(JSON.parse(decoder.decode(audit.requestJson))).toEqual(call.body);
     // The cached answer as the cache holds it (not the copy re-stamped with this request's id).

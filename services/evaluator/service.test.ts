@@ -167,6 +167,7 @@ describe("EvaluatorService.GetCacheQuality", () => {
       asked.push({ from, tenant });
       return [{ category: "math", audits: 40, wrong: 2, wrongHitRate: 0.05, low: 0.014, high: 0.165, baselineAudits: 38, baselineWrong: 1, baselineHigh: 0.135, baselineLow: 0.005, cuts: [{ similarity: 0.9, audits: 40, wrong: 2, high: 0.165 }, { similarity: 0.95, audits: 12, wrong: 0, high: 0.243 }] }];
     },
+    refutedEntries: async (_from, tenant) => (tenant === "acme" ? [{ tenantId: "acme", entryId: "k1", category: "math", similarity: 0.93 }] : []),
   };
   const client = createClient(EvaluatorService, createRouterTransport((router) => router.service(EvaluatorService, new EvaluatorServiceImpl(new DowngradeStats(), source))));
 
@@ -177,6 +178,11 @@ describe("EvaluatorService.GetCacheQuality", () => {
     expect(asked.at(-1)).toEqual({ from: new Date("2026-11-01T00:00:00Z"), tenant: "acme" });
     await client.getCacheQuality({ since: "2026-11-01T00:00:00Z" });
     expect(asked.at(-1)?.tenant).toBe("");
+  });
+
+  it("lists the refuted entries", async () => {
+    const { refutedEntries } = await client.getCacheQuality({ since: "2026-11-01T00:00:00Z", tenantId: "acme" });
+    expect(refutedEntries).toEqual([expect.objectContaining({ tenantId: "acme", entryId: "k1", category: "math", similarity: 0.93 })]);
   });
 
   it("without a store reports nothing", async () => {

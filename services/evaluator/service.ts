@@ -5,7 +5,7 @@ import { tierFromName } from "#libs/rpc/tier.ts";
 import { answerView, requestView } from "./answer-view.ts";
 import type { FindingSource } from "./domain/downgrade.ts";
 import { scoreAnswer } from "./domain/score.ts";
-import type { CacheQualityRow, PolicyQualityRow } from "./storage/shadow-results.ts";
+import type { CacheQualityRow, PolicyQualityRow, RefutedCacheEntry } from "./storage/shadow-results.ts";
 import { wilsonInterval } from "#libs/stats/binomial.ts";
 
 function intervalOf(passes: number, n: number): { low: number; high: number } {
@@ -19,6 +19,7 @@ type Impl = ServiceImpl<typeof EvaluatorService>;
 export interface QualitySource {
   policyQuality(from: Date): Promise<PolicyQualityRow[]>;
   cacheQuality(from: Date, tenant?: string): Promise<CacheQualityRow[]>;
+  refutedEntries(from: Date, tenant?: string): Promise<RefutedCacheEntry[]>;
 }
 
 export class EvaluatorServiceImpl implements Impl {
@@ -36,9 +37,10 @@ export class EvaluatorServiceImpl implements Impl {
 
   async getCacheQuality(req: Parameters<Impl["getCacheQuality"]>[0]) {
     const since = sinceOf(req.since);
-    if (!this.quality) return { rows: [] };
-    const rows = await this.quality.cacheQuality(since, req.tenantId);
+    if (!this.quality) return { rows: [], refutedEntries: [] };
+    const [rows, refuted] = await Promise.all([this.quality.cacheQuality(since, req.tenantId), this.quality.refutedEntries(since, req.tenantId)]);
     return {
+      refutedEntries: refuted.map((e) => ({ tenantId: e.tenantId, entryId: e.entryId, category: e.category, similarity: e.similarity })),
       rows: rows.map((r) => ({ category: r.category, audits: BigInt(r.audits), wrong: BigInt(r.wrong), wrongHitRate: r.wrongHitRate, low: r.low, high: r.high, baselineAudits: BigInt(r.baselineAudits), baselineWrong: BigInt(r.baselineWrong), baselineHigh: r.baselineHigh, baselineLow: r.baselineLow,
         cuts: r.cuts.map((c) => ({ similarity: c.similarity, audits: BigInt(c.audits), wrong: BigInt(c.wrong), high: c.high })),
       })),

@@ -85,6 +85,7 @@ function audit(requestId: string, cached: string, cacheQuestion = ""): BusMessag
     cacheAudit: true,
     cacheSimilarity: 0.93,
     cacheQuestion,
+    cacheEntry: `entry-of-${requestId}`,
   });
   return { subject: subjects(bus.names).shadowRequested, data: toBinary(ShadowTestRequestedSchema, ev), deliveryCount: 1, ack: vi.fn(), nak: vi.fn(), term: vi.fn() };
 }
@@ -114,11 +115,13 @@ describe("ShadowConsumer: cache audits", () => {
     expect(await store.report("acme")).toEqual([]);
     expect(await store.policyQuality(t0)).toEqual([]);
     expect(await store.trainingRows(t0, "acme")).toEqual([]);
-    const kept = await db.sql.query<{ request_id: string; direction: string; cache_similarity: number; input: unknown }>("SELECT request_id, direction, cache_similarity, input FROM shadow_results ORDER BY request_id");
+    const kept = await db.sql.query<{ request_id: string; direction: string; cache_similarity: number; cache_entry: string; input: unknown }>("SELECT request_id, direction, cache_similarity, cache_entry, input FROM shadow_results ORDER BY request_id");
     expect(kept.rows).toEqual([
-      { request_id: "audit-fits", direction: "cache", cache_similarity: 0.93, input: null },
-      { request_id: "audit-wrong", direction: "cache", cache_similarity: 0.93, input: null },
+      { request_id: "audit-fits", direction: "cache", cache_similarity: 0.93, cache_entry: "entry-of-audit-fits", input: null },
+      { request_id: "audit-wrong", direction: "cache", cache_similarity: 0.93, cache_entry: "entry-of-audit-wrong", input: null },
     ]);
+    // The refuted hit bars its entry; the confirmed one does not.
+    expect(await store.refutedEntries(t0)).toEqual([{ tenantId: "acme", entryId: "entry-of-audit-wrong", category: "math", similarity: 0.93 }]);
 
     await vi.waitFor(() => expect(evaluated).toHaveLength(2));
     const byId = Object.fromEntries(evaluated.map((e) => [e.context?.requestId, e]));

@@ -146,6 +146,7 @@ export class ShadowConsumer {
           // An audit's prompt trains nothing (train:router reads downgrade evidence only): not kept.
           ...(this.d.config.routing.shadow.store_inputs && !ev.cacheAudit ? { input: shadowInput(request) } : {}),
           ...(ev.cacheAudit ? { cacheSimilarity: ev.cacheSimilarity } : {}),
+          ...(ev.cacheAudit && ev.cacheEntry ? { cacheEntry: ev.cacheEntry } : {}),
           ...(baselineOk !== undefined ? { cacheBaselineOk: baselineOk } : {}),
         },
         { day, reservedUsd: worst },

@@ -137,6 +137,8 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
     // floor can leave a wrong hit out, so the bound suspends the category instead.
     expect(row?.by_similarity).toEqual([{ similarity_at_least: expect.any(Number), audits: row?.audits, wrong_hits: row?.audits, wrong_hit_rate_high: 1 }]);
     expect(row?.by_similarity[0]?.similarity_at_least).toBeGreaterThan(0.5);
+    // Every hit came from one entry, refuted with a clean baseline: that entry is barred at its similarity.
+    expect(row?.refuted_entries).toBe(1);
     const category = row?.category ?? "";
     const suspended = await until(async () => {
       const e = (await (await admin("/v1/llmgw/cache/economics")).json()) as { data: { category: string; quality_suspended: boolean; quality_floor: number }[] };

@@ -107,6 +107,8 @@ export interface CacheQualityRow {
   baseline_wrong_rate_high: number;
   /** The audits at or above each similarity where audits start (hundredths), ascending: what the cache's similarity floor is chosen from. */
   by_similarity: { similarity_at_least: number; audits: number; wrong_hits: number; wrong_hit_rate_high: number }[];
+  /** Cached entries an audit refuted (the judge accepting the cached answer for its own question): each serves only above the similarity it was refuted at. */
+  refuted_entries: number;
 }
 
 export interface CacheQuality {

@@ -85,6 +85,26 @@ describe("CacheEngine layers", () => {
     expect(await engine.lookup(req("what's the capital of france"))).toMatchObject({ hit: true, layer: "semantic", similarity });
   });
 
+  it("an entry an audit refuted serves only above the refuted similarity, and a semantic hit names its entry", async () => {
+    const { engine } = makeEngine({ quality: { maxWrongHitRate: 0.05, minAudits: 30 } });
+    await engine.store(req("What is the capital of France?"), answer("Paris"));
+    await engine.store(req("What is the capital of Spain?"), answer("Madrid"));
+    const first = await engine.lookup(req("what's the capital of france"));
+    if (!first.hit) throw new Error("expected a semantic hit");
+    expect(first).toMatchObject({ layer: "semantic", entryId: expect.any(String) });
+    const entryId = first.entryId as string;
+    engine.quality.updateEntries([{ tenant: "acme", entryId, category: "static_knowledge", similarity: first.similarity }]);
+    expect(await engine.lookup(req("what's the capital of france"))).toEqual({ hit: false, reason: "below-entry-floor", similarity: first.similarity });
+    // Its exact hit, the other entry, and another tenant's entry for the same question are not barred.
+    expect(await engine.lookup(req("What is the capital of France?"))).toMatchObject({ hit: true, layer: "exact" });
+    expect(await engine.lookup(req("what's the capital of spain"))).toMatchObject({ hit: true, layer: "semantic" });
+    await engine.store(req("What is the capital of France?", { tenant: "u" }), answer("Paris"));
+    expect(await engine.lookup(req("what's the capital of france", { tenant: "u" }))).toMatchObject({ hit: true, layer: "semantic" });
+    // Refuted only below this hit's similarity: it serves.
+    engine.quality.updateEntries([{ tenant: "acme", entryId, category: "static_knowledge", similarity: first.similarity - 0.001 }]);
+    expect(await engine.lookup(req("what's the capital of france"))).toMatchObject({ hit: true, layer: "semantic", similarity: first.similarity });
+  });
+
   it("a suspended category no lookup reached is still listed", () => {
     const { engine } = makeEngine({ quality: { maxWrongHitRate: 0.05, minAudits: 1 } });
     engine.quality.update([{ category: "code", audits: 3, wrong: 3, low: 0.44 }]);

@@ -172,6 +172,11 @@ export class CacheEngine {
         if (reason === "semantic-miss") reason = "below-quality-floor";
         continue;
       }
+      const entryFloor = this.quality.entryFloor(req.tenant, match.meta.id);
+      if (entryFloor !== undefined && match.score <= entryFloor) {
+        if (reason === "semantic-miss") reason = "below-entry-floor";
+        continue;
+      }
       const decision = this.decide(text, match.meta.text, match.score, req.category);
       if (!decision.accept) {
         if (decision.reason !== "below-threshold") this.metrics?.guardRejections.inc({ check: decision.reason.slice(6) });
@@ -179,7 +184,7 @@ export class CacheEngine {
         continue;
       }
       const answer = await this.call(this.exact, "get", deadline, () => this.exact.get(req.tenant, ns, match.meta.id));
-      if (answer.ok && answer.value) return { hit: true, layer: "semantic", similarity: match.score, answer: answer.value, question: match.meta.text };
+      if (answer.ok && answer.value) return { hit: true, layer: "semantic", similarity: match.score, answer: answer.value, question: match.meta.text, entryId: match.meta.id };
       if (!answer.ok) return { hit: false, reason: `exact-store-${answer.kind}` };
       // The answer aged out or was evicted: the vector is an orphan.
       void vectors.remove(partition, match.meta.id).catch(() => undefined);

@@ -17,6 +17,7 @@ export interface CacheMetrics {
   /** Reads of the audits (the evaluator's GetCacheQuality) that failed; the last state stays. */
   qualityRefreshFailures: Counter;
   economicsSyncFailures: Counter;
+  entryFloors: Gauge;
 }
 
 /** Registers the cache metrics on the caller's registry (one registry per process or per test). */
@@ -66,6 +67,7 @@ export function registerCacheMetrics(registry: Registry): CacheMetrics {
     semanticBreakEven: new Gauge({ name: "llmgw_cache_semantic_break_even_hit_rate", help: "Hit rate below which the category's semantic lookups cost more than they save", labelNames: ["category"], registers }),
     qualitySuspended: new Gauge({ name: "llmgw_cache_semantic_quality_suspended", help: "1 while audited semantic hits of the category are wrong more often than cache.quality.maxWrongHitRate allows (semantic lookups skipped)", labelNames: ["category"], registers }),
     qualityFloor: new Gauge({ name: "llmgw_cache_semantic_quality_floor", help: "Similarity below which semantic hits of the category are refused, learned from audits (cache.quality.maxWrongHitRate); 0 for none", labelNames: ["category"], registers }),
+    entryFloors: new Gauge({ name: "llmgw_cache_entry_floors", help: "Cached entries barred at or below a similarity at which an audit refuted one of their hits (cache.quality.entryFloors)", registers }),
     economicsSyncFailures: new Counter({ name: "llmgw_cache_economics_sync_failures_total", help: "Syncs of the per-category economics with the replicas' pool (Redis) that failed; the lookups are sent with the next one", registers }),
     qualityRefreshFailures: new Counter({ name: "llmgw_cache_quality_refresh_failures_total", help: "Reads of the audited wrong-hit rates (evaluator GetCacheQuality) that failed; the last state is kept", registers }),
   };

@@ -106,4 +106,29 @@ describe("QualityGuard", () => {
       expect(g.floor("faq")).toBe(0);
     });
   });
+
+  it("bars a refuted entry at or below the highest similarity it was refuted at, per tenant, up to maxEntryFloors", () => {
+    const guard = new QualityGuard(qualityConfigSchema.parse({ maxWrongHitRate: 0.05, maxEntryFloors: 2 }));
+    expect(guard.entryFloor("acme", "k1")).toBeUndefined();
+    const n = guard.updateEntries([
+      { tenant: "acme", entryId: "k1", category: "faq", similarity: 0.91 },
+      { tenant: "acme", entryId: "k1", category: "faq", similarity: 0.95 },
+      { tenant: "globex", entryId: "k2", category: "faq", similarity: 0.9 },
+      { tenant: "acme", entryId: "k3", category: "faq", similarity: 0.99 }, // past the cap: the oldest go
+    ]);
+    expect(n).toBe(2);
+    expect(guard.entryFloor("acme", "k1")).toBe(0.95);
+    expect(guard.entryFloor("globex", "k2")).toBe(0.9);
+    expect(guard.entryFloor("globex", "k1")).toBeUndefined();
+    expect(guard.entryFloor("acme", "k3")).toBeUndefined();
+    // Refutations that aged out of the window lift the bar.
+    expect(guard.updateEntries([])).toBe(0);
+    expect(guard.entryFloor("acme", "k1")).toBeUndefined();
+  });
+
+  it("keeps no entry floors with entryFloors off", () => {
+    const guard = new QualityGuard(qualityConfigSchema.parse({ maxWrongHitRate: 0.05, entryFloors: false }));
+    expect(guard.updateEntries([{ tenant: "acme", entryId: "k1", category: "faq", similarity: 0.91 }])).toBe(0);
+    expect(guard.entryFloor("acme", "k1")).toBeUndefined();
+  });
 });

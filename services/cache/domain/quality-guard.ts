@@ -14,6 +14,11 @@ import type { SimilarityCut } from "#libs/stats/similarity-cuts.ts";
  * hits below it are refused and the rest are served (and audited) as before; without one, the category
  * is suspended. A suspended category takes no new audits, so it stays off until those audits age out of
  * the window; then it is served, and audited, again. A floor likewise goes once the audits below it age out.
+ *
+ * Per cached entry (`entryFloors`, with the bound set): an audit that refutes a hit on an entry, where
+ * the judge accepted the cached answer for its own question (or no baseline ran), bars that entry from
+ * serving at or below the refuted similarity, whatever its category's state. One refutation is enough:
+ * the bar only refuses, and only that entry, below a similarity at which it was shown wrong.
  */
 export const qualityConfigSchema = z
   .object({
@@ -22,6 +27,10 @@ export const qualityConfigSchema = z
     windowHours: z.number().positive().default(168),
     /** How often each replica reads the audits (GetCacheQuality of the evaluator). */
     refreshSeconds: z.number().positive().default(60),
+    /** Bar each refuted entry at its refuted similarity (see above). */
+    entryFloors: z.boolean().default(true),
+    /** Refuted entries kept, newest first. */
+    maxEntryFloors: z.number().int().min(0).default(10_000),
   })
   .strict();
 
@@ -64,6 +73,14 @@ export function chooseFloor(r: AuditedCategory, bound: number, minAudits: number
   return undefined;
 }
 
+/** An entry whose hit an audit refuted: it serves only above `similarity`. */
+export interface RefutedEntry {
+  tenant: string;
+  entryId: string;
+  category: string;
+  similarity: number;
+}
+
 export interface CategoryQuality extends AuditedCategory {
   suspended: boolean;
   /** Semantic hits below this similarity are refused; 0 for none. */
@@ -72,6 +89,8 @@ export interface CategoryQuality extends AuditedCategory {
 
 export class QualityGuard {
   private state = new Map<string, CategoryQuality>();
+  /** tenant \0 entry id → the similarity at or below which the entry does not serve. */
+  private entries = new Map<string, number>();
 
   constructor(private readonly config: QualityConfig) {}
 
@@ -107,5 +126,28 @@ export class QualityGuard {
 
   snapshot(): CategoryQuality[] {
     return [...this.state.values()];
+  }
+
+  /** Replaces the per-entry floors with the latest refuted entries (newest first); returns how many hold. */
+  updateEntries(refuted: readonly RefutedEntry[]): number {
+    const next = new Map<string, number>();
+    if (this.config.entryFloors) {
+      for (const r of refuted) {
+        const key = `${r.tenant}\0${r.entryId}`;
+        if (!next.has(key) && next.size >= this.config.maxEntryFloors) continue;
+        next.set(key, Math.max(next.get(key) ?? 0, r.similarity));
+      }
+    }
+    this.entries = next;
+    return next.size;
+  }
+
+  /** The similarity at or below which this entry does not serve (undefined: no audit refuted it). */
+  entryFloor(tenant: string, entryId: string): number | undefined {
+    return this.entries.size === 0 ? undefined : this.entries.get(`${tenant}\0${entryId}`);
+  }
+
+  get entryFloorCount(): number {
+    return this.entries.size;
   }
 }

@@ -31,8 +31,11 @@ export interface CachedAnswer {
 
 export type LookupResult =
   | { hit: false; reason: string; layer?: undefined; similarity?: number }
-  /** question: on a semantic hit, the text the answer was cached for (its audit's baseline replays it). */
-  | { hit: true; layer: "exact" | "semantic"; similarity: number; answer: CachedAnswer; question?: string };
+  /**
+   * question: on a semantic hit, the text the answer was cached for (its audit's baseline replays it);
+   * entryId: the entry that served it (an audit refuting the hit bars that entry, QualityGuard).
+   */
+  | { hit: true; layer: "exact" | "semantic"; similarity: number; answer: CachedAnswer; question?: string; entryId?: string };
 
 export interface StoreResult {
   stored: boolean;

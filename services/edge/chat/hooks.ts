@@ -181,6 +181,7 @@ function auditCacheHits({ deps, outbox }: HookDeps): AfterAnswerHook {
       cacheAudit: true,
       cacheSimilarity: rec.lookup.similarity,
       cacheQuestion: rec.lookup.matchedQuestion,
+      cacheEntry: rec.lookup.entryId,
     });
     outbox.publish(subject, toBinary(ShadowTestRequestedSchema, msg), `cache-audit:${rec.call.requestId}`);
   };

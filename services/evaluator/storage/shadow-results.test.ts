@@ -123,6 +123,25 @@ describe.each(["pg", "pglite"] as const)("ShadowResultStore (%s)", (kind) => {
     expect(faq?.cuts[2]?.high).toBeCloseTo(wilsonInterval(1, 3)[1], 12);
   });
 
+  it("lists refuted entries: the highest refuted similarity per entry, not those the baseline also rejected", async () => {
+    const t0 = new Date(Date.now() - 1000);
+    const audit = (cacheEntry: string | undefined, cacheSimilarity: number, ok: boolean, over: Partial<ShadowResultRow> = {}) =>
+      row({ tenantId: "entries", category: "faq", direction: "cache", servedModel: "gpt-4o-mini", ok, cacheSimilarity, ...(cacheEntry ? { cacheEntry } : {}), ...over });
+    await store.record(audit("e1", 0.9, false), undefined);
+    await store.record(audit("e1", 0.94, false, { cacheBaselineOk: true }), undefined);
+    await store.record(audit("e1", 0.97, true), undefined); // a confirmed hit does not bar the entry
+    await store.record(audit("e2", 0.95, false, { cacheBaselineOk: false }), undefined); // the judge's doing
+    await store.record(audit("e3", 0.92, false, { tenantId: "entries-other" }), undefined);
+    await store.record(audit(undefined, 0.93, false), undefined); // an audit from before entries were recorded
+    await store.record(audit("e4", 0.96, true), undefined);
+    const mine = await store.refutedEntries(t0, "entries");
+    expect(mine).toEqual([{ tenantId: "entries", entryId: "e1", category: "faq", similarity: 0.94 }]);
+    const all = await store.refutedEntries(t0);
+    expect(all.map((e) => [e.tenantId, e.entryId])).toEqual([["entries-other", "e3"], ["entries", "e1"]]);
+    expect(await store.refutedEntries(t0, "", 1)).toHaveLength(1);
+    expect(await store.refutedEntries(new Date(Date.now() + 60_000))).toEqual([]);
+  });
+
   it("returns stored prompts of downward tests as training rows", async () => {
     const t0 = new Date(Date.now() - 1000);
     const input = { messages: [{ role: "user", content: "What is 2+2?" }], has_tools: false, json_mode: false };

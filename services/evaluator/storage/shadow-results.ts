@@ -27,6 +27,8 @@ export interface ShadowResultRow {
   cacheSimilarity?: number;
   /** A cache audit's baseline verdict: the cached answer against a fresh answer to its own question. */
   cacheBaselineOk?: boolean;
+  /** A cache audit's entry: the cached entry that served the hit. */
+  cacheEntry?: string;
   policyVersion?: number;
   policyCanary?: boolean;
   /** The prompt as the classifier sees it, for `train:router --shadow` (absent when not kept). */
@@ -51,6 +53,14 @@ export interface PolicyQualityRow {
   passRate: number;
   low: number;
   high: number;
+}
+
+/** A cached entry whose hit an audit refuted: the highest similarity at which that happened. */
+export interface RefutedCacheEntry {
+  tenantId: string;
+  entryId: string;
+  category: string;
+  similarity: number;
 }
 
 /** Audited semantic cache hits of one category: the measured wrong-hit rate with its Wilson 95% interval. */
@@ -102,13 +112,14 @@ export class ShadowResultStore {
   async record(row: ShadowResultRow, spend: { day: string; reservedUsd: string } | undefined): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       const r = await tx.query<{ request_id: string }>(
-        `INSERT INTO shadow_results (request_id, candidate_model, tenant_id, category, tier, served_model, ok, score, failures, verdicts, candidate_cost_usd, direction, policy_version, policy_canary, input, cache_similarity, cache_baseline_ok)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::numeric, $12, $13, $14, $15::jsonb, $16, $17)
+        `INSERT INTO shadow_results (request_id, candidate_model, tenant_id, category, tier, served_model, ok, score, failures, verdicts, candidate_cost_usd, direction, policy_version, policy_canary, input, cache_similarity, cache_baseline_ok, cache_entry)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::numeric, $12, $13, $14, $15::jsonb, $16, $17, $18)
          ON CONFLICT (request_id, candidate_model) DO NOTHING RETURNING request_id`,
         [
           row.requestId, row.candidateModel, row.tenantId, row.category, row.tier, row.servedModel, row.ok, row.score,
           JSON.stringify(row.failures), JSON.stringify(row.verdicts), row.candidateCostUsd, row.direction ?? "down",
           row.policyVersion ?? 0, row.policyCanary ?? false, row.input ? JSON.stringify(row.input) : null, row.cacheSimilarity ?? null, row.cacheBaselineOk ?? null,
+          row.cacheEntry ?? null,
         ],
       );
       if (spend) {
@@ -216,6 +227,24 @@ export class ShadowResultStore {
       const cuts = similarityCuts(buckets.get(x.category) ?? []);
       return { category: x.category, audits, wrong, wrongHitRate: audits > 0 ? wrong / audits : 0, low, high, baselineAudits, baselineWrong, baselineHigh, baselineLow, cuts };
     });
+  }
+
+  /**
+   * Cached entries whose hits audits refuted since a time (optionally one tenant's), where the judge
+   * accepted the cached answer for its own question or no baseline ran (a refutation the judge would
+   * also make of an answer to the cached question itself says nothing about the similarity). Per entry
+   * the highest refuted similarity, the most recently refuted first, at most `limit`.
+   */
+  async refutedEntries(from: Date, tenant = "", limit = 10_000): Promise<RefutedCacheEntry[]> {
+    const r = await this.sql.query<{ tenant_id: string; cache_entry: string; category: string; similarity: number }>(
+      `SELECT tenant_id, cache_entry, max(category) AS category, max(cache_similarity) AS similarity
+       FROM shadow_results
+       WHERE created_at >= $1 AND direction = 'cache' AND NOT ok AND cache_entry IS NOT NULL AND cache_similarity IS NOT NULL
+         AND (cache_baseline_ok IS NULL OR cache_baseline_ok) AND ($2 = '' OR tenant_id = $2)
+       GROUP BY tenant_id, cache_entry ORDER BY max(created_at) DESC, tenant_id, cache_entry LIMIT $3`,
+      [from.toISOString(), tenant, limit],
+    );
+    return r.rows.map((x) => ({ tenantId: x.tenant_id, entryId: x.cache_entry, category: x.category, similarity: Number(x.similarity) }));
   }
 
   /** Results that kept their prompt, for training the learned router on a tenant's own traffic. */

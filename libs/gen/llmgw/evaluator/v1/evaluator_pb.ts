@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file llmgw/evaluator/v1/evaluator.proto.
  */
 export const file_llmgw_evaluator_v1_evaluator: GenFile = /*@__PURE__*/
-  fileDesc("CiJsbG1ndy9ldmFsdWF0b3IvdjEvZXZhbHVhdG9yLnByb3RvEhJsbG1ndy5ldmFsdWF0b3IudjEiOgoWR2V0Q2FjaGVRdWFsaXR5UmVxdWVzdBINCgVzaW5jZRgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkiTAoXR2V0Q2FjaGVRdWFsaXR5UmVzcG9uc2USMQoEcm93cxgBIAMoCzIjLmxsbWd3LmV2YWx1YXRvci52MS5DYWNoZVF1YWxpdHlSb3cihAIKD0NhY2hlUXVhbGl0eVJvdxIQCghjYXRlZ29yeRgBIAEoCRIOCgZhdWRpdHMYAiABKAMSDQoFd3JvbmcYAyABKAMSFgoOd3JvbmdfaGl0X3JhdGUYBCABKAESCwoDbG93GAUgASgBEgwKBGhpZ2gYBiABKAESFwoPYmFzZWxpbmVfYXVkaXRzGAcgASgDEhYKDmJhc2VsaW5lX3dyb25nGAggASgDEhUKDWJhc2VsaW5lX2hpZ2gYCSABKAESFAoMYmFzZWxpbmVfbG93GAogASgBEi8KBGN1dHMYCyADKAsyIS5sbG1ndy5ldmFsdWF0b3IudjEuU2ltaWxhcml0eUN1dCJQCg1TaW1pbGFyaXR5Q3V0EhIKCnNpbWlsYXJpdHkYASABKAESDgoGYXVkaXRzGAIgASgDEg0KBXdyb25nGAMgASgDEgwKBGhpZ2gYBCABKAEiKAoXR2V0UG9saWN5UXVhbGl0eVJlcXVlc3QSDQoFc2luY2UYASABKAkiTgoYR2V0UG9saWN5UXVhbGl0eVJlc3BvbnNlEjIKBHJvd3MYASADKAsyJC5sbG1ndy5ldmFsdWF0b3IudjEuUG9saWN5UXVhbGl0eVJvdyKaAQoQUG9saWN5UXVhbGl0eVJvdxIWCg5wb2xpY3lfdmVyc2lvbhgBIAEoAxIOCgZjYW5hcnkYAiABKAgSEQoJZGlyZWN0aW9uGAMgASgJEg0KBXRlc3RzGAQgASgDEg4KBnBhc3NlcxgFIAEoAxIRCglwYXNzX3JhdGUYBiABKAESCwoDbG93GAcgASgBEgwKBGhpZ2gYCCABKAEihgEKD0V2YWx1YXRlUmVxdWVzdBIwCgdjb250ZXh0GAEgASgLMh8ubGxtZ3cuY29tbW9uLnYxLlJlcXVlc3RDb250ZXh0EhQKDHJlcXVlc3RfanNvbhgCIAEoDBITCgthbnN3ZXJfanNvbhgDIAEoDBIWCg5yZWZlcmVuY2VfanNvbhgEIAEoDCI/ChBFdmFsdWF0ZVJlc3BvbnNlEgoKAm9rGAEgASgIEg0KBXNjb3JlGAIgASgBEhAKCGZhaWx1cmVzGAMgAygJIi4KGUdldERvd25ncmFkZVJlcG9ydFJlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJIlQKGkdldERvd25ncmFkZVJlcG9ydFJlc3BvbnNlEjYKCGZpbmRpbmdzGAEgAygLMiQubGxtZ3cuZXZhbHVhdG9yLnYxLkRvd25ncmFkZUZpbmRpbmcivAEKEERvd25ncmFkZUZpbmRpbmcSEAoIY2F0ZWdvcnkYASABKAkSIwoEdGllchgCIAEoDjIVLmxsbWd3LmNvbW1vbi52MS5UaWVyEhIKCmZyb21fbW9kZWwYAyABKAkSEAoIdG9fbW9kZWwYBCABKAkSDwoHc2FtcGxlcxgFIAEoAxIRCglwYXNzX3JhdGUYBiABKAESDAoEc2FmZRgHIAEoCBILCgNsb3cYCCABKAESDAoEaGlnaBgJIAEoATK5AwoQRXZhbHVhdG9yU2VydmljZRJVCghFdmFsdWF0ZRIjLmxsbWd3LmV2YWx1YXRvci52MS5FdmFsdWF0ZVJlcXVlc3QaJC5sbG1ndy5ldmFsdWF0b3IudjEuRXZhbHVhdGVSZXNwb25zZRJzChJHZXREb3duZ3JhZGVSZXBvcnQSLS5sbG1ndy5ldmFsdWF0b3IudjEuR2V0RG93bmdyYWRlUmVwb3J0UmVxdWVzdBouLmxsbWd3LmV2YWx1YXRvci52MS5HZXREb3duZ3JhZGVSZXBvcnRSZXNwb25zZRJtChBHZXRQb2xpY3lRdWFsaXR5EisubGxtZ3cuZXZhbHVhdG9yLnYxLkdldFBvbGljeVF1YWxpdHlSZXF1ZXN0GiwubGxtZ3cuZXZhbHVhdG9yLnYxLkdldFBvbGljeVF1YWxpdHlSZXNwb25zZRJqCg9HZXRDYWNoZVF1YWxpdHkSKi5sbG1ndy5ldmFsdWF0b3IudjEuR2V0Q2FjaGVRdWFsaXR5UmVxdWVzdBorLmxsbWd3LmV2YWx1YXRvci52MS5HZXRDYWNoZVF1YWxpdHlSZXNwb25zZWIGcHJvdG8z", [file_llmgw_common_v1_common]);
+  fileDesc("CiJsbG1ndy9ldmFsdWF0b3IvdjEvZXZhbHVhdG9yLnByb3RvEhJsbG1ndy5ldmFsdWF0b3IudjEiOgoWR2V0Q2FjaGVRdWFsaXR5UmVxdWVzdBINCgVzaW5jZRgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkihwEKF0dldENhY2hlUXVhbGl0eVJlc3BvbnNlEjEKBHJvd3MYASADKAsyIy5sbG1ndy5ldmFsdWF0b3IudjEuQ2FjaGVRdWFsaXR5Um93EjkKD3JlZnV0ZWRfZW50cmllcxgCIAMoCzIgLmxsbWd3LmV2YWx1YXRvci52MS5SZWZ1dGVkRW50cnkiWQoMUmVmdXRlZEVudHJ5EhEKCXRlbmFudF9pZBgBIAEoCRIQCghlbnRyeV9pZBgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCRISCgpzaW1pbGFyaXR5GAQgASgBIoQCCg9DYWNoZVF1YWxpdHlSb3cSEAoIY2F0ZWdvcnkYASABKAkSDgoGYXVkaXRzGAIgASgDEg0KBXdyb25nGAMgASgDEhYKDndyb25nX2hpdF9yYXRlGAQgASgBEgsKA2xvdxgFIAEoARIMCgRoaWdoGAYgASgBEhcKD2Jhc2VsaW5lX2F1ZGl0cxgHIAEoAxIWCg5iYXNlbGluZV93cm9uZxgIIAEoAxIVCg1iYXNlbGluZV9oaWdoGAkgASgBEhQKDGJhc2VsaW5lX2xvdxgKIAEoARIvCgRjdXRzGAsgAygLMiEubGxtZ3cuZXZhbHVhdG9yLnYxLlNpbWlsYXJpdHlDdXQiUAoNU2ltaWxhcml0eUN1dBISCgpzaW1pbGFyaXR5GAEgASgBEg4KBmF1ZGl0cxgCIAEoAxINCgV3cm9uZxgDIAEoAxIMCgRoaWdoGAQgASgBIigKF0dldFBvbGljeVF1YWxpdHlSZXF1ZXN0Eg0KBXNpbmNlGAEgASgJIk4KGEdldFBvbGljeVF1YWxpdHlSZXNwb25zZRIyCgRyb3dzGAEgAygLMiQubGxtZ3cuZXZhbHVhdG9yLnYxLlBvbGljeVF1YWxpdHlSb3cimgEKEFBvbGljeVF1YWxpdHlSb3cSFgoOcG9saWN5X3ZlcnNpb24YASABKAMSDgoGY2FuYXJ5GAIgASgIEhEKCWRpcmVjdGlvbhgDIAEoCRINCgV0ZXN0cxgEIAEoAxIOCgZwYXNzZXMYBSABKAMSEQoJcGFzc19yYXRlGAYgASgBEgsKA2xvdxgHIAEoARIMCgRoaWdoGAggASgBIoYBCg9FdmFsdWF0ZVJlcXVlc3QSMAoHY29udGV4dBgBIAEoCzIfLmxsbWd3LmNvbW1vbi52MS5SZXF1ZXN0Q29udGV4dBIUCgxyZXF1ZXN0X2pzb24YAiABKAwSEwoLYW5zd2VyX2pzb24YAyABKAwSFgoOcmVmZXJlbmNlX2pzb24YBCABKAwiPwoQRXZhbHVhdGVSZXNwb25zZRIKCgJvaxgBIAEoCBINCgVzY29yZRgCIAEoARIQCghmYWlsdXJlcxgDIAMoCSIuChlHZXREb3duZ3JhZGVSZXBvcnRSZXF1ZXN0EhEKCXRlbmFudF9pZBgBIAEoCSJUChpHZXREb3duZ3JhZGVSZXBvcnRSZXNwb25zZRI2CghmaW5kaW5ncxgBIAMoCzIkLmxsbWd3LmV2YWx1YXRvci52MS5Eb3duZ3JhZGVGaW5kaW5nIrwBChBEb3duZ3JhZGVGaW5kaW5nEhAKCGNhdGVnb3J5GAEgASgJEiMKBHRpZXIYAiABKA4yFS5sbG1ndy5jb21tb24udjEuVGllchISCgpmcm9tX21vZGVsGAMgASgJEhAKCHRvX21vZGVsGAQgASgJEg8KB3NhbXBsZXMYBSABKAMSEQoJcGFzc19yYXRlGAYgASgBEgwKBHNhZmUYByABKAgSCwoDbG93GAggASgBEgwKBGhpZ2gYCSABKAEyuQMKEEV2YWx1YXRvclNlcnZpY2USVQoIRXZhbHVhdGUSIy5sbG1ndy5ldmFsdWF0b3IudjEuRXZhbHVhdGVSZXF1ZXN0GiQubGxtZ3cuZXZhbHVhdG9yLnYxLkV2YWx1YXRlUmVzcG9uc2UScwoSR2V0RG93bmdyYWRlUmVwb3J0Ei0ubGxtZ3cuZXZhbHVhdG9yLnYxLkdldERvd25ncmFkZVJlcG9ydFJlcXVlc3QaLi5sbG1ndy5ldmFsdWF0b3IudjEuR2V0RG93bmdyYWRlUmVwb3J0UmVzcG9uc2USbQoQR2V0UG9saWN5UXVhbGl0eRIrLmxsbWd3LmV2YWx1YXRvci52MS5HZXRQb2xpY3lRdWFsaXR5UmVxdWVzdBosLmxsbWd3LmV2YWx1YXRvci52MS5HZXRQb2xpY3lRdWFsaXR5UmVzcG9uc2USagoPR2V0Q2FjaGVRdWFsaXR5EioubGxtZ3cuZXZhbHVhdG9yLnYxLkdldENhY2hlUXVhbGl0eVJlcXVlc3QaKy5sbG1ndy5ldmFsdWF0b3IudjEuR2V0Q2FjaGVRdWFsaXR5UmVzcG9uc2ViBnByb3RvMw", [file_llmgw_common_v1_common]);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetCacheQualityRequest
@@ -48,6 +48,14 @@ export type GetCacheQualityResponse = Message<"llmgw.evaluator.v1.GetCacheQualit
    * @generated from field: repeated llmgw.evaluator.v1.CacheQualityRow rows = 1;
    */
   rows: CacheQualityRow[];
+
+  /**
+   * Cached entries whose hits audits refuted, the judge having accepted the cached answer for its own
+   * question (or no baseline ran), newest first: each entry's own similarity floor.
+   *
+   * @generated from field: repeated llmgw.evaluator.v1.RefutedEntry refuted_entries = 2;
+   */
+  refutedEntries: RefutedEntry[];
 };
 
 /**
@@ -56,6 +64,40 @@ export type GetCacheQualityResponse = Message<"llmgw.evaluator.v1.GetCacheQualit
  */
 export const GetCacheQualityResponseSchema: GenMessage<GetCacheQualityResponse> = /*@__PURE__*/
   messageDesc(file_llmgw_evaluator_v1_evaluator, 1);
+
+/**
+ * @generated from message llmgw.evaluator.v1.RefutedEntry
+ */
+export type RefutedEntry = Message<"llmgw.evaluator.v1.RefutedEntry"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string entry_id = 2;
+   */
+  entryId: string;
+
+  /**
+   * @generated from field: string category = 3;
+   */
+  category: string;
+
+  /**
+   * The highest similarity at which a hit on the entry was refuted: the entry serves only above it.
+   *
+   * @generated from field: double similarity = 4;
+   */
+  similarity: number;
+};
+
+/**
+ * Describes the message llmgw.evaluator.v1.RefutedEntry.
+ * Use `create(RefutedEntrySchema)` to create a new message.
+ */
+export const RefutedEntrySchema: GenMessage<RefutedEntry> = /*@__PURE__*/
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 2);
 
 /**
  * @generated from message llmgw.evaluator.v1.CacheQualityRow
@@ -135,7 +177,7 @@ export type CacheQualityRow = Message<"llmgw.evaluator.v1.CacheQualityRow"> & {
  * Use `create(CacheQualityRowSchema)` to create a new message.
  */
 export const CacheQualityRowSchema: GenMessage<CacheQualityRow> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 2);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 3);
 
 /**
  * @generated from message llmgw.evaluator.v1.SimilarityCut
@@ -169,7 +211,7 @@ export type SimilarityCut = Message<"llmgw.evaluator.v1.SimilarityCut"> & {
  * Use `create(SimilarityCutSchema)` to create a new message.
  */
 export const SimilarityCutSchema: GenMessage<SimilarityCut> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 3);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 4);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetPolicyQualityRequest
@@ -188,7 +230,7 @@ export type GetPolicyQualityRequest = Message<"llmgw.evaluator.v1.GetPolicyQuali
  * Use `create(GetPolicyQualityRequestSchema)` to create a new message.
  */
 export const GetPolicyQualityRequestSchema: GenMessage<GetPolicyQualityRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 4);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 5);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetPolicyQualityResponse
@@ -205,7 +247,7 @@ export type GetPolicyQualityResponse = Message<"llmgw.evaluator.v1.GetPolicyQual
  * Use `create(GetPolicyQualityResponseSchema)` to create a new message.
  */
 export const GetPolicyQualityResponseSchema: GenMessage<GetPolicyQualityResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 5);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 6);
 
 /**
  * @generated from message llmgw.evaluator.v1.PolicyQualityRow
@@ -262,7 +304,7 @@ export type PolicyQualityRow = Message<"llmgw.evaluator.v1.PolicyQualityRow"> & 
  * Use `create(PolicyQualityRowSchema)` to create a new message.
  */
 export const PolicyQualityRowSchema: GenMessage<PolicyQualityRow> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 6);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 7);
 
 /**
  * @generated from message llmgw.evaluator.v1.EvaluateRequest
@@ -298,7 +340,7 @@ export type EvaluateRequest = Message<"llmgw.evaluator.v1.EvaluateRequest"> & {
  * Use `create(EvaluateRequestSchema)` to create a new message.
  */
 export const EvaluateRequestSchema: GenMessage<EvaluateRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 7);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 8);
 
 /**
  * @generated from message llmgw.evaluator.v1.EvaluateResponse
@@ -325,7 +367,7 @@ export type EvaluateResponse = Message<"llmgw.evaluator.v1.EvaluateResponse"> & 
  * Use `create(EvaluateResponseSchema)` to create a new message.
  */
 export const EvaluateResponseSchema: GenMessage<EvaluateResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 8);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 9);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetDowngradeReportRequest
@@ -342,7 +384,7 @@ export type GetDowngradeReportRequest = Message<"llmgw.evaluator.v1.GetDowngrade
  * Use `create(GetDowngradeReportRequestSchema)` to create a new message.
  */
 export const GetDowngradeReportRequestSchema: GenMessage<GetDowngradeReportRequest> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 9);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 10);
 
 /**
  * @generated from message llmgw.evaluator.v1.GetDowngradeReportResponse
@@ -359,7 +401,7 @@ export type GetDowngradeReportResponse = Message<"llmgw.evaluator.v1.GetDowngrad
  * Use `create(GetDowngradeReportResponseSchema)` to create a new message.
  */
 export const GetDowngradeReportResponseSchema: GenMessage<GetDowngradeReportResponse> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 10);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 11);
 
 /**
  * @generated from message llmgw.evaluator.v1.DowngradeFinding
@@ -418,7 +460,7 @@ export type DowngradeFinding = Message<"llmgw.evaluator.v1.DowngradeFinding"> & 
  * Use `create(DowngradeFindingSchema)` to create a new message.
  */
 export const DowngradeFindingSchema: GenMessage<DowngradeFinding> = /*@__PURE__*/
-  messageDesc(file_llmgw_evaluator_v1_evaluator, 11);
+  messageDesc(file_llmgw_evaluator_v1_evaluator, 12);
 
 /**
  * Scores answers (shadow tests) and reports where a cheaper model is safe.
