@@ -23,6 +23,7 @@ import { SERVICE_ORDER, type BuiltServices } from "#services/compose/table.ts";
 import type { EdgeApp } from "#services/edge/app.ts";
 import { buildEdge } from "#services/edge/build.ts";
 import { startupDone } from "../../bin/heap-policy.mjs";
+import { deleteMatching } from "#libs/redis/delete-matching.ts";
 
 export interface MeshOptions {
   config?: Config;
@@ -134,12 +135,7 @@ async function purgeNamespace(settings: Settings, ns: string): Promise<void> {
   const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `llmgw:${ns}:*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
+    await deleteMatching(redis, `llmgw:${ns}:*`);
   } finally {
     redis.disconnect();
   }

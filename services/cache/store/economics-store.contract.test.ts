@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+import { deleteMatching } from "#libs/redis/delete-matching.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import type { EconomicsStore, EconomicsTally } from "./economics-store.ts";
 import { MemoryEconomicsStore } from "./memory-economics-store.ts";
@@ -10,12 +11,8 @@ const prefix = `test:econ:${randomUUID()}`;
 const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
 
 afterAll(async () => {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== "0");
+  // Clean only our unique prefix.
+  await deleteMatching(redis, `${prefix}*`);
   redis.disconnect();
 });
 

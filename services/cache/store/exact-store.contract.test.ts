@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+import { deleteMatching } from "#libs/redis/delete-matching.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CachedAnswer } from "../domain/types.ts";
 import type { ExactStore } from "./exact-store.ts";
@@ -12,12 +13,7 @@ const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 
 
 afterAll(async () => {
   // Clean only our unique prefix.
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== "0");
+  await deleteMatching(redis, `${prefix}*`);
   redis.disconnect();
 });
 
