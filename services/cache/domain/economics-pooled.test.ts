@@ -1,7 +1,8 @@
 // The per-category switch pooled across replicas (SemanticEconomics with a store): decisions on every
 // replica's lookups, a restart that starts from the pool, and each replica on its own while the pool is away.
 import { describe, expect, it } from "vitest";
-import type { EconomicsStore, EconomicsSyncRequest, EconomicsSyncResult } from "../store/economics-store.ts";
+import type { EconomicsStore } from "../store/economics-store.ts";
+import type { EconomicsSyncRequest, EconomicsSyncResult } from "./economics-pool.ts";
 import { MemoryEconomicsStore } from "../store/memory-economics-store.ts";
 import { economicsConfigSchema, SemanticEconomics } from "./economics.ts";
 

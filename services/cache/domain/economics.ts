@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addTally, type EconomicsSyncRequest, type EconomicsSyncResult, type EconomicsTally } from "../store/economics-store.ts";
+import { addTally, type EconomicsSyncRequest, type EconomicsSyncResult, type EconomicsTally } from "./economics-pool.ts";
 
 /**
  * Does the semantic layer pay, per category? Each semantic lookup costs its embedding (a price per

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { deleteMatching } from "#libs/redis/delete-matching.ts";
 import { afterAll, describe, expect, it } from "vitest";
-import type { EconomicsStore, EconomicsTally } from "./economics-store.ts";
+import type { EconomicsTally } from "../domain/economics-pool.ts";
+import type { EconomicsStore } from "./economics-store.ts";
 import { MemoryEconomicsStore } from "./memory-economics-store.ts";
 import { RedisEconomicsStore } from "./redis-economics-store.ts";
 

@@ -1,49 +1,11 @@
+import type { EconomicsSyncRequest, EconomicsSyncResult } from "../domain/economics-pool.ts";
+
 /**
  * Where the replicas of the cache pool what the per-category economics measure (domain/economics.ts),
- * so that every replica decides on every replica's lookups and a restart starts from them. Lookups
- * are counted in time buckets (one per `bucketMs`), each replica adding its own; the layer's state per
- * category is written by the replica that switches it.
+ * so that every replica decides on every replica's lookups and a restart starts from them.
  */
-export interface EconomicsTally {
-  lookups: number;
-  hits: number;
-  /** Summed time of the lookups, ms. */
-  msSum: number;
-}
-
-export interface EconomicsState {
-  on: boolean;
-  /** Switches by any replica, since the state was first written. */
-  switches: number;
-}
-
-export interface EconomicsSyncRequest {
-  /** Tallies to add: category → bucket → tally. */
-  add: ReadonlyMap<string, ReadonlyMap<number, EconomicsTally>>;
-  /** Categories this replica switched since its last sync, with their new state. */
-  switched: ReadonlyMap<string, boolean>;
-  /** Buckets to read back after adding, inclusive. */
-  fromBucket: number;
-  toBucket: number;
-}
-
-export interface EconomicsSyncResult {
-  /** category → bucket → tally, for the buckets read (empty buckets left out). */
-  buckets: Map<string, Map<number, EconomicsTally>>;
-  states: Map<string, EconomicsState>;
-}
-
 export interface EconomicsStore {
   readonly kind: string;
   /** Adds, writes the switches, then reads: one round trip. */
   sync(req: EconomicsSyncRequest): Promise<EconomicsSyncResult>;
-}
-
-export function addTally(into: Map<number, EconomicsTally>, bucket: number, t: EconomicsTally): void {
-  const cur = into.get(bucket);
-  if (cur) {
-    cur.lookups += t.lookups;
-    cur.hits += t.hits;
-    cur.msSum += t.msSum;
-  } else into.set(bucket, { ...t });
 }

@@ -1,4 +1,5 @@
-import { addTally, type EconomicsState, type EconomicsStore, type EconomicsSyncRequest, type EconomicsSyncResult, type EconomicsTally } from "./economics-store.ts";
+import { addTally, type EconomicsState, type EconomicsSyncRequest, type EconomicsSyncResult, type EconomicsTally } from "../domain/economics-pool.ts";
+import type { EconomicsStore } from "./economics-store.ts";
 
 /** The pool of one process (tests, and replicas sharing a process); buckets older than `retainBuckets` go. */
 export class MemoryEconomicsStore implements EconomicsStore {

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import { addTally, type EconomicsState, type EconomicsStore, type EconomicsSyncRequest, type EconomicsSyncResult, type EconomicsTally } from "./economics-store.ts";
+import { addTally, type EconomicsState, type EconomicsSyncRequest, type EconomicsSyncResult, type EconomicsTally } from "../domain/economics-pool.ts";
+import type { EconomicsStore } from "./economics-store.ts";
 
 const FIELD = { lookups: "l", hits: "h", msSum: "m" } as const;
 
