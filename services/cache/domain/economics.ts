@@ -202,7 +202,11 @@ export class SemanticEconomics {
     return { add, switched, fromBucket, toBucket };
   }
 
-  /** The pool was not reached: what the request carried is sent with the next one. */
+  /**
+   * The pool was not reached: what the request carried is sent with the next one. At least once: a
+   * sync that timed out after Redis applied it counts its lookups twice, hits and lookups alike, so the
+   * rate the switch reads barely moves.
+   */
   syncFailed(req: EconomicsSyncRequest): void {
     const oldest = this.bucket(this.now()) - this.horizonBuckets + 1;
     for (const [category, byBucket] of req.add) {
