@@ -70,6 +70,7 @@ export class CacheServiceImpl implements Impl {
         qualitySuspended: e.qualitySuspended,
         qualityFloor: e.qualityFloor,
       })),
+      pooled: this.engine.economicsPooled,
     };
   }
 

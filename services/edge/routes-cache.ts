@@ -1,5 +1,5 @@
 // Admin REST for the semantic cache: its economics (per category, whether the semantic layer is on, its
-// measured hit rate and the break-even the lookup's cost implies, as seen by the replica that answers)
+// measured hit rate and the break-even the lookup's cost implies: every replica's lookups when `pooled`)
 // and its quality (per category, the wrong-hit rate the evaluator measured on audited hits).
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { adminOnly, type AuthContext } from "./auth.ts";
@@ -14,6 +14,7 @@ export function registerCacheRoutes(app: FastifyInstance, deps: EdgeDeps, authen
     const res = await deps.clients.cache.getEconomics({});
     return {
       object: "list",
+      pooled: res.pooled,
       data: res.categories.map((c) => ({
         category: c.category,
         semantic_on: c.semanticOn,

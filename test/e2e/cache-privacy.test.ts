@@ -84,8 +84,10 @@ describe.each(MODES)("cache privacy and admin (%s)", (mode) => {
   it("GET /v1/llmgw/cache/economics lists categories for an admin, 403 for a tenant key", async () => {
     const res = await admin("/v1/llmgw/cache/economics");
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { object: string; data: { category: string; semantic_on: boolean; break_even_hit_rate: number; quality_suspended: boolean }[] };
+    const body = (await res.json()) as { object: string; pooled: boolean; data: { category: string; semantic_on: boolean; break_even_hit_rate: number; quality_suspended: boolean }[] };
     expect(body.object).toBe("list");
+    // The mesh's cache replicas pool their lookups in Redis; the embedded gateway has one replica.
+    expect(body.pooled).toBe(mode === "mesh");
     expect(body.data.length).toBeGreaterThan(0);
     for (const c of body.data) {
       expect(typeof c.semantic_on).toBe("boolean");

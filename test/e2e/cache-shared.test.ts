@@ -171,8 +171,9 @@ describe("semantic cache shared by two mesh replicas (Redis + JetStream)", () =>
     await Promise.all([a.stop(), b.stop()]);
     [a, b] = await Promise.all([startReplica(27105, 27115), startReplica(27106, 27116)]);
     // The start waited for the first read of the pool: off before any lookup of this replica.
-    const restarted = (await b.client.getEconomics({})).categories.find((c) => c.category === "code");
-    expect(restarted).toMatchObject({ semanticOn: false, lookups: 22n });
+    const economics = await b.client.getEconomics({});
+    expect(economics.pooled).toBe(true);
+    expect(economics.categories.find((c) => c.category === "code")).toMatchObject({ semanticOn: false, lookups: 22n });
     expect(await b.client.lookup({ key: economicsKey("which regex matches a date") })).toMatchObject({ hit: false, reason: "semantic-off:economics" });
   }, 60_000);
 });

@@ -141,6 +141,11 @@ export class CacheEngine {
     m.semanticBreakEven.set({ category }, e.breakEvenHitRate);
   }
 
+  /** Whether the economics rest on every replica's lookups (a fresh read of the pool). */
+  get economicsPooled(): boolean {
+    return this.economics.pooledFresh;
+  }
+
   /**
    * Per category: whether the semantic layer is on, its hit rate and break-even, and whether audits
    * suspended it or set a similarity floor (admin API). A category audits acted on that no lookup has
