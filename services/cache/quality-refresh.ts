@@ -30,7 +30,7 @@ export function startQualityRefresh(opts: {
       const since = new Date(now() - config.windowHours * 3_600_000).toISOString();
       const { rows, refutedEntries } = await evaluator.getCacheQuality({ since }, { timeoutMs: 10_000 });
       const before = guard.entryFloorCount;
-      const entries = guard.updateEntries(refutedEntries.map((e) => ({ tenant: e.tenantId, entryId: e.entryId, category: e.category, similarity: e.similarity })));
+      const entries = guard.updateEntries(refutedEntries.map((e) => ({ tenant: e.tenantId, entryId: e.entryId, similarity: e.similarity })));
       metrics?.entryFloors.set(entries);
       if (entries !== before) logger.info({ entries, before }, "cache entries barred below a refuted similarity changed");
       const changed = guard.update(

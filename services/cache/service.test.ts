@@ -214,7 +214,7 @@ describe("CacheService.Invalidate", () => {
     // The hit names its entry; an audit that refuted a hit on it bars it at that similarity.
     expect(served.entryId).toMatch(/^[0-9a-f]{64}$/);
     engine.quality.update([]);
-    engine.quality.updateEntries([{ tenant: "acme", entryId: served.entryId, category: "static_knowledge", similarity: served.similarity }]);
+    engine.quality.updateEntries([{ tenant: "acme", entryId: served.entryId, similarity: served.similarity }]);
     expect(await client.lookup({ key: key("what's the capital of france") })).toMatchObject({ hit: false, reason: "below-entry-floor" });
   });
 });

@@ -168,10 +168,9 @@ async function main(): Promise<void> {
   const shippedThreshold = (i: number): number => thresholdForLength(shipped, CATEGORY, words[i] ?? 0);
   const exactHit = raw.map((r) => r.exact);
 
-  const score = (hit: (i: number) => boolean): CacheScores =>
-    scoreOutcomes(pairs.map((p, i) => ({ same: p.same, hard: hard[i] ?? false, hit: hit(i) })));
   const scoreSome = (hit: (i: number) => boolean, only: (i: number) => boolean): CacheScores =>
     scoreOutcomes(pairs.flatMap((p, i) => (only(i) ? [{ same: p.same, hard: hard[i] ?? false, hit: hit(i) }] : [])));
+  const score = (hit: (i: number) => boolean): CacheScores => scoreSome(hit, () => true);
   const defaults = score((i) => withGuard[i]?.hit ?? false);
   const defaultsNoGuard = score((i) => noGuard[i]?.hit ?? false);
   const defaultsNoVerifier = score((i) => noVerifier[i]?.hit ?? false);

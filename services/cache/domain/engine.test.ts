@@ -93,7 +93,7 @@ describe("CacheEngine layers", () => {
     if (!first.hit) throw new Error("expected a semantic hit");
     expect(first).toMatchObject({ layer: "semantic", entryId: expect.any(String) });
     const entryId = first.entryId as string;
-    engine.quality.updateEntries([{ tenant: "acme", entryId, category: "static_knowledge", similarity: first.similarity }]);
+    engine.quality.updateEntries([{ tenant: "acme", entryId, similarity: first.similarity }]);
     expect(await engine.lookup(req("what's the capital of france"))).toEqual({ hit: false, reason: "below-entry-floor", similarity: first.similarity });
     // Its exact hit, the other entry, and another tenant's entry for the same question are not barred.
     expect(await engine.lookup(req("What is the capital of France?"))).toMatchObject({ hit: true, layer: "exact" });
@@ -101,7 +101,7 @@ describe("CacheEngine layers", () => {
     await engine.store(req("What is the capital of France?", { tenant: "u" }), answer("Paris"));
     expect(await engine.lookup(req("what's the capital of france", { tenant: "u" }))).toMatchObject({ hit: true, layer: "semantic" });
     // Refuted only below this hit's similarity: it serves.
-    engine.quality.updateEntries([{ tenant: "acme", entryId, category: "static_knowledge", similarity: first.similarity - 0.001 }]);
+    engine.quality.updateEntries([{ tenant: "acme", entryId, similarity: first.similarity - 0.001 }]);
     expect(await engine.lookup(req("what's the capital of france"))).toMatchObject({ hit: true, layer: "semantic", similarity: first.similarity });
   });
 

@@ -111,10 +111,10 @@ describe("QualityGuard", () => {
     const guard = new QualityGuard(qualityConfigSchema.parse({ maxWrongHitRate: 0.05, maxEntryFloors: 2 }));
     expect(guard.entryFloor("acme", "k1")).toBeUndefined();
     const n = guard.updateEntries([
-      { tenant: "acme", entryId: "k1", category: "faq", similarity: 0.91 },
-      { tenant: "acme", entryId: "k1", category: "faq", similarity: 0.95 },
-      { tenant: "globex", entryId: "k2", category: "faq", similarity: 0.9 },
-      { tenant: "acme", entryId: "k3", category: "faq", similarity: 0.99 }, // past the cap: the oldest go
+      { tenant: "acme", entryId: "k1", similarity: 0.91 },
+      { tenant: "acme", entryId: "k1", similarity: 0.95 },
+      { tenant: "globex", entryId: "k2", similarity: 0.9 },
+      { tenant: "acme", entryId: "k3", similarity: 0.99 }, // past the cap: the oldest go
     ]);
     expect(n).toBe(2);
     expect(guard.entryFloor("acme", "k1")).toBe(0.95);
@@ -128,7 +128,7 @@ describe("QualityGuard", () => {
 
   it("keeps no entry floors with entryFloors off", () => {
     const guard = new QualityGuard(qualityConfigSchema.parse({ maxWrongHitRate: 0.05, entryFloors: false }));
-    expect(guard.updateEntries([{ tenant: "acme", entryId: "k1", category: "faq", similarity: 0.91 }])).toBe(0);
+    expect(guard.updateEntries([{ tenant: "acme", entryId: "k1", similarity: 0.91 }])).toBe(0);
     expect(guard.entryFloor("acme", "k1")).toBeUndefined();
   });
 });

@@ -77,7 +77,6 @@ export function chooseFloor(r: AuditedCategory, bound: number, minAudits: number
 export interface RefutedEntry {
   tenant: string;
   entryId: string;
-  category: string;
   similarity: number;
 }
 
