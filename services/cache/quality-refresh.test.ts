@@ -15,7 +15,7 @@ const config = qualityConfigSchema.parse({ maxWrongHitRate: 0.05, minAudits: 30,
 
 type Row = MessageInitShape<typeof CacheQualityRowSchema>;
 
-function setup(answer: () => { rows: Row[]; refutedEntries?: MessageInitShape<typeof RefutedEntrySchema>[] }) {
+function setup(answer: () => { rows: Row[]; refutedEntries?: MessageInitShape<typeof RefutedEntrySchema>[] }, cfg = config) {
   const asked: GetCacheQualityRequest[] = [];
   const impl: Partial<ServiceImpl<typeof EvaluatorService>> = {
     getCacheQuality(req) {
@@ -26,8 +26,8 @@ function setup(answer: () => { rows: Row[]; refutedEntries?: MessageInitShape<ty
   const evaluator = createClient(EvaluatorService, createRouterTransport((r) => r.service(EvaluatorService, impl)));
   const registry = new Registry();
   const metrics = registerCacheMetrics(registry);
-  const guard = new QualityGuard(config);
-  const refresh = startQualityRefresh({ guard, config, evaluator, logger: silentLogger(), metrics, now: () => NOW });
+  const guard = new QualityGuard(cfg);
+  const refresh = startQualityRefresh({ guard, config: cfg, evaluator, logger: silentLogger(), metrics, now: () => NOW });
   return { asked, guard, refresh, metrics };
 }
 
@@ -44,7 +44,8 @@ describe("startQualityRefresh", () => {
     }));
     await refresh.refresh();
     refresh.stop();
-    expect(asked[0]).toMatchObject({ since: "2026-12-02T12:00:00.000Z", tenantId: "" });
+    // The entry list too: per-entry floors are on by default.
+    expect(asked[0]).toMatchObject({ since: "2026-12-02T12:00:00.000Z", tenantId: "", withEntries: true });
     expect(guard.allows("math")).toBe(false);
     expect(guard.allows("code")).toBe(true);
     expect(await suspended(metrics, "math")).toBe(1);
@@ -114,5 +115,12 @@ describe("startQualityRefresh", () => {
     refresh.stop();
     expect(guard.entryFloor("acme", "k1")).toBeUndefined();
     expect((await metrics.entryFloors.get()).values[0]?.value).toBe(0);
+  });
+
+  it("does not ask for the entry list with per-entry floors off", async () => {
+    const { asked, refresh } = setup(() => ({ rows: [] }), qualityConfigSchema.parse({ ...config, entryFloors: false }));
+    await refresh.refresh();
+    refresh.stop();
+    expect(asked[0]?.withEntries).toBe(false);
   });
 });

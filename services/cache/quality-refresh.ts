@@ -28,7 +28,7 @@ export function startQualityRefresh(opts: {
   const read = async (): Promise<void> => {
     try {
       const since = new Date(now() - config.windowHours * 3_600_000).toISOString();
-      const { rows, refutedEntries } = await evaluator.getCacheQuality({ since }, { timeoutMs: 10_000 });
+      const { rows, refutedEntries } = await evaluator.getCacheQuality({ since, withEntries: config.entryFloors }, { timeoutMs: 10_000 });
       const before = guard.entryFloorCount;
       const entries = guard.updateEntries(refutedEntries.map((e) => ({ tenant: e.tenantId, entryId: e.entryId, similarity: e.similarity })));
       metrics?.entryFloors.set(entries);

@@ -36,8 +36,6 @@ export function registerCacheRoutes(app: FastifyInstance, deps: EdgeDeps, authen
     const since = sinceParam(req.query.since, "7d");
     const tenantId = who.admin ? (req.query.tenant_id ?? "") : who.tenantId;
     const res = await deps.clients.evaluator.getCacheQuality({ since: since.toISOString(), tenantId });
-    const refuted = new Map<string, number>();
-    for (const e of res.refutedEntries) refuted.set(e.category, (refuted.get(e.category) ?? 0) + 1);
     return {
       object: "list",
       tenant_id: tenantId || null,
@@ -57,7 +55,7 @@ export function registerCacheRoutes(app: FastifyInstance, deps: EdgeDeps, authen
         // Audits at or above each similarity where audits start: what a similarity floor is chosen from.
         by_similarity: r.cuts.map((c) => ({ similarity_at_least: c.similarity, audits: Number(c.audits), wrong_hits: Number(c.wrong), wrong_hit_rate_high: c.high })),
         // Cached entries barred below the similarity an audit refuted them at (cache.quality.entryFloors).
-        refuted_entries: refuted.get(r.category) ?? 0,
+        refuted_entries: Number(r.refutedEntries),
       })),
     };
   });

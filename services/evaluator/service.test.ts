@@ -165,7 +165,7 @@ describe("EvaluatorService.GetCacheQuality", () => {
     policyQuality: async () => [],
     cacheQuality: async (from, tenant) => {
       asked.push({ from, tenant });
-      return [{ category: "math", audits: 40, wrong: 2, wrongHitRate: 0.05, low: 0.014, high: 0.165, baselineAudits: 38, baselineWrong: 1, baselineHigh: 0.135, baselineLow: 0.005, cuts: [{ similarity: 0.9, audits: 40, wrong: 2, high: 0.165 }, { similarity: 0.95, audits: 12, wrong: 0, high: 0.243 }] }];
+      return [{ category: "math", audits: 40, wrong: 2, wrongHitRate: 0.05, low: 0.014, high: 0.165, baselineAudits: 38, baselineWrong: 1, baselineHigh: 0.135, baselineLow: 0.005, cuts: [{ similarity: 0.9, audits: 40, wrong: 2, high: 0.165 }, { similarity: 0.95, audits: 12, wrong: 0, high: 0.243 }], refutedEntries: 1 }];
     },
     refutedEntries: async (_from, tenant) => (tenant === "acme" ? [{ tenantId: "acme", entryId: "k1", category: "math", similarity: 0.93 }] : []),
   };
@@ -173,16 +173,17 @@ describe("EvaluatorService.GetCacheQuality", () => {
 
   it("maps the audited wrong-hit rate per category, for one tenant or all", async () => {
     const { rows } = await client.getCacheQuality({ since: "2026-11-01T00:00:00Z", tenantId: "acme" });
-    expect(rows).toEqual([expect.objectContaining({ category: "math", audits: 40n, wrong: 2n, wrongHitRate: 0.05, low: 0.014, high: 0.165, baselineAudits: 38n, baselineWrong: 1n, baselineHigh: 0.135, baselineLow: 0.005 })]);
+    expect(rows).toEqual([expect.objectContaining({ category: "math", audits: 40n, wrong: 2n, wrongHitRate: 0.05, low: 0.014, high: 0.165, baselineAudits: 38n, baselineWrong: 1n, baselineHigh: 0.135, baselineLow: 0.005, refutedEntries: 1n })]);
     expect(rows[0]?.cuts.map((c) => [c.similarity, c.audits, c.wrong, c.high])).toEqual([[0.9, 40n, 2n, 0.165], [0.95, 12n, 0n, 0.243]]);
     expect(asked.at(-1)).toEqual({ from: new Date("2026-11-01T00:00:00Z"), tenant: "acme" });
     await client.getCacheQuality({ since: "2026-11-01T00:00:00Z" });
     expect(asked.at(-1)?.tenant).toBe("");
   });
 
-  it("lists the refuted entries", async () => {
-    const { refutedEntries } = await client.getCacheQuality({ since: "2026-11-01T00:00:00Z", tenantId: "acme" });
+  it("lists the refuted entries when asked, and only then", async () => {
+    const { refutedEntries } = await client.getCacheQuality({ since: "2026-11-01T00:00:00Z", tenantId: "acme", withEntries: true });
     expect(refutedEntries).toEqual([expect.objectContaining({ tenantId: "acme", entryId: "k1", category: "math", similarity: 0.93 })]);
+    expect((await client.getCacheQuality({ since: "2026-11-01T00:00:00Z", tenantId: "acme" })).refutedEntries).toEqual([]);
   });
 
   it("without a store reports nothing", async () => {

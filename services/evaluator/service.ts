@@ -38,11 +38,12 @@ export class EvaluatorServiceImpl implements Impl {
   async getCacheQuality(req: Parameters<Impl["getCacheQuality"]>[0]) {
     const since = sinceOf(req.since);
     if (!this.quality) return { rows: [], refutedEntries: [] };
-    const [rows, refuted] = await Promise.all([this.quality.cacheQuality(since, req.tenantId), this.quality.refutedEntries(since, req.tenantId)]);
+    const [rows, refuted] = await Promise.all([this.quality.cacheQuality(since, req.tenantId), req.withEntries ? this.quality.refutedEntries(since, req.tenantId) : []]);
     return {
       refutedEntries: refuted.map((e) => ({ tenantId: e.tenantId, entryId: e.entryId, category: e.category, similarity: e.similarity })),
       rows: rows.map((r) => ({ category: r.category, audits: BigInt(r.audits), wrong: BigInt(r.wrong), wrongHitRate: r.wrongHitRate, low: r.low, high: r.high, baselineAudits: BigInt(r.baselineAudits), baselineWrong: BigInt(r.baselineWrong), baselineHigh: r.baselineHigh, baselineLow: r.baselineLow,
         cuts: r.cuts.map((c) => ({ similarity: c.similarity, audits: BigInt(c.audits), wrong: BigInt(c.wrong), high: c.high })),
+        refutedEntries: BigInt(r.refutedEntries),
       })),
     };
   }

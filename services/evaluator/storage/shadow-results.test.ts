@@ -140,6 +140,9 @@ describe.each(["pg", "pglite"] as const)("ShadowResultStore (%s)", (kind) => {
     expect(all.map((e) => [e.tenantId, e.entryId])).toEqual([["entries-other", "e3"], ["entries", "e1"]]);
     expect(await store.refutedEntries(t0, "", 1)).toHaveLength(1);
     expect(await store.refutedEntries(new Date(Date.now() + 60_000))).toEqual([]);
+    // The totals count the same entries, per tenant (e1 twice refuted counts once; e2, the unnamed audit and e4 not).
+    expect((await store.cacheQuality(t0, "entries")).map((r) => [r.category, r.refutedEntries])).toEqual([["faq", 1]]);
+    expect((await store.cacheQuality(t0)).find((r) => r.category === "faq")?.refutedEntries).toBe(2);
   });
 
   it("returns stored prompts of downward tests as training rows", async () => {

@@ -4,6 +4,10 @@ import { wilsonInterval } from "#libs/stats/binomial.ts";
 import { similarityCuts, type SimilarityCut } from "#libs/stats/similarity-cuts.ts";
 import { DEFAULT_DOWNGRADE_POLICY, wilsonLower, type DowngradePolicy, type Finding } from "../domain/downgrade.ts";
 
+// A cache audit that bars its entry: refuted, naming the entry and its similarity, and not a case where the
+// judge also rejected the cached answer for its own question (that says nothing about the similarity).
+const REFUTED_ENTRY = "NOT ok AND cache_entry IS NOT NULL AND cache_similarity IS NOT NULL AND (cache_baseline_ok IS NULL OR cache_baseline_ok)";
+
 export interface ShadowResultRow {
   requestId: string;
   candidateModel: string;
@@ -79,6 +83,8 @@ export interface CacheQualityRow {
   baselineLow: number;
   /** Audits at or above each similarity where audits start (hundredths), ascending: see similarityCuts. */
   cuts: SimilarityCut[];
+  /** Distinct entries (per tenant) with a refuted hit in this category, counted as refutedEntries chooses them. */
+  refutedEntries: number;
 }
 
 
@@ -197,9 +203,10 @@ export class ShadowResultStore {
    * were wrong hits, and the wrong-hit rate with its Wilson 95% interval.
    */
   async cacheQuality(from: Date, tenant = ""): Promise<CacheQualityRow[]> {
-    const r = await this.sql.query<{ category: string; n: string; wrong: string; base_n: string; base_wrong: string }>(
+    const r = await this.sql.query<{ category: string; n: string; wrong: string; base_n: string; base_wrong: string; refuted: string }>(
       `SELECT category, count(*)::text AS n, count(*) FILTER (WHERE NOT ok)::text AS wrong,
-         count(cache_baseline_ok)::text AS base_n, count(*) FILTER (WHERE NOT cache_baseline_ok)::text AS base_wrong
+         count(cache_baseline_ok)::text AS base_n, count(*) FILTER (WHERE NOT cache_baseline_ok)::text AS base_wrong,
+         count(DISTINCT tenant_id || ' ' || cache_entry) FILTER (WHERE ${REFUTED_ENTRY})::text AS refuted
        FROM shadow_results WHERE created_at >= $1 AND direction = 'cache' AND ($2 = '' OR tenant_id = $2)
        GROUP BY category ORDER BY category`,
       [from.toISOString(), tenant],
@@ -225,7 +232,7 @@ export class ShadowResultStore {
       const baselineWrong = Number(x.base_wrong);
       const [baselineLow, baselineHigh] = baselineAudits > 0 ? wilsonInterval(baselineWrong, baselineAudits) : [0, 0];
       const cuts = similarityCuts(buckets.get(x.category) ?? []);
-      return { category: x.category, audits, wrong, wrongHitRate: audits > 0 ? wrong / audits : 0, low, high, baselineAudits, baselineWrong, baselineHigh, baselineLow, cuts };
+      return { category: x.category, audits, wrong, wrongHitRate: audits > 0 ? wrong / audits : 0, low, high, baselineAudits, baselineWrong, baselineHigh, baselineLow, cuts, refutedEntries: Number(x.refuted) };
     });
   }
 
@@ -239,8 +246,7 @@ export class ShadowResultStore {
     const r = await this.sql.query<{ tenant_id: string; cache_entry: string; category: string; similarity: number }>(
       `SELECT tenant_id, cache_entry, max(category) AS category, max(cache_similarity) AS similarity
        FROM shadow_results
-       WHERE created_at >= $1 AND direction = 'cache' AND NOT ok AND cache_entry IS NOT NULL AND cache_similarity IS NOT NULL
-         AND (cache_baseline_ok IS NULL OR cache_baseline_ok) AND ($2 = '' OR tenant_id = $2)
+       WHERE created_at >= $1 AND direction = 'cache' AND ${REFUTED_ENTRY} AND ($2 = '' OR tenant_id = $2)
        GROUP BY tenant_id, cache_entry ORDER BY max(created_at) DESC, tenant_id, cache_entry LIMIT $3`,
       [from.toISOString(), tenant, limit],
     );
