@@ -48,6 +48,13 @@ export class GatewayError extends Error {
     this.headers = init.headers;
   }
 
+  /** The headers this answer carries on any route: Retry-After (whole seconds) and the error's own. */
+  responseHeaders(): Record<string, string> {
+    const out: Record<string, string> = { ...this.headers };
+    if (this.retryAfterSec !== undefined) out["retry-after"] = String(Math.max(0, Math.ceil(this.retryAfterSec)));
+    return out;
+  }
+
   toBody(): OpenAIErrorBody {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }

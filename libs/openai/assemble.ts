@@ -1,6 +1,7 @@
 // Rebuilds a chat.completion from stream chunks, so a streamed answer can be cached and verified
 // like a non-streamed one.
 import type OpenAI from "openai";
+import { stopSequenceOf, withStopSequence } from "./stop-sequence.ts";
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 type ToolCall = OpenAI.Chat.ChatCompletionMessageFunctionToolCall;
@@ -12,6 +13,7 @@ export class CompletionAssembler {
   private content = "";
   private hasContent = false;
   private finish: OpenAI.Chat.ChatCompletion.Choice["finish_reason"] | null = null;
+  private stopSequence: string | null = null;
   private readonly tools: ToolCall[] = [];
   private usage: OpenAI.CompletionUsage | undefined;
 
@@ -33,6 +35,7 @@ export class CompletionAssembler {
       if (t.function?.arguments) slot.function.arguments += t.function.arguments;
     }
     if (choice.finish_reason) this.finish = choice.finish_reason;
+    this.stopSequence = stopSequenceOf(choice) ?? this.stopSequence;
   }
 
   completion(): OpenAI.Chat.ChatCompletion {
@@ -43,7 +46,7 @@ export class CompletionAssembler {
       object: "chat.completion",
       created: this.created,
       model: this.model,
-      choices: [{ index: 0, message, finish_reason: this.finish ?? "stop", logprobs: null }],
+      choices: [withStopSequence({ index: 0, message, finish_reason: this.finish ?? "stop", logprobs: null }, this.stopSequence)],
     };
     if (this.usage) out.usage = this.usage;
     return out;

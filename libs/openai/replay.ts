@@ -2,6 +2,7 @@
 // (role chunk, content in word-sized pieces, tool calls, finish chunk, optional usage chunk),
 // so a cached answer to a streaming request looks like a streamed answer to any SDK.
 import type OpenAI from "openai";
+import { stopSequenceOf, withStopSequence } from "./stop-sequence.ts";
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
@@ -29,7 +30,7 @@ export function completionToChunks(c: OpenAI.Chat.ChatCompletion, opts: { includ
       ],
     });
   });
-  out.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: choice?.finish_reason ?? "stop", logprobs: null }] });
+  out.push({ ...base, choices: [withStopSequence({ index: 0, delta: {}, finish_reason: choice?.finish_reason ?? "stop", logprobs: null }, stopSequenceOf(choice))] });
   if (opts.includeUsage) out.push({ ...base, choices: [], usage: opts.usage ?? c.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } });
   return out;
 }

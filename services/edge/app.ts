@@ -207,8 +207,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
 
 function sendError(reply: FastifyReply, e: GatewayError, requestId: string): void {
   if (reply.sent || reply.raw.headersSent) return;
-  if (e.retryAfterSec !== undefined) reply.header("retry-after", String(Math.max(0, Math.ceil(e.retryAfterSec))));
-  if (e.headers) reply.headers(e.headers);
+  reply.headers(e.responseHeaders());
   reply.header("x-llmgw-request-id", requestId);
   void reply.code(e.status).send(e.toBody());
 }

@@ -42,7 +42,7 @@ function rawClientError(err: Error & { code?: string }, socket: Socket): void {
 }
 
 function sendShaped(reply: FastifyReply, e: GatewayError, requestId: string): void {
-  if (e.retryAfterSec !== undefined) void reply.header("retry-after", String(Math.ceil(e.retryAfterSec)));
+  void reply.headers(e.responseHeaders());
   void reply.code(e.status).header("x-llmgw-request-id", requestId).send(e.toBody());
 }
 

@@ -5,16 +5,19 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "#libs/config/load.ts";
+import { withStopSequence } from "#libs/openai/stop-sequence.ts";
 import { errors, isGatewayError } from "#libs/errors/openai-error.ts";
 import { CacheControl } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
 import { silentLogger } from "#libs/log/logger.ts";
 import type { ChatCall, ChatResult } from "./chat-pipeline.ts";
 import { loadPriceTable } from "#libs/pricing/index.ts";
 import { tablePricing } from "./pricing.ts";
+import { rateLimitError } from "./rate-limit-headers.ts";
 import { registerAnthropicRoutes } from "./routes-anthropic.ts";
 
 const config = loadConfig({ env: {} });
-const chunk = (delta: object, finish: string | null = null) => JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "claude-sonnet-4-5", choices: [{ index: 0, delta, finish_reason: finish }] });
+const chunk = (delta: object, finish: string | null = null, stopReason?: string) =>
+  JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "claude-sonnet-4-5", choices: [{ index: 0, delta, finish_reason: finish, ...(stopReason ? { stop_reason: stopReason } : {}) }] });
 const info = { request_id: "r", model: "claude-sonnet-4-5", tier: "HIGH", cache: "miss", cost_usd: "0.0045", baseline_usd: "0.0045", savings_usd: "0", unpriced: false, route_reasons: [] };
 // The pipeline's last chunk: usage, and the gateway's figures in its `llmgw` field.
 const usageChunk = JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "claude-sonnet-4-5", choices: [], usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 }, llmgw: info });
@@ -66,6 +69,7 @@ describe("Anthropic routes", () => {
     const { post } = await serve(async () => ({
       type: "stream",
       headers: { "x-llmgw-model": "claude-sonnet-4-5" },
+      promptTokens: () => 12,
       chunks: (async function* () {
         yield chunk({ role: "assistant", content: "" });
         yield chunk({ content: "Part" });
@@ -83,6 +87,7 @@ describe("Anthropic routes", () => {
     const { post, calls } = await serve(async () => ({
       type: "stream",
       headers: { "x-llmgw-model": "claude-sonnet-4-5", "x-llmgw-tier": "HIGH", "x-llmgw-cache": "miss" },
+      promptTokens: () => 987,
       chunks: (async function* () {
         yield chunk({ content: "Hello" });
         yield chunk({}, "stop");
@@ -90,8 +95,11 @@ describe("Anthropic routes", () => {
       })(),
     }));
     const res = await post("/v1/messages", { ...body, stream: true, metadata: { user_id: "sess-1" } }, { "x-llmgw-cache": "off" });
-    const delta = events(await res.text()).find((e) => e.event === "message_delta");
-    expect(delta?.data).toMatchObject({ delta: { stop_reason: "end_turn" }, usage: { input_tokens: 1000, output_tokens: 100 }, llmgw: info });
+    const evs = events(await res.text());
+    // The input is reported up front, as Anthropic does: the gateway's estimate, then the provider's count.
+    expect(evs[0]?.data).toMatchObject({ type: "message_start", message: { usage: { input_tokens: 987, output_tokens: 0 } } });
+    const delta = evs.find((e) => e.event === "message_delta");
+    expect(delta?.data).toMatchObject({ delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { input_tokens: 1000, output_tokens: 100 }, llmgw: info });
     // What the pipeline was handed: the translated body, the session and the cache directive.
     expect(calls[0]?.body).toMatchObject({ model: "claude-sonnet-4-5", stream: true, stream_options: { include_usage: true }, user: "sess-1" });
     expect(calls[0]?.sessionId).toBe("sess-1");
@@ -115,6 +123,36 @@ describe("Anthropic routes", () => {
     const got = (await res.json()) as { type: string; error: { type: string; message: string } };
     expect(got.type).toBe("error");
     expect(got.error.type).toBe(type);
+  });
+
+  it("a rate-limit refusal carries the same headers as on the OpenAI routes", async () => {
+    const { post } = await serve(async () => {
+      throw rateLimitError("Too many requests.", { limitRequests: 10n, remainingRequests: 0n, resetRequestsMs: 1500n, retryAfterMs: 1500n } as Parameters<typeof rateLimitError>[1]);
+    });
+    const res = await post("/v1/messages", body);
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("2");
+    expect(res.headers.get("retry-after-ms")).toBe("1500");
+    expect(res.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+    expect(res.headers.get("x-ratelimit-limit-requests")).toBe("10");
+  });
+
+  it("reports the stop sequence the provider matched, in JSON and in the stream", async () => {
+    const matched = withStopSequence({ index: 0, finish_reason: "stop" as const, logprobs: null, message: { role: "assistant" as const, content: "Hi", refusal: null } }, "END");
+    const json = await serve(async () => ({ type: "json", headers: {}, body: { id: "c", object: "chat.completion", created: 1, model: "claude-sonnet-4-5", choices: [matched] } }));
+    expect(await (await json.post("/v1/messages", { ...body, stop_sequences: ["END"] })).json()).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: "END" });
+    await app?.close();
+    const streamed = await serve(async () => ({
+      type: "stream",
+      headers: {},
+      promptTokens: () => 3,
+      chunks: (async function* () {
+        yield chunk({ content: "Hi" });
+        yield chunk({}, "stop", "END");
+      })(),
+    }));
+    const delta = events(await (await streamed.post("/v1/messages", { ...body, stream: true, stop_sequences: ["END"] })).text()).find((e) => e.event === "message_delta");
+    expect(delta?.data).toMatchObject({ delta: { stop_reason: "stop_sequence", stop_sequence: "END" } });
   });
 
   it("answers JSON with the pipeline's headers and Anthropic's request-id", async () => {

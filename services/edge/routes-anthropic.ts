@@ -59,7 +59,8 @@ export function registerAnthropicRoutes(app: FastifyInstance, r: AnthropicRouteD
         for (const e of events) if (!(await writeSse(res, sseFrame(e)))) throw new Error("client disconnected");
       };
       const model = result.headers["x-llmgw-model"] || body.model;
-      const stream = new ChatToAnthropicStream(messageId(req.id), model, 0);
+      // message_start reports the input up front, as Anthropic does; the provider's count follows in message_delta.
+      const stream = new ChatToAnthropicStream(messageId(req.id), model, result.promptTokens());
       try {
         for await (const data of result.chunks) await write(stream.push(data));
         await write(stream.end());
@@ -84,7 +85,7 @@ export function registerAnthropicRoutes(app: FastifyInstance, r: AnthropicRouteD
 function sendAnthropicError(reply: FastifyReply, e: GatewayError, requestId: string): void {
   if (reply.sent || reply.raw.headersSent) return;
   const { status, body } = toAnthropicError(e);
-  if (e.retryAfterSec !== undefined) reply.header("retry-after", String(Math.max(0, Math.ceil(e.retryAfterSec))));
+  reply.headers(e.responseHeaders());
   reply.header("x-llmgw-request-id", requestId);
   reply.header("request-id", requestId);
   void reply.code(status).send(body);

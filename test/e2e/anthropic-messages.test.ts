@@ -127,6 +127,19 @@ describe.each(MODES)("Anthropic Messages API (%s)", (mode) => {
     expect(dated.msg.model).toBe("claude-sonnet-4-5");
   });
 
+  it("a matched stop sequence is reported as Anthropic reports it, in JSON and in the stream", async () => {
+    // The simulator's answers are sentences: "." ends the first one.
+    const { msg } = await create({ model: "claude-sonnet-4-5", max_tokens: 200, stop_sequences: ["."], messages: [{ role: "user", content: fresh("Describe the sea in three sentences.") }] });
+    expect(msg.stop_reason).toBe("stop_sequence");
+    expect(msg.stop_sequence).toBe(".");
+    const stream = client.messages.stream({ model: "claude-sonnet-4-5", max_tokens: 200, stop_sequences: ["."], messages: [{ role: "user", content: fresh("Describe the hills in three sentences.") }] });
+    const final = await stream.finalMessage();
+    const { response } = await stream.withResponse();
+    billed.push(billedAs(response.headers.get("x-llmgw-request-id") ?? "", final.model, final.usage, null));
+    expect(final.stop_reason).toBe("stop_sequence");
+    expect(final.stop_sequence).toBe(".");
+  });
+
   it("an image (base64) reaches a vision model", async () => {
     // A 1x1 PNG.
     const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
@@ -170,6 +183,8 @@ describe.each(MODES)("Anthropic Messages API (%s)", (mode) => {
       return data;
     });
     const names = events.map((e) => e.type);
+    // The input is reported up front, as Anthropic does (the gateway's estimate; the provider's count follows).
+    expect((events[0] as { message?: { usage?: Usage } }).message?.usage?.input_tokens).toBeGreaterThan(0);
     expect(names.slice(0, 3)).toEqual(["message_start", "content_block_start", "ping"]);
     expect(names.slice(3, -3).every((n) => n === "content_block_delta")).toBe(true);
     expect(names.slice(-3)).toEqual(["content_block_stop", "message_delta", "message_stop"]);

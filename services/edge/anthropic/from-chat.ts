@@ -1,5 +1,6 @@
 // The pipeline's answer (an OpenAI chat.completion) → an Anthropic Message.
 import type OpenAI from "openai";
+import { stopSequenceOf } from "#libs/openai/stop-sequence.ts";
 import { fromOpenAIUsage, type OpenAIUsageLike } from "#libs/pricing/usage-openai.ts";
 import type { AnthropicMessage, AnthropicUsage, ResponseBlock, StopReason } from "./wire.ts";
 
@@ -11,7 +12,9 @@ const STOP: Record<OpenAI.Chat.ChatCompletion.Choice["finish_reason"], StopReaso
   content_filter: "refusal",
 };
 
-export function stopReasonOf(finish: string | null | undefined): StopReason {
+/** A stop sequence named by the provider makes a plain "stop" Anthropic's "stop_sequence". */
+export function stopReasonOf(finish: string | null | undefined, stopSequence: string | null = null): StopReason {
+  if (finish === "stop" && stopSequence !== null) return "stop_sequence";
   return finish && finish in STOP ? STOP[finish as keyof typeof STOP] : "end_turn";
 }
 
@@ -50,8 +53,8 @@ export function toAnthropicMessage(c: OpenAI.Chat.ChatCompletion, requestId: str
     role: "assistant",
     model: c.model,
     content,
-    stop_reason: stopReasonOf(choice?.finish_reason),
-    stop_sequence: null,
+    stop_reason: stopReasonOf(choice?.finish_reason, stopSequenceOf(choice)),
+    stop_sequence: choice?.finish_reason === "stop" ? stopSequenceOf(choice) : null,
     usage: anthropicUsageOf(c.usage),
   };
 }

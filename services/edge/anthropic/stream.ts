@@ -5,6 +5,7 @@
 // stream with an `error` event (the Anthropic SDK raises it). Stateful, one instance per stream.
 import type OpenAI from "openai";
 import type { OpenAIErrorBody } from "#libs/errors/openai-error.ts";
+import { stopSequenceOf } from "#libs/openai/stop-sequence.ts";
 import { anthropicErrorOfBody } from "./errors.ts";
 import { anthropicUsageOf, stopReasonOf } from "./from-chat.ts";
 import type { GatewayInfo } from "../chat/gateway-info.ts";
@@ -20,6 +21,7 @@ export class ChatToAnthropicStream {
   private open: { index: number; kind: "text" } | { index: number; kind: "tool"; toolIndex: number } | null = null;
   private blocks = 0;
   private stop: StopReason | null = null;
+  private stopSequence: string | null = null;
   private usage: AnthropicUsage | null = null;
   /** The pipeline's figures (cost, baseline, savings...) from its last chunk, for message_delta. */
   private info: GatewayInfo | null = null;
@@ -52,7 +54,10 @@ export class ChatToAnthropicStream {
       const args = t.function?.arguments;
       if (args) out.push({ type: "content_block_delta", index: this.blocks - 1, delta: { type: "input_json_delta", partial_json: args } });
     }
-    if (choice.finish_reason) this.stop = stopReasonOf(choice.finish_reason);
+    if (choice.finish_reason) {
+      this.stopSequence = choice.finish_reason === "stop" ? stopSequenceOf(choice) : null;
+      this.stop = stopReasonOf(choice.finish_reason, this.stopSequence);
+    }
     return out;
   }
 
@@ -66,7 +71,7 @@ export class ChatToAnthropicStream {
     out.push(...this.closeBlock());
     this.ended = true;
     const usage = this.usage ?? { input_tokens: this.inputEstimate, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
-    out.push({ type: "message_delta", delta: { stop_reason: this.stop ?? "end_turn", stop_sequence: null }, usage, ...(this.info ? { llmgw: this.info } : {}) });
+    out.push({ type: "message_delta", delta: { stop_reason: this.stop ?? "end_turn", stop_sequence: this.stopSequence }, usage, ...(this.info ? { llmgw: this.info } : {}) });
     out.push({ type: "message_stop" });
     return out;
   }

@@ -160,7 +160,7 @@ export async function executeStreaming(deps: EdgeDeps, metrics: EdgeMetrics, rec
     const { usd, unpriced } = attemptsCost(deps.pricing, run.attempts, new Date());
     return { info: gatewayInfo(deps, rec, { model: run.summary?.model ?? model, costUsd: usd.toFixed(), unpriced, ...(run.summary?.usage ? { answerUsage: run.summary.usage } : {}) }) };
   });
-  return { type: "stream", headers, chunks };
+  return { type: "stream", headers, chunks, promptTokens: rec.promptTokens };
 }
 
 /** With `deps`, the saved price goes out too (savings headers; a stream's last chunk). */
@@ -187,7 +187,7 @@ export function answerFromCache(rec: ChatRecord, finish: Finish, deps?: EdgeDeps
   if (call.body.stream === true) {
     const chunks = completionToChunks(completion, { includeUsage: call.body.stream_options?.include_usage === true });
     const replay = (async function* () { for (const c of chunks) yield JSON.stringify(c); })();
-    return { type: "stream", headers, chunks: info ? withTrailer(replay, async () => ({ info })) : replay };
+    return { type: "stream", headers, chunks: info ? withTrailer(replay, async () => ({ info })) : replay, promptTokens: rec.promptTokens };
   }
   return { type: "json", headers, body: completion };
 }

@@ -26,7 +26,8 @@ export interface ChatCall {
 export type ChatResult =
   // bodyJson: the executor's JSON of `body` when it has it (what serializing `body` would give): sent as is.
   | { type: "json"; headers: Record<string, string>; body: OpenAI.Chat.ChatCompletion; bodyJson?: Uint8Array }
-  | { type: "stream"; headers: Record<string, string>; chunks: AsyncIterable<string> };
+  // promptTokens: the gateway's prompt estimate (what routing used), for APIs that report input up front.
+  | { type: "stream"; headers: Record<string, string>; chunks: AsyncIterable<string>; promptTokens: () => number };
 
 export type RequestContextInit = MessageInitShape<typeof RequestContextSchema>;
 export type CacheKeyInit = MessageInitShape<typeof CacheKeySchema>;

@@ -43,6 +43,13 @@ describe("fromAnthropicMessage", () => {
     expect(completion.usage).toEqual({ prompt_tokens: 150, completion_tokens: 7, total_tokens: 157, prompt_tokens_details: { cached_tokens: 100, cache_write_tokens: 30 } });
   });
 
+  it("names the stop sequence that ended the answer on the choice (vLLM's stop_reason)", () => {
+    const m = { ...message([{ type: "text", text: "One" }], "stop_sequence"), stop_sequence: "." };
+    const { completion } = fromAnthropicMessage(m, "claude-x", 1);
+    expect(completion.choices[0]).toMatchObject({ finish_reason: "stop", stop_reason: "." });
+    expect(fromAnthropicMessage(message([{ type: "text", text: "One" }], "end_turn"), "claude-x", 1).completion.choices[0]).not.toHaveProperty("stop_reason");
+  });
+
   it("turns tool_use blocks into tool_calls with JSON arguments", () => {
     const { completion } = fromAnthropicMessage(
       message([{ type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } }], "tool_use"),

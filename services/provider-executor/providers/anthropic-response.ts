@@ -3,6 +3,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import type OpenAI from "openai";
 import { fromAnthropicUsage } from "#libs/pricing/usage-anthropic.ts";
 import { toOpenAIUsage } from "#libs/pricing/usage-openai.ts";
+import { withStopSequence } from "#libs/openai/stop-sequence.ts";
 import type { ChatCompletion, Usage } from "./types.ts";
 
 export type FinishReason = OpenAI.Chat.ChatCompletion.Choice["finish_reason"];
@@ -44,7 +45,7 @@ export function fromAnthropicMessage(msg: Anthropic.Messages.Message, reportedMo
       object: "chat.completion",
       created: createdSec,
       model: reportedModel,
-      choices: [{ index: 0, message, finish_reason: finishReasonFromStop(msg.stop_reason), logprobs: null }],
+      choices: [withStopSequence({ index: 0, message, finish_reason: finishReasonFromStop(msg.stop_reason), logprobs: null }, msg.stop_sequence)],
       usage: toOpenAIUsage(usage),
     },
     usage,

@@ -3,6 +3,7 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { fromAnthropicUsage, type AnthropicUsageLike } from "#libs/pricing/usage-anthropic.ts";
 import { toOpenAIUsage } from "#libs/pricing/usage-openai.ts";
+import { withStopSequence } from "#libs/openai/stop-sequence.ts";
 import { finishReasonFromStop } from "./anthropic-response.ts";
 import type { ChatChunk, Usage } from "./types.ts";
 
@@ -52,7 +53,7 @@ export class AnthropicStreamTranslator {
       case "message_delta":
         this.deltaUsage = ev.usage;
         this.finished = true;
-        return [this.chunk({}, finishReasonFromStop(ev.delta.stop_reason))];
+        return [this.chunk({}, finishReasonFromStop(ev.delta.stop_reason), ev.delta.stop_sequence)];
       case "message_stop": {
         const usage = this.usage();
         return usage ? [{ ...this.chunk({}), choices: [], usage: toOpenAIUsage(usage) }] : [];
@@ -83,13 +84,13 @@ export class AnthropicStreamTranslator {
     });
   }
 
-  private chunk(delta: Delta, finish: ChatChunk["choices"][number]["finish_reason"] = null): ChatChunk {
+  private chunk(delta: Delta, finish: ChatChunk["choices"][number]["finish_reason"] = null, stopSequence?: string | null): ChatChunk {
     return {
       id: this.id,
       object: "chat.completion.chunk",
       created: this.createdSec,
       model: this.model,
-      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+      choices: [withStopSequence({ index: 0, delta, finish_reason: finish, logprobs: null }, stopSequence)],
     };
   }
 }
