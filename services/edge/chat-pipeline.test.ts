@@ -947,6 +947,28 @@ describe("ChatPipeline: custom hooks", () => {
   });
 });
 
+describe("ChatPipeline: fallbacks in the route reasons", () => {
+  it("names the model the executor moved on to, and why, in x-llmgw-route-reasons (JSON)", async () => {
+    const c = completion("claude-3-5-haiku-latest", "4", "stop");
+    const [done, sum] = answered(c);
+    if (sum?.event?.case !== "summary") throw new Error("expected a summary");
+    sum.event.value.attempts = [{ model: "gpt-4o-mini", provider: "openai", status: "error", httpStatus: 400, errorCode: "context_length_exceeded", latencyMs: 5n }, ...(sum.event.value.attempts ?? [])];
+    const h = await harness({ executions: [[done!, sum]] });
+    const res = json(await h.pipeline.handle(chatCall()));
+    expect(res.headers["x-llmgw-model"]).toBe("claude-3-5-haiku-latest");
+    expect(res.headers["x-llmgw-route-reasons"]).toBe("cheapest capable; fallback: gpt-4o-mini context_length_exceeded -> claude-3-5-haiku-latest");
+  });
+
+  it("and in a stream's headers, when another model started it", async () => {
+    const c = completion("claude-3-5-haiku-latest", "Four.", "stop");
+    const h = await harness({ executions: [streamed(c, ["Four."])] });
+    const res = await h.pipeline.handle(chatCall({ model: "auto", messages: [{ role: "user", content: "What is 2+2?" }], stream: true }));
+    if (res.type !== "stream") throw new Error("expected a stream");
+    for await (const _ of res.chunks) void _;
+    expect(res.headers["x-llmgw-route-reasons"]).toBe("cheapest capable; fallback: gpt-4o-mini -> claude-3-5-haiku-latest");
+  });
+});
+
 describe("ChatPipeline: streaming", () => {
   it("forwards the chunks and publishes RequestCompleted once the stream has ended", async () => {
     const c = completion("gpt-4o-mini", "Four.", "stop");

@@ -137,6 +137,20 @@ export async function startStreaming(clients: EdgeClients, args: ExecuteArgs): P
   return { model, chunks: chunks(), done };
 }
 
+/**
+ * Where the executor moved on to another model (a failed attempt, then a different model): a route
+ * reason each, so x-llmgw-route-reasons names the model that answered. Retries on one model are not listed.
+ */
+export function fallbackReasons(attempts: readonly Pick<Attempt, "model" | "status" | "errorCode">[]): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < attempts.length; i++) {
+    const prev = attempts[i - 1]!;
+    const next = attempts[i]!;
+    if (prev.model !== next.model && prev.status !== "ok") out.push(`fallback: ${prev.model} ${prev.errorCode || prev.status} -> ${next.model}`);
+  }
+  return out;
+}
+
 export function isStreamStart(x: StreamStart | RunResult): x is StreamStart {
   return "chunks" in x;
 }

@@ -9,7 +9,7 @@ import { jsonBytes } from "#libs/rpc/json-bytes.ts";
 import { tierName } from "#libs/rpc/tier.ts";
 import { attemptsCost } from "../accounting.ts";
 import type { EdgeDeps } from "../deps.ts";
-import { failureToError, isStreamStart, runNonStreaming, startStreaming, type RunResult } from "../execution.ts";
+import { failureToError, fallbackReasons, isStreamStart, runNonStreaming, startStreaming, type RunResult } from "../execution.ts";
 import type { EdgeMetrics } from "../metrics.ts";
 import type { ChatOutcome, ChatRecord, ChatResult } from "./record.ts";
 import { gatewayInfo, savingsHeaders } from "./gateway-info.ts";
@@ -36,6 +36,7 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
   const runs: RunResult[] = [];
   const first = await runNonStreaming(deps.clients, { context: ctx, candidates: route.candidates, requestJson, stream: false, purpose: route.cascade ? "cascade_first" : "primary", signal: call.signal });
   runs.push(first);
+  route.reasons.push(...fallbackReasons(first.attempts));
   let final = first;
   let escalated = false;
   if (route.cascade && first.completion && route.escalation.length > 0) {
@@ -47,6 +48,7 @@ export async function executeJson(deps: EdgeDeps, metrics: EdgeMetrics, rec: Cha
       try {
         const second = await runNonStreaming(deps.clients, { context: ctx, candidates: route.escalation, requestJson, stream: false, purpose: "escalation", signal: call.signal });
         runs.push(second);
+        route.reasons.push(...fallbackReasons(second.attempts));
         if (second.completion) final = second;
       } catch (e) {
         // The cheap answer exists and its call is billed: serve and record it rather than lose both.
@@ -128,6 +130,9 @@ export async function executeStreaming(deps: EdgeDeps, metrics: EdgeMetrics, rec
   // The first chunk has arrived (startStreaming waits for it): the client can read its first token now.
   const firstTokenMs = performance.now() - call.t0;
   const model = started.model || (route.candidates[0]?.model ?? "");
+  // The stream's failed attempts are known only when it ends; the header can still say who answers.
+  const planned = route.candidates[0]?.model;
+  if (planned && model !== planned) route.reasons.push(`fallback: ${planned} -> ${model}`);
   const headers = answerHeaders(rec, model, preMs, {});
   metrics.overheadOf.stream.observe(preMs / 1000);
   started.done.then(

@@ -79,6 +79,20 @@ describe("routing policy", () => {
   it("returns no candidates when nothing fits", () => {
     expect(decide({ ...base, inputTokens: 5_000_000 }, deps()).candidates).toEqual([]);
   });
+
+  it("counts the whole max_tokens against the window and each model's output limit (Claude Code asks for 32,000)", () => {
+    const d = decide({ ...base, maxTokens: 32_000 }, deps());
+    expect(d.candidates.length).toBeGreaterThan(0);
+    for (const m of d.candidates) {
+      expect(m.maxOutputTokens).toBeGreaterThanOrEqual(32_000);
+      expect(m.contextWindow).toBeGreaterThanOrEqual(32_020);
+    }
+    expect(d.reasons.join("; ")).toContain("small-8k: output limit");
+    // Past every model's output limit: a 400 on max_tokens, not a context error.
+    expect(decide({ ...base, maxTokens: 500_000 }, deps()).refusal).toMatchObject({ code: "invalid_value", param: "max_tokens" });
+    // A named model that cannot write that much is refused the same way.
+    expect(decide({ ...base, requestedModel: "gpt-4o", maxTokens: 32_000 }, deps()).refusal).toMatchObject({ code: "invalid_value", param: "max_tokens" });
+  });
 });
 
 describe("shadow sampling", () => {

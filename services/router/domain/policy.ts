@@ -31,13 +31,21 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   const reasons: string[] = [];
   const strategy: Strategy = input.strategy || config.routing.strategy;
 
-  // Capability and context fit are decided here, once, on the edge's one prompt estimate.
-  const need = input.inputTokens + Math.min(input.maxTokens || 0, 4096);
-  const misfit = { context: false, capability: false };
+  // Capability and context fit are decided here, once, on the edge's one prompt estimate. The output the
+  // client allows counts in full: providers refuse a prompt plus max_tokens past the window, and a
+  // max_tokens past the model's output limit (Claude Code asks for 32,000).
+  const output = input.maxTokens || 0;
+  const need = input.inputTokens + output;
+  const misfit = { context: false, capability: false, output: false };
   const fits = (m: ModelView, why: string[]): boolean => {
     if (m.contextWindow < input.inputTokens + 1) {
       why.push(`${m.id}: context ${m.contextWindow} < prompt ${input.inputTokens}`);
       misfit.context = true;
+      return false;
+    }
+    if (m.maxOutputTokens < output) {
+      why.push(`${m.id}: output limit ${m.maxOutputTokens} < max_tokens ${output}`);
+      misfit.output = true;
       return false;
     }
     if (m.contextWindow < need) {
@@ -183,8 +191,11 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
 }
 
 /** Why no model can take the request, most actionable first; nothing when one can. */
-function refusalOf(ok: boolean, misfit: { context: boolean; capability: boolean }, input: RouteInput): Pick<RouteDecision, "refusal"> {
+function refusalOf(ok: boolean, misfit: { context: boolean; capability: boolean; output: boolean }, input: RouteInput): Pick<RouteDecision, "refusal"> {
   if (ok) return {};
+  if (misfit.output && !misfit.context && !misfit.capability) {
+    return { refusal: { code: "invalid_value", param: "max_tokens", message: `max_tokens is too large: ${input.maxTokens}. No candidate model can write that many completion tokens.` } };
+  }
   if (misfit.context) return { refusal: { code: "context_length_exceeded", param: "messages", message: `The request (${input.inputTokens} prompt tokens) does not fit the context window of any candidate model.` } };
   if (misfit.capability) {
     const need = input.capabilities.filter((c) => c !== "streaming").join(", ");

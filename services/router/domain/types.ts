@@ -48,5 +48,5 @@ export interface RouteDecision {
   /** The policy version whose overrides decided, and whether it was the canary arm. */
   policy?: { version: number; canary: boolean };
   /** Set when no model can take the request: an OpenAI error code the client gets as a 400. */
-  refusal?: { code: "context_length_exceeded" | "unsupported_capability" | "no_capable_model" | "model_not_found"; param: string; message: string };
+  refusal?: { code: "context_length_exceeded" | "unsupported_capability" | "no_capable_model" | "model_not_found" | "invalid_value"; param: string; message: string };
 }
