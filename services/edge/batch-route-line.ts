@@ -52,7 +52,7 @@ export async function routeBatchLine(deps: EdgeDeps, ctx: { requestId: string; t
     tier: alias ? cls.tier : Tier.UNSPECIFIED,
     category: cls.category,
     inputTokens: BigInt(countPromptTokens(facts.texts).tokens),
-    maxTokens: facts.maxTokens,
+    maxTokens: facts.askedMaxTokens,
     requiredCapabilities: facts.capabilities,
     stream: false,
   });

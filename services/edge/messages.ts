@@ -11,7 +11,10 @@ export interface RequestFacts {
   hasTools: boolean;
   jsonMode: boolean;
   hasImages: boolean;
+  /** The output limit for worst-case costs: the client's, else the model's default. */
   maxTokens: number;
+  /** The output limit the client set (max_completion_tokens or max_tokens), 0 when none: what must fit a model. */
+  askedMaxTokens: number;
   capabilities: string[];
 }
 
@@ -53,11 +56,12 @@ export function requestFacts(req: OpenAI.Chat.ChatCompletionCreateParams, defaul
   }
   const hasTools = (req.tools?.length ?? 0) > 0 || assistantToolCalls || req.messages.some((m) => m.role === "tool");
   const jsonMode = req.response_format?.type === "json_object" || req.response_format?.type === "json_schema";
-  const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? defaultMaxTokens;
+  const askedMaxTokens = req.max_completion_tokens ?? req.max_tokens ?? 0;
+  const maxTokens = askedMaxTokens || defaultMaxTokens;
   const capabilities: string[] = [];
   if (hasTools) capabilities.push("tools");
   if (jsonMode) capabilities.push("json_mode");
   if (hasImages) capabilities.push("vision");
   if (req.stream) capabilities.push("streaming");
-  return { messages, texts, hasTools, jsonMode, hasImages, maxTokens, capabilities };
+  return { messages, texts, hasTools, jsonMode, hasImages, maxTokens, askedMaxTokens, capabilities };
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { MODES, startGateway, type Gateway } from "./harness.ts";
+import { MODES, startGateway, testConfig, type Gateway } from "./harness.ts";
 import { costPico, picoToUsd, RATES, usdToPico, type Tokens } from "./support-ledger/money.ts";
 
 /** The usage fields of a Message, a BetaMessage or a message_delta event. */
@@ -125,6 +125,14 @@ describe.each(MODES)("Anthropic Messages API (%s)", (mode) => {
     expect(named.headers.get("x-llmgw-model")).toBe("claude-sonnet-4-5");
     const dated = await create({ model: "claude-sonnet-4-5-20250929", max_tokens: 100, messages: [{ role: "user", content: fresh("Name a fruit.") }] });
     expect(dated.msg.model).toBe("claude-sonnet-4-5");
+  });
+
+  it("auto with Claude Code's max_tokens of 32,000 goes straight to a model that can write that much", async () => {
+    const { headers } = await create({ model: "auto", max_tokens: 32_000, messages: [{ role: "user", content: fresh("Say hi.") }] });
+    const served = headers.get("x-llmgw-model") ?? "";
+    expect(testConfig().models[served]?.max_output_tokens ?? 0).toBeGreaterThanOrEqual(32_000);
+    // No attempt on a model that refuses it first.
+    expect(headers.get("x-llmgw-route-reasons")).not.toContain("fallback");
   });
 
   it("a matched stop sequence is reported as Anthropic reports it, in JSON and in the stream", async () => {

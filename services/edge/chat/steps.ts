@@ -106,7 +106,7 @@ export async function route(deps: EdgeDeps, budgets: BudgetStates, rec: Omit<Cha
     tier: cls?.tier ?? Tier.UNSPECIFIED,
     category: cls?.category ?? "",
     inputTokens: BigInt(rec.promptTokens()),
-    maxTokens: facts.maxTokens,
+    maxTokens: facts.askedMaxTokens,
     requiredCapabilities: facts.capabilities,
     sessionId: call.sessionId,
     strategy: "",

@@ -357,6 +357,9 @@ export type RouteRequest = Message<"llmgw.router.v1.RouteRequest"> & {
   inputTokens: bigint;
 
   /**
+   * The output limit the client set, 0 when none: the prompt plus it must fit a model's window, and it
+   * must not pass the model's output limit.
+   *
    * @generated from field: int32 max_tokens = 6;
    */
   maxTokens: number;
