@@ -51,6 +51,15 @@ describe("CacheEngine layers", () => {
     }
   });
 
+  it("a similarity a hair past 1 (int8 rows, rounding) is reported as 1", async () => {
+    const { engine, vectors } = makeEngine();
+    await engine.store(req("What is the capital of France?"), answer("Paris"));
+    const search = vectors.search.bind(vectors);
+    vectors.search = async (...args) => (await search(...args)).map((m) => ({ ...m, score: 1.0004 }));
+    const sem = await engine.lookup(req("what's the capital of france"));
+    expect(sem).toMatchObject({ hit: true, layer: "semantic", similarity: 1 });
+  });
+
   it("a category whose audits broke the wrong-hit bound skips the semantic layer, still serves exact hits and keeps storing", async () => {
     const { engine } = makeEngine({ quality: { maxWrongHitRate: 0.05, minAudits: 30 } });
     await engine.store(req("What is the capital of France?"), answer("Paris"));

@@ -170,9 +170,11 @@ export class CacheEngine {
     );
     if (!found.ok) return { hit: false, reason: `vector-index-${found.kind}` };
     let reason = "semantic-miss";
-    const best = found.value[0]?.score;
+    // int8 rows and float rounding can put a cosine a hair past 1: similarities are compared and reported in [-1, 1].
+    const matches = found.value.map((m) => (m.score > 1 || m.score < -1 ? { ...m, score: Math.min(1, Math.max(-1, m.score)) } : m));
+    const best = matches[0]?.score;
     const floor = this.quality.floor(req.category);
-    for (const match of found.value) {
+    for (const match of matches) {
       if (match.score < floor) {
         if (reason === "semantic-miss") reason = "below-quality-floor";
         continue;
