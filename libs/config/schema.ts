@@ -10,7 +10,8 @@ import { budgetsSchema, dependenciesSchema } from "./resilience.ts";
 import { rateLimitsSchema } from "./rate-limits.ts";
 import { liveQueueIssues, liveQueueSchema } from "./live-queue.ts";
 
-export const capabilitySchema = z.enum(["tools", "json_mode", "vision", "streaming"]);
+// reasoning: takes reasoning_effort (other models' APIs refuse it).
+export const capabilitySchema = z.enum(["tools", "json_mode", "vision", "streaming", "reasoning"]);
 export type Capability = z.infer<typeof capabilitySchema>;
 
 export const tierSchema = z.enum(TIER_NAMES);

@@ -63,5 +63,6 @@ export function requestFacts(req: OpenAI.Chat.ChatCompletionCreateParams, defaul
   if (jsonMode) capabilities.push("json_mode");
   if (hasImages) capabilities.push("vision");
   if (req.stream) capabilities.push("streaming");
+  if (req.reasoning_effort != null) capabilities.push("reasoning");
   return { messages, texts, hasTools, jsonMode, hasImages, maxTokens, askedMaxTokens, capabilities };
 }

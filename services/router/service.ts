@@ -5,7 +5,7 @@ import type { LivePolicyView } from "./live-policy.ts";
 import type { PolicyStore } from "./storage/policy-store.ts";
 import { serviceError } from "#libs/errors/connect-to-openai.ts";
 import { BUDGET_STATES, isMember, STRATEGIES } from "#libs/config/closed-sets.ts";
-import type { Config } from "#libs/config/schema.ts";
+import { capabilitySchema, type Config } from "#libs/config/schema.ts";
 import type { Candidate } from "#libs/gen/llmgw/common/v1/common_pb.ts";
 import { RouterService, type RouteResponse } from "#libs/gen/llmgw/router/v1/router_pb.ts";
 import type { Logger } from "#libs/log/logger.ts";
@@ -147,7 +147,7 @@ export class RouterServiceImpl implements Impl {
   listModels() {
     const config: Config = this.policy.config;
     const models = [...this.policy.models.values()].map((m) => ({ id: m.id, ownedBy: m.provider, contextWindow: BigInt(m.contextWindow), capabilities: [...m.capabilities], alias: false }));
-    const aliases = config.edge.aliases.map((a) => ({ id: a, ownedBy: "llmgw", contextWindow: BigInt(Math.max(...models.map((m) => Number(m.contextWindow)))), capabilities: ["tools", "json_mode", "vision", "streaming"], alias: true }));
+    const aliases = config.edge.aliases.map((a) => ({ id: a, ownedBy: "llmgw", contextWindow: BigInt(Math.max(...models.map((m) => Number(m.contextWindow)))), capabilities: [...capabilitySchema.options], alias: true }));
     return { models: [...aliases, ...models] };
   }
 }

@@ -100,6 +100,17 @@ describe.each(MODES)("Responses API through the openai SDK (%s)", (mode) => {
     expect(r.output_text.length).toBeGreaterThan(0);
   });
 
+  it("reasoning.effort reaches the model as reasoning_effort and is echoed; auto then routes to a reasoning model", async () => {
+    const r = await client.responses.create({ model: "auto", input: fresh("Is 91 a prime number?"), reasoning: { effort: "low" } });
+    expect(r.reasoning?.effort).toBe("low");
+    expect(r.model).toBe("o3-mini");
+    expect(r.usage?.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+    // A named model that takes no reasoning effort is refused, as its provider would refuse it.
+    const e = await client.responses.create({ model: "gpt-4o-mini", input: "x", reasoning: { effort: "low" } }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((e as InstanceType<typeof OpenAI.BadRequestError>).message).toMatch(/reasoning/);
+  });
+
   it("streams typed events with sequence numbers, ending in response.completed with usage and the gateway's cost", async () => {
     const { data: stream, response } = await billedClient.responses.create({ model: "gpt-4o-mini", input: fresh("Describe a sunrise over the sea in two sentences."), stream: true }).withResponse();
     expect(response.headers.get("content-type")).toMatch(/text\/event-stream/);

@@ -40,12 +40,19 @@ describe("validateResponsesRequest", () => {
     ["a bad tool name", { model: "auto", input: "x", tools: [{ type: "function", name: "has space" }] }, "tools[0].name"],
     ["a bad tool_choice", { model: "auto", input: "x", tool_choice: "sometimes" }, "tool_choice"],
     ["background", { model: "auto", input: "x", background: true }, "background"],
+    ["a conversation object", { model: "auto", input: "x", conversation: "conv_1" }, "conversation"],
+    ["an unknown reasoning effort", { model: "o3-mini", input: "x", reasoning: { effort: "extreme" } }, "reasoning.effort"],
     ["too many metadata keys", { model: "auto", input: "x", metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) }, "metadata"],
   ])("%s → 400 naming %s", (_name, body, param) => {
     const e = bad(body);
     expect(e.type).toBe("invalid_request_error");
     expect(e.param).toBe(param);
     if (param) expect(e.message).toContain(`'${param}'`);
+  });
+
+  it("a missing input is a missing parameter, not an invalid value", () => {
+    expect(bad({ model: "auto" })).toMatchObject({ param: "input", code: "missing_required_parameter", message: "Invalid request: 'input' is required." });
+    expect(bad({ model: "auto", input: 5 })).toMatchObject({ param: "input", code: "invalid_value" });
   });
 
   it("says which values a discriminator takes", () => {

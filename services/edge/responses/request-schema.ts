@@ -92,6 +92,13 @@ export const responsesRequestSchema = z
     stream: z.boolean().nullable().optional(),
     user: z.string().optional(),
     background: z.literal(false, { errorMap: () => ({ message: "background responses are not supported by the gateway" }) }).nullable().optional(),
+    // Reasoning models' effort goes to the chat request (reasoning_effort); summaries are not produced.
+    reasoning: z
+      .object({ effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh", "max"]).nullable().optional() })
+      .passthrough()
+      .nullable()
+      .optional(),
+    conversation: z.undefined({ errorMap: () => ({ message: "conversation objects are not supported by the gateway; chain turns with previous_response_id" }) }).optional(),
   })
   .passthrough();
 
@@ -124,7 +131,8 @@ function deepest(issue: z.ZodIssue): z.ZodIssue {
   for (const e of issue.unionErrors) {
     for (const i of e.issues) {
       const d = deepest(i);
-      if (d.path.length > best.path.length) best = d;
+      // A branch's own issue beats the bare union at the same depth: a missing field says "is required".
+      if (d.path.length > best.path.length || (best === issue && d.path.length === best.path.length)) best = d;
     }
   }
   return best;

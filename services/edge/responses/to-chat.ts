@@ -81,6 +81,7 @@ export function toChatRequest(req: ResponsesRequest, conversation: ChatMessage[]
   if (typeof req.max_output_tokens === "number") body.max_completion_tokens = req.max_output_tokens;
   if (typeof req.temperature === "number") body.temperature = req.temperature;
   if (typeof req.top_p === "number") body.top_p = req.top_p;
+  if (req.reasoning?.effort) body.reasoning_effort = req.reasoning.effort;
   if (req.user) body.user = req.user;
   // The final event carries usage (and the gateway's cost), so the pipeline must hand it over.
   return req.stream === true ? { ...body, stream: true, stream_options: { include_usage: true } } : body;

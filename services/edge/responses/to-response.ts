@@ -90,7 +90,7 @@ export function responseObject(frame: ResponseFrame, o: Outcome): ResponseObject
     output: o.output,
     parallel_tool_calls: req.parallel_tool_calls ?? true,
     previous_response_id: frame.previousResponseId,
-    reasoning: { effort: null, summary: null },
+    reasoning: { effort: req.reasoning?.effort ?? null, summary: null },
     service_tier: "default",
     store: frame.store,
     temperature: req.temperature ?? 1,

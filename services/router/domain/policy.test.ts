@@ -80,6 +80,17 @@ describe("routing policy", () => {
     expect(decide({ ...base, inputTokens: 5_000_000 }, deps()).candidates).toEqual([]);
   });
 
+  it("a capability no tier's model has (reasoning) goes to a configured model outside the tiers, uncascaded", () => {
+    const d = decide({ ...base, tier: "MEDIUM", capabilities: ["reasoning"] }, deps());
+    expect(d.candidates.map((m) => m.id)).toEqual(["o3-mini"]);
+    expect(d.cascade).toBe(false);
+    expect(d.reasons.join("; ")).toContain("using o3-mini from outside the tiers");
+    expect(d.reasons.join("; ")).not.toContain("text-embedding");
+    expect(decide({ ...base, requestedModel: "gpt-4o-mini", capabilities: ["reasoning"] }, deps()).refusal).toMatchObject({ code: "unsupported_capability" });
+    // A context misfit never leaves the tiers.
+    expect(decide({ ...base, inputTokens: 5_000_000 }, deps()).reasons.join()).not.toContain("outside the tiers");
+  });
+
   it("counts the whole max_tokens against the window and each model's output limit (Claude Code asks for 32,000)", () => {
     const d = decide({ ...base, maxTokens: 32_000 }, deps());
     expect(d.candidates.length).toBeGreaterThan(0);

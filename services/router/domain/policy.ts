@@ -94,7 +94,7 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   };
 
   // The tier's list, then every higher tier's, so a request no cheap model can take still finds a home.
-  const pick = (fromTier: TierName): { list: ModelView[]; firstTier: TierName } => {
+  const pick = (fromTier: TierName): { list: ModelView[]; firstTier: TierName; outside: boolean } => {
     const seen = new Set<string>();
     const out: ModelView[] = [];
     let firstTier: TierName = fromTier;
@@ -109,10 +109,18 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
         }
       }
     }
-    return { list: out, firstTier };
+    // A capability no tier's model has (reasoning, say, when only o3-mini takes reasoning_effort): any
+    // configured model that has it, cheapest by the strategy. Context misfits never leave the tiers.
+    if (out.length === 0 && misfit.capability) {
+      const rest = orderBy([...models.values()].filter((m) => !seen.has(m.id) && config.models[m.id]?.kind !== "embedding"), strategy);
+      for (const m of rest) if (capable(m, reasons)) out.push(m);
+      if (out.length > 0) reasons.push(`no ${fromTier} or higher tier model can; using ${out[0]?.id} from outside the tiers`);
+      return { list: out, firstTier, outside: out.length > 0 };
+    }
+    return { list: out, firstTier, outside: false };
   };
 
-  const { list, firstTier } = pick(tier);
+  const { list, firstTier, outside } = pick(tier);
   if (firstTier !== tier && list.length > 0) reasons.push(`no capable ${tier} model; using ${firstTier}`);
   let candidates = list;
 
@@ -128,6 +136,7 @@ export function decide(input: RouteInput, deps: PolicyDeps): RouteDecision {
   const cascadeCfg = config.routing.cascade;
   const cascade =
     cascadeCfg.enabled &&
+    !outside &&
     !input.stream &&
     cascadeCfg.tiers.includes(firstTier) &&
     (cascadeCfg.categories.length === 0 || cascadeCfg.categories.includes(input.category));

@@ -365,7 +365,7 @@ export type RouteRequest = Message<"llmgw.router.v1.RouteRequest"> & {
   maxTokens: number;
 
   /**
-   * e.g. "tools", "json_mode", "vision", "streaming".
+   * e.g. "tools", "json_mode", "vision", "streaming", "reasoning".
    *
    * @generated from field: repeated string required_capabilities = 7;
    */
