@@ -12,6 +12,15 @@ describe("config", () => {
     expect(cfg.edge.port).toBe(8080);
   });
 
+  it("answers only configured model and provider names, never an inherited key", () => {
+    const cfg = loadConfig({ env: {} });
+    for (const name of ["constructor", "toString", "__proto__", "valueOf", "hasOwnProperty"]) {
+      expect(cfg.models[name], name).toBeUndefined();
+      expect(cfg.providers[name], name).toBeUndefined();
+    }
+    expect(cfg.models["gpt-4o-mini"]?.provider).toBe("openai");
+  });
+
   it("applies the env override table", () => {
     const cfg = loadConfig({ env: { PORT: "9000", LLMGW_ROUTER_ADDR: "router:1" } });
     expect(cfg.edge.port).toBe(9000);

@@ -11,6 +11,14 @@ import { rateLimitsSchema } from "./rate-limits.ts";
 import { liveQueueIssues, liveQueueSchema } from "./live-queue.ts";
 
 // reasoning: takes reasoning_effort (other models' APIs refuse it).
+/**
+ * Tables looked up by names clients send ("model": "constructor"): a null-prototype object, so only
+ * configured names answer, never an inherited key.
+ */
+function ownKeysOnly<T>(table: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, table);
+}
+
 export const capabilitySchema = z.enum(["tools", "json_mode", "vision", "streaming", "reasoning"]);
 export type Capability = z.infer<typeof capabilitySchema>;
 
@@ -73,8 +81,8 @@ export const configSchema = z
         limits: limitsSchema.default({}),
       })
       .strict(),
-    providers: z.record(z.string(), providerSchema),
-    models: z.record(z.string(), modelSchema),
+    providers: z.record(z.string(), providerSchema).transform(ownKeysOnly),
+    models: z.record(z.string(), modelSchema).transform(ownKeysOnly),
     routing: z
       .object({
         strategy: z.enum(STRATEGIES).default("cost"),
@@ -179,3 +187,9 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** A deep copy that keeps the name-keyed tables without inherited keys (structuredClone alone gives them a prototype). */
+export function cloneConfig(config: Config): Config {
+  const c = structuredClone(config);
+  return { ...c, providers: ownKeysOnly(c.providers), models: ownKeysOnly(c.models) };
+}

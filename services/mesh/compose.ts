@@ -9,7 +9,7 @@ import { cacheIndexNames } from "#libs/bus/provision.ts";
 import type { BusNames } from "#libs/bus/subjects.ts";
 import { loadConfig } from "#libs/config/load.ts";
 import { rpcDeadlineMs } from "#libs/config/resilience.ts";
-import type { Config } from "#libs/config/schema.ts";
+import { cloneConfig, type Config } from "#libs/config/schema.ts";
 import { readSettings, type Env, type Settings } from "#libs/config/settings.ts";
 import { createLogger, type Logger } from "#libs/log/logger.ts";
 import { createRegistry } from "#libs/metrics/registry.ts";
@@ -57,7 +57,7 @@ export interface Mesh {
 
 export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   const ns = opts.namespace ?? `t${randomUUID().slice(0, 8)}`;
-  const config: Config = structuredClone(opts.config ?? loadConfig({ env: {} }));
+  const config: Config = cloneConfig(opts.config ?? loadConfig({ env: {} }));
   const logger = opts.logger ?? createLogger("mesh");
   const base = readSettings(opts.env ?? {}, config);
   const settings: Settings = {

@@ -157,6 +157,18 @@ describe.each(MODES)("error table (%s)", (mode) => {
     expect(inner.param).toBe("model");
   });
 
+  it("a model named like an inherited key ('constructor', 'toString') is unknown on every route", async () => {
+    for (const model of ["constructor", "toString", "__proto__"]) {
+      const chat = await post("/v1/chat/completions", JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }));
+      expect(chat.status, `chat ${model}`).toBe(404);
+      expect(expectErrorShape(((await chat.json()) as ErrorBody).error).code).toBe("model_not_found");
+      const emb = await post("/v1/embeddings", JSON.stringify({ model, input: "hi" }));
+      expect(emb.status, `embeddings ${model}`).toBe(404);
+      const count = await post("/v1/messages/count_tokens", JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }), { "anthropic-version": "2023-06-01" });
+      expect(count.status, `count_tokens ${model}`).toBe(404);
+    }
+  });
+
   it("unknown model on GET /v1/models/:id → 404 NotFoundError", async () => {
     const e = await sdkError(() => client.models.retrieve("no-such-model-9000"));
     expect(e).toBeInstanceOf(OpenAI.NotFoundError);
