@@ -1,8 +1,15 @@
 // Pure validation of a Batch API input file (JSONL of {custom_id, method, url, body}) and of the
 // provider output lines the edge accounts for. No I/O.
+import type { Limits } from "#libs/config/limits.ts";
 import { fromOpenAIUsageJson } from "#libs/pricing/usage-openai.ts";
-import { errors, type GatewayError } from "#libs/errors/openai-error.ts";
+import { errors, isGatewayError, type GatewayError } from "#libs/errors/openai-error.ts";
 import type { UsageCounts } from "#libs/pricing/usage-types.ts";
+import { checkCounts } from "./input-guards.ts";
+import { parseJsonBody } from "./json-body.ts";
+import { validateChatRequest } from "./validate.ts";
+
+/** The chat route's own input limits, which every line's body is held to. */
+export type LineLimits = Pick<Limits, "json_depth" | "string_chars" | "messages" | "tools">;
 
 export const BATCH_ENDPOINT = "/v1/chat/completions";
 
@@ -20,9 +27,11 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object
 /**
  * Every line must be a chat completion request; lines may name different models ("auto" included:
  * each line is routed on its own). Checked at upload, so a bad file is a 400 naming its line (param
- * "file"); the caller checks the models against config.
+ * "file"); the caller checks the models against config. Each line passes what the chat route checks
+ * (nesting, NUL and lone surrogates, string lengths, the request's fields, message and tool counts):
+ * a line that would be a 400 there is one here, not a failure when the batch is created or run.
  */
-export function parseBatchInput(jsonl: string, maxLines = Number.POSITIVE_INFINITY, param = "file"): Parsed<{ lines: BatchInputLine[] }> {
+export function parseBatchInput(jsonl: string, limits: LineLimits, maxLines = Number.POSITIVE_INFINITY, param = "file"): Parsed<{ lines: BatchInputLine[] }> {
   const bad = (n: number, why: string): Parsed<never> => ({ ok: false, error: errors.badRequest(`Invalid batch input file, line ${n}: ${why}`, param, "invalid_batch_input") });
   const lines: BatchInputLine[] = [];
   const seen = new Set<string>();
@@ -34,9 +43,10 @@ export function parseBatchInput(jsonl: string, maxLines = Number.POSITIVE_INFINI
     if (lines.length >= maxLines) return bad(n, `the file has more than ${maxLines} requests (the limit).`);
     let v: unknown;
     try {
-      v = JSON.parse(text);
-    } catch {
-      return bad(n, "not valid JSON.");
+      v = parseJsonBody(text, limits);
+    } catch (e) {
+      if (isGatewayError(e)) return bad(n, e.message);
+      throw e;
     }
     if (!isObj(v)) return bad(n, "not a JSON object.");
     const customId = v["custom_id"];
@@ -51,6 +61,14 @@ export function parseBatchInput(jsonl: string, maxLines = Number.POSITIVE_INFINI
     if (typeof body["model"] !== "string" || body["model"].length === 0) return bad(n, "'body.model' must be a non-empty string.");
     if (!Array.isArray(body["messages"]) || body["messages"].length === 0) return bad(n, "'body.messages' must be a non-empty array.");
     if (body["stream"] === true) return bad(n, "'body.stream' is not supported in a batch.");
+    const valid = validateChatRequest(body);
+    if (!valid.ok) return bad(n, `in 'body': ${valid.error.message}`);
+    try {
+      checkCounts(body, limits);
+    } catch (e) {
+      if (isGatewayError(e)) return bad(n, `in 'body': ${e.message}`);
+      throw e;
+    }
     lines.push({ customId, line: n, body: body as BatchInputLine["body"] });
   }
   if (lines.length === 0) return { ok: false, error: errors.badRequest("The batch input file has no requests.", param, "invalid_batch_input") };

@@ -12,6 +12,7 @@ import type { BatchJob } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
 import { countPromptTokens } from "#libs/tokens/count.ts";
 import type { AuthContext } from "./auth.ts";
 import { BATCH_ENDPOINT, parseBatchInput, type BatchInputLine } from "./batch-input.ts";
+import { checkString } from "./json-body.ts";
 import { batchObject, fileObject, listPage } from "./batch-objects.ts";
 import { BatchWorker } from "./batch-worker.ts";
 import { registerBatchMetrics } from "./batch-metrics.ts";
@@ -54,9 +55,12 @@ export function registerBatchRoutes(app: FastifyInstance, deps: EdgeDeps, authen
       const file = parts.find((p) => p.name === "file");
       const purpose = parts.find((p) => p.name === "purpose")?.data.toString("utf8");
       if (file === undefined) throw errors.badRequest("Missing required parameter: 'file'.", "file");
+      // Stored in PostgreSQL text: no NUL or lone surrogate, and a name, not a document.
+      const badName = file.filename === undefined ? undefined : checkString(file.filename, 512, "file.filename");
+      if (badName) throw badName;
       if (purpose !== "batch") throw errors.badRequest(`'purpose' must be "batch" (got ${purpose === undefined ? "nothing" : `'${purpose}'`}).`, "purpose");
       if (file.data.length > limits.max_file_bytes) throw errors.badRequest(`The file is ${file.data.length} bytes; the limit is ${limits.max_file_bytes}.`, "file", "file_too_large");
-      const parsed = parseBatchInput(file.data.toString("utf8"), limits.max_lines, "file");
+      const parsed = parseBatchInput(file.data.toString("utf8"), config.edge.limits, limits.max_lines, "file");
       if (!parsed.ok) throw parsed.error;
       for (const l of parsed.value.lines) checkModel(l);
       const res = await ledger.putBatchFile({
@@ -109,7 +113,7 @@ export function registerBatchRoutes(app: FastifyInstance, deps: EdgeDeps, authen
     const f = await ledger.getBatchFile({ tenantId: who.tenantId, id: inputFileId, includeContent: true });
     if (!f.file) throw new GatewayError({ status: 404, message: `No file found with id '${inputFileId}'.`, type: "invalid_request_error", param: "input_file_id", code: "not_found" });
     if (f.file.purpose !== "batch") throw errors.badRequest("'input_file_id' must name an uploaded batch input file.", "input_file_id");
-    const parsed = parseBatchInput(decoder.decode(f.file.content), limits.max_lines, "input_file_id");
+    const parsed = parseBatchInput(decoder.decode(f.file.content), config.edge.limits, limits.max_lines, "input_file_id");
     if (!parsed.ok) throw parsed.error;
     for (const l of parsed.value.lines) checkModel(l, "input_file_id");
 

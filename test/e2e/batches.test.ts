@@ -199,6 +199,13 @@ describe.each(MODES)("batches (%s)", (mode) => {
     expect(badLine.message).toContain("line 2");
     const unknown = await expectError(client.files.create({ file: await toFile(Buffer.from(batchLine("1", "no-such-model", "hi")), "in.jsonl"), purpose: "batch" }), 400, "file");
     expect(unknown.message).toContain("line 1");
+    // A line the chat route would refuse is refused at upload, not when the batch is created (it was a 500 there).
+    const badMessage = JSON.stringify({ custom_id: "1", method: "POST", url: "/v1/chat/completions", body: { model: "gpt-4o-mini", messages: [5] } });
+    expect((await expectError(client.files.create({ file: await toFile(Buffer.from(badMessage), "in.jsonl"), purpose: "batch" }), 400, "file")).message).toContain("messages[0]");
+    // A model named like an inherited key is unknown (such a batch used to stay in 'validating' for good).
+    expect((await expectError(client.files.create({ file: await toFile(Buffer.from(batchLine("1", "toString", "hi")), "in.jsonl"), purpose: "batch" }), 400, "file")).message).toContain("toString");
+    // A file name PostgreSQL cannot store is a 400, not a 500.
+    await expectError(client.files.create({ file: await toFile(Buffer.from(batchLine("1", "gpt-4o-mini", "hi")), "a\u0000b.jsonl"), purpose: "batch" }), 400, "file.filename");
     await expectError(client.batches.create({ input_file_id: file.id, endpoint: "/v1/embeddings", completion_window: "24h" }), 400, "endpoint");
     await expectError(client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "1h" as "24h" }), 400, "completion_window");
     await expectError(client.batches.create({ input_file_id: "file-nope", endpoint: "/v1/chat/completions", completion_window: "24h" }), 404, "input_file_id");
