@@ -30,14 +30,17 @@ const tool = z
   .object({ type: z.string(), function: z.object({ name: z.string().min(1) }).passthrough().optional() })
   .passthrough();
 
+// An output limit travels as int32 between the services; a model's own limit is checked when it is known.
+const MAX_OUTPUT_TOKENS = 2_147_483_647;
+
 export const chatRequestSchema = z
   .object({
     model: z.string().min(1),
     messages: z.array(message).min(1),
     stream: z.boolean().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().nullable().optional(),
-    max_tokens: z.number().int().positive().nullable().optional(),
-    max_completion_tokens: z.number().int().positive().nullable().optional(),
+    max_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS, "is too large").nullable().optional(),
+    max_completion_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS, "is too large").nullable().optional(),
     temperature: z.number().min(0).max(2).nullable().optional(),
     top_p: z.number().min(0).max(1).nullable().optional(),
     n: z.number().int().min(1).max(1).nullable().optional(),
@@ -186,7 +189,7 @@ export function fastParse(b: unknown): Obj | undefined {
     streamOptions = copyOf(streamOptions, STREAM_OPTIONS_KEYS);
   }
   const inf = Number.POSITIVE_INFINITY;
-  if (!optNumber(b.max_tokens, Number.MIN_VALUE, inf, true) || !optNumber(b.max_completion_tokens, Number.MIN_VALUE, inf, true)) return undefined;
+  if (!optNumber(b.max_tokens, Number.MIN_VALUE, MAX_OUTPUT_TOKENS, true) || !optNumber(b.max_completion_tokens, Number.MIN_VALUE, MAX_OUTPUT_TOKENS, true)) return undefined;
   if (!optNumber(b.temperature, 0, 2) || !optNumber(b.top_p, 0, 1) || !optNumber(b.n, 1, 1, true)) return undefined;
   if (!optNumber(b.presence_penalty, -2, 2) || !optNumber(b.frequency_penalty, -2, 2) || !optNumber(b.seed, -inf, inf, true)) return undefined;
   let stop = b.stop;

@@ -169,6 +169,16 @@ describe.each(MODES)("error table (%s)", (mode) => {
     }
   });
 
+  it("a max_tokens past what the model can write → 400 naming it (not a budget refusal, not a provider's 400)", async () => {
+    for (const [model, max, field] of [["gpt-4o-mini", 20_000, "max_tokens"], ["auto", 1e12, "max_tokens"], ["auto", 500_000, "max_completion_tokens"]] as const) {
+      const res = await post("/v1/chat/completions", JSON.stringify({ model, messages: [{ role: "user", content: "hi" }], [field]: max }));
+      expect(res.status, `${model} ${max}`).toBe(400);
+      const inner = expectErrorShape(((await res.json()) as ErrorBody).error);
+      expect(inner.param).toBe(field);
+      expect(inner.message).toContain("too large");
+    }
+  });
+
   it("unknown model on GET /v1/models/:id → 404 NotFoundError", async () => {
     const e = await sdkError(() => client.models.retrieve("no-such-model-9000"));
     expect(e).toBeInstanceOf(OpenAI.NotFoundError);

@@ -15,8 +15,28 @@ import { requestFacts } from "../messages.ts";
 import type { EdgeMetrics } from "../metrics.ts";
 import { countRefusal, rateLimitError } from "../rate-limit-headers.ts";
 import type { ChatCall, ChatRecord } from "./record.ts";
+import type { Config } from "#libs/config/schema.ts";
 
 const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+const widestOutput = new WeakMap<Config, number>();
+
+/**
+ * A max_tokens past what the model (or, for an alias, any chat model) can write is the client's error,
+ * told as such before a budget reservation could refuse it as too expensive. The router checks the
+ * same per candidate.
+ */
+function checkOutputLimit(config: Config, body: ChatCall["body"], modelLimit: number | undefined, asked: number): void {
+  let limit = modelLimit ?? widestOutput.get(config);
+  if (limit === undefined) {
+    limit = Math.max(0, ...Object.values(config.models).filter((m) => m.kind !== "embedding").map((m) => m.max_output_tokens));
+    widestOutput.set(config, limit);
+  }
+  if (asked <= limit) return;
+  const param = body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
+  const which = modelLimit !== undefined ? `${body.model} writes at most ${limit} completion tokens` : `no configured model writes more than ${limit} completion tokens`;
+  throw errors.badRequest(`${param} is too large: ${asked}. ${which}.`, param, "invalid_value");
+}
 
 /** Reads the request once: the facts every later step decides on. */
 export function prepare(deps: EdgeDeps, call: ChatCall): Omit<ChatRecord, "cls" | "cacheKey" | "cacheOutcome" | "reserved"> {
@@ -26,6 +46,7 @@ export function prepare(deps: EdgeDeps, call: ChatCall): Omit<ChatRecord, "cls" 
   if (!alias && !modelCfg) throw errors.modelNotFound(body.model);
   if (modelCfg?.kind === "embedding") throw errors.badRequest(`'${body.model}' is an embedding model; call POST /v1/embeddings with it.`, "model", "model_not_chat");
   const facts = requestFacts(body, modelCfg?.max_output_tokens ?? 1024);
+  checkOutputLimit(deps.config, body, modelCfg?.max_output_tokens, facts.askedMaxTokens);
   let tokens: number | undefined;
   return {
     call,
