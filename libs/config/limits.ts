@@ -7,6 +7,9 @@ export const limitsSchema = z
     // Nesting of a JSON body ({ and [), checked on the raw text before JSON.parse: deep enough for tool
     // schemas, far below what overflows a recursive walk (~5,000).
     json_depth: z.number().int().min(2).max(1_000).default(64),
+    // Object keys in a JSON body, counted on the raw text: each is copied and checked several times, so
+    // 250,000 of them held the event loop ~0.5 s per request. A 2,048-message conversation has ~10,000.
+    json_keys: z.number().int().positive().default(50_000),
     // Characters in any one string of a JSON body (a prompt, a name); the body limit caps the sum.
     string_chars: z.number().int().positive().default(1_048_576),
     // Entries of `messages` in a chat request (OpenAI's own bound is 2048).

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseBatchInput, parseBatchOutput } from "./batch-input.ts";
 
-const limits = { json_depth: 64, string_chars: 1000, messages: 3, tools: 2 };
+const limits = { json_depth: 64, json_keys: 1000, string_chars: 1000, messages: 3, tools: 2 };
 const l = (o: Record<string, unknown>) => JSON.stringify({ custom_id: "c1", method: "POST", url: "/v1/chat/completions", body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }, ...o });
 
 describe("parseBatchInput", () => {

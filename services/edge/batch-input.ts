@@ -9,7 +9,7 @@ import { parseJsonBody } from "./json-body.ts";
 import { validateChatRequest } from "./validate.ts";
 
 /** The chat route's own input limits, which every line's body is held to. */
-export type LineLimits = Pick<Limits, "json_depth" | "string_chars" | "messages" | "tools">;
+export type LineLimits = Pick<Limits, "json_depth" | "json_keys" | "string_chars" | "messages" | "tools">;
 
 export const BATCH_ENDPOINT = "/v1/chat/completions";
 

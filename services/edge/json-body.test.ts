@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { GatewayError } from "#libs/errors/openai-error.ts";
 import { jsonDepth, parseJsonBody, parseJsonBodyYielding, parseSmallJsonBody, YIELD_BYTES } from "./json-body.ts";
 
-const limits = { json_depth: 8, string_chars: 100 };
+const limits = { json_depth: 8, json_keys: 20, string_chars: 100 };
 
 function refusal(text: string): GatewayError {
   try {
@@ -27,6 +27,17 @@ describe("parseJsonBody", () => {
     expect(e.code).toBe("json_too_deep");
     expect(e.message).toContain("edge.limits.json_depth");
     expect(parseJsonBody('{"a":[[[[1]]]]}', limits)).toEqual({ a: [[[[1]]]] });
+  });
+
+  it("refuses a body with more object keys than the limit, counted on the raw text (colons in strings do not count)", async () => {
+    const keys = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":"a:b"`).join(",")}}`;
+    expect(Object.keys(parseJsonBody(keys(20), limits) as object)).toHaveLength(20);
+    const e = refusal(keys(21));
+    expect([e.status, e.code]).toEqual([400, "json_too_many_keys"]);
+    expect(e.message).toContain("edge.limits.json_keys");
+    // The large-body path checks it too.
+    const big = `{"pad":"${"x".repeat(YIELD_BYTES)}",${keys(21).slice(1)}`;
+    await expect(parseJsonBodyYielding(big, { ...limits, string_chars: YIELD_BYTES * 2 })).rejects.toMatchObject({ code: "json_too_many_keys" });
   });
 
   it("names the field holding a NUL, a lone surrogate or a string over the limit", () => {
@@ -55,7 +66,7 @@ describe("parseJsonBody", () => {
 });
 
 describe("parseSmallJsonBody", () => {
-  const wide = { json_depth: 8, string_chars: 10 * YIELD_BYTES };
+  const wide = { json_depth: 8, json_keys: 1000, string_chars: 10 * YIELD_BYTES };
   it("parses as parseJsonBody does, empty as undefined, and refuses the same way", () => {
     const text = JSON.stringify({ model: "m", messages: [{ role: "user", content: "hé" }] });
     expect(parseSmallJsonBody(Buffer.from(text), wide)).toEqual(parseJsonBody(text, wide));
@@ -66,7 +77,7 @@ describe("parseSmallJsonBody", () => {
 });
 
 describe("parseJsonBodyYielding", () => {
-  const wide = { json_depth: 8, string_chars: 10 * YIELD_BYTES };
+  const wide = { json_depth: 8, json_keys: 1000, string_chars: 10 * YIELD_BYTES };
   const refusedWith = (p: Promise<unknown>) => p.then(() => "accepted", (e: unknown) => (e instanceof GatewayError ? e.code : String(e)));
 
   it("answers as parseJsonBody does, from a Buffer or a string", async () => {

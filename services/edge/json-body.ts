@@ -13,10 +13,16 @@ const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** Deepest nesting of objects and arrays in JSON text, stopping once past `limit` (strings skipped). */
-export function jsonDepth(text: string, limit: number): number {
+const COLON = 0x3a;
+
+/**
+ * Deepest nesting of objects and arrays in JSON text, and how many object keys it has (a colon outside
+ * a string), stopping once either is past its limit (strings skipped).
+ */
+export function jsonShape(text: string, depthLimit: number, keyLimit = Number.POSITIVE_INFINITY): { depth: number; keys: number } {
   let depth = 0;
   let max = 0;
+  let keys = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
@@ -25,23 +31,39 @@ export function jsonDepth(text: string, limit: number): number {
         if (d === BACKSLASH) i++;
         else if (d === QUOTE) break;
       }
+    } else if (c === COLON) {
+      if (++keys > keyLimit) break;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > max) {
         max = depth;
-        if (max > limit) return max;
+        if (max > depthLimit) break;
       }
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
   }
-  return max;
+  return { depth: max, keys };
 }
 
-export type JsonLimits = Pick<Limits, "json_depth" | "string_chars">;
+/** Deepest nesting of objects and arrays in JSON text, stopping once past `limit` (strings skipped). */
+export function jsonDepth(text: string, limit: number): number {
+  return jsonShape(text, limit).depth;
+}
+
+export type JsonLimits = Pick<Limits, "json_depth" | "json_keys" | "string_chars">;
+
+/** A 400 when the raw text nests too deep or holds too many keys: checked before JSON.parse builds it. */
+function checkShape(text: string, limits: JsonLimits): void {
+  const shape = jsonShape(text, limits.json_depth, limits.json_keys);
+  if (shape.depth > limits.json_depth) {
+    throw errors.badRequest(`JSON nesting exceeds the limit of ${limits.json_depth} levels (edge.limits.json_depth).`, null, "json_too_deep");
+  }
+  if (shape.keys > limits.json_keys) {
+    throw errors.badRequest(`The JSON body has more than ${limits.json_keys} object keys (edge.limits.json_keys).`, null, "json_too_many_keys");
+  }
+}
 
 /** Parses a JSON request body within the limits, or throws a 400 in the OpenAI shape. */
 export function parseJsonBody(text: string, limits: JsonLimits, checkDepth = true): unknown {
-  if (checkDepth && jsonDepth(text, limits.json_depth) > limits.json_depth) {
-    throw errors.badRequest(`JSON nesting exceeds the limit of ${limits.json_depth} levels (edge.limits.json_depth).`, null, "json_too_deep");
-  }
+  if (checkDepth) checkShape(text, limits);
   let value: unknown;
   try {
     value = sjson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
@@ -74,9 +96,7 @@ export async function parseJsonBodyYielding(body: Buffer | string, limits: JsonL
   if (body.length < YIELD_BYTES) return parseSmallJsonBody(body, limits);
   const text = typeof body === "string" ? body : body.toString("utf8");
   await nextTurn();
-  if (jsonDepth(text, limits.json_depth) > limits.json_depth) {
-    throw errors.badRequest(`JSON nesting exceeds the limit of ${limits.json_depth} levels (edge.limits.json_depth).`, null, "json_too_deep");
-  }
+  checkShape(text, limits);
   await nextTurn();
   return parseJsonBody(text, limits, false);
 }

@@ -34,7 +34,7 @@ export function registerResponsesRoutes(app: FastifyInstance, { deps, pipeline, 
 
   app.post("/v1/responses", async (req, reply) => {
     const who = await authenticate(req);
-    const v = validateResponsesRequest(req.body);
+    const v = validateResponsesRequest(req.body, config.edge.limits.messages);
     if (!v.ok) throw v.error;
     const r = v.value;
     const prior = r.previous_response_id ? await store.conversation(who.tenantId, r.previous_response_id) : undefined;

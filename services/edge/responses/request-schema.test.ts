@@ -50,6 +50,13 @@ describe("validateResponsesRequest", () => {
     if (param) expect(e.message).toContain(`'${param}'`);
   });
 
+  it("counts input items against the messages limit before reading them", () => {
+    const items = Array.from({ length: 4 }, () => ({ role: "user", content: "x" }));
+    expect(validateResponsesRequest({ model: "auto", input: items }, 4).ok).toBe(true);
+    const r = validateResponsesRequest({ model: "auto", input: [...items, { bad: 1 }] }, 4);
+    expect(r.ok ? undefined : r.error.toBody().error).toMatchObject({ param: "input", code: "too_many_messages" });
+  });
+
   it("a missing input is a missing parameter, not an invalid value", () => {
     expect(bad({ model: "auto" })).toMatchObject({ param: "input", code: "missing_required_parameter", message: "Invalid request: 'input' is required." });
     expect(bad({ model: "auto", input: 5 })).toMatchObject({ param: "input", code: "invalid_value" });

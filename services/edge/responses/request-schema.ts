@@ -109,8 +109,13 @@ export type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
 export type InputItem = z.infer<typeof inputItem>;
 export type ContentPart = z.infer<typeof contentPart>;
 
-export function validateResponsesRequest(body: unknown): { ok: true; value: ResponsesRequest } | { ok: false; error: GatewayError } {
+/** `maxItems`: the most input items (edge.limits.messages, as chat's messages), counted before the schema walks them. */
+export function validateResponsesRequest(body: unknown, maxItems = Number.POSITIVE_INFINITY): { ok: true; value: ResponsesRequest } | { ok: false; error: GatewayError } {
   if (!isJsonObject(body)) return { ok: false, error: errors.badRequest("Request body must be a JSON object.") };
+  const input = body["input"];
+  if (Array.isArray(input) && input.length > maxItems) {
+    return { ok: false, error: errors.badRequest(`'input' has ${input.length} items, over the limit of ${maxItems} (edge.limits.messages).`, "input", "too_many_messages") };
+  }
   const r = responsesRequestSchema.safeParse(body);
   if (r.success) return { ok: true, value: r.data };
   const first = r.error.issues[0];
