@@ -30,7 +30,7 @@ import { CacheServiceImpl } from "./service.ts";
 
 /** The backends the cache uses; the composition root decides which implementations they are. */
 export interface CacheBackends {
-  exactStore(opts: { maxEntriesPerTenant: number }): ExactStore;
+  exactStore(opts: { maxEntriesPerTenant: number; maxBytes: number }): ExactStore;
   /** `seal`: the tenant cipher when a master key is set (a shared index seals the entry text at rest). */
   vectorIndex(opts: { dim: number; embedderId: string; maxEntriesPerTenant: number; compact?: boolean; seal?: TextSeal }): VectorIndex;
   /** Where replicas pool the per-category economics; none in one process (its own lookups are all). */
@@ -63,7 +63,7 @@ export function buildVerifier(embedder: Embedder): HitVerifier | undefined {
 export async function buildCacheService(ctx: BuildContext<CacheBackends, { evaluator: Client<typeof EvaluatorService> }>): Promise<BuiltService<typeof CacheService>> {
   const config = cacheConfigSchema.parse(ctx.config.cache ?? {});
   const embedder = buildEmbedder(ctx.settings);
-  const plain = ctx.backends.exactStore({ maxEntriesPerTenant: config.maxEntriesPerTenant });
+  const plain = ctx.backends.exactStore({ maxEntriesPerTenant: config.maxEntriesPerTenant, maxBytes: config.maxMemoryBytes });
   // Answers at rest are sealed per tenant when a master key is configured.
   const cipher = ctx.settings.cacheMasterKey ? new TenantCipher(parseMasterKey(ctx.settings.cacheMasterKey)) : undefined;
   const exact = cipher ? new EncryptedExactStore(plain, cipher) : plain;

@@ -74,6 +74,13 @@ export const cacheConfigSchema = z
     /** Bound per tenant in each store that can enforce it; oldest (LRU) entries are evicted first. */
     maxEntriesPerTenant: z.number().int().positive().default(100_000),
     /**
+     * Answers longer than this (characters of their JSON) are not stored: 2,048 embeddings of 1,536
+     * dimensions are ~30 MB, and a few of them filled an embedded gateway's memory.
+     */
+    maxAnswerChars: z.number().int().positive().default(2 * 1024 * 1024),
+    /** Bytes the in-memory exact store holds across tenants (embedded); the largest tenant's oldest entries go first. */
+    maxMemoryBytes: z.number().int().positive().default(256 * 1024 * 1024),
+    /**
      * Rows of the in-process semantic index: int8 with a 256-bit sign code per row (store/compact-partition.ts:
      * ~1.1 kB per entry instead of ~3.9 kB, and a Hamming pre-scan instead of a float one in large
      * partitions; cosines within ~0.002 of float32), or float32.

@@ -51,6 +51,13 @@ describe("CacheEngine layers", () => {
     }
   });
 
+  it("does not store an answer longer than maxAnswerChars", async () => {
+    const { engine } = makeEngine({ maxAnswerChars: 100 });
+    const long = { ...answer("x".repeat(200)) };
+    expect(await engine.store(req("What is a very long answer?"), long)).toEqual({ stored: false, reason: "too-large" });
+    expect((await engine.lookup(req("What is a very long answer?"))).hit).toBe(false);
+  });
+
   it("a similarity a hair past 1 (int8 rows, rounding) is reported as 1", async () => {
     const { engine, vectors } = makeEngine();
     await engine.store(req("What is the capital of France?"), answer("Paris"));

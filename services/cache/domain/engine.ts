@@ -210,6 +210,7 @@ export class CacheEngine {
     if (excluded) return { stored: false, reason: excluded };
     const policy = decidePolicy(req, this.config);
     if (!policy.store) return { stored: false, reason: policy.reason ?? "policy" };
+    if (answer.completionJson.length > this.config.maxAnswerChars) return { stored: false, reason: "too-large" };
     const deadline = new Deadline(this.config.storeBudgetMs);
     const ns = namespaceOf(req);
     const key = exactKey(req, this.embedder);

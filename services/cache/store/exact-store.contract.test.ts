@@ -88,6 +88,31 @@ describe("MemoryExactStore specifics", () => {
     await s.set("u", "n", "x", answer("x"), 60_000);
     expect(s.size("t")).toBe(2);
   });
+
+  it("holds at most maxBytes across tenants: the tenant holding most loses its oldest entries", async () => {
+    const big = (c: string) => ({ completionJson: c.repeat(10_000), model: "m", createdAt: 0 });
+    // Each entry ~20 kB (two bytes a character): five fit in 110 kB.
+    const s = new MemoryExactStore({ maxBytes: 110_000 });
+    await s.set("small", "n", "s1", big("s"), 60_000);
+    for (const k of ["a", "b", "c", "d", "e", "f"]) await s.set("heavy", "n", k, big(k), 60_000);
+    expect(s.bytes()).toBeLessThanOrEqual(110_000);
+    // The heavy tenant paid for its own growth; the small one kept its entry.
+    expect(await s.get("small", "n", "s1")).toBeDefined();
+    expect(await s.get("heavy", "n", "a")).toBeUndefined();
+    expect(await s.get("heavy", "n", "f")).toBeDefined();
+    // An entry past the whole bound is not stored at all; replacing, deleting and invalidating give bytes back.
+    await s.set("heavy", "n", "huge", big("h".repeat(10)), 60_000);
+    expect(await s.get("heavy", "n", "huge")).toBeUndefined();
+    const before = s.bytes();
+    await s.set("heavy", "n", "f", big("f"), 60_000);
+    expect(s.bytes()).toBe(before);
+    await s.delete("heavy", "n", "f");
+    expect(s.bytes()).toBeLessThan(before);
+    await s.invalidate("heavy");
+    expect(s.bytes()).toBe(s.bytes("small"));
+    await s.invalidate("small", "n");
+    expect(s.bytes()).toBe(0);
+  });
 });
 
 describe.each(stores)("ExactStore purge by model, age and namespace: %s", (_name, make) => {
