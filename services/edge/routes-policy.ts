@@ -70,7 +70,8 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: EdgeDeps, authe
   app.post<{ Body: { version?: unknown; reason?: unknown } | undefined }>("/v1/llmgw/policy/revert", async (req) => {
     await admin(req);
     const b = req.body ?? {};
-    if (typeof b.version !== "number" || !Number.isInteger(b.version) || b.version < 0) throw errors.badRequest("'version' must be a non-negative integer (0: the configured overrides).", "version");
+    // A safe integer: larger ones are not the number the client wrote, and past int8 PostgreSQL fails (a 500).
+    if (typeof b.version !== "number" || !Number.isSafeInteger(b.version) || b.version < 0) throw errors.badRequest("'version' must be a non-negative integer (0: the configured overrides).", "version");
     const res = await deps.clients.router.revertPolicy({ version: BigInt(b.version), reason: typeof b.reason === "string" ? b.reason : "" });
     return view(res.policy);
   });

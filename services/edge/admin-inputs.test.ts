@@ -1,0 +1,110 @@
+// Bad admin inputs are 400s naming the field (never a 500, never a default that acts on something
+// else), and unknown routes are 404s in the shape of the API they are under. The services are fakes
+// that record what reached them: a refused request must reach none.
+import { createClient, createRouterTransport, type Client, type ServiceImpl } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_BUS_NAMES } from "#libs/bus/subjects.ts";
+import { loadConfig } from "#libs/config/load.ts";
+import { CacheService } from "#libs/gen/llmgw/cache/v1/cache_pb.ts";
+import { ClassifierService } from "#libs/gen/llmgw/classifier/v1/classifier_pb.ts";
+import { EvaluatorService } from "#libs/gen/llmgw/evaluator/v1/evaluator_pb.ts";
+import { ExecutorService } from "#libs/gen/llmgw/executor/v1/executor_pb.ts";
+import { LedgerService } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
+import { RouterService } from "#libs/gen/llmgw/router/v1/router_pb.ts";
+import { silentLogger } from "#libs/log/logger.ts";
+import { buildEdgeApp, type EdgeApp } from "./app.ts";
+import type { EdgeClients } from "./deps.ts";
+
+const ADMIN_KEY = "llmgw-admin-inputs-admin-key-0123456789";
+const TENANT_KEY = "llmgw-admin-inputs-tenant-key-0123456789";
+
+const client = <S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): Client<S> =>
+  createClient(service, createRouterTransport((r) => r.service(service, impl)));
+
+/** Fake services; `calls` names each RPC that reached one, with its request. */
+function fakeClients(calls: [string, unknown][]): EdgeClients {
+  const seen = <T>(name: string, req: unknown, v: T): T => {
+    calls.push([name, req]);
+    return v;
+  };
+  return {
+    ledger: client(LedgerService, {
+      verifyKey: (req) => {
+        if (req.key === ADMIN_KEY) return { valid: true, keyId: "key_admin", tenantId: "acme", admin: true };
+        if (req.key === TENANT_KEY) return { valid: true, keyId: "key_tenant", tenantId: "acme", admin: false };
+        return { valid: false };
+      },
+      listKeys: (req) => seen("listKeys", req, { keys: [{ keyId: "key_0123456789abcdef", tenantId: "acme", name: "", admin: false, prefix: "llmgw-", createdAt: "", revoked: false }] }),
+      setBudget: (req) => seen("setBudget", req, {}),
+      listBudgets: (req) => seen("listBudgets", req, { budgets: [] }),
+      getSpend: (req) => seen("getSpend", req, { rows: [] }),
+      setRateLimits: (req) => seen("setRateLimits", req, {}),
+    }),
+    classifier: client(ClassifierService, {}),
+    cache: client(CacheService, { invalidate: (req) => seen("invalidate", req, { removed: 0n }) }),
+    router: client(RouterService, {
+      getPolicy: (req) => seen("getPolicy", req, {}),
+      revertPolicy: (req) => seen("revertPolicy", req, {}),
+    }),
+    executor: client(ExecutorService, {}),
+    evaluator: client(EvaluatorService, { getDowngradeReport: (req) => seen("getDowngradeReport", req, { findings: [] }) }),
+  };
+}
+
+describe("edge: admin inputs and unknown routes", () => {
+  const calls: [string, unknown][] = [];
+  let edge: EdgeApp;
+
+  const inject = async (method: "GET" | "POST" | "PUT", url: string, payload?: unknown, key = ADMIN_KEY) =>
+    edge.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${key}`, ...(payload === undefined ? {} : { "content-type": "application/json" }) },
+      ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
+    });
+
+  /** A 400 in the OpenAI shape naming `param`, and no service call. */
+  const expectBadRequest = (res: Awaited<ReturnType<typeof inject>>, param: string | null) => {
+    expect(res.statusCode).toBe(400);
+    const body = res.json() as { error: Record<string, unknown> };
+    expect(Object.keys(body).sort()).toEqual(["error"]);
+    expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
+    expect(body.error).toMatchObject({ type: "invalid_request_error", param });
+    expect(calls.filter(([name]) => name !== "verifyKey")).toEqual([]);
+  };
+
+  beforeAll(async () => {
+    const config = loadConfig({ env: {} });
+    config.batches.worker = false;
+    edge = buildEdgeApp({
+      config,
+      clients: fakeClients(calls),
+      events: { names: DEFAULT_BUS_NAMES, publish: async () => {} },
+      pricing: { cost: () => ({ usd: "0", unpriced: false }), worstCaseUsd: () => "0" },
+      logger: silentLogger(),
+      registry: new Registry(),
+      ready: async () => true,
+    });
+    await edge.app.ready();
+  });
+  afterAll(async () => {
+    await edge?.drain(1_000);
+  });
+  beforeEach(() => {
+    calls.length = 0;
+  });
+
+  describe("POST /v1/llmgw/policy/revert", () => {
+    it.each([1e20, 2 ** 63, Number.MAX_SAFE_INTEGER + 1, -1, 0.5, "1"])("refuses version %j with a 400 on 'version'", async (version) => {
+      expectBadRequest(await inject("POST", "/v1/llmgw/policy/revert", { version }), "version");
+    });
+
+    it("passes a safe integer version on", async () => {
+      const res = await inject("POST", "/v1/llmgw/policy/revert", { version: Number.MAX_SAFE_INTEGER });
+      expect(res.statusCode).toBe(200);
+      expect(calls).toEqual([["revertPolicy", expect.objectContaining({ version: BigInt(Number.MAX_SAFE_INTEGER) })]]);
+    });
+  });
+});
