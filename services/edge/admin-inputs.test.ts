@@ -107,4 +107,10 @@ describe("edge: admin inputs and unknown routes", () => {
       expect(calls).toEqual([["revertPolicy", expect.objectContaining({ version: BigInt(Number.MAX_SAFE_INTEGER) })]]);
     });
   });
+
+  describe("GET /v1/llmgw/dashboard", () => {
+    it.each(["100000000d", "0h", "2h", "constructor", "toString", "2024-01-01T00:00:00Z", ""])("refuses window=%s with a 400 on 'window'", async (window) => {
+      expectBadRequest(await inject("GET", `/v1/llmgw/dashboard?window=${encodeURIComponent(window)}`), "window");
+    });
+  });
 });
