@@ -113,4 +113,17 @@ describe("edge: admin inputs and unknown routes", () => {
       expectBadRequest(await inject("GET", `/v1/llmgw/dashboard?window=${encodeURIComponent(window)}`), "window");
     });
   });
+
+  describe("GET /v1/llmgw/shadow/report", () => {
+    // The report covers every recorded sample: a 'since' it would ignore is refused, bad or not.
+    it.each(["abc", "7d", "2024-01-01T00:00:00Z"])("refuses since=%s with a 400 on 'since'", async (since) => {
+      expectBadRequest(await inject("GET", `/v1/llmgw/shadow/report?since=${encodeURIComponent(since)}`), "since");
+    });
+
+    it("answers without one", async () => {
+      const res = await inject("GET", "/v1/llmgw/shadow/report");
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ object: "list", tenant_id: null, data: [] });
+    });
+  });
 });
