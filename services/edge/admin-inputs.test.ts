@@ -126,4 +126,20 @@ describe("edge: admin inputs and unknown routes", () => {
       expect(res.json()).toEqual({ object: "list", tenant_id: null, data: [] });
     });
   });
+
+  describe("POST /v1/llmgw/cache/invalidate", () => {
+    // Read loosely, each of these invalidated the caller's own tenant.
+    it.each([
+      [[1], null],
+      [{ tenant_id: 5 }, "tenant_id"],
+    ])("refuses %j with a 400", async (body, param) => {
+      expectBadRequest(await inject("POST", "/v1/llmgw/cache/invalidate", body), param);
+    });
+
+    it("invalidates the tenant an admin names", async () => {
+      const res = await inject("POST", "/v1/llmgw/cache/invalidate", { tenant_id: "globex" });
+      expect(res.statusCode).toBe(200);
+      expect(calls).toEqual([["invalidate", expect.objectContaining({ tenantId: "globex" })]]);
+    });
+  });
 });

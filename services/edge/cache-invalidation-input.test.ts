@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "#libs/errors/openai-error.ts";
-import { cacheInvalidationFilters } from "./cache-invalidation-input.ts";
+import { cacheInvalidationBody, cacheInvalidationFilters } from "./cache-invalidation-input.ts";
 
 describe("cacheInvalidationFilters", () => {
   it("reads a model and an age in seconds or as a duration", () => {
@@ -22,6 +22,33 @@ describe("cacheInvalidationFilters", () => {
     let err: unknown;
     try {
       cacheInvalidationFilters(body);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).status).toBe(400);
+    expect((err as GatewayError).param).toBe(param);
+  });
+});
+
+describe("cacheInvalidationBody", () => {
+  it("takes no body or an object", () => {
+    expect(cacheInvalidationBody(undefined)).toEqual({});
+    expect(cacheInvalidationBody(null)).toEqual({});
+    expect(cacheInvalidationBody({ tenant_id: "acme", model: "m" })).toEqual({ tenant_id: "acme", model: "m" });
+  });
+
+  it.each([
+    [[1], null],
+    ["acme", null],
+    [5, null],
+    [{ tenant_id: 5 }, "tenant_id"],
+    [{ tenant_id: null }, "tenant_id"],
+    [{ tenant_id: ["acme"] }, "tenant_id"],
+  ])("rejects %j as a 400 naming %s", (body, param) => {
+    let err: unknown;
+    try {
+      cacheInvalidationBody(body);
     } catch (e) {
       err = e;
     }

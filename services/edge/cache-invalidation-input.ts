@@ -1,5 +1,25 @@
 import { errors } from "#libs/errors/openai-error.ts";
 
+export interface CacheInvalidationBody {
+  tenant_id?: string;
+  namespace?: unknown;
+  model?: unknown;
+  older_than?: unknown;
+}
+
+/**
+ * The body of POST /v1/llmgw/cache/invalidate: absent, or a JSON object whose `tenant_id`, when
+ * present, is a string. Anything else is a 400: read loosely, `[1]` or `{"tenant_id": 5}` fell back to
+ * the caller's own tenant and wiped its cache.
+ */
+export function cacheInvalidationBody(body: unknown): CacheInvalidationBody {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== "object" || Array.isArray(body)) throw errors.badRequest("The body must be a JSON object.");
+  const b = body as Record<string, unknown>;
+  if (b.tenant_id !== undefined && typeof b.tenant_id !== "string") throw errors.badRequest("'tenant_id' must be a string.", "tenant_id");
+  return b as CacheInvalidationBody;
+}
+
 /**
  * The optional filters of POST /v1/llmgw/cache/invalidate: `model` (a string) and `older_than`
  * (seconds as a non-negative integer, or "30m" / "24h" / "7d"). Bad values are the client's error.

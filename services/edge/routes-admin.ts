@@ -4,7 +4,7 @@ import { SPEND_GROUPS } from "#libs/config/closed-sets.ts";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { errors } from "#libs/errors/openai-error.ts";
 import { adminOnly, type AuthContext } from "./auth.ts";
-import { cacheInvalidationFilters } from "./cache-invalidation-input.ts";
+import { cacheInvalidationBody, cacheInvalidationFilters } from "./cache-invalidation-input.ts";
 import type { EdgeDeps } from "./deps.ts";
 import { parseUsd, sinceParam } from "./input-values.ts";
 
@@ -93,10 +93,10 @@ export function registerAdminRoutes(
     };
   });
 
-  app.post<{ Body: { tenant_id?: unknown; namespace?: unknown; model?: unknown; older_than?: unknown } | undefined }>("/v1/llmgw/cache/invalidate", async (req) => {
+  app.post<{ Body: unknown }>("/v1/llmgw/cache/invalidate", async (req) => {
     const who = await authenticate(req);
-    const b = req.body ?? {};
-    const tenantId = who.admin && typeof b.tenant_id === "string" ? b.tenant_id : who.tenantId;
+    const b = cacheInvalidationBody(req.body);
+    const tenantId = who.admin && b.tenant_id !== undefined ? b.tenant_id : who.tenantId;
     if (b.namespace !== undefined && typeof b.namespace !== "string") throw errors.badRequest("'namespace' must be a string.", "namespace");
     const res = await deps.clients.cache.invalidate({ tenantId, namespace: typeof b.namespace === "string" ? b.namespace : "", ...cacheInvalidationFilters(b) });
     return { tenant_id: tenantId, removed: Number(res.removed) };
