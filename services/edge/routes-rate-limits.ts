@@ -26,7 +26,8 @@ export function parseLimits(body: unknown): LimitsInit {
   if (typeof body !== "object" || Array.isArray(body)) throw errors.badRequest("The body must be a JSON object of limits.");
   const out: LimitsInit = {};
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-    if (!(k in FIELDS)) throw errors.badRequest(`Unknown limit '${k}' (one of ${Object.keys(FIELDS).join(", ")}).`, k);
+    // Own properties only: `in` also finds toString, constructor... and took them for limits.
+    if (!Object.hasOwn(FIELDS, k)) throw errors.badRequest(`Unknown limit '${k}' (one of ${Object.keys(FIELDS).join(", ")}).`, k);
     if (v === null) continue;
     if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > MAX) throw errors.badRequest(`'${k}' must be a whole number from 1 to ${MAX}, or null for no limit.`, k);
     out[FIELDS[k as Field]] = BigInt(v);
