@@ -142,4 +142,38 @@ describe("edge: admin inputs and unknown routes", () => {
       expect(calls).toEqual([["invalidate", expect.objectContaining({ tenantId: "globex" })]]);
     });
   });
+
+  describe("PUT /v1/llmgw/budgets", () => {
+    const budget = { tenant_id: "acme", period: "day", soft_limit_usd: 1, hard_limit_usd: 2 };
+
+    it.each(["x".repeat(65), "../../x y 😀", "a b", ""])("refuses tenant_id %j as key creation does", async (tenant_id) => {
+      expectBadRequest(await inject("PUT", "/v1/llmgw/budgets", { ...budget, tenant_id }), "tenant_id");
+      expectBadRequest(await inject("POST", "/v1/llmgw/keys", { tenant_id }), "tenant_id");
+    });
+
+    it.each(["key nope", "../key", "k".repeat(65), ""])("refuses a malformed key_id %j", async (key_id) => {
+      expectBadRequest(await inject("PUT", "/v1/llmgw/budgets", { ...budget, key_id }), "key_id");
+    });
+
+    it("refuses a key_id the tenant has no active key of", async () => {
+      const res = await inject("PUT", "/v1/llmgw/budgets", { ...budget, key_id: "key_ffffffffffffffff" });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: { type: "invalid_request_error", param: "key_id" } });
+      expect(calls.map(([name]) => name)).not.toContain("setBudget");
+    });
+
+    it.each([
+      [100, 1],
+      ["1000000000", "999999999.999999999999"],
+    ])("refuses a soft limit %j over the hard limit %j", async (soft_limit_usd, hard_limit_usd) => {
+      expectBadRequest(await inject("PUT", "/v1/llmgw/budgets", { ...budget, soft_limit_usd, hard_limit_usd }), "soft_limit_usd");
+    });
+
+    it("sets a budget for a key of the tenant, soft at or under hard", async () => {
+      const res = await inject("PUT", "/v1/llmgw/budgets", { ...budget, key_id: "key_0123456789abcdef", soft_limit_usd: "2", hard_limit_usd: 2 });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ tenant_id: "acme", key_id: "key_0123456789abcdef", period: "day", soft_limit_usd: 2, hard_limit_usd: 2 });
+      expect(calls.map(([name]) => name)).toEqual(["listKeys", "setBudget"]);
+    });
+  });
 });

@@ -1,7 +1,19 @@
 // Values the admin routes take from clients, checked before they reach PostgreSQL: amounts fit the
 // ledger's numeric(30,12) columns, times are real dates PostgreSQL can store and compare.
+import { Decimal } from "decimal.js";
 import { errors } from "#libs/errors/openai-error.ts";
 import { parseSince } from "#libs/time/since.ts";
+
+/** Tenant and key ids as key creation accepts them: letters, digits, '.', '_', '-', 1 to 64 of them. */
+export function isId(v: unknown): v is string {
+  return typeof v === "string" && /^[\w.-]{1,64}$/.test(v);
+}
+
+/** A body's tenant id (required, isId), or a 400 naming it: the one check for every route that takes one. */
+export function tenantIdParam(v: unknown, name = "tenant_id"): string {
+  if (!isId(v)) throw errors.badRequest(`'${name}' is required (letters, digits, '.', '_', '-'; at most 64).`, name);
+  return v;
+}
 
 /** Largest budget amount accepted (USD): far above any real budget, far below numeric(30,12)'s 10^18. */
 export const MAX_USD = 1_000_000_000;
@@ -21,6 +33,12 @@ export function parseUsd(v: unknown, name: string): string {
   const m = /^(\d{1,10})(?:\.(\d{1,12}))?$/.exec(text);
   if (!m || Number(text) > MAX_USD) throw bad();
   return text;
+}
+
+/** A soft limit over the hard one would never warn before the hard stop: a 400 naming `softName`. Amounts as parseUsd gives them ("" = none). */
+export function checkSoftUnderHard(soft: string, hard: string, softName: string, hardName: string): void {
+  // Decimal: amounts up to 10^9 with 12 decimals are not exact as doubles.
+  if (soft && hard && new Decimal(soft).greaterThan(hard)) throw errors.badRequest(`'${softName}' must not be over '${hardName}'.`, softName, "invalid_value");
 }
 
 /** Earliest `since` accepted: before it the ledger holds nothing, and years past 9999 are not ISO dates PostgreSQL reads. */

@@ -6,7 +6,7 @@ import { errors } from "#libs/errors/openai-error.ts";
 import { adminOnly, type AuthContext } from "./auth.ts";
 import { cacheInvalidationBody, cacheInvalidationFilters } from "./cache-invalidation-input.ts";
 import type { EdgeDeps } from "./deps.ts";
-import { parseUsd, sinceParam } from "./input-values.ts";
+import { checkSoftUnderHard, isId, parseUsd, sinceParam, tenantIdParam } from "./input-values.ts";
 
 const GROUPS = new Set<string>(["", ...SPEND_GROUPS]);
 
@@ -21,12 +21,12 @@ export function registerAdminRoutes(
   app.post<{ Body: { tenant_id?: unknown; name?: unknown; admin?: unknown } | undefined }>("/v1/llmgw/keys", async (req, reply) => {
     await admin(req);
     const b = req.body ?? {};
-    if (typeof b.tenant_id !== "string" || !/^[\w.-]{1,64}$/.test(b.tenant_id)) throw errors.badRequest("'tenant_id' is required (letters, digits, '.', '_', '-').", "tenant_id");
+    const tenantId = tenantIdParam(b.tenant_id);
     if (b.name !== undefined && typeof b.name !== "string") throw errors.badRequest("'name' must be a string.", "name");
     if (b.admin !== undefined && typeof b.admin !== "boolean") throw errors.badRequest("'admin' must be a boolean.", "admin");
-    const res = await deps.clients.ledger.createKey({ tenantId: b.tenant_id, name: typeof b.name === "string" ? b.name : "", admin: b.admin === true });
+    const res = await deps.clients.ledger.createKey({ tenantId, name: typeof b.name === "string" ? b.name : "", admin: b.admin === true });
     reply.code(201);
-    return { id: res.keyId, key: res.key, tenant_id: b.tenant_id };
+    return { id: res.keyId, key: res.key, tenant_id: tenantId };
   });
 
   app.get<{ Querystring: { tenant_id?: string } }>("/v1/llmgw/keys", async (req) => {
@@ -49,11 +49,16 @@ export function registerAdminRoutes(
   app.put<{ Body: { tenant_id?: unknown; key_id?: unknown; period?: unknown; soft_limit_usd?: unknown; hard_limit_usd?: unknown } | undefined }>("/v1/llmgw/budgets", async (req) => {
     await admin(req);
     const b = req.body ?? {};
-    if (typeof b.tenant_id !== "string" || !b.tenant_id) throw errors.badRequest("'tenant_id' is required.", "tenant_id");
-    if (b.key_id !== undefined && typeof b.key_id !== "string") throw errors.badRequest("'key_id' must be a string.", "key_id");
+    const tenantId = tenantIdParam(b.tenant_id);
+    if (b.key_id !== undefined && !isId(b.key_id)) throw errors.badRequest("'key_id' must be a key id (letters, digits, '.', '_', '-'; at most 64).", "key_id");
     if (b.period !== "day" && b.period !== "month") throw errors.badRequest("'period' must be 'day' or 'month'.", "period");
-    const usd = parseUsd;
-    const budget = { tenantId: b.tenant_id, keyId: typeof b.key_id === "string" ? b.key_id : "", period: b.period, softLimitUsd: usd(b.soft_limit_usd, "soft_limit_usd"), hardLimitUsd: usd(b.hard_limit_usd, "hard_limit_usd") };
+    const budget = { tenantId, keyId: b.key_id ?? "", period: b.period, softLimitUsd: parseUsd(b.soft_limit_usd, "soft_limit_usd"), hardLimitUsd: parseUsd(b.hard_limit_usd, "hard_limit_usd") };
+    checkSoftUnderHard(budget.softLimitUsd, budget.hardLimitUsd, "soft_limit_usd", "hard_limit_usd");
+    // A budget on a key the tenant does not have would never apply: refuse it rather than store it.
+    if (budget.keyId) {
+      const keys = await deps.clients.ledger.listKeys({ tenantId });
+      if (!keys.keys.some((k) => k.keyId === budget.keyId && k.tenantId === tenantId && !k.revoked)) throw errors.badRequest(`Tenant '${tenantId}' has no active key '${budget.keyId}'.`, "key_id");
+    }
     await deps.clients.ledger.setBudget({ budget });
     return { tenant_id: budget.tenantId, key_id: budget.keyId || null, period: budget.period, soft_limit_usd: budget.softLimitUsd ? Number(budget.softLimitUsd) : null, hard_limit_usd: budget.hardLimitUsd ? Number(budget.hardLimitUsd) : null };
   });

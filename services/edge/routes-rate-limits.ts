@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { errors } from "#libs/errors/openai-error.ts";
 import type { RateLimits } from "#libs/gen/llmgw/ledger/v1/ledger_pb.ts";
-import { sinceParam } from "./input-values.ts";
+import { isId, sinceParam } from "./input-values.ts";
 import { adminOnly, type AuthContext } from "./auth.ts";
 import type { EdgeDeps } from "./deps.ts";
 
@@ -44,8 +44,6 @@ function toJson(l: Pick<RateLimits, "tenantId" | "keyId"> & LimitsInit) {
   return out;
 }
 
-const ID = /^[\w.-]{1,64}$/;
-
 export function registerRateLimitRoutes(app: FastifyInstance, deps: EdgeDeps, authenticate: (req: FastifyRequest) => Promise<AuthContext>): void {
   const admin = adminOnly(authenticate);
   const ledger = deps.clients.ledger;
@@ -60,7 +58,7 @@ export function registerRateLimitRoutes(app: FastifyInstance, deps: EdgeDeps, au
 
   app.put<{ Params: { id: string }; Body: unknown }>("/v1/llmgw/tenants/:id/limits", async (req) => {
     await admin(req);
-    if (!ID.test(req.params.id)) throw errors.badRequest("The tenant id must be letters, digits, '.', '_' or '-'.", "tenant_id");
+    if (!isId(req.params.id)) throw errors.badRequest("The tenant id must be letters, digits, '.', '_' or '-'.", "tenant_id");
     const limits = { tenantId: req.params.id, keyId: "", ...parseLimits(req.body) };
     await ledger.setRateLimits({ limits });
     return toJson(limits);
@@ -68,7 +66,7 @@ export function registerRateLimitRoutes(app: FastifyInstance, deps: EdgeDeps, au
 
   app.put<{ Params: { id: string }; Body: unknown }>("/v1/llmgw/keys/:id/limits", async (req) => {
     await admin(req);
-    if (!ID.test(req.params.id)) throw errors.notFound(`No active key '${req.params.id}'.`);
+    if (!isId(req.params.id)) throw errors.notFound(`No active key '${req.params.id}'.`);
     const values = parseLimits(req.body);
     const limits = { tenantId: await keyTenant(req.params.id), keyId: req.params.id, ...values };
     await ledger.setRateLimits({ limits });
@@ -103,7 +101,7 @@ export function registerRateLimitRoutes(app: FastifyInstance, deps: EdgeDeps, au
 
   app.get<{ Params: { id: string } }>("/v1/llmgw/keys/:id/limits", async (req) => {
     const who = await authenticate(req);
-    if (!ID.test(req.params.id)) throw errors.notFound(`No active key '${req.params.id}'.`);
+    if (!isId(req.params.id)) throw errors.notFound(`No active key '${req.params.id}'.`);
     const tenantId = who.admin ? await keyTenant(req.params.id) : await keyTenant(req.params.id, who.tenantId);
     const res = await ledger.listRateLimits({ tenantId });
     const own = res.limits.find((l) => l.keyId === req.params.id);
