@@ -176,4 +176,18 @@ describe("edge: admin inputs and unknown routes", () => {
       expect(calls.map(([name]) => name)).toEqual(["listKeys", "setBudget"]);
     });
   });
+
+  describe("unknown routes", () => {
+    it.each([
+      ["GET", "/v1/messages"],
+      ["POST", "/v1/messages/batches"],
+      ["GET", "/v1/messages/abc"],
+      ["GET", "/v1/messages/abc?x=1"],
+    ] as const)("%s %s is a 404 in Anthropic's shape", async (method, url) => {
+      const res = await inject(method, url, method === "POST" ? {} : undefined);
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toEqual({ type: "error", error: { type: "not_found_error", message: expect.stringContaining(url.split("?")[0] ?? "") } });
+      expect(res.headers["request-id"]).toBeTruthy();
+    });
+  });
 });

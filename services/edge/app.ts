@@ -20,7 +20,7 @@ import { inputGuardOptions, registerInputGuards } from "./input-guards.ts";
 import { parseJsonBodyYielding, parseSmallJsonBody, YIELD_BYTES } from "./json-body.ts";
 import { registerDashboardRoutes } from "./routes-dashboard.ts";
 import { registerResponsesRoutes } from "./routes-responses.ts";
-import { registerAnthropicRoutes } from "./routes-anthropic.ts";
+import { registerAnthropicRoutes, sendAnthropicError } from "./routes-anthropic.ts";
 import { registerEmbeddingsRoutes } from "./routes-embeddings.ts";
 import { registerShadowRoutes } from "./routes-shadow.ts";
 import { registerCacheRoutes } from "./routes-cache.ts";
@@ -111,9 +111,7 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     if (ge.status >= 500 && !(err instanceof GatewayError)) logger.error({ err, requestId: req.id }, "unhandled edge error");
     sendError(reply, ge, req.id);
   });
-  app.setNotFoundHandler((req, reply) => {
-    sendError(reply, errors.notFound(`Unknown route ${req.method} ${req.url.split("?")[0]}.`), req.id);
-  });
+  app.setNotFoundHandler(notFound);
 
   app.get("/healthz", async () => "ok\n");
   app.get("/readyz", async (_req, reply) => {
@@ -203,6 +201,14 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
       outbox.stop();
     },
   };
+}
+
+/** A 404 in the shape of the API the path is under: Anthropic's below /v1/messages, OpenAI's elsewhere. */
+function notFound(req: FastifyRequest, reply: FastifyReply): void {
+  const path = req.url.split("?")[0] ?? "";
+  const e = errors.notFound(`Unknown route ${req.method} ${path}.`);
+  if (path === "/v1/messages" || path.startsWith("/v1/messages/")) sendAnthropicError(reply, e, req.id);
+  else sendError(reply, e, req.id);
 }
 
 function sendError(reply: FastifyReply, e: GatewayError, requestId: string): void {

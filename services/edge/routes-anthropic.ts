@@ -82,7 +82,7 @@ export function registerAnthropicRoutes(app: FastifyInstance, r: AnthropicRouteD
   });
 }
 
-function sendAnthropicError(reply: FastifyReply, e: GatewayError, requestId: string): void {
+export function sendAnthropicError(reply: FastifyReply, e: GatewayError, requestId: string): void {
   if (reply.sent || reply.raw.headersSent) return;
   const { status, body } = toAnthropicError(e);
   reply.headers(e.responseHeaders());
