@@ -189,5 +189,21 @@ describe("edge: admin inputs and unknown routes", () => {
       expect(res.json()).toEqual({ type: "error", error: { type: "not_found_error", message: expect.stringContaining(url.split("?")[0] ?? "") } });
       expect(res.headers["request-id"]).toBeTruthy();
     });
+
+    it.each([
+      ["POST", "/v1/chat/completions%00"],
+      ["GET", "/v1/models%00/x"],
+      ["POST", "/v1/messagesx"],
+      ["GET", "/v1/nothing"],
+    ] as const)("%s %s is a 404 in OpenAI's shape", async (method, url) => {
+      const res = await inject(method, url, method === "POST" ? {} : undefined);
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toEqual({ error: { message: expect.stringMatching(/^Unknown route/), type: "not_found_error", param: null, code: expect.anything() } });
+    });
+
+    it("an unknown route's body is not read: bad JSON there is still a 404", async () => {
+      const res = await edge.app.inject({ method: "POST", url: "/v1/nothing", headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, payload: "{" });
+      expect(res.statusCode).toBe(404);
+    });
   });
 });

@@ -86,6 +86,12 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
   });
 
   registerInputGuards(app, config.edge.limits, () => draining);
+  // An unknown route is answered before its body is parsed or its params checked: a check there
+  // named the not-found route's wildcard ('*') in a 400 instead of the 404.
+  app.addHook("onRequest", (req, reply, done) => {
+    if (req.is404) return notFound(req, reply);
+    done();
+  });
 
   // Malformed JSON must be a 400 in the OpenAI shape, not Fastify's own body; depth, strings and keys within edge.limits.
   // Read as a Buffer: a large body is decoded, depth-checked and parsed in separate event-loop turns.
