@@ -3,6 +3,7 @@
 // that record what reached them: a refused request must reach none.
 import { createClient, createRouterTransport, type Client, type ServiceImpl } from "@connectrpc/connect";
 import type { DescService } from "@bufbuild/protobuf";
+import { gzipSync } from "node:zlib";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_BUS_NAMES } from "#libs/bus/subjects.ts";
@@ -204,6 +205,30 @@ describe("edge: admin inputs and unknown routes", () => {
     it("an unknown route's body is not read: bad JSON there is still a 404", async () => {
       const res = await edge.app.inject({ method: "POST", url: "/v1/nothing", headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, payload: "{" });
       expect(res.statusCode).toBe(404);
+    });
+  });
+
+  describe("Content-Encoding", () => {
+    const send = (url: string, encoding: string, payload: Buffer) =>
+      edge.app.inject({ method: "POST", url, headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json", "content-encoding": encoding }, payload });
+    const json = Buffer.from(JSON.stringify({ tenant_id: "acme" }));
+
+    it.each(["gzip", "br", "deflate, identity"])("%s on a body is a 415 saying encodings are not supported", async (encoding) => {
+      const res = await send("/v1/llmgw/cache/invalidate", encoding, gzipSync(json));
+      expect(res.statusCode).toBe(415);
+      expect(res.json()).toEqual({ error: { message: expect.stringMatching(/Content-Encoding/), type: "invalid_request_error", param: null, code: "unsupported_content_encoding" } });
+      expect(calls.filter(([name]) => name !== "verifyKey")).toEqual([]);
+    });
+
+    it("is a 415 in Anthropic's shape on /v1/messages", async () => {
+      const res = await send("/v1/messages", "gzip", gzipSync(json));
+      expect(res.statusCode).toBe(415);
+      expect(res.json()).toEqual({ type: "error", error: { type: "invalid_request_error", message: expect.stringMatching(/Content-Encoding/) } });
+    });
+
+    it("identity is no encoding", async () => {
+      const res = await send("/v1/llmgw/cache/invalidate", "identity", json);
+      expect(res.statusCode).toBe(200);
     });
   });
 });
