@@ -54,6 +54,8 @@ export const modelSchema = z
     queue: liveQueueSchema.optional(),
     // "embedding": served on /v1/embeddings only, never routed to for chat (tiers may not name it).
     kind: z.enum(["chat", "embedding"]).default("chat"),
+    // An embedding model's native vector size: a request's `dimensions` may shorten it, never exceed it.
+    dimensions: z.number().int().positive().optional(),
   })
   .strict();
 export type ModelConfig = z.infer<typeof modelSchema>;

@@ -167,6 +167,8 @@ describe.each(MODES)("embeddings (%s)", (mode) => {
       { body: { model: MODEL, input: [] }, status: 400, param: "input" },
       { body: { model: MODEL, input: ["ok", 3] }, status: 400, param: "input" },
       { body: { model: MODEL, input: "x", dimensions: 0 }, status: 400, param: "dimensions" },
+      // Past the model's native size (1,536 for text-embedding-3-small).
+      { body: { model: MODEL, input: "x", dimensions: 5000 }, status: 400, param: "dimensions" },
       { body: { model: MODEL, input: "x", encoding_format: "int8" }, status: 400, param: "encoding_format" },
       { body: { model: MODEL, input: "x", temperature: 1 }, status: 400, param: "temperature" },
       { body: { input: "x" }, status: 400, param: "model" },

@@ -56,6 +56,7 @@ export class EmbeddingsPipeline {
   async handle(call: EmbeddingsCall): Promise<EmbeddingsResult> {
     const { deps } = this;
     const model = this.checkModel(call.body.model);
+    this.checkDimensions(model, call.body.dimensions);
     const ctx = { requestId: call.requestId, tenantId: call.auth.tenantId, keyId: call.auth.keyId, traceId: call.traceId };
     const key = {
       context: ctx,
@@ -145,6 +146,14 @@ export class EmbeddingsPipeline {
     if (!m) throw errors.modelNotFound(model);
     if (m.kind !== "embedding") throw errors.badRequest(`'${model}' is a chat model, not an embedding model.`, "model", "model_not_embedding");
     return model;
+  }
+
+  /** `dimensions` shortens a model's vectors; past their native size the provider would refuse it. */
+  private checkDimensions(model: string, dimensions: number | undefined): void {
+    const native = this.deps.config.models[model]?.dimensions;
+    if (dimensions !== undefined && native !== undefined && dimensions > native) {
+      throw errors.badRequest(`'dimensions' is ${dimensions}; ${model} makes vectors of at most ${native}.`, "dimensions", "invalid_value");
+    }
   }
 
   /** Worst case = every input byte a token at the input rate (embeddings have no output). Throws 429 past a hard limit. */
