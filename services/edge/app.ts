@@ -16,7 +16,7 @@ import { metricsAccess } from "./metrics-access.ts";
 import { registerRateLimitRoutes } from "./routes-rate-limits.ts";
 import { registerBatchRoutes } from "./routes-batches.ts";
 import { registerPolicyRoutes } from "./routes-policy.ts";
-import { inputGuardOptions, registerInputGuards } from "./input-guards.ts";
+import { contentEncodingError, inputGuardOptions, registerInputGuards } from "./input-guards.ts";
 import { parseJsonBodyYielding, parseSmallJsonBody, YIELD_BYTES } from "./json-body.ts";
 import { registerDashboardRoutes } from "./routes-dashboard.ts";
 import { registerResponsesRoutes } from "./routes-responses.ts";
@@ -85,28 +85,14 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
     done();
   });
 
-  registerInputGuards(app, config.edge.limits, () => draining);
-  // An unknown route is answered before its body is parsed or its params checked: a check there
-  // named the not-found route's wildcard ('*') in a 400 instead of the 404.
-  app.addHook("onRequest", (req, reply, done) => {
-    if (req.is404) return notFound(req, reply);
-    done();
-  });
-
-  // No content decoding: a compressed body read as JSON (or multipart) was a misleading invalid_json.
-  app.addHook("preParsing", (req, _reply, payload, done) => {
-    const encoding = unsupportedEncoding(req.headers["content-encoding"]);
-    const hasBody = (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0") || req.headers["transfer-encoding"] !== undefined;
-    if (encoding && hasBody) {
-      return done(new GatewayError({ status: 415, message: `Content-Encoding '${encoding}' is not supported: send the request body uncompressed.`, type: "invalid_request_error", code: "unsupported_content_encoding" }));
-    }
-    done(null, payload);
-  });
+  registerInputGuards(app, config.edge.limits, () => draining, notFound);
 
   // Malformed JSON must be a 400 in the OpenAI shape, not Fastify's own body; depth, strings and keys within edge.limits.
   // Read as a Buffer: a large body is decoded, depth-checked and parsed in separate event-loop turns.
   const badJson = (e: unknown): GatewayError => (e instanceof GatewayError ? e : errors.badRequest("We could not parse the JSON body of your request.", null, "invalid_json"));
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => {
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    const encoded = contentEncodingError(req.headers["content-encoding"]);
+    if (encoded) return done(encoded, undefined);
     if (body.length < YIELD_BYTES) {
       let value: unknown;
       try {
@@ -217,13 +203,6 @@ export function buildEdgeApp(deps: EdgeDeps): EdgeApp {
       outbox.stop();
     },
   };
-}
-
-/** The first coding of a Content-Encoding header other than identity (the header's text, shortened), or undefined. */
-function unsupportedEncoding(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const coding = header.split(",").map((c) => c.trim().toLowerCase()).find((c) => c !== "" && c !== "identity");
-  return coding?.replace(/[^\w.+-]/g, "?").slice(0, 32);
 }
 
 /** A 404 in the shape of the API the path is under: Anthropic's below /v1/messages, OpenAI's elsewhere. */

@@ -10,7 +10,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   app = Fastify({ ...inputGuardOptions() });
-  registerInputGuards(app, limitsSchema.parse({ url_chars: 200, messages: 3, tools: 2 }), () => draining);
+  registerInputGuards(app, limitsSchema.parse({ url_chars: 200, messages: 3, tools: 2 }), () => draining, (_req, reply) => void reply.code(404).send({ unknown: true }));
   app.setErrorHandler((err, _req, reply) => {
     if (isGatewayError(err)) return reply.code(err.status).send(err.toBody());
     return reply.code(500).send({ unexpected: String(err) });

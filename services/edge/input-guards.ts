@@ -47,7 +47,11 @@ function sendShaped(reply: FastifyReply, e: GatewayError, requestId: string): vo
 }
 
 /** Hooks that refuse what is over a limit or unreadable before any route reads it (thrown: the app's error handler shapes them). */
-export function registerInputGuards(app: FastifyInstance, limits: Limits, draining: () => boolean): void {
+/**
+ * `unknownRoute` answers a path no route serves, before its body is parsed or its params checked (a
+ * check there named the not-found route's wildcard, '*', in a 400 instead of the 404).
+ */
+export function registerInputGuards(app: FastifyInstance, limits: Limits, draining: () => boolean, unknownRoute: (req: FastifyRequest, reply: FastifyReply) => void): void {
   // Callback hooks, not async ones: no promise per request and hook on the hot path.
   app.addHook("onRequest", (req, reply, done) => {
     if (draining()) {
@@ -57,6 +61,7 @@ export function registerInputGuards(app: FastifyInstance, limits: Limits, draini
     if (req.url.length > limits.url_chars) {
       return done(new GatewayError({ status: 414, message: `The URL is ${req.url.length} characters long, over the limit of ${limits.url_chars} (edge.limits.url_chars).`, type: "invalid_request_error", code: "uri_too_long" }));
     }
+    if (req.is404) return unknownRoute(req, reply);
     done();
   });
   app.addHook("preValidation", (req, _reply, done) => {
@@ -69,6 +74,18 @@ export function registerInputGuards(app: FastifyInstance, limits: Limits, draini
     }
     done();
   });
+}
+
+/**
+ * The gateway decodes no request body: a compressed one read as JSON (or multipart) was a misleading
+ * invalid_json. Called by the body parsers, so requests without a body pay nothing.
+ */
+export function contentEncodingError(header: string | undefined): GatewayError | undefined {
+  if (header === undefined) return undefined;
+  const coding = header.split(",").map((c) => c.trim().toLowerCase()).find((c) => c !== "" && c !== "identity");
+  if (coding === undefined) return undefined;
+  const shown = coding.replace(/[^\w.+-]/g, "?").slice(0, 32);
+  return new GatewayError({ status: 415, message: `Content-Encoding '${shown}' is not supported: send the request body uncompressed.`, type: "invalid_request_error", code: "unsupported_content_encoding" });
 }
 
 /** Each query parameter once (a second value is a 400, not an array a route does not expect), clean text. */

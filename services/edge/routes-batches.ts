@@ -13,6 +13,7 @@ import { countPromptTokens } from "#libs/tokens/count.ts";
 import type { AuthContext } from "./auth.ts";
 import { BATCH_ENDPOINT, parseBatchInput, type BatchInputLine } from "./batch-input.ts";
 import { checkString } from "./json-body.ts";
+import { contentEncodingError } from "./input-guards.ts";
 import { batchObject, fileObject, listPage } from "./batch-objects.ts";
 import { BatchWorker } from "./batch-worker.ts";
 import { registerBatchMetrics } from "./batch-metrics.ts";
@@ -46,7 +47,11 @@ export function registerBatchRoutes(app: FastifyInstance, deps: EdgeDeps, authen
   // validator (zod, passthrough) copied a 3 MB Buffer key by key: ~400 MB of heap for one request (issue #11).
   // Elsewhere multipart is now a 415, like any other content type that is not JSON.
   void app.register(async (uploads) => {
-    uploads.addContentTypeParser("multipart/form-data", { parseAs: "buffer", bodyLimit: limits.max_file_bytes + 64 * 1024 }, (_req, body, done) => done(null, body));
+    uploads.addContentTypeParser("multipart/form-data", { parseAs: "buffer", bodyLimit: limits.max_file_bytes + 64 * 1024 }, (req, body, done) => {
+      const encoded = contentEncodingError(req.headers["content-encoding"]);
+      if (encoded) return done(encoded, undefined);
+      done(null, body);
+    });
     uploads.post("/v1/files", async (req) => {
       const who = await authenticate(req);
       const boundary = boundaryOf(req.headers["content-type"]);
