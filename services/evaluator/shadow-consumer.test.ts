@@ -109,7 +109,7 @@ describe("ShadowConsumer: cache audits", () => {
 
     // Replayed on the model that wrote the cached answer.
     expect(executed.map((e) => e.candidates.map((c) => c.model))).toEqual([["gpt-4o-mini"], ["gpt-4o-mini"]]);
-    expect(await store.cacheQuality(t0)).toEqual([{ category: "math", audits: 2, wrong: 1, wrongHitRate: 0.5, low: expect.any(Number), high: expect.any(Number), baselineAudits: 0, baselineWrong: 0, baselineHigh: 0, baselineLow: 0, cuts: [{ similarity: 0.93, audits: 2, wrong: 1, high: expect.any(Number) }] }]);
+    expect(await store.cacheQuality(t0)).toEqual([{ category: "math", audits: 2, wrong: 1, wrongHitRate: 0.5, low: expect.any(Number), high: expect.any(Number), baselineAudits: 0, baselineWrong: 0, baselineHigh: 0, baselineLow: 0, cuts: [{ similarity: 0.93, audits: 2, wrong: 1, high: expect.any(Number) }], refutedEntries: 1 }]);
     expect(await store.cacheQuality(t0, "someone-else")).toEqual([]);
     // Not downgrade evidence, not a policy arm's quality.
     expect(await store.report("acme")).toEqual([]);
